@@ -1,0 +1,3 @@
+module refuge
+
+go 1.26.8

@@ -1,0 +1,248 @@
+// Package store keeps everything refuge-server remembers: uploads in
+// progress, finished submissions and their ciphertext, officers' replies,
+// partner and courier tokens, the signed key manifest and the hash-chained
+// event log.
+//
+// # What is stored
+//
+// Only ciphertext, random identifiers, SHA-256 verifiers of bearer tokens,
+// partner and courier names, and dates at day granularity. Never a file name,
+// a receipt phrase, an IP address, a user agent or a precise time.
+//
+// # Durability
+//
+// Every method that returns nil has made its effect durable: a crash
+// (kill -9, power loss) after the return loses nothing it acknowledged.
+// A crash during a call leaves the store as it was before the call, or,
+// for [Store.WriteChunk], with the upload's offset at its old value.
+//
+// Ciphertext bytes live in files beside the bbolt database (see
+// [Open]); bbolt holds the state and references them. See
+// docs/storage.md for why.
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"time"
+)
+
+// Errors that callers inspect with errors.Is. They carry no secret and no
+// identifier, so they may be shown to a client as they are.
+var (
+	ErrNotFound       = errors.New("not found")
+	ErrExists         = errors.New("already exists")
+	ErrOffsetMismatch = errors.New("offset does not match the upload's current offset")
+	ErrTooLarge       = errors.New("data goes past the declared upload length")
+	ErrChecksum       = errors.New("checksum of the received data does not match")
+	ErrLocked         = errors.New("another request is writing to this upload")
+	ErrIncomplete     = errors.New("upload is not complete")
+	ErrRejected       = errors.New("upload content was rejected")
+	ErrBadState       = errors.New("not allowed in the current state")
+)
+
+// Day is a calendar date in UTC, the finest time the store keeps.
+type Day string // "2006-01-02"
+
+// DayOf returns the UTC day of t.
+func DayOf(t time.Time) Day { return Day(t.UTC().Format("2006-01-02")) }
+
+// Kind says who sent an upload and what it becomes when complete.
+type Kind string
+
+const (
+	KindAnonymous Kind = "anonymous" // a defender's own submission
+	KindRelay     Kind = "relay"     // a bundle sealed offline, relayed by a partner
+	KindReferral  Kind = "referral"  // a partner's own signed referral
+	KindReply     Kind = "reply"     // an officer's reply, pushed by a courier
+)
+
+// Status is a submission's state as its submitter sees it.
+type Status string
+
+const (
+	StatusReceived  Status = "received"  // stored, not yet pulled by a courier
+	StatusCollected Status = "collected" // pulled by a courier at least once
+	StatusReplied   Status = "replied"   // at least one reply is waiting
+	StatusDeleted   Status = "deleted"   // acknowledged by officers; ciphertext gone
+)
+
+// Upload is a resumable upload in progress (tus 1.0).
+type Upload struct {
+	ID      string // ≥ 128 random bits, URL-safe; chosen by the caller
+	Length  int64  // total length declared at creation
+	Offset  int64  // bytes durably received
+	Created Day
+	Expires Day // the upload is collected on this day or after
+
+	Kind         Kind
+	SubmissionID string   // for KindReply: the submission replied to
+	Verifier     [32]byte // SHA-256 of the submitter's access token (zero for replies)
+	Partner      string   // the partner that relayed or referred, if any
+}
+
+// Submission is a completed upload that officers have not yet acknowledged.
+type Submission struct {
+	ID       string
+	Kind     Kind
+	Verifier [32]byte
+	Partner  string
+	Received Day
+	Status   Status
+	Size     int64             // ciphertext length
+	SHA256   [sha256.Size]byte // of the stored ciphertext
+	Replies  []Reply           // newest last
+}
+
+// Reply is an officer's answer to a submission: an opaque age file.
+type Reply struct {
+	ID      string
+	Size    int64
+	SHA256  [sha256.Size]byte
+	Created Day
+}
+
+// Role is what a bearer token allows.
+type Role string
+
+const (
+	RolePartner Role = "partner"
+	RoleCourier Role = "courier"
+)
+
+// Token is a partner's or courier's credential. Only its verifier is kept.
+type Token struct {
+	Name     string
+	Role     Role
+	Verifier [32]byte // SHA-256 of the token
+	Created  Day
+	Revoked  bool
+}
+
+// EventType names what happened to a submission.
+type EventType string
+
+const (
+	EventCreated   EventType = "created"
+	EventCompleted EventType = "completed"
+	EventCollected EventType = "collected"
+	EventReplied   EventType = "replied"
+	EventDeleted   EventType = "deleted"
+)
+
+// Event is one entry of the append-only, hash-chained event log.
+// Hash = SHA-256 of the canonical encoding of every other field (see
+// docs/events.md); Prev is the Hash of the entry before (zero for the first).
+type Event struct {
+	Seq          uint64
+	Day          Day
+	Type         EventType
+	SubmissionID string
+	SHA256       [sha256.Size]byte // ciphertext hash where known, else zero
+	Prev         [sha256.Size]byte
+	Hash         [sha256.Size]byte
+}
+
+// Checksum is a tus Upload-Checksum: the algorithm ("sha256" or "sha1")
+// and the expected digest of one PATCH body.
+type Checksum struct {
+	Algorithm string
+	Digest    []byte
+}
+
+// Store is the server's whole persistent state. Implementations are safe
+// for concurrent use. [BoltStore] is the embedded implementation; every
+// implementation must pass the suite in storetest.
+type Store interface {
+	// CreateUpload records a new, empty upload and reserves its
+	// SubmissionID (for every kind but KindReply): ErrExists if the
+	// upload ID or the submission ID is taken. For KindReply the
+	// submission must exist (ErrNotFound).
+	CreateUpload(ctx context.Context, u Upload) error
+
+	// Upload returns the upload's current state, ErrNotFound if there is
+	// none or it has expired.
+	Upload(ctx context.Context, id string) (Upload, error)
+
+	// WriteChunk appends the bytes of r at offset, which must equal the
+	// upload's current offset (ErrOffsetMismatch). Reading stops at the
+	// declared length: more bytes give ErrTooLarge and nothing is kept.
+	// If sum is not nil the chunk is kept only if it matches
+	// (ErrChecksum). Only one WriteChunk runs per upload at a time;
+	// another gets ErrLocked. If r fails part way (a cut connection),
+	// the bytes received so far are kept, made durable, and counted, and
+	// the read error is returned along with the new offset. The returned
+	// offset is durable when WriteChunk returns.
+	WriteChunk(ctx context.Context, id string, offset int64, r io.Reader, sum *Checksum) (int64, error)
+
+	// Complete turns a fully received upload into a submission, or into a
+	// reply to its submission. check reads the ciphertext from its start
+	// and returns an error to reject it (ErrRejected wraps that error and
+	// the upload is deleted). ErrIncomplete if offset < length.
+	// Appends EventCompleted (or EventReplied) to the log.
+	Complete(ctx context.Context, id string, check func(ciphertext io.Reader) error) (Submission, error)
+
+	// DeleteUpload removes an upload and its bytes (tus termination).
+	DeleteUpload(ctx context.Context, id string) error
+
+	// ExpireUploads removes every upload whose Expires is on or before
+	// today, and any blob or part file that nothing references.
+	// It returns how many uploads it removed.
+	ExpireUploads(ctx context.Context, today Day) (int, error)
+
+	// Submission returns a submission by ID (ErrNotFound).
+	Submission(ctx context.Context, id string) (Submission, error)
+
+	// Submissions lists the submissions not yet deleted, oldest first.
+	Submissions(ctx context.Context) ([]Submission, error)
+
+	// OpenCiphertext opens a submission's stored ciphertext for reading;
+	// the caller closes it. It supports io.ReaderAt and io.Seeker.
+	OpenCiphertext(ctx context.Context, id string) (Ciphertext, error)
+
+	// OpenReply opens one reply's ciphertext.
+	OpenReply(ctx context.Context, submissionID, replyID string) (Ciphertext, error)
+
+	// MarkCollected sets a received submission to collected and appends
+	// EventCollected; a no-op (nil) if it is already collected or replied.
+	MarkCollected(ctx context.Context, id string) error
+
+	// DeleteSubmission removes the ciphertext of a submission whose stored
+	// SHA-256 equals sum (else ErrBadState), keeps its record with
+	// StatusDeleted and its replies, and appends EventDeleted. The caller
+	// has verified the officers' signed acknowledgement.
+	DeleteSubmission(ctx context.Context, id string, sum [sha256.Size]byte) error
+
+	// AddToken stores a token record: ErrExists if the name is taken for
+	// that role.
+	AddToken(ctx context.Context, t Token) error
+	// TokenByVerifier finds a token, revoked or not, by its verifier
+	// (ErrNotFound). Implementations compare verifiers in constant time.
+	TokenByVerifier(ctx context.Context, v [32]byte) (Token, error)
+	// RevokeToken marks a token revoked (ErrNotFound).
+	RevokeToken(ctx context.Context, role Role, name string) error
+	// Tokens lists every token record.
+	Tokens(ctx context.Context) ([]Token, error)
+
+	// Manifest returns the current signed key manifest and its signature
+	// (ErrNotFound if none has been published).
+	Manifest(ctx context.Context) (manifest, signature []byte, version uint64, err error)
+	// PutManifest replaces the manifest if version is higher than the
+	// current one (else ErrBadState). The caller has verified it.
+	PutManifest(ctx context.Context, manifest, signature []byte, version uint64) error
+
+	// Events returns the log entries with Seq >= from, at most limit.
+	Events(ctx context.Context, from uint64, limit int) ([]Event, error)
+
+	// Close releases the database. Safe to call once.
+	Close() error
+}
+
+// Ciphertext is a stored blob opened for reading.
+type Ciphertext interface {
+	io.ReadSeekCloser
+	io.ReaderAt
+	Size() int64
+}
