@@ -105,6 +105,24 @@ func keyID(id uint64) string {
 	return fmt.Sprintf("%016X", id)
 }
 
+// MarshalText returns the base64 string, so that a PublicKey is a JSON string.
+func (p PublicKey) MarshalText() ([]byte, error) {
+	if p.IsZero() {
+		return nil, errors.New("signing: cannot encode the zero public key")
+	}
+	return []byte(p.String()), nil
+}
+
+// UnmarshalText parses a key as [ParsePublicKey] does.
+func (p *PublicKey) UnmarshalText(text []byte) error {
+	k, err := ParsePublicKey(string(text))
+	if err != nil {
+		return err
+	}
+	*p = k
+	return nil
+}
+
 // Equal reports whether p and q are the same key.
 func (p PublicKey) Equal(q PublicKey) bool { return p.k.Equal(q.k) }
 
