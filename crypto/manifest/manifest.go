@@ -97,6 +97,7 @@ type RollbackError struct {
 	Highest uint64 // highest version seen before for this root key
 }
 
+// Error names both versions.
 func (e *RollbackError) Error() string {
 	return fmt.Sprintf("%v: version %d is lower than version %d seen before", ErrRollback, e.Version, e.Highest)
 }

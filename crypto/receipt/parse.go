@@ -27,6 +27,7 @@ type WordError struct {
 	Position int // 1-based position of the word in the phrase
 }
 
+// Error names the word position only.
 func (e *WordError) Error() string {
 	return fmt.Sprintf("receipt phrase word %d is not in the wordlist", e.Position)
 }
