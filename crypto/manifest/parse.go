@@ -206,7 +206,7 @@ func checkKeys(b []byte) error {
 			if top.object && top.wantKey {
 				k, _ := v.(string)
 				if !top.allowed[k] {
-					return malformed("unknown field")
+					return malformed("unknown or misspelt field name")
 				}
 				if top.seen[k] {
 					return malformed("field %s appears twice", k)

@@ -145,6 +145,7 @@ func TestVerifyRejects(t *testing.T) {
 			}
 			seen := seenStore(t)
 			m, err := Verify(tc.mj, s, root.Public(), now, seen)
+			t.Log(err)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("Verify error = %v, want %v", err, tc.want)
 			}
