@@ -1,3 +1,14 @@
 module refuge
 
 go 1.26.8
+
+require (
+	filippo.io/age v1.3.2
+	golang.org/x/sys v0.50.0
+	golang.org/x/term v0.48.0
+)
+
+require (
+	filippo.io/hpke v0.4.0 // indirect
+	golang.org/x/crypto v0.55.0 // indirect
+)
