@@ -9,6 +9,7 @@ require (
 )
 
 require (
+	c2sp.org/CCTV/age v0.0.0-20260829155415-4448f2097b2d // indirect
 	filippo.io/hpke v0.4.0 // indirect
 	golang.org/x/crypto v0.55.0 // indirect
 )
