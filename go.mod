@@ -10,6 +10,10 @@ require (
 
 require (
 	c2sp.org/CCTV/age v0.0.0-20260829155415-4448f2097b2d // indirect
+	filippo.io/edwards25519 v1.2.0 // indirect
 	filippo.io/hpke v0.4.0 // indirect
+	filippo.io/nistec v0.0.4 // indirect
 	golang.org/x/crypto v0.55.0 // indirect
 )
+
+tool filippo.io/age/cmd/age
