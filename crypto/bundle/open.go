@@ -292,7 +292,7 @@ func (x *extractor) file(tr *tar.Reader, hdr *tar.Header, buf []byte) error {
 		return err
 	}
 	h := newHasher()
-	w := io.MultiWriter(f, h)
+	w := io.MultiWriter(newWriteback(f), h)
 	var nc *noteCapture
 	if hdr.Name == noteName {
 		nc = &noteCapture{}
