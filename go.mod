@@ -1,3 +1,8 @@
 module refuge
 
 go 1.26.8
+
+require (
+	go.etcd.io/bbolt v1.5.0 // indirect
+	golang.org/x/sys v0.45.0 // indirect
+)
