@@ -103,9 +103,15 @@ func BenchmarkWriteChunk(b *testing.B) {
 			if _, err := s.WriteChunk(ctx, u.ID, 0, newPattern(block, 1<<30), nil); err != nil {
 				b.Fatal(err)
 			}
-			if _, err := s.Complete(ctx, u.ID, nil); err != nil {
+			sub, err := s.Complete(ctx, u.ID, nil)
+			if err != nil {
 				b.Fatal(err)
 			}
+			b.StopTimer()
+			if err := s.DeleteSubmission(ctx, sub.ID, sub.SHA256); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
 		}
 		b.StopTimer()
 		reportPeakRSS(b)

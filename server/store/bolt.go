@@ -40,7 +40,7 @@ type BoltStore struct {
 	db   *bolt.DB
 	gc   groupCommit // the commits of uploads: creation, chunks, completion
 	now  func() time.Time
-	bufs sync.Pool // *[]byte of copyBufSize
+	bufs sync.Pool // *[]byte of copyBufSize, one per running WriteChunk
 
 	// fsMu orders file creation and renames against the orphan sweep:
 	// CreateUpload and Complete hold it shared from the moment a file
@@ -59,7 +59,10 @@ const (
 	uploadsDir  = "uploads"
 	blobsDir    = "blobs"
 	repliesDir  = "replies"
-	copyBufSize = 1 << 20
+	// copyBufSize is the one buffer a WriteChunk holds, whatever the
+	// chunk's size: 64 concurrent uploads hold 16 MiB, and 256 KiB
+	// writes already make the syscall cost negligible.
+	copyBufSize = 256 << 10
 )
 
 // Open opens (creating if needed) the store in dir, recovering from any

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/iotest"
 
 	"refuge/server/store"
 )
@@ -279,6 +280,32 @@ func testWriteChunks(t *testing.T, s store.Store) {
 	}
 	write(t, s, u.ID, off, nil) // an empty chunk changes nothing
 	sub := complete(t, s, u.ID)
+	checkStored(t, s, sub, data)
+
+	// Readers that deliver bytes one at a time, in halves, or with io.EOF
+	// on the last data are all read to the end.
+	readers := []struct {
+		desc string
+		wrap func(io.Reader) io.Reader
+	}{
+		{"one byte per read", iotest.OneByteReader},
+		{"half reads", iotest.HalfReader},
+		{"EOF with data", iotest.DataErrReader},
+	}
+	for _, tc := range readers {
+		data := Data(300<<10 + 1)
+		u := newUpload(t, store.KindAnonymous, NewID(t), int64(len(data)))
+		create(t, s, u)
+		n, err := s.WriteChunk(context.Background(), u.ID, 0, tc.wrap(bytes.NewReader(data)), nil)
+		if err != nil || n != int64(len(data)) {
+			t.Fatalf("%s: WriteChunk %d, %v", tc.desc, n, err)
+		}
+		checkStored(t, s, complete(t, s, u.ID), data)
+	}
+}
+
+func checkStored(t *testing.T, s store.Store, sub store.Submission, data []byte) {
+	t.Helper()
 	if sub.SHA256 != sha256.Sum256(data) || sub.Size != int64(len(data)) {
 		t.Fatal("submission hash or size differs from the data written")
 	}
@@ -405,11 +432,20 @@ func testWriteChunkCut(t *testing.T, s store.Store) {
 	}
 	n, err = s.WriteChunk(ctx, u.ID, n, &cutReader{bytes.NewReader(nil), errCut}, nil)
 	wantErr(t, "chunk cut before any byte", err, errCut)
+	n2, err = s.WriteChunk(ctx, u.ID, n, stuckReader{}, nil)
+	if err == nil || n2 != n {
+		t.Fatalf("a reader that never delivers: %d, %v; want an error and offset %d", n2, err, n)
+	}
 	write(t, s, u.ID, n, data[n:])
 	if sub := complete(t, s, u.ID); sub.SHA256 != sha256.Sum256(data) {
 		t.Fatal("ciphertext differs after resuming a cut upload")
 	}
 }
+
+// stuckReader returns nothing and no error, forever.
+type stuckReader struct{}
+
+func (stuckReader) Read([]byte) (int, error) { return 0, nil }
 
 // gateReader blocks its first Read until release is closed.
 type gateReader struct {
