@@ -55,10 +55,10 @@ type BoltStore struct {
 var _ Store = (*BoltStore)(nil)
 
 const (
-	dbName      = "refuge.db"
-	uploadsDir  = "uploads"
-	blobsDir    = "blobs"
-	repliesDir  = "replies"
+	dbName     = "refuge.db"
+	uploadsDir = "uploads"
+	blobsDir   = "blobs"
+	repliesDir = "replies"
 	// copyBufSize is the one buffer a WriteChunk holds, whatever the
 	// chunk's size: 64 concurrent uploads hold 16 MiB, and 256 KiB
 	// writes already make the syscall cost negligible.
