@@ -11,7 +11,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"sync"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -114,11 +113,13 @@ func (s *BoltStore) copyChunk(f *os.File, off, length int64, r io.Reader, h io.W
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
 	buf := *bp
+	w := newBlockWriter(f, h)
+	defer w.close()
 	end = off
 	for end < length {
 		n, rerr := fill(r, buf[:min(int64(len(buf)), length-end)])
 		if n > 0 {
-			if err := writeAndHash(f, buf[:n], end, h); err != nil {
+			if err := w.writeAt(buf[:n], end); err != nil {
 				return off, nil, fmt.Errorf("store: write upload file: %w", err)
 			}
 			end += int64(n)
@@ -162,20 +163,43 @@ func fill(r io.Reader, b []byte) (int, error) {
 	return n, nil
 }
 
-// writeAndHash writes b at off and hashes it, both at once for a large
-// b: on a fast disk the hash would otherwise cost a third of the time.
-func writeAndHash(f *os.File, b []byte, off int64, h io.Writer) error {
+// blockWriter writes blocks to a file and hashes them at the same time:
+// on a fast disk hashing in line would cost a third of the time. One
+// hashing goroutine serves a whole chunk, so allocations do not grow with
+// its size.
+type blockWriter struct {
+	f    *os.File
+	h    io.Writer
+	in   chan []byte
+	done chan struct{}
+}
+
+func newBlockWriter(f *os.File, h io.Writer) *blockWriter {
+	w := &blockWriter{f: f, h: h, in: make(chan []byte), done: make(chan struct{})}
+	go func() {
+		for b := range w.in {
+			h.Write(b)
+			w.done <- struct{}{}
+		}
+	}()
+	return w
+}
+
+// writeAt writes and hashes b; both are finished when it returns.
+func (w *blockWriter) writeAt(b []byte, off int64) error {
 	if len(b) < 64<<10 {
-		h.Write(b)
-		_, err := f.WriteAt(b, off)
+		w.h.Write(b)
+		_, err := w.f.WriteAt(b, off)
 		return err
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { h.Write(b) })
-	_, err := f.WriteAt(b, off)
-	wg.Wait()
+	w.in <- b
+	_, err := w.f.WriteAt(b, off)
+	<-w.done
 	return err
 }
+
+// close ends the hashing goroutine.
+func (w *blockWriter) close() { close(w.in) }
 
 // commitChunk makes the bytes up to end durable, then records end and the
 // hash state. The order is the whole durability argument: a crash before
