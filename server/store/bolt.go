@@ -96,6 +96,14 @@ func Open(dir string, opts Options) (*BoltStore, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	// Make the directories and the database file's names durable: later
+	// fsyncs of files inside them assume their directories exist.
+	for _, d := range []string{filepath.Dir(filepath.Clean(dir)), dir} {
+		if err := syncDir(d); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: sync data directory: %w", err)
+		}
+	}
 	s.gc.db = db
 	s.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	if err := s.init(); err != nil {
