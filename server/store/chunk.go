@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"path/filepath"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -214,6 +215,12 @@ func (s *BoltStore) commitChunk(f *os.File, path string, rec *uploadRecord, end 
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("store: sync upload file: %w", err)
+	}
+	if rec.Offset == 0 {
+		// The first bytes: make the file's name durable too.
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			return fmt.Errorf("store: sync upload directory: %w", err)
+		}
 	}
 	old := rec.Offset
 	next := *rec
