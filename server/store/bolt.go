@@ -9,6 +9,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Options tune a [BoltStore]. The zero value is the production setting.
@@ -72,7 +73,7 @@ func Open(dir string, opts Options) (*BoltStore, error) {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("store: create data directory: %w", err)
 		}
-		if err := os.Chmod(d, 0o700); err != nil {
+		if err := os.Chmod(d, 0o700); err != nil { // #nosec G302 -- a directory needs x; 0700 is owner only
 			return nil, fmt.Errorf("store: restrict data directory: %w", err)
 		}
 	}
@@ -81,7 +82,7 @@ func Open(dir string, opts Options) (*BoltStore, error) {
 		timeout = time.Second
 	}
 	db, err := bolt.Open(filepath.Join(dir, dbName), 0o600, &bolt.Options{Timeout: timeout})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, errors.New("store: the database is in use by another process")
 	}
 	if err != nil {
@@ -100,19 +101,16 @@ func Open(dir string, opts Options) (*BoltStore, error) {
 	// fsyncs of files inside them assume their directories exist.
 	for _, d := range []string{filepath.Dir(filepath.Clean(dir)), dir} {
 		if err := syncDir(d); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("store: sync data directory: %w", err)
+			return nil, errors.Join(fmt.Errorf("store: sync data directory: %w", err), db.Close())
 		}
 	}
 	s.gc.db = db
 	s.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	if err := s.init(); err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	if err := s.recover(); err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	return s, nil
 }
