@@ -2,6 +2,16 @@ module refuge
 
 go 1.26.8
 
-require go.etcd.io/bbolt v1.5.0
+require (
+	aead.dev/minisign v0.3.0
+	filippo.io/age v1.3.2
+	github.com/awnumar/memguard v0.23.0
+	go.etcd.io/bbolt v1.5.0
+	golang.org/x/crypto v0.59.0
+)
 
-require golang.org/x/sys v0.45.0 // indirect
+require (
+	filippo.io/hpke v0.4.0 // indirect
+	github.com/awnumar/memcall v0.4.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+)
