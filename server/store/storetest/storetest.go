@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Manifest", testManifest},
 		{"Events", testEvents},
 		{"Concurrent", testConcurrent},
+		{"ConcurrentSameSubmission", testConcurrentSameSubmission},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -1000,5 +1001,55 @@ func testConcurrent(t *testing.T, s store.Store) {
 	}
 	if evs := events(t, s); len(evs) != 2*uploads {
 		t.Fatalf("%d events, want %d", len(evs), 2*uploads)
+	}
+}
+
+// Many uploads race for one submission id: exactly one wins, and the
+// losers leave nothing behind.
+func testConcurrentSameSubmission(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	sub := NewID(t)
+	const racers = 16
+	errs := make([]error, racers)
+	ids := make([]string, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Go(func() {
+			u := newUpload(t, store.KindAnonymous, sub, 4)
+			ids[i] = u.ID
+			errs[i] = s.CreateUpload(ctx, u)
+		})
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Fatal("two uploads reserved the same submission id")
+		case err == nil:
+			winner = i
+		case !errors.Is(err, store.ErrExists):
+			t.Fatalf("losing racer: %v, want ErrExists", err)
+		default:
+			if _, err := s.Upload(ctx, ids[i]); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("a losing racer's upload exists: %v", err)
+			}
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no racer won")
+	}
+	write(t, s, ids[winner], 0, []byte("wins"))
+	if got := complete(t, s, ids[winner]); got.ID != sub {
+		t.Fatalf("submission %s, want %s", got.ID, sub)
+	}
+	created := 0
+	for _, e := range events(t, s) {
+		if e.Type == store.EventCreated {
+			created++
+		}
+	}
+	if created != 1 {
+		t.Fatalf("%d created events, want 1", created)
 	}
 }
