@@ -128,3 +128,21 @@ func (s *Server) acquireUpload() bool {
 }
 
 func (s *Server) releaseUpload() { <-s.uploads }
+
+// headerLimit refuses requests whose request line and headers exceed
+// MaxHeaderBytes with a JSON 431.
+func (s *Server) headerLimit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4
+		for k, vs := range r.Header {
+			for _, v := range vs {
+				n += len(k) + len(v) + 4
+			}
+		}
+		if n > s.cfg.MaxHeaderBytes {
+			writeError(w, api.Errorf(api.CodeHeaderTooLarge, "request headers are larger than %d bytes", s.cfg.MaxHeaderBytes))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
