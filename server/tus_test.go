@@ -121,6 +121,21 @@ func (e *env) waitOffset(loc string, want int) {
 	}
 }
 
+// patchWhenFree is PATCH retried while the server is still finishing the
+// cut request on the same upload (409 "another request"), as a client
+// does, bounded to 10 s.
+func (e *env) patchWhenFree(loc string, off int, chunk []byte) (*http.Response, []byte) {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, b := e.patch(loc, off, chunk)
+		if resp.StatusCode != 409 || !strings.Contains(string(b), "another request") || time.Now().After(deadline) {
+			return resp, b
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 func TestResumeAfterCutConnection(t *testing.T) {
 	e := newEnv(t)
 	s := newSubmitter()
@@ -129,7 +144,7 @@ func TestResumeAfterCutConnection(t *testing.T) {
 	half := len(body) / 2
 	rawPatch(t, e.url, loc, 0, len(body), body[:half], true)
 	e.waitOffset(loc, half)
-	resp, b := e.patch(loc, half, body[half:])
+	resp, b := e.patchWhenFree(loc, half, body[half:])
 	if resp.StatusCode != 204 {
 		t.Fatalf("resume: %d %s", resp.StatusCode, b)
 	}
@@ -294,7 +309,7 @@ func TestSlowBodyKeepsWhatArrived(t *testing.T) {
 	if got < 10 {
 		t.Fatalf("offset %d: the bytes that arrived were not kept", got)
 	}
-	resp2, b2 := e.patch(loc, got, body[got:])
+	resp2, b2 := e.patchWhenFree(loc, got, body[got:])
 	if resp2.StatusCode != 204 {
 		t.Fatalf("resume: %d %s", resp2.StatusCode, b2)
 	}
