@@ -15,6 +15,10 @@ require (
 )
 
 require (
+	filippo.io/edwards25519 v1.2.0 // indirect
 	filippo.io/hpke v0.4.0 // indirect
+	filippo.io/nistec v0.0.4 // indirect
 	github.com/awnumar/memcall v0.4.0 // indirect
 )
+
+tool filippo.io/age/cmd/age
