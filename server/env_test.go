@@ -24,6 +24,7 @@ import (
 	"aead.dev/minisign"
 	"filippo.io/age"
 
+	"refuge/crypto/signing"
 	"refuge/server"
 	"refuge/server/api"
 	"refuge/server/store"
@@ -68,6 +69,7 @@ type env struct {
 	officers []*age.HybridIdentity
 	root     minisign.PrivateKey
 	rootPub  minisign.PublicKey
+	rootKey  signing.PublicKey // rootPub, as the server takes it
 	ack      minisign.PrivateKey
 	ackPub   minisign.PublicKey
 	courier  string
@@ -87,6 +89,11 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	e.st = st
 	t.Cleanup(func() { st.Close() })
 	e.rootPub, e.root = mustKey(t)
+	rk, err := signing.ParsePublicKey(e.rootPub.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.rootKey = rk
 	e.ackPub, e.ack = mustKey(t)
 	for range 2 {
 		id, err := age.GenerateHybridIdentity()
@@ -96,7 +103,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		e.officers = append(e.officers, id)
 	}
 	m, sig := e.signManifest(1, e.recipients(), e.ackPub, 30)
-	if err := server.Publish(context.Background(), st, e.rootPub, m, sig, store.DayOf(time.Now())); err != nil {
+	if err := server.Publish(context.Background(), st, e.rootKey, m, sig, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	e.version = 1
@@ -104,7 +111,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	e.partner = e.addToken(store.RolePartner, "fld")
 
 	cfg := server.Config{
-		Store: st, RootKey: e.rootPub, Now: e.clock.now,
+		Store: st, RootKey: e.rootKey, Now: e.clock.now,
 		Log:                  slog.New(slog.NewTextHandler(e.log, nil)),
 		UploadRequestsPerSec: 10000, UploadRequestBurst: 10000,
 		RequestsPerSecond: 100000, RequestBurst: 100000,
