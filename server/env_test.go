@@ -59,7 +59,7 @@ func (s *syncBuffer) String() string {
 // temporary directory, with a published manifest of two officer
 // recipients, an ack key, and a courier and a partner token.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	dir      string
 	st       *store.BoltStore
 	srv      *httptest.Server
@@ -79,7 +79,7 @@ type env struct {
 
 type envOption func(*serverConfig)
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), clock: &clock{}, log: &syncBuffer{}}
 	st, err := store.Open(e.dir, store.Options{Now: e.clock.now})
@@ -134,7 +134,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	return e
 }
 
-func mustKey(t *testing.T) (minisign.PublicKey, minisign.PrivateKey) {
+func mustKey(t testing.TB) (minisign.PublicKey, minisign.PrivateKey) {
 	pub, priv, err := minisign.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +176,7 @@ func (e *env) addToken(role store.Role, name string) string {
 }
 
 // sealed returns an age file of n random plaintext bytes encrypted to rs.
-func sealed(t *testing.T, n int, rs ...age.Recipient) []byte {
+func sealed(t testing.TB, n int, rs ...age.Recipient) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := age.Encrypt(&buf, rs...)
@@ -312,7 +312,7 @@ func (e *env) submit(s submitter, body []byte) {
 func bearer(tok string) map[string]string { return map[string]string{"Authorization": "Bearer " + tok} }
 
 // apiError decodes an error body.
-func apiError(t *testing.T, b []byte) *api.Error {
+func apiError(t testing.TB, b []byte) *api.Error {
 	t.Helper()
 	var eb api.ErrorBody
 	if err := json.Unmarshal(b, &eb); err != nil || eb.Error == nil || eb.Error.Message == "" {

@@ -88,7 +88,7 @@ func (e *env) checkCiphertext(id string, want []byte) {
 
 // rawPatch sends a PATCH over a raw connection: headers promising
 // Content-Length total, then only part, then (if cut) closes.
-func rawPatch(t *testing.T, url, loc string, off int, total int, part []byte, cut bool) net.Conn {
+func rawPatch(t testing.TB, url, loc string, off int, total int, part []byte, cut bool) net.Conn {
 	t.Helper()
 	c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
 	if err != nil {
