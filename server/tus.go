@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -228,6 +229,8 @@ func (s *Server) tusHead(w http.ResponseWriter, r *http.Request) {
 	}
 	setUploadHeaders(w, u, u.Offset)
 	w.Header().Set("Upload-Length", strconv.FormatInt(u.Length, 10))
+	w.Header().Set("Upload-Metadata", api.MetaKind+" "+base64.StdEncoding.EncodeToString([]byte(u.Kind))+
+		","+api.MetaSubmissionID+" "+base64.StdEncoding.EncodeToString([]byte(u.SubmissionID)))
 	w.WriteHeader(http.StatusOK)
 }
 
