@@ -28,3 +28,17 @@ func BenchmarkConcurrentUploads(b *testing.B) {
 		wg.Wait()
 	}
 }
+
+// BenchmarkLargeUpload: one 256 MiB upload in one PATCH.
+func BenchmarkLargeUpload(b *testing.B) {
+	e := newEnv(b)
+	body := sealed(b, 256<<20, e.officers[0].Recipient(), e.officers[1].Recipient())
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	for range b.N {
+		loc := e.create(len(body), newSubmitter().meta(), "")
+		if resp, _ := e.patch(loc, 0, body); resp.StatusCode != 204 {
+			b.Error(resp.Status)
+		}
+	}
+}
