@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -283,7 +284,9 @@ func (s *Server) tusPatch(w http.ResponseWriter, r *http.Request) {
 	defer s.releaseUpload()
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.MaxRequestLifetime))
 	body := s.newRateReader(w, r)
-	n, err := s.cfg.Store.WriteChunk(r.Context(), u.ID, off, body, sum)
+	// The store's work must finish even if the client goes away: what
+	// arrived is kept and made durable.
+	n, err := s.cfg.Store.WriteChunk(context.WithoutCancel(r.Context()), u.ID, off, body, sum)
 	if err != nil {
 		if body.err != nil && errors.Is(err, body.err) || body.err != nil && !isStoreError(err) {
 			setUploadHeaders(w, u, n)
@@ -329,7 +332,7 @@ func (s *Server) complete(r *http.Request, u store.Upload) *api.Error {
 		why = checkAge(want)(ct)
 		return why
 	}
-	_, err := s.cfg.Store.Complete(r.Context(), u.ID, check)
+	_, err := s.cfg.Store.Complete(context.WithoutCancel(r.Context()), u.ID, check)
 	if errors.Is(err, store.ErrRejected) && why != nil {
 		return api.Errorf(api.CodeUnprocessable, "upload rejected and deleted: %v", why)
 	}
