@@ -239,6 +239,10 @@ func hostileCases(e *env, f *fixtures) []hostileCase {
 			return resp, b
 		}, status: 408, code: "timeout"},
 
+		{name: "slow JSON body", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("POST /v1/acks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + e.courier + "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"statement\":")
+		}, status: 408, code: "timeout"},
+
 		// completion checks
 		named("complete a non-age body", complete([]byte(strings.Repeat("not an age file\n", 100)))),
 		named("complete an age header without stanzas", complete([]byte("age-encryption.org/v1\n--- AAAA\n"+strings.Repeat("x", 100)))),

@@ -92,6 +92,8 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) *api.Er
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		return api.Errorf(api.CodeUnsupportedType, "Content-Type must be application/json")
 	}
+	// A small body has BodyStall to arrive in full.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyStall))
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxJSONBody)
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
@@ -99,6 +101,9 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) *api.Er
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return api.Errorf(api.CodeTooLarge, "JSON body is larger than %d bytes", mbe.Limit)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return api.Errorf(api.CodeTimeout, "JSON body arrived too slowly")
 		}
 		return api.Errorf(api.CodeBadRequest, "malformed JSON body: %s", jsonProblem(err))
 	}
