@@ -3,12 +3,20 @@ module refuge
 go 1.26.8
 
 require (
+	filippo.io/age v1.3.2
 	github.com/awnumar/memguard v0.23.0
+	github.com/rogpeppe/go-internal v1.16.0
 	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0
 )
 
 require (
+	filippo.io/edwards25519 v1.2.0 // indirect
+	filippo.io/hpke v0.4.0 // indirect
+	filippo.io/nistec v0.0.4 // indirect
 	github.com/awnumar/memcall v0.4.0 // indirect
 	golang.org/x/crypto v0.55.0 // indirect
+	golang.org/x/tools v0.49.0 // indirect
 )
+
+tool filippo.io/age/cmd/age
