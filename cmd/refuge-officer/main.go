@@ -80,6 +80,7 @@ func (e *env) secure() error {
 
 var commands = map[string]func(e *env, args []string) error{
 	"keygen": cmdKeygen,
+	"open":   cmdOpen,
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

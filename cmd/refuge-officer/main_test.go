@@ -1,8 +1,11 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
+	"strings"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -10,6 +13,8 @@ import (
 
 	"filippo.io/age"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"refuge/crypto/bundle"
 )
 
 func TestMain(m *testing.M) {
@@ -34,7 +39,11 @@ func TestScript(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"mode": cmdMode,
+			"mode":       cmdMode,
+			"sealfor":    cmdSealFor,
+			"truncate":   cmdTruncate,
+			"flipbyte":   cmdFlipByte,
+			"setenvfile": cmdSetenvFile,
 		},
 	})
 }
@@ -67,4 +76,77 @@ func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s has mode %v; want %s%v", args[0], got, map[bool]string{true: "not ", false: ""}[neg], os.FileMode(want))
 	}
 	fmt.Fprint(ts.Stdout(), "")
+}
+
+// cmdSealFor seals files with crypto/bundle directly, for tests of open
+// that must not depend on the refuge client:
+// sealfor RECIPIENTFILE OUT [-note NOTEFILE] FILES...
+func cmdSealFor(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 3 {
+		ts.Fatalf("usage: sealfor RECIPIENTFILE OUT [-note NOTEFILE] FILES...")
+	}
+	r, err := age.ParseHybridRecipient(strings.TrimSpace(ts.ReadFile(args[0])))
+	ts.Check(err)
+	out, files := args[1], args[2:]
+	var note []byte
+	if files[0] == "-note" {
+		note = []byte(ts.ReadFile(files[1]))
+		files = files[2:]
+	}
+	for i := range files {
+		files[i] = ts.MkAbs(files[i])
+	}
+	fs, err := bundle.CollectFiles(files)
+	ts.Check(err)
+	id := make([]byte, 16)
+	rand.Read(id)
+	reply, err := age.GenerateHybridIdentity()
+	ts.Check(err)
+	f, err := os.Create(ts.MkAbs(out))
+	ts.Check(err)
+	defer f.Close()
+	_, err = bundle.Seal(f, []age.Recipient{r}, bundle.Contents{
+		Files: fs, Note: note, SubmissionID: hex.EncodeToString(id),
+		ReplyRecipient: reply.Recipient().String(), Kind: bundle.KindAnonymous,
+	})
+	if (err != nil) != neg {
+		ts.Fatalf("seal: %v", err)
+	}
+	fmt.Fprintln(ts.Stdout(), hex.EncodeToString(id))
+}
+
+// cmdTruncate truncates a file: truncate FILE SIZE.
+func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: truncate FILE SIZE")
+	}
+	n, err := strconv.ParseInt(args[1], 10, 64)
+	ts.Check(err)
+	ts.Check(os.Truncate(ts.MkAbs(args[0]), n))
+}
+
+// cmdFlipByte flips the bits of one byte: flipbyte FILE OFFSET (negative
+// offsets count from the end).
+func cmdFlipByte(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: flipbyte FILE OFFSET")
+	}
+	b, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	off, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	if off < 0 {
+		off += len(b)
+	}
+	b[off] ^= 0xff
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o644))
+}
+
+// cmdSetenvFile sets an environment variable to a file's trimmed content:
+// setenvfile VAR FILE.
+func cmdSetenvFile(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: setenvfile VAR FILE")
+	}
+	ts.Setenv(args[0], strings.TrimSpace(ts.ReadFile(args[1])))
 }
