@@ -5,10 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"strings"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"filippo.io/age"
