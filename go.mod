@@ -6,6 +6,7 @@ require (
 	filippo.io/age v1.3.2
 	github.com/awnumar/memguard v0.23.0
 	github.com/rogpeppe/go-internal v1.16.0
+	golang.org/x/crypto v0.55.0
 	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0
 )
@@ -15,7 +16,6 @@ require (
 	filippo.io/hpke v0.4.0 // indirect
 	filippo.io/nistec v0.0.4 // indirect
 	github.com/awnumar/memcall v0.4.0 // indirect
-	golang.org/x/crypto v0.55.0 // indirect
 	golang.org/x/tools v0.49.0 // indirect
 )
 
