@@ -11,6 +11,7 @@ import (
 	"github.com/awnumar/memguard"
 
 	"refuge/crypto/secrets"
+	"refuge/internal/kdfcost"
 )
 
 const keygenHelp = `Usage: refuge-officer keygen -o FILE [--passphrase-file F]
@@ -30,10 +31,10 @@ Examples:
     $ refuge-officer keygen -o officer.key > officer.pub
     $ refuge-officer keygen -o officer.key --passphrase-file /media/usb/pass`
 
-// testOnlyConfigureScryptRecipient lets tests lower the scrypt work factor
-// of new officer keys. It is a test knob: only _test.go files change it, so
-// release builds always use age's default work factor.
-var testOnlyConfigureScryptRecipient = func(*age.ScryptRecipient) {}
+// testScryptWorkFactor is the scrypt work factor (log2 N) of officer keys
+// made inside test binaries; release builds always keep age's default (18),
+// since refuge/internal/kdfcost can be lowered only under "go test".
+const testScryptWorkFactor = 10
 
 func cmdKeygen(e *env, args []string) error {
 	fs := e.newFlags("keygen", keygenHelp)
@@ -73,7 +74,9 @@ func cmdKeygen(e *env, args []string) error {
 	if err != nil {
 		return failf("cannot use passphrase: %v", err)
 	}
-	testOnlyConfigureScryptRecipient(r)
+	if kdfcost.Low() {
+		r.SetWorkFactor(testScryptWorkFactor)
+	}
 	err = secrets.WriteFile(*outName, func(w io.Writer) error {
 		aw, err := age.Encrypt(w, r)
 		if err != nil {

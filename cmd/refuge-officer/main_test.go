@@ -15,12 +15,13 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"refuge/crypto/bundle"
+	"refuge/internal/kdfcost"
 )
 
 func TestMain(m *testing.M) {
 	os.Exit(testscript.RunMain(m, map[string]func() int{
 		"refuge-officer": func() int {
-			testOnlyConfigureScryptRecipient = func(r *age.ScryptRecipient) { r.SetWorkFactor(10) }
+			kdfcost.LowerForTests()
 			return run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 		},
 	}))
