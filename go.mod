@@ -3,6 +3,7 @@ module refuge
 go 1.26.8
 
 require (
+	aead.dev/minisign v0.3.0
 	filippo.io/age v1.3.2
 	github.com/awnumar/memguard v0.23.0
 	github.com/rogpeppe/go-internal v1.16.0
