@@ -79,8 +79,9 @@ func (e *env) secure() error {
 }
 
 var commands = map[string]func(e *env, args []string) error{
-	"keygen": cmdKeygen,
-	"open":   cmdOpen,
+	"keygen":  cmdKeygen,
+	"rootkey": cmdRootkey,
+	"open":    cmdOpen,
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
