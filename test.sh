@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh — the one command that checks Refuge: installs the outside tools the
-# tests need when they are missing, then go vet, a gofmt check and the whole
-# test suite under the race detector. Used as is by .ci/run.
+# tests need when they are missing, then checks that go.mod is tidy, go vet, a
+# gofmt check and the whole test suite under the race detector. Used as is by
+# .ci/run.
 #
 # Outside tools (Debian packages): minisign (stock verifier for manifest
 # signatures), util-linux (script: types passphrases into stock age on a
@@ -35,6 +36,12 @@ fi
 REFUGE_TUS_JS="$PWD/.cache/npm/node_modules/tus-js-client"
 REFUGE_MICROSOCKS="$(command -v microsocks)"
 export REFUGE_TUS_JS REFUGE_MICROSOCKS
+
+echo "test.sh: go mod tidy" >&2
+if ! go mod tidy -diff; then
+	echo "test.sh: go.mod/go.sum are not tidy: run go mod tidy" >&2
+	exit 1
+fi
 
 echo "test.sh: go vet" >&2
 go vet ./...
