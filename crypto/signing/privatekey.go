@@ -41,6 +41,7 @@ func lockKey(k *minisign.PrivateKey) (*PrivateKey, error) {
 		buf.Destroy()
 		return nil, errors.New("signing: unexpected public key type")
 	}
+	buf.Freeze() // read-only from now on; Destroy still wipes it
 	return &PrivateKey{buf: buf, pub: PublicKey{k: pub}}, nil
 }
 

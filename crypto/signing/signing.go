@@ -26,7 +26,8 @@
 //   - generation: ed25519.GenerateKey's 64-byte key slice on the heap;
 //   - loading: the library's decrypted key buffer and scrypt keystream on the
 //     heap, and one heap copy of the passphrase (the library takes a string
-//     and converts it to bytes for scrypt);
+//     and converts it to bytes for scrypt). scrypt's 1 GiB of working memory
+//     is returned to the operating system right after (debug.FreeOSMemory);
 //   - writing: the same passphrase copy, and the library's plaintext buffer;
 //   - signing: a by-value copy of the key on the goroutine stack, and
 //     Ed25519's expanded secret scalar.
@@ -103,6 +104,24 @@ func (p PublicKey) KeyID() string { return keyID(p.k.ID()) }
 
 func keyID(id uint64) string {
 	return fmt.Sprintf("%016X", id)
+}
+
+// MarshalText returns the base64 string, so that a PublicKey is a JSON string.
+func (p PublicKey) MarshalText() ([]byte, error) {
+	if p.IsZero() {
+		return nil, errors.New("signing: cannot encode the zero public key")
+	}
+	return []byte(p.String()), nil
+}
+
+// UnmarshalText parses a key as [ParsePublicKey] does.
+func (p *PublicKey) UnmarshalText(text []byte) error {
+	k, err := ParsePublicKey(string(text))
+	if err != nil {
+		return err
+	}
+	*p = k
+	return nil
 }
 
 // Equal reports whether p and q are the same key.

@@ -134,3 +134,21 @@ func TestParsePublicKey(t *testing.T) {
 		t.Errorf("key id %q is not 16 hex digits", k.Public().KeyID())
 	}
 }
+
+func TestPublicKeyText(t *testing.T) {
+	k := mustGenerate(t)
+	b, err := k.Public().MarshalText()
+	if err != nil || string(b) != k.Public().String() {
+		t.Fatalf("MarshalText = %q, %v", b, err)
+	}
+	var p PublicKey
+	if err := p.UnmarshalText(b); err != nil || !p.Equal(k.Public()) {
+		t.Fatalf("UnmarshalText: %v", err)
+	}
+	if err := p.UnmarshalText([]byte("nope")); !errors.Is(err, ErrMalformedPublicKey) {
+		t.Fatalf("UnmarshalText(nope) = %v", err)
+	}
+	if _, err := (PublicKey{}).MarshalText(); err == nil {
+		t.Fatal("the zero key encoded")
+	}
+}
