@@ -79,9 +79,10 @@ func (e *env) secure() error {
 }
 
 var commands = map[string]func(e *env, args []string) error{
-	"keygen":  cmdKeygen,
-	"rootkey": cmdRootkey,
-	"open":    cmdOpen,
+	"keygen":   cmdKeygen,
+	"rootkey":  cmdRootkey,
+	"manifest": cmdManifest,
+	"open":     cmdOpen,
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
