@@ -11,7 +11,7 @@ var (
 	ErrNotPostQuantum = errors.New("bundle is not encrypted with post-quantum keys")
 
 	// ErrWrongKey means none of the given identities can decrypt the bundle.
-	ErrWrongKey = errors.New("bundle is not encrypted to this key")
+	ErrWrongKey = errors.New("bundle is not encrypted to this key, or its header is damaged")
 
 	// ErrDamaged means the age stream failed to authenticate: the bundle is
 	// truncated, corrupted or was tampered with.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"filippo.io/age"
@@ -64,7 +65,8 @@ func Open(src io.Reader, identities []age.Identity, outDir string, opts Options)
 	if len(identities) == 0 {
 		return nil, errors.New("no identity to decrypt with")
 	}
-	ct := &hashReader{r: src, h: sha256.New()}
+	opts = opts.withDefaults()
+	ct := &hashReader{r: src, h: sha256.New(), progress: opts.Progress}
 	ar, err := age.Decrypt(ct, pqOnly(identities))
 	if err != nil {
 		return nil, decryptErr(err)
@@ -78,7 +80,7 @@ func Open(src io.Reader, identities []age.Identity, outDir string, opts Options)
 	ra := newReadAhead(auth)
 	defer ra.Close()
 
-	x := &extractor{opts: opts.withDefaults(), st: st, names: newNameSet(), found: map[string]Entry{}}
+	x := &extractor{opts: opts, st: st, names: newNameSet(), found: map[string]Entry{}}
 	err = x.extract(ra)
 	if err == nil {
 		err = checkPadding(ra)
@@ -149,15 +151,19 @@ func checkPadding(r io.Reader) error {
 
 // hashReader hashes and counts everything read through it.
 type hashReader struct {
-	r io.Reader
-	h hash.Hash
-	n int64
+	r        io.Reader
+	h        hash.Hash
+	n        int64
+	progress *atomic.Int64
 }
 
 func (h *hashReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
 	h.h.Write(p[:n])
 	h.n += int64(n)
+	if h.progress != nil {
+		h.progress.Add(int64(n))
+	}
 	return n, err
 }
 
@@ -182,7 +188,6 @@ type extractor struct {
 	st    *staging
 	names *nameSet
 	found map[string]Entry
-	order []string
 	count int
 	total int64
 
@@ -283,7 +288,7 @@ func (x *extractor) small(tr *tar.Reader, hdr *tar.Header, max int64) ([]byte, e
 		f.Close()
 		return nil, fmt.Errorf("cannot write entry: %w", err)
 	}
-	return data, closeSynced(f)
+	return data, closeFile(f)
 }
 
 // file streams a regular entry into the staging directory, hashing it.
@@ -293,7 +298,7 @@ func (x *extractor) file(tr *tar.Reader, hdr *tar.Header, buf []byte) error {
 		return err
 	}
 	h := newHasher()
-	w := io.MultiWriter(f, h)
+	w := io.MultiWriter(newWriteback(f), h)
 	var nc *noteCapture
 	if hdr.Name == noteName {
 		nc = &noteCapture{}
@@ -305,22 +310,18 @@ func (x *extractor) file(tr *tar.Reader, hdr *tar.Header, buf []byte) error {
 		f.Close()
 		return fmt.Errorf("%w: cannot read entry: %v", ErrNotBundle, err)
 	}
-	if err := closeSynced(f); err != nil {
+	if err := closeFile(f); err != nil {
 		return err
 	}
 	if nc != nil {
 		x.note, x.noteTruncated = nc.buf.Bytes(), nc.truncated
 	}
 	x.found[hdr.Name] = Entry{Name: hdr.Name, Size: n, SHA256: sum}
-	x.order = append(x.order, hdr.Name)
 	return nil
 }
 
-func closeSynced(f *os.File) error {
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("cannot write entry: %w", stageErr(err))
-	}
+// closeFile closes a staged file; staging.commit syncs them all at once.
+func closeFile(f *os.File) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("cannot write entry: %w", stageErr(err))
 	}
