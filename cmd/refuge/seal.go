@@ -161,7 +161,15 @@ func (e *env) writeBundle(name string, recipients []age.Recipient, c bundle.Cont
 	// the secrets and exits.
 	memguard.CatchSignal(func(os.Signal) { out.Abort() }, os.Interrupt, syscall.SIGTERM)
 	defer memguard.CatchInterrupt()
-	if _, err := bundle.Seal(out, recipients, c); err != nil {
+	var total int64
+	for _, f := range c.Files {
+		total += f.Size
+	}
+	p := e.startProgress("sealing", total)
+	c.Progress = &p.n
+	_, err = bundle.Seal(out, recipients, c)
+	p.finish()
+	if err != nil {
 		out.Abort()
 		ce := failf("cannot seal: %v", err)
 		if name == "-" {
