@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -101,6 +102,9 @@ func cmdSeal(e *env, args []string) error {
 		return err
 	}
 	purge, err := secrets.Init()
+	if errors.Is(err, secrets.ErrMemlock) {
+		return failf("%v", err).hint("the receipt phrase is kept in locked memory so it never reaches swap; allow at least 64 KiB")
+	}
 	if err != nil {
 		return failf("%v", err)
 	}
