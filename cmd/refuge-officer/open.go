@@ -75,7 +75,7 @@ func cmdOpen(e *env, args []string) error {
 		printSummary(e.stdout, name, res)
 	}
 	if failed > 0 {
-		return &cliError{code: exitPartial, msg: fmt.Sprintf("%d of %d bundle(s) could not be opened; nothing of them was written", failed, len(bundles))}
+		return &cliError{code: exitPartial, msg: fmt.Sprintf("%d of %d bundle(s) could not be opened; nothing was written for them", failed, len(bundles))}
 	}
 	return nil
 }
