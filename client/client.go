@@ -36,7 +36,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
 )
 
 // UserAgent is the only User-Agent the client ever sends: the same for
