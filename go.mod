@@ -1,3 +1,15 @@
 module refuge
 
 go 1.26.8
+
+require (
+	aead.dev/minisign v0.3.0
+	filippo.io/age v1.3.2
+	github.com/gorilla/mux v1.8.1
+)
+
+require (
+	filippo.io/hpke v0.4.0 // indirect
+	golang.org/x/crypto v0.55.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
+)
