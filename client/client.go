@@ -111,7 +111,7 @@ func New(o Options) (*Client, error) {
 	hc := &http.Client{
 		Transport: tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return errors.New("the server answered with a redirect, which refuge never follows")
+			return errRedirect
 		},
 	}
 	return &Client{base: base, http: hc, opts: o, proxy: proxy}, nil
@@ -159,6 +159,9 @@ func (c *Client) newRequest(ctx context.Context, method, ref string, body io.Rea
 // an *api.Error (the body is read and closed).
 func (c *Client) send(req *http.Request) (*http.Response, error) {
 	resp, err := c.http.Do(req)
+	if errors.Is(err, errRedirect) {
+		return nil, permanent(errRedirect)
+	}
 	if err != nil {
 		return nil, &netError{err: err}
 	}
@@ -212,6 +215,8 @@ func (c *Client) doJSON(ctx context.Context, method, ref, token string, in, out 
 		return nil
 	})
 }
+
+var errRedirect = errors.New("the server answered with a redirect, which refuge never follows")
 
 // maxJSON bounds any JSON answer the client reads.
 const maxJSON = 16 << 20

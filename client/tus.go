@@ -56,7 +56,7 @@ func (c *Client) CreateUpload(ctx context.Context, length int64, meta Metadata, 
 	}
 	var loc string
 	err := c.retry(ctx, func() error {
-		req, err := c.newRequest(ctx, http.MethodPost, pathUploads, nil, token)
+		req, err := c.newRequest(ctx, http.MethodPost, api.PathUploads, nil, token)
 		if err != nil {
 			return permanent(err)
 		}
