@@ -6,6 +6,8 @@ require (
 	aead.dev/minisign v0.3.0
 	filippo.io/age v1.3.2
 	github.com/gorilla/mux v1.8.1
+	go.etcd.io/bbolt v1.5.0
+	golang.org/x/term v0.45.0
 )
 
 require (

@@ -41,6 +41,15 @@ var (
 	ErrIncomplete     = errors.New("upload is not complete")
 	ErrRejected       = errors.New("upload content was rejected")
 	ErrBadState       = errors.New("not allowed in the current state")
+	// ErrGone is returned together with ErrNotFound (errors.Is matches
+	// both) for an upload that has expired and for the ciphertext of a
+	// submission that officers acknowledged and the store deleted, so a
+	// server can answer 410 instead of 404.
+	ErrGone = errors.New("expired or deleted")
+	// ErrInvalid wraps a refused argument: a malformed identifier, a
+	// negative length, an unknown kind, role or checksum algorithm. The
+	// wrapping message says which; nothing is changed.
+	ErrInvalid = errors.New("invalid argument")
 )
 
 // Day is a calendar date in UTC, the finest time the store keeps.
@@ -71,7 +80,7 @@ const (
 
 // Upload is a resumable upload in progress (tus 1.0).
 type Upload struct {
-	ID      string // ≥ 128 random bits, URL-safe; chosen by the caller
+	ID      string // 32 lowercase hex chars (128 random bits); chosen by the caller
 	Length  int64  // total length declared at creation
 	Offset  int64  // bytes durably received
 	Created Day
@@ -233,12 +242,17 @@ type Store interface {
 	// current one (else ErrBadState). The caller has verified it.
 	PutManifest(ctx context.Context, manifest, signature []byte, version uint64) error
 
-	// Events returns the log entries with Seq >= from, at most limit.
+	// Events returns the log entries with Seq >= from, oldest first, at
+	// most limit (limit <= 0 means DefaultEventLimit). Seq starts at 1.
 	Events(ctx context.Context, from uint64, limit int) ([]Event, error)
 
 	// Close releases the database. Safe to call once.
 	Close() error
 }
+
+// DefaultEventLimit is how many events [Store.Events] returns when the
+// caller gives no limit.
+const DefaultEventLimit = 1000
 
 // Ciphertext is a stored blob opened for reading.
 type Ciphertext interface {
