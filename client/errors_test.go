@@ -101,8 +101,12 @@ func TestRetryWait(t *testing.T) {
 		}
 	}
 	se := &statusError{err: &api.Error{Code: api.CodeRateLimited}, status: 429, retryAfter: 5 * time.Second}
-	if d := r.wait(1, se); d != r.Max {
-		t.Fatalf("Retry-After beyond Max gave %v, want %v", d, r.Max)
+	if d := r.wait(1, se); d != 5*time.Second {
+		t.Fatalf("Retry-After 5s gave %v", d)
+	}
+	se.retryAfter = time.Hour
+	if d := r.wait(1, se); d != maxRetryAfter {
+		t.Fatalf("Retry-After 1h gave %v, want the cap %v", d, maxRetryAfter)
 	}
 	if got := retryAfter("7"); got != 7*time.Second {
 		t.Fatalf("retryAfter(7) = %v", got)

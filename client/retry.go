@@ -9,7 +9,7 @@ import (
 
 // Retry is the policy for transient failures: network errors, 5xx, 408
 // and 429. Waits grow exponentially from Min to Max with full jitter; a
-// Retry-After from the server is honoured (capped at Max). Attempts
+// Retry-After from the server is honoured (up to 10 minutes). Attempts
 // counts consecutive failures without progress; progress (an upload's
 // offset moving) resets the count.
 type Retry struct {
@@ -17,6 +17,9 @@ type Retry struct {
 	Min      time.Duration // default 500ms
 	Max      time.Duration // default 60s
 }
+
+// maxRetryAfter caps the wait a server may ask for.
+const maxRetryAfter = 10 * time.Minute
 
 func (r Retry) withDefaults() Retry {
 	if r.Attempts <= 0 {
@@ -38,7 +41,7 @@ func (r Retry) withDefaults() Retry {
 func (r Retry) wait(n int, err error) time.Duration {
 	var se *statusError
 	if errors.As(err, &se) && se.retryAfter > 0 {
-		return min(se.retryAfter, r.Max)
+		return min(se.retryAfter, maxRetryAfter)
 	}
 	ceil := r.Min
 	for i := 1; i < n && ceil < r.Max; i++ {

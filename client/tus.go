@@ -204,7 +204,11 @@ func (c *Client) Upload(ctx context.Context, uploadURL, token string, src io.Rea
 			return fmt.Errorf("uploading: giving up after %d failures in a row: %w", failures, err)
 		}
 		if !conflict {
-			chunk, wins = max(chunk/2, minChunk), 0
+			if !errors.Is(err, api.ErrRateLimited) {
+				// A broken chunk: smaller ones get through a link that
+				// breaks every few MiB. Rate limiting is no reason.
+				chunk, wins = max(chunk/2, minChunk), 0
+			}
 			if err := sleep(ctx, c.opts.Retry.wait(failures, err)); err != nil {
 				return err
 			}
