@@ -128,3 +128,46 @@ func (s *Server) acquireUpload() bool {
 }
 
 func (s *Server) releaseUpload() { <-s.uploads }
+
+// headerLimit refuses requests whose request line and headers exceed
+// MaxHeaderBytes with a JSON 431.
+func (s *Server) headerLimit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4
+		for k, vs := range r.Header {
+			for _, v := range vs {
+				n += len(k) + len(v) + 4
+			}
+		}
+		if n > s.cfg.MaxHeaderBytes {
+			writeError(w, api.Errorf(api.CodeHeaderTooLarge, "request headers are larger than %d bytes", s.cfg.MaxHeaderBytes))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// closeOnError makes an error response to a request with a body close the
+// connection. Otherwise net/http would try to read up to 256 KiB of the
+// unread body before answering (to keep the connection alive), and a
+// client that sends headers and then nothing would hold the answer, and a
+// goroutine, until a deadline.
+func closeOnError(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength != 0 {
+			w = &errorCloser{ResponseWriter: w}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type errorCloser struct{ http.ResponseWriter }
+
+func (e *errorCloser) WriteHeader(code int) {
+	if code >= 400 {
+		e.Header().Set("Connection", "close")
+	}
+	e.ResponseWriter.WriteHeader(code)
+}
+
+func (e *errorCloser) Unwrap() http.ResponseWriter { return e.ResponseWriter }

@@ -42,6 +42,11 @@ func Listen(addr string) (net.Listener, error) {
 	return l, nil
 }
 
+// maxHeaderBytesHard is net/http's limit on request headers, above the
+// handler's (Config.MaxHeaderBytes) so that a request between the two gets
+// a JSON 431 from the handler; beyond it net/http answers a plain 431.
+const maxHeaderBytesHard = 64 << 10
+
 // HTTPServer returns the http.Server for h with refuge-server's limits:
 // header size and time, idle time, and no per-request log (ErrorLog goes
 // nowhere: net/http would otherwise print client addresses).
@@ -49,7 +54,7 @@ func HTTPServer(h http.Handler, tlsConf *tls.Config) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		TLSConfig:         tlsConf,
-		MaxHeaderBytes:    16 << 10,
+		MaxHeaderBytes:    maxHeaderBytesHard,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		ErrorLog:          discardLogger(),

@@ -48,5 +48,5 @@ func (s *Server) routes() http.Handler {
 	r.HandleFunc(api.PathAcks, s.postAck).Methods(http.MethodPost)
 	r.HandleFunc(api.PathEvents, s.listEvents).Methods(http.MethodGet)
 
-	return s.securityHeaders(s.rateLimit(r))
+	return closeOnError(s.securityHeaders(s.headerLimit(s.rateLimit(r))))
 }

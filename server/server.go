@@ -49,6 +49,7 @@ type Config struct {
 	MaxUploadSize        int64         // bytes; default 64 GiB
 	MaxConcurrentUploads int           // PATCH bodies in flight; default 64
 	MaxJSONBody          int64         // bytes of a JSON request body; default 256 KiB
+	MaxHeaderBytes       int           // request line and headers; default 16 KiB (see HTTPServer)
 	UploadLifetimeDays   int           // a partial upload expires after this; default 7
 	RequestsPerSecond    float64       // global token bucket; default 200
 	RequestBurst         int           // default 400
@@ -103,6 +104,9 @@ func setDefaults(c *Config) {
 	}
 	if c.MaxJSONBody <= 0 {
 		c.MaxJSONBody = 256 << 10
+	}
+	if c.MaxHeaderBytes <= 0 {
+		c.MaxHeaderBytes = 16 << 10
 	}
 	if c.UploadLifetimeDays <= 0 {
 		c.UploadLifetimeDays = 7
