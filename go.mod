@@ -5,13 +5,15 @@ go 1.26.8
 require (
 	aead.dev/minisign v0.3.0
 	filippo.io/age v1.3.2
+	github.com/awnumar/memguard v0.23.0
 	github.com/gorilla/mux v1.8.1
 	go.etcd.io/bbolt v1.5.0
-	golang.org/x/term v0.45.0
+	golang.org/x/crypto v0.59.0
+	golang.org/x/term v0.48.0
 )
 
 require (
 	filippo.io/hpke v0.4.0 // indirect
-	golang.org/x/crypto v0.55.0 // indirect
-	golang.org/x/sys v0.47.0 // indirect
+	github.com/awnumar/memcall v0.4.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 )
