@@ -9,11 +9,11 @@ require (
 	github.com/gorilla/mux v1.8.1
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/crypto v0.59.0
+	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0
 )
 
 require (
 	filippo.io/hpke v0.4.0 // indirect
 	github.com/awnumar/memcall v0.4.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
 )
