@@ -203,15 +203,15 @@ func (c *Client) Upload(ctx context.Context, uploadURL, token string, src io.Rea
 		if failures++; failures >= c.opts.Retry.Attempts {
 			return fmt.Errorf("uploading: giving up after %d failures in a row: %w", failures, err)
 		}
-		if !conflict {
-			if !errors.Is(err, api.ErrRateLimited) {
-				// A broken chunk: smaller ones get through a link that
-				// breaks every few MiB. Rate limiting is no reason.
-				chunk, wins = max(chunk/2, minChunk), 0
-			}
-			if err := sleep(ctx, c.opts.Retry.wait(failures, err)); err != nil {
-				return err
-			}
+		if !conflict && !errors.Is(err, api.ErrRateLimited) {
+			// A broken chunk: smaller ones get through a link that breaks
+			// every few MiB. Rate limiting or a conflict is no reason.
+			chunk, wins = max(chunk/2, minChunk), 0
+		}
+		// Also after a conflict: the server may still be writing the
+		// request that the cut interrupted.
+		if err := sleep(ctx, c.opts.Retry.wait(failures, err)); err != nil {
+			return err
 		}
 		got, _, err := c.UploadOffset(ctx, uploadURL, token)
 		if err != nil {

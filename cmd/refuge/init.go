@@ -247,9 +247,11 @@ func newClient(p profile) (*client.Client, error) {
 	return c, nil
 }
 
-// exitNetwork is the exit code when the network failed after retries:
-// running the same command again resumes.
-const exitNetwork = 3
+// Exit codes of refuge beyond 0, 1 and 2 (see the usage text).
+const (
+	exitManifest = 3 // the key manifest was refused; nothing was encrypted or sent
+	exitNetwork  = 4 // the network failed after retries; run the same command again
+)
 
 // netFail turns a client error into a cliError, with exit code 3 and a
 // hint when the network, not the server, failed.

@@ -42,7 +42,6 @@ func startProgress(w io.Writer, label string, total int64) *progress {
 	return p
 }
 
-
 func (p *progress) loop(interval time.Duration) {
 	defer p.wg.Done()
 	t := time.NewTicker(interval)
@@ -84,9 +83,9 @@ func (p *progress) print(final bool) {
 	if p.total > 0 {
 		pct = float64(done) * 100 / float64(p.total)
 	}
-	line := fmt.Sprintf("%s: %s %s / %s (%.0f%%), %s/s, %s left", prog, p.label, size(done), size(p.total), pct, size(int64(rate)), left)
+	line := fmt.Sprintf("%s: %s %s / %s (%.0f%%), %s/s, %s left", prog, p.label, byteSize(done), byteSize(p.total), pct, byteSize(int64(rate)), left)
 	if final {
-		line = fmt.Sprintf("%s: %s %s in %s", prog, p.label, size(done), elapsed.Round(100*time.Millisecond))
+		line = fmt.Sprintf("%s: %s %s in %s", prog, p.label, byteSize(done), elapsed.Round(100*time.Millisecond))
 	}
 	if p.tty {
 		fmt.Fprintf(p.w, "\r\033[K%s", line)
@@ -99,7 +98,7 @@ func (p *progress) print(final bool) {
 }
 
 // size formats a byte count for people.
-func size(n int64) string {
+func byteSize(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

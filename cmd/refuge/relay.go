@@ -34,7 +34,7 @@ Examples:
     $ REFUGE_TOKEN=… refuge relay --proxy socks5h://127.0.0.1:9050 bundle.age
 
 Exit codes: 0 every bundle relayed, 1 a bundle failed (those before it were
-relayed; each is reported), 2 bad command line, 3 network failure after
+relayed; each is reported), 2 bad command line, 4 network failure after
 retries (run the same command again to resume).`
 
 // ageMagic begins every age file.

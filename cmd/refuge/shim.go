@@ -39,7 +39,8 @@ Exit codes:
     0   success
     1   the command failed
     2   bad command line
-    3   the network failed after retries; run the same command again to resume`
+    3   the key manifest was refused; nothing was encrypted or sent
+    4   the network failed after retries; run the same command again to resume`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

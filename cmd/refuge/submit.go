@@ -1,3 +1,288 @@
 package main
 
-func cmdSubmit(e *env, args []string) error { return failf("not implemented yet") }
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"filippo.io/age"
+	"golang.org/x/term"
+
+	"refuge/client"
+	"refuge/crypto/bundle"
+	"refuge/crypto/receipt"
+)
+
+const submitHelp = `Usage: refuge submit [--note-file F] [--receipt-out F] [--restart] FILE...
+
+Seals FILEs (and folders) and a note into one encrypted bundle and uploads it
+to the drop-box. Only the officers can open it. Before anything is sealed,
+the key manifest from the server is checked against the pinned root key
+(signature, expiry, no older version than one already seen); if it fails,
+nothing is sent.
+
+You get a RECEIPT PHRASE of 12 words. It is printed before the upload starts
+(at a terminal on standard error with advice; otherwise alone on standard
+output, for scripts), so you have it even if the upload is interrupted. It is
+the only way to check the status of your submission and read the officers'
+replies, from any device: "refuge status", "refuge replies". Nothing else is
+kept on this device once the upload is done. Write it down or learn it; do
+not store it next to your files. Anyone with the phrase can read replies.
+
+An interrupted upload resumes when you run the same command again with the
+same files. Until it completes, the encrypted bundle and the upload's state
+(never your files in clear, never the phrase) stay in a private folder
+($REFUGE_STATE_DIR/pending/); they are removed on success. --restart throws
+them away and starts over with a new phrase.
+
+Flags:
+    --note-file F    a text note for the officers, sealed with the files
+    --receipt-out F  also write the phrase to F (created 0600, never
+                     overwritten); think before keeping it on this device
+    --restart        discard an interrupted submission of these files
+` + connHelp + `
+
+Examples:
+    $ refuge submit passport.pdf photos/
+    $ refuge submit --note-file note.txt --proxy socks5h://127.0.0.1:9050 evidence.zip
+    $ refuge submit --server https://drop.example.org --root-pub RWQ… report.pdf
+
+Exit codes: 0 submitted, 1 failed, 2 bad command line, 3 the key manifest
+was refused (nothing was encrypted or sent), 4 network failure after retries
+(run the same command again to resume).`
+
+const phraseAdvice = `the words above are your receipt phrase. Keep it secret and safe:
+  it is the only key to your submission's status and replies ("refuge status",
+  "refuge replies"), from any device. Nobody, not even the officers, can
+  recover it for you. Do not keep it next to your files.`
+
+func cmdSubmit(e *env, args []string) error {
+	fl := e.newFlags("submit", submitHelp)
+	cn := addConn(fl)
+	noteFile := fl.String("note-file", "", "")
+	receiptOut := fl.String("receipt-out", "", "")
+	restart := fl.Bool("restart", false, "")
+	files, err := e.parse(fl, args)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 && *noteFile == "" {
+		return usagef("submit", "nothing to submit: give files or --note-file")
+	}
+	if *receiptOut != "" {
+		if _, err := os.Lstat(*receiptOut); err == nil {
+			return usagef("submit", "--receipt-out %s already exists; it is never overwritten", *receiptOut)
+		}
+	}
+	p, state, err := cn.settings("submit", true)
+	if err != nil {
+		return err
+	}
+	inputs := append([]string(nil), files...)
+	if *noteFile != "" {
+		inputs = append(inputs, *noteFile)
+	}
+	dir, err := pendingDir(state, p.Server, "anonymous", inputs)
+	if err != nil {
+		return err
+	}
+	c, err := newClient(p)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	st, ok, err := loadState(dir)
+	if err != nil {
+		return err
+	}
+	sealed := filepath.Join(dir, sealedFile)
+	if ok && *restart {
+		if st.UploadURL != "" {
+			_ = c.TerminateUpload(ctx, st.UploadURL, "")
+		}
+		ok = false
+	}
+	if ok {
+		if n, err := fileSize(sealed); err != nil || n != st.Size {
+			ok = false
+		}
+	}
+	if ok {
+		e.out.infof("resuming an interrupted submission of these files")
+		e.out.infof("its receipt phrase was printed when it started; if you lost it, run again with --restart")
+		if err := e.upload(ctx, c, "", dir, &st, sealed, "upload"); err != nil {
+			return err
+		}
+		return e.submitted(dir)
+	}
+	// Start afresh: whatever was left is an unfinished seal.
+	if err := os.RemoveAll(dir); err != nil {
+		return failf("cannot clear the old upload state: %v", err)
+	}
+	return e.submitNew(ctx, c, p, state, dir, files, *noteFile, *receiptOut)
+}
+
+func (e *env) submitNew(ctx context.Context, c *client.Client, p profile, state, dir string, files []string, noteFile, receiptOut string) error {
+	contents := bundle.Contents{Kind: bundle.KindAnonymous}
+	var err error
+	if len(files) > 0 {
+		if contents.Files, err = bundle.CollectFiles(files); err != nil {
+			return failf("%v", err)
+		}
+	}
+	if noteFile != "" {
+		if contents.Note, err = readNote(noteFile); err != nil {
+			return err
+		}
+	}
+	// 1. The manifest, verified before anything is sealed or sent.
+	m, sig, err := c.Manifest(ctx)
+	if err != nil {
+		return netFail("fetching the officers' key manifest", err)
+	}
+	recipients, version, err := verifyManifest(p.RootPub, m, sig, state, time.Now())
+	if err != nil {
+		return (&cliError{code: exitManifest, msg: fmt.Sprintf("the key manifest from the server is not trustworthy: %v; nothing was sent", err)}).
+			hint("the server may be misconfigured or compromised; do not submit until the officers confirm their root key on another channel").
+			hint("if you just ran \"refuge init\" with a root key from an untrusted source, check it")
+	}
+	e.out.infof("key manifest version %d verified against the pinned root key (%s)", version, plural(len(recipients), "recipient"))
+
+	// 2. The receipt phrase and what it derives.
+	phrase, err := receipt.Generate()
+	if err != nil {
+		return failf("%v", err)
+	}
+	keys, err := receipt.Derive(phrase)
+	if err != nil {
+		return failf("%v", err)
+	}
+	tok, err := keys.Token()
+	if err != nil {
+		return failf("%v", err)
+	}
+	verifier := receipt.Verifier(tok.Bytes())
+	tok.Destroy()
+	contents.SubmissionID = keys.SubmissionID()
+	contents.ReplyRecipient = keys.Recipient().String()
+
+	// 3. Seal into the private state folder.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return failf("cannot create the upload state folder: %v", err)
+	}
+	size, err := sealTo(filepath.Join(dir, sealedFile), recipients, contents)
+	if err != nil {
+		os.RemoveAll(dir)
+		return err
+	}
+	st := uploadState{Server: p.Server, Kind: "anonymous", SubmissionID: contents.SubmissionID,
+		Verifier: hex.EncodeToString(verifier[:]), Size: size}
+	if err := saveState(dir, st); err != nil {
+		os.RemoveAll(dir)
+		return err
+	}
+	e.out.infof("sealed %s into %s of ciphertext", plural(len(contents.Files), "file"), byteSize(size))
+
+	// 4. The phrase, before the first byte goes out.
+	if err := e.showPhrase(phrase, receiptOut); err != nil {
+		return err
+	}
+
+	// 5. Upload.
+	if err := e.upload(ctx, c, "", dir, &st, filepath.Join(dir, sealedFile), "upload"); err != nil {
+		return err
+	}
+	return e.submitted(dir)
+}
+
+func (e *env) submitted(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		e.out.warnf("the upload is complete but its local state could not be removed: %v", err)
+	}
+	e.out.infof("submitted: the officers will collect it; check with \"refuge status\" and your receipt phrase")
+	return nil
+}
+
+// showPhrase prints the phrase as refuge seal does: at a terminal, phrase
+// and advice on standard error; otherwise the phrase alone on standard
+// output (for scripts) and the advice on standard error. It also writes
+// --receipt-out.
+func (e *env) showPhrase(phrase *receipt.Phrase, receiptOut string) error {
+	text, err := phrase.Text()
+	if err != nil {
+		return failf("%v", err)
+	}
+	defer text.Destroy()
+	if receiptOut != "" {
+		f, err := os.OpenFile(receiptOut, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return failf("cannot write the receipt file: %v", errors.Unwrap(err))
+		}
+		_, err = f.Write(append(text.Bytes(), '\n'))
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return failf("cannot write the receipt file: %v", err)
+		}
+	}
+	w := e.stdout
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		w = e.stderr
+		fmt.Fprintf(w, "\n    %s\n\n", text.Bytes())
+	} else if _, err := fmt.Fprintf(w, "%s\n", text.Bytes()); err != nil {
+		return failf("cannot print the receipt phrase: %v; nothing was sent", err)
+	}
+	e.out.infof("%s", phraseAdvice)
+	return nil
+}
+
+// sealTo seals contents into name (created 0600, fsynced) and returns the
+// ciphertext size.
+func sealTo(name string, recipients []age.Recipient, contents bundle.Contents) (int64, error) {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return 0, failf("cannot create the sealed bundle: %v", errors.Unwrap(err))
+	}
+	defer f.Close()
+	if _, err := bundle.Seal(f, recipients, contents); err != nil {
+		return 0, failf("sealing failed: %v; nothing was sent", err)
+	}
+	if err := f.Sync(); err != nil {
+		return 0, failf("cannot save the sealed bundle: %v", err)
+	}
+	n, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return 0, failf("cannot save the sealed bundle: %v", err)
+	}
+	return n, nil
+}
+
+// readNote reads a UTF-8 note of at most bundle.MaxNoteSize bytes.
+func readNote(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, failf("cannot read the note: %v", errors.Unwrap(err))
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, bundle.MaxNoteSize+1))
+	if err != nil {
+		return nil, failf("cannot read the note: %v", err)
+	}
+	if len(b) > bundle.MaxNoteSize {
+		return nil, failf("the note is larger than %s", byteSize(bundle.MaxNoteSize))
+	}
+	return b, nil
+}
