@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // CutProxy forwards TCP connections from 127.0.0.1 to a target and cuts
@@ -91,4 +92,47 @@ func (p *CutProxy) serve(c net.Conn, target string, done chan struct{}) {
 	}
 	s.Close()
 	<-back
+}
+
+// StartSlowProxy forwards TCP connections from 127.0.0.1 to target,
+// passing at most rate bytes per second from the client, so that a test
+// can interrupt an upload in the middle.
+func StartSlowProxy(t testing.TB, target string, rate int64) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				s, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer s.Close()
+				go func() { io.Copy(c, s); c.Close() }()
+				buf := make([]byte, rate/20)
+				for {
+					n, err := c.Read(buf)
+					if n > 0 {
+						if _, err := s.Write(buf[:n]); err != nil {
+							return
+						}
+						time.Sleep(time.Duration(int64(n) * int64(time.Second) / rate))
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }

@@ -66,38 +66,68 @@ func (k *Keys) Manifest(t testing.TB, version uint64, expires string) (manifest,
 	return m, minisign.Sign(k.RootPriv, m)
 }
 
-// Server is a running in-process refuge-server.
+// Server is a running refuge-server on 127.0.0.1: in process
+// (StartServer), so that tests can look into its store and count its
+// requests, or as a subprocess (StartProcess).
 type Server struct {
-	URL   string
-	Addr  string
-	Dir   string
+	URL  string
+	Addr string
+	Dir  string
+	// Store is the in-process server's store (nil for a subprocess).
 	Store *store.BoltStore
 	Keys  *Keys
 	// Courier and Partner are bearer tokens (64 hex characters).
 	Courier, Partner string
-	// Requests counts the HTTP requests the server has seen, by method
-	// and by "peer:" + the client's IP address.
+	// Requests counts the HTTP requests the in-process server has seen:
+	// by method, by "peer:" + the client's IP address, and "patch-bytes"
+	// (the body bytes of PATCH requests that reached the handler).
 	Requests func() map[string]int
 }
 
-// StartServer runs a server with a published manifest (version 1) and a
-// courier and a partner token. It stops when the test ends.
-func StartServer(t testing.TB) *Server {
+// Setup prepares a data directory with a manifest and a courier and a
+// partner token, without running a server. The manifest is put into the
+// store as it is (no check), so a test can serve a forged, expired or
+// old one; nil means a valid version 1 signed by keys.
+func Setup(t testing.TB, keys *Keys, manifest, sig []byte, version uint64) *Server {
 	t.Helper()
+	if keys == nil {
+		keys = NewKeys(t)
+	}
+	if manifest == nil {
+		manifest, sig = keys.Manifest(t, 1, "2099-12-31")
+		version = 1
+	}
 	dir := t.TempDir()
 	st, err := store.Open(dir, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := NewKeys(t)
-	s := &Server{Dir: dir, Store: st, Keys: k}
-	m, sig := k.Manifest(t, 1, "2099-12-31")
-	if err := server.Publish(context.Background(), st, k.RootPub, m, sig, store.DayOf(time.Now())); err != nil {
+	defer st.Close()
+	if err := st.PutManifest(context.Background(), manifest, sig, version); err != nil {
 		t.Fatal(err)
 	}
+	s := &Server{Dir: dir, Keys: keys}
 	s.Courier = AddToken(t, st, store.RoleCourier, "courier")
 	s.Partner = AddToken(t, st, store.RolePartner, "fld")
-	srv, err := server.New(server.Config{Store: st, RootKey: k.RootPub})
+	return s
+}
+
+// StartServer runs an in-process server with a valid manifest (version
+// 1) and a courier and a partner token. It stops when the test ends.
+func StartServer(t testing.TB) *Server {
+	t.Helper()
+	return Setup(t, nil, nil, nil, 0).Start(t)
+}
+
+// Start runs the server of s in process.
+func (s *Server) Start(t testing.TB) *Server {
+	t.Helper()
+	st, err := store.Open(s.Dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Store = st
+	srv, err := server.New(server.Config{Store: st, RootKey: s.Keys.RootPub})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,6 +153,13 @@ func StartServer(t testing.TB) *Server {
 			m["peer:"+host]++
 		}
 		counts <- m
+		if r.Method == http.MethodPatch {
+			r.Body = &countingBody{ReadCloser: r.Body, add: func(n int) {
+				m := <-counts
+				m["patch-bytes"] += n
+				counts <- m
+			}}
+		}
 		srv.ServeHTTP(w, r)
 	}), ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
@@ -133,6 +170,19 @@ func StartServer(t testing.TB) *Server {
 	s.Addr = ln.Addr().String()
 	s.URL = "http://" + s.Addr
 	return s
+}
+
+type countingBody struct {
+	io.ReadCloser
+	add func(int)
+}
+
+func (c *countingBody) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	if n > 0 {
+		c.add(n)
+	}
+	return n, err
 }
 
 // AddToken stores a new token for role and returns it as 64 hex characters.
