@@ -31,8 +31,7 @@ func VerifyEvents(prevSeq uint64, prevHash string, events []api.Event) (uint64, 
 		if !isHex(e.SHA256, 64) || !isHex(e.Hash, 64) || !isHex(e.SubmissionID, 32) {
 			return prevSeq, prevHash, fmt.Errorf("event log: entry %d is malformed", e.Seq)
 		}
-		sum := sha256.Sum256([]byte(EventLine(e)))
-		if hex.EncodeToString(sum[:]) != e.Hash {
+		if sha256hex(EventLine(e)) != e.Hash {
 			return prevSeq, prevHash, fmt.Errorf("event log: entry %d does not match its hash (rewritten)", e.Seq)
 		}
 		prevSeq, prevHash = e.Seq, e.Hash
@@ -42,3 +41,8 @@ func VerifyEvents(prevSeq uint64, prevHash string, events []api.Event) (uint64, 
 
 // ZeroHash is the Prev of the first event.
 const ZeroHash = "0000000000000000000000000000000000000000000000000000000000000000"
+
+func sha256hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}

@@ -145,4 +145,3 @@ func (e *env) readPhrase() (*receipt.Keys, error) {
 	}
 	return keys, nil
 }
-
