@@ -182,7 +182,6 @@ type extractor struct {
 	st    *staging
 	names *nameSet
 	found map[string]Entry
-	order []string
 	count int
 	total int64
 
@@ -283,7 +282,7 @@ func (x *extractor) small(tr *tar.Reader, hdr *tar.Header, max int64) ([]byte, e
 		f.Close()
 		return nil, fmt.Errorf("cannot write entry: %w", err)
 	}
-	return data, closeSynced(f)
+	return data, closeFile(f)
 }
 
 // file streams a regular entry into the staging directory, hashing it.
@@ -305,22 +304,18 @@ func (x *extractor) file(tr *tar.Reader, hdr *tar.Header, buf []byte) error {
 		f.Close()
 		return fmt.Errorf("%w: cannot read entry: %v", ErrNotBundle, err)
 	}
-	if err := closeSynced(f); err != nil {
+	if err := closeFile(f); err != nil {
 		return err
 	}
 	if nc != nil {
 		x.note, x.noteTruncated = nc.buf.Bytes(), nc.truncated
 	}
 	x.found[hdr.Name] = Entry{Name: hdr.Name, Size: n, SHA256: sum}
-	x.order = append(x.order, hdr.Name)
 	return nil
 }
 
-func closeSynced(f *os.File) error {
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("cannot write entry: %w", stageErr(err))
-	}
+// closeFile closes a staged file; staging.commit syncs them all at once.
+func closeFile(f *os.File) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("cannot write entry: %w", stageErr(err))
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 )
 
 // stagingPrefix starts the name of the directory where Open extracts a bundle
@@ -23,6 +24,7 @@ type staging struct {
 	outDir string
 	dir    string
 	root   *os.Root
+	names  []string // files and folders created, for sync
 }
 
 func newStaging(outDir string) (*staging, error) {
@@ -63,6 +65,7 @@ func (s *staging) create(name string) (*os.File, error) {
 	if err != nil {
 		return nil, stageErr(err)
 	}
+	s.names = append(s.names, name)
 	return f, nil
 }
 
@@ -81,8 +84,8 @@ func stageErr(err error) error {
 // commit syncs the staging directory and renames it to outDir/id, refusing
 // to replace anything that exists. It returns the final path.
 func (s *staging) commit(id string) (string, error) {
-	if err := syncDir(s.dir); err != nil {
-		return "", err
+	if err := s.sync(); err != nil {
+		return "", fmt.Errorf("cannot sync staged files: %w", err)
 	}
 	final := filepath.Join(s.outDir, id)
 	if err := renameNoReplace(s.dir, final); err != nil {
@@ -106,7 +109,11 @@ func (s *staging) cleanup() {
 	}
 }
 
+// syncDir fsyncs a directory, which Windows cannot do.
 func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("cannot sync directory: %w", err)
