@@ -38,6 +38,7 @@ type Options struct {
 type BoltStore struct {
 	dir  string
 	db   *bolt.DB
+	gc   groupCommit // the commits of uploads: creation, chunks, completion
 	now  func() time.Time
 	bufs sync.Pool // *[]byte of copyBufSize
 
@@ -92,6 +93,7 @@ func Open(dir string, opts Options) (*BoltStore, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.gc.db = db
 	s.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	if err := s.init(); err != nil {
 		db.Close()

@@ -164,10 +164,9 @@ func (s *BoltStore) commitChunk(f *os.File, path string, rec *uploadRecord, end 
 	old := rec.Offset
 	next := *rec
 	next.Offset, next.HashState = end, state
-	// Batch joins concurrent uploads' commits into one bbolt transaction
-	// (one fsync). It may run the function twice, so it only checks and
-	// sets: idempotent.
-	err = s.db.Batch(func(tx *bolt.Tx) error {
+	// Concurrent uploads' commits share one bbolt transaction (one
+	// fsync). The function may run twice, so it only checks and sets.
+	err = s.gc.update(func(tx *bolt.Tx) error {
 		var cur uploadRecord
 		ok, err := get(tx.Bucket(bucketUploads), []byte(rec.ID), &cur)
 		if err != nil {

@@ -62,7 +62,7 @@ func (s *BoltStore) Complete(ctx context.Context, id string, check func(cipherte
 		return Submission{}, err
 	}
 	var out submissionRecord
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.gc.update(func(tx *bolt.Tx) error {
 		if err := deleteUploadRecord(tx, id); err != nil {
 			return err
 		}
@@ -109,11 +109,14 @@ func (s *BoltStore) placeBlob(rec *uploadRecord, today Day) (string, error) {
 	dst := s.blobPath(rec.SubmissionID)
 	if rec.Kind == KindReply {
 		dir := s.replyDir(rec.SubmissionID)
-		if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
-			return "", fmt.Errorf("store: create reply directory: %w", err)
+		err := os.Mkdir(dir, 0o700)
+		if err == nil {
+			err = syncDir(filepath.Join(s.dir, repliesDir))
+		} else if os.IsExist(err) {
+			err = nil
 		}
-		if err := syncDir(filepath.Join(s.dir, repliesDir)); err != nil {
-			return "", fmt.Errorf("store: sync reply directory: %w", err)
+		if err != nil {
+			return "", fmt.Errorf("store: create reply directory: %w", err)
 		}
 		dst = s.replyPath(rec.SubmissionID, rec.ID)
 	}
@@ -123,11 +126,11 @@ func (s *BoltStore) placeBlob(rec *uploadRecord, today Day) (string, error) {
 	if err := setDay(dst, today); err != nil {
 		return "", fmt.Errorf("store: date finished upload: %w", err)
 	}
+	// Only the new name must be durable before the commit. If the old
+	// name came back after a crash, it would be an unreferenced part file
+	// and Open would remove it.
 	if err := syncDir(filepath.Dir(dst)); err != nil {
 		return "", fmt.Errorf("store: sync blob directory: %w", err)
-	}
-	if err := syncDir(filepath.Join(s.dir, uploadsDir)); err != nil {
-		return "", fmt.Errorf("store: sync upload directory: %w", err)
 	}
 	return dst, nil
 }

@@ -35,6 +35,9 @@ func EventHash(e Event) [sha256.Size]byte { return sha256.Sum256([]byte(EventLin
 // page.
 func VerifyEvents(prev [sha256.Size]byte, events []Event) ([sha256.Size]byte, error) {
 	for i, e := range events {
+		if err := checkEventFields(e); err != nil {
+			return prev, err
+		}
 		if i > 0 && e.Seq != events[i-1].Seq+1 {
 			return prev, fmt.Errorf("event log: entry %d follows %d", e.Seq, events[i-1].Seq)
 		}
@@ -47,6 +50,24 @@ func VerifyEvents(prev [sha256.Size]byte, events []Event) ([sha256.Size]byte, er
 		prev = e.Hash
 	}
 	return prev, nil
+}
+
+// checkEventFields refuses an event whose fields could make its line
+// ambiguous or that names an unknown type.
+func checkEventFields(e Event) error {
+	switch {
+	case e.Seq == 0:
+		return fmt.Errorf("event log: entry with sequence number 0")
+	case !validDay(e.Day):
+		return fmt.Errorf("event log: entry %d has a malformed day", e.Seq)
+	case !validID(e.SubmissionID):
+		return fmt.Errorf("event log: entry %d has a malformed submission id", e.Seq)
+	}
+	switch e.Type {
+	case EventCreated, EventCompleted, EventCollected, EventReplied, EventDeleted:
+		return nil
+	}
+	return fmt.Errorf("event log: entry %d has an unknown type", e.Seq)
 }
 
 type eventRecord struct {

@@ -48,7 +48,7 @@ func (s *BoltStore) CreateUpload(ctx context.Context, u Upload) error {
 		ID: u.ID, Length: u.Length, Created: u.Created, Expires: u.Expires, Kind: u.Kind,
 		SubmissionID: u.SubmissionID, Verifier: u.Verifier, Partner: u.Partner, HashState: state,
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.gc.update(func(tx *bolt.Tx) error {
 		if err := checkNewUpload(tx, &u); err != nil {
 			return err
 		}
