@@ -52,7 +52,7 @@ func decodeToken(tok string) ([]byte, error) {
 		}
 	case 43:
 		b, err := base64.RawURLEncoding.Strict().DecodeString(tok)
-		if err == nil {
+		if err == nil && len(b) == 32 { // the decoder skips \r and \n
 			return b, nil
 		}
 	}

@@ -64,8 +64,12 @@ func (s *Server) downloadCiphertext(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
 	ct, err := s.cfg.Store.OpenCiphertext(r.Context(), id)
 	if err != nil {
+		if errors.Is(err, store.ErrGone) {
+			writeError(w, api.Errorf(api.CodeGone, "this submission's ciphertext was deleted after the officers acknowledged it"))
+			return
+		}
 		if errors.Is(err, store.ErrNotFound) {
-			writeError(w, api.Errorf(api.CodeNotFound, "no ciphertext for this submission (unknown or already deleted)"))
+			writeError(w, api.Errorf(api.CodeNotFound, "no such submission"))
 			return
 		}
 		writeError(w, s.storeError("open ciphertext", err))

@@ -322,3 +322,5 @@ func sha1Sum(b []byte) []byte {
 }
 
 func (e *env) today() store.Day { return store.DayOf(e.clock.now()) }
+
+func itoa(n uint64) string { return strconv.FormatUint(n, 10) }

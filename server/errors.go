@@ -31,6 +31,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // says nothing more.
 func (s *Server) storeError(op string, err error) *api.Error {
 	switch {
+	case errors.Is(err, store.ErrGone):
+		return api.Errorf(api.CodeGone, "expired or deleted")
+	case errors.Is(err, store.ErrInvalid):
+		return api.Errorf(api.CodeBadRequest, "invalid request")
 	case errors.Is(err, store.ErrNotFound):
 		return api.Errorf(api.CodeNotFound, "not found")
 	case errors.Is(err, store.ErrExists):

@@ -25,14 +25,16 @@ func (s *Server) routes() http.Handler {
 		writeError(w, api.Errorf(api.CodeMethod, "method not allowed on this endpoint"))
 	})
 
-	tus := r.PathPrefix(api.PathUploads).Subrouter()
-	tus.Use(s.tusHeaders)
-	tus.HandleFunc("", s.tusOptions).Methods(http.MethodOptions)
-	tus.HandleFunc("", s.tusCreate).Methods(http.MethodPost)
-	tus.HandleFunc("/"+idPattern, s.tusOptions).Methods(http.MethodOptions)
-	tus.HandleFunc("/"+idPattern, s.tusHead).Methods(http.MethodHead)
-	tus.HandleFunc("/"+idPattern, s.tusPatch).Methods(http.MethodPatch)
-	tus.HandleFunc("/"+idPattern, s.tusDelete).Methods(http.MethodDelete)
+	tus := func(path string, h http.HandlerFunc, method string) {
+		r.Handle(path, s.tusHeaders(h)).Methods(method)
+	}
+	upload := api.PathUploads + "/" + idPattern
+	tus(api.PathUploads, s.tusOptions, http.MethodOptions)
+	tus(api.PathUploads, s.tusCreate, http.MethodPost)
+	tus(upload, s.tusOptions, http.MethodOptions)
+	tus(upload, s.tusHead, http.MethodHead)
+	tus(upload, s.tusPatch, http.MethodPatch)
+	tus(upload, s.tusDelete, http.MethodDelete)
 
 	r.HandleFunc(api.PathManifest, s.getManifest(false)).Methods(http.MethodGet)
 	r.HandleFunc(api.PathManifestSig, s.getManifest(true)).Methods(http.MethodGet)

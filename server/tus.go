@@ -188,6 +188,9 @@ func kindFor(c caller, kind string) (store.Kind, *api.Error) {
 func (s *Server) upload(r *http.Request) (store.Upload, *api.Error) {
 	id := mux.Vars(r)["id"]
 	u, err := s.cfg.Store.Upload(r.Context(), id)
+	if errors.Is(err, store.ErrGone) {
+		return u, api.Errorf(api.CodeGone, "this upload has expired; start a new one")
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return u, api.Errorf(api.CodeNotFound, "no such upload (it may have been completed, terminated or expired)")
 	}
@@ -282,10 +285,6 @@ func (s *Server) tusPatch(w http.ResponseWriter, r *http.Request) {
 		if body.err != nil && errors.Is(err, body.err) || body.err != nil && !isStoreError(err) {
 			setUploadHeaders(w, u, n)
 			writeError(w, bodyError(body.err))
-			return
-		}
-		if errors.Is(err, store.ErrNotFound) {
-			writeError(w, api.Errorf(api.CodeNotFound, "no such upload"))
 			return
 		}
 		writeError(w, s.storeError("write chunk", err))

@@ -203,11 +203,11 @@ func TestExpiry(t *testing.T) {
 	}
 	e.clock.days.Store(8)
 	resp, _ = e.do("HEAD", loc, nil, tusHdr())
-	if resp.StatusCode != 404 && resp.StatusCode != 410 {
+	if resp.StatusCode != 410 {
 		t.Fatalf("HEAD of expired upload: %d", resp.StatusCode)
 	}
 	resp, b := e.patch(loc, 100, body[100:])
-	if resp.StatusCode != 404 && resp.StatusCode != 410 {
+	if resp.StatusCode != 410 {
 		t.Fatalf("PATCH of expired upload: %d %s", resp.StatusCode, b)
 	}
 	n, err := e.st.ExpireUploads(context.Background(), e.today())

@@ -42,6 +42,8 @@ Serve:
                         front (default 127.0.0.1:8443)
     --tls-cert FILE     serve TLS with this certificate chain (and --tls-key)
     --max-upload BYTES  largest upload (default 64 GiB)
+    --rate-limit N      requests per second for all clients together (default 200;
+                        the server keeps no addresses, so the limit is global)
     --dev               throwaway demo setup in a temporary directory: demo keys,
                         a signed manifest, 127.0.0.1 only. NEVER for real use.
 

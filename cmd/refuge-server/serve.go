@@ -23,6 +23,7 @@ import (
 type serveFlags struct {
 	data, listen, rootPub, tlsCert, tlsKey string
 	maxUpload                              int64
+	rate                                   float64
 	dev                                    bool
 }
 
@@ -37,6 +38,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS key file")
 	fs.Int64Var(&f.maxUpload, "max-upload", 64<<30, "largest upload in bytes")
 	fs.BoolVar(&f.dev, "dev", false, "throwaway demo setup")
+	fs.Float64Var(&f.rate, "rate-limit", 200, "requests per second, all clients together")
 	if err := fs.Parse(args); err != nil {
 		errorf(stderr, []string{"run refuge-server --help"}, "%v", err)
 		return exitUsage
@@ -85,6 +87,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 func serve(ctx context.Context, st store.Store, root minisign.PublicKey, f serveFlags, log *slog.Logger, ready func(addr string)) error {
 	srv, err := server.New(server.Config{
 		Store: st, RootKey: root, Log: log, TLS: f.tlsCert != "", MaxUploadSize: f.maxUpload,
+		RequestsPerSecond: f.rate, RequestBurst: int(2 * f.rate),
 	})
 	if err != nil {
 		return err
