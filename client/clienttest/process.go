@@ -34,8 +34,8 @@ func (s *Server) StartProcess(t testing.TB, bin string) (log func() string) {
 	s.Addr = ln.Addr().String()
 	ln.Close()
 	s.URL = "http://" + s.Addr
-	pub, _ := s.Keys.RootPub.MarshalText()
-	cmd := exec.Command(bin, "--data", s.Dir, "--root-pub", string(pub), "--listen", s.Addr)
+	pub := s.Keys.RootPub.String()
+	cmd := exec.Command(bin, "--data", s.Dir, "--root-pub", pub, "--listen", s.Addr)
 	var mu sync.Mutex
 	var out bytes.Buffer
 	cmd.Stdout = lockedWriter{&mu, &out}

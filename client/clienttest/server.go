@@ -55,10 +55,10 @@ func NewKeys(t testing.TB) *Keys {
 // signature, with the officer as the only recipient.
 func (k *Keys) Manifest(t testing.TB, version uint64, expires string) (manifest, sig []byte) {
 	t.Helper()
-	ack, _ := k.AckPub.MarshalText()
+	ack := k.AckPub.String()
 	m, err := json.Marshal(map[string]any{
 		"format": "refuge-manifest-v1", "version": version, "expires": expires,
-		"recipients": []string{k.Recipient.String()}, "partners": []any{}, "ack_key": string(ack),
+		"recipients": []string{k.Recipient.String()}, "partners": []any{}, "ack_key": ack,
 	})
 	if err != nil {
 		t.Fatal(err)

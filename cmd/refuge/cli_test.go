@@ -87,8 +87,8 @@ func (u *user) ok(stdin string, args ...string) result {
 
 func (u *user) init(srv *clienttest.Server) {
 	u.t.Helper()
-	pub, _ := srv.Keys.RootPub.MarshalText()
-	u.ok("", "init", "--server", srv.URL, "--root-pub", string(pub))
+	pub := srv.Keys.RootPub.String()
+	u.ok("", "init", "--server", srv.URL, "--root-pub", pub)
 }
 
 // randomFile writes n random bytes to dir/name.

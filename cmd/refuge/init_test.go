@@ -61,19 +61,19 @@ func TestInitProfile(t *testing.T) {
 		t.Fatalf("state folder mode %v", di.Mode().Perm())
 	}
 	before, _ := os.ReadFile(p)
-	otherPub, _ := other.RootPub.MarshalText()
-	r := u.run("", "init", "--server", srv.URL, "--root-pub", string(otherPub))
+	otherPub := other.RootPub.String()
+	r := u.run("", "init", "--server", srv.URL, "--root-pub", otherPub)
 	if r.code != 1 || !strings.Contains(r.stderr, "--force") {
 		t.Fatalf("changing the pinned root key: exit %d\n%s", r.code, r.stderr)
 	}
 	if after, _ := os.ReadFile(p); string(after) != string(before) {
 		t.Fatal("a refused init changed the profile")
 	}
-	u.ok("", "init", "--server", srv.URL, "--root-pub", string(otherPub), "--force")
+	u.ok("", "init", "--server", srv.URL, "--root-pub", otherPub, "--force")
 	var prof profile
 	data, _ := os.ReadFile(p)
 	json.Unmarshal(data, &prof)
-	if prof.RootPub != string(otherPub) {
+	if prof.RootPub != otherPub {
 		t.Fatal("--force did not replace the root key")
 	}
 	// The profile now pins the wrong key: submit refuses (exit 3), and a
@@ -82,8 +82,8 @@ func TestInitProfile(t *testing.T) {
 	if r := u.run("", "submit", f); r.code != 3 {
 		t.Fatalf("submit with another pinned key: exit %d", r.code)
 	}
-	pub, _ := srv.Keys.RootPub.MarshalText()
-	u.ok("", "submit", "--root-pub", string(pub), f)
+	pub := srv.Keys.RootPub.String()
+	u.ok("", "submit", "--root-pub", pub, f)
 }
 
 // TestCourierDetectsRewrittenLog: a pull remembers the log's head; if the

@@ -22,9 +22,9 @@ func TestSubmitKilledResumes(t *testing.T) {
 	srv := clienttest.StartServer(t)
 	slow := clienttest.StartSlowProxy(t, srv.Addr, 8<<20)
 	u := newUser(t)
-	pub, _ := srv.Keys.RootPub.MarshalText()
+	pub := srv.Keys.RootPub.String()
 	f := randomFile(t, t.TempDir(), "evidence.bin", 24<<20)
-	args := []string{"submit", "--server", "http://" + slow, "--root-pub", string(pub), f}
+	args := []string{"submit", "--server", "http://" + slow, "--root-pub", pub, f}
 
 	cmd := u.command(nil, args...)
 	out, err := cmd.StdoutPipe()
@@ -76,7 +76,9 @@ func TestSubmitKilledResumes(t *testing.T) {
 	if !strings.Contains(r.stderr, "resuming") {
 		t.Fatalf("the second run did not resume:\n%s", r.stderr)
 	}
-	if sent > length-offset {
+	// The count includes bytes of the killed run still draining through
+	// the proxy, hence the slack; a restart would send all length bytes.
+	if sent > length-offset+(2<<20) {
 		t.Fatalf("the resumed run sent %d bytes; only %d were missing (offset %d of %d): it restarted", sent, length-offset, offset, length)
 	}
 	t.Logf("killed at offset %d of %d; the resumed run sent %d bytes", offset, length, sent)
