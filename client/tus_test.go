@@ -96,6 +96,7 @@ func checkStored(t *testing.T, srv *clienttest.Server, id string, want [32]byte)
 }
 
 func TestUploadManyChunks(t *testing.T) {
+	t.Parallel()
 	srv := clienttest.StartServer(t)
 	c, err := client.New(client.Options{Server: srv.URL, Proxy: "direct", ChunkSize: 256 << 10, Retry: fast})
 	if err != nil {
@@ -116,6 +117,7 @@ func TestUploadManyChunks(t *testing.T) {
 // TestUploadResumes stops an upload part way (cancelled context) and
 // checks that a second Upload continues from the server's offset.
 func TestUploadResumes(t *testing.T) {
+	t.Parallel()
 	srv := clienttest.StartServer(t)
 	c, err := client.New(client.Options{Server: srv.URL, Proxy: "direct", ChunkSize: 128 << 10, Retry: fast})
 	if err != nil {
@@ -171,6 +173,7 @@ func (s *stopReader) ReadAt(p []byte, off int64) (int, error) {
 // cuts the connection every 3 MiB; a 64 MiB upload still completes and
 // decrypts to the original bytes.
 func TestUploadThroughCuttingLink(t *testing.T) {
+	t.Parallel()
 	srv := clienttest.StartServer(t)
 	cut := clienttest.StartCutProxy(t, srv.Addr, 3<<20)
 	c, err := client.New(client.Options{Server: "http://" + cut.Addr, Proxy: "direct", Retry: fast})
@@ -238,6 +241,7 @@ func TestUploadThroughSocks(t *testing.T) {
 // TestUploadErrorsAreFinal checks that 4xx answers are not retried and
 // come back in the shared vocabulary.
 func TestUploadErrorsAreFinal(t *testing.T) {
+	t.Parallel()
 	srv := clienttest.StartServer(t)
 	c, err := client.New(client.Options{Server: srv.URL, Proxy: "direct", Retry: fast})
 	if err != nil {

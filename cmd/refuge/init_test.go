@@ -11,6 +11,7 @@ import (
 )
 
 func TestHelpAndUsage(t *testing.T) {
+	t.Parallel()
 	u := newUser(t)
 	for _, cmd := range [][]string{{"init"}, {"submit"}, {"status"}, {"replies"}, {"relay"}, {"courier"}, {"courier", "pull"}} {
 		t.Run(strings.Join(cmd, " "), func(t *testing.T) {
@@ -48,6 +49,7 @@ func TestHelpAndUsage(t *testing.T) {
 }
 
 func TestInitProfile(t *testing.T) {
+	t.Parallel()
 	srv := clienttest.StartServer(t)
 	other := clienttest.NewKeys(t)
 	u := newUser(t)
@@ -89,6 +91,7 @@ func TestInitProfile(t *testing.T) {
 // TestCourierDetectsRewrittenLog: a pull remembers the log's head; if the
 // history it saw changes, the next pull fails.
 func TestCourierDetectsRewrittenLog(t *testing.T) {
+	t.Parallel()
 	srv := clienttest.StartServer(t)
 	u := newUser(t)
 	u.init(srv)
@@ -129,6 +132,7 @@ func TestCourierDetectsRewrittenLog(t *testing.T) {
 // TestAgainstServerProcess runs the journey against a real refuge-server
 // binary built from cmd/refuge-server.
 func TestAgainstServerProcess(t *testing.T) {
+	t.Parallel()
 	bin := clienttest.BuildServer(t)
 	srv := clienttest.Setup(t, nil, nil, nil, 0)
 	log := srv.StartProcess(t, bin)

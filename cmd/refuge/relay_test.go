@@ -57,6 +57,7 @@ func offlineBundle(t *testing.T, srv *clienttest.Server, dir string) (string, st
 }
 
 func TestRelay(t *testing.T) {
+	t.Parallel()
 	srv := clienttest.StartServer(t)
 	dir := t.TempDir()
 	b, phrase, keys := offlineBundle(t, srv, dir)
@@ -107,6 +108,7 @@ func TestRelay(t *testing.T) {
 // acknowledgement; the defender reads the reply with the phrase only; the
 // server deleted the ciphertext.
 func TestRepliesAndAcks(t *testing.T) {
+	t.Parallel()
 	srv := clienttest.StartServer(t)
 	u := newUser(t)
 	u.init(srv)

@@ -19,6 +19,7 @@ import (
 // upload and runs the same submit again: it resumes from the server's
 // offset, prints no new phrase, and the first phrase finds the submission.
 func TestSubmitKilledResumes(t *testing.T) {
+	t.Parallel()
 	srv := clienttest.StartServer(t)
 	slow := clienttest.StartSlowProxy(t, srv.Addr, 8<<20)
 	u := newUser(t)

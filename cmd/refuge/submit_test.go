@@ -14,6 +14,7 @@ import (
 // TestJourney: init, submit two files and a note, status, courier pull,
 // the pulled bundle opens byte-for-byte, status shows collected.
 func TestJourney(t *testing.T) {
+	t.Parallel()
 	srv := clienttest.StartServer(t)
 	u := newUser(t)
 	u.init(srv)
@@ -74,6 +75,7 @@ func TestJourney(t *testing.T) {
 // TestSubmitRefusesBadManifest: a forged, expired or rolled-back manifest
 // makes submit refuse with exit 3 before anything is uploaded.
 func TestSubmitRefusesBadManifest(t *testing.T) {
+	t.Parallel()
 	keys := clienttest.NewKeys(t)
 	other := clienttest.NewKeys(t)
 	forged, forgedSig := other.Manifest(t, 1, "2099-12-31")
@@ -128,6 +130,7 @@ func TestSubmitRefusesBadManifest(t *testing.T) {
 // TestSubmitFaultyLink: 64 MiB through a proxy that cuts the connection
 // every 3 MiB completes, and the bundle opens byte-for-byte.
 func TestSubmitFaultyLink(t *testing.T) {
+	t.Parallel()
 	srv := clienttest.StartServer(t)
 	cut := clienttest.StartCutProxy(t, srv.Addr, 3<<20)
 	u := newUser(t)
@@ -164,6 +167,7 @@ func TestSubmitFaultyLink(t *testing.T) {
 
 // TestSubmitThroughSocks: the whole submit goes through microsocks.
 func TestSubmitThroughSocks(t *testing.T) {
+	t.Parallel()
 	srv := clienttest.StartServer(t)
 	socks := clienttest.StartSocks(t)
 	u := newUser(t)
