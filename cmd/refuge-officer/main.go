@@ -14,6 +14,8 @@ import (
 	"io"
 	"os"
 
+	"golang.org/x/term"
+
 	"refuge/crypto/secrets"
 )
 
@@ -79,9 +81,10 @@ func (e *env) secure() error {
 }
 
 var commands = map[string]func(e *env, args []string) error{
-	"keygen":  cmdKeygen,
-	"rootkey": cmdRootkey,
-	"open":    cmdOpen,
+	"keygen":   cmdKeygen,
+	"rootkey":  cmdRootkey,
+	"manifest": cmdManifest,
+	"open":     cmdOpen,
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -145,4 +148,10 @@ func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		pos, args = append(pos, rest[0]), rest[1:]
 	}
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -45,17 +46,21 @@ func TestScript(t *testing.T) {
 			"truncate":   cmdTruncate,
 			"flipbyte":   cmdFlipByte,
 			"setenvfile": cmdSetenvFile,
+			"exitcode":   cmdExitCode,
 		},
 	})
 }
 
-// buildStockAge builds the stock age command of the module cache.
+// buildStockAge builds the stock age command of the module cache, and the
+// refuge client (a release build, at full KDF cost) for round trips.
 func buildStockAge(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "age"), "filippo.io/age/cmd/age")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building stock age: %v\n%s", err, out)
+	for _, pkg := range []string{"filippo.io/age/cmd/age", "../refuge"} {
+		cmd := exec.Command("go", "build", "-o", dir+"/", pkg)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", pkg, err, out)
+		}
 	}
 	if _, err := exec.LookPath("script"); err != nil {
 		t.Fatalf("the tests need script(1) to type passphrases into stock age: apt-get install util-linux (or run ./test.sh)")
@@ -150,4 +155,26 @@ func cmdSetenvFile(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: setenvfile VAR FILE")
 	}
 	ts.Setenv(args[0], strings.TrimSpace(ts.ReadFile(args[1])))
+}
+
+// cmdExitCode runs a command and checks its exit code:
+// exitcode N PROG ARGS...
+func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exitcode N PROG ARGS...")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		got = ee.ExitCode()
+	case err != nil:
+		ts.Fatalf("%v", err)
+	}
+	if got != want {
+		ts.Fatalf("exit code %d, want %d", got, want)
+	}
 }

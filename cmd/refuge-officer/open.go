@@ -66,7 +66,7 @@ func cmdOpen(e *env, args []string) error {
 	}
 	failed := 0
 	for _, name := range bundles {
-		res, err := openOne(name, id, *outDir)
+		res, err := e.openOne(name, id, *outDir)
 		if err != nil {
 			failed++
 			e.out.fail(failf("%s: %v", name, err))
@@ -80,13 +80,19 @@ func cmdOpen(e *env, args []string) error {
 	return nil
 }
 
-func openOne(name string, id *age.HybridIdentity, outDir string) (*bundle.Result, error) {
+func (e *env) openOne(name string, id *age.HybridIdentity, outDir string) (*bundle.Result, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, errors.Unwrap(err) // the path is already in the message
 	}
 	defer f.Close()
-	return bundle.Open(f, []age.Identity{id}, outDir, bundle.Options{})
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
+	p := e.startProgress("opening "+name+":", size)
+	defer p.finish()
+	return bundle.Open(f, []age.Identity{id}, outDir, bundle.Options{Progress: &p.n})
 }
 
 // printSummary prints what an officer needs to see first. Names and the note

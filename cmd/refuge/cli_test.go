@@ -17,19 +17,7 @@ import (
 
 	"refuge/client/clienttest"
 	"refuge/crypto/bundle"
-	"refuge/internal/kdfcost"
 )
-
-// TestMain lowers the receipt KDF cost (a test knob that works only in
-// test binaries) and lets the tests run this binary as the refuge command
-// itself, as a real subprocess: with REFUGE_TEST_MAIN=1 it is refuge.
-func TestMain(m *testing.M) {
-	kdfcost.LowerForTests()
-	if os.Getenv("REFUGE_TEST_MAIN") == "1" {
-		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
 
 // result is what a refuge subprocess did.
 type result struct {
@@ -50,8 +38,14 @@ func newUser(t *testing.T) *user {
 
 // command returns the refuge subprocess for args (not started).
 func (u *user) command(stdin io.Reader, args ...string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "REFUGE_TEST_MAIN=1", "REFUGE_STATE_DIR="+u.state, "REFUGE_TEST_FAST_RETRY=1",
+	// "refuge" is this test binary, which TestMain (main_test.go) puts on
+	// PATH as the refuge command, with the KDF test knob lowered.
+	bin, err := exec.LookPath("refuge")
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "REFUGE_STATE_DIR="+u.state, "REFUGE_TEST_FAST_RETRY=1",
 		"ALL_PROXY=", "HTTPS_PROXY=", "HTTP_PROXY=", "REFUGE_TOKEN=")
 	cmd.Env = append(cmd.Env, u.env...)
 	cmd.Stdin = stdin

@@ -139,7 +139,7 @@ func (e *env) courierPull(args []string) error {
 		if _, err := os.Stat(path); err == nil {
 			continue
 		}
-		p := startProgress(e.stderr, "pull "+s.ID[:8], s.Size)
+		p := startMeter(e.stderr, "pull "+s.ID[:8], s.Size)
 		err := c.DownloadCiphertext(ctx, tok, s, path, &p.done)
 		p.finish()
 		if err != nil {

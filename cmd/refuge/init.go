@@ -247,11 +247,9 @@ func newClient(p profile) (*client.Client, error) {
 	return c, nil
 }
 
-// Exit codes of refuge beyond 0, 1 and 2 (see the usage text).
-const (
-	exitManifest = 3 // the key manifest was refused; nothing was encrypted or sent
-	exitNetwork  = 4 // the network failed after retries; run the same command again
-)
+// exitNetwork is the exit code when the network failed after retries:
+// running the same command again resumes (see the usage text).
+const exitNetwork = 4
 
 // netFail turns a client error into a cliError, with exit code 3 and a
 // hint when the network, not the server, failed.

@@ -3,102 +3,74 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/term"
 )
 
-// progress reports a long transfer: an atomic counter that the work
-// updates and a ticker that prints it. On a terminal it redraws one line
-// (bytes, rate, time left); otherwise it prints a plain line every
-// interval, so logs stay readable.
+// progress shows how far long work has got. The work advances an atomic
+// counter; a ticker prints it on standard error, only when standard error is
+// a terminal and only after the first second, so short runs and scripts see
+// nothing.
 type progress struct {
-	label    string
-	total    int64
-	done     atomic.Int64
-	w        io.Writer
-	tty      bool
-	start    time.Time
-	startVal int64 // first value seen by the ticker (-1 before)
-	stop     chan struct{}
-	wg       sync.WaitGroup
+	n     atomic.Int64
+	total int64
+	label string
+	w     io.Writer
+	stop  chan struct{}
+	done  chan struct{}
 }
 
-// startProgress begins reporting on w (standard error).
-func startProgress(w io.Writer, label string, total int64) *progress {
-	p := &progress{label: label, total: total, w: w, start: time.Now(), startVal: -1, stop: make(chan struct{})}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p.tty = true
+// startProgress starts a progress display for work of total bytes.
+func (e *env) startProgress(label string, total int64) *progress {
+	p := &progress{total: total, label: label, w: e.stderr, stop: make(chan struct{}), done: make(chan struct{})}
+	if !isTerminal(e.stderr) {
+		close(p.done)
+		return p
 	}
-	interval := 10 * time.Second
-	if p.tty {
-		interval = 500 * time.Millisecond
-	}
-	p.wg.Add(1)
-	go p.loop(interval)
+	go p.run()
 	return p
 }
 
-func (p *progress) loop(interval time.Duration) {
-	defer p.wg.Done()
-	t := time.NewTicker(interval)
+func (p *progress) run() {
+	defer close(p.done)
+	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	shown := false
 	for {
 		select {
-		case <-t.C:
-			p.print(false)
 		case <-p.stop:
+			if shown {
+				fmt.Fprintf(p.w, "\r%s\r", blank)
+			}
 			return
+		case <-t.C:
+			shown = true
+			fmt.Fprintf(p.w, "\r%s: %s %s of %s (%d%%)   ", prog, p.label,
+				humanSize(p.n.Load()), humanSize(p.total), percent(p.n.Load(), p.total))
 		}
 	}
 }
 
-// finish stops the ticker and prints the final line.
+// finish stops the display and clears its line.
 func (p *progress) finish() {
-	close(p.stop)
-	p.wg.Wait()
-	p.print(true)
+	select {
+	case <-p.done:
+	default:
+		close(p.stop)
+		<-p.done
+	}
 }
 
-func (p *progress) print(final bool) {
-	done := p.done.Load()
-	if p.startVal < 0 {
-		// A resumed transfer does not start at zero: the rate counts
-		// only this run's bytes, from the first tick on.
-		p.startVal, p.start = done, time.Now()
+const blank = "                                                                              "
+
+func percent(n, total int64) int64 {
+	if total <= 0 {
+		return 100
 	}
-	elapsed := time.Since(p.start)
-	rate := 0.0
-	if s := elapsed.Seconds(); s > 0 {
-		rate = float64(done-p.startVal) / s
-	}
-	left := "?"
-	if rate > 0 && done < p.total {
-		left = time.Duration(float64(p.total-done) / rate * float64(time.Second)).Round(time.Second).String()
-	}
-	pct := 100.0
-	if p.total > 0 {
-		pct = float64(done) * 100 / float64(p.total)
-	}
-	line := fmt.Sprintf("%s: %s %s / %s (%.0f%%), %s/s, %s left", prog, p.label, byteSize(done), byteSize(p.total), pct, byteSize(int64(rate)), left)
-	if final {
-		line = fmt.Sprintf("%s: %s %s in %s", prog, p.label, byteSize(done), elapsed.Round(100*time.Millisecond))
-	}
-	if p.tty {
-		fmt.Fprintf(p.w, "\r\033[K%s", line)
-		if final {
-			fmt.Fprintln(p.w)
-		}
-		return
-	}
-	fmt.Fprintln(p.w, line)
+	return min(100, n*100/total)
 }
 
-// size formats a byte count for people.
-func byteSize(n int64) string {
+func humanSize(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

@@ -16,6 +16,7 @@ import (
 	"refuge/client/clienttest"
 	"refuge/crypto/bundle"
 	"refuge/crypto/receipt"
+	"refuge/internal/kdfcost"
 	"refuge/server/api"
 )
 
@@ -23,6 +24,7 @@ import (
 // returns its path and phrase.
 func offlineBundle(t *testing.T, srv *clienttest.Server, dir string) (string, string, *receipt.Keys) {
 	t.Helper()
+	kdfcost.LowerForTests() // as the refuge subprocesses do
 	phrase, err := receipt.Generate()
 	if err != nil {
 		t.Fatal(err)
@@ -116,6 +118,7 @@ func TestRepliesAndAcks(t *testing.T) {
 	if r := u.ok(phrase+"\n", "replies"); !strings.Contains(r.stderr, "no reply yet") {
 		t.Fatalf("replies before any: %s", r.stderr)
 	}
+	kdfcost.LowerForTests() // as the refuge subprocesses do
 	p, err := receipt.Parse([]byte(phrase))
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"golang.org/x/term"
 
 	"refuge/client"
 	"refuge/crypto/bundle"
@@ -56,11 +54,6 @@ Examples:
 Exit codes: 0 submitted, 1 failed, 2 bad command line, 3 the key manifest
 was refused (nothing was encrypted or sent), 4 network failure after retries
 (run the same command again to resume).`
-
-const phraseAdvice = `the words above are your receipt phrase. Keep it secret and safe:
-  it is the only key to your submission's status and replies ("refuge status",
-  "refuge replies"), from any device. Nobody, not even the officers, can
-  recover it for you. Do not keep it next to your files.`
 
 func cmdSubmit(e *env, args []string) error {
 	fl := e.newFlags("submit", submitHelp)
@@ -139,21 +132,17 @@ func (e *env) submitNew(ctx context.Context, c *client.Client, p profile, state,
 			return failf("%v", err)
 		}
 	}
-	if noteFile != "" {
-		if contents.Note, err = readNote(noteFile); err != nil {
-			return err
-		}
+	if contents.Note, err = readNote(noteFile); err != nil {
+		return err
 	}
 	// 1. The manifest, verified before anything is sealed or sent.
 	m, sig, err := c.Manifest(ctx)
 	if err != nil {
 		return netFail("fetching the officers' key manifest", err)
 	}
-	recipients, version, err := verifyManifest(p.RootPub, m, sig, state, time.Now())
+	recipients, version, err := verifyServedManifest(p.RootPub, m, sig, state, time.Now())
 	if err != nil {
-		return (&cliError{code: exitManifest, msg: fmt.Sprintf("the key manifest from the server is not trustworthy: %v; nothing was sent", err)}).
-			hint("the server may be misconfigured or compromised; do not submit until the officers confirm their root key on another channel").
-			hint("if you just ran \"refuge init\" with a root key from an untrusted source, check it")
+		return err
 	}
 	e.out.infof("key manifest version %d verified against the pinned root key (%s)", version, plural(len(recipients), "recipient"))
 
@@ -192,10 +181,19 @@ func (e *env) submitNew(ctx context.Context, c *client.Client, p profile, state,
 	}
 	e.out.infof("sealed %s into %s of ciphertext", plural(len(contents.Files), "file"), byteSize(size))
 
-	// 4. The phrase, before the first byte goes out.
-	if err := e.showPhrase(phrase, receiptOut); err != nil {
-		return err
+	// 4. The phrase, before the first byte goes out (as refuge seal
+	// shows it: alone on stdout for scripts, else on stderr).
+	text, err := phrase.Text()
+	if err != nil {
+		return failf("cannot read the receipt phrase: %v", err)
 	}
+	defer text.Destroy()
+	if receiptOut != "" {
+		if err := writeReceipt(receiptOut, text.Bytes()); err != nil {
+			return err
+		}
+	}
+	e.showPhrase(text.Bytes(), false)
 
 	// 5. Upload.
 	if err := e.upload(ctx, c, "", dir, &st, filepath.Join(dir, sealedFile), "upload"); err != nil {
@@ -209,43 +207,6 @@ func (e *env) submitted(dir string) error {
 		e.out.warnf("the upload is complete but its local state could not be removed: %v", err)
 	}
 	e.out.infof("submitted: the officers will collect it; check with \"refuge status\" and your receipt phrase")
-	return nil
-}
-
-// showPhrase prints the phrase as refuge seal does: at a terminal, phrase
-// and advice on standard error; otherwise the phrase alone on standard
-// output (for scripts) and the advice on standard error. It also writes
-// --receipt-out.
-func (e *env) showPhrase(phrase *receipt.Phrase, receiptOut string) error {
-	text, err := phrase.Text()
-	if err != nil {
-		return failf("%v", err)
-	}
-	defer text.Destroy()
-	if receiptOut != "" {
-		f, err := os.OpenFile(receiptOut, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return failf("cannot write the receipt file: %v", errors.Unwrap(err))
-		}
-		_, err = f.Write(append(text.Bytes(), '\n'))
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return failf("cannot write the receipt file: %v", err)
-		}
-	}
-	w := e.stdout
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		w = e.stderr
-		fmt.Fprintf(w, "\n    %s\n\n", text.Bytes())
-	} else if _, err := fmt.Fprintf(w, "%s\n", text.Bytes()); err != nil {
-		return failf("cannot print the receipt phrase: %v; nothing was sent", err)
-	}
-	e.out.infof("%s", phraseAdvice)
 	return nil
 }
 
@@ -268,21 +229,4 @@ func sealTo(name string, recipients []age.Recipient, contents bundle.Contents) (
 		return 0, failf("cannot save the sealed bundle: %v", err)
 	}
 	return n, nil
-}
-
-// readNote reads a UTF-8 note of at most bundle.MaxNoteSize bytes.
-func readNote(name string) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, failf("cannot read the note: %v", errors.Unwrap(err))
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, bundle.MaxNoteSize+1))
-	if err != nil {
-		return nil, failf("cannot read the note: %v", err)
-	}
-	if len(b) > bundle.MaxNoteSize {
-		return nil, failf("the note is larger than %s", byteSize(bundle.MaxNoteSize))
-	}
-	return b, nil
 }

@@ -119,7 +119,7 @@ func (e *env) upload(ctx context.Context, c *client.Client, token, dir string, s
 				return err
 			}
 		}
-		p := startProgress(e.stderr, label, st.Size)
+		p := startMeter(e.stderr, label, st.Size)
 		err := c.Upload(ctx, st.UploadURL, token, f, st.Size, &p.done)
 		p.finish()
 		if err == nil {

@@ -10,26 +10,37 @@ import (
 	"refuge/crypto/signing"
 )
 
-// verifyManifest checks a manifest fetched from the server against the
+// verifyServedManifest checks a manifest fetched from the server against the
 // pinned root key with crypto/manifest (signature, expiry, post-quantum
 // recipients, no rollback below the highest version recorded in the state
 // folder's seen-manifests.json) and returns its recipients.
-func verifyManifest(rootPub string, m, sig []byte, stateDir string, now time.Time) ([]age.Recipient, uint64, error) {
+func verifyServedManifest(rootPub string, m, sig []byte, stateDir string, now time.Time) ([]age.Recipient, uint64, error) {
 	root, err := signing.ParsePublicKey(rootPub)
 	if err != nil {
-		return nil, 0, errors.New("the pinned root key is not a minisign public key")
+		return nil, 0, usagef("submit", "--root-pub is not a minisign public key")
 	}
 	seen, err := manifest.OpenSeenStore(stateDir)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, failf("%v", err)
 	}
 	km, err := manifest.Verify(m, sig, root, now, seen)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, servedManifestRefused(err)
 	}
 	rs, err := km.AgeRecipients()
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, servedManifestRefused(err)
 	}
 	return rs, km.Version, nil
+}
+
+// servedManifestRefused explains a manifest from the server that failed
+// verification: exit 3, nothing was encrypted or sent.
+func servedManifestRefused(err error) error {
+	var ce *cliError
+	if !errors.As(manifestRefused(err), &ce) {
+		return err
+	}
+	ce.msg = "the key manifest from the server was refused: " + err.Error() + "; nothing was sent"
+	return ce.hint("the server may be misconfigured or compromised; do not submit until the officers confirm their root key on another channel")
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"filippo.io/age"
@@ -64,7 +65,8 @@ func Open(src io.Reader, identities []age.Identity, outDir string, opts Options)
 	if len(identities) == 0 {
 		return nil, errors.New("no identity to decrypt with")
 	}
-	ct := &hashReader{r: src, h: sha256.New()}
+	opts = opts.withDefaults()
+	ct := &hashReader{r: src, h: sha256.New(), progress: opts.Progress}
 	ar, err := age.Decrypt(ct, pqOnly(identities))
 	if err != nil {
 		return nil, decryptErr(err)
@@ -78,7 +80,7 @@ func Open(src io.Reader, identities []age.Identity, outDir string, opts Options)
 	ra := newReadAhead(auth)
 	defer ra.Close()
 
-	x := &extractor{opts: opts.withDefaults(), st: st, names: newNameSet(), found: map[string]Entry{}}
+	x := &extractor{opts: opts, st: st, names: newNameSet(), found: map[string]Entry{}}
 	err = x.extract(ra)
 	if err == nil {
 		err = checkPadding(ra)
@@ -149,15 +151,19 @@ func checkPadding(r io.Reader) error {
 
 // hashReader hashes and counts everything read through it.
 type hashReader struct {
-	r io.Reader
-	h hash.Hash
-	n int64
+	r        io.Reader
+	h        hash.Hash
+	n        int64
+	progress *atomic.Int64
 }
 
 func (h *hashReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
 	h.h.Write(p[:n])
 	h.n += int64(n)
+	if h.progress != nil {
+		h.progress.Add(int64(n))
+	}
 	return n, err
 }
 
@@ -292,7 +298,7 @@ func (x *extractor) file(tr *tar.Reader, hdr *tar.Header, buf []byte) error {
 		return err
 	}
 	h := newHasher()
-	w := io.MultiWriter(f, h)
+	w := io.MultiWriter(newWriteback(f), h)
 	var nc *noteCapture
 	if hdr.Name == noteName {
 		nc = &noteCapture{}

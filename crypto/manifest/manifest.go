@@ -55,7 +55,7 @@ const (
 // [Parse] and [Verify] return one that passed every check.
 type Manifest struct {
 	Format     string    `json:"format"`            // always Format
-	Version    uint64    `json:"version"`           // ≥ 1; never decreases
+	Version    uint64    `json:"version"`           // 1 to 2^53-1; never decreases
 	Expires    string    `json:"expires"`           // YYYY-MM-DD, valid through the end of that UTC day
 	Recipients []string  `json:"recipients"`        // officers' age1pq1… recipients
 	Partners   []Partner `json:"partners"`          // partners' signing keys (may be empty)
@@ -97,6 +97,7 @@ type RollbackError struct {
 	Highest uint64 // highest version seen before for this root key
 }
 
+// Error names both versions.
 func (e *RollbackError) Error() string {
 	return fmt.Sprintf("%v: version %d is lower than version %d seen before", ErrRollback, e.Version, e.Highest)
 }

@@ -13,8 +13,13 @@ import (
 	"refuge/crypto/signing"
 )
 
-// maxPartnerName is the longest partner name.
-const maxPartnerName = 32
+const (
+	// maxPartnerName is the longest partner name.
+	maxPartnerName = 32
+	// maxVersion keeps versions exact in every JSON implementation
+	// (JavaScript numbers are float64).
+	maxVersion = 1<<53 - 1
+)
 
 var (
 	topKeys     = map[string]bool{"format": true, "version": true, "expires": true, "recipients": true, "partners": true, "ack_key": true}
@@ -58,8 +63,8 @@ func (m *Manifest) validate() error {
 	if m.Format != Format {
 		return malformed("format is not %s", Format)
 	}
-	if m.Version < 1 {
-		return malformed("version must be 1 or more")
+	if m.Version < 1 || m.Version > maxVersion {
+		return malformed("version must be an integer from 1 to 2^53-1")
 	}
 	if _, err := m.ExpiresAt(); err != nil {
 		return err
@@ -206,7 +211,7 @@ func checkKeys(b []byte) error {
 			if top.object && top.wantKey {
 				k, _ := v.(string)
 				if !top.allowed[k] {
-					return malformed("unknown field")
+					return malformed("unknown or misspelt field name")
 				}
 				if top.seen[k] {
 					return malformed("field %s appears twice", k)

@@ -126,3 +126,55 @@ func TestDefaultStateDir(t *testing.T) {
 		t.Fatalf("DefaultStateDir = %q, want %q", d, filepath.Join(base, "refuge"))
 	}
 }
+
+// Separate stores on one directory (as separate processes would be) never
+// lose the highest version when they record concurrently.
+func TestSeenStoreConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	root := newKey(t).Public()
+	const writers, versions = 4, 20
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			s, err := OpenSeenStore(dir)
+			if err != nil {
+				errs <- err
+				return
+			}
+			for v := range versions {
+				// Interleave: writer w records w+1, w+1+writers, …
+				if err := s.Record(root, uint64(v*writers+w+1)); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, _ := OpenSeenStore(dir)
+	if h, _ := s.Highest(root); h != writers*versions {
+		t.Fatalf("Highest = %d after concurrent records, want %d", h, writers*versions)
+	}
+}
+
+func TestVerifyCorruptState(t *testing.T) {
+	root := newKey(t)
+	mj, sig, err := Sign(goodManifest(t), root, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	s, err := OpenSeenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(s.Path(), []byte("{"), 0o600)
+	if m, err := Verify(mj, sig, root.Public(), testNow, s); !errors.Is(err, ErrStateCorrupt) || m != nil {
+		t.Fatalf("Verify with a corrupted state file: %v, want ErrStateCorrupt", err)
+	}
+}

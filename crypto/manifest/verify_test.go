@@ -110,6 +110,7 @@ func TestVerifyRejects(t *testing.T) {
 		{desc: "trailing data", mj: append(body(""), raw(` {}`)...), want: ErrMalformed},
 		{desc: "wrong format", mj: raw(strings.Replace(string(body("")), "refuge-manifest-v1", "refuge-manifest-v2", 1)), want: ErrMalformed},
 		{desc: "version zero", mj: raw(strings.Replace(string(body("")), `"version":3`, `"version":0`, 1)), want: ErrMalformed},
+		{desc: "version beyond 2^53-1", mj: raw(strings.Replace(string(body("")), `"version":3`, `"version":9007199254740992`, 1)), want: ErrMalformed},
 		{desc: "negative version", mj: raw(strings.Replace(string(body("")), `"version":3`, `"version":-1`, 1)), want: ErrMalformed},
 		{desc: "fractional version", mj: raw(strings.Replace(string(body("")), `"version":3`, `"version":3.5`, 1)), want: ErrMalformed},
 		{desc: "bad date", mj: raw(strings.Replace(string(body("")), day(30), "30/12/2027", 1)), want: ErrMalformed},
@@ -145,6 +146,7 @@ func TestVerifyRejects(t *testing.T) {
 			}
 			seen := seenStore(t)
 			m, err := Verify(tc.mj, s, root.Public(), now, seen)
+			t.Log(err)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("Verify error = %v, want %v", err, tc.want)
 			}

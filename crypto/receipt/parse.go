@@ -5,6 +5,8 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/awnumar/memguard"
 )
@@ -27,12 +29,13 @@ type WordError struct {
 	Position int // 1-based position of the word in the phrase
 }
 
+// Error names the word position only.
 func (e *WordError) Error() string {
 	return fmt.Sprintf("receipt phrase word %d is not in the wordlist", e.Position)
 }
 
 // Parse reads a receipt phrase typed by a person. Letters may be in any case,
-// words may be separated by any run of spaces, tabs or newlines, and each word
+// words may be separated by any run of whitespace (ASCII or Unicode), and each word
 // may be abbreviated to its first four (or more) letters. Parse checks the
 // word count, each word and the BIP39 checksum; its errors are [ErrWordCount],
 // [ErrTooLong], [ErrChecksum] or a [*WordError], and never contain the input.
@@ -44,21 +47,21 @@ func Parse(s []byte) (*Phrase, error) {
 	}
 	var idx [phraseWords]int
 	defer clear(idx[:])
-	var word [maxWordLen + 1]byte // one extra byte to detect over-long words
+	var word [maxWordLen + 1]byte // one extra byte: 9 letters match no word
 	defer clear(word[:])
 
-	n, wlen, tooLong := 0, 0, false
+	n, wlen, invalid := 0, 0, false
 	finish := func() error {
 		if wlen == 0 {
 			return nil
 		}
 		n++
-		defer func() { wlen, tooLong = 0, false; clear(word[:]) }()
+		defer func() { wlen, invalid = 0, false; clear(word[:]) }()
 		if n > phraseWords {
 			return nil // counted, reported below
 		}
 		i, ok := -1, false
-		if !tooLong {
+		if !invalid {
 			i, ok = lookup(word[:wlen])
 		}
 		if !ok {
@@ -68,28 +71,27 @@ func Parse(s []byte) (*Phrase, error) {
 		return nil
 	}
 	var firstErr error
-	for _, c := range s {
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f':
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRune(s[i:])
+		i += size
+		if unicode.IsSpace(r) { // ASCII and Unicode spaces (a pasted NBSP, …)
 			if err := finish(); err != nil && firstErr == nil {
 				firstErr = err
 			}
-		default:
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c < 'a' || c > 'z' {
-				tooLong = true // not a wordlist letter: the word cannot match
-			}
-			if wlen < len(word) {
-				word[wlen] = c
-				wlen++
-			} else {
-				tooLong = true
-			}
-			if wlen > maxWordLen {
-				tooLong = true
-			}
+			continue
+		}
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		if r < 'a' || r > 'z' {
+			invalid = true // not a wordlist letter: the word cannot match
+			r = '?'
+		}
+		if wlen < len(word) {
+			word[wlen] = byte(r)
+			wlen++
+		} else {
+			invalid = true
 		}
 	}
 	if err := finish(); err != nil && firstErr == nil {

@@ -56,6 +56,7 @@ func TestParse(t *testing.T) {
 		{desc: "canonical", in: ozone},
 		{desc: "upper case", in: strings.ToUpper(ozone)},
 		{desc: "mixed case and extra whitespace", in: "  Ozone\tDRILL  grab\n\nfiber curtain grace pudding thank cruise elder eight picnic \r\n"},
+		{desc: "non-breaking and ideographic spaces", in: "ozone\u00a0drill\u3000grab fiber curtain grace pudding thank cruise elder eight picnic"},
 		{desc: "four-letter prefixes", in: "ozon dril grab fibe curt grac pudd than crui elde eigh picn"},
 		{desc: "longer prefixes", in: "ozon drill grab fiber curta grace puddi thank cruis elder eight picni"},
 		{desc: "empty", in: "", wantErr: ErrWordCount},

@@ -1,3 +1,5 @@
+//go:build linux
+
 package secrets
 
 import (
@@ -18,6 +20,9 @@ func TestInit(t *testing.T) {
 	}
 	if lim.Cur != 0 || lim.Max != 0 {
 		t.Errorf("RLIMIT_CORE = %d/%d after Init, want 0/0", lim.Cur, lim.Max)
+	}
+	if d, err := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0); err != nil || d != 0 {
+		t.Errorf("PR_GET_DUMPABLE = %d, %v after Init, want 0", d, err)
 	}
 	b, err := ReadPassphrase(Prompt{File: writeTemp(t, "pw\n")})
 	if err != nil {

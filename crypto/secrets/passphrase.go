@@ -93,25 +93,26 @@ func fromLocked(buf *memguard.LockedBuffer, n int) (*memguard.LockedBuffer, erro
 }
 
 func passphraseFromTerminal(label string, confirm bool) (*memguard.LockedBuffer, error) {
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	tty, ttyOut, err := openTerminal()
 	if err != nil {
 		return nil, ErrNoTerminal
 	}
 	defer tty.Close()
+	defer ttyOut.Close()
 	if !term.IsTerminal(int(tty.Fd())) {
 		return nil, ErrNoTerminal
 	}
 	if label == "" {
 		label = "key"
 	}
-	first, err := readLine(tty, fmt.Sprintf("Passphrase for the %s: ", label))
+	first, err := readLine(tty, ttyOut, fmt.Sprintf("Passphrase for the %s: ", label))
 	if err != nil {
 		return nil, err
 	}
 	if !confirm {
 		return first, nil
 	}
-	second, err := readLine(tty, "Same passphrase again: ")
+	second, err := readLine(tty, ttyOut, "Same passphrase again: ")
 	if err != nil {
 		first.Destroy()
 		return nil, err
@@ -126,10 +127,10 @@ func passphraseFromTerminal(label string, confirm bool) (*memguard.LockedBuffer,
 
 // readLine reads one line without echo and moves it into a locked buffer,
 // wiping the heap copy that the terminal reader returned.
-func readLine(tty *os.File, prompt string) (*memguard.LockedBuffer, error) {
-	fmt.Fprint(tty, prompt)
+func readLine(tty, out *os.File, prompt string) (*memguard.LockedBuffer, error) {
+	fmt.Fprint(out, prompt)
 	line, err := term.ReadPassword(int(tty.Fd()))
-	fmt.Fprintln(tty)
+	fmt.Fprintln(out)
 	if err != nil {
 		memguard.WipeBytes(line)
 		return nil, fmt.Errorf("cannot read passphrase from the terminal: %v", err)

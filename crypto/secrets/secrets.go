@@ -4,7 +4,7 @@
 //
 // # Guarantees
 //
-//   - [Init] disables core dumps (RLIMIT_CORE=0, on top of memguard's own
+//   - [Init] disables core dumps (RLIMIT_CORE=0 and PR_SET_DUMPABLE=0, on top of memguard's own
 //     setting) and checks that the process may lock memory before any secret
 //     is read, so a low memlock limit gives [ErrMemlock] instead of a panic
 //     from memguard. It also wipes every memguard buffer on interrupt.

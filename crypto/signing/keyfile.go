@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime/debug"
 	"strings"
 	"unsafe"
 
@@ -65,6 +66,7 @@ func (k *PrivateKey) encrypt(passphrase []byte, lowCost bool) ([]byte, error) {
 		return encryptLowCost(passphrase, key)
 	}
 	out, err := minisign.EncryptKey(aliasString(passphrase), *key)
+	releaseScryptMemory()
 	if err != nil {
 		return nil, fmt.Errorf("signing: cannot encrypt key: %v", err)
 	}
@@ -129,6 +131,7 @@ func DecryptPrivateKey(data, passphrase []byte) (*PrivateKey, error) {
 		return nil, ErrEmptyPassphrase
 	}
 	k, err := minisign.DecryptKey(aliasString(passphrase), data)
+	releaseScryptMemory()
 	if err != nil {
 		return nil, ErrWrongPassphrase
 	}
@@ -170,4 +173,12 @@ func aliasString(b []byte) string {
 		return ""
 	}
 	return unsafe.String(&b[0], len(b))
+}
+
+// releaseScryptMemory collects the garbage scrypt left behind (up to 1 GiB of
+// passphrase-derived working memory) and returns it to the operating system,
+// which discards its contents. This keeps the process from holding that
+// memory, and lowers the peak when several key files are handled in a row.
+func releaseScryptMemory() {
+	debug.FreeOSMemory()
 }

@@ -26,7 +26,8 @@
 //   - generation: ed25519.GenerateKey's 64-byte key slice on the heap;
 //   - loading: the library's decrypted key buffer and scrypt keystream on the
 //     heap, and one heap copy of the passphrase (the library takes a string
-//     and converts it to bytes for scrypt);
+//     and converts it to bytes for scrypt). scrypt's 1 GiB of working memory
+//     is returned to the operating system right after (debug.FreeOSMemory);
 //   - writing: the same passphrase copy, and the library's plaintext buffer;
 //   - signing: a by-value copy of the key on the goroutine stack, and
 //     Ed25519's expanded secret scalar.
