@@ -14,6 +14,7 @@ import (
 
 	"refuge/client"
 	"refuge/crypto/bundle"
+	"refuge/crypto/manifest"
 	"refuge/crypto/receipt"
 )
 
@@ -73,15 +74,29 @@ func cmdSubmit(e *env, args []string) error {
 			return usagef("submit", "--receipt-out %s already exists; it is never overwritten", *receiptOut)
 		}
 	}
-	p, state, err := cn.settings("submit", true)
+	return e.sealedUpload("submit", cn, inputs(files, *noteFile), "anonymous", "", *restart,
+		func(ctx context.Context, c *client.Client, p profile, state, dir string) error {
+			return e.submitNew(ctx, c, p, state, dir, files, *noteFile, *receiptOut)
+		})
+}
+
+func inputs(files []string, noteFile string) []string {
+	in := append([]string(nil), files...)
+	if noteFile != "" {
+		in = append(in, noteFile)
+	}
+	return in
+}
+
+// sealedUpload resumes the interrupted upload of these inputs if there is
+// one, or calls start to seal and upload them afresh.
+func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, kind, token string, restart bool,
+	start func(ctx context.Context, c *client.Client, p profile, state, dir string) error) error {
+	p, state, err := cn.settings(cmd, true)
 	if err != nil {
 		return err
 	}
-	inputs := append([]string(nil), files...)
-	if *noteFile != "" {
-		inputs = append(inputs, *noteFile)
-	}
-	dir, err := pendingDir(state, p.Server, "anonymous", inputs)
+	dir, err := pendingDir(state, p.Server, kind, inputs)
 	if err != nil {
 		return err
 	}
@@ -98,9 +113,9 @@ func cmdSubmit(e *env, args []string) error {
 		return err
 	}
 	sealed := filepath.Join(dir, sealedFile)
-	if ok && *restart {
+	if ok && restart {
 		if st.UploadURL != "" {
-			_ = c.TerminateUpload(ctx, st.UploadURL, "")
+			_ = c.TerminateUpload(ctx, st.UploadURL, token)
 		}
 		ok = false
 	}
@@ -110,9 +125,9 @@ func cmdSubmit(e *env, args []string) error {
 		}
 	}
 	if ok {
-		e.out.infof("resuming an interrupted submission of these files")
+		e.out.infof("resuming an interrupted upload of these files")
 		e.out.infof("its receipt phrase was printed when it started; if you lost it, run again with --restart")
-		if err := e.upload(ctx, c, "", dir, &st, sealed, "upload"); err != nil {
+		if err := e.upload(ctx, c, token, dir, &st, sealed, "upload"); err != nil {
 			return err
 		}
 		return e.submitted(dir)
@@ -121,7 +136,7 @@ func cmdSubmit(e *env, args []string) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return failf("cannot clear the old upload state: %v", err)
 	}
-	return e.submitNew(ctx, c, p, state, dir, files, *noteFile, *receiptOut)
+	return start(ctx, c, p, state, dir)
 }
 
 func (e *env) submitNew(ctx context.Context, c *client.Client, p profile, state, dir string, files []string, noteFile, receiptOut string) error {
@@ -135,16 +150,38 @@ func (e *env) submitNew(ctx context.Context, c *client.Client, p profile, state,
 	if contents.Note, err = readNote(noteFile); err != nil {
 		return err
 	}
+	return e.sealAndUpload(ctx, c, p, state, dir, contents, sealJob{kind: "anonymous", receiptOut: receiptOut})
+}
+
+// sealJob says how sealAndUpload seals and uploads.
+type sealJob struct {
+	kind       string // upload kind: anonymous or referral
+	token      string // bearer token ("" for anonymous)
+	receiptOut string
+	// prepare, if not nil, completes the contents once the manifest is
+	// verified (refer: checks the partner key and sets Sign).
+	prepare func(m *manifest.Manifest, c *bundle.Contents) error
+}
+
+// sealAndUpload verifies the served manifest, makes the receipt phrase,
+// seals contents into dir, prints the phrase and uploads.
+func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, state, dir string, contents bundle.Contents, job sealJob) error {
+	var err error
 	// 1. The manifest, verified before anything is sealed or sent.
 	m, sig, err := c.Manifest(ctx)
 	if err != nil {
 		return netFail("fetching the officers' key manifest", err)
 	}
-	recipients, version, err := verifyServedManifest(p.RootPub, m, sig, state, time.Now())
+	km, recipients, err := verifyServedManifest(p.RootPub, m, sig, state, time.Now())
 	if err != nil {
 		return err
 	}
-	e.out.infof("key manifest version %d verified against the pinned root key (%s)", version, plural(len(recipients), "recipient"))
+	e.out.infof("key manifest version %d verified against the pinned root key (%s)", km.Version, plural(len(recipients), "recipient"))
+	if job.prepare != nil {
+		if err := job.prepare(km, &contents); err != nil {
+			return err
+		}
+	}
 
 	// 2. The receipt phrase and what it derives.
 	phrase, err := receipt.Generate()
@@ -173,7 +210,7 @@ func (e *env) submitNew(ctx context.Context, c *client.Client, p profile, state,
 		os.RemoveAll(dir)
 		return err
 	}
-	st := uploadState{Server: p.Server, Kind: "anonymous", SubmissionID: contents.SubmissionID,
+	st := uploadState{Server: p.Server, Kind: job.kind, SubmissionID: contents.SubmissionID,
 		Verifier: hex.EncodeToString(verifier[:]), Size: size}
 	if err := saveState(dir, st); err != nil {
 		os.RemoveAll(dir)
@@ -188,15 +225,15 @@ func (e *env) submitNew(ctx context.Context, c *client.Client, p profile, state,
 		return failf("cannot read the receipt phrase: %v", err)
 	}
 	defer text.Destroy()
-	if receiptOut != "" {
-		if err := writeReceipt(receiptOut, text.Bytes()); err != nil {
+	if job.receiptOut != "" {
+		if err := writeReceipt(job.receiptOut, text.Bytes()); err != nil {
 			return err
 		}
 	}
 	e.showPhrase(text.Bytes(), false)
 
 	// 5. Upload.
-	if err := e.upload(ctx, c, "", dir, &st, filepath.Join(dir, sealedFile), "upload"); err != nil {
+	if err := e.upload(ctx, c, job.token, dir, &st, filepath.Join(dir, sealedFile), "upload"); err != nil {
 		return err
 	}
 	return e.submitted(dir)

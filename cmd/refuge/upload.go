@@ -109,7 +109,7 @@ func (e *env) upload(ctx context.Context, c *client.Client, token, dir string, s
 			}
 			if errors.Is(err, api.ErrConflict) {
 				return failf("the server already has a submission with this id; nothing more was sent").
-					hint("an earlier attempt may have reached the server without its answer reaching you; wait a week for it to expire, or seal again (a new receipt phrase)")
+					hint("an earlier attempt may have reached the server without its answer reaching you; run again with --restart (a new receipt phrase), or wait for that upload to expire")
 			}
 			if err != nil {
 				return netFail("starting the upload", err)

@@ -14,24 +14,24 @@ import (
 // pinned root key with crypto/manifest (signature, expiry, post-quantum
 // recipients, no rollback below the highest version recorded in the state
 // folder's seen-manifests.json) and returns its recipients.
-func verifyServedManifest(rootPub string, m, sig []byte, stateDir string, now time.Time) ([]age.Recipient, uint64, error) {
+func verifyServedManifest(rootPub string, m, sig []byte, stateDir string, now time.Time) (*manifest.Manifest, []age.Recipient, error) {
 	root, err := signing.ParsePublicKey(rootPub)
 	if err != nil {
-		return nil, 0, usagef("submit", "--root-pub is not a minisign public key")
+		return nil, nil, usagef("submit", "--root-pub is not a minisign public key")
 	}
 	seen, err := manifest.OpenSeenStore(stateDir)
 	if err != nil {
-		return nil, 0, failf("%v", err)
+		return nil, nil, failf("%v", err)
 	}
 	km, err := manifest.Verify(m, sig, root, now, seen)
 	if err != nil {
-		return nil, 0, servedManifestRefused(err)
+		return nil, nil, servedManifestRefused(err)
 	}
 	rs, err := km.AgeRecipients()
 	if err != nil {
-		return nil, 0, servedManifestRefused(err)
+		return nil, nil, servedManifestRefused(err)
 	}
-	return rs, km.Version, nil
+	return km, rs, nil
 }
 
 // servedManifestRefused explains a manifest from the server that failed
