@@ -31,6 +31,9 @@ type Keys struct {
 	AckPriv   minisign.PrivateKey
 	Officer   *age.HybridIdentity
 	Recipient *age.HybridRecipient
+	// Partners maps partner names to their minisign public keys ("RW…"),
+	// listed in the manifests that Manifest signs.
+	Partners map[string]string
 }
 
 // NewKeys makes fresh demo keys.
@@ -56,9 +59,13 @@ func NewKeys(t testing.TB) *Keys {
 func (k *Keys) Manifest(t testing.TB, version uint64, expires string) (manifest, sig []byte) {
 	t.Helper()
 	ack := k.AckPub.String()
+	partners := []map[string]string{}
+	for name, key := range k.Partners {
+		partners = append(partners, map[string]string{"name": name, "key": key})
+	}
 	m, err := json.Marshal(map[string]any{
 		"format": "refuge-manifest-v1", "version": version, "expires": expires,
-		"recipients": []string{k.Recipient.String()}, "partners": []any{}, "ack_key": ack,
+		"recipients": []string{k.Recipient.String()}, "partners": partners, "ack_key": ack,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 func TestHelpAndUsage(t *testing.T) {
 	t.Parallel()
 	u := newUser(t)
-	for _, cmd := range [][]string{{"init"}, {"submit"}, {"status"}, {"replies"}, {"relay"}, {"courier"}, {"courier", "pull"}} {
+	for _, cmd := range [][]string{{"init"}, {"submit"}, {"status"}, {"replies"}, {"relay"}, {"refer"}, {"courier"}, {"courier", "pull"}} {
 		t.Run(strings.Join(cmd, " "), func(t *testing.T) {
 			r := u.ok("", append(cmd, "--help")...)
 			if !strings.Contains(r.stdout, "Usage") || !strings.Contains(r.stdout, "Example") || !strings.Contains(r.stdout, "Exit codes") {

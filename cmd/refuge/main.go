@@ -25,6 +25,7 @@ Usage:
     refuge status
     refuge replies [-o DIR]
     refuge seal --manifest FILE --root-pub KEY -o bundle.age [--note-file F] [--receipt-out F] FILES...
+    refuge refer --token T --partner NAME --partner-key FILE [--form FILE] [FILES...]
     refuge relay --token T BUNDLE...
     refuge courier pull --token T -o DIR
     refuge courier push --token T DIR
@@ -37,6 +38,7 @@ Commands:
     replies   read the officers' replies (asks for the receipt phrase)
     seal      seal files and a note into a bundle for the officers, offline,
               to hand to a partner organisation for relay
+    refer     partners: file a signed, structured referral with files
     relay     partners: upload bundles sealed offline by defenders
     courier   couriers: pull ciphertext to removable media, push replies and
               acknowledgements back
@@ -82,6 +84,7 @@ var commands = map[string]func(e *env, args []string) error{
 	"replies": cmdReplies,
 	"relay":   cmdRelay,
 	"courier": cmdCourier,
+	"refer":   cmdRefer,
 }
 
 func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer) int {
@@ -97,7 +100,7 @@ func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer) int 
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		return e.out.fail(usagef("", "unknown command %q", args[0]).hint("commands: init, submit, status, replies, seal, relay, courier"))
+		return e.out.fail(usagef("", "unknown command %q", args[0]).hint("commands: init, submit, status, replies, seal, refer, relay, courier"))
 	}
 	err := cmd(e, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
