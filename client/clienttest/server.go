@@ -19,6 +19,7 @@ import (
 	"aead.dev/minisign"
 	"filippo.io/age"
 
+	"refuge/crypto/signing"
 	"refuge/server"
 	"refuge/server/store"
 )
@@ -134,7 +135,7 @@ func (s *Server) Start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	s.Store = st
-	srv, err := server.New(server.Config{Store: st, RootKey: s.Keys.RootPub})
+	srv, err := server.New(server.Config{Store: st, RootKey: s.Keys.rootKey(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,4 +219,14 @@ func (s *Server) Seal(t testing.TB, dst io.Writer, plaintext io.Reader) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// rootKey returns the root public key as crypto/signing holds it.
+func (k *Keys) rootKey(t testing.TB) signing.PublicKey {
+	t.Helper()
+	p, err := signing.ParsePublicKey(k.RootPub.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
