@@ -1,6 +1,7 @@
 // Command refuge-officer is the officers' tool for the air-gapped machine:
 // it makes the officer's post-quantum age identity and the root signing
-// key, signs the key manifest, and opens sealed bundles.
+// key, signs the key manifest, opens sealed bundles (with a report and a
+// signed acknowledgement for each), and seals replies to their senders.
 //
 // It contains no networking code (a test checks its imports), keeps
 // passphrases and decrypted key files in memguard buffers, and disables core
@@ -25,13 +26,19 @@ Usage:
     refuge-officer keygen -o FILE [--passphrase-file F]
     refuge-officer rootkey -o FILE [--passphrase-file F]
     refuge-officer manifest sign --root-key FILE --recipient R... --version N --expires YYYY-MM-DD -o FILE
-    refuge-officer open -i FILE [--passphrase-file F] -o OUTDIR BUNDLE...
+    refuge-officer ackkey -o FILE [--passphrase-file F]
+    refuge-officer open -i FILE [--passphrase-file F] -o OUTDIR [--manifest FILE --root-pub KEY]
+                        [--ack-key FILE --outbox DIR] BUNDLE...
+    refuge-officer reply --to OUTDIR/<submission id> (--message TEXT | --message-file F)
+                         [-i FILE] -o OUTBOX [FILE...]
 
 Commands:
     keygen      make a passphrase-protected post-quantum age identity (age1pq1…)
     rootkey     make the root signing key that signs the key manifest
+    ackkey      make the acknowledgement key (its signatures let the server delete)
     manifest    sign the key manifest that clients trust
-    open        decrypt, verify and extract sealed bundles
+    open        decrypt, verify and extract sealed bundles; report; acknowledge
+    reply       seal an answer to a submission's sender into the outbox
 
 Run "refuge-officer COMMAND --help" for the flags and examples of a command.
 Passphrases are asked at the terminal (twice for a new key), or read from the
@@ -41,14 +48,19 @@ Exit codes:
     0   success
     1   the command failed; nothing was written
     2   bad command line
-    3   open: at least one bundle failed; the others were opened
+    3   open: at least one bundle failed or was flagged; the others were opened
 
 Example (one officer, fresh machine):
     $ refuge-officer keygen -o officer.key > officer.pub
     $ refuge-officer rootkey -o root.key > root.pub
     $ refuge-officer manifest sign --root-key root.key --recipient "$(cat officer.pub)" \
           --version 1 --expires 2027-06-30 -o manifest.json
-    $ refuge-officer open -i officer.key -o inbox bundle.age`
+    $ refuge-officer ackkey -o ack.key > ack.pub
+    $ refuge-officer manifest sign --root-key root.key --recipient "$(cat officer.pub)" \
+          --ack-key "$(cat ack.pub)" --version 1 --expires 2027-06-30 -o manifest.json
+    $ refuge-officer open -i officer.key -o inbox --manifest manifest.json \
+          --root-pub "$(cat root.pub)" --ack-key ack.key --outbox outbox usb/*.age
+    $ refuge-officer reply --to inbox/<submission id> --message "Received." -o outbox`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -85,6 +97,8 @@ var commands = map[string]func(e *env, args []string) error{
 	"rootkey":  cmdRootkey,
 	"manifest": cmdManifest,
 	"open":     cmdOpen,
+	"ackkey":   cmdAckkey,
+	"reply":    cmdReply,
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -105,7 +119,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		return e.out.fail(usagef("", "unknown command %q", args[0]).hint("commands: keygen, rootkey, manifest, open"))
+		return e.out.fail(usagef("", "unknown command %q", args[0]).hint("commands: keygen, rootkey, ackkey, manifest, open, reply"))
 	}
 	err := cmd(e, args[1:])
 	if errors.Is(err, flag.ErrHelp) {

@@ -11,10 +11,14 @@ import (
 
 	"filippo.io/age"
 
+	"refuge/crypto/ack"
 	"refuge/crypto/bundle"
+	"refuge/crypto/manifest"
+	"refuge/crypto/signing"
 )
 
-const openHelp = `Usage: refuge-officer open -i FILE [--passphrase-file F] -o OUTDIR BUNDLE...
+const openHelp = `Usage: refuge-officer open -i FILE [--passphrase-file F] -o OUTDIR
+           [--manifest FILE --root-pub KEY] [--ack-key FILE --outbox DIR] BUNDLE...
 
 Decrypts each BUNDLE with the officer identity FILE (made by keygen; its
 passphrase is asked once), verifies every entry against the bundle's
@@ -22,17 +26,39 @@ manifest.json, and moves the contents into OUTDIR/<submission id>/ only after
 the whole bundle authenticated. Nothing is ever written outside OUTDIR; links,
 devices, absolute or ".." paths, duplicates and size lies are refused.
 
-For each bundle a short summary goes to standard output. A bundle that fails
-leaves nothing behind; the others are still opened, and the exit code is 3.
+For each bundle it writes OUTDIR/<submission id>/report.txt: files, sizes
+and hashes, the sender (a partner's signature checked against the key
+manifest's partner keys, or "unauthenticated sender" for anonymous
+submissions), the note, the referral form as text, and whether the bundle
+was sealed for the submission id it was pulled under (the courier names
+files <submission id>.age; SHA256SUMS beside them is checked too). The
+report holds plaintext and stays on this machine.
+
+With --ack-key, each bundle that opened and was not flagged gets a signed
+acknowledgement in the outbox, OUTBOX/acks/<submission id>.json (+ .minisig):
+"ciphertext with this SHA-256 is imported". When the courier pushes it, the
+server deletes that ciphertext. A flagged bundle (id mismatch, bad partner
+signature) gets none: the ciphertext stays on the server as evidence.
+
+A summary goes to standard output. A bundle that fails leaves nothing behind;
+the others are still opened. Exit code 3 if any bundle failed or was flagged.
 
 Flags:
     -i FILE                 officer identity file (from keygen)
     --passphrase-file F     read its passphrase from the first line of F
     -o OUTDIR               where submissions go (created, mode 0700, if missing)
+    --manifest FILE         the key manifest (FILE.minisig beside it), to check
+                            partner signatures and the ack key against
+    --root-pub KEY          the root public key ("RW…") that signed the manifest
+    --ack-key FILE          acknowledgement key (from ackkey); needs --outbox
+    --ack-passphrase-file F its passphrase (default: --passphrase-file)
+    --outbox DIR            where acknowledgements go (for refuge courier push)
 
 Examples:
-    $ refuge-officer open -i officer.key -o inbox /media/usb/*.age
-    $ refuge-officer open -i officer.key --passphrase-file pass -o inbox bundle.age
+    $ refuge-officer open -i officer.key -o inbox /media/usb/inbox/*.age
+    $ refuge-officer open -i officer.key -o inbox --manifest manifest.json \
+          --root-pub "$(cat root.pub)" --ack-key ack.key --outbox /media/usb/outbox \
+          /media/usb/inbox/*.age
 
 Stock age and tar open a bundle too (without the checks above):
     $ age -d -i officer.key bundle.age | tar x`
@@ -42,6 +68,11 @@ func cmdOpen(e *env, args []string) error {
 	keyFile := fs.String("i", "", "")
 	passFile := fs.String("passphrase-file", "", "")
 	outDir := fs.String("o", "", "")
+	manifestFile := fs.String("manifest", "", "")
+	rootPub := fs.String("root-pub", "", "")
+	ackKeyFile := fs.String("ack-key", "", "")
+	ackPassFile := fs.String("ack-passphrase-file", "", "")
+	outbox := fs.String("outbox", "", "")
 	bundles, err := e.parse(fs, args)
 	if err != nil {
 		return err
@@ -53,6 +84,16 @@ func cmdOpen(e *env, args []string) error {
 		return usagef("open", "missing -o OUTDIR")
 	case len(bundles) == 0:
 		return usagef("open", "no bundles to open")
+	case (*ackKeyFile == "") != (*outbox == ""):
+		return usagef("open", "--ack-key and --outbox go together")
+	case *manifestFile == "" && *rootPub != "":
+		return usagef("open", "--root-pub needs --manifest FILE")
+	}
+	var km *manifest.Manifest
+	if *manifestFile != "" {
+		if km, err = loadKeyManifest(*manifestFile, *rootPub); err != nil {
+			return err
+		}
 	}
 	if err := e.secure(); err != nil {
 		return err
@@ -61,10 +102,20 @@ func cmdOpen(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var ackKey *signing.PrivateKey
+	if *ackKeyFile != "" {
+		if *ackPassFile == "" {
+			*ackPassFile = *passFile
+		}
+		if ackKey, err = e.loadAckKey(*ackKeyFile, *ackPassFile, km); err != nil {
+			return err
+		}
+		defer ackKey.Destroy()
+	}
 	if err := os.MkdirAll(*outDir, 0o700); err != nil {
 		return failf("cannot create output directory: %v", err)
 	}
-	failed := 0
+	failed, flagged := 0, 0
 	for _, name := range bundles {
 		res, err := e.openOne(name, id, *outDir)
 		if err != nil {
@@ -72,11 +123,66 @@ func cmdOpen(e *env, args []string) error {
 			e.out.fail(failf("%s: %v", name, err))
 			continue
 		}
-		printSummary(e.stdout, name, res)
+		r := newReport(name, res, km)
+		if len(r.flags) > 0 {
+			flagged++
+		}
+		if err := e.acknowledge(r, ackKey, *outbox); err != nil {
+			failed++
+			e.out.fail(failf("%s: opened, but %v", name, err))
+		}
+		printSummary(e.stdout, name, r)
+		if _, err := writeReport(r); err != nil {
+			e.out.fail(failf("%s: opened, but %v", name, err))
+			failed++
+		}
 	}
-	if failed > 0 {
-		return &cliError{code: exitPartial, msg: fmt.Sprintf("%d of %d bundle(s) could not be opened; nothing was written for them", failed, len(bundles))}
+	if failed+flagged > 0 {
+		return &cliError{code: exitPartial, msg: fmt.Sprintf("%d of %d bundle(s) could not be opened or acknowledged, %d flagged (see their report.txt)", failed, len(bundles), flagged)}
 	}
+	return nil
+}
+
+// loadAckKey loads the acknowledgement key and, when a key manifest is
+// given, checks that it is the manifest's ack_key (the server accepts no
+// other).
+func (e *env) loadAckKey(name, passFile string, km *manifest.Manifest) (*signing.PrivateKey, error) {
+	key, err := e.loadSigningKey(name, passFile)
+	if err != nil {
+		return nil, err
+	}
+	if km != nil {
+		want, ok := km.AckPublicKey()
+		if !ok || !want.Equal(key.Public()) {
+			key.Destroy()
+			return nil, failf("%s is not the acknowledgement key of the key manifest (version %d); the server would refuse its acknowledgements", name, km.Version)
+		}
+	}
+	return key, nil
+}
+
+// acknowledge writes the acknowledgement of an opened bundle into the
+// outbox, unless the bundle is flagged or no ack key was given, and
+// records what happened in the report.
+func (e *env) acknowledge(r *report, key *signing.PrivateKey, outbox string) error {
+	switch {
+	case key == nil:
+		r.ackLine = "not written (no --ack-key given)"
+		return nil
+	case len(r.flags) > 0:
+		r.ackLine = "NOT written because the bundle is flagged: the ciphertext stays on the server as evidence"
+		return nil
+	}
+	id := r.pulledAs
+	if id == "" {
+		id = r.res.SubmissionID
+	}
+	path, err := writeAck(outbox, key, ack.Statement{SubmissionID: id, SHA256: r.res.CiphertextSHA256})
+	if err != nil {
+		r.ackLine = "NOT written: " + err.Error()
+		return fmt.Errorf("the acknowledgement was not written: %v", err)
+	}
+	r.ackLine = "written to " + path + " (the server deletes the ciphertext when the courier pushes it)"
 	return nil
 }
 
@@ -98,17 +204,19 @@ func (e *env) openOne(name string, id *age.HybridIdentity, outDir string) (*bund
 // printSummary prints what an officer needs to see first. Names and the note
 // come from the bundle: control characters are replaced so that a hostile
 // bundle cannot drive the terminal.
-func printSummary(w io.Writer, name string, r *bundle.Result) {
+func printSummary(w io.Writer, name string, rep *report) {
+	r := rep.res
 	fmt.Fprintf(w, "%s: opened into %s\n", name, r.Dir)
+	for _, f := range rep.flags {
+		fmt.Fprintf(w, "  FLAGGED     %s\n", f)
+	}
 	fmt.Fprintf(w, "  submission  %s\n", r.SubmissionID)
+	fmt.Fprintf(w, "  pulled as   %s\n", rep.idLine)
 	fmt.Fprintf(w, "  kind        %s\n", printable(r.Kind))
 	fmt.Fprintf(w, "  created     %s\n", printable(r.Created))
-	if r.Partner != "" {
-		fmt.Fprintf(w, "  partner     %s\n", printable(r.Partner))
-	}
-	if r.HasSignature() {
-		fmt.Fprintf(w, "  signature   present, NOT verified by this command\n")
-	}
+	fmt.Fprintf(w, "  sender      %s\n", rep.sender)
+	fmt.Fprintf(w, "  ack         %s\n", rep.ackLine)
+	fmt.Fprintf(w, "  report      %s\n", filepath.Join(r.Dir, reportName))
 	var files []bundle.Entry
 	var total int64
 	for _, en := range r.Entries {

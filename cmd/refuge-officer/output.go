@@ -12,7 +12,7 @@ const (
 	exitOK      = 0 // success
 	exitError   = 1 // the command failed; nothing was written
 	exitUsage   = 2 // bad command line
-	exitPartial = 3 // open: at least one bundle failed; the others were opened
+	exitPartial = 3 // open: at least one bundle failed or was flagged; the others were opened
 )
 
 const prog = "refuge-officer"

@@ -129,6 +129,10 @@ func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys
 		os.Remove(dest)
 		return failf("reply %d of %d could not be opened: %v", n, total, err)
 	}
+	if res.Kind != bundle.KindReply || res.SubmissionID != keys.SubmissionID() {
+		os.RemoveAll(dest)
+		return failf("reply %d of %d is not an officers' reply to this submission; it was discarded", n, total)
+	}
 	fmt.Fprintf(e.stdout, "--- reply %d of %d (%s) ---\n%s\n", n, total, r.Created, res.Note)
 	if res.NoteTruncated {
 		fmt.Fprintln(e.stdout, "[the message continues; save it with -o DIR]")

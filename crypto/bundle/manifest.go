@@ -22,6 +22,10 @@ const (
 	// KindReferral is a partner's referral; Partner names the partner and a
 	// manifest.json.minisig signature is expected.
 	KindReferral = "referral"
+	// KindReply is an officer's reply to a submission, sealed to the
+	// submitter's reply recipient: SubmissionID names the submission it
+	// answers, Partner and ReplyRecipient are empty.
+	KindReply = "reply"
 )
 
 // MaxManifestSize bounds manifest.json (and so the memory Open uses for it).
@@ -35,7 +39,7 @@ const dayLayout = "2006-01-02"
 // signature.
 type Manifest struct {
 	Format         string  `json:"format"`          // always ManifestFormat
-	Kind           string  `json:"kind"`            // KindAnonymous or KindReferral
+	Kind           string  `json:"kind"`            // KindAnonymous, KindReferral or KindReply
 	Created        string  `json:"created"`         // UTC day, "2006-01-02"
 	SubmissionID   string  `json:"submission_id"`   // 32 lowercase hex characters
 	ReplyRecipient string  `json:"reply_recipient"` // age1pq1… or empty
@@ -98,6 +102,10 @@ func (m *Manifest) check() error {
 	case KindReferral:
 		if err := checkPartner(m.Partner); err != nil {
 			return err
+		}
+	case KindReply:
+		if m.Partner != "" || m.ReplyRecipient != "" {
+			return errors.New("a reply names no partner and no reply recipient")
 		}
 	default:
 		return errors.New("unknown kind")

@@ -38,7 +38,7 @@ type Contents struct {
 
 	SubmissionID   string // 32 lowercase hex characters (see crypto/receipt)
 	ReplyRecipient string // the submitter's age1pq1 reply recipient, may be empty
-	Kind           string // KindAnonymous or KindReferral
+	Kind           string // KindAnonymous, KindReferral or KindReply
 	Partner        string // partner name for KindReferral, else empty
 
 	// Created is the submission time; only its UTC day is recorded. The zero

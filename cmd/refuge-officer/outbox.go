@@ -1,0 +1,76 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"refuge/crypto/ack"
+	"refuge/crypto/secrets"
+	"refuge/crypto/signing"
+)
+
+// The outbox is the folder the courier carries back to the online machine
+// and pushes with "refuge courier push". It holds only what the server may
+// see:
+//
+//	OUTBOX/acks/<submission id>.json           acknowledgement statement (crypto/ack)
+//	OUTBOX/acks/<submission id>.json.minisig   its minisign signature by the ack key
+//	OUTBOX/replies/<submission id>/<name>.age  a reply, age-encrypted to the submitter
+//
+// Never plaintext, file names from a bundle, or a report.
+
+// writeAck signs the acknowledgement of one submission's ciphertext and
+// puts it in the outbox. It returns the statement's path.
+func writeAck(outbox string, key *signing.PrivateKey, s ack.Statement) (string, error) {
+	stmt, sig, err := ack.Sign(key, s)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(outbox, "acks")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("cannot create the outbox: %w", err)
+	}
+	name := filepath.Join(dir, ack.FileName(s.SubmissionID))
+	// The signature first: push sends a statement only with its signature.
+	if err := publishFile(name+".minisig", sig); err != nil {
+		return "", err
+	}
+	if err := publishFile(name, stmt); err != nil {
+		os.Remove(name + ".minisig") // #nosec G104 -- cleanup after the error being returned
+		return "", err
+	}
+	return name, nil
+}
+
+// publishFile writes data to a new file at path atomically: a temporary
+// file in the same folder, fsynced, then linked into place (which fails if
+// path exists, so nothing is ever overwritten), and the folder fsynced. A
+// crash leaves either nothing or the whole file, never part of it.
+func publishFile(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".refuge-outbox-*")
+	if err != nil {
+		return fmt.Errorf("cannot write into %s: %w", dir, err)
+	}
+	defer os.Remove(tmp.Name()) // #nosec G104 -- the temporary name; the file stays under path
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s already exists; refusing to overwrite it", path)
+		}
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	return secrets.SyncDir(dir)
+}

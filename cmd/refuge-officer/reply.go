@@ -1,0 +1,195 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"unicode/utf8"
+
+	"filippo.io/age"
+
+	"refuge/crypto/bundle"
+	"refuge/crypto/secrets"
+)
+
+const replyHelp = `Usage: refuge-officer reply --to OUTDIR/<submission id> (--message-file F | --message TEXT)
+           [-i FILE [--passphrase-file F]] -o OUTBOX [FILE...]
+
+Writes an answer to the person who sent a submission. --to is the folder
+that "open" made for it; the reply is sealed to the reply recipient listed
+in that submission's manifest.json (derived from the submitter's receipt
+phrase, which only the submitter has), as a bundle of kind "reply": the
+message as note.txt and any FILEs under files/, zero-padded to a size bucket
+like every bundle, age-encrypted. It goes to
+OUTBOX/replies/<submission id>/reply-<random>.age, which "refuge courier push"
+uploads; the submitter reads it with "refuge replies" and the phrase.
+
+With -i, the reply is also encrypted to that officer identity, so the desk
+can reread what it sent (age -d -i officer.key). A submission without a
+reply recipient (or with a malformed one) cannot be answered: reply fails
+and writes nothing.
+
+Flags:
+    --to DIR                the opened submission, OUTDIR/<submission id>
+    --message TEXT          the message (UTF-8)
+    --message-file F        or read it from F (at most 1 MiB of UTF-8)
+    -i FILE                 officer identity to encrypt to as well (optional)
+    --passphrase-file F     read its passphrase from the first line of F
+    -o OUTBOX               the outbox the courier pushes
+
+Examples:
+    $ refuge-officer reply --to inbox/0123…cdef --message "Received. Please send a passport scan." -o /media/usb/outbox
+    $ refuge-officer reply -i officer.key --to inbox/0123…cdef --message-file answer.txt \
+          -o /media/usb/outbox form-a.pdf`
+
+func cmdReply(e *env, args []string) error {
+	fs := e.newFlags("reply", replyHelp)
+	keyFile := fs.String("i", "", "")
+	passFile := fs.String("passphrase-file", "", "")
+	to := fs.String("to", "", "")
+	message := fs.String("message", "", "")
+	messageFile := fs.String("message-file", "", "")
+	outbox := fs.String("o", "", "")
+	paths, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case *to == "":
+		return usagef("reply", "missing --to OUTDIR/<submission id>")
+	case *outbox == "":
+		return usagef("reply", "missing -o OUTBOX")
+	case (*message == "") == (*messageFile == ""):
+		return usagef("reply", "give exactly one of --message TEXT and --message-file F")
+	}
+	msg, err := replyMessage(*message, *messageFile)
+	if err != nil {
+		return err
+	}
+	m, rcpt, err := replyRecipient(*to)
+	if err != nil {
+		return err
+	}
+	files, err := bundle.CollectFiles(paths)
+	if err != nil {
+		return failf("%v", err)
+	}
+	recipients := []age.Recipient{rcpt}
+	if *keyFile != "" {
+		if err := e.secure(); err != nil {
+			return err
+		}
+		id, err := e.loadIdentity(*keyFile, *passFile)
+		if err != nil {
+			return err
+		}
+		recipients = append(recipients, id.Recipient())
+	}
+	path, err := sealReply(*outbox, m.SubmissionID, recipients, bundle.Contents{
+		Files: files, Note: msg, SubmissionID: m.SubmissionID, Kind: bundle.KindReply,
+	})
+	if err != nil {
+		return failf("%v", err)
+	}
+	fmt.Fprintln(e.stdout, path)
+	e.out.infof("sealed the reply to submission %s with %d file(s) into the outbox", m.SubmissionID, len(files))
+	e.out.hintf("the courier uploads it with: refuge courier push --token T %s", *outbox)
+	return nil
+}
+
+// replyMessage returns the message from --message or --message-file.
+func replyMessage(text, file string) ([]byte, error) {
+	msg := []byte(text)
+	if file != "" {
+		f, err := os.Open(file) // #nosec G304 -- a message file named by the officer
+		if err != nil {
+			return nil, failf("cannot read the message: %v", err)
+		}
+		defer f.Close()
+		if msg, err = io.ReadAll(io.LimitReader(f, bundle.MaxNoteSize+1)); err != nil {
+			return nil, failf("cannot read the message: %v", err)
+		}
+	}
+	switch {
+	case len(msg) > bundle.MaxNoteSize:
+		return nil, failf("the message is larger than %d bytes; attach long texts as files", bundle.MaxNoteSize)
+	case !utf8.Valid(msg):
+		return nil, failf("the message is not UTF-8 text")
+	case len(msg) == 0:
+		return nil, failf("the message is empty")
+	}
+	return msg, nil
+}
+
+// replyRecipient reads the manifest.json of an opened submission and
+// returns it with its reply recipient.
+func replyRecipient(dir string) (*bundle.Manifest, *age.HybridRecipient, error) {
+	f, err := os.Open(filepath.Join(dir, "manifest.json")) // #nosec G304 -- the submission folder named by the officer
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, failf("%s holds no manifest.json", dir).
+			hint("--to is the folder that \"refuge-officer open\" made for the submission: OUTDIR/<submission id>")
+	}
+	if err != nil {
+		return nil, nil, failf("cannot read the submission's manifest.json: %v", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, bundle.MaxManifestSize+1))
+	if err != nil {
+		return nil, nil, failf("cannot read the submission's manifest.json: %v", err)
+	}
+	m, err := bundle.ParseManifest(data)
+	if err != nil {
+		return nil, nil, failf("the submission's %v; nothing was written", err)
+	}
+	if m.Kind == bundle.KindReply {
+		return nil, nil, failf("%s is a reply, not a submission; nothing was written", dir)
+	}
+	if m.ReplyRecipient == "" {
+		return nil, nil, failf("submission %s names no reply recipient: its sender cannot receive replies; nothing was written", m.SubmissionID)
+	}
+	// ParseManifest checked the recipient; parse it again for its type.
+	r, err := age.ParseHybridRecipient(m.ReplyRecipient)
+	if err != nil {
+		return nil, nil, failf("submission %s has a malformed reply recipient; nothing was written", m.SubmissionID)
+	}
+	return m, r, nil
+}
+
+// sealReply seals c into OUTBOX/replies/<id>/reply-<random>.age: into a
+// temporary file first, fsynced, then linked into place, so the courier
+// never pushes half a reply.
+func sealReply(outbox, id string, recipients []age.Recipient, c bundle.Contents) (string, error) {
+	dir := filepath.Join(outbox, "replies", id)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("cannot create the outbox: %w", err)
+	}
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "reply-"+hex.EncodeToString(rnd[:])+".age")
+	tmp, err := os.CreateTemp(dir, ".refuge-outbox-*")
+	if err != nil {
+		return "", fmt.Errorf("cannot write into the outbox: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // #nosec G104 -- the temporary name; the file stays under path
+	_, err = bundle.Seal(tmp, recipients, c)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("cannot seal the reply: %w", err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		return "", fmt.Errorf("cannot write the reply: %w", err)
+	}
+	return path, secrets.SyncDir(dir)
+}
