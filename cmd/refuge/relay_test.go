@@ -138,7 +138,7 @@ func TestRepliesAndAcks(t *testing.T) {
 	att := randomFile(t, t.TempDir(), "form.pdf", 5000)
 	files, _ := bundle.CollectFiles([]string{att})
 	if _, err := bundle.Seal(rf, []age.Recipient{keys.Recipient()}, bundle.Contents{
-		Files: files, Note: []byte("received; we need your passport scan"), SubmissionID: id, Kind: bundle.KindAnonymous,
+		Files: files, Note: []byte("received; we need your passport scan"), SubmissionID: id, Kind: bundle.KindReply,
 	}); err != nil {
 		t.Fatal(err)
 	}

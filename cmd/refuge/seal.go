@@ -11,6 +11,7 @@ import (
 	"filippo.io/age"
 	"github.com/awnumar/memguard"
 
+	"refuge/client"
 	"refuge/crypto/bundle"
 	"refuge/crypto/receipt"
 	"refuge/crypto/secrets"
@@ -35,6 +36,11 @@ well, and never keep it with the bundle.
     printed on standard output, advice on standard error;
   - with -o - (the bundle on standard output), the phrase goes to standard
     error only: use --receipt-out.
+
+Beside OUT, seal writes OUT.ticket: the submission id and the verifier of
+the phrase's access token (neither is secret). A partner relays the bundle
+with its ticket ("refuge relay"), so the defender can later check status
+and read replies with the phrase.
 
 The bundle is written to a temporary file and renamed into place only when
 complete: after a failure nothing is left. An existing OUT is never replaced,
@@ -79,8 +85,10 @@ func cmdSeal(e *env, args []string) error {
 			hint("use -o bundle.age, or redirect standard output to a file")
 	}
 	if !toStdout {
-		if _, err := os.Lstat(*outName); err == nil {
-			return failf("%s already exists; refusing to overwrite it", *outName).hint("choose another -o file")
+		for _, f := range []string{*outName, client.TicketPath(*outName)} {
+			if _, err := os.Lstat(f); err == nil {
+				return failf("%s already exists; refusing to overwrite it", f).hint("choose another -o file")
+			}
 		}
 	}
 	if *receiptOut != "" {
@@ -139,11 +147,39 @@ func cmdSeal(e *env, args []string) error {
 		savedReceipt = err == nil
 		return err
 	}
-	if err := e.writeBundle(*outName, recipients, contents, saveReceipt); err != nil {
+	// The ticket (submission id and token verifier, neither secret) lets a
+	// partner relay the bundle: written beside it, before it is committed.
+	tok, err := keys.Token()
+	if err != nil {
+		return failf("%v", err)
+	}
+	verifier := receipt.Verifier(tok.Bytes())
+	tok.Destroy()
+	savedTicket := false
+	beforeCommit := func() error {
+		if err := saveReceipt(); err != nil {
+			return err
+		}
+		if toStdout {
+			return nil
+		}
+		if err := client.WriteTicket(*outName, keys.SubmissionID(), verifier); err != nil {
+			return failf("cannot write the relay ticket %s: %v", client.TicketPath(*outName), errors.Unwrap(err))
+		}
+		savedTicket = true
+		return nil
+	}
+	if err := e.writeBundle(*outName, recipients, contents, beforeCommit); err != nil {
 		if savedReceipt {
 			os.Remove(*receiptOut) // #nosec G104 -- best effort: the phrase of a bundle that does not exist
 		}
+		if savedTicket {
+			os.Remove(client.TicketPath(*outName)) // #nosec G104 -- best effort: the ticket of a bundle that does not exist
+		}
 		return err
+	}
+	if !toStdout {
+		e.out.infof("wrote the relay ticket %s: a partner relays the bundle with it (refuge relay)", client.TicketPath(*outName))
 	}
 	e.out.infof("sealed %d file(s) for %d officer key(s) of key manifest version %d", len(files), len(recipients), version)
 	if *receiptOut != "" {
