@@ -53,7 +53,9 @@ func TestJourney(t *testing.T) {
 		}
 		write(t, partner.path(f), string(b))
 	}
-	var ticket struct{ SubmissionID string `json:"submission_id"` }
+	var ticket struct {
+		SubmissionID string `json:"submission_id"`
+	}
 	if b, _ := os.ReadFile(partner.path("bundle.age.ticket")); json.Unmarshal(b, &ticket) != nil || len(ticket.SubmissionID) != 32 {
 		t.Fatalf("bad ticket: %s", b)
 	}
