@@ -118,19 +118,6 @@ func Open(dir string, opts Options) (*BoltStore, error) {
 // Close releases the database. Safe to call once.
 func (s *BoltStore) Close() error { return s.db.Close() }
 
-// Check runs bbolt's own consistency check over the whole database file
-// and returns every problem it finds, joined (nil if none).
-func (s *BoltStore) Check() error {
-	var errs []error
-	err := s.db.View(func(tx *bolt.Tx) error {
-		for e := range tx.Check() {
-			errs = append(errs, e)
-		}
-		return nil
-	})
-	return errors.Join(append(errs, err)...)
-}
-
 func (s *BoltStore) today() Day { return DayOf(s.now()) }
 
 // lock marks an upload as busy; false if another call holds it.
