@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 
 	"aead.dev/minisign"
@@ -153,6 +154,24 @@ func TestPartnerRelayIsAttributed(t *testing.T) {
 	}
 }
 
+// TestRelayWithoutVerifier: a partner that relays a bundle without its
+// verifier gets it stored, and no token (not even an all-zero one) reads
+// its status.
+func TestRelayWithoutVerifier(t *testing.T) {
+	e := newEnv(t)
+	s := newSubmitter()
+	body := e.bundle(2000)
+	loc := e.create(len(body), meta("kind", "relay", "submission-id", s.id), e.partner)
+	if resp, b := e.patch(loc, 0, body); resp.StatusCode != 204 {
+		t.Fatalf("relay: %d %s", resp.StatusCode, b)
+	}
+	for _, tok := range []string{s.token, strings.Repeat("0", 64)} {
+		if resp, b := e.do("GET", "/v1/submissions/"+s.id+"/status", nil, bearer(tok)); resp.StatusCode != 404 {
+			t.Fatalf("status with %s: %d %s", tok, resp.StatusCode, b)
+		}
+	}
+}
+
 func TestManifestPublishAndServe(t *testing.T) {
 	e := newEnv(t)
 	newOfficer, _ := age.GenerateHybridIdentity()
@@ -210,5 +229,23 @@ func TestConcurrentUploadLimit(t *testing.T) {
 			t.Fatalf("never limited: %d %s", resp.StatusCode, body)
 		}
 		locB = e.create(1000, newSubmitter().meta(), "")
+	}
+}
+
+func TestPerUploadRateLimit(t *testing.T) {
+	e := newEnv(t, func(c *serverConfig) { c.UploadRequestsPerSec = 0.001; c.UploadRequestBurst = 2 })
+	s := newSubmitter()
+	body := e.bundle(3000)
+	loc := e.create(len(body), s.meta(), "")
+	for i, want := range []int{204, 204, 429} {
+		resp, b := e.patch(loc, i*100, body[i*100:(i+1)*100])
+		if resp.StatusCode != want {
+			t.Fatalf("PATCH %d: %d %s", i, resp.StatusCode, b)
+		}
+	}
+	// Another upload is not affected.
+	other := e.create(len(body), newSubmitter().meta(), "")
+	if resp, b := e.patch(other, 0, body[:100]); resp.StatusCode != 204 {
+		t.Fatalf("other upload: %d %s", resp.StatusCode, b)
 	}
 }
