@@ -20,12 +20,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testscript.RunMain(m, map[string]func() int{
-		"refuge-officer": func() int {
+	testscript.Main(m, map[string]func(){
+		"refuge-officer": func() {
 			kdfcost.LowerForTests()
-			return run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 		},
-	}))
+	})
 }
 
 // TestScript runs the txtar scripts in testdata/script: each runs the real

@@ -25,27 +25,38 @@ import (
 //	unsigned.json                no signature file
 //	$OTHERPUB                    a root key that signed none of them
 func makeFixtures(env *testscript.Env) error {
+	vars, err := writeFixtures(env.WorkDir)
+	for k, v := range vars {
+		env.Setenv(k, v)
+	}
+	return err
+}
+
+// writeFixtures writes the fixtures into dir and returns ROOTPUB and
+// OTHERPUB.
+func writeFixtures(dir string) (map[string]string, error) {
+	vars := map[string]string{}
 	root, err := signing.Generate()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer root.Destroy()
 	other, err := signing.Generate()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer other.Destroy()
 	officer, err := age.GenerateHybridIdentity()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	env.Setenv("ROOTPUB", root.Public().String())
-	env.Setenv("OTHERPUB", other.Public().String())
+	vars["ROOTPUB"] = root.Public().String()
+	vars["OTHERPUB"] = other.Public().String()
 	write := func(name string, data []byte) error {
-		return os.WriteFile(filepath.Join(env.WorkDir, name), data, 0o644)
+		return os.WriteFile(filepath.Join(dir, name), data, 0o644)
 	}
 	if err := write("identity.txt", []byte(officer.String()+"\n")); err != nil {
-		return err
+		return nil, err
 	}
 	sign := func(name string, version uint64, expires string, now time.Time) ([]byte, []byte, error) {
 		m := manifest.Manifest{Version: version, Expires: expires, Recipients: []string{officer.Recipient().String()}}
@@ -61,20 +72,20 @@ func makeFixtures(env *testscript.Env) error {
 	now := time.Now()
 	doc, sig, err := sign("manifest.json", 2, "2099-12-31", now)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, _, err := sign("v1.json", 1, "2099-12-31", now); err != nil {
-		return err
+		return nil, err
 	}
 	if _, _, err := sign("expired.json", 3, "2020-06-30", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
-		return err
+		return nil, err
 	}
 	forged := bytes.Replace(doc, []byte("2099-12-31"), []byte("2099-12-30"), 1)
 	if err := write("forged.json", forged); err != nil {
-		return err
+		return nil, err
 	}
 	if err := write("forged.json.minisig", sig); err != nil {
-		return err
+		return nil, err
 	}
-	return write("unsigned.json", doc)
+	return vars, write("unsigned.json", doc)
 }

@@ -14,12 +14,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testscript.RunMain(m, map[string]func() int{
-		"refuge": func() int {
+	testscript.Main(m, map[string]func(){
+		"refuge": func() {
 			kdfcost.LowerForTests()
-			return run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 		},
-	}))
+	})
 }
 
 // TestScript runs the txtar scripts in testdata/script against the real

@@ -2,8 +2,6 @@ package main
 
 import (
 	"errors"
-	"io"
-	"os"
 	"time"
 
 	"filippo.io/age"
@@ -22,13 +20,12 @@ func verifyManifest(name, rootPub string) ([]age.Recipient, uint64, error) {
 	if err != nil {
 		return nil, 0, usagef("seal", "--root-pub: %v", err)
 	}
-	doc, err := readSmall(name, manifest.MaxSize)
-	if err != nil {
-		return nil, 0, failf("cannot read the manifest: %v", err)
-	}
-	sig, err := readSmall(name+".minisig", signing.MaxSignatureSize)
-	if err != nil {
-		return nil, 0, failf("cannot read the manifest signature: %v", err).
+	doc, sig, err := manifest.ReadFiles(name, name+".minisig")
+	switch {
+	case errors.Is(err, manifest.ErrTooLarge), errors.Is(err, manifest.ErrBadSignature):
+		return nil, 0, manifestRefused(err)
+	case err != nil:
+		return nil, 0, failf("%v", err).
 			hint("the signature must be beside the manifest, named %s.minisig", name)
 	}
 	seen, err := manifest.OpenSeenStore("")
@@ -59,21 +56,4 @@ func manifestRefused(err error) error {
 		ce.code = exitError
 	}
 	return ce
-}
-
-// readSmall reads a whole file of at most max bytes.
-func readSmall(name string, max int64) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, errors.New("file too large")
-	}
-	return b, nil
 }

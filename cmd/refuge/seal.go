@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -101,6 +102,9 @@ func cmdSeal(e *env, args []string) error {
 		return err
 	}
 	purge, err := secrets.Init()
+	if errors.Is(err, secrets.ErrMemlock) {
+		return failf("%v", err).hint("the receipt phrase is kept in locked memory so it never reaches swap; allow at least 64 KiB")
+	}
 	if err != nil {
 		return failf("%v", err)
 	}
@@ -137,7 +141,7 @@ func cmdSeal(e *env, args []string) error {
 	}
 	if err := e.writeBundle(*outName, recipients, contents, saveReceipt); err != nil {
 		if savedReceipt {
-			os.Remove(*receiptOut) // the phrase of a bundle that does not exist
+			os.Remove(*receiptOut) // #nosec G104 -- best effort: the phrase of a bundle that does not exist
 		}
 		return err
 	}
@@ -206,7 +210,7 @@ func readNote(name string) ([]byte, error) {
 	if name == "" {
 		return nil, nil
 	}
-	f, err := os.Open(name)
+	f, err := os.Open(name) // #nosec G304 -- --note-file, chosen by the user
 	if err != nil {
 		return nil, failf("cannot open note: %v", err)
 	}

@@ -128,6 +128,7 @@ func TestCheckFileName(t *testing.T) {
 		{desc: "invalid utf-8", name: "a\xffb"},
 		{desc: "replacement char", name: "a\uFFFDb"},
 		{desc: "c1 control", name: "a\u0085b"},
+		{desc: "bidi override", name: "report\u202efdp.exe"},
 		{desc: "colon", name: "file.txt:stream"},
 		{desc: "trailing dot", name: "a."},
 		{desc: "trailing space", name: "a "},

@@ -85,6 +85,8 @@ func TestOpenHostile(t *testing.T) {
 		{desc: "overlong name", bundle: encrypt(t, valid([]tarEntry{reg("files/"+strings.Repeat("evil/", 210)+"x", good)}), r), want: ErrUnsafeEntry},
 		{desc: "overlong component", bundle: encrypt(t, valid([]tarEntry{reg("files/"+strings.Repeat("evil", 70), good)}), r), want: ErrUnsafeEntry},
 		{desc: "windows device name", bundle: encrypt(t, valid([]tarEntry{reg("files/evil/CON.txt", good)}), r), want: ErrUnsafeEntry},
+		{desc: "invalid UTF-8", bundle: encrypt(t, valid([]tarEntry{reg("files/evil\xff", good)}), r), want: ErrUnsafeEntry},
+		{desc: "bidi override", bundle: encrypt(t, valid([]tarEntry{reg("files/evil\u202etxt.exe", good)}), r), want: ErrUnsafeEntry},
 		{desc: "control character", bundle: encrypt(t, valid([]tarEntry{reg("files/evil\x1b[2J", good)}), r), want: ErrUnsafeEntry},
 		{desc: "symlink", bundle: encrypt(t, valid([]tarEntry{special(tar.TypeSymlink, "/etc/passwd")}), r), want: ErrUnsafeEntry},
 		{desc: "hardlink", bundle: encrypt(t, valid([]tarEntry{special(tar.TypeLink, "/etc/passwd")}), r), want: ErrUnsafeEntry},
@@ -161,6 +163,12 @@ func TestOpenSucceedsAfterFailedAttempt(t *testing.T) {
 	}
 	if _, err := open(data, id, outDir); err != nil {
 		t.Fatalf("good copy: %v", err)
+	}
+	if err := os.Mkdir(filepath.Join(outDir, stagingPrefix+"crashed"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := StagingLeftovers(outDir); err != nil || len(left) != 1 {
+		t.Errorf("StagingLeftovers = %q, %v", left, err)
 	}
 	if _, err := open(data, id, outDir); !errors.Is(err, ErrAlreadyOpened) {
 		t.Fatalf("replay: %v", err)

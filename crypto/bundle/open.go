@@ -3,10 +3,8 @@ package bundle
 import (
 	"archive/tar"
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"strings"
@@ -66,7 +64,8 @@ func Open(src io.Reader, identities []age.Identity, outDir string, opts Options)
 		return nil, errors.New("no identity to decrypt with")
 	}
 	opts = opts.withDefaults()
-	ct := &hashReader{r: src, h: sha256.New(), progress: opts.Progress}
+	ct := &hashReader{r: src, h: newHasher(), progress: opts.Progress}
+	defer ct.h.close()
 	ar, err := age.Decrypt(ct, pqOnly(identities))
 	if err != nil {
 		return nil, decryptErr(err)
@@ -114,7 +113,7 @@ func Open(src io.Reader, identities []age.Identity, outDir string, opts Options)
 		ManifestJSON:  x.manifest, Signature: x.signature,
 		CiphertextSize: ct.n,
 	}
-	ct.h.Sum(res.CiphertextSHA256[:0])
+	res.CiphertextSHA256 = ct.h.sum256()
 	return res, nil
 }
 
@@ -152,7 +151,7 @@ func checkPadding(r io.Reader) error {
 // hashReader hashes and counts everything read through it.
 type hashReader struct {
 	r        io.Reader
-	h        hash.Hash
+	h        *hasher
 	n        int64
 	progress *atomic.Int64
 }

@@ -107,8 +107,8 @@ func TestRoundTrip(t *testing.T) {
 			if res.CiphertextSHA256 != sha256Sum(data) {
 				t.Error("CiphertextSHA256 differs")
 			}
-			left, _ := filepath.Glob(filepath.Join(outDir, stagingPrefix+"*"))
-			if len(left) != 0 {
+			left, err := StagingLeftovers(outDir)
+			if err != nil || len(left) != 0 {
 				t.Errorf("staging left behind: %v", left)
 			}
 		})

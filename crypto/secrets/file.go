@@ -17,7 +17,7 @@ var ErrExists = errors.New("file already exists")
 // exists the error wraps [ErrExists]. If write or a sync fails, the
 // half-written file is removed.
 func WriteFile(name string, write func(w io.Writer) error) (err error) {
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) // #nosec G304 -- output named by the user; O_EXCL
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%s: %w", filepath.Base(name), ErrExists)
 	}
@@ -26,8 +26,8 @@ func WriteFile(name string, write func(w io.Writer) error) (err error) {
 	}
 	defer func() {
 		if err != nil {
-			f.Close()
-			os.Remove(name)
+			f.Close()       // #nosec G104 -- cleanup after the error being returned
+			os.Remove(name) // #nosec G104 -- idem
 		}
 	}()
 	if err := write(f); err != nil {

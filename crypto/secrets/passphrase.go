@@ -55,7 +55,7 @@ func ReadPassphrase(p Prompt) (*memguard.LockedBuffer, error) {
 }
 
 func passphraseFromFile(name string, warn func(string)) (*memguard.LockedBuffer, error) {
-	f, err := os.Open(name)
+	f, err := os.Open(name) // #nosec G304 -- --passphrase-file, chosen by the user
 	if err != nil {
 		return nil, fmt.Errorf("cannot open passphrase file: %w", err)
 	}
