@@ -89,6 +89,9 @@ func FuzzParseManifest(f *testing.F) {
 		[]byte(`[`),
 		nil,
 	}
+	if len(seeds) == 0 {
+		f.Fatal("FuzzParseManifest has no seeds")
+	}
 	for _, s := range seeds {
 		f.Add(s)
 	}

@@ -124,6 +124,9 @@ func decryptErr(err error) error {
 		return ErrNotPostQuantum
 	case errors.As(err, &nm):
 		return ErrWrongKey
+	case strings.HasPrefix(err.Error(), "failed to read header"):
+		// age's message quotes the offending header line: keep it short.
+		return fmt.Errorf("%w: the age header is malformed or truncated", ErrDamaged)
 	}
 	return fmt.Errorf("%w: %v", ErrDamaged, err)
 }
