@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"aead.dev/minisign"
 	"github.com/gorilla/mux"
 
 	"refuge/server/api"
@@ -106,12 +105,12 @@ func (s *Server) postAck(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	var ackKey minisign.PublicKey
-	if err := ackKey.UnmarshalText([]byte(m.AckKey)); err != nil {
-		writeError(w, s.storeError("ack key", err))
+	ackKey, ok := m.AckPublicKey()
+	if !ok {
+		writeError(w, api.Errorf(api.CodeUnprocessable, "the current manifest has no ack_key, so no acknowledgement can be accepted"))
 		return
 	}
-	if !minisign.Verify(ackKey, []byte(req.Statement), []byte(req.Signature)) {
+	if _, err := ackKey.Verify([]byte(req.Statement), []byte(req.Signature)); err != nil {
 		writeError(w, api.Errorf(api.CodeUnprocessable, "acknowledgement signature does not verify against the current manifest's ack_key; nothing was deleted"))
 		return
 	}

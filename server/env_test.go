@@ -24,6 +24,7 @@ import (
 	"aead.dev/minisign"
 	"filippo.io/age"
 
+	"refuge/crypto/signing"
 	"refuge/server"
 	"refuge/server/api"
 	"refuge/server/store"
@@ -58,7 +59,7 @@ func (s *syncBuffer) String() string {
 // temporary directory, with a published manifest of two officer
 // recipients, an ack key, and a courier and a partner token.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	dir      string
 	st       *store.BoltStore
 	srv      *httptest.Server
@@ -68,6 +69,7 @@ type env struct {
 	officers []*age.HybridIdentity
 	root     minisign.PrivateKey
 	rootPub  minisign.PublicKey
+	rootKey  signing.PublicKey // rootPub, as the server takes it
 	ack      minisign.PrivateKey
 	ackPub   minisign.PublicKey
 	courier  string
@@ -77,7 +79,7 @@ type env struct {
 
 type envOption func(*serverConfig)
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), clock: &clock{}, log: &syncBuffer{}}
 	st, err := store.Open(e.dir, store.Options{Now: e.clock.now})
@@ -87,6 +89,11 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	e.st = st
 	t.Cleanup(func() { st.Close() })
 	e.rootPub, e.root = mustKey(t)
+	rk, err := signing.ParsePublicKey(e.rootPub.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.rootKey = rk
 	e.ackPub, e.ack = mustKey(t)
 	for range 2 {
 		id, err := age.GenerateHybridIdentity()
@@ -96,7 +103,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		e.officers = append(e.officers, id)
 	}
 	m, sig := e.signManifest(1, e.recipients(), e.ackPub, 30)
-	if err := server.Publish(context.Background(), st, e.rootPub, m, sig, store.DayOf(time.Now())); err != nil {
+	if err := server.Publish(context.Background(), st, e.rootKey, m, sig, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	e.version = 1
@@ -104,7 +111,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	e.partner = e.addToken(store.RolePartner, "fld")
 
 	cfg := server.Config{
-		Store: st, RootKey: e.rootPub, Now: e.clock.now,
+		Store: st, RootKey: e.rootKey, Now: e.clock.now,
 		Log:                  slog.New(slog.NewTextHandler(e.log, nil)),
 		UploadRequestsPerSec: 10000, UploadRequestBurst: 10000,
 		RequestsPerSecond: 100000, RequestBurst: 100000,
@@ -127,7 +134,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	return e
 }
 
-func mustKey(t *testing.T) (minisign.PublicKey, minisign.PrivateKey) {
+func mustKey(t testing.TB) (minisign.PublicKey, minisign.PrivateKey) {
 	pub, priv, err := minisign.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +176,7 @@ func (e *env) addToken(role store.Role, name string) string {
 }
 
 // sealed returns an age file of n random plaintext bytes encrypted to rs.
-func sealed(t *testing.T, n int, rs ...age.Recipient) []byte {
+func sealed(t testing.TB, n int, rs ...age.Recipient) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := age.Encrypt(&buf, rs...)
@@ -305,7 +312,7 @@ func (e *env) submit(s submitter, body []byte) {
 func bearer(tok string) map[string]string { return map[string]string{"Authorization": "Bearer " + tok} }
 
 // apiError decodes an error body.
-func apiError(t *testing.T, b []byte) *api.Error {
+func apiError(t testing.TB, b []byte) *api.Error {
 	t.Helper()
 	var eb api.ErrorBody
 	if err := json.Unmarshal(b, &eb); err != nil || eb.Error == nil || eb.Error.Message == "" {

@@ -129,8 +129,11 @@ type hostileCase struct {
 	code   string
 	plain  bool // net/http itself answers (no JSON body possible)
 
-	newUpload int // before the snapshot, create an upload of this length for "{new}"
+	newUpload int  // before the snapshot, create an upload of this length for "{new}"
+	reply     bool // make that upload a courier's reply to the fixture submission
 }
+
+func replyCase(c hostileCase) hostileCase { c.reply = true; return c }
 
 func hostileCases(e *env, f *fixtures) []hostileCase {
 	tus := func(kv ...string) map[string]string { return tusHdr(kv...) }
@@ -236,6 +239,10 @@ func hostileCases(e *env, f *fixtures) []hostileCase {
 			return resp, b
 		}, status: 408, code: "timeout"},
 
+		{name: "slow JSON body", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("POST /v1/acks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + e.courier + "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"statement\":")
+		}, status: 408, code: "timeout"},
+
 		// completion checks
 		named("complete a non-age body", complete([]byte(strings.Repeat("not an age file\n", 100)))),
 		named("complete an age header without stanzas", complete([]byte("age-encryption.org/v1\n--- AAAA\n"+strings.Repeat("x", 100)))),
@@ -244,6 +251,8 @@ func hostileCases(e *env, f *fixtures) []hostileCase {
 		named("complete with three stanzas of two", complete(sealed(e.t, 1000, e.officers[0].Recipient(), e.officers[1].Recipient(), extra.Recipient()))),
 		named("complete a passphrase (scrypt) age file", complete(sealed(e.t, 1000, scrypt))),
 		named("complete a truncated age header", complete(e.bundle(1000)[:300])),
+		named("complete a reply that is not age", replyCase(complete([]byte(strings.Repeat("officer says hi\n", 50))))),
+		named("complete an X25519 reply", replyCase(complete(sealed(e.t, 1000, f.x25519.Recipient())))),
 
 		// paths
 		{name: "double slash in upload path", method: "PATCH", path: "/v1/uploads//" + f.upID, hdr: patch("1000"), body: []byte("x"), status: 404, code: "not_found"},
@@ -381,7 +390,9 @@ func TestHostileRequests(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e.t = t
 			newPath := ""
-			if tc.newUpload > 0 {
+			if tc.newUpload > 0 && tc.reply {
+				newPath = e.create(tc.newUpload, meta("kind", "reply", "submission-id", f.sub.id), e.courier)
+			} else if tc.newUpload > 0 {
 				newPath = f.newUpload(tc.newUpload)
 			}
 			before := e.snapshot(f.upID)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 
 	"aead.dev/minisign"
@@ -150,6 +151,24 @@ func TestPartnerRelayIsAttributed(t *testing.T) {
 	list := decode[api.SubmissionList](t, b)
 	if len(list.Submissions) != 1 || list.Submissions[0].Partner != "fld" || list.Submissions[0].Kind != "relay" {
 		t.Fatalf("list %s", b)
+	}
+}
+
+// TestRelayWithoutVerifier: a partner that relays a bundle without its
+// verifier gets it stored, and no token (not even an all-zero one) reads
+// its status.
+func TestRelayWithoutVerifier(t *testing.T) {
+	e := newEnv(t)
+	s := newSubmitter()
+	body := e.bundle(2000)
+	loc := e.create(len(body), meta("kind", "relay", "submission-id", s.id), e.partner)
+	if resp, b := e.patch(loc, 0, body); resp.StatusCode != 204 {
+		t.Fatalf("relay: %d %s", resp.StatusCode, b)
+	}
+	for _, tok := range []string{s.token, strings.Repeat("0", 64)} {
+		if resp, b := e.do("GET", "/v1/submissions/"+s.id+"/status", nil, bearer(tok)); resp.StatusCode != 404 {
+			t.Fatalf("status with %s: %d %s", tok, resp.StatusCode, b)
+		}
 	}
 }
 

@@ -16,8 +16,9 @@ import (
 var errTooSlow = errors.New("request body arrived too slowly")
 
 // rateReader wraps a request body. Before every read it pushes the
-// connection's read deadline BodyStall into the future, so a client that
-// stops sending is cut; and once BodyRateWindow has passed it requires the
+// connection's read deadline BodyStall into the future (but never past
+// MaxRequestLifetime from the start), so a client that stops sending, or
+// sends for too long, is cut; and once BodyRateWindow has passed it requires the
 // average rate since the start to be at least MinBodyRate, so a client
 // that trickles a byte now and then (slow loris) is cut too. Whatever
 // arrived before the cut is kept by the store, so an honest client on a
@@ -28,6 +29,7 @@ type rateReader struct {
 	now     func() time.Time
 	start   time.Time
 	stall   time.Duration
+	end     time.Time // the request's lifetime limit
 	window  time.Duration
 	minRate int64
 	n       int64
@@ -41,6 +43,7 @@ func (s *Server) newRateReader(w http.ResponseWriter, r *http.Request) *rateRead
 		now:     time.Now, // real time: deadlines are real
 		start:   time.Now(),
 		stall:   s.cfg.BodyStall,
+		end:     time.Now().Add(s.cfg.MaxRequestLifetime),
 		window:  s.cfg.BodyRateWindow,
 		minRate: s.cfg.MinBodyRate,
 	}
@@ -55,7 +58,11 @@ func (rr *rateReader) Read(p []byte) (int, error) {
 		rr.err = errTooSlow
 		return 0, rr.err
 	}
-	_ = rr.rc.SetReadDeadline(now.Add(rr.stall))
+	deadline := now.Add(rr.stall)
+	if deadline.After(rr.end) {
+		deadline = rr.end
+	}
+	_ = rr.rc.SetReadDeadline(deadline)
 	n, err := rr.r.Read(p)
 	rr.n += int64(n)
 	if err != nil && err != io.EOF {
@@ -85,6 +92,8 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) *api.Er
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		return api.Errorf(api.CodeUnsupportedType, "Content-Type must be application/json")
 	}
+	// A small body has BodyStall to arrive in full.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyStall))
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxJSONBody)
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
@@ -92,6 +101,9 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) *api.Er
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return api.Errorf(api.CodeTooLarge, "JSON body is larger than %d bytes", mbe.Limit)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return api.Errorf(api.CodeTimeout, "JSON body arrived too slowly")
 		}
 		return api.Errorf(api.CodeBadRequest, "malformed JSON body: %s", jsonProblem(err))
 	}

@@ -1,97 +1,37 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
-	"aead.dev/minisign"
-
+	"refuge/crypto/manifest"
+	"refuge/crypto/signing"
 	"refuge/server/api"
 	"refuge/server/store"
 )
 
-// maxManifest is the largest manifest.json accepted (the format's limit).
-const maxManifest = 64 << 10
-
-// manifestDoc is the part of the key manifest the server relies on.
-// The format is decided in the project brief (crypto/manifest).
-type manifestDoc struct {
-	Format     string   `json:"format"`
-	Version    uint64   `json:"version"`
-	Expires    string   `json:"expires"`
-	Recipients []string `json:"recipients"`
-	Partners   []struct {
-		Name string `json:"name"`
-		Key  string `json:"key"`
-	} `json:"partners"`
-	AckKey string `json:"ack_key"`
-}
-
-// parseManifest decodes manifest.json strictly and checks its shape (not
-// its signature).
-func parseManifest(b []byte, today store.Day) (manifestDoc, error) {
-	var m manifestDoc
-	if len(b) > maxManifest {
-		return m, errors.New("manifest is larger than 64 KiB")
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
-		return m, errors.New("manifest is not valid manifest JSON")
-	}
-	if dec.More() {
-		return m, errors.New("manifest has data after the JSON value")
-	}
-	if m.Format != "refuge-manifest-v1" {
-		return m, errors.New("manifest format is not refuge-manifest-v1")
-	}
-	exp, err := time.Parse("2006-01-02", m.Expires)
-	if err != nil {
-		return m, errors.New("manifest expiry is not a date")
-	}
-	if store.DayOf(exp) < today {
-		return m, errors.New("manifest has expired")
-	}
-	if len(m.Recipients) == 0 {
-		return m, errors.New("manifest has no recipients")
-	}
-	for _, r := range m.Recipients {
-		if !strings.HasPrefix(r, "age1pq1") {
-			return m, errors.New("manifest has a recipient that is not post-quantum (age1pq1…)")
-		}
-	}
-	var ack minisign.PublicKey
-	if err := ack.UnmarshalText([]byte(m.AckKey)); err != nil {
-		return m, errors.New("manifest ack_key is not a minisign public key")
-	}
-	return m, nil
-}
-
 // currentManifest returns the published manifest, parsed.
-func (s *Server) currentManifest(r *http.Request) (manifestDoc, *api.Error) {
+func (s *Server) currentManifest(r *http.Request) (*manifest.Manifest, *api.Error) {
 	b, _, _, err := s.cfg.Store.Manifest(r.Context())
 	if errors.Is(err, store.ErrNotFound) {
-		return manifestDoc{}, api.Errorf(api.CodeUnavailable, "no key manifest has been published yet")
+		return nil, api.Errorf(api.CodeUnavailable, "no key manifest has been published yet")
 	}
 	if err != nil {
-		return manifestDoc{}, s.storeError("manifest", err)
+		return nil, s.storeError("manifest", err)
 	}
-	var m manifestDoc
-	if err := json.Unmarshal(b, &m); err != nil {
-		return m, s.storeError("manifest", fmt.Errorf("stored manifest does not parse: %w", err))
+	m, err := manifest.Parse(b)
+	if err != nil {
+		return nil, s.storeError("manifest", fmt.Errorf("stored manifest does not parse: %w", err))
 	}
 	return m, nil
 }
 
 func (s *Server) getManifest(sig bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		m, ms, _, err := s.cfg.Store.Manifest(r.Context())
+		mj, ms, _, err := s.cfg.Store.Manifest(r.Context())
 		if errors.Is(err, store.ErrNotFound) {
 			writeError(w, api.Errorf(api.CodeNotFound, "no key manifest has been published yet"))
 			return
@@ -100,7 +40,7 @@ func (s *Server) getManifest(sig bool) http.HandlerFunc {
 			writeError(w, s.storeError("manifest", err))
 			return
 		}
-		body, ct := m, "application/json"
+		body, ct := mj, "application/json"
 		if sig {
 			body, ct = ms, "text/plain; charset=utf-8"
 		}
@@ -122,11 +62,7 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	mb, sb := []byte(req.Manifest), []byte(req.Signature)
-	if !minisign.Verify(s.cfg.RootKey, mb, sb) {
-		writeError(w, api.Errorf(api.CodeUnprocessable, "manifest signature does not verify against the server's root key"))
-		return
-	}
-	m, err := parseManifest(mb, s.today())
+	m, err := manifest.Verify(mb, sb, s.cfg.RootKey, s.cfg.Now(), nil)
 	if err != nil {
 		writeError(w, api.Errorf(api.CodeUnprocessable, "%v", err))
 		return
@@ -154,13 +90,18 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
 // Publish verifies a signed manifest against rootKey and stores it if its
 // version is higher than the current one. refuge-server --dev and
 // operators' tooling use it; the HTTP PUT does the same.
-func Publish(ctx context.Context, st store.Store, rootKey minisign.PublicKey, manifest, signature []byte, today store.Day) error {
-	if !minisign.Verify(rootKey, manifest, signature) {
-		return errors.New("manifest signature does not verify against the root key")
-	}
-	m, err := parseManifest(manifest, today)
+//
+// The server keeps its own ordering (the store's version), so it passes
+// no seen-versions state to manifest.Verify.
+func Publish(ctx context.Context, st store.Store, rootKey signing.PublicKey, manifestJSON, signature []byte, now time.Time) error {
+	m, err := manifest.Verify(manifestJSON, signature, rootKey, now, nil)
 	if err != nil {
 		return err
 	}
-	return st.PutManifest(ctx, manifest, signature, m.Version)
+	if err := st.PutManifest(ctx, manifestJSON, signature, m.Version); errors.Is(err, store.ErrBadState) {
+		return fmt.Errorf("manifest version %d is not higher than the published one", m.Version)
+	} else if err != nil {
+		return err
+	}
+	return nil
 }

@@ -29,8 +29,7 @@ import (
 	"net/http"
 	"time"
 
-	"aead.dev/minisign"
-
+	"refuge/crypto/signing"
 	"refuge/server/store"
 )
 
@@ -38,7 +37,7 @@ import (
 // the defaults documented on each field.
 type Config struct {
 	Store   store.Store
-	RootKey minisign.PublicKey // the manifest signing key the server checks PUTs against
+	RootKey signing.PublicKey // the manifest signing key the server checks PUTs against
 
 	// Log receives start-up and internal error messages only, never
 	// anything about a request. Nil discards.

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -128,14 +130,19 @@ func (s *Server) newUpload(r *http.Request, c caller) (store.Upload, *api.Error)
 	if !isHexID(md.submissionID) {
 		return u, api.Errorf(api.CodeBadRequest, "Upload-Metadata submission-id must be 32 lowercase hex characters")
 	}
-	if kind != store.KindReply {
+	switch {
+	case kind == store.KindReply && md.verifier != "":
+		return u, api.Errorf(api.CodeBadRequest, "a reply takes no verifier")
+	case kind == store.KindReply:
+	case kind == store.KindRelay && md.verifier == "":
+		// A partner relaying a bundle may not know the verifier; the zero
+		// verifier matches no token, so then nobody can read the status.
+	default:
 		v, ok := parseVerifier(md.verifier)
 		if !ok {
 			return u, api.Errorf(api.CodeBadRequest, "Upload-Metadata verifier must be 64 lowercase hex characters (SHA-256 of the access token)")
 		}
 		u.Verifier = v
-	} else if md.verifier != "" {
-		return u, api.Errorf(api.CodeBadRequest, "a reply takes no verifier")
 	}
 	id, err := newUploadID()
 	if err != nil {
@@ -228,6 +235,8 @@ func (s *Server) tusHead(w http.ResponseWriter, r *http.Request) {
 	}
 	setUploadHeaders(w, u, u.Offset)
 	w.Header().Set("Upload-Length", strconv.FormatInt(u.Length, 10))
+	w.Header().Set("Upload-Metadata", api.MetaKind+" "+base64.StdEncoding.EncodeToString([]byte(u.Kind))+
+		","+api.MetaSubmissionID+" "+base64.StdEncoding.EncodeToString([]byte(u.SubmissionID)))
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -280,7 +289,9 @@ func (s *Server) tusPatch(w http.ResponseWriter, r *http.Request) {
 	defer s.releaseUpload()
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.MaxRequestLifetime))
 	body := s.newRateReader(w, r)
-	n, err := s.cfg.Store.WriteChunk(r.Context(), u.ID, off, body, sum)
+	// The store's work must finish even if the client goes away: what
+	// arrived is kept and made durable.
+	n, err := s.cfg.Store.WriteChunk(context.WithoutCancel(r.Context()), u.ID, off, body, sum)
 	if err != nil {
 		if body.err != nil && errors.Is(err, body.err) || body.err != nil && !isStoreError(err) {
 			setUploadHeaders(w, u, n)
@@ -326,7 +337,7 @@ func (s *Server) complete(r *http.Request, u store.Upload) *api.Error {
 		why = checkAge(want)(ct)
 		return why
 	}
-	_, err := s.cfg.Store.Complete(r.Context(), u.ID, check)
+	_, err := s.cfg.Store.Complete(context.WithoutCancel(r.Context()), u.ID, check)
 	if errors.Is(err, store.ErrRejected) && why != nil {
 		return api.Errorf(api.CodeUnprocessable, "upload rejected and deleted: %v", why)
 	}

@@ -88,7 +88,7 @@ func (e *env) checkCiphertext(id string, want []byte) {
 
 // rawPatch sends a PATCH over a raw connection: headers promising
 // Content-Length total, then only part, then (if cut) closes.
-func rawPatch(t *testing.T, url, loc string, off int, total int, part []byte, cut bool) net.Conn {
+func rawPatch(t testing.TB, url, loc string, off int, total int, part []byte, cut bool) net.Conn {
 	t.Helper()
 	c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
 	if err != nil {
@@ -144,6 +144,10 @@ func TestResumeAfterCutConnection(t *testing.T) {
 	half := len(body) / 2
 	rawPatch(t, e.url, loc, 0, len(body), body[:half], true)
 	e.waitOffset(loc, half)
+	head, _ := e.do("HEAD", loc, nil, tusHdr())
+	if head.Header.Get("Upload-Length") != strconv.Itoa(len(body)) || head.Header.Get("Upload-Metadata") != "kind YW5vbnltb3Vz,submission-id "+base64.StdEncoding.EncodeToString([]byte(s.id)) {
+		t.Fatalf("HEAD headers: %v", head.Header)
+	}
 	resp, b := e.patchWhenFree(loc, half, body[half:])
 	if resp.StatusCode != 204 {
 		t.Fatalf("resume: %d %s", resp.StatusCode, b)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,9 +14,11 @@ import (
 	"strings"
 	"time"
 
-	"aead.dev/minisign"
 	"filippo.io/age"
 
+	"refuge/crypto/manifest"
+	"refuge/crypto/signing"
+	"refuge/internal/kdfcost"
 	"refuge/server"
 	"refuge/server/store"
 )
@@ -42,7 +43,7 @@ func devCmd(ctx context.Context, f serveFlags, stdout, stderr io.Writer, log *sl
 		errorf(stderr, nil, "create dev directory: %v", err)
 		return exitError
 	}
-	d, err := makeDevSetup(dir)
+	d, err := makeDevSetup(dir, stderr)
 	if err != nil {
 		errorf(stderr, nil, "dev setup: %v", err)
 		return exitError
@@ -53,7 +54,7 @@ func devCmd(ctx context.Context, f serveFlags, stdout, stderr io.Writer, log *sl
 		return exitError
 	}
 	defer st.Close()
-	if err := server.Publish(ctx, st, d.root, d.manifest, d.sig, store.DayOf(time.Now())); err != nil {
+	if err := server.Publish(ctx, st, d.root, d.manifest, d.sig, time.Now()); err != nil {
 		errorf(stderr, nil, "publish dev manifest: %v", err)
 		return exitError
 	}
@@ -83,7 +84,7 @@ func devCmd(ctx context.Context, f serveFlags, stdout, stderr io.Writer, log *sl
 }
 
 type devSetup struct {
-	root                       minisign.PublicKey
+	root                       signing.PublicKey
 	manifest, sig              []byte
 	recipient                  string
 	courierToken, partnerToken string
@@ -91,82 +92,87 @@ type devSetup struct {
 
 // makeDevSetup writes the demo keys into dir, each file new and 0600:
 //
-//	root.key, root.pub                     manifest signing key (minisign)
-//	ack.key, ack.pub                       acknowledgement key (minisign)
-//	partner.key, partner.pub               a demo partner's key (minisign)
-//	officer.key, officer.pass, officer.pub  the officer identity, age-encrypted
-//	                                        with the passphrase in officer.pass
-//	manifest.json, manifest.json.minisig   the signed key manifest, version 1
+//	passphrase.txt                          the demo passphrase of every key file below
+//	officer.key, officer.pub                the officer identity (age, passphrase-encrypted)
+//	ack.key, ack.pub                        acknowledgement key (minisign, encrypted)
+//	partner.key, partner.pub                a demo partner's key (minisign, encrypted)
+//	root.pub                                the root public key (the private key is
+//	                                        never written: it signs once, in memory)
+//	manifest.json, manifest.json.minisig    the signed key manifest, version 1
 //
-// The minisign private keys are written unencrypted (stock minisign reads
-// them; this is a throwaway demo).
-func makeDevSetup(dir string) (devSetup, error) {
+// minisign key files are encrypted at minisign's full scrypt cost (about
+// ten seconds each), since every tool that reads them insists on it.
+func makeDevSetup(dir string, progress io.Writer) (devSetup, error) {
 	var d devSetup
-	rootPub, rootKey, err := newMinisignKey(dir, "root")
+	var pass [12]byte
+	if _, err := rand.Read(pass[:]); err != nil {
+		return d, err
+	}
+	passphrase := []byte(hex.EncodeToString(pass[:]))
+	if err := writeNew(filepath.Join(dir, "passphrase.txt"), append(passphrase, '\n')); err != nil {
+		return d, err
+	}
+	root, err := signing.Generate()
 	if err != nil {
 		return d, err
 	}
-	ackPub, _, err := newMinisignKey(dir, "ack")
-	if err != nil {
+	defer root.Destroy()
+	d.root = root.Public()
+	if err := writeNew(filepath.Join(dir, "root.pub"), d.root.PubFile()); err != nil {
 		return d, err
 	}
-	partnerPub, _, err := newMinisignKey(dir, "partner")
-	if err != nil {
+	var pubs [2]signing.PublicKey
+	for i, name := range []string{"ack", "partner"} {
+		fmt.Fprintf(progress, "refuge-server: writing the demo %s key (minisign's full scrypt cost, about 10 s)...\n", name)
+		k, err := signing.Generate()
+		if err != nil {
+			return d, err
+		}
+		err = k.WriteFile(filepath.Join(dir, name+".key"), passphrase)
+		pubs[i] = k.Public()
+		k.Destroy()
+		if err != nil {
+			return d, fmt.Errorf("write %s.key: %w", name, err)
+		}
+		if err := writeNew(filepath.Join(dir, name+".pub"), pubs[i].PubFile()); err != nil {
+			return d, err
+		}
+	}
+	fmt.Fprintf(progress, "refuge-server: writing the demo officer key (age's scrypt cost, a few seconds)...\n")
+	if d.recipient, err = newOfficerKey(dir, string(passphrase)); err != nil {
 		return d, err
 	}
-	if d.recipient, err = newOfficerKey(dir); err != nil {
+	m := manifest.Manifest{
+		Version:    1,
+		Expires:    time.Now().UTC().AddDate(0, 0, 30).Format(manifest.DateLayout),
+		Recipients: []string{d.recipient},
+		Partners:   []manifest.Partner{{Name: "dev-partner", Key: pubs[1].String()}},
+		AckKey:     pubs[0].String(),
+	}
+	if d.manifest, d.sig, err = manifest.Sign(m, root, time.Now()); err != nil {
 		return d, err
 	}
-	m := map[string]any{
-		"format":     "refuge-manifest-v1",
-		"version":    1,
-		"expires":    time.Now().UTC().AddDate(0, 0, 30).Format("2006-01-02"),
-		"recipients": []string{d.recipient},
-		"partners":   []map[string]string{{"name": "dev-partner", "key": partnerPub.String()}},
-		"ack_key":    ackPub.String(),
-	}
-	if d.manifest, err = json.MarshalIndent(m, "", "  "); err != nil {
+	if err := writeNew(filepath.Join(dir, manifest.FileName), d.manifest); err != nil {
 		return d, err
 	}
-	d.manifest = append(d.manifest, '\n')
-	d.sig = minisign.Sign(rootKey, d.manifest)
-	d.root = rootPub
-	if err := writeNew(filepath.Join(dir, "manifest.json"), d.manifest); err != nil {
-		return d, err
-	}
-	return d, writeNew(filepath.Join(dir, "manifest.json.minisig"), d.sig)
-}
-
-func newMinisignKey(dir, name string) (minisign.PublicKey, minisign.PrivateKey, error) {
-	pub, priv, err := minisign.GenerateKey(rand.Reader)
-	if err != nil {
-		return pub, priv, err
-	}
-	privText, _ := priv.MarshalText()
-	pubText, _ := pub.MarshalText()
-	if err := writeNew(filepath.Join(dir, name+".key"), append(privText, '\n')); err != nil {
-		return pub, priv, err
-	}
-	return pub, priv, writeNew(filepath.Join(dir, name+".pub"), append(pubText, '\n'))
+	return d, writeNew(filepath.Join(dir, manifest.SignatureFileName), d.sig)
 }
 
 // newOfficerKey writes officer.key: the age identity text as age-keygen
-// -pq writes it, encrypted to a random demo passphrase kept in
-// officer.pass, so stock `age -d -i officer.key` also works.
-func newOfficerKey(dir string) (string, error) {
+// -pq writes it, encrypted with age's scrypt recipient to the demo
+// passphrase, so stock `age -d -i officer.key` also works.
+func newOfficerKey(dir, passphrase string) (string, error) {
 	id, err := age.GenerateHybridIdentity()
 	if err != nil {
 		return "", err
 	}
 	rcpt := id.Recipient().String()
-	var pass [12]byte
-	if _, err := rand.Read(pass[:]); err != nil {
-		return "", err
-	}
-	passphrase := hex.EncodeToString(pass[:])
 	sr, err := age.NewScryptRecipient(passphrase)
 	if err != nil {
 		return "", err
+	}
+	if kdfcost.Low() {
+		sr.SetWorkFactor(10) // tests only
 	}
 	var buf bytes.Buffer
 	w, err := age.Encrypt(&buf, sr)
@@ -178,9 +184,6 @@ func newOfficerKey(dir string) (string, error) {
 		return "", err
 	}
 	if err := writeNew(filepath.Join(dir, "officer.key"), buf.Bytes()); err != nil {
-		return "", err
-	}
-	if err := writeNew(filepath.Join(dir, "officer.pass"), []byte(passphrase+"\n")); err != nil {
 		return "", err
 	}
 	return rcpt, writeNew(filepath.Join(dir, "officer.pub"), []byte(rcpt+"\n"))
@@ -207,37 +210,39 @@ func printDevBanner(w io.Writer, dir, addr string, d devSetup) {
 	bar := strings.Repeat("!", 78)
 	fmt.Fprintf(w, `%[1]s
 !!  refuge-server is running in DEV MODE. DO NOT USE IT FOR REAL SUBMISSIONS.
-!!  Every key below is a throwaway demo key written to a temporary
-!!  directory, the officer passphrase is in a plain file, nothing is TLS,
-!!  and all of it is deleted only when you delete %[2]s.
+!!  Every key below is a throwaway demo key in a temporary directory, the
+!!  passphrase of every key is in a plain file, there is no TLS, and it all
+!!  stays on disk until you delete %[2]s.
 %[1]s
 
-Server:        %[3]s
-Directory:     %[2]s
-Root key:      %[4]s
-Officer key:   %[2]s/officer.key   (passphrase in %[2]s/officer.pass)
-Courier token: %[2]s/courier.token
-Partner token: %[2]s/partner.token
+Server:          %[3]s
+Directory:       %[2]s
+Root public key: %[4]s
+Passphrase:      %[2]s/passphrase.txt (officer.key, ack.key, partner.key)
+Courier token:   %[2]s/courier.token
+Partner token:   %[2]s/partner.token
 
-Try the whole journey (each command in a second terminal):
+Try the whole journey, each command in another terminal:
 
-  # 1. a defender seals files offline (or submits directly; client issue):
+  # 1. a defender seals files offline (prints a receipt phrase; keep it):
   refuge seal --manifest %[2]s/manifest.json --root-pub %[4]s -o bundle.age FILE...
-  refuge submit --server %[3]s --root-pub %[4]s FILE...            [client issue]
+  #    or submits directly                                          [client issue: flags may change]
+  refuge submit --server %[3]s --root-pub %[4]s FILE...
 
-  # 2. a partner relays a sealed bundle:
-  refuge relay --server %[3]s --root-pub %[4]s --token "$(cat %[2]s/partner.token)" bundle.age   [client issue]
+  # 2. a partner relays the sealed bundle                            [client issue]
+  refuge relay --server %[3]s --root-pub %[4]s --token "$(cat %[2]s/partner.token)" bundle.age
 
-  # 3. the courier pulls the ciphertext:
-  refuge courier pull --server %[3]s --token "$(cat %[2]s/courier.token)" -o pulled/   [client issue]
+  # 3. the courier pulls the ciphertext                              [client issue]
+  refuge courier pull --server %[3]s --token "$(cat %[2]s/courier.token)" -o pulled/
 
-  # 4. the officer opens it (the passphrase is in officer.pass):
-  refuge-officer open -i %[2]s/officer.key pulled/*.age -o opened/
-  #    or with stock tools:  age -d -i %[2]s/officer.key pulled/<id>.age | tar x
+  # 4. the officer opens it on the air-gapped machine:
+  refuge-officer open -i %[2]s/officer.key --passphrase-file %[2]s/passphrase.txt -o opened/ pulled/*.age
+  #    or with stock tools only (type the passphrase from passphrase.txt):
+  #    age -d -i %[2]s/officer.key pulled/<submission id>.age | tar x
 
-  # 5. the defender checks status and reads replies with the receipt phrase:
-  refuge status --server %[3]s     [client issue]
-  refuge replies --server %[3]s    [client issue]
+  # 5. the defender checks status and replies with the receipt phrase [client issue]
+  refuge status --server %[3]s
+  refuge replies --server %[3]s
 
 Press Ctrl-C to stop.
 `, bar, dir, addr, d.root.String())

@@ -8,8 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"aead.dev/minisign"
-
+	"refuge/crypto/signing"
 	"refuge/server"
 	"refuge/server/store"
 )
@@ -25,8 +24,8 @@ func publishCmd(args []string, stdout, stderr io.Writer) int {
 		errorf(stderr, []string{"refuge-server publish --data DIR --root-pub KEY manifest.json manifest.json.minisig"}, "bad arguments to publish")
 		return exitUsage
 	}
-	var root minisign.PublicKey
-	if err := root.UnmarshalText([]byte(strings.TrimSpace(*rootPub))); err != nil {
+	root, err := signing.ParsePublicKey(strings.TrimSpace(*rootPub))
+	if err != nil {
 		errorf(stderr, nil, "--root-pub is not a minisign public key")
 		return exitUsage
 	}
@@ -46,7 +45,7 @@ func publishCmd(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	defer st.Close()
-	if err := server.Publish(context.Background(), st, root, m, sig, store.DayOf(time.Now())); err != nil {
+	if err := server.Publish(context.Background(), st, root, m, sig, time.Now()); err != nil {
 		errorf(stderr, nil, "publish manifest: %v", err)
 		return exitError
 	}

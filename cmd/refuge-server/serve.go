@@ -14,8 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"aead.dev/minisign"
-
+	"refuge/crypto/signing"
 	"refuge/server"
 	"refuge/server/store"
 )
@@ -61,8 +60,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		errorf(stderr, []string{"a quick demo: refuge-server --dev"}, "--data and --root-pub are required")
 		return exitUsage
 	}
-	var root minisign.PublicKey
-	if err := root.UnmarshalText([]byte(strings.TrimSpace(f.rootPub))); err != nil {
+	root, err := signing.ParsePublicKey(strings.TrimSpace(f.rootPub))
+	if err != nil {
 		errorf(stderr, []string{`the root key is the minisign public key string "RW..." printed by refuge-officer rootkey`}, "--root-pub is not a minisign public key")
 		return exitUsage
 	}
@@ -84,7 +83,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 
 // serve runs the server until ctx is done. ready is called with the
 // address once it listens.
-func serve(ctx context.Context, st store.Store, root minisign.PublicKey, f serveFlags, log *slog.Logger, ready func(addr string)) error {
+func serve(ctx context.Context, st store.Store, root signing.PublicKey, f serveFlags, log *slog.Logger, ready func(addr string)) error {
 	srv, err := server.New(server.Config{
 		Store: st, RootKey: root, Log: log, TLS: f.tlsCert != "", MaxUploadSize: f.maxUpload,
 		RequestsPerSecond: f.rate, RequestBurst: int(2 * f.rate),
