@@ -231,3 +231,21 @@ func TestConcurrentUploadLimit(t *testing.T) {
 		locB = e.create(1000, newSubmitter().meta(), "")
 	}
 }
+
+func TestPerUploadRateLimit(t *testing.T) {
+	e := newEnv(t, func(c *serverConfig) { c.UploadRequestsPerSec = 0.001; c.UploadRequestBurst = 2 })
+	s := newSubmitter()
+	body := e.bundle(3000)
+	loc := e.create(len(body), s.meta(), "")
+	for i, want := range []int{204, 204, 429} {
+		resp, b := e.patch(loc, i*100, body[i*100:(i+1)*100])
+		if resp.StatusCode != want {
+			t.Fatalf("PATCH %d: %d %s", i, resp.StatusCode, b)
+		}
+	}
+	// Another upload is not affected.
+	other := e.create(len(body), newSubmitter().meta(), "")
+	if resp, b := e.patch(other, 0, body[:100]); resp.StatusCode != 204 {
+		t.Fatalf("other upload: %d %s", resp.StatusCode, b)
+	}
+}
