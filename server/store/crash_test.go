@@ -154,6 +154,7 @@ func crashOne(s store.Store, i, g int, say func(string, ...any)) error {
 }
 
 func TestCrashDuringUploads(t *testing.T) {
+	t.Parallel() // it mostly waits for fsync
 	start := time.Now()
 	dir := t.TempDir()
 	// Kill a writer, start another on what it left (it recovers and
