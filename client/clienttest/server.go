@@ -135,7 +135,11 @@ func (s *Server) Start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	s.Store = st
-	srv, err := server.New(server.Config{Store: st, RootKey: s.Keys.rootKey(t)})
+	root, err := signing.ParsePublicKey(s.Keys.RootPub.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{Store: st, RootKey: root})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,14 +223,4 @@ func (s *Server) Seal(t testing.TB, dst io.Writer, plaintext io.Reader) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// rootKey returns the root public key as crypto/signing holds it.
-func (k *Keys) rootKey(t testing.TB) signing.PublicKey {
-	t.Helper()
-	p, err := signing.ParsePublicKey(k.RootPub.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }

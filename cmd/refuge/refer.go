@@ -224,7 +224,7 @@ func (e *env) askMissing(r *referral, fields map[string]*string) error {
 // loadPartnerKey decrypts the partner's minisign key.
 func (e *env) loadPartnerKey(name, passFile string) (*signing.PrivateKey, error) {
 	pass, err := secrets.ReadPassphrase(secrets.Prompt{File: passFile, Label: "partner key",
-		Warn: func(m string) { e.out.warnf("%s", m) }})
+		Warn: func(m string) { e.out.infof("warning: %s", m) }})
 	if err != nil {
 		return nil, failf("%v", err)
 	}

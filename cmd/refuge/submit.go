@@ -241,7 +241,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 
 func (e *env) submitted(dir string) error {
 	if err := os.RemoveAll(dir); err != nil {
-		e.out.warnf("the upload is complete but its local state could not be removed: %v", err)
+		e.out.infof("warning: the upload is complete but its local state could not be removed: %v", err)
 	}
 	e.out.infof("submitted: the officers will collect it; check with \"refuge status\" and your receipt phrase")
 	return nil
