@@ -124,11 +124,11 @@ func TestJourney(t *testing.T) {
 			sameFile(t, filepath.Join(dir, "files", "evidence", "video.bin"), defender.path("evidence", "video.bin"))
 			sameFile(t, filepath.Join(dir, "files", "evidence", "statement.txt"), defender.path("evidence", "statement.txt"))
 			sameFile(t, filepath.Join(dir, "note.txt"), defender.path("note.txt"))
-			mustContain(t, "report", string(rep), "unauthenticated sender (anonymous submission)", "Please help: I must leave")
+			mustContain(t, "report", string(rep), "sender           unauthenticated (anonymous submission)", "Please help: I must leave")
 		case exists(filepath.Join(dir, "files", "photo.jpg")):
 			ids["relay"] = id
 			sameFile(t, filepath.Join(dir, "files", "photo.jpg"), offline.path("photo.jpg"))
-			mustContain(t, "report", string(rep), "unauthenticated sender")
+			mustContain(t, "report", string(rep), "sender           unauthenticated (anonymous submission)")
 		case exists(filepath.Join(dir, "files", "passport.pdf")):
 			ids["refer"] = id
 			sameFile(t, filepath.Join(dir, "files", "passport.pdf"), partner.path("passport.pdf"))

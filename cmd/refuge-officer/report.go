@@ -92,9 +92,9 @@ func checkSums(source, base, sum string, r *report) string {
 func checkSender(res *bundle.Result, m *manifest.Manifest, r *report) string {
 	if res.Partner == "" {
 		if res.HasSignature() {
-			return "unauthenticated sender (anonymous submission; it carries a signature that names no partner, not checked)"
+			return "unauthenticated (anonymous submission; it carries a signature that names no partner, not checked)"
 		}
-		return "unauthenticated sender (anonymous submission)"
+		return "unauthenticated (anonymous submission)"
 	}
 	who := fmt.Sprintf("partner %q", printable(res.Partner))
 	switch {
