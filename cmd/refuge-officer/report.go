@@ -244,7 +244,7 @@ func renderJSON(b *strings.Builder, dec *json.Decoder, indent, label string) err
 	}
 	v := fmt.Sprint(t)
 	if t == nil {
-		v = "(null)"
+		v = "(none)"
 	}
 	lines := strings.Split(v, "\n")
 	fmt.Fprintf(b, "%s%s %s\n", indent, label, printable(lines[0]))

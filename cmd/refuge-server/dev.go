@@ -222,27 +222,47 @@ Passphrase:      %[2]s/passphrase.txt (officer.key, ack.key, partner.key)
 Courier token:   %[2]s/courier.token
 Partner token:   %[2]s/partner.token
 
-Try the whole journey, each command in another terminal:
+Try the whole journey: paste these lines into another terminal, in an empty
+folder, with refuge and refuge-officer on your PATH (docs/walkthrough.md
+explains each step).
 
-  # 1. a defender seals files offline (prints a receipt phrase; keep it):
-  refuge seal --manifest %[2]s/manifest.json --root-pub %[4]s -o bundle.age FILE...
-  #    or submits directly                                          [client issue: flags may change]
-  refuge submit --server %[3]s --root-pub %[4]s FILE...
+  D=%[2]s S=%[3]s R=%[4]s
+  export REFUGE_STATE_DIR=$D/state
+  echo "evidence of the raid" > evidence.txt; echo "I must leave soon." > note.txt
 
-  # 2. a partner relays the sealed bundle                            [client issue]
-  refuge relay --server %[3]s --root-pub %[4]s --token "$(cat %[2]s/partner.token)" bundle.age
+  # 1. A defender submits (keep the receipt phrase; here it also goes to a file):
+  refuge submit --server $S --root-pub $R --note-file note.txt --receipt-out phrase1.txt evidence.txt
 
-  # 3. the courier pulls the ciphertext                              [client issue]
-  refuge courier pull --server %[3]s --token "$(cat %[2]s/courier.token)" -o pulled/
+  # 2. Another defender seals offline; a partner relays the bundle and its ticket:
+  refuge seal --manifest $D/manifest.json --root-pub $R --receipt-out phrase2.txt -o bundle.age evidence.txt
+  refuge relay --server $S --token "$(cat $D/partner.token)" bundle.age
 
-  # 4. the officer opens it on the air-gapped machine:
-  refuge-officer open -i %[2]s/officer.key --passphrase-file %[2]s/passphrase.txt -o opened/ pulled/*.age
-  #    or with stock tools only (type the passphrase from passphrase.txt):
-  #    age -d -i %[2]s/officer.key pulled/<submission id>.age | tar x
+  # 3. The partner files a signed referral (loading the partner key takes ~10 s):
+  refuge refer --server $S --root-pub $R --token "$(cat $D/partner.token)" --partner dev-partner --partner-key $D/partner.key --passphrase-file $D/passphrase.txt --defender "A. N. Defender" --nationality Xland --country Yland --work "land rights" --risk "arrest warrant" --urgency high --contact "signal, ask for Ana" --referring-org "Dev NGO" --consent --receipt-out phrase3.txt evidence.txt
 
-  # 5. the defender checks status and replies with the receipt phrase [client issue]
-  refuge status --server %[3]s
-  refuge replies --server %[3]s
+  # 4. The courier pulls the ciphertext (and verifies the server's event log):
+  refuge courier pull --server $S --token "$(cat $D/courier.token)" -o usb/inbox
+
+  # 5. The officer opens everything on the air-gapped machine, with a report per
+  #    submission and signed acknowledgements in the outbox (~10 s for the ack key):
+  refuge-officer open -i $D/officer.key --passphrase-file $D/passphrase.txt -o opened --manifest $D/manifest.json --root-pub $R --ack-key $D/ack.key --outbox usb/outbox usb/inbox/*.age
+  cat opened/*/report.txt
+  #    The escape hatch, stock age and tar (type the passphrase from $D/passphrase.txt):
+  #    f=$(ls usb/inbox/*.age | head -n 1); mkdir stock; age -d -i $D/officer.key "$f" | tar x -C stock
+
+  # 6. The officer answers every submission:
+  for s in opened/*/; do refuge-officer reply --to "$s" --message "Received. We will contact you." -o usb/outbox; done
+
+  # 7. The courier pushes the replies and acknowledgements; the server deletes the ciphertext:
+  refuge courier push --server $S --token "$(cat $D/courier.token)" usb/outbox
+
+  # 8. The defender reads the answer with the phrase only (typed, or from the file):
+  refuge replies --server $S < phrase1.txt
+  refuge status --server $S < phrase1.txt
+
+  # 9. The event log still verifies, and records the deletions:
+  refuge courier pull --server $S --token "$(cat $D/courier.token)" -o usb/inbox
+  grep ' deleted ' usb/inbox/events.log
 
 Press Ctrl-C to stop.
 `, bar, dir, addr, d.root.String())
