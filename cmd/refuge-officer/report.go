@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -196,15 +197,22 @@ func referralText(data []byte) string {
 	var b strings.Builder
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	if err := renderJSON(&b, dec, "  ", ""); err != nil {
+	if err := renderJSON(&b, dec, "  ", "", 0); err != nil {
 		return "  (referral.json is not valid JSON; shown as text)\n" + indentText(data, "")
 	}
 	return b.String()
 }
 
+// maxReferralDepth bounds the nesting that renderJSON follows (a form is
+// two levels deep; a hostile one could nest a million).
+const maxReferralDepth = 16
+
 // renderJSON writes the next JSON value from dec; label prefixes a scalar
 // on the same line, or heads a nested object or array.
-func renderJSON(b *strings.Builder, dec *json.Decoder, indent, label string) error {
+func renderJSON(b *strings.Builder, dec *json.Decoder, indent, label string, depth int) error {
+	if depth > maxReferralDepth {
+		return errors.New("referral.json nests too deep")
+	}
 	t, err := dec.Token()
 	if err != nil {
 		return err
@@ -221,7 +229,7 @@ func renderJSON(b *strings.Builder, dec *json.Decoder, indent, label string) err
 				return err
 			}
 			key, _ := k.(string)
-			if err := renderJSON(b, dec, indent, printable(strings.ReplaceAll(key, "_", " "))+":"); err != nil {
+			if err := renderJSON(b, dec, indent, printable(strings.ReplaceAll(key, "_", " "))+":", depth+1); err != nil {
 				return err
 			}
 		}
@@ -232,7 +240,7 @@ func renderJSON(b *strings.Builder, dec *json.Decoder, indent, label string) err
 		n := 0
 		for dec.More() {
 			n++
-			if err := renderJSON(b, dec, indent+"  ", fmt.Sprintf("%d.", n)); err != nil {
+			if err := renderJSON(b, dec, indent+"  ", fmt.Sprintf("%d.", n), depth+1); err != nil {
 				return err
 			}
 		}
