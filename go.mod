@@ -3,8 +3,11 @@ module refuge
 go 1.26.8
 
 require (
+	aead.dev/minisign v0.3.0
 	c2sp.org/CCTV/age v0.0.0-20260829155415-4448f2097b2d
 	filippo.io/age v1.3.2
+	github.com/awnumar/memguard v0.23.0
+	golang.org/x/crypto v0.59.0
 	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0
 )
@@ -13,7 +16,7 @@ require (
 	filippo.io/edwards25519 v1.2.0 // indirect
 	filippo.io/hpke v0.4.0 // indirect
 	filippo.io/nistec v0.0.4 // indirect
-	golang.org/x/crypto v0.55.0 // indirect
+	github.com/awnumar/memcall v0.4.0 // indirect
 )
 
 tool filippo.io/age/cmd/age

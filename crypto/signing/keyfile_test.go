@@ -1,0 +1,166 @@
+package signing
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"aead.dev/minisign"
+)
+
+func TestKeyFileRoundTrip(t *testing.T) {
+	k := mustGenerate(t)
+	path := filepath.Join(t.TempDir(), "root.key")
+	pass := []byte("correct horse battery staple")
+	if err := k.WriteFile(path, pass); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode = %v, want 0600", fi.Mode().Perm())
+	}
+	l, err := LoadPrivateKey(path, pass)
+	if err != nil {
+		t.Fatalf("LoadPrivateKey: %v", err)
+	}
+	defer l.Destroy()
+	if !l.Public().Equal(k.Public()) {
+		t.Fatal("loaded key has a different public key")
+	}
+	sig, err := l.Sign([]byte("m"), "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Public().Verify([]byte("m"), sig); err != nil {
+		t.Fatalf("signature of loaded key does not verify: %v", err)
+	}
+
+	// The file is readable by aead.dev/minisign itself.
+	data, _ := os.ReadFile(path)
+	mk, err := minisign.DecryptKey(string(pass), data)
+	if err != nil {
+		t.Fatalf("minisign.DecryptKey cannot read our key file: %v", err)
+	}
+	if mk.ID() != minisignID(t, k.Public()) {
+		t.Fatal("minisign.DecryptKey read a different key id")
+	}
+}
+
+func minisignID(t *testing.T, p PublicKey) uint64 {
+	t.Helper()
+	return p.k.ID()
+}
+
+func TestWriteFileRefusesOverwrite(t *testing.T) {
+	k := mustGenerate(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "root.key")
+	if err := os.WriteFile(path, []byte("precious"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := k.WriteFile(path, []byte("pw"))
+	if !errors.Is(err, ErrKeyFileExists) || !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("WriteFile over an existing file: error = %v, want ErrKeyFileExists", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "precious" {
+		t.Fatal("existing file was changed")
+	}
+	// A dangling symlink is refused too (O_EXCL does not follow it).
+	link := filepath.Join(dir, "link.key")
+	if err := os.Symlink(filepath.Join(dir, "target"), link); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.WriteFile(link, []byte("pw")); !errors.Is(err, ErrKeyFileExists) {
+		t.Fatalf("WriteFile through a symlink: error = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "target")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal("WriteFile created the symlink's target")
+	}
+}
+
+func TestLoadPrivateKeyErrors(t *testing.T) {
+	k := mustGenerate(t)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.key")
+	if err := k.WriteFile(good, []byte("pw")); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	_, mk, _ := minisign.GenerateKey(nil)
+	plain, _ := mk.MarshalText()
+	goodData, _ := os.ReadFile(good)
+	// Flip one bit of the encrypted key (decoded byte 100 of 158).
+	lines := bytes.SplitN(goodData, []byte("\n"), 2)
+	raw, err := base64.StdEncoding.DecodeString(string(bytes.TrimSpace(lines[1])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[100] ^= 1
+	damaged := append(append(lines[0], '\n'), base64.StdEncoding.EncodeToString(raw)...)
+
+	tests := []struct {
+		desc string
+		path string
+		pass string
+		want error
+	}{
+		{"wrong passphrase", good, "wrong", ErrWrongPassphrase},
+		{"empty passphrase", good, "", ErrEmptyPassphrase},
+		{"unencrypted key", write("plain.key", plain), "pw", ErrNotEncrypted},
+		{"not a key", write("junk.key", []byte("hello\nworld\n")), "pw", ErrNotKeyFile},
+		{"public key file", write("pub.key", k.Public().PubFile()), "pw", ErrNotKeyFile},
+		{"huge file", write("huge.key", bytes.Repeat([]byte("A"), maxKeyFileSize+1)), "pw", ErrNotKeyFile},
+		{"damaged ciphertext", write("damaged.key", damaged), "pw", ErrWrongPassphrase},
+		{"missing file", filepath.Join(dir, "missing.key"), "pw", fs.ErrNotExist},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			_, err := LoadPrivateKey(tc.path, []byte(tc.pass))
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("error = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestEncryptEmptyPassphrase(t *testing.T) {
+	k := mustGenerate(t)
+	if err := k.WriteFile(filepath.Join(t.TempDir(), "k"), nil); !errors.Is(err, ErrEmptyPassphrase) {
+		t.Fatalf("error = %v, want ErrEmptyPassphrase", err)
+	}
+}
+
+// BenchmarkKeyFileReleaseCost measures writing and reading a key file at the
+// real (release) scrypt cost: libsodium's sensitive level, 1 GiB.
+func BenchmarkKeyFileReleaseCost(b *testing.B) {
+	k, err := Generate()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer k.Destroy()
+	pass := []byte("benchmark passphrase")
+	for b.Loop() {
+		data, err := k.encrypt(pass, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		l, err := DecryptPrivateKey(data, pass)
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.Destroy()
+	}
+}
