@@ -22,9 +22,11 @@ import (
 	"refuge/server/store"
 )
 
-// The crash test runs this test binary a second time as a writer process
+// The crash test runs this test binary again as a writer process
 // (crashEnv names its data directory), kills it with SIGKILL in the middle
-// of many concurrent uploads and checks what a new process finds.
+// of many concurrent uploads, does the same with a second writer that
+// recovers and resumes what the first left, and checks what a new process
+// finds.
 const crashEnv = "REFUGE_STORE_CRASH_WRITER_DIR"
 
 const (
@@ -82,9 +84,12 @@ func crashUpload(i, g int) store.Upload {
 
 // crashWriter uploads crashUploads × crashGenerations uploads in chunks of
 // random sizes, printing "ack i g offset" after every WriteChunk returns
-// and "done i g" after every Complete. Every fourth slot sends checksums.
+// and "done i g" after every Complete. Every fourth slot sends checksums;
+// another fourth sends each upload in one long chunk.
 func crashWriter(dir string) error {
-	s, err := store.Open(dir, store.Options{})
+	// Small checkpoints, so that the long chunks below are committed in
+	// steps and a kill lands between steps too.
+	s, err := store.Open(dir, store.Options{CheckpointBytes: 16 << 10})
 	if err != nil {
 		return err
 	}
@@ -114,23 +119,34 @@ func crashWriter(dir string) error {
 	return s.Close()
 }
 
+// crashOne runs one upload to completion, picking up where an earlier,
+// killed writer left it: the offset the store reports, as a tus client
+// would after HEAD.
 func crashOne(s store.Store, i, g int, say func(string, ...any)) error {
 	u := crashUpload(i, g)
-	if err := s.CreateUpload(ctx, u); err != nil {
+	if _, err := s.Submission(ctx, u.SubmissionID); err == nil {
+		return nil
+	}
+	var off int64
+	if up, err := s.Upload(ctx, u.ID); err == nil {
+		off = up.Offset
+	} else if err := s.CreateUpload(ctx, u); err != nil {
 		return err
 	}
-	content := bytes.NewReader(crashContent(i, g))
+	content := crashContent(i, g)
 	sizes := rand.New(rand.NewPCG(uint64(i), uint64(g)))
-	chunk := make([]byte, 64<<10)
-	for off := int64(0); off < u.Length; {
-		n := min(int64(1+sizes.IntN(len(chunk))), u.Length-off)
-		io.ReadFull(content, chunk[:n])
+	for off < u.Length {
+		n := int64(1 + sizes.IntN(64<<10))
+		if i%4 == 1 {
+			n = u.Length // the whole rest in one chunk, as tus-js-client does
+		}
+		chunk := content[off:min(off+n, u.Length)]
 		var sum *store.Checksum
 		if i%4 == 0 {
-			d := sha256.Sum256(chunk[:n])
+			d := sha256.Sum256(chunk)
 			sum = &store.Checksum{Algorithm: "sha256", Digest: d[:]}
 		}
-		next, err := s.WriteChunk(ctx, u.ID, off, bytes.NewReader(chunk[:n]), sum)
+		next, err := s.WriteChunk(ctx, u.ID, off, bytes.NewReader(chunk), sum)
 		if err != nil {
 			return err
 		}
@@ -145,11 +161,26 @@ func crashOne(s store.Store, i, g int, say func(string, ...any)) error {
 }
 
 func TestCrashDuringUploads(t *testing.T) {
+	t.Parallel() // it mostly waits for fsync
 	start := time.Now()
 	dir := t.TempDir()
-	acked, done, nAcks := runAndKillWriter(t, dir)
+	// Kill a writer, start another on what it left (it recovers and
+	// resumes), kill that one too.
+	acked := map[[2]int]int64{}
+	done := map[[2]int]bool{}
+	nAcks := 0
+	for _, killAt := range []int{crashKillAcks, crashKillAcks / 2} {
+		a, d, n := runAndKillWriter(t, dir, killAt)
+		for k, off := range a {
+			acked[k] = max(acked[k], off)
+		}
+		for k := range d {
+			done[k] = true
+		}
+		nAcks += n
+	}
 
-	t.Logf("writer killed at %v", time.Since(start))
+	t.Logf("writers killed at %v", time.Since(start))
 	s := openBolt(t, dir)
 	t.Logf("reopened at %v", time.Since(start))
 	if err := s.Check(); err != nil {
@@ -180,7 +211,7 @@ func TestCrashDuringUploads(t *testing.T) {
 		t.FailNow()
 	}
 	completed, partial := found["complete"], found["partial"]
-	t.Logf("killed after %d acknowledged chunks; then %d uploads complete, %d partial and resumed", nAcks, completed, partial)
+	t.Logf("writers killed after %d acknowledged chunks in all; then %d uploads complete, %d partial and resumed", nAcks, completed, partial)
 	if partial == 0 {
 		t.Fatal("the writer was killed with no upload in progress; the test proved nothing")
 	}
@@ -197,7 +228,7 @@ func TestCrashDuringUploads(t *testing.T) {
 // enough have arrived, kills it with SIGKILL and reads the rest of what it
 // printed before it died. It returns the highest acknowledged offset and
 // whether Complete returned, per (slot, generation).
-func runAndKillWriter(t *testing.T, dir string) (map[[2]int]int64, map[[2]int]bool, int) {
+func runAndKillWriter(t *testing.T, dir string, killAt int) (map[[2]int]int64, map[[2]int]bool, int) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), crashEnv+"="+dir)
 	var stderr bytes.Buffer
@@ -229,7 +260,7 @@ func runAndKillWriter(t *testing.T, dir string) (map[[2]int]int64, map[[2]int]bo
 			done[[2]int{i, g}] = true
 			nDone++
 		}
-		if !killed && nAcks >= crashKillAcks && nDone >= crashKillDone {
+		if !killed && nAcks >= killAt && nDone >= crashKillDone {
 			if err := cmd.Process.Kill(); err != nil {
 				t.Fatalf("kill the writer: %v", err)
 			}

@@ -14,8 +14,9 @@ import (
 )
 
 // CreateUpload records a new, empty upload and creates its part file.
-// The file is created, fsynced and linked durably before the record is
-// committed, so a crash leaves at worst an orphan file that Open removes.
+// The file is created before the record is committed, so a crash leaves
+// at worst an orphan file that Open removes, or a record whose empty file
+// Open creates again.
 func (s *BoltStore) CreateUpload(ctx context.Context, u Upload) error {
 	if err := validateUpload(&u); err != nil {
 		return err
@@ -65,7 +66,9 @@ func (s *BoltStore) CreateUpload(ctx context.Context, u Upload) error {
 		return err
 	})
 	if err != nil {
-		removeFile(path)
+		// Nothing references the file; if it cannot go now, the next
+		// sweep removes it.
+		_ = removeFile(path)
 		return err
 	}
 	return nil
@@ -116,24 +119,19 @@ func checkNewUpload(tx *bolt.Tx, u *Upload) error {
 }
 
 // createEmpty creates an empty 0600 file (replacing an orphan left by a
-// crash), dated day, and makes it and its directory entry durable.
+// crash), dated day. It does not fsync: an empty part file holds nothing
+// acknowledged, so its name becomes durable with the upload's first chunk
+// (commitChunk syncs the directory then), and Open recreates a part file
+// that a crash took away while its offset was still 0.
 func createEmpty(path string, day Day) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600) // #nosec G304 -- path is built from a validated hex ID
 	if err != nil {
-		return err
-	}
-	if err := setDay(path, day); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
 		return err
 	}
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(path))
+	return setDay(path, day)
 }
 
 // Upload returns an upload's state; an expired upload is not found (and
