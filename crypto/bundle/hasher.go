@@ -14,6 +14,8 @@ type hasher struct {
 	free chan []byte
 	done chan struct{}
 	cur  []byte // buffer being filled by Write
+
+	closed bool
 }
 
 const (
@@ -61,8 +63,13 @@ func (h *hasher) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// close stops the goroutine; the hasher cannot be used afterwards.
+// close stops the goroutine; the hasher cannot be written afterwards. It is
+// safe to call more than once.
 func (h *hasher) close() {
+	if h.closed {
+		return
+	}
+	h.closed = true
 	if h.cur != nil {
 		h.work <- h.cur
 		h.cur = nil
@@ -75,4 +82,11 @@ func (h *hasher) close() {
 func (h *hasher) sum() string {
 	h.close()
 	return hexSum(h.h.Sum(nil))
+}
+
+// sum256 stops the goroutine and returns the SHA-256.
+func (h *hasher) sum256() (s [32]byte) {
+	h.close()
+	h.h.Sum(s[:0])
+	return s
 }

@@ -1,5 +1,7 @@
 package bundle
 
+import "sync/atomic"
+
 // Default limits applied by Open when the corresponding field of Options is
 // zero.
 const (
@@ -24,6 +26,9 @@ type Options struct {
 	// MaxTotalBytes is the largest sum of entry sizes accepted. Zero means
 	// DefaultMaxTotalBytes.
 	MaxTotalBytes int64
+	// Progress, if not nil, is advanced by the number of ciphertext bytes
+	// read so far, for a progress display that reads it on a ticker.
+	Progress *atomic.Int64
 }
 
 func (o Options) withDefaults() Options {

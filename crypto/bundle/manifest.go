@@ -143,8 +143,9 @@ func checkPartner(p string) error {
 	return nil
 }
 
-// CheckSubmissionID reports whether id is 32 lowercase hex characters, the
-// form of Refuge submission ids (and of the directory Open creates).
+// CheckSubmissionID returns an error unless id is 32 lowercase hex
+// characters, the form of Refuge submission ids (and of the directory Open
+// creates).
 func CheckSubmissionID(id string) error {
 	if len(id) != 32 || !isLowerHex(id) {
 		return errors.New("submission id is not 32 lowercase hex characters")

@@ -67,6 +67,8 @@ func checkComponent(c string) error {
 			return errors.New(`name contains one of <>:"|?* (unsafe on Windows)`)
 		case r == unicode.ReplacementChar:
 			return errors.New("name contains U+FFFD")
+		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			return errors.New("name contains a bidirectional override (it could disguise the name)")
 		}
 	}
 	return nil

@@ -3,13 +3,12 @@ package bundle
 import (
 	"archive/tar"
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"filippo.io/age"
@@ -64,7 +63,9 @@ func Open(src io.Reader, identities []age.Identity, outDir string, opts Options)
 	if len(identities) == 0 {
 		return nil, errors.New("no identity to decrypt with")
 	}
-	ct := &hashReader{r: src, h: sha256.New()}
+	opts = opts.withDefaults()
+	ct := &hashReader{r: src, h: newHasher(), progress: opts.Progress}
+	defer ct.h.close()
 	ar, err := age.Decrypt(ct, pqOnly(identities))
 	if err != nil {
 		return nil, decryptErr(err)
@@ -78,7 +79,7 @@ func Open(src io.Reader, identities []age.Identity, outDir string, opts Options)
 	ra := newReadAhead(auth)
 	defer ra.Close()
 
-	x := &extractor{opts: opts.withDefaults(), st: st, names: newNameSet(), found: map[string]Entry{}}
+	x := &extractor{opts: opts, st: st, names: newNameSet(), found: map[string]Entry{}}
 	err = x.extract(ra)
 	if err == nil {
 		err = checkPadding(ra)
@@ -112,7 +113,7 @@ func Open(src io.Reader, identities []age.Identity, outDir string, opts Options)
 		ManifestJSON:  x.manifest, Signature: x.signature,
 		CiphertextSize: ct.n,
 	}
-	ct.h.Sum(res.CiphertextSHA256[:0])
+	res.CiphertextSHA256 = ct.h.sum256()
 	return res, nil
 }
 
@@ -123,6 +124,9 @@ func decryptErr(err error) error {
 		return ErrNotPostQuantum
 	case errors.As(err, &nm):
 		return ErrWrongKey
+	case strings.HasPrefix(err.Error(), "failed to read header"):
+		// age's message quotes the offending header line: keep it short.
+		return fmt.Errorf("%w: the age header is malformed or truncated", ErrDamaged)
 	}
 	return fmt.Errorf("%w: %v", ErrDamaged, err)
 }
@@ -149,15 +153,19 @@ func checkPadding(r io.Reader) error {
 
 // hashReader hashes and counts everything read through it.
 type hashReader struct {
-	r io.Reader
-	h hash.Hash
-	n int64
+	r        io.Reader
+	h        *hasher
+	n        int64
+	progress *atomic.Int64
 }
 
 func (h *hashReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
 	h.h.Write(p[:n])
 	h.n += int64(n)
+	if h.progress != nil {
+		h.progress.Add(int64(n))
+	}
 	return n, err
 }
 
@@ -227,6 +235,10 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header, buf []byte) error {
 	default:
 		return fmt.Errorf("%w: %s entry (only regular files are allowed)", ErrUnsafeEntry, typeName(hdr.Typeflag))
 	}
+	if isSparse(hdr) {
+		// A sparse entry expands a few stored bytes into many: a size bomb.
+		return fmt.Errorf("%w: sparse file entry", ErrUnsafeEntry)
+	}
 	if x.total += hdr.Size; x.total > x.opts.MaxTotalBytes {
 		return fmt.Errorf("%w: entries larger than %d bytes in total", ErrLimit, x.opts.MaxTotalBytes)
 	}
@@ -256,6 +268,17 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header, buf []byte) error {
 		return fmt.Errorf("%w: %v", ErrUnsafeEntry, err)
 	}
 	return x.file(tr, hdr, buf)
+}
+
+// isSparse reports whether a PAX header describes a GNU sparse file, which
+// archive/tar expands transparently.
+func isSparse(hdr *tar.Header) bool {
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
 
 func orAfterManifest(err error) error {
@@ -292,7 +315,7 @@ func (x *extractor) file(tr *tar.Reader, hdr *tar.Header, buf []byte) error {
 		return err
 	}
 	h := newHasher()
-	w := io.MultiWriter(f, h)
+	w := io.MultiWriter(newWriteback(f), h)
 	var nc *noteCapture
 	if hdr.Name == noteName {
 		nc = &noteCapture{}

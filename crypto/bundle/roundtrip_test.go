@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
+
+	"filippo.io/age"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -46,10 +49,15 @@ func TestRoundTrip(t *testing.T) {
 			_, outDir := workspace(t)
 			c := baseContents(tc.files...)
 			c.Note, c.Referral = tc.note, tc.referral
+			var sealed, opened atomic.Int64
+			c.Progress = &sealed
 			data := seal(t, id, c)
-			res, err := open(data, id, outDir)
+			res, err := Open(bytes.NewReader(data), []age.Identity{id}, outDir, Options{Progress: &opened})
 			if err != nil {
 				t.Fatalf("Open: %v", err)
+			}
+			if sealed.Load() < PaddedSize(0) || opened.Load() != int64(len(data)) {
+				t.Errorf("progress: sealed %d, opened %d of %d", sealed.Load(), opened.Load(), len(data))
 			}
 			if res.SubmissionID != testID || res.Kind != KindAnonymous || res.Created != "2026-11-30" {
 				t.Errorf("result = %+v", res)
@@ -99,8 +107,8 @@ func TestRoundTrip(t *testing.T) {
 			if res.CiphertextSHA256 != sha256Sum(data) {
 				t.Error("CiphertextSHA256 differs")
 			}
-			left, _ := filepath.Glob(filepath.Join(outDir, stagingPrefix+"*"))
-			if len(left) != 0 {
+			left, err := StagingLeftovers(outDir)
+			if err != nil || len(left) != 0 {
 				t.Errorf("staging left behind: %v", left)
 			}
 		})

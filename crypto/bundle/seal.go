@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -47,6 +48,10 @@ type Contents struct {
 	// Sign, if not nil, signs the exact manifest.json bytes; the result is
 	// stored as manifest.json.minisig (a partner's minisign signature).
 	Sign func(manifestJSON []byte) ([]byte, error)
+
+	// Progress, if not nil, is advanced by the number of plaintext bytes
+	// written so far, for a progress display that reads it on a ticker.
+	Progress *atomic.Int64
 }
 
 // Seal writes a bundle holding c to dst, encrypted to recipients, which must
@@ -65,7 +70,7 @@ func Seal(dst io.Writer, recipients []age.Recipient, c Contents) (*Manifest, err
 	if err != nil {
 		return nil, fmt.Errorf("cannot start encryption: %w", err)
 	}
-	cw := &countWriter{w: aw}
+	cw := &countWriter{w: aw, progress: c.Progress}
 	if err := writeTar(cw, c, m); err != nil {
 		return nil, err
 	}
@@ -111,6 +116,12 @@ func (c *Contents) manifest() (*Manifest, error) {
 	if err := m.check(); err != nil {
 		return nil, bad("%v", err)
 	}
+	// What Seal writes, Open accepts with its default limits: leave room for
+	// note.txt, referral.json, manifest.json and its signature.
+	if len(c.Files) > DefaultMaxEntries-4 {
+		return nil, bad("more than %d files", DefaultMaxEntries-4)
+	}
+	var total int64
 	names := newNameSet()
 	for _, f := range c.Files {
 		if err := checkFileName(f.Name); err != nil {
@@ -121,6 +132,9 @@ func (c *Contents) manifest() (*Manifest, error) {
 		}
 		if f.Size < 0 || f.Open == nil {
 			return nil, bad("file %q: negative size or no opener", f.Name)
+		}
+		if total += f.Size; total > DefaultMaxTotalBytes-2*MaxNoteSize-MaxManifestSize-MaxSignatureSize {
+			return nil, bad("files larger than %d GiB in total", DefaultMaxTotalBytes>>30)
 		}
 	}
 	if len(c.Note) > MaxNoteSize || !utf8.Valid(c.Note) {
@@ -226,13 +240,17 @@ func writeFile(tw *tar.Writer, f File, mtime time.Time, buf []byte) (Entry, erro
 }
 
 type countWriter struct {
-	w io.Writer
-	n int64
+	w        io.Writer
+	n        int64
+	progress *atomic.Int64
 }
 
 func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
+	if c.progress != nil {
+		c.progress.Add(int64(n))
+	}
 	return n, err
 }
 

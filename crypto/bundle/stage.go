@@ -124,3 +124,12 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// StagingLeftovers lists staging directories in outDir that an interrupted
+// Open (a crash or kill) left behind. Their content is unverified plaintext:
+// a caller should warn and let the officer delete them, never present them
+// as a submission. Do not delete them while another Open may be running on
+// the same outDir.
+func StagingLeftovers(outDir string) ([]string, error) {
+	return filepath.Glob(filepath.Join(outDir, stagingPrefix+"*"))
+}
