@@ -7,7 +7,7 @@ require (
 	filippo.io/age v1.3.2
 	github.com/awnumar/memguard v0.23.0
 	github.com/rogpeppe/go-internal v1.16.0
-	golang.org/x/crypto v0.55.0
+	golang.org/x/crypto v0.59.0
 	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0
 )
@@ -18,6 +18,7 @@ require (
 	filippo.io/hpke v0.4.0 // indirect
 	filippo.io/nistec v0.0.4 // indirect
 	github.com/awnumar/memcall v0.4.0 // indirect
+	go.etcd.io/bbolt v1.5.0
 	golang.org/x/tools v0.49.0 // indirect
 )
 
