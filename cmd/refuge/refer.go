@@ -157,7 +157,7 @@ func cmdRefer(e *env, args []string) error {
 			return failf("%v", err)
 		}
 	}
-	if contents.Note, err = readNote(*noteFile); err != nil {
+	if contents.Note, err = e.readNote(*noteFile); err != nil {
 		return err
 	}
 	in := inputs(files, *noteFile)

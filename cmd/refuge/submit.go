@@ -147,7 +147,7 @@ func (e *env) submitNew(ctx context.Context, c *client.Client, p profile, state,
 			return failf("%v", err)
 		}
 	}
-	if contents.Note, err = readNote(noteFile); err != nil {
+	if contents.Note, err = e.readNote(noteFile); err != nil {
 		return err
 	}
 	return e.sealAndUpload(ctx, c, p, state, dir, contents, sealJob{kind: "anonymous", receiptOut: receiptOut})
