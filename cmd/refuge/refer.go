@@ -146,6 +146,11 @@ func cmdRefer(e *env, args []string) error {
 	if err != nil {
 		return failf("%v", err)
 	}
+	purge, err := secure()
+	if err != nil {
+		return err
+	}
+	defer purge()
 	key, err := e.loadPartnerKey(*keyFile, *passFile)
 	if err != nil {
 		return err
