@@ -1,11 +1,13 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -207,28 +209,36 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
+// TestConcurrentUploadLimit: with one slot, two PATCHes whose bodies
+// never come both want it; one holds it and the other is refused at once
+// with 503 and Retry-After.
 func TestConcurrentUploadLimit(t *testing.T) {
 	e := newEnv(t, func(c *serverConfig) { c.MaxConcurrentUploads = 1 })
-	a, b := newSubmitter(), newSubmitter()
-	locA := e.create(1000, a.meta(), "")
-	locB := e.create(1000, b.meta(), "")
-	c := rawPatch(t, e.url, locA, 0, 1000, nil, false) // holds the only slot
-	defer c.Close()
-	for i := 0; ; i++ {
-		resp, body := e.patch(locB, 0, []byte("x"))
-		if resp.StatusCode == 503 {
-			if resp.Header.Get("Retry-After") == "" || apiError(t, body).Code != "unavailable" {
-				t.Fatalf("503 without Retry-After or code: %s", body)
+	type answer struct {
+		resp *http.Response
+		body []byte
+		err  error
+	}
+	answers := make(chan answer, 2)
+	for range 2 {
+		loc := e.create(1000, newSubmitter().meta(), "")
+		c := rawPatch(t, e.url, loc, 0, 1000, nil, false)
+		defer c.Close()
+		go func() {
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			var b []byte
+			if err == nil {
+				b, _ = io.ReadAll(resp.Body)
 			}
-			return
-		}
-		// B got in before A took the slot; its one byte is kept. Try
-		// again from the new offset is not needed: a second PATCH at
-		// offset 0 conflicts, so use a fresh upload.
-		if i > 1000 {
-			t.Fatalf("never limited: %d %s", resp.StatusCode, body)
-		}
-		locB = e.create(1000, newSubmitter().meta(), "")
+			answers <- answer{resp, b, err}
+		}()
+	}
+	a := <-answers
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	if a.resp.StatusCode != 503 || a.resp.Header.Get("Retry-After") == "" || apiError(t, a.body).Code != "unavailable" {
+		t.Fatalf("the second upload: %d %s", a.resp.StatusCode, a.body)
 	}
 }
 
