@@ -256,7 +256,7 @@ const exitNetwork = 4
 func netFail(what string, err error) error {
 	if errors.Is(err, client.ErrNetwork) {
 		return (&cliError{code: exitNetwork, msg: fmt.Sprintf("%s: %v", what, err)}).
-			hint("check the connection (or the proxy, or Tor) and run the same command again; it resumes")
+			hint("check the connection (or the proxy, or Tor) and run the same command again; uploads and downloads resume where they stopped")
 	}
 	return failf("%s: %v", what, err)
 }

@@ -146,6 +146,11 @@ func cmdRefer(e *env, args []string) error {
 	if err != nil {
 		return failf("%v", err)
 	}
+	purge, err := secure()
+	if err != nil {
+		return err
+	}
+	defer purge()
 	key, err := e.loadPartnerKey(*keyFile, *passFile)
 	if err != nil {
 		return err
@@ -157,7 +162,7 @@ func cmdRefer(e *env, args []string) error {
 			return failf("%v", err)
 		}
 	}
-	if contents.Note, err = readNote(*noteFile); err != nil {
+	if contents.Note, err = e.readNote(*noteFile); err != nil {
 		return err
 	}
 	in := inputs(files, *noteFile)

@@ -166,3 +166,24 @@ func TestSubmitNetworkFailureExit4(t *testing.T) {
 		t.Fatalf("status: %s", st.stdout)
 	}
 }
+
+// TestSubmitRestart: --restart throws an interrupted submission away
+// (the server's upload is terminated) and starts over with a new phrase.
+func TestSubmitRestart(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	cut := clienttest.StartCutProxy(t, srv.Addr, 32<<10)
+	u := newUser(t)
+	args := []string{"submit", "--server", "http://" + cut.Addr, "--root-pub", srv.Keys.RootPub.String(),
+		randomFile(t, t.TempDir(), "a.pdf", 1<<20)}
+	first := phraseOf(t, u.run("", args...))
+	cut.SetEvery(1 << 40)
+	r := u.ok("", append(args, "--restart")...)
+	if second := phraseOf(t, r); second == first {
+		t.Fatal("--restart kept the old phrase")
+	}
+	if n := srv.Requests()["DELETE"]; n != 1 {
+		t.Fatalf("the old upload was not terminated (%d DELETEs)", n)
+	}
+	pendingEmpty(t, u)
+}
