@@ -210,6 +210,12 @@ func TestJourney(t *testing.T) {
 	for what, id := range ids {
 		mustContain(t, "events.log ("+what+")", string(events), " completed "+id, " collected "+id, " deleted "+id)
 	}
+	// 10. A later answer still reaches the sender after the deletion.
+	officer.ok("", "refuge-officer", "reply", "--to", filepath.Join("opened", ids["refer"]), "--message", "Interview on Tuesday.", "-o", outbox)
+	mustContain(t, "late push", courier.ok("", "refuge", "courier", "push", srv, "--token", d.courier, "usb/outbox").stderr, "pushed 1 reply and 0 acknowledgements")
+	mustContain(t, "late replies", partner.ok(phrase3+"\n", "refuge", "replies", "--server", d.url).stdout,
+		"--- reply 1 of 2", "Referral received; interview scheduled.", "--- reply 2 of 2", "Interview on Tuesday.")
+
 	t.Logf("journey: %v in all (%v building the binaries)", time.Since(t0).Round(time.Millisecond), t1.Sub(t0).Round(time.Millisecond))
 }
 
