@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -34,6 +35,13 @@ func writeAck(outbox string, key *signing.PrivateKey, s ack.Statement) (string, 
 		return "", fmt.Errorf("cannot create the outbox: %w", err)
 	}
 	name := filepath.Join(dir, ack.FileName(s.SubmissionID))
+	// The same acknowledgement again (the bundle opened into another
+	// folder) is not an error; a different one never replaces it.
+	if old, err := os.ReadFile(name); err == nil && bytes.Equal(old, stmt) { // #nosec G304 -- inside the outbox named by the officer
+		if oldSig, err := os.ReadFile(name + ".minisig"); err == nil && bytes.Equal(oldSig, sig) { // #nosec G304 -- idem
+			return name, nil
+		}
+	}
 	// The signature first: push sends a statement only with its signature.
 	if err := publishFile(name+".minisig", sig); err != nil {
 		return "", err
