@@ -7,5 +7,6 @@
 //
 //	go test ./e2e
 //
-// The tests need script(1) (util-linux) to type a passphrase into stock age.
+// The tests need script(1) (util-linux) to type a passphrase into stock age,
+// and stock minisign to verify an acknowledgement; ./test.sh installs both.
 package e2e

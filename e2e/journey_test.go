@@ -143,6 +143,19 @@ func TestJourney(t *testing.T) {
 	if len(ids) != 3 || ids["relay"] != relayID {
 		t.Fatalf("submissions found: %v (relayed id %s)", ids, relayID)
 	}
+	// Stock minisign verifies an acknowledgement with the manifest's ack key.
+	if _, err := exec.LookPath("minisign"); err != nil {
+		t.Fatal("this test needs stock minisign to check acknowledgements: apt-get install minisign (or run ./test.sh)")
+	}
+	var km struct {
+		AckKey string `json:"ack_key"`
+	}
+	if b, _ := os.ReadFile(officer.path("manifest.json")); json.Unmarshal(b, &km) != nil || km.AckKey == "" {
+		t.Fatal("manifest.json has no ack_key")
+	}
+	if out, err := exec.Command("minisign", "-Vm", filepath.Join(outbox, "acks", ids["refer"]+".json"), "-P", km.AckKey).CombinedOutput(); err != nil {
+		t.Fatalf("stock minisign refuses the acknowledgement: %v\n%s", err, out)
+	}
 
 	// 5c. The escape hatch: stock age (passphrase typed at a terminal) and
 	// tar open a bundle too.
