@@ -127,13 +127,15 @@ func cmdOpen(e *env, args []string) error {
 		if len(r.flags) > 0 {
 			flagged++
 		}
-		if err := e.acknowledge(r, ackKey, *outbox); err != nil {
-			failed++
-			e.out.fail(failf("%s: opened, but %v", name, err))
-		}
+		ackErr := e.acknowledge(r, ackKey, *outbox)
 		printSummary(e.stdout, name, r)
-		if _, err := writeReport(r); err != nil {
-			e.out.fail(failf("%s: opened, but %v", name, err))
+		_, repErr := writeReport(r)
+		for _, err := range []error{ackErr, repErr} {
+			if err != nil {
+				e.out.fail(failf("%s: opened, but %v", name, err))
+			}
+		}
+		if ackErr != nil || repErr != nil {
 			failed++
 		}
 	}
