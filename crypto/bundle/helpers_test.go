@@ -1,0 +1,190 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+)
+
+const testID = "0123456789abcdef0123456789abcdef"
+
+var testDay = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+
+func newIdentity(t testing.TB) *age.HybridIdentity {
+	t.Helper()
+	id, err := age.GenerateHybridIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func bytesFile(name string, data []byte) File {
+	return File{Name: name, Size: int64(len(data)), Open: func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(data)), nil
+	}}
+}
+
+func baseContents(files ...File) Contents {
+	return Contents{Files: files, SubmissionID: testID, Kind: KindAnonymous, Created: testDay}
+}
+
+func seal(t testing.TB, id *age.HybridIdentity, c Contents) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := Seal(&buf, []age.Recipient{id.Recipient()}, c); err != nil {
+		t.Fatalf("Seal: %v", err)
+	}
+	return buf.Bytes()
+}
+
+func open(data []byte, id age.Identity, outDir string) (*Result, error) {
+	return Open(bytes.NewReader(data), []age.Identity{id}, outDir, Options{})
+}
+
+// snapshot lists every path under dir with its type and content hash, to
+// assert that a failed Open changed nothing.
+func snapshot(t testing.TB, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		line := rel + " " + d.Type().String()
+		if d.Type().IsRegular() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			s := sha256.Sum256(b)
+			line += " " + hex.EncodeToString(s[:])
+		}
+		out = append(out, line)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// workspace returns base (a temporary directory holding a sentinel file and
+// outDir) and outDir.
+func workspace(t testing.TB) (base, outDir string) {
+	base = t.TempDir()
+	outDir = filepath.Join(base, "out")
+	if err := os.Mkdir(outDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "sentinel"), []byte("outside"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(outDir, "earlier"), []byte("inside"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return base, outDir
+}
+
+// tarEntry is one entry of a hand-built (possibly hostile) tar stream.
+type tarEntry struct {
+	hdr  tar.Header
+	data []byte
+}
+
+func reg(name string, data []byte) tarEntry {
+	return tarEntry{hdr: tar.Header{Typeflag: tar.TypeReg, Name: name, Size: int64(len(data)), Mode: 0o600}, data: data}
+}
+
+func entryOf(name string, data []byte) Entry {
+	s := sha256.Sum256(data)
+	return Entry{Name: name, Size: int64(len(data)), SHA256: hex.EncodeToString(s[:])}
+}
+
+func manifestJSON(t testing.TB, entries ...Entry) []byte {
+	t.Helper()
+	m := Manifest{Format: ManifestFormat, Kind: KindAnonymous, Created: "2026-11-30", SubmissionID: testID, Entries: entries}
+	if m.Entries == nil {
+		m.Entries = []Entry{}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// buildTar writes entries and the end marker, then pads with padding.
+func buildTar(t testing.TB, entries []tarEntry, padding []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		h := e.hdr
+		if err := tw.WriteHeader(&h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(e.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	buf.Write(padding)
+	return buf.Bytes()
+}
+
+func encrypt(t testing.TB, plaintext []byte, r ...age.Recipient) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, r...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(plaintext); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func decrypt(t testing.TB, data []byte, id age.Identity) []byte {
+	t.Helper()
+	r, err := age.Decrypt(bytes.NewReader(data), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, x := range subs {
+		if strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
+}
+
+func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }

@@ -1,0 +1,199 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+)
+
+// classicOnly hides a recipient's labels so age lets it mix with others,
+// which lets a test build a header with a post-quantum and a classic stanza.
+type classicOnly struct{ r age.Recipient }
+
+func (c classicOnly) Wrap(fileKey []byte) ([]*age.Stanza, error) { return c.r.Wrap(fileKey) }
+
+func TestOpenHostile(t *testing.T) {
+	id := newIdentity(t)
+	r := id.Recipient()
+	x, _ := age.GenerateX25519Identity()
+	good := []byte("good content")
+	goodEntry := entryOf("files/good.txt", good)
+	// valid builds a tar with the given file entries and a manifest listing
+	// the manifest entries, padded with zeros.
+	valid := func(files []tarEntry, listed ...Entry) []byte {
+		all := append(files, reg("manifest.json", manifestJSON(t, listed...)))
+		return buildTar(t, all, make([]byte, 4096))
+	}
+	sealed := seal(t, id, baseContents(bytesFile("good.txt", good), bytesFile("big.bin", make([]byte, 200<<10))))
+	hdr, err := age.ExtractHeader(bytes.NewReader(sealed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payloadStart := len(hdr) + 16
+	const chunk = 64<<10 + 16
+	flip := func(off int) []byte {
+		b := bytes.Clone(sealed)
+		b[off] ^= 0x10
+		return b
+	}
+	special := func(typ byte, link string) tarEntry {
+		return tarEntry{hdr: tar.Header{Typeflag: typ, Name: "files/evil", Linkname: link, Mode: 0o600}}
+	}
+	tests := []struct {
+		desc    string
+		bundle  []byte
+		opts    Options
+		want    error
+		or      error // another acceptable error
+		prepare func(outDir string)
+	}{
+		{desc: "empty input", bundle: nil, want: ErrDamaged},
+		{desc: "truncated inside header", bundle: sealed[:100], want: ErrDamaged},
+		{desc: "truncated after header", bundle: sealed[:len(hdr)], want: ErrDamaged},
+		{desc: "truncated at first chunk boundary", bundle: sealed[:payloadStart+chunk], want: ErrDamaged},
+		{desc: "truncated at second chunk boundary", bundle: sealed[:payloadStart+2*chunk], want: ErrDamaged},
+		{desc: "truncated inside a chunk", bundle: sealed[:payloadStart+chunk+1000], want: ErrDamaged},
+		{desc: "last byte missing", bundle: sealed[:len(sealed)-1], want: ErrDamaged},
+		{desc: "trailing garbage", bundle: append(bytes.Clone(sealed), 0), want: ErrDamaged},
+		// A damaged stanza either no longer parses or no longer unwraps (age
+		// cannot tell that from another key).
+		{desc: "bit flip in header", bundle: flip(len(hdr) / 2), want: ErrWrongKey, or: ErrDamaged},
+		{desc: "bit flip in header MAC", bundle: flip(len(hdr) - 5), want: ErrDamaged},
+		{desc: "bit flip in nonce", bundle: flip(len(hdr) + 3), want: ErrDamaged},
+		{desc: "bit flip in first chunk", bundle: flip(payloadStart + 100), want: ErrDamaged},
+		{desc: "bit flip in body", bundle: flip(payloadStart + chunk + 5000), want: ErrDamaged},
+		{desc: "bit flip in last chunk", bundle: flip(len(sealed) - 5), want: ErrDamaged},
+		{desc: "x25519 only", bundle: encrypt(t, valid(nil), x.Recipient()), want: ErrNotPostQuantum},
+		{desc: "hybrid plus x25519 stanza", bundle: encrypt(t, valid(nil), classicOnly{r}, classicOnly{x.Recipient()}), want: ErrNotPostQuantum},
+		{desc: "scrypt", bundle: encrypt(t, valid(nil), scryptRecipient(t)), want: ErrNotPostQuantum},
+		{desc: "wrong key", bundle: encrypt(t, valid(nil), newIdentity(t).Recipient()), want: ErrWrongKey},
+		{desc: "not a tar", bundle: encrypt(t, bytes.Repeat([]byte("evil"), 1000), r), want: ErrNotBundle},
+		{desc: "empty plaintext", bundle: encrypt(t, nil, r), want: ErrNotBundle},
+		{desc: "traversal dotdot", bundle: encrypt(t, valid([]tarEntry{reg("../evil", good)}), r), want: ErrUnsafeEntry},
+		{desc: "traversal absolute", bundle: encrypt(t, valid([]tarEntry{reg("/tmp/evil", good)}), r), want: ErrUnsafeEntry},
+		{desc: "traversal inside files", bundle: encrypt(t, valid([]tarEntry{reg("files/../../evil", good)}), r), want: ErrUnsafeEntry},
+		{desc: "traversal deep", bundle: encrypt(t, valid([]tarEntry{reg("files/a/../../../evil", good)}), r), want: ErrUnsafeEntry},
+		{desc: "backslash", bundle: encrypt(t, valid([]tarEntry{reg(`files\..\..\evil`, good)}), r), want: ErrUnsafeEntry},
+		{desc: "outside files", bundle: encrypt(t, valid([]tarEntry{reg("evil.txt", good)}), r), want: ErrUnsafeEntry},
+		{desc: "empty component", bundle: encrypt(t, valid([]tarEntry{reg("files//evil", good)}), r), want: ErrUnsafeEntry},
+		{desc: "dot component", bundle: encrypt(t, valid([]tarEntry{reg("files/./evil", good)}), r), want: ErrUnsafeEntry},
+		{desc: "overlong name", bundle: encrypt(t, valid([]tarEntry{reg("files/"+strings.Repeat("evil/", 210)+"x", good)}), r), want: ErrUnsafeEntry},
+		{desc: "overlong component", bundle: encrypt(t, valid([]tarEntry{reg("files/"+strings.Repeat("evil", 70), good)}), r), want: ErrUnsafeEntry},
+		{desc: "windows device name", bundle: encrypt(t, valid([]tarEntry{reg("files/evil/CON.txt", good)}), r), want: ErrUnsafeEntry},
+		{desc: "invalid UTF-8", bundle: encrypt(t, valid([]tarEntry{reg("files/evil\xff", good)}), r), want: ErrUnsafeEntry},
+		{desc: "bidi override", bundle: encrypt(t, valid([]tarEntry{reg("files/evil\u202etxt.exe", good)}), r), want: ErrUnsafeEntry},
+		{desc: "control character", bundle: encrypt(t, valid([]tarEntry{reg("files/evil\x1b[2J", good)}), r), want: ErrUnsafeEntry},
+		{desc: "symlink", bundle: encrypt(t, valid([]tarEntry{special(tar.TypeSymlink, "/etc/passwd")}), r), want: ErrUnsafeEntry},
+		{desc: "hardlink", bundle: encrypt(t, valid([]tarEntry{special(tar.TypeLink, "/etc/passwd")}), r), want: ErrUnsafeEntry},
+		{desc: "char device", bundle: encrypt(t, valid([]tarEntry{special(tar.TypeChar, "")}), r), want: ErrUnsafeEntry},
+		{desc: "block device", bundle: encrypt(t, valid([]tarEntry{special(tar.TypeBlock, "")}), r), want: ErrUnsafeEntry},
+		{desc: "fifo", bundle: encrypt(t, valid([]tarEntry{special(tar.TypeFifo, "")}), r), want: ErrUnsafeEntry},
+		{desc: "duplicate", bundle: encrypt(t, valid([]tarEntry{reg("files/evil", good), reg("files/evil", good)}), r), want: ErrUnsafeEntry},
+		{desc: "case duplicate", bundle: encrypt(t, valid([]tarEntry{reg("files/Evil.txt", good), reg("files/eVIL.TXT", good)}), r), want: ErrUnsafeEntry},
+		{desc: "unicode case duplicate", bundle: encrypt(t, valid([]tarEntry{reg("files/ДОКЛАД", good), reg("files/доклад", good)}), r), want: ErrUnsafeEntry},
+		{desc: "file and folder", bundle: encrypt(t, valid([]tarEntry{reg("files/evil", good), reg("files/evil/x", good)}), r), want: ErrUnsafeEntry},
+		{desc: "folder and file", bundle: encrypt(t, valid([]tarEntry{reg("files/evil/x", good), reg("files/EVIL", good)}), r), want: ErrUnsafeEntry},
+		{desc: "tar entry larger than manifest", bundle: encrypt(t, valid([]tarEntry{reg("files/good.txt", append(good, 'X'))}, goodEntry), r), want: ErrManifestMismatch},
+		{desc: "manifest hash lies", bundle: encrypt(t, valid([]tarEntry{reg("files/good.txt", []byte("bad content!"))}, goodEntry), r), want: ErrManifestMismatch},
+		{desc: "extra entry", bundle: encrypt(t, valid([]tarEntry{reg("files/good.txt", good), reg("files/evil", good)}, goodEntry), r), want: ErrManifestMismatch},
+		{desc: "missing entry", bundle: encrypt(t, valid(nil, goodEntry), r), want: ErrManifestMismatch},
+		{desc: "manifest entry renamed", bundle: encrypt(t, valid([]tarEntry{reg("files/evil", good)}, goodEntry), r), want: ErrManifestMismatch},
+		{desc: "non-zero padding", bundle: encrypt(t, buildTar(t, []tarEntry{reg("manifest.json", manifestJSON(t))}, append(make([]byte, 3000), 'e')), r), want: ErrNotBundle},
+		{desc: "too many entries", opts: Options{MaxEntries: 3}, bundle: encrypt(t, valid([]tarEntry{reg("files/a", good), reg("files/b", good), reg("files/c", good)}), r), want: ErrLimit},
+		{desc: "too many bytes", opts: Options{MaxTotalBytes: 10}, bundle: encrypt(t, valid([]tarEntry{reg("files/good.txt", good)}, goodEntry), r), want: ErrLimit},
+		{desc: "manifest missing", bundle: encrypt(t, buildTar(t, []tarEntry{reg("files/good.txt", good)}, nil), r), want: ErrNotBundle},
+		{desc: "manifest malformed", bundle: encrypt(t, buildTar(t, []tarEntry{reg("manifest.json", []byte(`{"format":`))}, nil), r), want: ErrNotBundle},
+		{desc: "manifest unknown field", bundle: encrypt(t, buildTar(t, []tarEntry{reg("manifest.json", []byte(`{"format":"refuge-bundle-v1","evil":1}`))}, nil), r), want: ErrNotBundle},
+		{desc: "manifest duplicated", bundle: encrypt(t, buildTar(t, []tarEntry{reg("manifest.json", manifestJSON(t)), reg("manifest.json", manifestJSON(t))}, nil), r), want: ErrUnsafeEntry},
+		{desc: "entry after manifest", bundle: encrypt(t, buildTar(t, []tarEntry{reg("manifest.json", manifestJSON(t)), reg("files/evil", good)}, nil), r), want: ErrNotBundle},
+		{desc: "signature before manifest", bundle: encrypt(t, buildTar(t, []tarEntry{reg("manifest.json.minisig", good), reg("manifest.json", manifestJSON(t))}, nil), r), want: ErrNotBundle},
+		{desc: "already opened", bundle: sealed, want: ErrAlreadyOpened, prepare: func(outDir string) {
+			os.Mkdir(filepath.Join(outDir, testID), 0o700)
+		}},
+		{desc: "id taken by a file", bundle: sealed, want: ErrAlreadyOpened, prepare: func(outDir string) {
+			os.WriteFile(filepath.Join(outDir, testID), []byte("x"), 0o600)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			base, outDir := workspace(t)
+			if tc.prepare != nil {
+				tc.prepare(outDir)
+			}
+			before := snapshot(t, base)
+			res, err := Open(bytes.NewReader(tc.bundle), []age.Identity{id, x}, outDir, tc.opts)
+			if err == nil {
+				t.Fatalf("Open succeeded: %+v", res)
+			}
+			if !errors.Is(err, tc.want) && (tc.or == nil || !errors.Is(err, tc.or)) {
+				t.Errorf("error %q does not wrap %q", err, tc.want)
+			}
+			if strings.Contains(strings.ToLower(err.Error()), "evil") || strings.Contains(err.Error(), "ДОКЛАД") {
+				t.Errorf("error repeats a name from the bundle: %q", err)
+			}
+			if len(err.Error()) > 200 {
+				t.Errorf("error is %d bytes long: %q", len(err.Error()), err)
+			}
+			if after := snapshot(t, base); !reflect.DeepEqual(before, after) {
+				t.Errorf("Open changed the file system:\nbefore %q\nafter  %q", before, after)
+			}
+		})
+	}
+}
+
+func scryptRecipient(t testing.TB) age.Recipient {
+	s, err := age.NewScryptRecipient("test passphrase, not a secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetWorkFactor(10)
+	return s
+}
+
+func TestOpenSucceedsAfterFailedAttempt(t *testing.T) {
+	// A damaged copy is refused, then the good copy opens: nothing from the
+	// failed attempt gets in the way.
+	id := newIdentity(t)
+	data := seal(t, id, baseContents(bytesFile("a.txt", []byte("a"))))
+	_, outDir := workspace(t)
+	if _, err := open(data[:len(data)-20], id, outDir); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("truncated: %v", err)
+	}
+	if _, err := open(data, id, outDir); err != nil {
+		t.Fatalf("good copy: %v", err)
+	}
+	if err := os.Mkdir(filepath.Join(outDir, stagingPrefix+"crashed"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := StagingLeftovers(outDir); err != nil || len(left) != 1 {
+		t.Errorf("StagingLeftovers = %q, %v", left, err)
+	}
+	if _, err := open(data, id, outDir); !errors.Is(err, ErrAlreadyOpened) {
+		t.Fatalf("replay: %v", err)
+	}
+}
+
+func TestOpenDirectoryEntriesIgnored(t *testing.T) {
+	id := newIdentity(t)
+	good := []byte("x")
+	plain := buildTar(t, []tarEntry{
+		{hdr: tar.Header{Typeflag: tar.TypeDir, Name: "files/emptydir/", Mode: 0o700}},
+		reg("files/a/x", good),
+		reg("manifest.json", manifestJSON(t, entryOf("files/a/x", good))),
+	}, make([]byte, 1024))
+	_, outDir := workspace(t)
+	res, err := open(encrypt(t, plain, id.Recipient()), id, outDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(res.Dir, "files", "emptydir")); !os.IsNotExist(err) {
+		t.Errorf("empty folder entry was created: %v", err)
+	}
+}
