@@ -6,6 +6,7 @@ require (
 	aead.dev/minisign v0.3.0
 	filippo.io/age v1.3.2
 	github.com/awnumar/memguard v0.23.0
+	go.etcd.io/bbolt v1.5.0
 	golang.org/x/crypto v0.59.0
 )
 

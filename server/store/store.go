@@ -41,6 +41,15 @@ var (
 	ErrIncomplete     = errors.New("upload is not complete")
 	ErrRejected       = errors.New("upload content was rejected")
 	ErrBadState       = errors.New("not allowed in the current state")
+	// ErrGone is returned together with ErrNotFound (errors.Is matches
+	// both) for an upload that has expired and for the ciphertext of a
+	// submission that officers acknowledged and the store deleted, so a
+	// server can answer 410 instead of 404.
+	ErrGone = errors.New("expired or deleted")
+	// ErrInvalid wraps a refused argument: a malformed identifier, a
+	// negative length, an unknown kind, role or checksum algorithm. The
+	// wrapping message says which; nothing is changed.
+	ErrInvalid = errors.New("invalid argument")
 )
 
 // Day is a calendar date in UTC, the finest time the store keeps.
@@ -59,7 +68,9 @@ const (
 	KindReply     Kind = "reply"     // an officer's reply, pushed by a courier
 )
 
-// Status is a submission's state as its submitter sees it.
+// Status is a submission's state as its submitter sees it. Deleted is
+// final: a reply to a deleted submission keeps it deleted (its Replies
+// show the reply).
 type Status string
 
 const (
@@ -71,7 +82,7 @@ const (
 
 // Upload is a resumable upload in progress (tus 1.0).
 type Upload struct {
-	ID      string // ≥ 128 random bits, URL-safe; chosen by the caller
+	ID      string // 32 lowercase hex chars (128 random bits); chosen by the caller
 	Length  int64  // total length declared at creation
 	Offset  int64  // bytes durably received
 	Created Day
@@ -133,8 +144,9 @@ const (
 )
 
 // Event is one entry of the append-only, hash-chained event log.
-// Hash = SHA-256 of the canonical encoding of every other field (see
-// docs/events.md); Prev is the Hash of the entry before (zero for the first).
+// Hash = SHA-256 of the canonical encoding of every other field, the line
+// [EventLine] returns (see docs/events.md); Prev is the Hash of the entry
+// before (zero for the first). [VerifyEvents] checks a run of entries.
 type Event struct {
 	Seq          uint64
 	Day          Day
@@ -159,7 +171,11 @@ type Store interface {
 	// CreateUpload records a new, empty upload and reserves its
 	// SubmissionID (for every kind but KindReply): ErrExists if the
 	// upload ID or the submission ID is taken. For KindReply the
-	// submission must exist (ErrNotFound).
+	// submission must exist (ErrNotFound); it may be deleted (officers
+	// may answer after acknowledging). ErrInvalid for a malformed ID,
+	// a negative length, a non-zero Offset, an unknown kind, a bad day
+	// or partner name. An empty Created means today. Appends
+	// EventCreated (not for replies).
 	CreateUpload(ctx context.Context, u Upload) error
 
 	// Upload returns the upload's current state, ErrNotFound if there is
@@ -173,15 +189,20 @@ type Store interface {
 	// (ErrChecksum). Only one WriteChunk runs per upload at a time;
 	// another gets ErrLocked. If r fails part way (a cut connection),
 	// the bytes received so far are kept, made durable, and counted, and
-	// the read error is returned along with the new offset. The returned
-	// offset is durable when WriteChunk returns.
+	// the read error is returned along with the new offset; but with a
+	// checksum a partial chunk cannot be verified and is dropped. The
+	// returned offset is durable when WriteChunk returns; with
+	// ErrOffsetMismatch, ErrTooLarge, ErrChecksum or a read error it is
+	// the upload's current offset (with other errors, 0: ask Upload).
+	// ErrInvalid for a checksum algorithm other than sha256 and sha1.
 	WriteChunk(ctx context.Context, id string, offset int64, r io.Reader, sum *Checksum) (int64, error)
 
 	// Complete turns a fully received upload into a submission, or into a
 	// reply to its submission. check reads the ciphertext from its start
 	// and returns an error to reject it (ErrRejected wraps that error and
 	// the upload is deleted). ErrIncomplete if offset < length.
-	// Appends EventCompleted (or EventReplied) to the log.
+	// Appends EventCompleted (or EventReplied) to the log. For a reply
+	// it returns the submission replied to, with the new reply last.
 	Complete(ctx context.Context, id string, check func(ciphertext io.Reader) error) (Submission, error)
 
 	// DeleteUpload removes an upload and its bytes (tus termination).
@@ -206,22 +227,27 @@ type Store interface {
 	OpenReply(ctx context.Context, submissionID, replyID string) (Ciphertext, error)
 
 	// MarkCollected sets a received submission to collected and appends
-	// EventCollected; a no-op (nil) if it is already collected or replied.
+	// EventCollected; a no-op (nil) if it is already collected or replied;
+	// ErrBadState if it is deleted.
 	MarkCollected(ctx context.Context, id string) error
 
 	// DeleteSubmission removes the ciphertext of a submission whose stored
 	// SHA-256 equals sum (else ErrBadState), keeps its record with
 	// StatusDeleted and its replies, and appends EventDeleted. The caller
-	// has verified the officers' signed acknowledgement.
+	// has verified the officers' signed acknowledgement. Repeating it for
+	// a deleted submission with the same sum is a no-op (nil). Its
+	// ciphertext is then ErrNotFound and ErrGone; the record stays.
 	DeleteSubmission(ctx context.Context, id string, sum [sha256.Size]byte) error
 
 	// AddToken stores a token record: ErrExists if the name is taken for
-	// that role.
+	// that role or the verifier by any token. ErrInvalid for an unknown
+	// role, a zero verifier, a name that is not 1 to 64 printable
+	// characters. An empty Created means today.
 	AddToken(ctx context.Context, t Token) error
 	// TokenByVerifier finds a token, revoked or not, by its verifier
 	// (ErrNotFound). Implementations compare verifiers in constant time.
 	TokenByVerifier(ctx context.Context, v [32]byte) (Token, error)
-	// RevokeToken marks a token revoked (ErrNotFound).
+	// RevokeToken marks a token revoked (ErrNotFound); again is a no-op.
 	RevokeToken(ctx context.Context, role Role, name string) error
 	// Tokens lists every token record.
 	Tokens(ctx context.Context) ([]Token, error)
@@ -231,14 +257,20 @@ type Store interface {
 	Manifest(ctx context.Context) (manifest, signature []byte, version uint64, err error)
 	// PutManifest replaces the manifest if version is higher than the
 	// current one (else ErrBadState). The caller has verified it.
+	// ErrInvalid if either part is empty or above 64 KiB.
 	PutManifest(ctx context.Context, manifest, signature []byte, version uint64) error
 
-	// Events returns the log entries with Seq >= from, at most limit.
+	// Events returns the log entries with Seq >= from, oldest first, at
+	// most limit (limit <= 0 means DefaultEventLimit). Seq starts at 1.
 	Events(ctx context.Context, from uint64, limit int) ([]Event, error)
 
 	// Close releases the database. Safe to call once.
 	Close() error
 }
+
+// DefaultEventLimit is how many events [Store.Events] returns when the
+// caller gives no limit.
+const DefaultEventLimit = 1000
 
 // Ciphertext is a stored blob opened for reading.
 type Ciphertext interface {

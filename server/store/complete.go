@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Complete checks a fully received upload, renames its part file into
+// place and, in one transaction, replaces the upload record by the
+// submission (or adds the reply to its submission) and appends the event.
+//
+// The rename is made durable before the commit. A crash between the two
+// leaves the file renamed and the upload recorded; Open renames it back,
+// so the store is as before the call and the client can complete again.
+func (s *BoltStore) Complete(ctx context.Context, id string, check func(ciphertext io.Reader) error) (Submission, error) {
+	if !validID(id) {
+		return Submission{}, notFound("upload")
+	}
+	if err := ctx.Err(); err != nil {
+		return Submission{}, err
+	}
+	if !s.lock(id) {
+		return Submission{}, fmt.Errorf("upload: %w", ErrLocked)
+	}
+	defer s.unlock(id)
+
+	var rec uploadRecord
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		rec, err = s.liveUpload(tx, id)
+		return err
+	}); err != nil {
+		return Submission{}, err
+	}
+	if rec.Offset < rec.Length {
+		return Submission{}, fmt.Errorf("%d of %d bytes: %w", rec.Offset, rec.Length, ErrIncomplete)
+	}
+	if check != nil {
+		if err := s.checkPart(&rec, check); err != nil {
+			return Submission{}, err
+		}
+	}
+	running := sha256.New()
+	if err := running.(encoding.BinaryUnmarshaler).UnmarshalBinary(rec.HashState); err != nil {
+		return Submission{}, fmt.Errorf("store: corrupt hash state: %w", err)
+	}
+	var digest sum
+	running.Sum(digest[:0])
+
+	s.fsMu.RLock()
+	defer s.fsMu.RUnlock()
+	today := s.today()
+	dst, err := s.placeBlob(&rec, today)
+	if err != nil {
+		return Submission{}, err
+	}
+	var out submissionRecord
+	err = s.gc.update(func(tx *bolt.Tx) error {
+		if err := deleteUploadRecord(tx, id); err != nil {
+			return err
+		}
+		var err error
+		if rec.Kind == KindReply {
+			out, err = addReply(tx, &rec, digest, today)
+		} else {
+			out, err = addSubmission(tx, &rec, digest, today)
+		}
+		return err
+	})
+	if err != nil {
+		// Put the file back where the upload record expects it.
+		// If this fails too, Open puts it back (see undoPlace).
+		if rerr := os.Rename(dst, s.partPath(id)); rerr == nil {
+			_ = syncDir(filepath.Join(s.dir, uploadsDir))
+		}
+		return Submission{}, err
+	}
+	return out.submission(), nil
+}
+
+// checkPart runs check over the part file; if it refuses the content the
+// upload is deleted and ErrRejected returned, wrapping check's error.
+func (s *BoltStore) checkPart(rec *uploadRecord, check func(io.Reader) error) error {
+	f, err := os.Open(s.partPath(rec.ID)) // #nosec G304 -- path is built from a validated hex ID
+	if err != nil {
+		return fmt.Errorf("store: open upload file: %w", err)
+	}
+	cerr := check(io.NewSectionReader(f, 0, rec.Length))
+	_ = f.Close() // read only
+	if cerr == nil {
+		return nil
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error { return deleteUploadRecord(tx, rec.ID) }); err != nil {
+		return err
+	}
+	_ = s.removePart(rec.ID) // unreferenced now: the sweep removes it if this fails
+	return fmt.Errorf("%w: %w", ErrRejected, cerr)
+}
+
+// placeBlob renames the part file to its final name, dates it and makes
+// the rename durable. It returns the new path.
+func (s *BoltStore) placeBlob(rec *uploadRecord, today Day) (string, error) {
+	dst := s.blobPath(rec.SubmissionID)
+	if rec.Kind == KindReply {
+		dir := s.replyDir(rec.SubmissionID)
+		err := os.Mkdir(dir, 0o700)
+		if err == nil {
+			err = syncDir(filepath.Join(s.dir, repliesDir))
+		} else if os.IsExist(err) {
+			err = nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("store: create reply directory: %w", err)
+		}
+		dst = s.replyPath(rec.SubmissionID, rec.ID)
+	}
+	if err := os.Rename(s.partPath(rec.ID), dst); err != nil {
+		return "", fmt.Errorf("store: move finished upload: %w", err)
+	}
+	if err := setDay(dst, today); err != nil {
+		return "", fmt.Errorf("store: date finished upload: %w", err)
+	}
+	// Only the new name must be durable before the commit. If the old
+	// name came back after a crash, it would be an unreferenced part file
+	// and Open would remove it.
+	if err := syncDir(filepath.Dir(dst)); err != nil {
+		return "", fmt.Errorf("store: sync blob directory: %w", err)
+	}
+	return dst, nil
+}
+
+func addSubmission(tx *bolt.Tx, rec *uploadRecord, digest sum, today Day) (submissionRecord, error) {
+	subs := tx.Bucket(bucketSubmissions)
+	if subs.Get([]byte(rec.SubmissionID)) != nil {
+		return submissionRecord{}, fmt.Errorf("submission: %w", ErrExists)
+	}
+	e, err := appendEvent(tx, today, EventCompleted, rec.SubmissionID, digest)
+	if err != nil {
+		return submissionRecord{}, err
+	}
+	sub := submissionRecord{
+		ID: rec.SubmissionID, Seq: e.Seq, Kind: rec.Kind, Verifier: rec.Verifier, Partner: rec.Partner,
+		Received: today, Status: StatusReceived, Size: rec.Length, SHA256: digest,
+	}
+	return sub, put(subs, []byte(sub.ID), &sub)
+}
+
+func addReply(tx *bolt.Tx, rec *uploadRecord, digest sum, today Day) (submissionRecord, error) {
+	subs := tx.Bucket(bucketSubmissions)
+	var sub submissionRecord
+	ok, err := get(subs, []byte(rec.SubmissionID), &sub)
+	if err != nil {
+		return sub, err
+	}
+	if !ok {
+		return sub, notFound("submission")
+	}
+	sub.Replies = append(sub.Replies, replyRecord{ID: rec.ID, Size: rec.Length, SHA256: digest, Created: today})
+	if sub.Status != StatusDeleted {
+		sub.Status = StatusReplied
+	}
+	if _, err := appendEvent(tx, today, EventReplied, sub.ID, digest); err != nil {
+		return sub, err
+	}
+	return sub, put(subs, []byte(sub.ID), &sub)
+}

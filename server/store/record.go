@@ -1,0 +1,202 @@
+package store
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+	"unicode"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The bbolt buckets. Keys are the random identifiers (or an event's
+// sequence number, big-endian); values are JSON records.
+var (
+	bucketUploads     = []byte("uploads")     // upload ID → uploadRecord
+	bucketReserved    = []byte("reserved")    // submission ID → upload ID reserving it
+	bucketSubmissions = []byte("submissions") // submission ID → submissionRecord
+	bucketTokens      = []byte("tokens")      // role NUL name → tokenRecord
+	bucketManifest    = []byte("manifest")    // "current" → manifestRecord
+	bucketEvents      = []byte("events")      // seq (8 bytes BE) → eventRecord
+	allBuckets        = [][]byte{bucketUploads, bucketReserved, bucketSubmissions, bucketTokens, bucketManifest, bucketEvents}
+)
+
+func (s *BoltStore) init() error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: create buckets: %w", err)
+	}
+	return nil
+}
+
+// sum is a SHA-256 value stored as lowercase hex.
+type sum [32]byte
+
+func (h sum) MarshalText() ([]byte, error) { return []byte(hex.EncodeToString(h[:])), nil }
+
+func (h *sum) UnmarshalText(b []byte) error {
+	if len(b) != 64 {
+		return errors.New("bad hash length")
+	}
+	_, err := hex.Decode(h[:], b)
+	return err
+}
+
+type uploadRecord struct {
+	ID           string `json:"id"`
+	Length       int64  `json:"length"`
+	Offset       int64  `json:"offset"`
+	Created      Day    `json:"created"`
+	Expires      Day    `json:"expires"`
+	Kind         Kind   `json:"kind"`
+	SubmissionID string `json:"submission_id"`
+	Verifier     sum    `json:"verifier"`
+	Partner      string `json:"partner,omitempty"`
+	// HashState is the marshalled SHA-256 state over bytes [0, Offset),
+	// so Complete never re-reads the ciphertext to hash it.
+	HashState []byte `json:"hash_state"`
+}
+
+func (r *uploadRecord) upload() Upload {
+	return Upload{
+		ID: r.ID, Length: r.Length, Offset: r.Offset, Created: r.Created, Expires: r.Expires,
+		Kind: r.Kind, SubmissionID: r.SubmissionID, Verifier: r.Verifier, Partner: r.Partner,
+	}
+}
+
+type replyRecord struct {
+	ID      string `json:"id"`
+	Size    int64  `json:"size"`
+	SHA256  sum    `json:"sha256"`
+	Created Day    `json:"created"`
+}
+
+type submissionRecord struct {
+	ID       string        `json:"id"`
+	Seq      uint64        `json:"seq"` // of its completed event: the order of Submissions
+	Kind     Kind          `json:"kind"`
+	Verifier sum           `json:"verifier"`
+	Partner  string        `json:"partner,omitempty"`
+	Received Day           `json:"received"`
+	Status   Status        `json:"status"`
+	Size     int64         `json:"size"`
+	SHA256   sum           `json:"sha256"`
+	Replies  []replyRecord `json:"replies,omitempty"`
+}
+
+func (r *submissionRecord) submission() Submission {
+	sub := Submission{
+		ID: r.ID, Kind: r.Kind, Verifier: r.Verifier, Partner: r.Partner, Received: r.Received,
+		Status: r.Status, Size: r.Size, SHA256: r.SHA256,
+	}
+	for _, rp := range r.Replies {
+		sub.Replies = append(sub.Replies, Reply{ID: rp.ID, Size: rp.Size, SHA256: rp.SHA256, Created: rp.Created})
+	}
+	return sub
+}
+
+type tokenRecord struct {
+	Name     string `json:"name"`
+	Role     Role   `json:"role"`
+	Verifier sum    `json:"verifier"`
+	Created  Day    `json:"created"`
+	Revoked  bool   `json:"revoked,omitempty"`
+}
+
+type manifestRecord struct {
+	Manifest  []byte `json:"manifest"`
+	Signature []byte `json:"signature"`
+	Version   uint64 `json:"version"`
+}
+
+func tokenKey(role Role, name string) []byte { return []byte(string(role) + "\x00" + name) }
+
+// get decodes the record under key into v; false if there is none.
+func get(b *bolt.Bucket, key []byte, v any) (bool, error) {
+	data := b.Get(key)
+	if data == nil {
+		return false, nil
+	}
+	if err := jsonUnmarshal(data, v); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func jsonUnmarshal(data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("store: corrupt record: %w", err)
+	}
+	return nil
+}
+
+func put(b *bolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, data)
+}
+
+// validID reports whether id is 32 lowercase hex characters, the only
+// identifiers the store accepts; this also keeps every file name it builds
+// from an ID inside its directory.
+func validID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// validName accepts partner and token names: 1 to 64 printable
+// characters without spaces at either end, no control characters.
+func validName(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for _, r := range name {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return name[0] != ' ' && name[len(name)-1] != ' '
+}
+
+// validDay reports whether d is a real date in the form 2006-01-02.
+func validDay(d Day) bool {
+	t, err := time.Parse(time.DateOnly, string(d))
+	return err == nil && Day(t.Format(time.DateOnly)) == d
+}
+
+// midnight is the start of day d in UTC; files get it as their times so
+// the file system keeps no finer time than the records do.
+func midnight(d Day) time.Time {
+	t, err := time.Parse(time.DateOnly, string(d))
+	if err != nil {
+		return time.Unix(0, 0).UTC()
+	}
+	return t
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+func notFound(what string) error { return fmt.Errorf("%s: %w", what, ErrNotFound) }
+
+func gone(what string) error { return fmt.Errorf("%s: %w (%w)", what, ErrNotFound, ErrGone) }
