@@ -14,6 +14,7 @@ require (
 	c2sp.org/CCTV/age v0.0.0-20260829155415-4448f2097b2d
 	filippo.io/hpke v0.4.0 // indirect
 	github.com/awnumar/memcall v0.4.0 // indirect
+	github.com/gorilla/mux v1.8.1
 	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0
 )

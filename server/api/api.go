@@ -32,6 +32,7 @@ const (
 	CodeChecksum        Code = "checksum_mismatch" // 460 (tus checksum extension)
 	CodeRateLimited     Code = "rate_limited"      // 429
 	CodeHeaderTooLarge  Code = "header_too_large"  // 431
+	CodeTimeout         Code = "timeout"           // 408: the request body arrived too slowly
 	CodeInternal        Code = "internal"          // 500
 	CodeUnavailable     Code = "unavailable"       // 503
 )
@@ -51,6 +52,7 @@ var statuses = map[Code]int{
 	CodeChecksum:        460,
 	CodeRateLimited:     http.StatusTooManyRequests,
 	CodeHeaderTooLarge:  http.StatusRequestHeaderFieldsTooLarge,
+	CodeTimeout:         http.StatusRequestTimeout,
 	CodeInternal:        http.StatusInternalServerError,
 	CodeUnavailable:     http.StatusServiceUnavailable,
 }

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+
+	"refuge/crypto/manifest"
+	"refuge/crypto/signing"
+	"refuge/internal/kdfcost"
+)
+
+func TestMain(m *testing.M) {
+	kdfcost.LowerForTests()
+	os.Exit(m.Run())
+}
+
+func TestTokenCommands(t *testing.T) {
+	data := t.TempDir()
+	var out, errb bytes.Buffer
+	if rc := run([]string{"token", "add", "--partner", "fld", "--data", data}, &out, &errb); rc != 0 {
+		t.Fatalf("token add: %d %s", rc, errb.String())
+	}
+	tok := strings.TrimSpace(out.String())
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(tok) {
+		t.Fatalf("token %q", tok)
+	}
+	if rc := run([]string{"token", "add", "--partner", "fld", "--data", data}, io.Discard, io.Discard); rc != exitError {
+		t.Fatalf("second add of the same name: %d", rc)
+	}
+	if rc := run([]string{"token", "add", "--partner", "a", "--courier", "b", "--data", data}, io.Discard, io.Discard); rc != exitUsage {
+		t.Fatalf("both roles: %d", rc)
+	}
+	if rc := run([]string{"token", "revoke", "--partner", "fld", "--data", data}, io.Discard, io.Discard); rc != 0 {
+		t.Fatalf("revoke: %d", rc)
+	}
+	out.Reset()
+	if rc := run([]string{"token", "list", "--data", data}, &out, io.Discard); rc != 0 || !regexp.MustCompile(`fld\s+partner\s+\d{4}-\d\d-\d\d\s+true`).MatchString(out.String()) {
+		t.Fatalf("list: %d %q", rc, out.String())
+	}
+	if strings.Contains(out.String(), tok) {
+		t.Fatal("token list shows the token")
+	}
+	// Only the verifier is on disk.
+	db, _ := os.ReadFile(filepath.Join(data, "refuge.db"))
+	if bytes.Contains(db, []byte(tok)) {
+		t.Fatal("the token is stored")
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"--data", "x"}, {"--root-pub", "RWnotakey", "--data", "x"}, {"--bogus"}, {"--tls-cert", "a", "--data", "x", "--root-pub", "y"}} {
+		var errb bytes.Buffer
+		if rc := run(args, io.Discard, &errb); rc != exitUsage || !strings.HasPrefix(errb.String(), "refuge-server: ") {
+			t.Errorf("%v: %d %q", args, rc, errb.String())
+		}
+	}
+}
+
+// TestDev runs --dev in process (with the test knob's cheap key files),
+// and checks what it promises: a served manifest signed by the printed
+// root key, an officer key that opens with the printed passphrase and is
+// the manifest's recipient, and a clean stop.
+func TestDev(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() {
+		done <- devCmd(ctx, serveFlags{listen: "127.0.0.1:0", rate: 100}, pw, io.Discard, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		pw.Close()
+	}()
+	var banner strings.Builder
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		banner.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "Press Ctrl-C") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	b := banner.String()
+	field := func(re string) string {
+		m := regexp.MustCompile(re).FindStringSubmatch(b)
+		if m == nil {
+			t.Fatalf("banner lacks %s:\n%s", re, b)
+		}
+		return m[1]
+	}
+	if !strings.Contains(b, "DO NOT USE IT FOR REAL SUBMISSIONS") {
+		t.Fatal("no loud warning")
+	}
+	url := field(`Server:\s+(http://127\.0\.0\.1:\d+)`)
+	dir := field(`Directory:\s+(\S+)`)
+	root, err := signing.ParsePublicKey(field(`Root public key:\s+(\S+)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) []byte {
+		resp, err := http.Get(url + path)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %v %v", path, err, resp)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return body
+	}
+	m, err := manifest.Verify(get("/v1/manifest"), get("/v1/manifest.minisig"), root, time.Now(), nil)
+	if err != nil {
+		t.Fatalf("served manifest: %v", err)
+	}
+	pass, _ := os.ReadFile(filepath.Join(dir, "passphrase.txt"))
+	sid, err := age.NewScryptIdentity(strings.TrimSpace(string(pass)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kf, _ := os.ReadFile(filepath.Join(dir, "officer.key"))
+	r, err := age.Decrypt(bytes.NewReader(kf), sid)
+	if err != nil {
+		t.Fatalf("officer.key with the printed passphrase: %v", err)
+	}
+	ids, err := age.ParseIdentities(r)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("officer.key content: %v", err)
+	}
+	if ids[0].(*age.HybridIdentity).Recipient().String() != m.Recipients[0] {
+		t.Fatal("the officer key is not the manifest's recipient")
+	}
+	for _, name := range []string{"ack.key", "partner.key"} {
+		if _, err := signing.LoadPrivateKey(filepath.Join(dir, name), bytes.TrimSpace(pass)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if ack, ok := m.AckPublicKey(); !ok || ack.IsZero() {
+		t.Fatal("manifest has no ack key")
+	}
+	cancel()
+	if rc := <-done; rc != 0 {
+		t.Fatalf("dev exited %d", rc)
+	}
+}

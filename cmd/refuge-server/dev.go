@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+
+	"refuge/crypto/manifest"
+	"refuge/crypto/signing"
+	"refuge/internal/kdfcost"
+	"refuge/server"
+	"refuge/server/store"
+)
+
+// devCmd runs a complete throwaway setup: a temporary data directory,
+// demo root, acknowledgement and partner keys, a demo officer identity, a
+// signed manifest, a courier and a partner token, on 127.0.0.1 only.
+func devCmd(ctx context.Context, f serveFlags, stdout, stderr io.Writer, log *slog.Logger) int {
+	if f.listen == "" {
+		f.listen = "127.0.0.1:8443"
+	}
+	if host, _, err := net.SplitHostPort(f.listen); err != nil || host != "127.0.0.1" {
+		errorf(stderr, nil, "--dev listens on 127.0.0.1 only (for example --listen 127.0.0.1:0)")
+		return exitUsage
+	}
+	if f.tlsCert != "" {
+		errorf(stderr, nil, "--dev does not serve TLS")
+		return exitUsage
+	}
+	dir, err := os.MkdirTemp("", "refuge-dev-")
+	if err != nil {
+		errorf(stderr, nil, "create dev directory: %v", err)
+		return exitError
+	}
+	d, err := makeDevSetup(dir, stderr)
+	if err != nil {
+		errorf(stderr, nil, "dev setup: %v", err)
+		return exitError
+	}
+	st, err := store.Open(filepath.Join(dir, "data"), store.Options{})
+	if err != nil {
+		errorf(stderr, nil, "%v", err)
+		return exitError
+	}
+	defer st.Close()
+	if err := server.Publish(ctx, st, d.root, d.manifest, d.sig, time.Now()); err != nil {
+		errorf(stderr, nil, "publish dev manifest: %v", err)
+		return exitError
+	}
+	courier, err := addToken(ctx, st, store.RoleCourier, "dev-courier")
+	if err == nil {
+		d.courierToken = courier
+		d.partnerToken, err = addToken(ctx, st, store.RolePartner, "dev-partner")
+	}
+	if err != nil {
+		errorf(stderr, nil, "dev tokens: %v", err)
+		return exitError
+	}
+	for _, t := range []struct{ name, tok string }{{"courier.token", d.courierToken}, {"partner.token", d.partnerToken}} {
+		if err := writeNew(filepath.Join(dir, t.name), []byte(t.tok+"\n")); err != nil {
+			errorf(stderr, nil, "%v", err)
+			return exitError
+		}
+	}
+	err = serve(ctx, st, d.root, f, log, func(addr string) {
+		printDevBanner(stdout, dir, addr, d)
+	})
+	if err != nil {
+		errorf(stderr, nil, "%v", err)
+		return exitError
+	}
+	return exitOK
+}
+
+type devSetup struct {
+	root                       signing.PublicKey
+	manifest, sig              []byte
+	recipient                  string
+	courierToken, partnerToken string
+}
+
+// makeDevSetup writes the demo keys into dir, each file new and 0600:
+//
+//	passphrase.txt                          the demo passphrase of every key file below
+//	officer.key, officer.pub                the officer identity (age, passphrase-encrypted)
+//	ack.key, ack.pub                        acknowledgement key (minisign, encrypted)
+//	partner.key, partner.pub                a demo partner's key (minisign, encrypted)
+//	root.pub                                the root public key (the private key is
+//	                                        never written: it signs once, in memory)
+//	manifest.json, manifest.json.minisig    the signed key manifest, version 1
+//
+// minisign key files are encrypted at minisign's full scrypt cost (about
+// ten seconds each), since every tool that reads them insists on it.
+func makeDevSetup(dir string, progress io.Writer) (devSetup, error) {
+	var d devSetup
+	var pass [12]byte
+	if _, err := rand.Read(pass[:]); err != nil {
+		return d, err
+	}
+	passphrase := []byte(hex.EncodeToString(pass[:]))
+	if err := writeNew(filepath.Join(dir, "passphrase.txt"), append(passphrase, '\n')); err != nil {
+		return d, err
+	}
+	root, err := signing.Generate()
+	if err != nil {
+		return d, err
+	}
+	defer root.Destroy()
+	d.root = root.Public()
+	if err := writeNew(filepath.Join(dir, "root.pub"), d.root.PubFile()); err != nil {
+		return d, err
+	}
+	var pubs [2]signing.PublicKey
+	for i, name := range []string{"ack", "partner"} {
+		fmt.Fprintf(progress, "refuge-server: writing the demo %s key (minisign's full scrypt cost, about 10 s)...\n", name)
+		k, err := signing.Generate()
+		if err != nil {
+			return d, err
+		}
+		err = k.WriteFile(filepath.Join(dir, name+".key"), passphrase)
+		pubs[i] = k.Public()
+		k.Destroy()
+		if err != nil {
+			return d, fmt.Errorf("write %s.key: %w", name, err)
+		}
+		if err := writeNew(filepath.Join(dir, name+".pub"), pubs[i].PubFile()); err != nil {
+			return d, err
+		}
+	}
+	fmt.Fprintf(progress, "refuge-server: writing the demo officer key (age's scrypt cost, a few seconds)...\n")
+	if d.recipient, err = newOfficerKey(dir, string(passphrase)); err != nil {
+		return d, err
+	}
+	m := manifest.Manifest{
+		Version:    1,
+		Expires:    time.Now().UTC().AddDate(0, 0, 30).Format(manifest.DateLayout),
+		Recipients: []string{d.recipient},
+		Partners:   []manifest.Partner{{Name: "dev-partner", Key: pubs[1].String()}},
+		AckKey:     pubs[0].String(),
+	}
+	if d.manifest, d.sig, err = manifest.Sign(m, root, time.Now()); err != nil {
+		return d, err
+	}
+	if err := writeNew(filepath.Join(dir, manifest.FileName), d.manifest); err != nil {
+		return d, err
+	}
+	return d, writeNew(filepath.Join(dir, manifest.SignatureFileName), d.sig)
+}
+
+// newOfficerKey writes officer.key: the age identity text as age-keygen
+// -pq writes it, encrypted with age's scrypt recipient to the demo
+// passphrase, so stock `age -d -i officer.key` also works.
+func newOfficerKey(dir, passphrase string) (string, error) {
+	id, err := age.GenerateHybridIdentity()
+	if err != nil {
+		return "", err
+	}
+	rcpt := id.Recipient().String()
+	sr, err := age.NewScryptRecipient(passphrase)
+	if err != nil {
+		return "", err
+	}
+	if kdfcost.Low() {
+		sr.SetWorkFactor(10) // tests only
+	}
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, sr)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(w, "# created: %s\n# public key: %s\n%s\n", time.Now().UTC().Format("2006-01-02"), rcpt, id.String())
+	if err := w.Close(); err != nil {
+		return "", err
+	}
+	if err := writeNew(filepath.Join(dir, "officer.key"), buf.Bytes()); err != nil {
+		return "", err
+	}
+	return rcpt, writeNew(filepath.Join(dir, "officer.pub"), []byte(rcpt+"\n"))
+}
+
+// writeNew creates path (never overwriting) with mode 0600 and syncs it.
+func writeNew(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Base(path), err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func printDevBanner(w io.Writer, dir, addr string, d devSetup) {
+	bar := strings.Repeat("!", 78)
+	fmt.Fprintf(w, `%[1]s
+!!  refuge-server is running in DEV MODE. DO NOT USE IT FOR REAL SUBMISSIONS.
+!!  Every key below is a throwaway demo key in a temporary directory, the
+!!  passphrase of every key is in a plain file, there is no TLS, and it all
+!!  stays on disk until you delete %[2]s.
+%[1]s
+
+Server:          %[3]s
+Directory:       %[2]s
+Root public key: %[4]s
+Passphrase:      %[2]s/passphrase.txt (officer.key, ack.key, partner.key)
+Courier token:   %[2]s/courier.token
+Partner token:   %[2]s/partner.token
+
+Try the whole journey, each command in another terminal:
+
+  # 1. a defender seals files offline (prints a receipt phrase; keep it):
+  refuge seal --manifest %[2]s/manifest.json --root-pub %[4]s -o bundle.age FILE...
+  #    or submits directly                                          [client issue: flags may change]
+  refuge submit --server %[3]s --root-pub %[4]s FILE...
+
+  # 2. a partner relays the sealed bundle                            [client issue]
+  refuge relay --server %[3]s --root-pub %[4]s --token "$(cat %[2]s/partner.token)" bundle.age
+
+  # 3. the courier pulls the ciphertext                              [client issue]
+  refuge courier pull --server %[3]s --token "$(cat %[2]s/courier.token)" -o pulled/
+
+  # 4. the officer opens it on the air-gapped machine:
+  refuge-officer open -i %[2]s/officer.key --passphrase-file %[2]s/passphrase.txt -o opened/ pulled/*.age
+  #    or with stock tools only (type the passphrase from passphrase.txt):
+  #    age -d -i %[2]s/officer.key pulled/<submission id>.age | tar x
+
+  # 5. the defender checks status and replies with the receipt phrase [client issue]
+  refuge status --server %[3]s
+  refuge replies --server %[3]s
+
+Press Ctrl-C to stop.
+`, bar, dir, addr, d.root.String())
+}

@@ -1,0 +1,86 @@
+// Command refuge-server is Refuge's drop-box server: it takes resumable
+// tus uploads of age ciphertext, serves the signed key manifest, and lets
+// couriers pull submissions and push replies and acknowledgements. It
+// holds only ciphertext and never logs who talks to it.
+//
+// Usage:
+//
+//	refuge-server --data DIR --root-pub RW... [--listen ADDR] [--tls-cert F --tls-key F]
+//	refuge-server --dev
+//	refuge-server token add (--partner NAME | --courier NAME) --data DIR
+//	refuge-server token revoke (--partner NAME | --courier NAME) --data DIR
+//	refuge-server token list --data DIR
+//	refuge-server publish --data DIR --root-pub RW... manifest.json manifest.json.minisig
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // something failed; the message says what
+	exitUsage = 2 // bad flags or arguments
+)
+
+const usage = `Usage:
+    refuge-server --data DIR --root-pub KEY [--listen ADDR] [--tls-cert FILE --tls-key FILE]
+    refuge-server --dev
+    refuge-server token add (--partner NAME | --courier NAME) --data DIR
+    refuge-server token revoke (--partner NAME | --courier NAME) --data DIR
+    refuge-server token list --data DIR
+    refuge-server publish --data DIR --root-pub KEY manifest.json manifest.json.minisig
+
+Serve:
+    --data DIR          data directory (created 0700): refuge.db and ciphertext files
+    --root-pub KEY      the manifest root public key (minisign, "RW...") that every
+                        published manifest must verify against
+    --listen ADDR       host:port, or unix:/path/to/socket for an onion service in
+                        front (default 127.0.0.1:8443)
+    --tls-cert FILE     serve TLS with this certificate chain (and --tls-key)
+    --max-upload BYTES  largest upload (default 64 GiB)
+    --rate-limit N      requests per second for all clients together (default 200;
+                        the server keeps no addresses, so the limit is global)
+    --dev               throwaway demo setup in a temporary directory: demo keys,
+                        a signed manifest, 127.0.0.1 only. NEVER for real use.
+
+Tokens (partner and courier bearer tokens; the server keeps only SHA-256):
+    token add prints a new token once; token revoke disables one;
+    token list shows names, roles, creation day and revocation.
+    Token commands open the database directly: stop the server first.
+
+Examples:
+    refuge-server --dev
+    refuge-server --data /var/lib/refuge --root-pub RWQf6LRC... --listen unix:/run/refuge.sock
+    refuge-server token add --courier desk1 --data /var/lib/refuge
+
+Exit status: 0 success, 1 failure, 2 usage error.
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "token":
+			return tokenCmd(args[1:], stdout, stderr)
+		case "publish":
+			return publishCmd(args[1:], stdout, stderr)
+		case "help", "-h", "-help", "--help":
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		}
+	}
+	return serveCmd(args, stdout, stderr)
+}
+
+// errorf prints "refuge-server: MESSAGE" and any hints to stderr.
+func errorf(stderr io.Writer, hints []string, format string, args ...any) {
+	fmt.Fprintf(stderr, "refuge-server: "+format+"\n", args...)
+	for _, h := range hints {
+		fmt.Fprintf(stderr, "refuge-server: hint: %s\n", h)
+	}
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"refuge/crypto/signing"
+	"refuge/server"
+	"refuge/server/store"
+)
+
+type serveFlags struct {
+	data, listen, rootPub, tlsCert, tlsKey string
+	maxUpload                              int64
+	rate                                   float64
+	dev                                    bool
+}
+
+func serveCmd(args []string, stdout, stderr io.Writer) int {
+	var f serveFlags
+	fs := flag.NewFlagSet("refuge-server", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&f.data, "data", "", "data directory")
+	fs.StringVar(&f.listen, "listen", "", "listen address")
+	fs.StringVar(&f.rootPub, "root-pub", "", "manifest root public key")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS key file")
+	fs.Int64Var(&f.maxUpload, "max-upload", 64<<30, "largest upload in bytes")
+	fs.BoolVar(&f.dev, "dev", false, "throwaway demo setup")
+	fs.Float64Var(&f.rate, "rate-limit", 200, "requests per second, all clients together")
+	if err := fs.Parse(args); err != nil {
+		errorf(stderr, []string{"run refuge-server --help"}, "%v", err)
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		errorf(stderr, []string{"run refuge-server --help"}, "unexpected argument %q", fs.Arg(0))
+		return exitUsage
+	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		errorf(stderr, nil, "--tls-cert and --tls-key go together")
+		return exitUsage
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if f.dev {
+		return devCmd(ctx, f, stdout, stderr, log)
+	}
+	if f.data == "" || f.rootPub == "" {
+		errorf(stderr, []string{"a quick demo: refuge-server --dev"}, "--data and --root-pub are required")
+		return exitUsage
+	}
+	root, err := signing.ParsePublicKey(strings.TrimSpace(f.rootPub))
+	if err != nil {
+		errorf(stderr, []string{`the root key is the minisign public key string "RW..." printed by refuge-officer rootkey`}, "--root-pub is not a minisign public key")
+		return exitUsage
+	}
+	if f.listen == "" {
+		f.listen = server.DefaultListen
+	}
+	st, err := store.Open(f.data, store.Options{})
+	if err != nil {
+		errorf(stderr, nil, "%v", err)
+		return exitError
+	}
+	defer st.Close()
+	if err := serve(ctx, st, root, f, log, func(string) {}); err != nil {
+		errorf(stderr, nil, "%v", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// serve runs the server until ctx is done. ready is called with the
+// address once it listens.
+func serve(ctx context.Context, st store.Store, root signing.PublicKey, f serveFlags, log *slog.Logger, ready func(addr string)) error {
+	srv, err := server.New(server.Config{
+		Store: st, RootKey: root, Log: log, TLS: f.tlsCert != "", MaxUploadSize: f.maxUpload,
+		RequestsPerSecond: f.rate, RequestBurst: int(2 * f.rate),
+	})
+	if err != nil {
+		return err
+	}
+	l, err := server.Listen(f.listen)
+	if err != nil {
+		return err
+	}
+	var tlsConf *tls.Config
+	scheme := "http"
+	if f.tlsCert != "" {
+		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12}
+		scheme = "https"
+	}
+	hs := server.HTTPServer(srv, tlsConf)
+	addr := l.Addr().String()
+	if strings.HasPrefix(f.listen, "unix:") {
+		addr = f.listen
+	} else {
+		addr = scheme + "://" + addr
+	}
+	log.Info("refuge-server listening", "addr", addr)
+	ready(addr)
+	go expireLoop(ctx, st, log)
+	err = server.Serve(ctx, hs, l, f.tlsCert, f.tlsKey, 30*time.Second)
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	log.Info("refuge-server stopped")
+	return err
+}
+
+// expireLoop collects expired partial uploads at start and every hour.
+func expireLoop(ctx context.Context, st store.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if _, err := st.ExpireUploads(ctx, store.DayOf(time.Now())); err != nil && ctx.Err() == nil {
+			log.Error("expiring uploads failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func readFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, errors.Unwrap(err))
+	}
+	return b, nil
+}

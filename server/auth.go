@@ -1,0 +1,133 @@
+package server
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+
+	"refuge/server/api"
+	"refuge/server/store"
+)
+
+// Bearer tokens are 32 random bytes, written as 64 lowercase hex
+// characters (partner and courier tokens may also be written as 43
+// characters of unpadded base64url). The server keeps only SHA-256 of the
+// raw bytes, the verifier, and compares verifiers in constant time.
+
+// caller is who sent a request, as far as the server knows.
+type caller struct {
+	role store.Role // "" for anonymous
+	name string     // partner or courier name
+}
+
+var errNoToken = errors.New("no bearer token")
+
+// bearer returns the raw token bytes of "Authorization: Bearer <token>".
+func bearer(r *http.Request) ([]byte, error) {
+	h := r.Header.Values("Authorization")
+	if len(h) == 0 {
+		return nil, errNoToken
+	}
+	if len(h) > 1 {
+		return nil, errors.New("more than one Authorization header")
+	}
+	scheme, tok, ok := strings.Cut(h[0], " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil, errors.New("Authorization must be \"Bearer <token>\"")
+	}
+	return decodeToken(tok)
+}
+
+// decodeToken accepts 64 hex characters or 43 unpadded base64url ones.
+func decodeToken(tok string) ([]byte, error) {
+	switch len(tok) {
+	case 64:
+		b, err := hex.DecodeString(tok)
+		if err == nil {
+			return b, nil
+		}
+	case 43:
+		b, err := base64.RawURLEncoding.Strict().DecodeString(tok)
+		if err == nil && len(b) == 32 { // the decoder skips \r and \n
+			return b, nil
+		}
+	}
+	return nil, errors.New("the bearer token is malformed")
+}
+
+// Verifier is what the server stores for a token: SHA-256 of its bytes.
+func Verifier(token []byte) [32]byte { return sha256.Sum256(token) }
+
+// identify resolves the request's bearer token, if any, to a partner or
+// courier. No token is anonymous; a bad or revoked token is an error
+// (never silently anonymous).
+func (s *Server) identify(r *http.Request) (caller, *api.Error) {
+	tok, err := bearer(r)
+	if errors.Is(err, errNoToken) {
+		return caller{}, nil
+	}
+	if err != nil {
+		return caller{}, api.Errorf(api.CodeUnauthorized, "%v", err)
+	}
+	t, err := s.cfg.Store.TokenByVerifier(r.Context(), Verifier(tok))
+	if errors.Is(err, store.ErrNotFound) || err == nil && t.Revoked {
+		return caller{}, api.Errorf(api.CodeUnauthorized, "unknown or revoked token")
+	}
+	if err != nil {
+		return caller{}, s.storeError("token lookup", err)
+	}
+	return caller{role: t.Role, name: t.Name}, nil
+}
+
+// requireRole identifies the caller and refuses anyone without role.
+func (s *Server) requireRole(r *http.Request, role store.Role) (caller, *api.Error) {
+	c, e := s.identify(r)
+	if e != nil {
+		return c, e
+	}
+	if c.role == "" {
+		return c, api.Errorf(api.CodeUnauthorized, "this endpoint needs a %s token", role)
+	}
+	if c.role != role {
+		return c, api.Errorf(api.CodeForbidden, "a %s token may not do this; it needs a %s token", c.role, role)
+	}
+	return c, nil
+}
+
+// dummyVerifier is compared against when a submission does not exist, so
+// that an unknown id and a wrong token take the same path.
+var dummyVerifier = sha256.Sum256([]byte("refuge: no such submission"))
+
+// errNoMatch is the one answer for an unknown submission id and a wrong
+// access token alike.
+func errNoMatch() *api.Error {
+	return api.Errorf(api.CodeNotFound, "no submission matches this id and access token")
+}
+
+// submitter checks the phrase-derived access token of submission id and
+// returns the submission. An unknown id and a wrong token give the same
+// error after the same work.
+func (s *Server) submitter(r *http.Request, id string) (store.Submission, *api.Error) {
+	tok, err := bearer(r)
+	if err != nil {
+		return store.Submission{}, api.Errorf(api.CodeUnauthorized, "this endpoint needs the submission's access token: %v", err)
+	}
+	sub, err := s.cfg.Store.Submission(r.Context(), id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Submission{}, s.storeError("submission lookup", err)
+	}
+	stored := dummyVerifier
+	if err == nil {
+		stored = sub.Verifier
+	}
+	v := Verifier(tok)
+	match := subtle.ConstantTimeCompare(v[:], stored[:]) == 1
+	if err != nil || !match {
+		return store.Submission{}, errNoMatch()
+	}
+	return sub, nil
+}

@@ -1,0 +1,110 @@
+package server
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The fuzz targets check the parsers of untrusted headers and bodies:
+// they never panic, and what they accept is well-formed.
+
+func FuzzParseMetadata(f *testing.F) {
+	for _, s := range []string{
+		"", "submission-id MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"filename ZXZpZGVuY2UubXA0,kind cmVsYXk=,is_confidential",
+		"a b,a b", "key !!!", ",,,", " key", "k\x00 dg==", strings.Repeat("k dg==,", 700),
+		"submission-id,verifier ,kind cmVwbHk=",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		m, err := parseMetadata(h)
+		if err != nil {
+			return
+		}
+		if len(h) > maxMetadataLen {
+			t.Fatal("accepted metadata longer than the limit")
+		}
+		for _, v := range []string{m.kind, m.submissionID, m.verifier} {
+			if len(v) > len(h) {
+				t.Fatal("a value longer than the header")
+			}
+		}
+	})
+}
+
+func FuzzParseChecksum(f *testing.F) {
+	for _, s := range []string{
+		"sha1 2jmj7l5rSw0yVb/vlWAYkK/YBwk=", "sha256 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+		"md5 1B2M2Y8AsgTpgAmY7PhCfg==", "sha256", "sha256 ", " sha1 x", "sha1 ***", "sha256 AAAA",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		c, err := parseChecksum(h)
+		if err != nil {
+			return
+		}
+		if (c.Algorithm != "sha1" || len(c.Digest) != 20) && (c.Algorithm != "sha256" || len(c.Digest) != 32) {
+			t.Fatalf("accepted %q as %s with %d bytes", h, c.Algorithm, len(c.Digest))
+		}
+		if got := c.Algorithm + " " + base64.StdEncoding.EncodeToString(c.Digest); got != h {
+			t.Fatalf("accepted a non-canonical checksum %q", h)
+		}
+	})
+}
+
+func FuzzParseLength(f *testing.F) {
+	for _, s := range []string{"0", "1", "68719476736", "-1", "+1", "1e3", " 1", "0x10", "999999999999999999", "9999999999999999999", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := parseLength(s)
+		if err != nil {
+			return
+		}
+		if n < 0 || strconv.FormatInt(n, 10) != strings.TrimLeft(s, "0") && !(n == 0 && strings.Trim(s, "0") == "") {
+			t.Fatalf("accepted %q as %d", s, n)
+		}
+	})
+}
+
+func FuzzParseAck(f *testing.F) {
+	var sum [32]byte
+	f.Add(string(Statement("0123456789abcdef0123456789abcdef", sum)))
+	for _, s := range []string{
+		`{"submission_id":"0123456789abcdef0123456789abcdef","sha256":"` + strings.Repeat("ab", 32) + `","imported":true}`,
+		`{"submission_id":"0123456789abcdef0123456789abcdef","sha256":"` + strings.Repeat("ab", 32) + `","imported":false}`,
+		`{"submission_id":"../../etc","sha256":"x","imported":true}`,
+		`{"submission_id":"0123456789abcdef0123456789abcdef","imported":true}`,
+		`{}`, `[]`, `null`, `{"a":1}`, `{"imported":true}{}`, "",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, sum, err := parseAck([]byte(s))
+		if err != nil {
+			return
+		}
+		if !isHexID(id) {
+			t.Fatalf("accepted submission id %q", id)
+		}
+		if _, _, err := parseAck(Statement(id, sum)); err != nil {
+			t.Fatalf("the canonical statement of an accepted one is refused: %v", err)
+		}
+	})
+}
+
+func FuzzDecodeToken(f *testing.F) {
+	for _, s := range []string{strings.Repeat("ab", 32), strings.Repeat("A", 43), "zz", strings.Repeat("G", 64), ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b, err := decodeToken(s)
+		if err == nil && len(b) != 32 {
+			t.Fatalf("accepted a %d-byte token", len(b))
+		}
+	})
+}

@@ -1,0 +1,437 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"aead.dev/minisign"
+	"filippo.io/age"
+
+	"refuge/server"
+	"refuge/server/store"
+)
+
+// snapshot is everything the store holds that a request could change.
+type snapshot struct {
+	subs     []store.Submission
+	events   []store.Event
+	manifest []byte
+	sig      []byte
+	version  uint64
+	tokens   []store.Token
+	uploads  map[string]store.Upload
+}
+
+func (e *env) snapshot(uploadIDs ...string) snapshot {
+	e.t.Helper()
+	ctx := context.Background()
+	var s snapshot
+	var err error
+	if s.subs, err = e.st.Submissions(ctx); err != nil {
+		e.t.Fatal(err)
+	}
+	if s.events, err = e.st.Events(ctx, 0, 100000); err != nil {
+		e.t.Fatal(err)
+	}
+	if s.manifest, s.sig, s.version, err = e.st.Manifest(ctx); err != nil {
+		e.t.Fatal(err)
+	}
+	if s.tokens, err = e.st.Tokens(ctx); err != nil {
+		e.t.Fatal(err)
+	}
+	s.uploads = map[string]store.Upload{}
+	for _, id := range uploadIDs {
+		u, err := e.st.Upload(ctx, id)
+		if err != nil {
+			e.t.Fatalf("fixture upload: %v", err)
+		}
+		s.uploads[id] = u
+	}
+	return s
+}
+
+// diff names the parts of two snapshots that differ.
+func (s snapshot) diff(o snapshot) string {
+	var d []string
+	for _, c := range []struct {
+		name string
+		a, b any
+	}{{"submissions", s.subs, o.subs}, {"events", s.events, o.events}, {"manifest", s.manifest, o.manifest},
+		{"signature", s.sig, o.sig}, {"version", s.version, o.version}, {"tokens", s.tokens, o.tokens}, {"uploads", s.uploads, o.uploads}} {
+		if !reflect.DeepEqual(c.a, c.b) {
+			d = append(d, fmt.Sprintf("%s: %+v -> %+v", c.name, c.a, c.b))
+		}
+	}
+	return strings.Join(d, "; ")
+}
+
+// raw sends request bytes over a new connection and reads one response.
+func (e *env) raw(req string) (*http.Response, []byte) {
+	e.t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, req); err != nil {
+		e.t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		e.t.Fatalf("raw request: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, b
+}
+
+// fixtures of the hostile table.
+type fixtures struct {
+	sub       submitter // a complete submission
+	subSum    [32]byte
+	up        string // path of an upload in progress at offset 1000
+	upID      string
+	upBody    []byte
+	revoked   string // a revoked partner token
+	otherKey  minisign.PrivateKey
+	x25519    *age.X25519Identity
+	newUpload func(n int) string // a fresh anonymous upload of length n
+}
+
+func (e *env) signAck(key minisign.PrivateKey, statement string) string {
+	return mustJSON(map[string]string{"statement": statement, "signature": string(minisign.Sign(key, []byte(statement)))})
+}
+
+func manifestPut(m, sig []byte) string {
+	return mustJSON(map[string]string{"manifest": string(m), "signature": string(sig)})
+}
+
+type hostileCase struct {
+	name   string
+	method string
+	path   string // "{up}" and "{sub}" are replaced
+	hdr    map[string]string
+	body   []byte
+	run    func(e *env, f *fixtures) (*http.Response, []byte) // instead of method/path
+	status int
+	code   string
+	plain  bool // net/http itself answers (no JSON body possible)
+
+	newUpload int  // before the snapshot, create an upload of this length for "{new}"
+	reply     bool // make that upload a courier's reply to the fixture submission
+}
+
+func replyCase(c hostileCase) hostileCase { c.reply = true; return c }
+
+func hostileCases(e *env, f *fixtures) []hostileCase {
+	tus := func(kv ...string) map[string]string { return tusHdr(kv...) }
+	withAuth := func(h map[string]string, tok string) map[string]string {
+		h["Authorization"] = "Bearer " + tok
+		return h
+	}
+	create := func(kv ...string) map[string]string {
+		return tus(append([]string{"Upload-Length", "1000"}, kv...)...)
+	}
+	patch := func(off string, kv ...string) map[string]string {
+		return tus(append([]string{"Upload-Offset", off, "Content-Type", "application/offset+octet-stream"}, kv...)...)
+	}
+	s2 := newSubmitter()
+	json := func(tok string) map[string]string {
+		h := bearer(tok)
+		h["Content-Type"] = "application/json"
+		return h
+	}
+	ack := func(id string, sum [32]byte) string { return string(server.Statement(id, sum)) }
+	unknown := newSubmitter()
+	wrongSum := sha256.Sum256([]byte("not the ciphertext"))
+	hexSum := hex.EncodeToString(f.subSum[:])
+	complete := func(body []byte) hostileCase {
+		return hostileCase{method: "PATCH", path: "{new}", hdr: patch("0"), body: body, newUpload: len(body), status: 422, code: "unprocessable"}
+	}
+	named := func(name string, c hostileCase) hostileCase { c.name = name; return c }
+	extra, _ := age.GenerateHybridIdentity()
+	scrypt, _ := age.NewScryptRecipient("demo")
+	scrypt.SetWorkFactor(10)
+	m := func(version uint64, recipients []string, days int) string {
+		mb, sig := e.signManifest(version, recipients, e.ackPub, days)
+		return manifestPut(mb, sig)
+	}
+	forgedM := func() string {
+		mb, _ := e.signManifest(9, e.recipients(), e.ackPub, 30)
+		return manifestPut(mb, minisign.Sign(f.otherKey, mb))
+	}
+
+	return []hostileCase{
+		// tus creation
+		{name: "POST without Tus-Resumable", method: "POST", path: "/v1/uploads", hdr: map[string]string{"Upload-Length": "1000", "Upload-Metadata": f.sub.meta()}, status: 412, code: "precondition"},
+		{name: "POST with tus 0.2.2", method: "POST", path: "/v1/uploads", hdr: map[string]string{"Tus-Resumable": "0.2.2", "Upload-Length": "1000"}, status: 412, code: "precondition"},
+		{name: "POST without Upload-Length", method: "POST", path: "/v1/uploads", hdr: tus("Upload-Metadata", s2.meta()), status: 400, code: "bad_request"},
+		{name: "POST negative length", method: "POST", path: "/v1/uploads", hdr: tus("Upload-Length", "-1", "Upload-Metadata", s2.meta()), status: 400, code: "bad_request"},
+		{name: "POST non-numeric length", method: "POST", path: "/v1/uploads", hdr: tus("Upload-Length", "12abc", "Upload-Metadata", s2.meta()), status: 400, code: "bad_request"},
+		{name: "POST length with a sign", method: "POST", path: "/v1/uploads", hdr: tus("Upload-Length", "+12", "Upload-Metadata", s2.meta()), status: 400, code: "bad_request"},
+		{name: "POST length as a float", method: "POST", path: "/v1/uploads", hdr: tus("Upload-Length", "1e3", "Upload-Metadata", s2.meta()), status: 400, code: "bad_request"},
+		{name: "POST length overflowing int64", method: "POST", path: "/v1/uploads", hdr: tus("Upload-Length", "99999999999999999999999", "Upload-Metadata", s2.meta()), status: 400, code: "bad_request"},
+		{name: "POST length above Tus-Max-Size", method: "POST", path: "/v1/uploads", hdr: tus("Upload-Length", strconv.FormatInt(65<<30, 10), "Upload-Metadata", s2.meta()), status: 413, code: "too_large"},
+		{name: "POST zero length", method: "POST", path: "/v1/uploads", hdr: tus("Upload-Length", "0", "Upload-Metadata", s2.meta()), status: 400, code: "bad_request"},
+		{name: "POST Upload-Defer-Length", method: "POST", path: "/v1/uploads", hdr: tus("Upload-Defer-Length", "1", "Upload-Metadata", s2.meta()), status: 400, code: "bad_request"},
+		{name: "POST without submission-id", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", meta("verifier", s2.verifier())), status: 400, code: "bad_request"},
+		{name: "POST submission-id with a path in it", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", meta("submission-id", "../../../etc/passwd", "verifier", s2.verifier())), status: 400, code: "bad_request"},
+		{name: "POST metadata not base64", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", "submission-id !!!notbase64"), status: 400, code: "bad_request"},
+		{name: "POST metadata repeated key", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", s2.meta()+","+meta("submission-id", s2.id)), status: 400, code: "bad_request"},
+		{name: "POST verifier too short", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", meta("submission-id", s2.id, "verifier", "abcd")), status: 400, code: "bad_request"},
+		{name: "POST anonymous kind relay", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", s2.meta()+","+meta("kind", "relay")), status: 401, code: "unauthorized"},
+		{name: "POST anonymous kind reply", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", meta("kind", "reply", "submission-id", f.sub.id)), status: 401, code: "unauthorized"},
+		{name: "POST partner kind anonymous", method: "POST", path: "/v1/uploads", hdr: withAuth(create("Upload-Metadata", s2.meta()), e.partner), status: 403, code: "forbidden"},
+		{name: "POST partner kind reply", method: "POST", path: "/v1/uploads", hdr: withAuth(create("Upload-Metadata", meta("kind", "reply", "submission-id", f.sub.id)), e.partner), status: 403, code: "forbidden"},
+		{name: "POST courier kind relay", method: "POST", path: "/v1/uploads", hdr: withAuth(create("Upload-Metadata", s2.meta()+","+meta("kind", "relay")), e.courier), status: 403, code: "forbidden"},
+		{name: "POST unknown kind", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", s2.meta()+","+meta("kind", "bogus")), status: 400, code: "bad_request"},
+		{name: "POST with an unknown token", method: "POST", path: "/v1/uploads", hdr: withAuth(create("Upload-Metadata", s2.meta()), newSubmitter().token), status: 401, code: "unauthorized"},
+		{name: "POST with a revoked partner token", method: "POST", path: "/v1/uploads", hdr: withAuth(create("Upload-Metadata", s2.meta()+","+meta("kind", "relay")), f.revoked), status: 401, code: "unauthorized"},
+		{name: "POST with a malformed token", method: "POST", path: "/v1/uploads", hdr: map[string]string{"Tus-Resumable": "1.0.0", "Upload-Length": "10", "Upload-Metadata": s2.meta(), "Authorization": "Bearer zz"}, status: 401, code: "unauthorized"},
+		{name: "POST reusing a submission id", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", f.sub.meta()), status: 409, code: "conflict"},
+		{name: "POST reply to an unknown submission", method: "POST", path: "/v1/uploads", hdr: withAuth(create("Upload-Metadata", meta("kind", "reply", "submission-id", unknown.id)), e.courier), status: 404, code: "not_found"},
+		{name: "POST with a body", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", s2.meta()), body: []byte("data"), status: 400, code: "bad_request"},
+		{name: "PUT on the creation URL", method: "PUT", path: "/v1/uploads", hdr: tus(), status: 405, code: "method_not_allowed"},
+
+		// tus PATCH
+		{name: "PATCH wrong Content-Type", method: "PATCH", path: "{up}", hdr: tus("Upload-Offset", "1000", "Content-Type", "application/octet-stream"), body: []byte("x"), status: 415, code: "unsupported_type"},
+		{name: "PATCH without Upload-Offset", method: "PATCH", path: "{up}", hdr: tus("Content-Type", "application/offset+octet-stream"), body: []byte("x"), status: 400, code: "bad_request"},
+		{name: "PATCH negative offset", method: "PATCH", path: "{up}", hdr: patch("-1"), body: []byte("x"), status: 400, code: "bad_request"},
+		{name: "PATCH hex offset", method: "PATCH", path: "{up}", hdr: patch("0x10"), body: []byte("x"), status: 400, code: "bad_request"},
+		{name: "PATCH offset behind", method: "PATCH", path: "{up}", hdr: patch("0"), body: []byte("x"), status: 409, code: "conflict"},
+		{name: "PATCH offset ahead", method: "PATCH", path: "{up}", hdr: patch("5000"), body: []byte("x"), status: 409, code: "conflict"},
+		{name: "PATCH past Upload-Length", method: "PATCH", path: "{up}", hdr: patch("1000"), body: make([]byte, 20000), status: 413, code: "too_large"},
+		{name: "PATCH past Upload-Length, chunked", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw(fmt.Sprintf("PATCH %s HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 1000\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", f.up, 20000, strings.Repeat("a", 20000)))
+		}, status: 413, code: "too_large"},
+		{name: "PATCH checksum mismatch", method: "PATCH", path: "{up}", hdr: patch("1000", "Upload-Checksum", "sha256 "+base64.StdEncoding.EncodeToString(wrongSum[:])), body: f.upBody[1000:2000], status: 460, code: "checksum_mismatch"},
+		{name: "PATCH checksum md5", method: "PATCH", path: "{up}", hdr: patch("1000", "Upload-Checksum", "md5 1B2M2Y8AsgTpgAmY7PhCfg=="), body: []byte("x"), status: 400, code: "bad_request"},
+		{name: "PATCH checksum not base64", method: "PATCH", path: "{up}", hdr: patch("1000", "Upload-Checksum", "sha1 ***"), body: []byte("x"), status: 400, code: "bad_request"},
+		{name: "PATCH checksum truncated digest", method: "PATCH", path: "{up}", hdr: patch("1000", "Upload-Checksum", "sha256 AAAA"), body: []byte("x"), status: 400, code: "bad_request"},
+		{name: "PATCH unknown upload", method: "PATCH", path: "/v1/uploads/" + unknown.id, hdr: patch("0"), body: []byte("x"), status: 404, code: "not_found"},
+		{name: "PATCH upper-case id", method: "PATCH", path: strings.ToUpper(f.up), hdr: patch("1000"), body: []byte("x"), status: 404, code: "not_found"},
+		{name: "PATCH short id", method: "PATCH", path: f.up[:len(f.up)-1], hdr: patch("1000"), body: []byte("x"), status: 404, code: "not_found"},
+		{name: "PATCH id with trailing slash", method: "PATCH", path: f.up + "/", hdr: patch("1000"), body: []byte("x"), status: 404, code: "not_found"},
+		{name: "HEAD unknown upload", method: "HEAD", path: "/v1/uploads/" + unknown.id, hdr: tus(), status: 404},
+		{name: "DELETE unknown upload", method: "DELETE", path: "/v1/uploads/" + unknown.id, hdr: tus(), status: 404, code: "not_found"},
+		{name: "DELETE without Tus-Resumable", method: "DELETE", path: "{up}", status: 412, code: "precondition"},
+		{name: "concurrent PATCH to one upload", run: concurrentPatch, status: 409, code: "conflict"},
+		{name: "slow body", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			c := rawPatch(e.t, e.url, f.up, 1000, 100, nil, false)
+			defer c.Close()
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			return resp, b
+		}, status: 408, code: "timeout"},
+
+		{name: "slow JSON body", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("POST /v1/acks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + e.courier + "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"statement\":")
+		}, status: 408, code: "timeout"},
+
+		// completion checks
+		named("complete a non-age body", complete([]byte(strings.Repeat("not an age file\n", 100)))),
+		named("complete an age header without stanzas", complete([]byte("age-encryption.org/v1\n--- AAAA\n"+strings.Repeat("x", 100)))),
+		named("complete an X25519 (not post-quantum) age file", complete(sealed(e.t, 1000, f.x25519.Recipient(), f.x25519.Recipient()))),
+		named("complete with one stanza of two", complete(sealed(e.t, 1000, e.officers[0].Recipient()))),
+		named("complete with three stanzas of two", complete(sealed(e.t, 1000, e.officers[0].Recipient(), e.officers[1].Recipient(), extra.Recipient()))),
+		named("complete a passphrase (scrypt) age file", complete(sealed(e.t, 1000, scrypt))),
+		named("complete a truncated age header", complete(e.bundle(1000)[:300])),
+		named("complete a reply that is not age", replyCase(complete([]byte(strings.Repeat("officer says hi\n", 50))))),
+		named("complete an X25519 reply", replyCase(complete(sealed(e.t, 1000, f.x25519.Recipient())))),
+
+		// paths
+		{name: "double slash in upload path", method: "PATCH", path: "/v1/uploads//" + f.upID, hdr: patch("1000"), body: []byte("x"), status: 404, code: "not_found"},
+		{name: "leading double slash", method: "GET", path: "//v1/manifest", status: 404, code: "not_found"},
+		{name: "encoded slash and dots as id", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("HEAD /v1/uploads/%2F..%2F..%2Fetc%2Fpasswd HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nConnection: close\r\n\r\n")
+		}, status: 404},
+		{name: "dot-dot segments", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("GET /v1/submissions/../uploads/" + f.upID + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		}, status: 404, code: "not_found"},
+		{name: "dot-dot in reply id", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("GET /v1/submissions/" + f.sub.id + "/replies/..%2F..%2Fblobs%2F" + f.sub.id + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + f.sub.token + "\r\nConnection: close\r\n\r\n")
+		}, status: 404, code: "not_found"},
+		{name: "encoded id in ciphertext path", method: "GET", path: "/v1/submissions/%2e%2e/ciphertext", hdr: bearer(e.courier), status: 404, code: "not_found"},
+
+		// headers
+		{name: "oversized headers", method: "GET", path: "/v1/manifest", hdr: map[string]string{"X-Pad": strings.Repeat("a", 20<<10)}, status: 431, code: "header_too_large"},
+		{name: "huge headers", method: "GET", path: "/v1/manifest", hdr: map[string]string{"X-Pad": strings.Repeat("a", 200<<10)}, status: 431, plain: true},
+
+		// roles
+		{name: "anonymous lists submissions", method: "GET", path: "/v1/submissions", status: 401, code: "unauthorized"},
+		{name: "partner lists submissions", method: "GET", path: "/v1/submissions", hdr: bearer(e.partner), status: 403, code: "forbidden"},
+		{name: "revoked token lists submissions", method: "GET", path: "/v1/submissions", hdr: bearer(f.revoked), status: 401, code: "unauthorized"},
+		{name: "Basic auth lists submissions", method: "GET", path: "/v1/submissions", hdr: map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("a:b"))}, status: 401, code: "unauthorized"},
+		{name: "submitter token lists submissions", method: "GET", path: "/v1/submissions", hdr: bearer(f.sub.token), status: 401, code: "unauthorized"},
+		{name: "anonymous downloads ciphertext", method: "GET", path: "/v1/submissions/{sub}/ciphertext", status: 401, code: "unauthorized"},
+		{name: "partner downloads ciphertext", method: "GET", path: "/v1/submissions/{sub}/ciphertext", hdr: bearer(e.partner), status: 403, code: "forbidden"},
+		{name: "submitter downloads ciphertext", method: "GET", path: "/v1/submissions/{sub}/ciphertext", hdr: bearer(f.sub.token), status: 401, code: "unauthorized"},
+		{name: "partner reads events", method: "GET", path: "/v1/events", hdr: bearer(e.partner), status: 403, code: "forbidden"},
+		{name: "anonymous reads events", method: "GET", path: "/v1/events", status: 401, code: "unauthorized"},
+		{name: "events from a negative seq", method: "GET", path: "/v1/events?from=-1", hdr: bearer(e.courier), status: 400, code: "bad_request"},
+		{name: "courier token as submitter token", method: "GET", path: "/v1/submissions/{sub}/status", hdr: bearer(e.courier), status: 404, code: "not_found"},
+		{name: "wrong submitter token", method: "GET", path: "/v1/submissions/{sub}/status", hdr: bearer(s2.token), status: 404, code: "not_found"},
+		{name: "status without a token", method: "GET", path: "/v1/submissions/{sub}/status", status: 401, code: "unauthorized"},
+		{name: "replies with a wrong token", method: "GET", path: "/v1/submissions/{sub}/replies", hdr: bearer(s2.token), status: 404, code: "not_found"},
+		{name: "reply download with a wrong token", method: "GET", path: "/v1/submissions/{sub}/replies/" + unknown.id, hdr: bearer(s2.token), status: 404, code: "not_found"},
+
+		// acknowledgements
+		{name: "anonymous posts an ack", method: "POST", path: "/v1/acks", hdr: map[string]string{"Content-Type": "application/json"}, body: []byte(e.signAck(e.ack, ack(f.sub.id, f.subSum))), status: 401, code: "unauthorized"},
+		{name: "partner posts an ack", method: "POST", path: "/v1/acks", hdr: json(e.partner), body: []byte(e.signAck(e.ack, ack(f.sub.id, f.subSum))), status: 403, code: "forbidden"},
+		{name: "ack with a wrong Content-Type", method: "POST", path: "/v1/acks", hdr: bearer(e.courier), body: []byte(e.signAck(e.ack, ack(f.sub.id, f.subSum))), status: 415, code: "unsupported_type"},
+		{name: "ack body not JSON", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte("{{{"), status: 400, code: "bad_request"},
+		{name: "ack body with an unknown field", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(`{"statement":"x","signature":"y","delete_all":true}`), status: 400, code: "bad_request"},
+		{name: "ack body with trailing data", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(e.signAck(e.ack, ack(f.sub.id, f.subSum)) + "{}"), status: 400, code: "bad_request"},
+		{name: "ack body oversized", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(`{"statement":"` + strings.Repeat("a", 300<<10) + `"}`), status: 413, code: "too_large"},
+		{name: "ack statement not JSON", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(e.signAck(e.ack, "delete "+f.sub.id)), status: 400, code: "bad_request"},
+		{name: "ack statement not imported", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(e.signAck(e.ack, fmt.Sprintf(`{"submission_id":%q,"sha256":%q,"imported":false}`, f.sub.id, hexSum))), status: 400, code: "bad_request"},
+		{name: "ack statement with an extra field", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(e.signAck(e.ack, fmt.Sprintf(`{"submission_id":%q,"sha256":%q,"imported":true,"all":true}`, f.sub.id, hexSum))), status: 400, code: "bad_request"},
+		{name: "ack statement missing sha256", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(e.signAck(e.ack, fmt.Sprintf(`{"submission_id":%q,"imported":true}`, f.sub.id))), status: 400, code: "bad_request"},
+		{name: "ack statement upper-case hash", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(e.signAck(e.ack, fmt.Sprintf(`{"submission_id":%q,"sha256":%q,"imported":true}`, f.sub.id, strings.ToUpper(hexSum)))), status: 400, code: "bad_request"},
+		{name: "ack forged with another key", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(e.signAck(f.otherKey, ack(f.sub.id, f.subSum))), status: 422, code: "unprocessable"},
+		{name: "ack signed by the root key, not the ack key", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(e.signAck(e.root, ack(f.sub.id, f.subSum))), status: 422, code: "unprocessable"},
+		{name: "ack with a garbage signature", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(mustJSON(map[string]string{"statement": ack(f.sub.id, f.subSum), "signature": "untrusted comment: x\nAAAA\n"})), status: 422, code: "unprocessable"},
+		{name: "ack signature over another statement", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(mustJSON(map[string]string{"statement": ack(f.sub.id, f.subSum), "signature": string(minisign.Sign(e.ack, []byte(ack(unknown.id, f.subSum))))})), status: 422, code: "unprocessable"},
+		{name: "ack naming an unknown submission", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(e.signAck(e.ack, ack(unknown.id, f.subSum))), status: 404, code: "not_found"},
+		{name: "ack with the wrong ciphertext hash", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(e.signAck(e.ack, ack(f.sub.id, wrongSum))), status: 409, code: "conflict"},
+
+		// manifest
+		{name: "manifest rollback", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(m(3, e.recipients(), 30)), status: 409, code: "conflict"},
+		{name: "manifest same version", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(m(5, e.recipients(), 30)), status: 409, code: "conflict"},
+		{name: "manifest forged signature", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(forgedM()), status: 422, code: "unprocessable"},
+		{name: "manifest expired", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(m(9, e.recipients(), -2)), status: 422, code: "unprocessable"},
+		{name: "manifest with an X25519 recipient", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(m(9, []string{f.x25519.Recipient().String()}, 30)), status: 422, code: "unprocessable"},
+		{name: "manifest without recipients", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(m(9, []string{}, 30)), status: 422, code: "unprocessable"},
+		{name: "manifest by a partner", method: "PUT", path: "/v1/manifest", hdr: json(e.partner), body: []byte(m(9, e.recipients(), 30)), status: 403, code: "forbidden"},
+		{name: "manifest by anonymous", method: "PUT", path: "/v1/manifest", hdr: map[string]string{"Content-Type": "application/json"}, body: []byte(m(9, e.recipients(), 30)), status: 401, code: "unauthorized"},
+		{name: "manifest body with an unknown field", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(`{"manifest":"{}","signature":"","force":true}`), status: 400, code: "bad_request"},
+
+		{name: "unknown endpoint", method: "GET", path: "/admin", status: 404, code: "not_found"},
+	}
+}
+
+// concurrentPatch holds one PATCH open (headers sent, body pending) and
+// sends a second, empty PATCH at the same offset until the server says
+// the upload is busy. An empty PATCH that gets in first changes nothing.
+func concurrentPatch(e *env, f *fixtures) (*http.Response, []byte) {
+	c := rawPatch(e.t, e.url, f.up, 1000, 100, nil, false)
+	deadline := time.Now().Add(10 * time.Second)
+	var resp *http.Response
+	var b []byte
+	for {
+		resp, b = e.patch(f.up, 1000, nil)
+		if resp.StatusCode != 204 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if !strings.Contains(string(b), "another request") {
+		e.t.Errorf("concurrent PATCH: %s", b)
+	}
+	// Let the held request go and wait until the upload is free again.
+	c.Close()
+	for {
+		r, _ := e.patch(f.up, 1000, nil)
+		if r.StatusCode == 204 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return resp, b
+}
+
+func TestHostileRequests(t *testing.T) {
+	e := newEnv(t, func(c *serverConfig) { c.BodyStall = 300 * time.Millisecond })
+	ctx := context.Background()
+	f := &fixtures{sub: newSubmitter()}
+	body := e.bundle(4 << 10)
+	e.submit(f.sub, body)
+	f.subSum = sha256.Sum256(body)
+	up := newSubmitter()
+	f.upBody = e.bundle(10 << 10)
+	f.up = e.create(len(f.upBody), up.meta(), "")
+	f.upID = strings.TrimPrefix(f.up, "/v1/uploads/")
+	if resp, b := e.patch(f.up, 0, f.upBody[:1000]); resp.StatusCode != 204 {
+		t.Fatalf("fixture: %d %s", resp.StatusCode, b)
+	}
+	f.revoked = e.addToken(store.RolePartner, "gone")
+	if err := e.st.RevokeToken(ctx, store.RolePartner, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	_, f.otherKey = mustKey(t)
+	f.x25519, _ = age.GenerateX25519Identity()
+	f.newUpload = func(n int) string { return e.create(n, newSubmitter().meta(), "") }
+	// A legitimate manifest update to version 5, so rollbacks have room.
+	mb, sig := e.signManifest(5, e.recipients(), e.ackPub, 30)
+	if resp, b := e.do("PUT", "/v1/manifest", []byte(manifestPut(mb, sig)), map[string]string{"Authorization": "Bearer " + e.courier, "Content-Type": "application/json"}); resp.StatusCode != 200 {
+		t.Fatalf("manifest v5: %d %s", resp.StatusCode, b)
+	}
+
+	cases := hostileCases(e, f)
+	if len(cases) < 40 {
+		t.Fatalf("only %d hostile cases", len(cases))
+	}
+	t.Logf("%d hostile requests", len(cases))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e.t = t
+			newPath := ""
+			if tc.newUpload > 0 && tc.reply {
+				newPath = e.create(tc.newUpload, meta("kind", "reply", "submission-id", f.sub.id), e.courier)
+			} else if tc.newUpload > 0 {
+				newPath = f.newUpload(tc.newUpload)
+			}
+			before := e.snapshot(f.upID)
+			var resp *http.Response
+			var b []byte
+			if tc.run != nil {
+				resp, b = tc.run(e, f)
+			} else {
+				path := strings.NewReplacer("{up}", f.up, "{sub}", f.sub.id, "{new}", newPath).Replace(tc.path)
+				resp, b = e.do(tc.method, path, tc.body, tc.hdr)
+			}
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, b)
+			}
+			if tc.code != "" {
+				if got := apiError(t, b); string(got.Code) != tc.code {
+					t.Fatalf("code %q, want %q", got.Code, tc.code)
+				}
+			} else if resp.Request == nil || resp.Request.Method != "HEAD" {
+				if !tc.plain && len(b) > 0 {
+					apiError(t, b)
+				}
+			}
+			if after := e.snapshot(f.upID); !reflect.DeepEqual(before, after) {
+				t.Fatalf("the store changed: %s", before.diff(after))
+			}
+			if newPath != "" {
+				if r, _ := e.do("HEAD", newPath, nil, tusHdr()); r.StatusCode != 404 {
+					t.Fatalf("the rejected upload is still there: HEAD %d", r.StatusCode)
+				}
+			}
+			if r, _ := e.do("GET", "/v1/manifest", nil, nil); r.StatusCode != 200 {
+				t.Fatalf("server not answering after the request: %d", r.StatusCode)
+			}
+		})
+	}
+	e.t = t
+	// Nothing hostile reached the log.
+	if l := e.log.String(); l != "" {
+		t.Errorf("server logged: %s", l)
+	}
+}

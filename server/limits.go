@@ -1,0 +1,185 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"refuge/server/api"
+)
+
+// errTooSlow is returned by a rateReader whose body arrived too slowly.
+var errTooSlow = errors.New("request body arrived too slowly")
+
+// rateReader wraps a request body. Before every read it pushes the
+// connection's read deadline BodyStall into the future (but never past
+// MaxRequestLifetime from the start), so a client that stops sending, or
+// sends for too long, is cut; and once BodyRateWindow has passed it requires the
+// average rate since the start to be at least MinBodyRate, so a client
+// that trickles a byte now and then (slow loris) is cut too. Whatever
+// arrived before the cut is kept by the store, so an honest client on a
+// bad network resumes from there.
+type rateReader struct {
+	r       io.Reader
+	rc      *http.ResponseController
+	now     func() time.Time
+	start   time.Time
+	stall   time.Duration
+	end     time.Time // the request's lifetime limit
+	window  time.Duration
+	minRate int64
+	n       int64
+	err     error // the first read error other than io.EOF
+}
+
+func (s *Server) newRateReader(w http.ResponseWriter, r *http.Request) *rateReader {
+	return &rateReader{
+		r:       r.Body,
+		rc:      http.NewResponseController(w),
+		now:     time.Now, // real time: deadlines are real
+		start:   time.Now(),
+		stall:   s.cfg.BodyStall,
+		end:     time.Now().Add(s.cfg.MaxRequestLifetime),
+		window:  s.cfg.BodyRateWindow,
+		minRate: s.cfg.MinBodyRate,
+	}
+}
+
+func (rr *rateReader) Read(p []byte) (int, error) {
+	if rr.err != nil {
+		return 0, rr.err
+	}
+	now := rr.now()
+	if el := now.Sub(rr.start); el > rr.window && float64(rr.n) < float64(rr.minRate)*el.Seconds() {
+		rr.err = errTooSlow
+		return 0, rr.err
+	}
+	deadline := now.Add(rr.stall)
+	if deadline.After(rr.end) {
+		deadline = rr.end
+	}
+	_ = rr.rc.SetReadDeadline(deadline)
+	n, err := rr.r.Read(p)
+	rr.n += int64(n)
+	if err != nil && err != io.EOF {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = errTooSlow
+		}
+		rr.err = err
+	}
+	return n, err
+}
+
+// bodyError maps a failed body read to an api error.
+func bodyError(err error) *api.Error {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.Is(err, errTooSlow):
+		return api.Errorf(api.CodeTimeout, "request body arrived too slowly; what arrived was kept, resume from HEAD's Upload-Offset")
+	case errors.As(err, &mbe):
+		return api.Errorf(api.CodeTooLarge, "request body is larger than %d bytes", mbe.Limit)
+	}
+	return api.Errorf(api.CodeBadRequest, "request body could not be read; what arrived was kept, resume from HEAD's Upload-Offset")
+}
+
+// readJSON decodes a small JSON body strictly: at most MaxJSONBody bytes,
+// no unknown fields, nothing after the value.
+func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) *api.Error {
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		return api.Errorf(api.CodeUnsupportedType, "Content-Type must be application/json")
+	}
+	// A small body has BodyStall to arrive in full.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyStall))
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxJSONBody)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return api.Errorf(api.CodeTooLarge, "JSON body is larger than %d bytes", mbe.Limit)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return api.Errorf(api.CodeTimeout, "JSON body arrived too slowly")
+		}
+		return api.Errorf(api.CodeBadRequest, "malformed JSON body: %s", jsonProblem(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return api.Errorf(api.CodeBadRequest, "malformed JSON body: data after the JSON value")
+	}
+	return nil
+}
+
+// jsonProblem describes a decoding error without echoing the input.
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Sprintf("field %q has the wrong type", te.Field)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "body ended early"
+	}
+	return "unknown field or invalid value"
+}
+
+// acquireUpload takes a slot for a PATCH body, or reports false when
+// MaxConcurrentUploads are already in flight.
+func (s *Server) acquireUpload() bool {
+	select {
+	case s.uploads <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Server) releaseUpload() { <-s.uploads }
+
+// headerLimit refuses requests whose request line and headers exceed
+// MaxHeaderBytes with a JSON 431.
+func (s *Server) headerLimit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4
+		for k, vs := range r.Header {
+			for _, v := range vs {
+				n += len(k) + len(v) + 4
+			}
+		}
+		if n > s.cfg.MaxHeaderBytes {
+			writeError(w, api.Errorf(api.CodeHeaderTooLarge, "request headers are larger than %d bytes", s.cfg.MaxHeaderBytes))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// closeOnError makes an error response to a request with a body close the
+// connection. Otherwise net/http would try to read up to 256 KiB of the
+// unread body before answering (to keep the connection alive), and a
+// client that sends headers and then nothing would hold the answer, and a
+// goroutine, until a deadline.
+func closeOnError(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength != 0 {
+			w = &errorCloser{ResponseWriter: w}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type errorCloser struct{ http.ResponseWriter }
+
+func (e *errorCloser) WriteHeader(code int) {
+	if code >= 400 {
+		e.Header().Set("Connection", "close")
+	}
+	e.ResponseWriter.WriteHeader(code)
+}
+
+func (e *errorCloser) Unwrap() http.ResponseWriter { return e.ResponseWriter }

@@ -1,0 +1,91 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+)
+
+// DefaultListen is where refuge-server listens unless told otherwise:
+// loopback only, so that exposing it (a TLS port, or an onion service in
+// front) is always a decision.
+const DefaultListen = "127.0.0.1:8443"
+
+// Listen opens addr: "unix:/path/to/socket" for a Unix socket (for an
+// onion service or a reverse proxy in front; created mode 0600 after
+// removing a stale socket file) or "host:port" for TCP.
+func Listen(addr string) (net.Listener, error) {
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			_ = os.Remove(path)
+		}
+		l, err := net.Listen("unix", path)
+		if err != nil {
+			return nil, fmt.Errorf("listen on unix socket: %w", err)
+		}
+		if err := os.Chmod(path, 0o600); err != nil {
+			l.Close()
+			return nil, fmt.Errorf("set unix socket permissions: %w", err)
+		}
+		return l, nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on tcp: %w", err)
+	}
+	return l, nil
+}
+
+// maxHeaderBytesHard is net/http's limit on request headers, above the
+// handler's (Config.MaxHeaderBytes) so that a request between the two gets
+// a JSON 431 from the handler; beyond it net/http answers a plain 431.
+const maxHeaderBytesHard = 64 << 10
+
+// HTTPServer returns the http.Server for h with refuge-server's limits:
+// header size and time, idle time, and no per-request log (ErrorLog goes
+// nowhere: net/http would otherwise print client addresses).
+func HTTPServer(h http.Handler, tlsConf *tls.Config) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		TLSConfig:         tlsConf,
+		MaxHeaderBytes:    maxHeaderBytesHard,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ErrorLog:          discardLogger(),
+	}
+}
+
+// Serve serves hs on l until ctx is done, then shuts down gracefully,
+// giving requests in flight up to grace to finish. certFile and keyFile
+// turn on TLS when both are set.
+func Serve(ctx context.Context, hs *http.Server, l net.Listener, certFile, keyFile string, grace time.Duration) error {
+	errc := make(chan error, 1)
+	go func() {
+		if certFile != "" {
+			errc <- hs.ServeTLS(l, certFile, keyFile)
+		} else {
+			errc <- hs.Serve(l)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = hs.Close()
+	}
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	return err
+}

@@ -1,0 +1,357 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"refuge/server/api"
+	"refuge/server/store"
+)
+
+// This file implements tus 1.0.0 (https://tus.io/protocols/resumable-upload):
+// core, creation, termination, checksum (sha1, sha256) and expiration.
+// Deferred lengths, creation-with-upload and concatenation are not offered.
+
+const (
+	tusExtensions = "creation,termination,checksum,expiration"
+	tusChecksums  = "sha1,sha256"
+	offsetCT      = "application/offset+octet-stream"
+)
+
+// tusHeaders sets Tus-Resumable on every response of the tus routes and
+// refuses (412) requests for another protocol version; OPTIONS needs no
+// Tus-Resumable.
+func (s *Server) tusHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Tus-Resumable", api.HeaderTusVersion)
+		if r.Method != http.MethodOptions && r.Header.Get("Tus-Resumable") != api.HeaderTusVersion {
+			w.Header().Set("Tus-Version", api.HeaderTusVersion)
+			writeError(w, api.Errorf(api.CodePrecondition, "Tus-Resumable must be %s", api.HeaderTusVersion))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) tusOptions(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Tus-Version", api.HeaderTusVersion)
+	h.Set("Tus-Extension", tusExtensions)
+	h.Set("Tus-Max-Size", strconv.FormatInt(s.cfg.MaxUploadSize, 10))
+	h.Set("Tus-Checksum-Algorithm", tusChecksums)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// newUploadID returns 128 random bits as 32 lowercase hex characters.
+func newUploadID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// expiresHeader is the Upload-Expires value: the start of the expiry day,
+// in the RFC 7231 format tus asks for.
+func expiresHeader(d store.Day) string {
+	t, err := time.Parse("2006-01-02", string(d))
+	if err != nil {
+		return ""
+	}
+	return t.UTC().Format(http.TimeFormat)
+}
+
+// tusCreate is POST /v1/uploads (creation extension).
+func (s *Server) tusCreate(w http.ResponseWriter, r *http.Request) {
+	c, e := s.identify(r)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	u, e := s.newUpload(r, c)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if err := s.cfg.Store.CreateUpload(r.Context(), u); err != nil {
+		switch {
+		case errors.Is(err, store.ErrExists):
+			writeError(w, api.Errorf(api.CodeConflict, "a submission with this submission-id already exists"))
+		case errors.Is(err, store.ErrNotFound):
+			writeError(w, api.Errorf(api.CodeNotFound, "the submission this reply answers does not exist"))
+		default:
+			writeError(w, s.storeError("create upload", err))
+		}
+		return
+	}
+	h := w.Header()
+	h.Set("Location", api.PathUploads+"/"+u.ID)
+	h.Set("Upload-Expires", expiresHeader(u.Expires))
+	w.WriteHeader(http.StatusCreated)
+}
+
+// newUpload validates a creation request and builds the upload record.
+func (s *Server) newUpload(r *http.Request, c caller) (store.Upload, *api.Error) {
+	var u store.Upload
+	h := r.Header
+	if h.Get("Upload-Defer-Length") != "" {
+		return u, api.Errorf(api.CodeBadRequest, "Upload-Defer-Length is not supported; send Upload-Length")
+	}
+	if r.ContentLength != 0 {
+		return u, api.Errorf(api.CodeBadRequest, "creation-with-upload is not supported; send the data with PATCH")
+	}
+	n, err := parseLength(h.Get("Upload-Length"))
+	if err != nil {
+		return u, api.Errorf(api.CodeBadRequest, "Upload-Length: %v", err)
+	}
+	if n == 0 {
+		return u, api.Errorf(api.CodeBadRequest, "Upload-Length must be at least 1")
+	}
+	if n > s.cfg.MaxUploadSize {
+		return u, api.Errorf(api.CodeTooLarge, "Upload-Length is larger than this server's Tus-Max-Size %d", s.cfg.MaxUploadSize)
+	}
+	md, err := parseMetadata(h.Get("Upload-Metadata"))
+	if err != nil {
+		return u, api.Errorf(api.CodeBadRequest, "%v", err)
+	}
+	kind, e := kindFor(c, md.kind)
+	if e != nil {
+		return u, e
+	}
+	if !isHexID(md.submissionID) {
+		return u, api.Errorf(api.CodeBadRequest, "Upload-Metadata submission-id must be 32 lowercase hex characters")
+	}
+	if kind != store.KindReply {
+		v, ok := parseVerifier(md.verifier)
+		if !ok {
+			return u, api.Errorf(api.CodeBadRequest, "Upload-Metadata verifier must be 64 lowercase hex characters (SHA-256 of the access token)")
+		}
+		u.Verifier = v
+	} else if md.verifier != "" {
+		return u, api.Errorf(api.CodeBadRequest, "a reply takes no verifier")
+	}
+	id, err := newUploadID()
+	if err != nil {
+		return u, s.storeError("random upload id", err)
+	}
+	today := s.cfg.Now()
+	u.ID = id
+	u.Length = n
+	u.Created = store.DayOf(today)
+	u.Expires = store.DayOf(today.AddDate(0, 0, s.cfg.UploadLifetimeDays))
+	u.Kind = kind
+	u.SubmissionID = md.submissionID
+	if c.role == store.RolePartner {
+		u.Partner = c.name
+	}
+	return u, nil
+}
+
+// kindFor decides which kind of upload the caller may create: anonymous
+// callers only anonymous ones, partners relays and referrals, couriers
+// replies.
+func kindFor(c caller, kind string) (store.Kind, *api.Error) {
+	switch c.role {
+	case "":
+		if kind == "" || kind == string(store.KindAnonymous) {
+			return store.KindAnonymous, nil
+		}
+		if kind == string(store.KindRelay) || kind == string(store.KindReferral) || kind == string(store.KindReply) {
+			return "", api.Errorf(api.CodeUnauthorized, "uploads of kind %s need a token", kind)
+		}
+	case store.RolePartner:
+		if kind == string(store.KindRelay) || kind == string(store.KindReferral) {
+			return store.Kind(kind), nil
+		}
+		if kind == "" || kind == string(store.KindAnonymous) || kind == string(store.KindReply) {
+			return "", api.Errorf(api.CodeForbidden, "a partner token uploads only kind relay or referral")
+		}
+	case store.RoleCourier:
+		if kind == string(store.KindReply) {
+			return store.KindReply, nil
+		}
+		if kind == "" || kind == string(store.KindAnonymous) || kind == string(store.KindRelay) || kind == string(store.KindReferral) {
+			return "", api.Errorf(api.CodeForbidden, "a courier token uploads only kind reply")
+		}
+	}
+	return "", api.Errorf(api.CodeBadRequest, "Upload-Metadata kind is not one of anonymous, relay, referral, reply")
+}
+
+// upload loads the upload named in the path and refuses an expired one.
+func (s *Server) upload(r *http.Request) (store.Upload, *api.Error) {
+	id := mux.Vars(r)["id"]
+	u, err := s.cfg.Store.Upload(r.Context(), id)
+	if errors.Is(err, store.ErrGone) {
+		return u, api.Errorf(api.CodeGone, "this upload has expired; start a new one")
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return u, api.Errorf(api.CodeNotFound, "no such upload (it may have been completed, terminated or expired)")
+	}
+	if err != nil {
+		return u, s.storeError("upload", err)
+	}
+	if u.Expires <= s.today() {
+		return u, api.Errorf(api.CodeGone, "this upload has expired; start a new one")
+	}
+	return u, nil
+}
+
+func setUploadHeaders(w http.ResponseWriter, u store.Upload, offset int64) {
+	h := w.Header()
+	h.Set("Upload-Offset", strconv.FormatInt(offset, 10))
+	h.Set("Upload-Expires", expiresHeader(u.Expires))
+}
+
+// tusHead is HEAD /v1/uploads/{id}: the durable offset. Only the kind and
+// submission id are echoed in Upload-Metadata; every other key was
+// dropped at creation and the verifier is not repeated.
+func (s *Server) tusHead(w http.ResponseWriter, r *http.Request) {
+	u, e := s.upload(r)
+	if e != nil {
+		writeHeadError(w, e)
+		return
+	}
+	if u.Offset == u.Length {
+		// Received in full but not completed (a crash between the last
+		// write and completion): complete it now.
+		if e := s.complete(r, u); e != nil {
+			writeHeadError(w, e)
+			return
+		}
+	}
+	setUploadHeaders(w, u, u.Offset)
+	w.Header().Set("Upload-Length", strconv.FormatInt(u.Length, 10))
+	w.Header().Set("Upload-Metadata", api.MetaKind+" "+base64.StdEncoding.EncodeToString([]byte(u.Kind))+
+		","+api.MetaSubmissionID+" "+base64.StdEncoding.EncodeToString([]byte(u.SubmissionID)))
+	w.WriteHeader(http.StatusOK)
+}
+
+// writeHeadError answers a HEAD: the status only, as HEAD has no body.
+func writeHeadError(w http.ResponseWriter, e *api.Error) {
+	w.WriteHeader(e.Code.Status())
+}
+
+// tusPatch is PATCH /v1/uploads/{id}: append a chunk at Upload-Offset.
+func (s *Server) tusPatch(w http.ResponseWriter, r *http.Request) {
+	if ct := r.Header.Get("Content-Type"); ct != offsetCT {
+		writeError(w, api.Errorf(api.CodeUnsupportedType, "Content-Type must be %s", offsetCT))
+		return
+	}
+	off, err := parseLength(r.Header.Get("Upload-Offset"))
+	if err != nil {
+		writeError(w, api.Errorf(api.CodeBadRequest, "Upload-Offset: %v", err))
+		return
+	}
+	var sum *store.Checksum
+	if h := r.Header.Get("Upload-Checksum"); h != "" {
+		if sum, err = parseChecksum(h); err != nil {
+			writeError(w, api.Errorf(api.CodeBadRequest, "%v", err))
+			return
+		}
+	}
+	if !s.perUpload.allow(mux.Vars(r)["id"], s.cfg.Now()) {
+		w.Header().Set("Retry-After", "1")
+		writeError(w, api.Errorf(api.CodeRateLimited, "too many requests for this upload; try again in a moment"))
+		return
+	}
+	u, e := s.upload(r)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if off != u.Offset {
+		writeError(w, api.Errorf(api.CodeConflict, "Upload-Offset %d does not match the upload's current offset %d", off, u.Offset))
+		return
+	}
+	if r.ContentLength > 0 && r.ContentLength > u.Length-off {
+		writeError(w, api.Errorf(api.CodeTooLarge, "the body goes past the declared Upload-Length; nothing was kept"))
+		return
+	}
+	if !s.acquireUpload() {
+		w.Header().Set("Retry-After", "5")
+		writeError(w, api.Errorf(api.CodeUnavailable, "too many uploads in progress; try again shortly"))
+		return
+	}
+	defer s.releaseUpload()
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.MaxRequestLifetime))
+	body := s.newRateReader(w, r)
+	// The store's work must finish even if the client goes away: what
+	// arrived is kept and made durable.
+	n, err := s.cfg.Store.WriteChunk(context.WithoutCancel(r.Context()), u.ID, off, body, sum)
+	if err != nil {
+		if body.err != nil && errors.Is(err, body.err) || body.err != nil && !isStoreError(err) {
+			setUploadHeaders(w, u, n)
+			writeError(w, bodyError(body.err))
+			return
+		}
+		writeError(w, s.storeError("write chunk", err))
+		return
+	}
+	if n == u.Length {
+		if e := s.complete(r, u); e != nil {
+			writeError(w, e)
+			return
+		}
+	}
+	setUploadHeaders(w, u, n)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func isStoreError(err error) bool {
+	for _, e := range []error{store.ErrNotFound, store.ErrExists, store.ErrOffsetMismatch, store.ErrTooLarge,
+		store.ErrChecksum, store.ErrLocked, store.ErrIncomplete, store.ErrRejected, store.ErrBadState} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// complete turns a fully received upload into a submission or a reply,
+// after checking that it is an age file fit for its kind.
+func (s *Server) complete(r *http.Request, u store.Upload) *api.Error {
+	want := 0
+	if u.Kind != store.KindReply {
+		m, e := s.currentManifest(r)
+		if e != nil {
+			return e
+		}
+		want = len(m.Recipients)
+	}
+	var why error
+	check := func(ct io.Reader) error {
+		why = checkAge(want)(ct)
+		return why
+	}
+	_, err := s.cfg.Store.Complete(context.WithoutCancel(r.Context()), u.ID, check)
+	if errors.Is(err, store.ErrRejected) && why != nil {
+		return api.Errorf(api.CodeUnprocessable, "upload rejected and deleted: %v", why)
+	}
+	if err != nil {
+		return s.storeError("complete upload", err)
+	}
+	return nil
+}
+
+// tusDelete is DELETE /v1/uploads/{id} (termination extension).
+func (s *Server) tusDelete(w http.ResponseWriter, r *http.Request) {
+	u, e := s.upload(r)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if err := s.cfg.Store.DeleteUpload(r.Context(), u.ID); err != nil {
+		writeError(w, s.storeError("delete upload", err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
