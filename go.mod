@@ -15,6 +15,8 @@ require (
 	filippo.io/hpke v0.4.0 // indirect
 	github.com/awnumar/memcall v0.4.0 // indirect
 	github.com/gorilla/mux v1.8.1
+	github.com/rogpeppe/go-internal v1.16.0
 	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0
+	golang.org/x/tools v0.49.0 // indirect
 )

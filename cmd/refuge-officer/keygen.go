@@ -1,0 +1,142 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"filippo.io/age"
+	"github.com/awnumar/memguard"
+
+	"refuge/crypto/secrets"
+	"refuge/internal/kdfcost"
+)
+
+const keygenHelp = `Usage: refuge-officer keygen -o FILE [--passphrase-file F]
+
+Makes a post-quantum hybrid age identity (ML-KEM-768 + X25519) and writes it
+to FILE, encrypted with a passphrase in age's own scrypt format, so that stock
+"age -d -i FILE" can still use it. FILE is created with mode 0600 and is never
+overwritten. Standard output carries only the recipient (age1pq1…), which goes
+into the key manifest; messages go to standard error.
+
+Flags:
+    -o FILE                 the encrypted identity file to create (required)
+    --passphrase-file F     read the passphrase from the first line of F
+                            instead of asking twice at the terminal
+
+Examples:
+    $ refuge-officer keygen -o officer.key > officer.pub
+    $ refuge-officer keygen -o officer.key --passphrase-file /media/usb/pass`
+
+// testScryptWorkFactor is the scrypt work factor (log2 N) of officer keys
+// made inside test binaries; release builds always keep age's default (18),
+// since refuge/internal/kdfcost can be lowered only under "go test".
+const testScryptWorkFactor = 10
+
+func cmdKeygen(e *env, args []string) error {
+	fs := e.newFlags("keygen", keygenHelp)
+	outName := fs.String("o", "", "")
+	passFile := fs.String("passphrase-file", "", "")
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("keygen", "unexpected argument %q", pos[0])
+	}
+	if *outName == "" {
+		return usagef("keygen", "missing -o FILE")
+	}
+	if err := refuseExisting(*outName); err != nil {
+		return err
+	}
+	if err := e.secure(); err != nil {
+		return err
+	}
+	pass, err := e.passphrase(*passFile, true, "new officer key")
+	if err != nil {
+		return err
+	}
+	defer pass.Destroy()
+
+	id, err := age.GenerateHybridIdentity()
+	if err != nil {
+		return failf("cannot generate identity: %v", err)
+	}
+	recipient := id.Recipient().String()
+	text := identityText(id, time.Now().UTC())
+	defer text.Destroy()
+
+	r, err := age.NewScryptRecipient(string(pass.Bytes()))
+	if err != nil {
+		return failf("cannot use passphrase: %v", err)
+	}
+	if kdfcost.Low() {
+		r.SetWorkFactor(testScryptWorkFactor)
+	}
+	err = secrets.WriteFile(*outName, func(w io.Writer) error {
+		aw, err := age.Encrypt(w, r)
+		if err != nil {
+			return err
+		}
+		if _, err := aw.Write(text.Bytes()); err != nil {
+			return err
+		}
+		return aw.Close()
+	})
+	if err != nil {
+		return writeKeyError(*outName, err)
+	}
+	fmt.Fprintln(e.stdout, recipient)
+	e.out.infof("wrote the encrypted officer identity to %s", *outName)
+	e.out.hintf("keep %s and its passphrase on this machine; put the recipient above in the key manifest", *outName)
+	return nil
+}
+
+// identityText builds the identity file as age-keygen -pq writes it, inside
+// a locked buffer. The creation time is kept at day granularity.
+func identityText(id *age.HybridIdentity, now time.Time) *memguard.LockedBuffer {
+	s := fmt.Sprintf("# created: %s\n# public key: %s\n%s\n",
+		now.Format(time.DateOnly), id.Recipient(), id)
+	b := memguard.NewBuffer(len(s))
+	copy(b.Bytes(), s)
+	return b
+}
+
+// refuseExisting fails early, before any passphrase is asked, when a key
+// file already exists. The file is still created with O_EXCL later.
+func refuseExisting(name string) error {
+	if _, err := os.Lstat(name); err == nil {
+		return failf("%s already exists; refusing to overwrite a key", name).
+			hint("choose another -o file, or move the old key away yourself")
+	}
+	return nil
+}
+
+func writeKeyError(name string, err error) error {
+	if errors.Is(err, secrets.ErrExists) {
+		return failf("%s already exists; refusing to overwrite a key", name)
+	}
+	return failf("cannot write %s: %v", name, err)
+}
+
+// passphrase reads a passphrase from a file or the terminal, turning the
+// usual failures into errors with hints.
+func (e *env) passphrase(file string, confirm bool, label string) (*memguard.LockedBuffer, error) {
+	p, err := secrets.ReadPassphrase(secrets.Prompt{
+		File: file, Confirm: confirm, Label: label,
+		Warn: func(msg string) { e.out.warnf("%s", msg) },
+	})
+	switch {
+	case errors.Is(err, secrets.ErrNoTerminal):
+		return nil, failf("%v", err).hint("use --passphrase-file F when running without a terminal")
+	case errors.Is(err, secrets.ErrEmptyPassphrase):
+		return nil, failf("%v", err).hint("a key needs a passphrase; an empty one protects nothing")
+	case err != nil:
+		return nil, failf("%v", err)
+	}
+	return p, nil
+}

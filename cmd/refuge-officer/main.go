@@ -1,0 +1,157 @@
+// Command refuge-officer is the officers' tool for the air-gapped machine:
+// it makes the officer's post-quantum age identity and the root signing
+// key, signs the key manifest, and opens sealed bundles.
+//
+// It contains no networking code (a test checks its imports), keeps
+// passphrases and decrypted key files in memguard buffers, and disables core
+// dumps before it reads any secret.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/term"
+
+	"refuge/crypto/secrets"
+)
+
+const usage = `refuge-officer: officers' tool for the air-gapped machine.
+
+Usage:
+    refuge-officer keygen -o FILE [--passphrase-file F]
+    refuge-officer rootkey -o FILE [--passphrase-file F]
+    refuge-officer manifest sign --root-key FILE --recipient R... --version N --expires YYYY-MM-DD -o FILE
+    refuge-officer open -i FILE [--passphrase-file F] -o OUTDIR BUNDLE...
+
+Commands:
+    keygen      make a passphrase-protected post-quantum age identity (age1pq1…)
+    rootkey     make the root signing key that signs the key manifest
+    manifest    sign the key manifest that clients trust
+    open        decrypt, verify and extract sealed bundles
+
+Run "refuge-officer COMMAND --help" for the flags and examples of a command.
+Passphrases are asked at the terminal (twice for a new key), or read from the
+first line of --passphrase-file.
+
+Exit codes:
+    0   success
+    1   the command failed; nothing was written
+    2   bad command line
+    3   open: at least one bundle failed; the others were opened
+
+Example (one officer, fresh machine):
+    $ refuge-officer keygen -o officer.key > officer.pub
+    $ refuge-officer rootkey -o root.key > root.pub
+    $ refuge-officer manifest sign --root-key root.key --recipient "$(cat officer.pub)" \
+          --version 1 --expires 2027-06-30 -o manifest.json
+    $ refuge-officer open -i officer.key -o inbox bundle.age`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// env is what a command may touch: its standard streams and the output
+// helper, plus whether the process is ready to hold secrets.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	out            output
+	purge          func()
+}
+
+// secure prepares the process to hold secrets (memlock, core dumps).
+// Commands call it after parsing flags, so --help works anywhere.
+func (e *env) secure() error {
+	if e.purge != nil {
+		return nil
+	}
+	purge, err := secrets.Init()
+	if errors.Is(err, secrets.ErrMemlock) {
+		return failf("%v", err).hint("secrets are kept in locked memory so they never reach swap; allow at least 64 KiB")
+	}
+	if err != nil {
+		return failf("%v", err)
+	}
+	e.purge = purge
+	return nil
+}
+
+var commands = map[string]func(e *env, args []string) error{
+	"keygen":   cmdKeygen,
+	"rootkey":  cmdRootkey,
+	"manifest": cmdManifest,
+	"open":     cmdOpen,
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, out: output{stderr}}
+	defer func() {
+		if e.purge != nil {
+			e.purge()
+		}
+	}()
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return exitOK
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		return e.out.fail(usagef("", "unknown command %q", args[0]).hint("commands: keygen, rootkey, manifest, open"))
+	}
+	err := cmd(e, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return e.out.fail(err)
+	}
+	return exitOK
+}
+
+// newFlags returns a flag set that prints help on stdout for --help and
+// leaves errors to the caller.
+func (e *env) newFlags(name, help string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() { fmt.Fprintln(e.stdout, help) }
+	return fs
+}
+
+// parse parses args, allowing flags after positional arguments (as in
+// "open -i KEY BUNDLE -o DIR"), and returns the positional arguments. Flag
+// errors become usage errors. Everything after "--" is positional.
+func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		err := fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		if err != nil {
+			return nil, usagef(fs.Name(), "%v", err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if i := len(args) - len(rest) - 1; i >= 0 && args[i] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,117 @@
+// Command refuge is the client of defenders, partners and couriers. This
+// version has one subcommand, seal, which seals files offline into a bundle
+// that only the officers named in a verified key manifest can open.
+//
+// Each subcommand lives in its own file (seal.go; later submit.go,
+// status.go, replies.go, refer.go, relay.go, courier.go, init.go) and is
+// wired in the commands table below.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/term"
+)
+
+const usage = `refuge: send files to immigration officers, encrypted on this device.
+
+Usage:
+    refuge seal --manifest FILE --root-pub KEY -o bundle.age [--note-file F] [--receipt-out F] FILES...
+
+Commands:
+    seal    seal files and a note into a bundle for the officers, offline,
+            to hand to a partner organisation for relay
+
+Run "refuge COMMAND --help" for the flags and examples of a command.
+
+Exit codes:
+    0   success
+    1   the command failed; nothing was written
+    2   bad command line
+    3   the key manifest was refused (bad signature, expired, rolled back,
+        or not post-quantum): nothing was encrypted`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// env is what a command may touch: its standard streams, whether they are
+// terminals, and the output helper.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	stdoutFile     *os.File // standard output as a file, for bundles
+	out            output
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+var commands = map[string]func(e *env, args []string) error{
+	"seal": cmdSeal,
+}
+
+func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdoutFile: stdout, out: output{stderr}}
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return exitOK
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		return e.out.fail(usagef("", "unknown command %q", args[0]).hint("commands: seal"))
+	}
+	err := cmd(e, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return e.out.fail(err)
+	}
+	return exitOK
+}
+
+// newFlags returns a flag set that prints help on stdout for --help and
+// leaves errors to the caller.
+func (e *env) newFlags(name, help string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() { fmt.Fprintln(e.stdout, help) }
+	return fs
+}
+
+// parse parses args, allowing flags after positional arguments, and
+// returns the positional arguments. Flag errors become usage errors.
+// Everything after "--" is positional.
+func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		err := fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		if err != nil {
+			return nil, usagef(fs.Name(), "%v", err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if i := len(args) - len(rest) - 1; i >= 0 && args[i] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+}

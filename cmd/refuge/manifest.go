@@ -1,0 +1,59 @@
+package main
+
+import (
+	"errors"
+	"time"
+
+	"filippo.io/age"
+
+	"refuge/crypto/manifest"
+	"refuge/crypto/signing"
+)
+
+// verifyManifest reads FILE and FILE.minisig and verifies them against the
+// pinned root key, the expiry and the versions seen on this device
+// (invariant 2: nothing is encrypted to keys that did not pass). It returns
+// the recipients and the version. A manifest that fails verification is an
+// exitManifest error.
+func verifyManifest(name, rootPub string) ([]age.Recipient, uint64, error) {
+	root, err := signing.ParsePublicKey(rootPub)
+	if err != nil {
+		return nil, 0, usagef("seal", "--root-pub: %v", err)
+	}
+	doc, sig, err := manifest.ReadFiles(name, name+".minisig")
+	switch {
+	case errors.Is(err, manifest.ErrTooLarge), errors.Is(err, manifest.ErrBadSignature):
+		return nil, 0, manifestRefused(err)
+	case err != nil:
+		return nil, 0, failf("%v", err).
+			hint("the signature must be beside the manifest, named %s.minisig", name)
+	}
+	seen, err := manifest.OpenSeenStore("")
+	if err != nil {
+		return nil, 0, failf("%v", err)
+	}
+	m, err := manifest.Verify(doc, sig, root, time.Now(), seen)
+	if err != nil {
+		return nil, 0, manifestRefused(err)
+	}
+	recipients, err := m.AgeRecipients()
+	if err != nil {
+		return nil, 0, manifestRefused(err)
+	}
+	return recipients, m.Version, nil
+}
+
+func manifestRefused(err error) error {
+	ce := &cliError{code: exitManifest, msg: "key manifest refused: " + err.Error()}
+	switch {
+	case errors.Is(err, manifest.ErrExpired):
+		ce.hint("get the current manifest from the officers or the server")
+	case errors.Is(err, manifest.ErrRollback):
+		ce.hint("someone may be replaying old keys: get the current manifest from a trusted source")
+	case errors.Is(err, manifest.ErrBadSignature):
+		ce.hint("check --root-pub against the key the officers published; do not use this manifest")
+	case errors.Is(err, manifest.ErrStateCorrupt):
+		ce.code = exitError
+	}
+	return ce
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Exit codes of refuge. They are part of the command-line contract (see
+// usage and README.md).
+const (
+	exitOK       = 0 // success
+	exitError    = 1 // the command failed; nothing was written
+	exitUsage    = 2 // bad command line
+	exitManifest = 3 // the key manifest was refused (bad signature, expired, rolled back, …)
+)
+
+const prog = "refuge"
+
+// cliError is an error meant for the person at the terminal: a message,
+// optional hint lines, and the exit code.
+type cliError struct {
+	code  int
+	msg   string
+	hints []string
+}
+
+func (e *cliError) Error() string { return e.msg }
+
+// failf returns an error that exits with exitError.
+func failf(format string, args ...any) *cliError {
+	return &cliError{code: exitError, msg: fmt.Sprintf(format, args...)}
+}
+
+// usagef returns an error that exits with exitUsage and points to --help.
+func usagef(cmd, format string, args ...any) *cliError {
+	e := &cliError{code: exitUsage, msg: fmt.Sprintf(format, args...)}
+	return e.hint("run %q for usage", prog+" "+cmd+" --help")
+}
+
+func (e *cliError) hint(format string, args ...any) *cliError {
+	e.hints = append(e.hints, fmt.Sprintf(format, args...))
+	return e
+}
+
+// output writes messages to stderr, each prefixed with the program name.
+type output struct{ w io.Writer }
+
+func (o output) infof(format string, args ...any) {
+	fmt.Fprintf(o.w, prog+": "+format+"\n", args...)
+}
+
+func (o output) hintf(format string, args ...any) {
+	fmt.Fprintf(o.w, prog+": hint: "+format+"\n", args...)
+}
+
+// fail prints err with its hints and returns the exit code for it.
+func (o output) fail(err error) int {
+	var ce *cliError
+	if !errors.As(err, &ce) {
+		ce = &cliError{code: exitError, msg: err.Error()}
+	}
+	fmt.Fprintf(o.w, "%s: error: %s\n", prog, ce.msg)
+	for _, h := range ce.hints {
+		o.hintf("%s", h)
+	}
+	return ce.code
+}

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+
+	"filippo.io/age"
+	"github.com/awnumar/memguard"
+
+	"refuge/crypto/bundle"
+	"refuge/crypto/receipt"
+	"refuge/crypto/secrets"
+)
+
+const sealHelp = `Usage: refuge seal --manifest FILE --root-pub KEY -o OUT [--note-file F] [--receipt-out F] FILES...
+
+Seals FILES (and folders, recursively) and an optional note into one bundle
+that only the officers listed in the key manifest can open. Works offline: hand
+the bundle to a partner organisation to relay, or upload it later.
+
+Before encrypting, seal verifies the key manifest FILE and its signature
+FILE.minisig against the pinned root public key KEY (an "RW…" minisign key):
+a bad signature, an expired manifest, a version older than one already seen
+on this device, or a recipient that is not post-quantum is refused (exit 3).
+
+seal then makes a new receipt phrase of 12 words. The phrase is the only way
+to read the officers' replies later, from any device: learn it or hide it
+well, and never keep it with the bundle.
+  - at a terminal, the phrase and advice are printed on standard error;
+  - when standard output is not a terminal (a script), the phrase alone is
+    printed on standard output, advice on standard error;
+  - with -o - (the bundle on standard output), the phrase goes to standard
+    error only: use --receipt-out.
+
+The bundle is written to a temporary file and renamed into place only when
+complete: after a failure nothing is left. An existing OUT is never replaced,
+and a bundle is never written to a terminal.
+
+Flags:
+    --manifest FILE       key manifest (FILE.minisig must be beside it)
+    --root-pub KEY        pinned root public key, "RW…"
+    -o OUT                bundle to create, or - for standard output
+    --note-file F         a text note for the officers (UTF-8, up to 1 MiB)
+    --receipt-out F       also write the phrase to F (created, mode 0600)
+
+Examples:
+    $ refuge seal --manifest manifest.json --root-pub RWS… -o bundle.age photo.jpg notes/
+    $ refuge seal --manifest manifest.json --root-pub RWS… --note-file note.txt \
+          --receipt-out /media/usb/receipt.txt -o bundle.age report.pdf`
+
+func cmdSeal(e *env, args []string) error {
+	fs := e.newFlags("seal", sealHelp)
+	manifestFile := fs.String("manifest", "", "")
+	rootPub := fs.String("root-pub", "", "")
+	outName := fs.String("o", "", "")
+	noteFile := fs.String("note-file", "", "")
+	receiptOut := fs.String("receipt-out", "", "")
+	paths, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case *manifestFile == "":
+		return usagef("seal", "missing --manifest FILE")
+	case *rootPub == "":
+		return usagef("seal", "missing --root-pub KEY")
+	case *outName == "":
+		return usagef("seal", "missing -o OUT")
+	case len(paths) == 0:
+		return usagef("seal", "no files to seal")
+	}
+	toStdout := *outName == "-"
+	if toStdout && isTerminal(e.stdout) {
+		return failf("refusing to write a binary bundle to a terminal").
+			hint("use -o bundle.age, or redirect standard output to a file")
+	}
+	if !toStdout {
+		if _, err := os.Lstat(*outName); err == nil {
+			return failf("%s already exists; refusing to overwrite it", *outName).hint("choose another -o file")
+		}
+	}
+	if *receiptOut != "" {
+		if _, err := os.Lstat(*receiptOut); err == nil {
+			return failf("%s already exists; refusing to overwrite it", *receiptOut)
+		}
+	}
+
+	recipients, version, err := verifyManifest(*manifestFile, *rootPub)
+	if err != nil {
+		return err
+	}
+	files, err := bundle.CollectFiles(paths)
+	if err != nil {
+		return failf("%v", err)
+	}
+	note, err := readNote(*noteFile)
+	if err != nil {
+		return err
+	}
+	purge, err := secrets.Init()
+	if errors.Is(err, secrets.ErrMemlock) {
+		return failf("%v", err).hint("the receipt phrase is kept in locked memory so it never reaches swap; allow at least 64 KiB")
+	}
+	if err != nil {
+		return failf("%v", err)
+	}
+	defer purge()
+
+	phrase, err := receipt.Generate()
+	if err != nil {
+		return failf("cannot make a receipt phrase: %v", err)
+	}
+	keys, err := receipt.Derive(phrase)
+	if err != nil {
+		return failf("cannot derive keys from the receipt phrase: %v", err)
+	}
+	contents := bundle.Contents{
+		Files:          files,
+		Note:           note,
+		SubmissionID:   keys.SubmissionID(),
+		ReplyRecipient: keys.Recipient().String(),
+		Kind:           bundle.KindAnonymous,
+	}
+	text, err := phrase.Text()
+	if err != nil {
+		return failf("cannot read the receipt phrase: %v", err)
+	}
+	defer text.Destroy()
+	savedReceipt := false
+	saveReceipt := func() error {
+		if *receiptOut == "" {
+			return nil
+		}
+		err := writeReceipt(*receiptOut, text.Bytes())
+		savedReceipt = err == nil
+		return err
+	}
+	if err := e.writeBundle(*outName, recipients, contents, saveReceipt); err != nil {
+		if savedReceipt {
+			os.Remove(*receiptOut) // #nosec G104 -- best effort: the phrase of a bundle that does not exist
+		}
+		return err
+	}
+	e.out.infof("sealed %d file(s) for %d officer key(s) of key manifest version %d", len(files), len(recipients), version)
+	if *receiptOut != "" {
+		e.out.infof("wrote the receipt phrase to %s (mode 0600)", *receiptOut)
+	}
+	e.showPhrase(text.Bytes(), toStdout)
+	return nil
+}
+
+// writeBundle seals into a temporary file (see bundle.CreateOutput), calls
+// beforeCommit, and renames the bundle into place only if both succeeded.
+// With -o - it seals straight to standard output.
+func (e *env) writeBundle(name string, recipients []age.Recipient, c bundle.Contents, beforeCommit func() error) error {
+	out, err := bundle.CreateOutput(name, e.stdoutFile)
+	if err != nil {
+		return failf("%v", err)
+	}
+	// On Ctrl-C or SIGTERM, remove the partial bundle, then memguard wipes
+	// the secrets and exits.
+	memguard.CatchSignal(func(os.Signal) { out.Abort() }, os.Interrupt, syscall.SIGTERM)
+	defer memguard.CatchInterrupt()
+	var total int64
+	for _, f := range c.Files {
+		total += f.Size
+	}
+	p := e.startProgress("sealing", total)
+	c.Progress = &p.n
+	_, err = bundle.Seal(out, recipients, c)
+	p.finish()
+	if err != nil {
+		out.Abort()
+		ce := failf("cannot seal: %v", err)
+		if name == "-" {
+			ce.hint("the bundle on standard output is incomplete: discard it")
+		}
+		return ce
+	}
+	if err := beforeCommit(); err != nil {
+		out.Abort()
+		return err
+	}
+	if err := out.Commit(); err != nil {
+		return failf("%v", err)
+	}
+	return nil
+}
+
+// writeReceipt writes the phrase to a new file with mode 0600.
+func writeReceipt(name string, phrase []byte) error {
+	err := secrets.WriteFile(name, func(w io.Writer) error {
+		if _, err := w.Write(phrase); err != nil {
+			return err
+		}
+		_, err := io.WriteString(w, "\n")
+		return err
+	})
+	if err != nil {
+		return failf("cannot write the receipt phrase to %s: %v", name, err)
+	}
+	return nil
+}
+
+func readNote(name string) ([]byte, error) {
+	if name == "" {
+		return nil, nil
+	}
+	f, err := os.Open(name) // #nosec G304 -- --note-file, chosen by the user
+	if err != nil {
+		return nil, failf("cannot open note: %v", err)
+	}
+	defer f.Close()
+	note, err := io.ReadAll(io.LimitReader(f, bundle.MaxNoteSize+1))
+	if err != nil {
+		return nil, failf("cannot read note: %v", err)
+	}
+	if len(note) > bundle.MaxNoteSize {
+		return nil, failf("note is larger than %d bytes", bundle.MaxNoteSize).
+			hint("put long texts in a file to seal instead")
+	}
+	return note, nil
+}
+
+// showPhrase prints the phrase as the seal help describes.
+func (e *env) showPhrase(phrase []byte, bundleOnStdout bool) {
+	if !bundleOnStdout && !isTerminal(e.stdout) {
+		fmt.Fprintf(e.stdout, "%s\n", phrase)
+		e.out.infof("the receipt phrase is on standard output")
+	} else {
+		fmt.Fprintf(e.stderr, "\n    %s\n\n", phrase)
+	}
+	for _, line := range strings.Split(phraseAdvice, "\n") {
+		e.out.infof("%s", line)
+	}
+}
+
+const phraseAdvice = `This receipt phrase is the only way to read the officers' replies, from any device.
+Learn it by heart or hide it well; anyone who has it can read the replies.
+Never keep it with the bundle or on a device that may be searched.`

@@ -1,0 +1,24 @@
+// Package secrets keeps the officer tool's secrets — passphrases and the
+// plaintext of private key files — out of swap, core dumps and long-lived
+// memory, and writes secret files safely.
+//
+// # Guarantees
+//
+//   - [Init] disables core dumps (RLIMIT_CORE=0 and PR_SET_DUMPABLE=0, on top of memguard's own
+//     setting) and checks that the process may lock memory before any secret
+//     is read, so a low memlock limit gives [ErrMemlock] instead of a panic
+//     from memguard. It also wipes every memguard buffer on interrupt.
+//   - Passphrases ([ReadPassphrase]) live in memguard buffers (locked,
+//     guarded, wiped on Destroy); an empty passphrase is refused.
+//   - [WriteFile] creates a secret file with O_EXCL and mode 0600, never
+//     overwrites an existing file, fsyncs the file and its directory, and
+//     removes a half-written file after a failure.
+//
+// # Limits
+//
+// The libraries that use a secret (age, minisign) take Go strings or build
+// Go values from it, so a copy lives on the Go heap while it is in use; the
+// garbage collector does not wipe it. The terminal reader also briefly holds
+// the passphrase on the heap before it is moved into a locked buffer. See
+// SECURITY.md.
+package secrets

@@ -1,0 +1,4 @@
+package secrets
+
+// SyncDir does nothing on Windows, where directories cannot be fsynced.
+func SyncDir(dir string) error { return nil }
