@@ -20,11 +20,31 @@ import (
 const usage = `refuge: send files to immigration officers, encrypted on this device.
 
 Usage:
+    refuge init --server URL --root-pub KEY [--proxy URL]
+    refuge submit [--note-file F] [--receipt-out F] FILES...
+    refuge status
+    refuge replies [-o DIR]
     refuge seal --manifest FILE --root-pub KEY -o bundle.age [--note-file F] [--receipt-out F] FILES...
+    refuge refer --token T --partner NAME --partner-key FILE [--form FILE] [FILES...]
+    refuge relay --token T BUNDLE...
+    refuge courier pull --token T -o DIR
+    refuge courier push --token T DIR
 
 Commands:
-    seal    seal files and a note into a bundle for the officers, offline,
-            to hand to a partner organisation for relay
+    init      save the server, the pinned root key and a proxy as defaults
+    submit    seal files and a note and upload them (resumable); prints the
+              receipt phrase
+    status    the state of your submission (asks for the receipt phrase)
+    replies   read the officers' replies (asks for the receipt phrase)
+    seal      seal files and a note into a bundle for the officers, offline,
+              to hand to a partner organisation for relay
+    refer     partners: file a signed, structured referral with files
+    relay     partners: upload bundles sealed offline by defenders
+    courier   couriers: pull ciphertext to removable media, push replies and
+              acknowledgements back
+
+Networked commands take --server, --root-pub and --proxy (socks5h://… for
+Tor; default: the profile, else HTTPS_PROXY / ALL_PROXY).
 
 Run "refuge COMMAND --help" for the flags and examples of a command.
 
@@ -33,7 +53,9 @@ Exit codes:
     1   the command failed; nothing was written
     2   bad command line
     3   the key manifest was refused (bad signature, expired, rolled back,
-        or not post-quantum): nothing was encrypted`
+        or not post-quantum): nothing was encrypted
+    4   the network failed after retries: run the same command again; it
+        resumes`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -55,7 +77,14 @@ func isTerminal(w io.Writer) bool {
 }
 
 var commands = map[string]func(e *env, args []string) error{
-	"seal": cmdSeal,
+	"seal":    cmdSeal,
+	"init":    cmdInit,
+	"submit":  cmdSubmit,
+	"status":  cmdStatus,
+	"replies": cmdReplies,
+	"relay":   cmdRelay,
+	"courier": cmdCourier,
+	"refer":   cmdRefer,
 }
 
 func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer) int {
@@ -71,7 +100,7 @@ func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer) int 
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		return e.out.fail(usagef("", "unknown command %q", args[0]).hint("commands: seal"))
+		return e.out.fail(usagef("", "unknown command %q", args[0]).hint("commands: init, submit, status, replies, seal, refer, relay, courier"))
 	}
 	err := cmd(e, args[1:])
 	if errors.Is(err, flag.ErrHelp) {

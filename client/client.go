@@ -1,0 +1,222 @@
+// Package client talks to a refuge-server over HTTP: the tus 1.0 uploader
+// used by refuge submit, relay and courier push, the submitter's status and
+// replies, and the courier's list, download, acknowledgement and event log
+// calls. Partners may use it from their own systems.
+//
+// # Guarantees
+//
+// Every call takes a context and has time-outs (see [Options]). Errors
+// that the server reports come back as *[api.Error], so
+// errors.Is(err, api.ErrNotFound) works on the client as on the server.
+// Errors never contain a token, a phrase or a file name.
+//
+// Requests carry the fixed User-Agent "refuge", never a Referer, never a
+// file name; redirects are refused (a server that redirects could send a
+// token or an upload to another host).
+//
+// # Networks
+//
+// Transient failures (network errors, 5xx, 429) are retried with
+// exponential back-off and jitter, honouring Retry-After; other 4xx
+// answers are final. Uploads resume from the offset the server reports
+// (tus HEAD) and shrink their chunk size when the link keeps breaking.
+// Proxies: socks5h:// (Tor: names resolved by the proxy), socks5://, http://
+// and https:// proxies, and the HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and
+// NO_PROXY variables (see [ProxyFunc]).
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// UserAgent is the only User-Agent the client ever sends: the same for
+// every user, so it identifies no one.
+const UserAgent = "refuge"
+
+// Options configure a Client. The zero value of every field but Server
+// has a sensible default.
+type Options struct {
+	// Server is the base URL, for example https://drop.example.org or an
+	// http://…onion address reached through Tor.
+	Server string
+	// Proxy is an explicit proxy URL (socks5h://127.0.0.1:9050). Empty means
+	// the environment variables (see ProxyFunc); "direct" means none.
+	Proxy string
+	// Timeout bounds each request's connection set-up and the wait for the
+	// response headers (default 60s; Tor can be slow).
+	Timeout time.Duration
+	// IdleTimeout cancels an upload or download that moves no byte for
+	// this long, so that a hung connection is retried (default 2m).
+	IdleTimeout time.Duration
+	// Retry is the retry policy (see Retry for its defaults).
+	Retry Retry
+	// ChunkSize is the largest tus PATCH body (default 8 MiB). The
+	// uploader halves it after each broken chunk, down to 64 KiB, and
+	// grows it back after successes.
+	ChunkSize int64
+}
+
+// Client is a refuge-server API client. It is safe for concurrent use.
+type Client struct {
+	base  *url.URL
+	http  *http.Client
+	opts  Options
+	proxy func(*http.Request) (*url.URL, error)
+}
+
+// New returns a client for the server in o.
+func New(o Options) (*Client, error) {
+	base, err := url.Parse(strings.TrimRight(o.Server, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, errors.New("server address must be an http:// or https:// URL")
+	}
+	if base.User != nil || base.RawQuery != "" || base.Fragment != "" {
+		return nil, errors.New("server address must not carry credentials, a query or a fragment")
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 60 * time.Second
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 2 * time.Minute
+	}
+	if o.ChunkSize <= 0 {
+		o.ChunkSize = 8 << 20
+	}
+	o.ChunkSize = min(max(o.ChunkSize, minChunk), maxChunk)
+	o.Retry = o.Retry.withDefaults()
+	proxy, err := ProxyFunc(o.Proxy)
+	if err != nil {
+		return nil, err
+	}
+	dialer := &net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy:                 proxy,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   o.Timeout,
+		ResponseHeaderTimeout: o.Timeout,
+		ExpectContinueTimeout: 5 * time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConnsPerHost:   4,
+	}
+	hc := &http.Client{
+		Transport: tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return errRedirect
+		},
+	}
+	return &Client{base: base, http: hc, opts: o, proxy: proxy}, nil
+}
+
+// Server returns the base URL the client talks to.
+func (c *Client) Server() string { return c.base.String() }
+
+// Close closes idle connections.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
+// url resolves a path (or an absolute URL given by the server, such as a
+// tus upload Location) against the base. A Location on another host is
+// refused: the client only ever talks to the server it was given.
+func (c *Client) url(ref string) (string, error) {
+	u, err := url.Parse(ref)
+	if err != nil {
+		return "", errors.New("server gave a malformed URL")
+	}
+	abs := c.base.ResolveReference(u)
+	if abs.Scheme != c.base.Scheme || abs.Host != c.base.Host {
+		return "", errors.New("server gave a URL on another host; refusing to follow it")
+	}
+	return abs.String(), nil
+}
+
+// newRequest builds a request with the fixed headers.
+func (c *Client) newRequest(ctx context.Context, method, ref string, body io.Reader, token string) (*http.Request, error) {
+	u, err := c.url(ref)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, fmt.Errorf("building %s request: %w", method, err)
+	}
+	req.Header.Set("User-Agent", UserAgent)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return req, nil
+}
+
+// send performs one request without retrying; a non-2xx answer becomes
+// an *api.Error (the body is read and closed).
+func (c *Client) send(req *http.Request) (*http.Response, error) {
+	resp, err := c.http.Do(req)
+	if errors.Is(err, errRedirect) {
+		return nil, permanent(errRedirect)
+	}
+	if err != nil {
+		return nil, &netError{err: err}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		defer resp.Body.Close()
+		return resp, readError(resp)
+	}
+	return resp, nil
+}
+
+// getJSON GETs ref with retries and decodes the JSON answer into v.
+func (c *Client) getJSON(ctx context.Context, ref, token string, v any) error {
+	return c.doJSON(ctx, http.MethodGet, ref, token, nil, v)
+}
+
+// doJSON sends an optional JSON body with retries (only for idempotent
+// requests) and decodes the JSON answer into v (if not nil).
+func (c *Client) doJSON(ctx context.Context, method, ref, token string, in, out any) error {
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return fmt.Errorf("encoding request: %w", err)
+		}
+	}
+	return c.retry(ctx, func() error {
+		var r io.Reader
+		if body != nil {
+			r = strings.NewReader(string(body))
+		}
+		req, err := c.newRequest(ctx, method, ref, r, token)
+		if err != nil {
+			return permanent(err)
+		}
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := c.send(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if out == nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			return nil
+		}
+		dec := json.NewDecoder(io.LimitReader(resp.Body, maxJSON))
+		if err := dec.Decode(out); err != nil {
+			return &netError{err: fmt.Errorf("reading the server's answer: %w", err)}
+		}
+		return nil
+	})
+}
+
+var errRedirect = errors.New("the server answered with a redirect, which refuge never follows")
+
+// maxJSON bounds any JSON answer the client reads.
+const maxJSON = 16 << 20

@@ -1,0 +1,138 @@
+package clienttest
+
+import (
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// CutProxy forwards TCP connections from 127.0.0.1 to a target and cuts
+// each connection after it has carried Every bytes in either direction,
+// so that an upload or a download through it breaks every few MiB.
+type CutProxy struct {
+	Addr  string
+	Every int64
+	// Cuts counts the connections it has cut.
+	Cuts atomic.Int64
+	// Bytes counts the bytes it has forwarded from clients.
+	Bytes atomic.Int64
+}
+
+// StartCutProxy listens on 127.0.0.1 and forwards to target.
+func StartCutProxy(t testing.TB, target string, every int64) *CutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &CutProxy{Addr: ln.Addr().String(), Every: every}
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		close(done)
+		ln.Close()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p.serve(c, target, done)
+			}()
+		}
+	}()
+	return p
+}
+
+func (p *CutProxy) serve(c net.Conn, target string, done chan struct{}) {
+	defer c.Close()
+	s, err := net.Dial("tcp", target)
+	if err != nil {
+		return
+	}
+	defer s.Close()
+	go func() {
+		<-done
+		c.Close()
+		s.Close()
+	}()
+	var once sync.Once
+	cut := func() {
+		once.Do(func() {
+			p.Cuts.Add(1)
+			// Cut hard: RST on both sides, as a censoring middlebox would.
+			c.(*net.TCPConn).SetLinger(0)
+			s.(*net.TCPConn).SetLinger(0)
+			c.Close()
+			s.Close()
+		})
+	}
+	back := make(chan struct{})
+	go func() {
+		defer close(back)
+		if n, _ := io.Copy(c, io.LimitReader(s, p.Every)); n == p.Every {
+			cut()
+		}
+		c.Close()
+	}()
+	n, _ := io.Copy(s, io.LimitReader(c, p.Every))
+	p.Bytes.Add(n)
+	if n == p.Every {
+		cut()
+	}
+	s.Close()
+	<-back
+}
+
+// StartSlowProxy forwards TCP connections from 127.0.0.1 to target,
+// passing at most rate bytes per second from the client, so that a test
+// can interrupt an upload in the middle.
+func StartSlowProxy(t testing.TB, target string, rate int64) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				s, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer s.Close()
+				go func() { io.Copy(c, s); c.Close() }()
+				buf := make([]byte, rate/20)
+				for {
+					n, err := c.Read(buf)
+					if n > 0 {
+						if _, err := s.Write(buf[:n]); err != nil {
+							return
+						}
+						time.Sleep(time.Duration(int64(n) * int64(time.Second) / rate))
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}

@@ -1,0 +1,157 @@
+package client
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Download fetches ref into the file path, resuming a partial download:
+// the bytes go to path+".part", which is extended with a Range request
+// after a cut or a restart; when size bytes are there and their SHA-256
+// equals wantSHA256 (hex), the file is fsynced and renamed to path. A
+// mismatch removes the part file and is an error, so nothing unverified
+// is ever left under the final name. progress, if not nil, holds the
+// bytes on disk so far.
+func (c *Client) Download(ctx context.Context, ref, token, path string, size int64, wantSHA256 string, progress *atomic.Int64) error {
+	if progress == nil {
+		progress = new(atomic.Int64)
+	}
+	part := path + ".part"
+	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("opening the download file: %w", err)
+	}
+	defer f.Close()
+	have, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fmt.Errorf("reading the download file: %w", err)
+	}
+	if have > size {
+		if err := f.Truncate(0); err != nil {
+			return fmt.Errorf("resetting the download file: %w", err)
+		}
+		have = 0
+	}
+	progress.Store(have)
+	failures := 0
+	for have < size {
+		n, err := c.getRange(ctx, ref, token, f, have, progress)
+		have += n
+		if err == nil {
+			continue
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if n > 0 {
+			failures = 0
+		}
+		if !transient(err) {
+			return fmt.Errorf("downloading: %w", unwrapPermanent(err))
+		}
+		if failures++; failures >= c.opts.Retry.Attempts {
+			return fmt.Errorf("downloading: giving up after %d failures in a row: %w", failures, err)
+		}
+		if err := sleep(ctx, c.opts.Retry.wait(failures, err)); err != nil {
+			return err
+		}
+		if have, err = f.Seek(0, io.SeekEnd); err != nil {
+			return fmt.Errorf("reading the download file: %w", err)
+		}
+	}
+	if err := verifyFile(f, wantSHA256); err != nil {
+		f.Close()
+		os.Remove(part)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("saving the download: %w", err)
+	}
+	if err := os.Rename(part, path); err != nil {
+		return fmt.Errorf("saving the download: %w", err)
+	}
+	return nil
+}
+
+// getRange appends the bytes from offset on to f and returns how many it
+// wrote. A server that ignores Range (200) makes it start over.
+func (c *Client) getRange(ctx context.Context, ref, token string, f *os.File, offset int64, progress *atomic.Int64) (int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	req, err := c.newRequest(ctx, http.MethodGet, ref, nil, token)
+	if err != nil {
+		return 0, permanent(err)
+	}
+	if offset > 0 {
+		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
+	}
+	resp, err := c.send(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusPartialContent:
+		if !strings.HasPrefix(resp.Header.Get("Content-Range"), "bytes "+strconv.FormatInt(offset, 10)+"-") {
+			return 0, permanent(errors.New("the server answered another range than asked"))
+		}
+	case offset > 0:
+		// The whole file again: start over.
+		if err := f.Truncate(0); err != nil {
+			return 0, permanent(err)
+		}
+		offset = 0
+	}
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return 0, permanent(err)
+	}
+	timer := time.AfterFunc(c.opts.IdleTimeout, cancel)
+	defer timer.Stop()
+	w := &progressWriter{w: f, pos: offset, progress: progress, idle: c.opts.IdleTimeout, timer: timer}
+	n, err := io.Copy(w, resp.Body)
+	if err != nil {
+		return n, &netError{err: err}
+	}
+	return n, nil
+}
+
+type progressWriter struct {
+	w        io.Writer
+	pos      int64
+	progress *atomic.Int64
+	idle     time.Duration
+	timer    *time.Timer
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.pos += int64(n)
+	p.progress.Store(p.pos)
+	p.timer.Reset(p.idle)
+	return n, err
+}
+
+// verifyFile compares the SHA-256 of the whole file with want (hex).
+func verifyFile(f *os.File, want string) error {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("checking the download: %w", err)
+	}
+	if hex.EncodeToString(h.Sum(nil)) != strings.ToLower(want) {
+		return errors.New("the downloaded file does not match the SHA-256 the server listed; it was removed")
+	}
+	return nil
+}

@@ -1,0 +1,139 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+
+	"refuge/server/api"
+)
+
+// maxManifest bounds the manifest and signature the client reads (the
+// manifest format allows at most 64 KiB).
+const maxManifest = 64 << 10
+
+// Manifest fetches the signed key manifest and its detached minisign
+// signature, unverified: the caller verifies them against its pinned root
+// key (crypto/manifest) before trusting a byte.
+func (c *Client) Manifest(ctx context.Context) (manifest, signature []byte, err error) {
+	if manifest, err = c.getBytes(ctx, api.PathManifest, "", maxManifest); err != nil {
+		return nil, nil, fmt.Errorf("fetching the key manifest: %w", err)
+	}
+	if signature, err = c.getBytes(ctx, api.PathManifestSig, "", 4<<10); err != nil {
+		return nil, nil, fmt.Errorf("fetching the key manifest's signature: %w", err)
+	}
+	return manifest, signature, nil
+}
+
+// PutManifest publishes a new signed manifest (courier token). The
+// server checks it against its root key and refuses an older version.
+func (c *Client) PutManifest(ctx context.Context, token string, manifest, signature []byte) (uint64, error) {
+	var info api.ManifestInfo
+	err := c.doJSON(ctx, http.MethodPut, api.PathManifest, token,
+		api.ManifestPut{Manifest: string(manifest), Signature: string(signature)}, &info)
+	if err != nil {
+		return 0, fmt.Errorf("publishing the manifest: %w", err)
+	}
+	return info.Version, nil
+}
+
+// getBytes GETs a small body (at most limit bytes) with retries.
+func (c *Client) getBytes(ctx context.Context, ref, token string, limit int64) ([]byte, error) {
+	var out []byte
+	err := c.retry(ctx, func() error {
+		req, err := c.newRequest(ctx, http.MethodGet, ref, nil, token)
+		if err != nil {
+			return permanent(err)
+		}
+		resp, err := c.send(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		out, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
+		if err != nil {
+			return &netError{err: err}
+		}
+		if int64(len(out)) > limit {
+			return permanent(errors.New("the server's answer is larger than allowed"))
+		}
+		return nil
+	})
+	return out, err
+}
+
+func submissionPath(id, rest string) string { return api.PathSubmissions + "/" + id + rest }
+
+// Status returns a submission's state as its submitter sees it; token is
+// the phrase-derived access token (64 hex characters).
+func (c *Client) Status(ctx context.Context, submissionID, token string) (api.Status, error) {
+	var st api.Status
+	if err := c.getJSON(ctx, submissionPath(submissionID, "/status"), token, &st); err != nil {
+		return st, fmt.Errorf("asking for the submission's status: %w", err)
+	}
+	return st, nil
+}
+
+// Replies lists the officers' replies to a submission (submitter token).
+func (c *Client) Replies(ctx context.Context, submissionID, token string) ([]api.Reply, error) {
+	var rl api.ReplyList
+	if err := c.getJSON(ctx, submissionPath(submissionID, "/replies"), token, &rl); err != nil {
+		return nil, fmt.Errorf("listing replies: %w", err)
+	}
+	return rl.Replies, nil
+}
+
+// DownloadReply saves one reply (an age file) to path, resuming and
+// checking its SHA-256 (see Download).
+func (c *Client) DownloadReply(ctx context.Context, submissionID, token string, r api.Reply, path string) error {
+	return c.Download(ctx, submissionPath(submissionID, "/replies/"+r.ID), token, path, r.Size, r.SHA256, nil)
+}
+
+// Submissions lists the submissions that are not yet deleted (courier).
+func (c *Client) Submissions(ctx context.Context, token string) ([]api.Submission, error) {
+	var l api.SubmissionList
+	if err := c.getJSON(ctx, api.PathSubmissions, token, &l); err != nil {
+		return nil, fmt.Errorf("listing submissions: %w", err)
+	}
+	return l.Submissions, nil
+}
+
+// DownloadCiphertext saves a submission's ciphertext to path (courier),
+// resuming with Range and checking its SHA-256 (see Download). The server
+// marks the submission collected.
+func (c *Client) DownloadCiphertext(ctx context.Context, token string, s api.Submission, path string, progress *atomic.Int64) error {
+	return c.Download(ctx, submissionPath(s.ID, "/ciphertext"), token, path, s.Size, s.SHA256, progress)
+}
+
+// PostAck sends an officers' signed acknowledgement (courier); on success
+// the server has deleted the acknowledged ciphertext.
+func (c *Client) PostAck(ctx context.Context, token string, statement, signature []byte) (api.AckResult, error) {
+	var res api.AckResult
+	err := c.doJSON(ctx, http.MethodPost, api.PathAcks, token,
+		api.AckPost{Statement: string(statement), Signature: string(signature)}, &res)
+	if err != nil {
+		return res, fmt.Errorf("posting the acknowledgement: %w", err)
+	}
+	return res, nil
+}
+
+// Events returns the event log from seq on, following the server's pages
+// until it has everything (courier). The caller verifies the chain.
+func (c *Client) Events(ctx context.Context, token string, from uint64) ([]api.Event, error) {
+	var all []api.Event
+	for {
+		var l api.EventList
+		if err := c.getJSON(ctx, api.PathEvents+"?from="+strconv.FormatUint(from, 10), token, &l); err != nil {
+			return nil, fmt.Errorf("fetching the event log: %w", err)
+		}
+		all = append(all, l.Events...)
+		if len(l.Events) == 0 || l.Next <= from {
+			return all, nil
+		}
+		from = l.Next
+	}
+}

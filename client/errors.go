@@ -1,0 +1,144 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"refuge/server/api"
+)
+
+// knownCodes lists the api codes, to map a status back to a code when a
+// server (or a proxy in between) answers without a JSON error body.
+var knownCodes = []api.Code{
+	api.CodeBadRequest, api.CodeUnauthorized, api.CodeForbidden, api.CodeNotFound,
+	api.CodeMethod, api.CodeConflict, api.CodeGone, api.CodePrecondition,
+	api.CodeTooLarge, api.CodeUnsupportedType, api.CodeUnprocessable, api.CodeChecksum,
+	api.CodeRateLimited, api.CodeHeaderTooLarge, api.CodeInternal, api.CodeUnavailable,
+}
+
+// codeFor returns the api code of an HTTP status: the documented one, or
+// bad_request / internal for other 4xx / 5xx.
+func codeFor(status int) api.Code {
+	for _, c := range knownCodes {
+		if c.Status() == status {
+			return c
+		}
+	}
+	if status >= 500 {
+		return api.CodeInternal
+	}
+	return api.CodeBadRequest
+}
+
+// readError turns a non-2xx response into an *api.Error, keeping the
+// server's code and message when the body is the shared JSON envelope.
+// It also records Retry-After for the retry loop.
+func readError(resp *http.Response) error {
+	var body api.ErrorBody
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	e := &api.Error{Code: codeFor(resp.StatusCode)}
+	if json.Unmarshal(data, &body) == nil && body.Error != nil && body.Error.Code != "" {
+		e = body.Error
+	}
+	if e.Message == "" {
+		e.Message = fmt.Sprintf("the server answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	}
+	return &statusError{err: e, status: resp.StatusCode, retryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+}
+
+// statusError is an *api.Error with the HTTP status it came with. It
+// unwraps to the *api.Error, so callers use errors.Is / errors.As on the
+// api vocabulary.
+type statusError struct {
+	err        *api.Error
+	status     int
+	retryAfter time.Duration
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
+
+// retryable reports whether the answer may succeed if sent again.
+func (e *statusError) retryable() bool {
+	return e.status >= 500 || e.status == http.StatusTooManyRequests || e.status == http.StatusRequestTimeout
+}
+
+// retryAfter parses a Retry-After header (seconds or an HTTP date).
+func retryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// netError is a failure to talk to the server at all (connection refused
+// or cut, time-out, proxy failure). It is always worth retrying.
+type netError struct{ err error }
+
+// Error describes the failure without the address, URL or proxy it
+// involved: upload URLs are capabilities, and addresses do not belong in
+// messages that users paste into bug reports.
+func (e *netError) Error() string { return "network: " + describeNet(e.err) }
+
+func describeNet(err error) string {
+	var dnsErr *net.DNSError
+	var tlsErr *tls.CertificateVerificationError
+	var opErr *net.OpError
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		return "timed out"
+	case errors.As(err, &dnsErr):
+		return "the server's name could not be resolved"
+	case errors.As(err, &tlsErr):
+		return "the server's TLS certificate is not valid"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.EPIPE):
+		return "connection cut"
+	case strings.Contains(err.Error(), "socks connect"), strings.Contains(err.Error(), "proxyconnect"):
+		return "the proxy could not connect"
+	case errors.As(err, &opErr):
+		return "connection failed (" + opErr.Op + ")"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "timed out"
+	}
+	return "connection failed"
+}
+func (e *netError) Unwrap() error { return e.err }
+
+// ErrNetwork matches (errors.Is) every failure to reach the server, after
+// the retries are spent.
+var ErrNetwork = errors.New("network failure")
+
+func (e *netError) Is(target error) bool { return target == ErrNetwork }
+
+// permanentError stops the retry loop.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+func permanent(err error) error { return &permanentError{err: err} }

@@ -1,0 +1,101 @@
+package client
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// A Ticket travels beside a bundle that a defender sealed offline
+// (refuge seal writes BUNDLE.ticket next to BUNDLE): the submission id and
+// the token verifier that the server needs to register the submission
+// when a partner relays it. Neither is secret: the verifier is SHA-256 of
+// the phrase-derived access token, which the server stores anyway, and it
+// cannot be turned back into the token. The phrase itself never goes into
+// a ticket.
+//
+//	{"format":"refuge-ticket-v1","submission_id":"<32 hex>","verifier":"<64 hex>"}
+type Ticket struct {
+	Format       string `json:"format"`
+	SubmissionID string `json:"submission_id"`
+	Verifier     string `json:"verifier"`
+}
+
+// TicketFormat is the Format of a Ticket.
+const TicketFormat = "refuge-ticket-v1"
+
+// TicketPath returns where the ticket of bundle lives.
+func TicketPath(bundle string) string { return bundle + ".ticket" }
+
+// ParseTicket reads a ticket strictly: unknown fields, a wrong format or
+// malformed ids are refused.
+func ParseTicket(data []byte) (Ticket, error) {
+	var t Ticket
+	if len(data) > 4096 {
+		return t, errors.New("ticket is too large")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&t); err != nil {
+		return t, errors.New("ticket is not valid JSON of the expected shape")
+	}
+	if dec.More() {
+		return t, errors.New("ticket has trailing data")
+	}
+	if t.Format != TicketFormat {
+		return t, fmt.Errorf("ticket format is not %s", TicketFormat)
+	}
+	if !isHex(t.SubmissionID, 32) {
+		return t, errors.New("ticket submission_id must be 32 lowercase hex characters")
+	}
+	if !isHex(t.Verifier, 64) {
+		return t, errors.New("ticket verifier must be 64 lowercase hex characters")
+	}
+	return t, nil
+}
+
+// ReadTicket reads and parses the ticket beside bundle.
+func ReadTicket(bundle string) (Ticket, error) {
+	data, err := os.ReadFile(TicketPath(bundle))
+	if err != nil {
+		return Ticket{}, err
+	}
+	return ParseTicket(data)
+}
+
+// WriteTicket writes the ticket of bundle, refusing to overwrite one.
+func WriteTicket(bundle string, submissionID string, verifier [32]byte) error {
+	t := Ticket{Format: TicketFormat, SubmissionID: submissionID, Verifier: hex.EncodeToString(verifier[:])}
+	if !isHex(t.SubmissionID, 32) {
+		return errors.New("submission id must be 32 lowercase hex characters")
+	}
+	data, _ := json.Marshal(t)
+	f, err := os.OpenFile(TicketPath(bundle), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(data, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}

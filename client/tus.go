@@ -1,0 +1,282 @@
+package client
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"refuge/server/api"
+)
+
+// tusVersion is the only tus protocol version the client speaks.
+const tusVersion = "1.0.0"
+
+const (
+	minChunk = 64 << 10
+	maxChunk = 64 << 20
+)
+
+// Metadata is the tus Upload-Metadata of a new upload. Only the keys the
+// server documents belong here (api.MetaKind, api.MetaSubmissionID,
+// api.MetaVerifier); never a file name.
+type Metadata map[string]string
+
+// encode renders the header: "key base64(value)" pairs, sorted, joined by
+// commas.
+func (m Metadata) encode() string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+" "+base64.StdEncoding.EncodeToString([]byte(m[k])))
+	}
+	return strings.Join(parts, ",")
+}
+
+// CreateUpload starts a tus upload of length bytes and returns its URL.
+// token is a partner's or courier's bearer token, or "" for an anonymous
+// submission. The request is not retried after a network failure that
+// may have reached the server (a retry could create a second upload);
+// the caller starts over, as refuge submit does.
+func (c *Client) CreateUpload(ctx context.Context, length int64, meta Metadata, token string) (string, error) {
+	if length < 0 {
+		return "", errors.New("upload length must not be negative")
+	}
+	var loc string
+	err := c.retry(ctx, func() error {
+		req, err := c.newRequest(ctx, http.MethodPost, api.PathUploads, nil, token)
+		if err != nil {
+			return permanent(err)
+		}
+		req.Header.Set("Tus-Resumable", tusVersion)
+		req.Header.Set("Upload-Length", strconv.FormatInt(length, 10))
+		if len(meta) > 0 {
+			req.Header.Set("Upload-Metadata", meta.encode())
+		}
+		resp, err := c.send(req)
+		if err != nil {
+			var ne *netError
+			if errors.As(err, &ne) && !dialFailure(err) {
+				return permanent(err)
+			}
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			return permanent(fmt.Errorf("creating the upload: the server answered %d, not 201", resp.StatusCode))
+		}
+		if loc, err = c.url(resp.Header.Get("Location")); err != nil || resp.Header.Get("Location") == "" {
+			return permanent(errors.New("creating the upload: the server gave no usable Location"))
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("creating the upload: %w", err)
+	}
+	return loc, nil
+}
+
+// dialFailure reports whether a network error happened before the request
+// could have reached the server (so sending it again is safe).
+func dialFailure(err error) bool {
+	var ne *netError
+	if !errors.As(err, &ne) {
+		return false
+	}
+	s := ne.err.Error()
+	return strings.Contains(s, "dial") || strings.Contains(s, "proxyconnect") || strings.Contains(s, "socks connect")
+}
+
+// UploadOffset asks the server (tus HEAD) how many bytes of the upload it
+// holds and the upload's declared length.
+func (c *Client) UploadOffset(ctx context.Context, uploadURL, token string) (offset, length int64, err error) {
+	err = c.retry(ctx, func() error {
+		req, err := c.newRequest(ctx, http.MethodHead, uploadURL, nil, token)
+		if err != nil {
+			return permanent(err)
+		}
+		req.Header.Set("Tus-Resumable", tusVersion)
+		resp, err := c.send(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		offset, err = headerInt(resp, "Upload-Offset")
+		if err != nil {
+			return permanent(err)
+		}
+		length, err = headerInt(resp, "Upload-Length")
+		if err != nil {
+			return permanent(err)
+		}
+		if offset > length {
+			return permanent(errors.New("the server reports an offset past the upload's length"))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("asking the server for the upload's offset: %w", err)
+	}
+	return offset, length, nil
+}
+
+func headerInt(resp *http.Response, name string) (int64, error) {
+	v, err := strconv.ParseInt(resp.Header.Get(name), 10, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("the server sent no valid %s header", name)
+	}
+	return v, nil
+}
+
+// TerminateUpload deletes an unfinished upload (tus termination).
+func (c *Client) TerminateUpload(ctx context.Context, uploadURL, token string) error {
+	return c.retry(ctx, func() error {
+		req, err := c.newRequest(ctx, http.MethodDelete, uploadURL, nil, token)
+		if err != nil {
+			return permanent(err)
+		}
+		req.Header.Set("Tus-Resumable", tusVersion)
+		resp, err := c.send(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		return nil
+	})
+}
+
+// Upload sends src (size bytes) to an upload created with CreateUpload,
+// starting from the offset the server reports, in PATCH requests of at
+// most the client's chunk size, each with an Upload-Checksum (sha256).
+//
+// After a network error, a 5xx or a 429 it waits (back-off, Retry-After),
+// asks the server for its offset and goes on from there, halving the
+// chunk size so that a link that breaks every few MiB still makes
+// progress. A 409 (offset mismatch) is answered by asking for the offset
+// again. Any other 4xx is final. If progress is not nil, it holds the
+// number of bytes sent so far (read it from another goroutine).
+func (c *Client) Upload(ctx context.Context, uploadURL, token string, src io.ReaderAt, size int64, progress *atomic.Int64) error {
+	if progress == nil {
+		progress = new(atomic.Int64)
+	}
+	offset, length, err := c.UploadOffset(ctx, uploadURL, token)
+	if err != nil {
+		return err
+	}
+	if length != size {
+		return errors.New("the upload on the server has another length than the file")
+	}
+	progress.Store(offset)
+	chunk, wins, failures := c.opts.ChunkSize, 0, 0
+	for offset < size {
+		n := min(chunk, size-offset)
+		next, err := c.patch(ctx, uploadURL, token, src, offset, n, progress)
+		if err == nil {
+			offset, failures = next, 0
+			progress.Store(offset)
+			if wins++; wins >= 4 && chunk < c.opts.ChunkSize {
+				chunk, wins = min(chunk*2, c.opts.ChunkSize), 0
+			}
+			continue
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var se *statusError
+		conflict := errors.As(err, &se) && se.status == http.StatusConflict
+		checksum := errors.Is(err, api.ErrChecksum)
+		if !conflict && !checksum && !transient(err) {
+			return fmt.Errorf("uploading: %w", unwrapPermanent(err))
+		}
+		if failures++; failures >= c.opts.Retry.Attempts {
+			return fmt.Errorf("uploading: giving up after %d failures in a row: %w", failures, err)
+		}
+		if !conflict && !errors.Is(err, api.ErrRateLimited) {
+			// A broken chunk: smaller ones get through a link that breaks
+			// every few MiB. Rate limiting or a conflict is no reason.
+			chunk, wins = max(chunk/2, minChunk), 0
+		}
+		// Also after a conflict: the server may still be writing the
+		// request that the cut interrupted.
+		if err := sleep(ctx, c.opts.Retry.wait(failures, err)); err != nil {
+			return err
+		}
+		got, _, err := c.UploadOffset(ctx, uploadURL, token)
+		if err != nil {
+			return err
+		}
+		if got > offset {
+			failures = 0 // the server kept part of the chunk: progress
+		}
+		offset = got
+		progress.Store(offset)
+	}
+	return nil
+}
+
+// patch sends src[offset:offset+n] and returns the server's new offset.
+func (c *Client) patch(ctx context.Context, uploadURL, token string, src io.ReaderAt, offset, n int64, progress *atomic.Int64) (int64, error) {
+	sum := sha256.New()
+	if _, err := io.Copy(sum, io.NewSectionReader(src, offset, n)); err != nil {
+		return 0, permanent(fmt.Errorf("reading the file to upload: %w", err))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	body := &watchedReader{r: io.NewSectionReader(src, offset, n), pos: offset, progress: progress,
+		idle: c.opts.IdleTimeout, timer: time.AfterFunc(c.opts.IdleTimeout, cancel)}
+	defer body.timer.Stop()
+	req, err := c.newRequest(ctx, http.MethodPatch, uploadURL, body, token)
+	if err != nil {
+		return 0, permanent(err)
+	}
+	req.ContentLength = n
+	req.Header.Set("Tus-Resumable", tusVersion)
+	req.Header.Set("Content-Type", "application/offset+octet-stream")
+	req.Header.Set("Upload-Offset", strconv.FormatInt(offset, 10))
+	req.Header.Set("Upload-Checksum", "sha256 "+base64.StdEncoding.EncodeToString(sum.Sum(nil)))
+	resp, err := c.send(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	next, err := headerInt(resp, "Upload-Offset")
+	if err != nil {
+		return 0, &netError{err: err}
+	}
+	if next < offset || next > offset+n {
+		return 0, permanent(errors.New("the server reports an impossible offset after a chunk"))
+	}
+	return next, nil
+}
+
+// watchedReader counts the bytes read into progress and pushes back the
+// idle timer on every read, so a connection that stops moving is cut.
+type watchedReader struct {
+	r        io.Reader
+	pos      int64
+	progress *atomic.Int64
+	idle     time.Duration
+	timer    *time.Timer
+}
+
+func (w *watchedReader) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if n > 0 {
+		w.timer.Reset(w.idle)
+		w.pos += int64(n)
+		w.progress.Store(w.pos)
+	}
+	return n, err
+}

@@ -1,0 +1,305 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+
+	"refuge/client"
+	"refuge/client/clienttest"
+	"refuge/server/api"
+)
+
+// fast is a retry policy for tests that cut the link dozens of times.
+var fast = client.Retry{Attempts: 40, Min: 2 * time.Millisecond, Max: 20 * time.Millisecond}
+
+// sealed writes n random bytes, age-encrypted to the server's officer, to
+// a file and returns its path and the plaintext's SHA-256.
+func sealed(t *testing.T, srv *clienttest.Server, n int64) (string, [32]byte) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "bundle.age")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	srv.Seal(t, f, io.TeeReader(io.LimitReader(rand.Reader, n), h))
+	var sum [32]byte
+	copy(sum[:], h.Sum(nil))
+	return path, sum
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func anonymousMeta() (client.Metadata, string) {
+	id := randomHex(16)
+	return client.Metadata{api.MetaKind: "anonymous", api.MetaSubmissionID: id, api.MetaVerifier: randomHex(32)}, id
+}
+
+// uploadFile creates an upload for path and sends it all.
+func uploadFile(t *testing.T, c *client.Client, path string, progress *atomic.Int64) string {
+	t.Helper()
+	meta, id := anonymousMeta()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	ctx := context.Background()
+	u, err := c.CreateUpload(ctx, fi.Size(), meta, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Upload(ctx, u, "", f, fi.Size(), progress); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// checkStored opens the stored ciphertext with the officer's identity and
+// compares the plaintext's SHA-256.
+func checkStored(t *testing.T, srv *clienttest.Server, id string, want [32]byte) {
+	t.Helper()
+	ct, err := srv.Store.OpenCiphertext(context.Background(), id)
+	if err != nil {
+		t.Fatalf("submission not stored: %v", err)
+	}
+	defer ct.Close()
+	r, err := age.Decrypt(ct, srv.Keys.Officer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(h.Sum(nil), want[:]) {
+		t.Fatal("stored submission does not decrypt to the original bytes")
+	}
+}
+
+func TestUploadManyChunks(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	c, err := client.New(client.Options{Server: srv.URL, Proxy: "direct", ChunkSize: 256 << 10, Retry: fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, sum := sealed(t, srv, 3<<20+12345)
+	var progress atomic.Int64
+	id := uploadFile(t, c, path, &progress)
+	checkStored(t, srv, id, sum)
+	if fi, _ := os.Stat(path); progress.Load() != fi.Size() {
+		t.Fatalf("progress %d, want %d", progress.Load(), fi.Size())
+	}
+	if n := srv.Requests()["PATCH"]; n < 12 {
+		t.Fatalf("only %d PATCH requests for 3 MiB in 256 KiB chunks", n)
+	}
+}
+
+// TestUploadResumes stops an upload part way (cancelled context) and
+// checks that a second Upload continues from the server's offset.
+func TestUploadResumes(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	c, err := client.New(client.Options{Server: srv.URL, Proxy: "direct", ChunkSize: 128 << 10, Retry: fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, sum := sealed(t, srv, 2<<20)
+	f, _ := os.Open(path)
+	defer f.Close()
+	fi, _ := f.Stat()
+	meta, id := anonymousMeta()
+	u, err := c.CreateUpload(context.Background(), fi.Size(), meta, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopAt := &stopReader{ReaderAt: f, at: fi.Size() / 2, stop: cancel}
+	if err := c.Upload(ctx, u, "", stopAt, fi.Size(), nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted upload gave %v", err)
+	}
+	off, length, err := c.UploadOffset(context.Background(), u, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off == 0 || off >= length {
+		t.Fatalf("offset after interruption %d of %d", off, length)
+	}
+	patches := srv.Requests()["PATCH"]
+	if err := c.Upload(context.Background(), u, "", f, fi.Size(), nil); err != nil {
+		t.Fatal(err)
+	}
+	// The rest only: (length-off)/chunk PATCHes, not the whole file again.
+	if got, most := srv.Requests()["PATCH"]-patches, int((length-off)/(128<<10))+2; got > most {
+		t.Fatalf("resume sent %d PATCHes, at most %d expected", got, most)
+	}
+	checkStored(t, srv, id, sum)
+}
+
+// stopReader cancels the upload once a read reaches offset at.
+type stopReader struct {
+	io.ReaderAt
+	at   int64
+	stop func()
+}
+
+func (s *stopReader) ReadAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > s.at {
+		s.stop()
+	}
+	return s.ReaderAt.ReadAt(p, off)
+}
+
+// TestUploadThroughCuttingLink is the fault test of the client: a proxy
+// cuts the connection every 3 MiB; a 64 MiB upload still completes and
+// decrypts to the original bytes.
+func TestUploadThroughCuttingLink(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	cut := clienttest.StartCutProxy(t, srv.Addr, 3<<20)
+	c, err := client.New(client.Options{Server: "http://" + cut.Addr, Proxy: "direct", Retry: fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, sum := sealed(t, srv, 64<<20)
+	start := time.Now()
+	id := uploadFile(t, c, path, nil)
+	t.Logf("64 MiB through a link cut every 3 MiB: %v, %d cuts", time.Since(start), cut.Cuts.Load())
+	if cut.Cuts.Load() < 10 {
+		t.Fatalf("only %d cuts: the proxy did not break the link", cut.Cuts.Load())
+	}
+	checkStored(t, srv, id, sum)
+}
+
+func TestUploadThroughSocks(t *testing.T) {
+	srv := clienttest.StartServer(t)
+	socks := clienttest.StartSocks(t)
+	for _, scheme := range []string{"socks5h", "socks5"} {
+		t.Run(scheme, func(t *testing.T) {
+			before := srv.Requests()["peer:"+clienttest.SocksPeer]
+			c, err := client.New(client.Options{Server: srv.URL, Proxy: scheme + "://" + socks.Addr, Retry: fast})
+			if err != nil {
+				t.Fatal(err)
+			}
+			path, sum := sealed(t, srv, 1<<20)
+			id := uploadFile(t, c, path, nil)
+			checkStored(t, srv, id, sum)
+			reqs := srv.Requests()
+			if reqs["peer:"+clienttest.SocksPeer]-before < 3 {
+				t.Fatalf("the server did not see the upload come through the proxy: %v", reqs)
+			}
+		})
+	}
+	t.Run("env ALL_PROXY", func(t *testing.T) {
+		t.Setenv("ALL_PROXY", "socks5h://"+socks.Addr)
+		before := srv.Requests()["peer:"+clienttest.SocksPeer]
+		c, err := client.New(client.Options{Server: srv.URL, Retry: fast})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.Manifest(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if srv.Requests()["peer:"+clienttest.SocksPeer]-before != 2 {
+			t.Fatal("ALL_PROXY was not used")
+		}
+	})
+	t.Run("dead proxy fails closed", func(t *testing.T) {
+		c, err := client.New(client.Options{Server: srv.URL, Proxy: "socks5h://127.0.0.1:1", Retry: client.Retry{Attempts: 2, Min: time.Millisecond}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := srv.Requests()["GET"]
+		if _, _, err := c.Manifest(context.Background()); !errors.Is(err, client.ErrNetwork) {
+			t.Fatalf("dead proxy gave %v, want a network error", err)
+		}
+		if srv.Requests()["GET"] != before {
+			t.Fatal("the client went around a dead proxy")
+		}
+	})
+}
+
+// TestUploadErrorsAreFinal checks that 4xx answers are not retried and
+// come back in the shared vocabulary.
+func TestUploadErrorsAreFinal(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	c, err := client.New(client.Options{Server: srv.URL, Proxy: "direct", Retry: fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tests := []struct {
+		desc  string
+		meta  client.Metadata
+		token string
+		want  error
+	}{
+		{"bad submission id", client.Metadata{api.MetaSubmissionID: "nothex"}, "", &api.Error{Code: api.CodeBadRequest}},
+		{"relay without token", client.Metadata{api.MetaKind: "relay", api.MetaSubmissionID: randomHex(16), api.MetaVerifier: randomHex(32)}, "", api.ErrUnauthorized},
+		{"reply with partner token", client.Metadata{api.MetaKind: "reply", api.MetaSubmissionID: randomHex(16)}, srv.Partner, api.ErrForbidden},
+		{"unknown token", client.Metadata{api.MetaKind: "relay", api.MetaSubmissionID: randomHex(16), api.MetaVerifier: randomHex(32)}, randomHex(32), api.ErrUnauthorized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			before := srv.Requests()["POST"]
+			_, err := c.CreateUpload(ctx, 1000, tt.meta, tt.token)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+			if n := srv.Requests()["POST"] - before; n != 1 {
+				t.Fatalf("%d POSTs: a 4xx was retried", n)
+			}
+		})
+	}
+	t.Run("duplicate submission id", func(t *testing.T) {
+		meta, _ := anonymousMeta()
+		if _, err := c.CreateUpload(ctx, 1000, meta, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.CreateUpload(ctx, 1000, meta, ""); !errors.Is(err, api.ErrConflict) {
+			t.Fatalf("got %v, want conflict", err)
+		}
+	})
+	t.Run("not an age file is refused at completion", func(t *testing.T) {
+		meta, _ := anonymousMeta()
+		data := bytes.Repeat([]byte("plain"), 1000)
+		u, err := c.CreateUpload(ctx, int64(len(data)), meta, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.Upload(ctx, u, "", bytes.NewReader(data), int64(len(data)), nil)
+		if !errors.Is(err, &api.Error{Code: api.CodeUnprocessable}) {
+			t.Fatalf("got %v, want unprocessable", err)
+		}
+	})
+	t.Run("length mismatch", func(t *testing.T) {
+		meta, _ := anonymousMeta()
+		u, err := c.CreateUpload(ctx, 100, meta, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Upload(ctx, u, "", bytes.NewReader(make([]byte, 50)), 50, nil); err == nil {
+			t.Fatal("an upload of another length was accepted")
+		}
+	})
+}

@@ -1,0 +1,365 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"refuge/client"
+	"refuge/server/api"
+)
+
+const courierHelp = `Usage:
+    refuge courier pull --token T -o DIR
+    refuge courier push --token T DIR
+
+For the courier's online machine, which carries ciphertext to and from the
+officers' air-gapped desk and never holds a decryption key.
+
+pull downloads every submission's ciphertext that is not yet in DIR, as
+DIR/<submission id>.age, resuming partial downloads (Range) and checking each
+against the SHA-256 the server lists; writes DIR/SHA256SUMS (check it with
+"sha256sum -c SHA256SUMS" on the other side); and fetches the server's
+hash-chained event log into DIR/events.log, verified entry by entry and
+against the head seen last time (DIR/events-head.json). A server that
+rewrites or drops history is reported and the pull fails.
+
+push uploads what the officers produced for the server, from DIR:
+    DIR/replies/<submission id>/*.age      replies (age files to the submitter)
+    DIR/acks/*.json + *.json.minisig       signed acknowledgements
+Each pushed file is moved to DIR/sent/ so a second push sends nothing twice.
+An acknowledgement makes the server delete that ciphertext.
+
+Flags:
+    --token T        the courier token (default: $REFUGE_TOKEN)
+    -o DIR           pull: where the ciphertext goes (created if needed)
+` + connHelp + `
+
+Examples:
+    $ refuge courier pull --token "$(cat courier.token)" -o /media/usb/inbox
+    $ refuge courier push --token "$(cat courier.token)" /media/usb/outbox
+
+Exit codes: 0 done, 1 failed (also: the event log does not verify), 2 bad
+command line, 4 network failure after retries (run again; it resumes).`
+
+func cmdCourier(e *env, args []string) error {
+	if len(args) == 0 {
+		return usagef("courier", "courier needs pull or push")
+	}
+	switch args[0] {
+	case "pull":
+		return e.courierPull(args[1:])
+	case "push":
+		return e.courierPush(args[1:])
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(e.stdout, courierHelp)
+		return nil
+	}
+	return usagef("courier", "unknown courier command %q (pull or push)", args[0])
+}
+
+func (e *env) courierSetup(name string, args []string, withOut bool) (*client.Client, string, string, []string, error) {
+	fl := e.newFlags("courier", courierHelp)
+	cn := addConn(fl)
+	token := fl.String("token", "", "")
+	var out *string
+	if withOut {
+		out = fl.String("o", "", "")
+	}
+	pos, err := e.parse(fl, args)
+	if err != nil {
+		return nil, "", "", nil, err
+	}
+	tok, err := tokenFrom(*token, "courier")
+	if err != nil {
+		return nil, "", "", nil, err
+	}
+	p, _, err := cn.settings("courier", false)
+	if err != nil {
+		return nil, "", "", nil, err
+	}
+	c, err := newClient(p)
+	if err != nil {
+		return nil, "", "", nil, err
+	}
+	dir := ""
+	if withOut {
+		dir = *out
+	}
+	return c, tok, dir, pos, nil
+}
+
+// eventHead is the last verified entry of the server's event log.
+type eventHead struct {
+	Seq  uint64 `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+func (e *env) courierPull(args []string) error {
+	c, tok, dir, pos, err := e.courierSetup("pull", args, true)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if len(pos) > 0 {
+		return usagef("courier", "unexpected argument %q", pos[0])
+	}
+	if dir == "" {
+		return usagef("courier", "pull needs -o DIR")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return failf("cannot create %s: %v", dir, errors.Unwrap(err))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	// The event log first: a server caught rewriting history gets no
+	// further trust.
+	head, err := e.pullEvents(ctx, c, tok, dir)
+	if err != nil {
+		return err
+	}
+	subs, err := c.Submissions(ctx, tok)
+	if err != nil {
+		return netFail("listing submissions", err)
+	}
+	got := 0
+	for _, s := range subs {
+		if s.Status == "deleted" || !isID(s.ID) {
+			continue
+		}
+		path := filepath.Join(dir, s.ID+".age")
+		if _, err := os.Stat(path); err == nil {
+			continue
+		}
+		p := startMeter(e.stderr, "pull "+s.ID[:8], s.Size)
+		err := c.DownloadCiphertext(ctx, tok, s, path, &p.done)
+		p.finish()
+		if err != nil {
+			return netFail("downloading a submission", err)
+		}
+		got++
+	}
+	if err := writeSums(dir, subs); err != nil {
+		return err
+	}
+	e.out.infof("pulled %s; %d listed; event log verified up to entry %d", plural(got, "new submission"), len(subs), head.Seq)
+	return nil
+}
+
+// pullEvents fetches the whole log, verifies the chain from its start and
+// that it still holds the head seen last time, and saves it.
+func (e *env) pullEvents(ctx context.Context, c *client.Client, tok, dir string) (eventHead, error) {
+	var old eventHead
+	headPath := filepath.Join(dir, "events-head.json")
+	if data, err := os.ReadFile(headPath); err == nil {
+		if err := json.Unmarshal(data, &old); err != nil {
+			return old, failf("%s is damaged: %v", headPath, err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return old, failf("cannot read %s: %v", headPath, err)
+	}
+	evs, err := c.Events(ctx, tok, 1)
+	if err != nil {
+		return old, netFail("fetching the event log", err)
+	}
+	seq, hash, err := client.VerifyEvents(0, client.ZeroHash, evs)
+	if err != nil {
+		return old, failf("the server's %v", err).hint("the server's history is not what it was; keep DIR as evidence and tell the officers")
+	}
+	if old.Seq > 0 {
+		if seq < old.Seq {
+			return old, failf("the server's event log is shorter than when last seen (%d entries, %d before): history was dropped", seq, old.Seq).
+				hint("keep DIR as evidence and tell the officers")
+		}
+		if evs[old.Seq-1].Hash != old.Hash {
+			return old, failf("the server's event log was rewritten before entry %d, which was seen last time", old.Seq).
+				hint("keep DIR as evidence and tell the officers")
+		}
+	}
+	var b strings.Builder
+	for _, ev := range evs {
+		fmt.Fprintf(&b, "%s %s", ev.Hash, client.EventLine(ev))
+	}
+	if err := writeFileAtomic(filepath.Join(dir, "events.log"), []byte(b.String())); err != nil {
+		return old, failf("cannot save the event log: %v", err)
+	}
+	head := eventHead{Seq: seq, Hash: hash}
+	data, _ := json.Marshal(head)
+	if err := writeFileAtomic(headPath, append(data, '\n')); err != nil {
+		return old, failf("cannot save the event log head: %v", err)
+	}
+	return head, nil
+}
+
+// writeSums writes SHA256SUMS for every pulled ciphertext in dir, in the
+// format of sha256sum.
+func writeSums(dir string, subs []api.Submission) error {
+	var lines []string
+	for _, s := range subs {
+		if !isID(s.ID) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, s.ID+".age")); err == nil {
+			lines = append(lines, s.SHA256+"  "+s.ID+".age\n")
+		}
+	}
+	// Keep entries of files pulled before that the server no longer lists.
+	if old, err := os.ReadFile(filepath.Join(dir, "SHA256SUMS")); err == nil {
+		for _, l := range strings.SplitAfter(string(old), "\n") {
+			if f := strings.Fields(l); len(f) == 2 && !containsName(lines, f[1]) {
+				lines = append(lines, l)
+			}
+		}
+	}
+	sort.Strings(lines)
+	if err := writeFileAtomic(filepath.Join(dir, "SHA256SUMS"), []byte(strings.Join(lines, ""))); err != nil {
+		return failf("cannot write SHA256SUMS: %v", err)
+	}
+	return nil
+}
+
+func containsName(lines []string, name string) bool {
+	for _, l := range lines {
+		if strings.HasSuffix(strings.TrimSpace(l), "  "+name) {
+			return true
+		}
+	}
+	return false
+}
+
+func isID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *env) courierPush(args []string) error {
+	c, tok, _, pos, err := e.courierSetup("push", args, false)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if len(pos) != 1 {
+		return usagef("courier", "push needs exactly one DIR")
+	}
+	dir := pos[0]
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	state, err := stateDir()
+	if err != nil {
+		return err
+	}
+	replies, acks := 0, 0
+	// Replies: replies/<submission id>/*.age
+	subdirs, _ := os.ReadDir(filepath.Join(dir, "replies"))
+	for _, sd := range subdirs {
+		if !sd.IsDir() || !isID(sd.Name()) {
+			continue
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "replies", sd.Name(), "*.age"))
+		sort.Strings(files)
+		for _, f := range files {
+			if err := e.pushReply(ctx, c, tok, state, dir, sd.Name(), f); err != nil {
+				return err
+			}
+			replies++
+		}
+	}
+	// Acknowledgements: acks/*.json with *.json.minisig
+	stmts, _ := filepath.Glob(filepath.Join(dir, "acks", "*.json"))
+	sort.Strings(stmts)
+	for _, f := range stmts {
+		if err := e.pushAck(ctx, c, tok, dir, f); err != nil {
+			return err
+		}
+		acks++
+	}
+	e.out.infof("pushed %s and %s", plural(replies, "reply"), plural(acks, "acknowledgement"))
+	return nil
+}
+
+func (e *env) pushReply(ctx context.Context, c *client.Client, tok, state, dir, id, file string) error {
+	if err := checkAgeFile(file); err != nil {
+		return err
+	}
+	size, err := fileSize(file)
+	if err != nil {
+		return failf("cannot read %s: %v", file, errors.Unwrap(err))
+	}
+	pdir, err := pendingDir(state, c.Server(), "reply", []string{file})
+	if err != nil {
+		return err
+	}
+	st, ok, err := loadState(pdir)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		st = uploadState{Server: c.Server(), Kind: "reply", SubmissionID: id, Size: size}
+		if err := os.MkdirAll(pdir, 0o700); err != nil {
+			return failf("cannot create the upload state folder: %v", err)
+		}
+		if err := saveState(pdir, st); err != nil {
+			return err
+		}
+	}
+	if err := e.upload(ctx, c, tok, pdir, &st, file, "reply"); err != nil {
+		return err
+	}
+	os.RemoveAll(pdir)
+	return moveSent(dir, file)
+}
+
+func (e *env) pushAck(ctx context.Context, c *client.Client, tok, dir, file string) error {
+	stmt, err := os.ReadFile(file)
+	if err != nil {
+		return failf("cannot read %s: %v", file, errors.Unwrap(err))
+	}
+	sig, err := os.ReadFile(file + ".minisig")
+	if err != nil {
+		return failf("acknowledgement %s has no signature beside it (%s.minisig)", file, filepath.Base(file))
+	}
+	res, err := c.PostAck(ctx, tok, stmt, sig)
+	switch {
+	case errors.Is(err, api.ErrGone):
+		e.out.infof("%s: the server had already deleted that ciphertext", filepath.Base(file))
+	case err != nil:
+		return netFail("acknowledgement "+filepath.Base(file), err)
+	default:
+		e.out.infof("%s: submission %s acknowledged; the server deleted its ciphertext", filepath.Base(file), res.SubmissionID)
+	}
+	if err := moveSent(dir, file+".minisig"); err != nil {
+		return err
+	}
+	return moveSent(dir, file)
+}
+
+// moveSent moves a pushed file to DIR/sent/, keeping its path below DIR.
+func moveSent(dir, file string) error {
+	rel, err := filepath.Rel(dir, file)
+	if err != nil {
+		return failf("%v", err)
+	}
+	dst := filepath.Join(dir, "sent", rel)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return failf("cannot move %s to sent/: %v", file, err)
+	}
+	if err := os.Rename(file, dst); err != nil {
+		return failf("cannot move %s to sent/: %v", file, err)
+	}
+	return nil
+}

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"aead.dev/minisign"
+
+	"refuge/client"
+)
+
+const initHelp = `Usage: refuge init --server URL --root-pub KEY [--proxy URL] [--force]
+
+Writes a profile so that later commands need no flags: the server's address,
+the officers' root public key that every key manifest must be signed with
+(pinned: a manifest signed by another key is refused), and optionally a proxy.
+The profile is profile.json in $REFUGE_STATE_DIR, else in the "refuge" folder
+of your user configuration directory; folder 0700, file 0600.
+
+Every command also takes --server, --root-pub and --proxy, which override the
+profile. Changing the pinned root key of an existing profile needs --force:
+a new root key is exactly what an attacker would want you to accept.
+
+Flags:
+    --server URL     the drop-box, https://… or an http://….onion address
+    --root-pub KEY   the root public key (minisign, "RW…"), from a trusted source
+    --proxy URL      socks5h://127.0.0.1:9050 for Tor, or an http(s):// proxy;
+                     "direct" ignores HTTPS_PROXY/ALL_PROXY
+    --force          replace a profile that pins another root key
+
+Examples:
+    $ refuge init --server https://drop.example.org --root-pub RWQ…
+    $ refuge init --server http://abc…xyz.onion --root-pub RWQ… --proxy socks5h://127.0.0.1:9050
+
+Exit codes: 0 written, 1 failed (nothing changed), 2 bad command line.`
+
+// profile is the saved defaults of every command. It holds no secret.
+type profile struct {
+	Server  string `json:"server"`
+	RootPub string `json:"root_pub"`
+	Proxy   string `json:"proxy,omitempty"`
+}
+
+const profileFile = "profile.json"
+
+// stateDir is $REFUGE_STATE_DIR, else the user's configuration directory
+// plus "refuge" (the same place crypto/manifest keeps the versions seen).
+// It is created 0700.
+func stateDir() (string, error) {
+	dir := os.Getenv("REFUGE_STATE_DIR")
+	if dir == "" {
+		base, err := os.UserConfigDir()
+		if err != nil {
+			return "", failf("cannot find a configuration directory: %v", err).hint("set REFUGE_STATE_DIR to a private folder")
+		}
+		dir = filepath.Join(base, "refuge")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", failf("cannot create the state folder: %v", err)
+	}
+	if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return "", failf("the state folder is readable by others and cannot be made private: %v", err)
+		}
+	}
+	return dir, nil
+}
+
+func loadProfile(dir string) (profile, error) {
+	var p profile
+	data, err := os.ReadFile(filepath.Join(dir, profileFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return p, nil
+	}
+	if err != nil {
+		return p, failf("cannot read the profile: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return p, failf("the profile %s is damaged: %v", filepath.Join(dir, profileFile), err).hint("run refuge init again")
+	}
+	return p, nil
+}
+
+func checkServer(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("--server must be an http:// or https:// URL")
+	}
+	if u.Scheme == "http" && !strings.HasSuffix(u.Hostname(), ".onion") && u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1" {
+		return errors.New("--server must use https:// unless it is an .onion address or this machine")
+	}
+	return nil
+}
+
+func checkRootPub(s string) error {
+	var k minisign.PublicKey
+	if err := k.UnmarshalText([]byte(strings.TrimSpace(s))); err != nil {
+		return errors.New("--root-pub is not a minisign public key (it starts with RW)")
+	}
+	return nil
+}
+
+func cmdInit(e *env, args []string) error {
+	fs := e.newFlags("init", initHelp)
+	server := fs.String("server", "", "")
+	rootPub := fs.String("root-pub", "", "")
+	proxy := fs.String("proxy", "", "")
+	force := fs.Bool("force", false, "")
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("init", "unexpected argument %q", pos[0])
+	}
+	if *server == "" || *rootPub == "" {
+		return usagef("init", "--server and --root-pub are both needed")
+	}
+	p := profile{Server: strings.TrimRight(*server, "/"), RootPub: strings.TrimSpace(*rootPub), Proxy: *proxy}
+	if err := checkServer(p.Server); err != nil {
+		return usagef("init", "%v", err)
+	}
+	if err := checkRootPub(p.RootPub); err != nil {
+		return usagef("init", "%v", err)
+	}
+	if p.Proxy != "" {
+		if _, err := client.ProxyFunc(p.Proxy); err != nil {
+			return usagef("init", "--proxy: %v", err)
+		}
+	}
+	dir, err := stateDir()
+	if err != nil {
+		return err
+	}
+	old, err := loadProfile(dir)
+	if err != nil && !*force {
+		return err
+	}
+	if old.RootPub != "" && old.RootPub != p.RootPub && !*force {
+		return failf("the profile already pins another root key; nothing changed").
+			hint("if the officers really changed their root key (check with them on another channel), run again with --force")
+	}
+	data, _ := json.MarshalIndent(p, "", "  ")
+	if err := writeFileAtomic(filepath.Join(dir, profileFile), append(data, '\n')); err != nil {
+		return failf("cannot write the profile: %v", err)
+	}
+	e.out.infof("profile written to %s", filepath.Join(dir, profileFile))
+	return nil
+}
+
+// writeFileAtomic writes data to a temporary file (0600) in the same
+// folder, fsyncs it and renames it over name.
+func writeFileAtomic(name string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), name)
+}
+
+// conn holds the flags every networked command shares.
+type conn struct {
+	server, rootPub, proxy *string
+}
+
+func addConn(fs *flag.FlagSet) *conn {
+	return &conn{server: fs.String("server", "", ""), rootPub: fs.String("root-pub", "", ""), proxy: fs.String("proxy", "", "")}
+}
+
+// connHelp is the part of every networked command's help about them.
+const connHelp = `    --server URL     the drop-box (default: from refuge init)
+    --root-pub KEY   the pinned root public key (default: from refuge init)
+    --proxy URL      socks5h://127.0.0.1:9050 (Tor), http(s)://…, or "direct";
+                     default: the profile, else HTTPS_PROXY / ALL_PROXY`
+
+// settings merges the flags over the profile. needRoot says whether the
+// command verifies a manifest.
+func (c *conn) settings(cmd string, needRoot bool) (profile, string, error) {
+	dir, err := stateDir()
+	if err != nil {
+		return profile{}, "", err
+	}
+	p, err := loadProfile(dir)
+	if err != nil {
+		return p, "", err
+	}
+	if *c.server != "" {
+		p.Server = strings.TrimRight(*c.server, "/")
+	}
+	if *c.rootPub != "" {
+		p.RootPub = strings.TrimSpace(*c.rootPub)
+	}
+	if *c.proxy != "" {
+		p.Proxy = *c.proxy
+	}
+	if p.Server == "" {
+		return p, "", usagef(cmd, "no server: pass --server URL or run refuge init")
+	}
+	if err := checkServer(p.Server); err != nil {
+		return p, "", usagef(cmd, "%v", err)
+	}
+	if needRoot {
+		if p.RootPub == "" {
+			return p, "", usagef(cmd, "no root key: pass --root-pub KEY or run refuge init")
+		}
+		if err := checkRootPub(p.RootPub); err != nil {
+			return p, "", usagef(cmd, "%v", err)
+		}
+	}
+	return p, dir, nil
+}
+
+// newClient makes the API client for p.
+func newClient(p profile) (*client.Client, error) {
+	o := client.Options{Server: p.Server, Proxy: p.Proxy}
+	if os.Getenv("REFUGE_TEST_FAST_RETRY") == "1" {
+		// Test knob: the fault tests cut the link dozens of times, and
+		// production back-off would make them take minutes.
+		o.Retry = client.Retry{Attempts: 50, Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}
+	}
+	c, err := client.New(o)
+	if err != nil {
+		return nil, usagef("", "%v", err)
+	}
+	return c, nil
+}
+
+// exitNetwork is the exit code when the network failed after retries:
+// running the same command again resumes (see the usage text).
+const exitNetwork = 4
+
+// netFail turns a client error into a cliError, with exit code 3 and a
+// hint when the network, not the server, failed.
+func netFail(what string, err error) error {
+	if errors.Is(err, client.ErrNetwork) {
+		return (&cliError{code: exitNetwork, msg: fmt.Sprintf("%s: %v", what, err)}).
+			hint("check the connection (or the proxy, or Tor) and run the same command again; it resumes")
+	}
+	return failf("%s: %v", what, err)
+}

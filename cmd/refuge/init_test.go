@@ -1,0 +1,159 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"refuge/client/clienttest"
+)
+
+func TestHelpAndUsage(t *testing.T) {
+	t.Parallel()
+	u := newUser(t)
+	for _, cmd := range [][]string{{"init"}, {"submit"}, {"status"}, {"replies"}, {"relay"}, {"refer"}, {"courier"}, {"courier", "pull"}} {
+		t.Run(strings.Join(cmd, " "), func(t *testing.T) {
+			r := u.ok("", append(cmd, "--help")...)
+			if !strings.Contains(r.stdout, "Usage") || !strings.Contains(r.stdout, "Example") || !strings.Contains(r.stdout, "Exit codes") {
+				t.Fatalf("help lacks usage, examples or exit codes:\n%s", r.stdout)
+			}
+		})
+	}
+	tests := []struct {
+		desc string
+		args []string
+		code int
+		want string
+	}{
+		{"no command", nil, 2, "Usage"},
+		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
+		{"unknown flag", []string{"submit", "--nope", "x"}, 2, "hint:"},
+		{"submit nothing", []string{"submit"}, 2, "nothing to submit"},
+		{"submit without server", []string{"submit", "x"}, 2, "no server"},
+		{"status with argument", []string{"status", "word"}, 2, "never given as an argument"},
+		{"http server refused", []string{"init", "--server", "http://example.org", "--root-pub", "RWQ"}, 2, "https"},
+		{"bad root key", []string{"init", "--server", "https://example.org", "--root-pub", "nope"}, 2, "minisign"},
+		{"bad proxy", []string{"init", "--server", "https://example.org", "--root-pub", "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3", "--proxy", "ftp://x"}, 2, "proxy"},
+		{"courier without action", []string{"courier"}, 2, "pull or push"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			r := u.run("", tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stderr+r.stdout, tt.want) {
+				t.Fatalf("exit %d, want %d with %q:\n%s%s", r.code, tt.code, tt.want, r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+func TestInitProfile(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	other := clienttest.NewKeys(t)
+	u := newUser(t)
+	u.init(srv)
+	p := filepath.Join(u.state, profileFile)
+	fi, err := os.Stat(p)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("profile: %v %v", fi, err)
+	}
+	if di, _ := os.Stat(u.state); di.Mode().Perm() != 0o700 {
+		t.Fatalf("state folder mode %v", di.Mode().Perm())
+	}
+	before, _ := os.ReadFile(p)
+	otherPub := other.RootPub.String()
+	r := u.run("", "init", "--server", srv.URL, "--root-pub", otherPub)
+	if r.code != 1 || !strings.Contains(r.stderr, "--force") {
+		t.Fatalf("changing the pinned root key: exit %d\n%s", r.code, r.stderr)
+	}
+	if after, _ := os.ReadFile(p); string(after) != string(before) {
+		t.Fatal("a refused init changed the profile")
+	}
+	u.ok("", "init", "--server", srv.URL, "--root-pub", otherPub, "--force")
+	var prof profile
+	data, _ := os.ReadFile(p)
+	json.Unmarshal(data, &prof)
+	if prof.RootPub != otherPub {
+		t.Fatal("--force did not replace the root key")
+	}
+	// The profile now pins the wrong key: submit refuses (exit 3), and a
+	// --root-pub flag overrides the profile.
+	f := randomFile(t, t.TempDir(), "a.txt", 10)
+	if r := u.run("", "submit", f); r.code != 3 {
+		t.Fatalf("submit with another pinned key: exit %d", r.code)
+	}
+	pub := srv.Keys.RootPub.String()
+	u.ok("", "submit", "--root-pub", pub, f)
+}
+
+// TestCourierDetectsRewrittenLog: a pull remembers the log's head; if the
+// history it saw changes, the next pull fails.
+func TestCourierDetectsRewrittenLog(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	u := newUser(t)
+	u.init(srv)
+	u.ok("", "submit", randomFile(t, t.TempDir(), "a.txt", 10))
+	inbox := t.TempDir()
+	c := newUser(t)
+	c.ok("", "courier", "pull", "--server", srv.URL, "--token", srv.Courier, "-o", inbox)
+	head := filepath.Join(inbox, "events-head.json")
+	var h eventHead
+	data, _ := os.ReadFile(head)
+	if err := json.Unmarshal(data, &h); err != nil || h.Seq < 2 {
+		t.Fatalf("head %s: %v", data, err)
+	}
+	// What the courier saw last time differs from what the server now
+	// shows: as if the server had rewritten an entry.
+	forged := h
+	forged.Hash = strings.Repeat("ab", 32)
+	data, _ = json.Marshal(forged)
+	os.WriteFile(head, data, 0o600)
+	r := c.run("", "courier", "pull", "--server", srv.URL, "--token", srv.Courier, "-o", inbox)
+	if r.code != 1 || !strings.Contains(r.stderr, "rewritten") {
+		t.Fatalf("rewritten history: exit %d\n%s", r.code, r.stderr)
+	}
+	// A log shorter than seen: history dropped.
+	forged = h
+	forged.Seq = h.Seq + 5
+	data, _ = json.Marshal(forged)
+	os.WriteFile(head, data, 0o600)
+	r = c.run("", "courier", "pull", "--server", srv.URL, "--token", srv.Courier, "-o", inbox)
+	if r.code != 1 || !strings.Contains(r.stderr, "dropped") {
+		t.Fatalf("dropped history: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := c.run("", "courier", "pull", "--server", srv.URL, "--token", srv.Partner, "-o", inbox); r.code != 1 {
+		t.Fatalf("a partner token pulled: exit %d", r.code)
+	}
+}
+
+// TestAgainstServerProcess runs the journey against a real refuge-server
+// binary built from cmd/refuge-server.
+func TestAgainstServerProcess(t *testing.T) {
+	t.Parallel()
+	bin := clienttest.BuildServer(t)
+	srv := clienttest.Setup(t, nil, nil, nil, 0)
+	log := srv.StartProcess(t, bin)
+	u := newUser(t)
+	u.init(srv)
+	f := randomFile(t, t.TempDir(), "canary-name.pdf", 3<<20)
+	phrase := phraseOf(t, u.ok("", "submit", f))
+	if st := u.ok(phrase+"\n", "status"); !strings.Contains(st.stdout, "received") {
+		t.Fatalf("status: %s", st.stdout)
+	}
+	inbox := t.TempDir()
+	newUser(t).ok("", "courier", "pull", "--server", srv.URL, "--token", srv.Courier, "-o", inbox)
+	pulled, _ := filepath.Glob(filepath.Join(inbox, "*.age"))
+	if len(pulled) != 1 {
+		t.Fatalf("pulled %v", pulled)
+	}
+	res := openPulled(t, srv, pulled[0])
+	if fileHash(t, filepath.Join(res.Dir, "files", "canary-name.pdf")) != fileHash(t, f) {
+		t.Fatal("the file differs after the journey through refuge-server")
+	}
+	if strings.Contains(log(), "canary-name") {
+		t.Fatal("the server logged a file name")
+	}
+}

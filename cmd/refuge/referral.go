@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// referral is referral.json, the structured form a partner files:
+//
+//	{"format":"refuge-referral-v1","defender_name":"…","nationality":"…",
+//	 "current_country":"…","organisation":"…","work":"…","risk":"…",
+//	 "urgency":"immediate|high|medium|low","family_members":[{"name":"…",
+//	 "relationship":"…","age":7}],"consent":true,"safe_contact":"…",
+//	 "referring_organisation":"…"}
+//
+// Every text field is UTF-8 of at most 4 KiB (risk and work 16 KiB).
+type referral struct {
+	Format                string   `json:"format"`
+	DefenderName          string   `json:"defender_name"`
+	Nationality           string   `json:"nationality"`
+	CurrentCountry        string   `json:"current_country"`
+	Organisation          string   `json:"organisation,omitempty"`
+	Work                  string   `json:"work"`
+	Risk                  string   `json:"risk"`
+	Urgency               string   `json:"urgency"`
+	FamilyMembers         []family `json:"family_members"`
+	Consent               bool     `json:"consent"`
+	SafeContact           string   `json:"safe_contact"`
+	ReferringOrganisation string   `json:"referring_organisation"`
+}
+
+type family struct {
+	Name         string `json:"name"`
+	Relationship string `json:"relationship"`
+	Age          int    `json:"age,omitempty"`
+}
+
+const referralFormat = "refuge-referral-v1"
+
+var urgencies = []string{"immediate", "high", "medium", "low"}
+
+// parseReferral reads a form strictly: unknown fields are refused.
+func parseReferral(data []byte) (*referral, error) {
+	if len(data) > 256<<10 {
+		return nil, errors.New("the referral form is larger than 256 KiB")
+	}
+	var r referral
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("the referral form is not valid: %v", err)
+	}
+	if dec.More() {
+		return nil, errors.New("the referral form has data after the JSON value")
+	}
+	if r.Format == "" {
+		r.Format = referralFormat
+	}
+	return &r, nil
+}
+
+// check validates a complete referral.
+func (r *referral) check() error {
+	if r.Format != referralFormat {
+		return fmt.Errorf("format must be %s", referralFormat)
+	}
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{
+		{"defender_name", r.DefenderName, 4 << 10}, {"nationality", r.Nationality, 4 << 10},
+		{"current_country", r.CurrentCountry, 4 << 10}, {"work", r.Work, 16 << 10},
+		{"risk", r.Risk, 16 << 10}, {"safe_contact", r.SafeContact, 4 << 10},
+		{"referring_organisation", r.ReferringOrganisation, 4 << 10},
+	} {
+		if strings.TrimSpace(f.v) == "" {
+			return fmt.Errorf("%s is missing", f.name)
+		}
+		if len(f.v) > f.max || !utf8.ValidString(f.v) {
+			return fmt.Errorf("%s is not UTF-8 text of at most %d bytes", f.name, f.max)
+		}
+	}
+	if len(r.Organisation) > 4<<10 || !utf8.ValidString(r.Organisation) {
+		return errors.New("organisation is not UTF-8 text of at most 4096 bytes")
+	}
+	ok := false
+	for _, u := range urgencies {
+		ok = ok || r.Urgency == u
+	}
+	if !ok {
+		return fmt.Errorf("urgency must be one of %s", strings.Join(urgencies, ", "))
+	}
+	if len(r.FamilyMembers) > 64 {
+		return errors.New("more than 64 family members")
+	}
+	for i, m := range r.FamilyMembers {
+		if strings.TrimSpace(m.Name) == "" || strings.TrimSpace(m.Relationship) == "" || len(m.Name) > 1024 || len(m.Relationship) > 1024 {
+			return fmt.Errorf("family member %d needs a name and a relationship", i+1)
+		}
+		if m.Age < 0 || m.Age > 150 || !utf8.ValidString(m.Name+m.Relationship) {
+			return fmt.Errorf("family member %d is malformed", i+1)
+		}
+	}
+	if !r.Consent {
+		return errors.New("consent is not given: the defender must agree to this referral (consent: true)")
+	}
+	return nil
+}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+
+	"refuge/client"
+)
+
+const relayHelp = `Usage: refuge relay --token T [--server URL] [--proxy URL] BUNDLE...
+
+Uploads bundles that a defender sealed offline with "refuge seal", for them:
+you are the partner who carries them to the drop-box. You cannot read a
+bundle; the server attributes it to your organisation. Each BUNDLE needs its
+ticket, BUNDLE.ticket, which "refuge seal" writes beside it: the submission
+id and the token verifier that let the defender later check the status with
+their receipt phrase. Keep each ticket with its bundle. The phrase itself
+stays with the defender.
+
+An interrupted relay resumes when you run the same command again.
+
+Flags:
+    --token T        your partner token (default: $REFUGE_TOKEN; the variable
+                     keeps it out of the process list)
+` + connHelp + `
+
+Examples:
+    $ refuge relay --token "$(cat partner.token)" usb/bundle-1.age usb/bundle-2.age
+    $ REFUGE_TOKEN=… refuge relay --proxy socks5h://127.0.0.1:9050 bundle.age
+
+Exit codes: 0 every bundle relayed, 1 a bundle failed (those before it were
+relayed; each is reported), 2 bad command line, 4 network failure after
+retries (run the same command again to resume).`
+
+// ageMagic begins every age file.
+var ageMagic = []byte("age-encryption.org/v1\n")
+
+func cmdRelay(e *env, args []string) error {
+	fl := e.newFlags("relay", relayHelp)
+	cn := addConn(fl)
+	token := fl.String("token", "", "")
+	pos, err := e.parse(fl, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("relay", "no bundle given")
+	}
+	tok, err := tokenFrom(*token, "relay")
+	if err != nil {
+		return err
+	}
+	p, state, err := cn.settings("relay", false)
+	if err != nil {
+		return err
+	}
+	// Check every bundle and ticket before sending anything.
+	tickets := make([]client.Ticket, len(pos))
+	for i, b := range pos {
+		if err := checkAgeFile(b); err != nil {
+			return err
+		}
+		t, err := client.ReadTicket(b)
+		if errors.Is(err, fs.ErrNotExist) {
+			return failf("%s has no ticket beside it", b).hint("refuge seal writes BUNDLE.ticket next to each bundle; relay needs both files")
+		}
+		if err != nil {
+			return failf("ticket of %s: %v", b, err)
+		}
+		tickets[i] = t
+	}
+	c, err := newClient(p)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	for i, b := range pos {
+		if err := e.relayOne(ctx, c, tok, state, p.Server, b, tickets[i]); err != nil {
+			return err
+		}
+		e.out.infof("relayed %s (submission %s)", b, tickets[i].SubmissionID)
+	}
+	return nil
+}
+
+func (e *env) relayOne(ctx context.Context, c *client.Client, token, state, server, bundle string, t client.Ticket) error {
+	dir, err := pendingDir(state, server, "relay", []string{bundle})
+	if err != nil {
+		return err
+	}
+	size, err := fileSize(bundle)
+	if err != nil {
+		return failf("cannot read %s: %v", bundle, errors.Unwrap(err))
+	}
+	st, ok, err := loadState(dir)
+	if err != nil {
+		return err
+	}
+	if !ok || st.SubmissionID != t.SubmissionID || st.Size != size {
+		st = uploadState{Server: server, Kind: "relay", SubmissionID: t.SubmissionID, Verifier: t.Verifier, Size: size}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return failf("cannot create the upload state folder: %v", err)
+		}
+		if err := saveState(dir, st); err != nil {
+			return err
+		}
+	} else {
+		e.out.infof("resuming the relay of %s", bundle)
+	}
+	if err := e.upload(ctx, c, token, dir, &st, bundle, "relay"); err != nil {
+		return err
+	}
+	return os.RemoveAll(dir)
+}
+
+// checkAgeFile refuses a file that does not start like an age file, so a
+// plaintext file handed over by mistake is never sent.
+func checkAgeFile(name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return failf("cannot open %s: %v", name, errors.Unwrap(err))
+	}
+	defer f.Close()
+	head := make([]byte, len(ageMagic))
+	if _, err := io.ReadFull(f, head); err != nil || !bytes.Equal(head, ageMagic) {
+		return failf("%s is not a sealed bundle (it does not start like an age file); nothing was sent", name).
+			hint("relay only uploads bundles made with refuge seal")
+	}
+	return nil
+}
+
+// tokenFrom returns the token of --token or $REFUGE_TOKEN.
+func tokenFrom(flagValue, cmd string) (string, error) {
+	t := flagValue
+	if t == "" {
+		t = os.Getenv("REFUGE_TOKEN")
+	}
+	if t == "" {
+		return "", usagef(cmd, "no token: pass --token T or set REFUGE_TOKEN")
+	}
+	return t, nil
+}

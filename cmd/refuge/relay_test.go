@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"aead.dev/minisign"
+	"filippo.io/age"
+
+	"refuge/client"
+	"refuge/client/clienttest"
+	"refuge/crypto/bundle"
+	"refuge/crypto/receipt"
+	"refuge/internal/kdfcost"
+	"refuge/server/api"
+)
+
+// offlineBundle seals a bundle as refuge seal would, with its ticket, and
+// returns its path and phrase.
+func offlineBundle(t *testing.T, srv *clienttest.Server, dir string) (string, string, *receipt.Keys) {
+	t.Helper()
+	kdfcost.LowerForTests() // as the refuge subprocesses do
+	phrase, err := receipt.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := receipt.Derive(phrase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := phrase.Text()
+	words := string(text.Bytes())
+	text.Destroy()
+	tok, _ := keys.Token()
+	v := receipt.Verifier(tok.Bytes())
+	tok.Destroy()
+	path := filepath.Join(dir, "bundle.age")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randomFile(t, t.TempDir(), "doc.pdf", 50<<10)
+	files, _ := bundle.CollectFiles([]string{data})
+	if _, err := bundle.Seal(f, []age.Recipient{srv.Keys.Recipient}, bundle.Contents{
+		Files: files, SubmissionID: keys.SubmissionID(), ReplyRecipient: keys.Recipient().String(), Kind: bundle.KindAnonymous,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := client.WriteTicket(path, keys.SubmissionID(), v); err != nil {
+		t.Fatal(err)
+	}
+	return path, words, keys
+}
+
+func TestRelay(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	dir := t.TempDir()
+	b, phrase, keys := offlineBundle(t, srv, dir)
+	partner := newUser(t)
+	tests := []struct {
+		desc  string
+		setup func() []string
+		code  int
+		want  string
+	}{
+		{"no token", func() []string { return []string{"relay", "--server", srv.URL, b} }, 2, "no token"},
+		{"plaintext refused", func() []string {
+			p := randomFile(t, dir, "plain.pdf", 100)
+			return []string{"relay", "--server", srv.URL, "--token", srv.Partner, p}
+		}, 1, "not a sealed bundle"},
+		{"no ticket", func() []string {
+			p := filepath.Join(dir, "copy.age")
+			data, _ := os.ReadFile(b)
+			os.WriteFile(p, data, 0o600)
+			return []string{"relay", "--server", srv.URL, "--token", srv.Partner, p}
+		}, 1, "no ticket"},
+		{"courier token refused", func() []string { return []string{"relay", "--server", srv.URL, "--token", srv.Courier, b} }, 1, "forbidden"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			r := partner.run("", tt.setup()...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
+				t.Fatalf("exit %d, want %d with %q:\n%s", r.code, tt.code, tt.want, r.stderr)
+			}
+		})
+	}
+	if subs, _ := srv.Store.Submissions(context.Background()); len(subs) != 0 {
+		t.Fatal("a refused relay stored something")
+	}
+	partner.env = []string{"REFUGE_TOKEN=" + srv.Partner}
+	partner.ok("", "relay", "--server", srv.URL, b)
+	sub, err := srv.Store.Submission(context.Background(), keys.SubmissionID())
+	if err != nil || sub.Kind != "relay" || sub.Partner != "fld" {
+		t.Fatalf("relayed submission: %+v %v", sub, err)
+	}
+	defender := newUser(t)
+	if st := defender.ok(phrase+"\n", "status", "--server", srv.URL); !strings.Contains(st.stdout, "received") {
+		t.Fatalf("the defender's phrase does not find the relayed bundle: %s", st.stdout)
+	}
+}
+
+// TestRepliesAndAcks: the courier pushes an officer's reply and a signed
+// acknowledgement; the defender reads the reply with the phrase only; the
+// server deleted the ciphertext.
+func TestRepliesAndAcks(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	u := newUser(t)
+	u.init(srv)
+	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "a.pdf", 20<<10)))
+	if r := u.ok(phrase+"\n", "replies"); !strings.Contains(r.stderr, "no reply yet") {
+		t.Fatalf("replies before any: %s", r.stderr)
+	}
+	kdfcost.LowerForTests() // as the refuge subprocesses do
+	p, err := receipt.Parse([]byte(phrase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := receipt.Derive(p)
+	id := keys.SubmissionID()
+	sub, err := srv.Store.Submission(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The officers' outbox: a reply (a bundle to the reply recipient)
+	// and an acknowledgement signed with the ack key.
+	outbox := t.TempDir()
+	os.MkdirAll(filepath.Join(outbox, "replies", id), 0o700)
+	rf, _ := os.Create(filepath.Join(outbox, "replies", id, "reply-1.age"))
+	att := randomFile(t, t.TempDir(), "form.pdf", 5000)
+	files, _ := bundle.CollectFiles([]string{att})
+	if _, err := bundle.Seal(rf, []age.Recipient{keys.Recipient()}, bundle.Contents{
+		Files: files, Note: []byte("received; we need your passport scan"), SubmissionID: id, Kind: bundle.KindAnonymous,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rf.Close()
+	os.MkdirAll(filepath.Join(outbox, "acks"), 0o700)
+	stmt, _ := json.Marshal(api.AckStatement{SubmissionID: id, SHA256: hex.EncodeToString(sub.SHA256[:]), Imported: true})
+	os.WriteFile(filepath.Join(outbox, "acks", id+".json"), stmt, 0o600)
+	os.WriteFile(filepath.Join(outbox, "acks", id+".json.minisig"), minisign.Sign(srv.Keys.AckPriv, stmt), 0o600)
+
+	courier := newUser(t)
+	r := courier.ok("", "courier", "push", "--server", srv.URL, "--token", srv.Courier, outbox)
+	if !strings.Contains(r.stderr, "pushed 1 reply and 1 acknowledgement") {
+		t.Fatalf("push: %s", r.stderr)
+	}
+	if left, _ := filepath.Glob(filepath.Join(outbox, "replies", id, "*.age")); len(left) != 0 {
+		t.Fatal("pushed reply not moved to sent/")
+	}
+	// A second push sends nothing again.
+	if r := courier.ok("", "courier", "push", "--server", srv.URL, "--token", srv.Courier, outbox); !strings.Contains(r.stderr, "pushed 0 replies and 0 acknowledgements") {
+		t.Fatalf("second push: %s", r.stderr)
+	}
+	if st := u.ok(phrase+"\n", "status"); !strings.Contains(st.stdout, "deleted") || !strings.Contains(st.stdout, "replies: 1") {
+		t.Fatalf("status after ack: %s", st.stdout)
+	}
+	if _, err := srv.Store.OpenCiphertext(context.Background(), id); err == nil {
+		t.Fatal("the acknowledged ciphertext is still on the server")
+	}
+	r = u.ok(phrase+"\n", "replies")
+	if !strings.Contains(r.stdout, "received; we need your passport scan") || !strings.Contains(r.stderr, "1 file attached") {
+		t.Fatalf("replies:\n%s\n%s", r.stdout, r.stderr)
+	}
+	saved := t.TempDir()
+	u.ok(phrase+"\n", "replies", "-o", saved)
+	got, _ := filepath.Glob(filepath.Join(saved, "reply-*", "*", "files", "form.pdf"))
+	if len(got) != 1 || fileHash(t, got[0]) != fileHash(t, att) {
+		t.Fatalf("saved reply attachment: %v", got)
+	}
+	if r := u.ok(phrase+"\n", "replies", "-o", saved); !strings.Contains(r.stderr, "already saved") {
+		t.Fatalf("third replies: %s", r.stderr)
+	}
+}

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"unicode/utf8"
+
+	"filippo.io/age"
+
+	"refuge/client"
+	"refuge/crypto/bundle"
+	"refuge/crypto/receipt"
+	"refuge/server/api"
+)
+
+const repliesHelp = `Usage: refuge replies [-o DIR] [--server URL] [--proxy URL]
+
+Fetches the officers' replies to your submission and decrypts them on this
+device with a key derived from your receipt phrase (asked without echo at a
+terminal, or read from the first line of standard input). The server only
+ever holds them encrypted.
+
+Without -o, each reply's message is printed on standard output and attached
+files are not kept. With -o DIR, each reply is saved under DIR/reply-<id>/
+(message in note.txt, attachments under files/); replies already saved there
+are skipped.
+
+Flags:
+    -o DIR           save replies (and their attachments) under DIR
+` + connHelp + `
+
+Examples:
+    $ refuge replies
+    $ refuge replies -o ~/replies
+    $ refuge replies --proxy socks5h://127.0.0.1:9050 < phrase.txt
+
+Exit codes: 0 done (also when there is no reply yet), 1 failed, 2 bad
+command line, 4 network failure after retries.`
+
+func cmdReplies(e *env, args []string) error {
+	fl := e.newFlags("replies", repliesHelp)
+	cn := addConn(fl)
+	outDir := fl.String("o", "", "")
+	pos, err := e.parse(fl, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("replies", "unexpected argument %q", pos[0])
+	}
+	if *outDir != "" {
+		if fi, err := os.Stat(*outDir); err != nil || !fi.IsDir() {
+			return usagef("replies", "-o %s is not an existing folder", *outDir)
+		}
+	}
+	p, state, err := cn.settings("replies", false)
+	if err != nil {
+		return err
+	}
+	keys, err := e.readPhrase()
+	if err != nil {
+		return err
+	}
+	c, err := newClient(p)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	tok, err := tokenHex(keys)
+	if err != nil {
+		return err
+	}
+	list, err := c.Replies(ctx, keys.SubmissionID(), tok)
+	if err != nil {
+		return lookupFail(err)
+	}
+	if len(list) == 0 {
+		e.out.infof("no reply yet")
+		return nil
+	}
+	tmp, err := os.MkdirTemp(state, "replies-*")
+	if err != nil {
+		return failf("cannot create a private temporary folder: %v", err)
+	}
+	defer os.RemoveAll(tmp)
+	for i, r := range list {
+		if *outDir != "" {
+			if _, err := os.Lstat(filepath.Join(*outDir, "reply-"+r.ID)); err == nil {
+				e.out.infof("reply %d of %d is already saved in %s", i+1, len(list), filepath.Join(*outDir, "reply-"+r.ID))
+				continue
+			}
+		}
+		if err := e.oneReply(ctx, c, keys, tok, r, i+1, len(list), tmp, *outDir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys, tok string, r api.Reply, n, total int, tmp, outDir string) error {
+	ct := filepath.Join(tmp, r.ID+".age")
+	if err := c.DownloadReply(ctx, keys.SubmissionID(), tok, r, ct); err != nil {
+		return netFail("downloading a reply", err)
+	}
+	dest := filepath.Join(tmp, "open-"+r.ID)
+	if outDir != "" {
+		dest = filepath.Join(outDir, "reply-"+r.ID)
+	}
+	if err := os.Mkdir(dest, 0o700); err != nil {
+		return failf("cannot create %s: %v", dest, errors.Unwrap(err))
+	}
+	f, err := os.Open(ct)
+	if err != nil {
+		return failf("%v", err)
+	}
+	defer f.Close()
+	res, err := bundle.Open(f, []age.Identity{keys.Identity()}, dest, bundle.Options{})
+	if errors.Is(err, bundle.ErrNotBundle) {
+		return e.plainReply(f, keys, r, n, total, dest, outDir)
+	}
+	if err != nil {
+		os.Remove(dest)
+		return failf("reply %d of %d could not be opened: %v", n, total, err)
+	}
+	fmt.Fprintf(e.stdout, "--- reply %d of %d (%s) ---\n%s\n", n, total, r.Created, res.Note)
+	if res.NoteTruncated {
+		fmt.Fprintln(e.stdout, "[the message continues; save it with -o DIR]")
+	}
+	files := 0
+	for _, en := range res.Entries {
+		if len(en.Name) > 6 && en.Name[:6] == "files/" {
+			files++
+		}
+	}
+	if outDir != "" {
+		e.out.infof("reply %d saved in %s", n, res.Dir)
+	} else if files > 0 {
+		e.out.infof("reply %d has %s attached; run again with -o DIR to keep them", n, plural(files, "file"))
+	}
+	return nil
+}
+
+// plainReply handles a reply that is an age file but not a bundle: its
+// plaintext is shown as text (zero padding removed) and saved as
+// message.txt under dest.
+func (e *env) plainReply(f *os.File, keys *receipt.Keys, r api.Reply, n, total int, dest, outDir string) error {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return failf("%v", err)
+	}
+	ar, err := age.Decrypt(f, keys.Identity())
+	if err != nil {
+		return failf("reply %d of %d could not be decrypted with this phrase: %v", n, total, err)
+	}
+	b, err := io.ReadAll(io.LimitReader(ar, 1<<20+1))
+	if err != nil || len(b) > 1<<20 {
+		return failf("reply %d of %d is damaged or too large to show", n, total)
+	}
+	for len(b) > 0 && b[len(b)-1] == 0 {
+		b = b[:len(b)-1]
+	}
+	if !utf8.Valid(b) {
+		return failf("reply %d of %d is not text and not a bundle", n, total)
+	}
+	fmt.Fprintf(e.stdout, "--- reply %d of %d (%s) ---\n%s\n", n, total, r.Created, b)
+	if outDir != "" {
+		if err := os.WriteFile(filepath.Join(dest, "message.txt"), b, 0o600); err != nil {
+			return failf("cannot save reply %d: %v", n, err)
+		}
+		e.out.infof("reply %d saved in %s", n, dest)
+	}
+	return nil
+}

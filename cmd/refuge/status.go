@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"golang.org/x/term"
+
+	"refuge/crypto/receipt"
+	"refuge/server/api"
+)
+
+const statusHelp = `Usage: refuge status [--server URL] [--proxy URL]
+
+Shows the state of your submission. It asks for your receipt phrase (typed
+without echo at a terminal, or read from the first line of standard input
+when that is not a terminal); nothing about the submission needs to be on
+this device. The phrase never leaves it: only a lookup id and an access token
+derived from it are sent.
+
+States:
+    received    stored on the server, not yet collected by the officers
+    collected   the officers have collected it
+    replied     the officers replied: read it with "refuge replies"
+    deleted     the officers confirmed they hold it safely; the server
+                deleted its copy (replies stay readable)
+
+Flags:
+` + connHelp + `
+
+Examples:
+    $ refuge status
+    $ refuge status --proxy socks5h://127.0.0.1:9050 < phrase.txt
+
+Exit codes: 0 shown, 1 failed (also: no submission for this phrase),
+2 bad command line, 4 network failure after retries.`
+
+var stateText = map[string]string{
+	"received":  "received: stored on the server, not yet collected by the officers",
+	"collected": "collected: the officers have collected your submission",
+	"replied":   "replied: the officers replied; read it with \"refuge replies\"",
+	"deleted":   "deleted from the server after the officers confirmed they hold it safely",
+}
+
+func cmdStatus(e *env, args []string) error {
+	fl := e.newFlags("status", statusHelp)
+	cn := addConn(fl)
+	pos, err := e.parse(fl, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("status", "unexpected argument %q (the phrase is asked for, never given as an argument)", pos[0])
+	}
+	p, _, err := cn.settings("status", false)
+	if err != nil {
+		return err
+	}
+	keys, err := e.readPhrase()
+	if err != nil {
+		return err
+	}
+	c, err := newClient(p)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	tok, err := tokenHex(keys)
+	if err != nil {
+		return err
+	}
+	st, err := c.Status(ctx, keys.SubmissionID(), tok)
+	if err != nil {
+		return lookupFail(err)
+	}
+	text := stateText[st.Status]
+	if text == "" {
+		text = st.Status
+	}
+	fmt.Fprintf(e.stdout, "status: %s\n", text)
+	fmt.Fprintf(e.stdout, "received on: %s (UTC day)\n", st.Received)
+	fmt.Fprintf(e.stdout, "replies: %d\n", len(st.Replies))
+	return nil
+}
+
+// lookupFail explains a failed submitter lookup.
+func lookupFail(err error) error {
+	if errors.Is(err, api.ErrNotFound) || errors.Is(err, api.ErrUnauthorized) {
+		return failf("no submission matches this receipt phrase on this server").
+			hint("check the words (any order mistake changes everything) and the server; a submission still uploading is not there yet")
+	}
+	return netFail("asking the server", err)
+}
+
+// tokenHex returns the access token as the server reads it.
+func tokenHex(keys *receipt.Keys) (string, error) {
+	tok, err := keys.Token()
+	if err != nil {
+		return "", failf("%v", err)
+	}
+	defer tok.Destroy()
+	return hex.EncodeToString(tok.Bytes()), nil
+}
+
+// readPhrase asks for the receipt phrase without echo at a terminal, or
+// reads the first line of standard input, and derives the keys.
+func (e *env) readPhrase() (*receipt.Keys, error) {
+	var line []byte
+	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(e.stderr, prog+": receipt phrase (12 words, not shown): ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(e.stderr)
+		if err != nil {
+			return nil, failf("cannot read the phrase: %v", err)
+		}
+		line = b
+	} else {
+		r := bufio.NewReader(io.LimitReader(e.stdin, 4096))
+		b, err := r.ReadBytes('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, failf("cannot read the phrase from standard input: %v", err)
+		}
+		line = bytes.TrimRight(b, "\r\n")
+	}
+	defer clear(line)
+	if len(bytes.TrimSpace(line)) == 0 {
+		return nil, failf("no receipt phrase given").hint("type it at the prompt, or pipe it on standard input")
+	}
+	phrase, err := receipt.Parse(line)
+	if err != nil {
+		return nil, failf("%v", err)
+	}
+	keys, err := receipt.Derive(phrase)
+	if err != nil {
+		return nil, failf("%v", err)
+	}
+	return keys, nil
+}

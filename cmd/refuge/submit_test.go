@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"refuge/client/clienttest"
+)
+
+// TestJourney: init, submit two files and a note, status, courier pull,
+// the pulled bundle opens byte-for-byte, status shows collected.
+func TestJourney(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	u := newUser(t)
+	u.init(srv)
+	dir := t.TempDir()
+	a := randomFile(t, dir, "passport.pdf", 300<<10)
+	os.MkdirAll(filepath.Join(dir, "photos"), 0o755)
+	b := randomFile(t, filepath.Join(dir, "photos"), "one.jpg", 70<<10)
+	note := filepath.Join(dir, "note.txt")
+	os.WriteFile(note, []byte("canary-note: please help"), 0o600)
+
+	r := u.ok("", "submit", "--note-file", note, a, filepath.Join(dir, "photos"))
+	phrase := phraseOf(t, r)
+	if !strings.Contains(r.stderr, "receipt phrase") || !strings.Contains(r.stderr, "submitted") {
+		t.Fatalf("submit did not explain the phrase or confirm:\n%s", r.stderr)
+	}
+	pendingEmpty(t, u)
+
+	st := u.ok(phrase+"\n", "status")
+	if !strings.Contains(st.stdout, "status: received") {
+		t.Fatalf("status: %s", st.stdout)
+	}
+	// Any case and extra spaces are accepted, as the format promises.
+	u.ok("  "+strings.ToUpper(phrase)+"  \n", "status")
+	if r := u.run("abandon abandon abandon\n", "status"); r.code != 1 {
+		t.Fatalf("a bad phrase gave exit %d", r.code)
+	}
+
+	courier := newUser(t)
+	inbox := t.TempDir()
+	courier.ok("", "courier", "pull", "--server", srv.URL, "--token", srv.Courier, "-o", inbox)
+	pulled, _ := filepath.Glob(filepath.Join(inbox, "*.age"))
+	if len(pulled) != 1 {
+		t.Fatalf("pulled %v", pulled)
+	}
+	res := openPulled(t, srv, pulled[0])
+	if res.Note != "canary-note: please help" {
+		t.Fatalf("note %q", res.Note)
+	}
+	for rel, orig := range map[string]string{"files/passport.pdf": a, "files/photos/one.jpg": b} {
+		if fileHash(t, filepath.Join(res.Dir, filepath.FromSlash(rel))) != fileHash(t, orig) {
+			t.Fatalf("%s differs after the journey", rel)
+		}
+	}
+	sums, _ := os.ReadFile(filepath.Join(inbox, "SHA256SUMS"))
+	if !strings.Contains(string(sums), filepath.Base(pulled[0])) {
+		t.Fatalf("SHA256SUMS: %q", sums)
+	}
+	if st := u.ok(phrase+"\n", "status"); !strings.Contains(st.stdout, "status: collected") {
+		t.Fatalf("after pull: %s", st.stdout)
+	}
+	// A second pull fetches nothing new and still verifies the log.
+	r = courier.ok("", "courier", "pull", "--server", srv.URL, "--token", srv.Courier, "-o", inbox)
+	if !strings.Contains(r.stderr, "pulled 0 new submissions") {
+		t.Fatalf("second pull: %s", r.stderr)
+	}
+}
+
+// TestSubmitRefusesBadManifest: a forged, expired or rolled-back manifest
+// makes submit refuse with exit 3 before anything is uploaded.
+func TestSubmitRefusesBadManifest(t *testing.T) {
+	t.Parallel()
+	keys := clienttest.NewKeys(t)
+	other := clienttest.NewKeys(t)
+	forged, forgedSig := other.Manifest(t, 1, "2099-12-31")
+	// Keep the real key's name on it: only the signature is wrong.
+	expired, expiredSig := keys.Manifest(t, 1, time.Now().AddDate(0, 0, -2).Format("2006-01-02"))
+	old, oldSig := keys.Manifest(t, 1, "2099-12-31")
+	tests := []struct {
+		name     string
+		manifest []byte
+		sig      []byte
+		seen     uint64 // a version the client saw before
+		want     string
+	}{
+		{"forged", forged, forgedSig, 0, "different key than the pinned root key"},
+		{"expired", expired, expiredSig, 0, "expired"},
+		{"rolled back", old, oldSig, 5, "rollback"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := newUser(t)
+			if tt.seen > 0 {
+				newer, newerSig := keys.Manifest(t, tt.seen, "2099-12-31")
+				first := clienttest.Setup(t, keys, newer, newerSig, tt.seen).Start(t)
+				u.init(first)
+				u.ok("", "submit", randomFile(t, t.TempDir(), "a.txt", 100))
+			}
+			srv := clienttest.Setup(t, keys, tt.manifest, tt.sig, 1).Start(t)
+			pub := keys.RootPub.String()
+			f := randomFile(t, t.TempDir(), "secret.pdf", 10<<10)
+			r := u.run("", "submit", "--server", srv.URL, "--root-pub", pub, f)
+			if r.code != 3 {
+				t.Fatalf("exit %d, want 3\n%s", r.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "nothing was sent") {
+				t.Fatalf("message does not say why: %s", r.stderr)
+			}
+			if r.stdout != "" {
+				t.Fatalf("a phrase was printed: %q", r.stdout)
+			}
+			reqs := srv.Requests()
+			if reqs["POST"] != 0 || reqs["PATCH"] != 0 {
+				t.Fatalf("the server saw an upload: %v", reqs)
+			}
+			subs, _ := srv.Store.Submissions(context.Background())
+			if len(subs) != 0 {
+				t.Fatal("a submission was stored")
+			}
+		})
+	}
+}
+
+// TestSubmitFaultyLink: 64 MiB through a proxy that cuts the connection
+// every 3 MiB completes, and the bundle opens byte-for-byte.
+func TestSubmitFaultyLink(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	cut := clienttest.StartCutProxy(t, srv.Addr, 3<<20)
+	u := newUser(t)
+	pub := srv.Keys.RootPub.String()
+	f := randomFile(t, t.TempDir(), "video.mp4", 64<<20)
+	start := time.Now()
+	r := u.ok("", "submit", "--server", "http://"+cut.Addr, "--root-pub", pub, f)
+	t.Logf("64 MiB submit through a link cut every 3 MiB: %v, %d cuts", time.Since(start).Round(time.Millisecond), cut.Cuts.Load())
+	phraseOf(t, r)
+	if cut.Cuts.Load() < 10 {
+		t.Fatalf("only %d cuts", cut.Cuts.Load())
+	}
+	subs, err := srv.Store.Submissions(context.Background())
+	if err != nil || len(subs) != 1 {
+		t.Fatalf("submissions: %v %v", subs, err)
+	}
+	ct, err := srv.Store.OpenCiphertext(context.Background(), subs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "b.age")
+	out, _ := os.Create(path)
+	if _, err := out.ReadFrom(ct); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	ct.Close()
+	res := openPulled(t, srv, path)
+	if fileHash(t, filepath.Join(res.Dir, "files", "video.mp4")) != fileHash(t, f) {
+		t.Fatal("the 64 MiB file differs after the faulty link")
+	}
+	pendingEmpty(t, u)
+}
+
+// TestSubmitThroughSocks: the whole submit goes through microsocks.
+func TestSubmitThroughSocks(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	socks := clienttest.StartSocks(t)
+	u := newUser(t)
+	pub := srv.Keys.RootPub.String()
+	f := randomFile(t, t.TempDir(), "a.pdf", 1<<20)
+	u.ok("", "submit", "--server", srv.URL, "--root-pub", pub, "--proxy", "socks5h://"+socks.Addr, f)
+	reqs := srv.Requests()
+	if reqs["peer:127.0.0.1"] != 0 || reqs["peer:"+clienttest.SocksPeer] < 4 {
+		t.Fatalf("requests did not all come through the proxy: %v", reqs)
+	}
+	// And through ALL_PROXY, from the environment.
+	u.env = []string{"ALL_PROXY=socks5h://" + socks.Addr}
+	u.ok("", "submit", "--server", srv.URL, "--root-pub", pub, randomFile(t, t.TempDir(), "b.pdf", 1000))
+	if reqs := srv.Requests(); reqs["peer:127.0.0.1"] != 0 {
+		t.Fatalf("ALL_PROXY was not used: %v", reqs)
+	}
+}

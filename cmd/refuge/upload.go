@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"refuge/client"
+	"refuge/server/api"
+)
+
+// An upload that was interrupted is resumed by running the same command
+// again. Its state lives in $STATE/pending/<key>/, a 0700 folder, where
+// key is a hash of the server, the kind and the input files (absolute
+// path, size and modification time), so the same command finds it:
+//
+//	state.json   the upload: server, kind, submission id, token verifier,
+//	             ciphertext size and, once created, the tus upload URL (0600)
+//	bundle.age   for refuge submit only: the sealed ciphertext (0600)
+//
+// Never plaintext, a file name or the receipt phrase. The folder is
+// removed when the upload completes.
+type uploadState struct {
+	Server       string `json:"server"`
+	Kind         string `json:"kind"`
+	SubmissionID string `json:"submission_id"`
+	Verifier     string `json:"verifier,omitempty"`
+	Size         int64  `json:"size"`
+	UploadURL    string `json:"upload_url,omitempty"`
+}
+
+const (
+	stateFile  = "state.json"
+	sealedFile = "bundle.age"
+)
+
+// pendingDir returns the folder of the upload that these inputs make.
+func pendingDir(state, server, kind string, inputs []string) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "refuge-pending-v1\n%s\n%s\n", server, kind)
+	for _, in := range inputs {
+		abs, err := filepath.Abs(in)
+		if err != nil {
+			return "", err
+		}
+		fi, err := os.Stat(abs)
+		if err != nil {
+			return "", failf("cannot read %s: %v", in, errors.Unwrap(err))
+		}
+		fmt.Fprintf(h, "%s\n%d\n%d\n", abs, fi.Size(), fi.ModTime().UnixNano())
+	}
+	return filepath.Join(state, "pending", hex.EncodeToString(h.Sum(nil))[:32]), nil
+}
+
+// loadState reads dir/state.json; ok is false if there is none.
+func loadState(dir string) (st uploadState, ok bool, err error) {
+	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, false, nil
+	}
+	if err != nil {
+		return st, false, failf("cannot read the saved upload state: %v", err)
+	}
+	if err := json.Unmarshal(data, &st); err != nil || st.Size <= 0 || st.SubmissionID == "" {
+		return st, false, nil // damaged: start over
+	}
+	return st, true, nil
+}
+
+func saveState(dir string, st uploadState) error {
+	data, _ := json.MarshalIndent(st, "", "  ")
+	if err := writeFileAtomic(filepath.Join(dir, stateFile), append(data, '\n')); err != nil {
+		return failf("cannot save the upload state: %v", err)
+	}
+	return nil
+}
+
+// upload sends file under st, creating the tus upload if st has none yet
+// (and saving its URL before the first byte goes out), resuming it
+// otherwise. An upload that the server no longer knows is created again,
+// once: if the server then says the submission id is taken, the upload
+// had completed (its last answer was lost on the way) and that is a
+// success; otherwise it had expired and starts over.
+func (e *env) upload(ctx context.Context, c *client.Client, token, dir string, st *uploadState, file, label string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return failf("cannot open the bundle: %v", errors.Unwrap(err))
+	}
+	defer f.Close()
+	vanished := false
+	for {
+		if st.UploadURL == "" {
+			meta := client.Metadata{api.MetaKind: st.Kind, api.MetaSubmissionID: st.SubmissionID}
+			if st.Verifier != "" {
+				meta[api.MetaVerifier] = st.Verifier
+			}
+			u, err := c.CreateUpload(ctx, st.Size, meta, token)
+			if errors.Is(err, api.ErrConflict) && vanished {
+				e.out.infof("the server already holds this submission: the upload had completed")
+				return nil
+			}
+			if errors.Is(err, api.ErrConflict) {
+				return failf("the server already has a submission with this id; nothing more was sent").
+					hint("an earlier attempt may have reached the server without its answer reaching you; run again with --restart (a new receipt phrase), or wait for that upload to expire")
+			}
+			if err != nil {
+				return netFail("starting the upload", err)
+			}
+			st.UploadURL = u
+			if err := saveState(dir, *st); err != nil {
+				return err
+			}
+		}
+		p := startMeter(e.stderr, label, st.Size)
+		err := c.Upload(ctx, st.UploadURL, token, f, st.Size, &p.done)
+		p.finish()
+		if err == nil {
+			return nil
+		}
+		if !vanished && (errors.Is(err, api.ErrNotFound) || errors.Is(err, api.ErrGone)) {
+			vanished = true
+			st.UploadURL = ""
+			continue
+		}
+		return netFail("uploading", err)
+	}
+}
+
+// fileSize returns the size of name.
+func fileSize(name string) (int64, error) {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	if strings.HasSuffix(word, "y") {
+		return strconv.Itoa(n) + " " + word[:len(word)-1] + "ies"
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
