@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,8 @@ import (
 
 	"refuge/server/store"
 	"refuge/server/store/storetest"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Benchmarks of the ciphertext path, with a plain fsynced file write as
@@ -224,4 +227,31 @@ func BenchmarkPlainFile(b *testing.B) {
 			wg.Wait()
 		}
 	})
+}
+
+// BenchmarkBboltValues is the design that was not taken: the ciphertext
+// itself as bbolt values, 1 MiB per transaction (DESIGN.md section 8).
+func BenchmarkBboltValues(b *testing.B) {
+	block := storetest.Data(1 << 20)
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "blobs.db"), 0o600, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	b.SetBytes(1 << 20)
+	b.ReportAllocs()
+	for i := range b.N {
+		err := db.Update(func(tx *bolt.Tx) error {
+			bk, err := tx.CreateBucketIfNotExists([]byte("blobs"))
+			if err != nil {
+				return err
+			}
+			return bk.Put(binary.BigEndian.AppendUint64(nil, uint64(i)), block)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportPeakRSS(b)
 }

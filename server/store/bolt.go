@@ -22,7 +22,15 @@ type Options struct {
 	// LockTimeout is how long Open waits for another process to release
 	// the database file. Zero means one second.
 	LockTimeout time.Duration
+
+	// CheckpointBytes is how often a long chunk without a checksum is
+	// made durable and counted on the way (see WriteChunk). Zero means
+	// DefaultCheckpoint. Tests lower it.
+	CheckpointBytes int64
 }
+
+// DefaultCheckpoint is the default Options.CheckpointBytes.
+const DefaultCheckpoint = 64 << 20
 
 // BoltStore is the embedded [Store]: state in a bbolt file, ciphertext in
 // files beside it. The layout under the data directory:
@@ -37,11 +45,12 @@ type Options struct {
 // that was cut between the rename and the commit, and removes every file
 // that no record references. See docs/storage.md for the argument.
 type BoltStore struct {
-	dir  string
-	db   *bolt.DB
-	gc   groupCommit // the commits of uploads: creation, chunks, completion
-	now  func() time.Time
-	bufs sync.Pool // *[]byte of copyBufSize, one per running WriteChunk
+	dir        string
+	db         *bolt.DB
+	checkpoint int64
+	gc         groupCommit // the commits of uploads: creation, chunks, completion
+	now        func() time.Time
+	bufs       sync.Pool // *[]byte of copyBufSize, one per running WriteChunk
 
 	// fsMu orders file creation and renames against the orphan sweep:
 	// CreateUpload and Complete hold it shared from the moment a file
@@ -89,13 +98,17 @@ func Open(dir string, opts Options) (*BoltStore, error) {
 		return nil, fmt.Errorf("store: open database: %w", err)
 	}
 	s := &BoltStore{
-		dir:     dir,
-		db:      db,
-		now:     opts.Now,
-		writing: make(map[string]bool),
+		dir:        dir,
+		db:         db,
+		checkpoint: opts.CheckpointBytes,
+		now:        opts.Now,
+		writing:    make(map[string]bool),
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.checkpoint <= 0 {
+		s.checkpoint = DefaultCheckpoint
 	}
 	// Make the directories and the database file's names durable: later
 	// fsyncs of files inside them assume their directories exist.
@@ -117,19 +130,6 @@ func Open(dir string, opts Options) (*BoltStore, error) {
 
 // Close releases the database. Safe to call once.
 func (s *BoltStore) Close() error { return s.db.Close() }
-
-// Check runs bbolt's own consistency check over the whole database file
-// and returns every problem it finds, joined (nil if none).
-func (s *BoltStore) Check() error {
-	var errs []error
-	err := s.db.View(func(tx *bolt.Tx) error {
-		for e := range tx.Check() {
-			errs = append(errs, e)
-		}
-		return nil
-	})
-	return errors.Join(append(errs, err)...)
-}
 
 func (s *BoltStore) today() Day { return DayOf(s.now()) }
 

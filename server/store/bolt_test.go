@@ -33,5 +33,6 @@ func openBolt(t *testing.T, dir string) *store.BoltStore {
 }
 
 func TestBoltStore(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store { return openBolt(t, t.TempDir()) })
 }

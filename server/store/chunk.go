@@ -70,7 +70,14 @@ func (s *BoltStore) WriteChunk(ctx context.Context, id string, offset int64, r i
 	if chunkHash != nil {
 		hashes = io.MultiWriter(running, chunkHash)
 	}
-	end, readErr, err := s.copyChunk(f, rec.Offset, rec.Length, r, hashes)
+	// A long chunk without a checksum is committed every checkpoint
+	// bytes on the way, so a crash in the middle of a 2 GiB PATCH (a tus
+	// client's default) costs at most that much, not the whole chunk.
+	var checkpoint func(end int64) error
+	if chunkHash == nil {
+		checkpoint = func(end int64) error { return s.commitChunk(f, path, &rec, end, running) }
+	}
+	end, readErr, err := s.copyChunk(f, rec.Offset, rec.Length, r, hashes, checkpoint)
 	switch {
 	case err == nil && chunkHash != nil && readErr != nil:
 		err = readErr // a partial chunk cannot be checked against its sum
@@ -107,16 +114,19 @@ func checksumHash(c *Checksum) (hash.Hash, error) {
 	return nil, invalid("unsupported checksum algorithm")
 }
 
-// copyChunk copies r into f from off, stopping at length. It returns the
-// end offset, the error of r if it failed (not io.EOF), and an error that
-// means nothing may be kept: ErrTooLarge, a write failure.
-func (s *BoltStore) copyChunk(f *os.File, off, length int64, r io.Reader, h io.Writer) (end int64, readErr, err error) {
+// copyChunk copies r into f from off, stopping at length, and calls
+// checkpoint (if not nil) every s.checkpoint bytes. It returns the end
+// offset, the error of r if it failed (not io.EOF), and an error that
+// means nothing past the last checkpoint may be kept: ErrTooLarge, a
+// write or checkpoint failure.
+func (s *BoltStore) copyChunk(f *os.File, off, length int64, r io.Reader, h io.Writer, checkpoint func(int64) error) (end int64, readErr, err error) {
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
 	buf := *bp
 	w := newBlockWriter(f, h)
 	defer w.close()
 	end = off
+	last := off // the last committed offset
 	for end < length {
 		n, rerr := fill(r, buf[:min(int64(len(buf)), length-end)])
 		if n > 0 {
@@ -124,6 +134,12 @@ func (s *BoltStore) copyChunk(f *os.File, off, length int64, r io.Reader, h io.W
 				return off, nil, fmt.Errorf("store: write upload file: %w", err)
 			}
 			end += int64(n)
+		}
+		if checkpoint != nil && rerr == nil && end < length && end-last >= s.checkpoint {
+			if err := checkpoint(end); err != nil {
+				return off, nil, err
+			}
+			last = end
 		}
 		if rerr == io.EOF {
 			return end, nil, nil

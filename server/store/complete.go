@@ -59,6 +59,9 @@ func (s *BoltStore) Complete(ctx context.Context, id string, check func(cipherte
 	today := s.today()
 	dst, err := s.placeBlob(&rec, today)
 	if err != nil {
+		if dst != "" {
+			s.unplace(dst, id)
+		}
 		return Submission{}, err
 	}
 	var out submissionRecord
@@ -75,11 +78,7 @@ func (s *BoltStore) Complete(ctx context.Context, id string, check func(cipherte
 		return err
 	})
 	if err != nil {
-		// Put the file back where the upload record expects it.
-		// If this fails too, Open puts it back (see undoPlace).
-		if rerr := os.Rename(dst, s.partPath(id)); rerr == nil {
-			_ = syncDir(filepath.Join(s.dir, uploadsDir))
-		}
+		s.unplace(dst, id)
 		return Submission{}, err
 	}
 	return out.submission(), nil
@@ -104,8 +103,18 @@ func (s *BoltStore) checkPart(rec *uploadRecord, check func(io.Reader) error) er
 	return fmt.Errorf("%w: %w", ErrRejected, cerr)
 }
 
+// unplace puts a finished upload's file back where its upload record
+// expects it, after a failure. If this fails too, Open puts it back (see
+// undoPlace).
+func (s *BoltStore) unplace(dst, id string) {
+	if err := os.Rename(dst, s.partPath(id)); err == nil {
+		_ = syncDir(filepath.Join(s.dir, uploadsDir))
+	}
+}
+
 // placeBlob renames the part file to its final name, dates it and makes
-// the rename durable. It returns the new path.
+// the rename durable. It returns the new path, also with an error if the
+// rename happened (the caller then puts the file back).
 func (s *BoltStore) placeBlob(rec *uploadRecord, today Day) (string, error) {
 	dst := s.blobPath(rec.SubmissionID)
 	if rec.Kind == KindReply {
@@ -125,13 +134,13 @@ func (s *BoltStore) placeBlob(rec *uploadRecord, today Day) (string, error) {
 		return "", fmt.Errorf("store: move finished upload: %w", err)
 	}
 	if err := setDay(dst, today); err != nil {
-		return "", fmt.Errorf("store: date finished upload: %w", err)
+		return dst, fmt.Errorf("store: date finished upload: %w", err)
 	}
 	// Only the new name must be durable before the commit. If the old
 	// name came back after a crash, it would be an unreferenced part file
 	// and Open would remove it.
 	if err := syncDir(filepath.Dir(dst)); err != nil {
-		return "", fmt.Errorf("store: sync blob directory: %w", err)
+		return dst, fmt.Errorf("store: sync blob directory: %w", err)
 	}
 	return dst, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -349,5 +350,37 @@ func TestOpenTwiceFails(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("unclear error: %v", err)
+	}
+}
+
+// The database holds days, never a time of day: no RFC 3339 timestamp
+// (what a time.Time field would marshal to) appears in the file.
+func TestDatabaseHoldsNoTimes(t *testing.T) {
+	dir := t.TempDir()
+	s := openBolt(t, dir)
+	sub := submitBytes(t, s, []byte("ciphertext"))
+	if err := s.MarkCollected(ctx, sub.ID); err != nil {
+		t.Fatal(err)
+	}
+	r := newUpload(t, store.KindReply, sub.ID, 2)
+	mustCreate(t, s, r)
+	mustWrite(t, s, r.ID, 0, []byte("ok"))
+	mustComplete(t, s, r.ID)
+	if err := s.AddToken(ctx, store.Token{Name: "c", Role: store.RoleCourier, Verifier: sha256.Sum256([]byte("c"))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteSubmission(ctx, sub.ID, sub.SHA256); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := os.ReadFile(filepath.Join(dir, "refuge.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := regexp.MustCompile(`\d{4}-\d\d-\d\d[T ]\d\d:\d\d`).Find(db); m != nil {
+		t.Fatalf("the database holds a time of day: %q", m)
+	}
+	if !bytes.Contains(db, []byte(`"2026-11-30"`)) {
+		t.Fatal("the database holds no day at all; is this the right file?")
 	}
 }

@@ -184,7 +184,8 @@ type Store interface {
 
 	// WriteChunk appends the bytes of r at offset, which must equal the
 	// upload's current offset (ErrOffsetMismatch). Reading stops at the
-	// declared length: more bytes give ErrTooLarge and nothing is kept.
+	// declared length: more bytes give ErrTooLarge and nothing is kept
+	// (but see checkpoints below).
 	// If sum is not nil the chunk is kept only if it matches
 	// (ErrChecksum). Only one WriteChunk runs per upload at a time;
 	// another gets ErrLocked. If r fails part way (a cut connection),
@@ -195,6 +196,10 @@ type Store interface {
 	// ErrOffsetMismatch, ErrTooLarge, ErrChecksum or a read error it is
 	// the upload's current offset (with other errors, 0: ask Upload).
 	// ErrInvalid for a checksum algorithm other than sha256 and sha1.
+	// An implementation may commit a long chunk without a checksum in
+	// steps (checkpoints), each durable and visible through Upload, so a
+	// crash mid-chunk loses at most one step; bytes up to the last
+	// checkpoint then stay even if the chunk later fails or overflows.
 	WriteChunk(ctx context.Context, id string, offset int64, r io.Reader, sum *Checksum) (int64, error)
 
 	// Complete turns a fully received upload into a submission, or into a

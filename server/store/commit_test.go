@@ -1,0 +1,71 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Concurrent callers share commits; a failing function gets its own
+// error and changes nothing, the others' writes all land exactly once.
+func TestGroupCommit(t *testing.T) {
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	g := groupCommit{db: db}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucket([]byte("b"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	errBad := errors.New("refused")
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = g.update(func(tx *bolt.Tx) error {
+				b := tx.Bucket([]byte("b"))
+				key := fmt.Appendf(nil, "k%03d", i)
+				if b.Get(key) != nil {
+					return errors.New("ran twice in one committed transaction")
+				}
+				if err := b.Put(key, []byte("v")); err != nil {
+					return err
+				}
+				if i%7 == 0 {
+					return errBad // after a write, which must be rolled back
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	err = db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("b"))
+		for i := range n {
+			stored := b.Get(fmt.Appendf(nil, "k%03d", i)) != nil
+			switch {
+			case i%7 == 0 && !errors.Is(errs[i], errBad):
+				t.Errorf("caller %d: %v, want its own error", i, errs[i])
+			case i%7 == 0 && stored:
+				t.Errorf("caller %d failed but its write was kept", i)
+			case i%7 != 0 && errs[i] != nil:
+				t.Errorf("caller %d: %v", i, errs[i])
+			case i%7 != 0 && !stored:
+				t.Errorf("caller %d succeeded but its write is missing", i)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
