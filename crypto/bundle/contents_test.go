@@ -3,6 +3,7 @@ package bundle
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -32,6 +33,15 @@ func TestSealRefusesBadContents(t *testing.T) {
 		{desc: "name with prefix", change: func(c *Contents) { c.Files = []File{bytesFile("a//b", nil)} }},
 		{desc: "case duplicate", change: func(c *Contents) { c.Files = []File{f, bytesFile("A.TXT", nil)} }},
 		{desc: "negative size", change: func(c *Contents) { c.Files = []File{{Name: "n", Size: -1, Open: f.Open}} }},
+		{desc: "too many files", change: func(c *Contents) {
+			c.Files = make([]File, DefaultMaxEntries)
+			for i := range c.Files {
+				c.Files[i] = bytesFile(fmt.Sprintf("f%d", i), nil)
+			}
+		}},
+		{desc: "too large", change: func(c *Contents) {
+			c.Files = []File{{Name: "a", Size: 40 << 30, Open: f.Open}, {Name: "b", Size: 40 << 30, Open: f.Open}}
+		}},
 		{desc: "no opener", change: func(c *Contents) { c.Files = []File{{Name: "n"}} }},
 		{desc: "note not UTF-8", change: func(c *Contents) { c.Note = []byte{0xff} }},
 		{desc: "note too long", change: func(c *Contents) { c.Note = make([]byte, MaxNoteSize+1) }},

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -188,3 +189,43 @@ func containsAny(s string, subs ...string) bool {
 }
 
 func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// sparseTar returns a tar stream whose only file entry is a PAX (0.1) GNU
+// sparse file: one stored byte that archive/tar expands to realSize bytes.
+// Go's tar writer drops GNU.sparse records, so the PAX header is patched in.
+func sparseTar(t testing.TB, name string, realSize int64) []byte {
+	t.Helper()
+	rec := func(k, v string) string {
+		s := " " + k + "=" + v + "\n"
+		n := len(s) + 1
+		for len(fmt.Sprint(n))+len(s) != n {
+			n++
+		}
+		return fmt.Sprint(n) + s
+	}
+	recs := rec("GNU.sparse.size", fmt.Sprint(realSize)) + rec("GNU.sparse.numblocks", "1") +
+		rec("GNU.sparse.map", fmt.Sprintf("%d,1", realSize-1))
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range []tarEntry{
+		{hdr: tar.Header{Typeflag: tar.TypeReg, Name: "pax", Size: int64(len(recs)), Format: tar.FormatUSTAR}, data: []byte(recs)},
+		{hdr: tar.Header{Typeflag: tar.TypeReg, Name: name, Size: 1, Format: tar.FormatUSTAR}, data: []byte("x")},
+		{hdr: tar.Header{Typeflag: tar.TypeReg, Name: "manifest.json", Size: int64(len(manifestJSON(t))), Format: tar.FormatUSTAR}, data: manifestJSON(t)},
+	} {
+		h := e.hdr
+		if err := tw.WriteHeader(&h); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(e.data)
+	}
+	tw.Close()
+	raw := buf.Bytes()
+	raw[156] = tar.TypeXHeader
+	copy(raw[148:156], "        ")
+	sum := 0
+	for _, c := range raw[:512] {
+		sum += int(c)
+	}
+	copy(raw[148:156], fmt.Sprintf("%06o\x00 ", sum))
+	return raw
+}

@@ -95,6 +95,7 @@ func TestOpenHostile(t *testing.T) {
 		{desc: "char device", bundle: encrypt(t, valid([]tarEntry{special(tar.TypeChar, "")}), r), want: ErrUnsafeEntry},
 		{desc: "block device", bundle: encrypt(t, valid([]tarEntry{special(tar.TypeBlock, "")}), r), want: ErrUnsafeEntry},
 		{desc: "fifo", bundle: encrypt(t, valid([]tarEntry{special(tar.TypeFifo, "")}), r), want: ErrUnsafeEntry},
+		{desc: "sparse file (size bomb)", bundle: encrypt(t, sparseTar(t, "files/evil", 50<<20), r), want: ErrUnsafeEntry},
 		{desc: "duplicate", bundle: encrypt(t, valid([]tarEntry{reg("files/evil", good), reg("files/evil", good)}), r), want: ErrUnsafeEntry},
 		{desc: "case duplicate", bundle: encrypt(t, valid([]tarEntry{reg("files/Evil.txt", good), reg("files/eVIL.TXT", good)}), r), want: ErrUnsafeEntry},
 		{desc: "unicode case duplicate", bundle: encrypt(t, valid([]tarEntry{reg("files/ДОКЛАД", good), reg("files/доклад", good)}), r), want: ErrUnsafeEntry},

@@ -235,6 +235,10 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header, buf []byte) error {
 	default:
 		return fmt.Errorf("%w: %s entry (only regular files are allowed)", ErrUnsafeEntry, typeName(hdr.Typeflag))
 	}
+	if isSparse(hdr) {
+		// A sparse entry expands a few stored bytes into many: a size bomb.
+		return fmt.Errorf("%w: sparse file entry", ErrUnsafeEntry)
+	}
 	if x.total += hdr.Size; x.total > x.opts.MaxTotalBytes {
 		return fmt.Errorf("%w: entries larger than %d bytes in total", ErrLimit, x.opts.MaxTotalBytes)
 	}
@@ -264,6 +268,17 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header, buf []byte) error {
 		return fmt.Errorf("%w: %v", ErrUnsafeEntry, err)
 	}
 	return x.file(tr, hdr, buf)
+}
+
+// isSparse reports whether a PAX header describes a GNU sparse file, which
+// archive/tar expands transparently.
+func isSparse(hdr *tar.Header) bool {
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
 
 func orAfterManifest(err error) error {

@@ -3,6 +3,7 @@ package bundle
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,7 +16,8 @@ import (
 // output for "-". After a failure, Abort leaves no partial file behind.
 type Output struct {
 	f     *os.File
-	tmp   string // temporary path, "" for standard output
+	w     io.Writer // f, through early writeback for a temporary file
+	tmp   string    // temporary path, "" for standard output
 	final string
 	done  bool
 }
@@ -30,7 +32,7 @@ func CreateOutput(path string, stdout *os.File) (*Output, error) {
 		if term.IsTerminal(int(stdout.Fd())) {
 			return nil, errors.New("refusing to write a binary bundle to a terminal; use -o FILE or redirect the output")
 		}
-		return &Output{f: stdout}, nil
+		return &Output{f: stdout, w: stdout}, nil
 	}
 	if _, err := os.Lstat(path); err == nil {
 		return nil, fmt.Errorf("cannot write %s: it already exists", path)
@@ -46,11 +48,11 @@ func CreateOutput(path string, stdout *os.File) (*Output, error) {
 		os.Remove(f.Name())
 		return nil, fmt.Errorf("cannot write %s: %w", path, err)
 	}
-	return &Output{f: f, tmp: f.Name(), final: path}, nil
+	return &Output{f: f, w: newWriteback(f), tmp: f.Name(), final: path}, nil
 }
 
 // Write writes to the temporary file or standard output.
-func (o *Output) Write(p []byte) (int, error) { return o.f.Write(p) }
+func (o *Output) Write(p []byte) (int, error) { return o.w.Write(p) }
 
 // Commit makes the output final: it syncs and closes the temporary file and
 // renames it to the destination (refusing to replace a file that appeared

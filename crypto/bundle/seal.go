@@ -116,6 +116,12 @@ func (c *Contents) manifest() (*Manifest, error) {
 	if err := m.check(); err != nil {
 		return nil, bad("%v", err)
 	}
+	// What Seal writes, Open accepts with its default limits: leave room for
+	// note.txt, referral.json, manifest.json and its signature.
+	if len(c.Files) > DefaultMaxEntries-4 {
+		return nil, bad("more than %d files", DefaultMaxEntries-4)
+	}
+	var total int64
 	names := newNameSet()
 	for _, f := range c.Files {
 		if err := checkFileName(f.Name); err != nil {
@@ -126,6 +132,9 @@ func (c *Contents) manifest() (*Manifest, error) {
 		}
 		if f.Size < 0 || f.Open == nil {
 			return nil, bad("file %q: negative size or no opener", f.Name)
+		}
+		if total += f.Size; total > DefaultMaxTotalBytes-2*MaxNoteSize-MaxManifestSize-MaxSignatureSize {
+			return nil, bad("files larger than %d GiB in total", DefaultMaxTotalBytes>>30)
 		}
 	}
 	if len(c.Note) > MaxNoteSize || !utf8.Valid(c.Note) {

@@ -6,12 +6,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// writebackEvery is how many bytes a staged file accumulates before Open asks
-// the kernel to start writing them to disk, so that the final sync overlaps
-// with decryption instead of waiting for all the data at the end.
+// writebackEvery is how many bytes a file accumulates before the kernel is
+// asked to start writing them to disk, so that the final sync overlaps with
+// encryption or decryption instead of waiting for all the data at the end.
 const writebackEvery = 8 << 20
 
-// writeback wraps a staged file and starts asynchronous writeback
+// writeback wraps a staged or output file and starts asynchronous writeback
 // (sync_file_range SYNC_FILE_RANGE_WRITE) of each full 8 MiB range.
 type writeback struct {
 	f       *os.File

@@ -4,7 +4,7 @@ package bundle
 
 import "os"
 
-// writeback is a plain staged file on systems without sync_file_range.
+// writeback is a plain file on systems without sync_file_range.
 type writeback struct{ f *os.File }
 
 func newWriteback(f *os.File) *writeback { return &writeback{f: f} }
