@@ -37,7 +37,7 @@ func bearer(r *http.Request) ([]byte, error) {
 	}
 	scheme, tok, ok := strings.Cut(h[0], " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return nil, errors.New("Authorization must be \"Bearer <token>\"")
+		return nil, errors.New("the Authorization header must be \"Bearer <token>\"")
 	}
 	return decodeToken(tok)
 }

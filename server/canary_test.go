@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -10,9 +11,11 @@ import (
 	"testing"
 
 	"filippo.io/age"
+
+	"refuge/crypto/bundle"
 )
 
-// TestCanary uploads a bundle with a canary inside, a file name and a
+// TestCanary uploads a sealed bundle with a canary inside, a file name and a
 // phrase in tus metadata and a distinctive User-Agent, then searches every
 // file of the data directory and the server's log for any of them and
 // for the client's address.
@@ -25,13 +28,19 @@ func TestCanary(t *testing.T) {
 		userAgent = "RefugeCanaryAgent/9.9 (distinctive)"
 	)
 	s := newSubmitter()
+	content := []byte(strings.Repeat(canary+" "+phrase+"\n", 100))
 	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, e.officers[0].Recipient(), e.officers[1].Recipient())
+	_, err := bundle.Seal(&buf, []age.Recipient{e.officers[0].Recipient(), e.officers[1].Recipient()}, bundle.Contents{
+		Files: []bundle.File{{Name: fileName, Size: int64(len(content)), Open: func() (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(content)), nil
+		}}},
+		Note:         []byte(canary),
+		SubmissionID: s.id,
+		Kind:         bundle.KindAnonymous,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write([]byte(strings.Repeat(canary+" "+fileName+" "+phrase+"\n", 100)))
-	w.Close()
 	body := buf.Bytes()
 
 	send := func(method, path string, b []byte, h map[string]string) *http.Response {
@@ -60,6 +69,15 @@ func TestCanary(t *testing.T) {
 	send("GET", "/v1/submissions/"+s.id+"/status", nil, map[string]string{"Authorization": "Bearer " + strings.Repeat("0", 64)})
 	send("GET", "/"+fileName, nil, map[string]string{})
 	e.checkCiphertext(s.id, body)
+	// What the courier pulls, the officer opens: the canary is in there.
+	out := t.TempDir()
+	res, err := bundle.Open(bytes.NewReader(body), []age.Identity{e.officers[1]}, out, bundle.Options{})
+	if err != nil || res.SubmissionID != s.id {
+		t.Fatalf("open: %v", err)
+	}
+	if got, err := os.ReadFile(filepath.Join(res.Dir, "files", fileName)); err != nil || !bytes.Equal(got, content) {
+		t.Fatalf("opened file: %v", err)
+	}
 
 	needles := []string{canary, fileName, phrase, "127.0.0.1", userAgent, "RefugeCanaryAgent", s.token}
 	logs := e.log.String()

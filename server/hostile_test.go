@@ -325,25 +325,40 @@ func hostileCases(e *env, f *fixtures) []hostileCase {
 	}
 }
 
-// concurrentPatch holds one PATCH open (headers sent, body pending) and
-// sends a second, empty PATCH at the same offset until the server says
-// the upload is busy. An empty PATCH that gets in first changes nothing.
+// concurrentPatch sends two PATCHes to one upload at its offset, headers
+// only, bodies never coming: one holds the upload and the other must be
+// refused at once. Then both go and it waits until the upload is free.
 func concurrentPatch(e *env, f *fixtures) (*http.Response, []byte) {
-	c := rawPatch(e.t, e.url, f.up, 1000, 100, nil, false)
+	type answer struct {
+		resp *http.Response
+		body []byte
+	}
+	answers := make(chan answer, 2)
+	var conns []net.Conn
+	for range 2 {
+		c := rawPatch(e.t, e.url, f.up, 1000, 100, nil, false)
+		conns = append(conns, c)
+		go func() {
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				answers <- answer{}
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			answers <- answer{resp, b}
+		}()
+	}
+	a := <-answers
+	for _, c := range conns {
+		c.Close()
+	}
+	if a.resp == nil {
+		e.t.Fatal("no answer to the concurrent PATCH")
+	}
+	if !strings.Contains(string(a.body), "another request") {
+		e.t.Errorf("concurrent PATCH: %s", a.body)
+	}
 	deadline := time.Now().Add(10 * time.Second)
-	var resp *http.Response
-	var b []byte
-	for {
-		resp, b = e.patch(f.up, 1000, nil)
-		if resp.StatusCode != 204 || time.Now().After(deadline) {
-			break
-		}
-	}
-	if !strings.Contains(string(b), "another request") {
-		e.t.Errorf("concurrent PATCH: %s", b)
-	}
-	// Let the held request go and wait until the upload is free again.
-	c.Close()
 	for {
 		r, _ := e.patch(f.up, 1000, nil)
 		if r.StatusCode == 204 || time.Now().After(deadline) {
@@ -351,7 +366,7 @@ func concurrentPatch(e *env, f *fixtures) (*http.Response, []byte) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	return resp, b
+	return a.resp, a.body
 }
 
 func TestHostileRequests(t *testing.T) {

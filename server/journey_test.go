@@ -1,12 +1,15 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"aead.dev/minisign"
@@ -153,6 +156,24 @@ func TestPartnerRelayIsAttributed(t *testing.T) {
 	}
 }
 
+// TestRelayWithoutVerifier: a partner that relays a bundle without its
+// verifier gets it stored, and no token (not even an all-zero one) reads
+// its status.
+func TestRelayWithoutVerifier(t *testing.T) {
+	e := newEnv(t)
+	s := newSubmitter()
+	body := e.bundle(2000)
+	loc := e.create(len(body), meta("kind", "relay", "submission-id", s.id), e.partner)
+	if resp, b := e.patch(loc, 0, body); resp.StatusCode != 204 {
+		t.Fatalf("relay: %d %s", resp.StatusCode, b)
+	}
+	for _, tok := range []string{s.token, strings.Repeat("0", 64)} {
+		if resp, b := e.do("GET", "/v1/submissions/"+s.id+"/status", nil, bearer(tok)); resp.StatusCode != 404 {
+			t.Fatalf("status with %s: %d %s", tok, resp.StatusCode, b)
+		}
+	}
+}
+
 func TestManifestPublishAndServe(t *testing.T) {
 	e := newEnv(t)
 	newOfficer, _ := age.GenerateHybridIdentity()
@@ -188,27 +209,53 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
+// TestConcurrentUploadLimit: with one slot, two PATCHes whose bodies
+// never come both want it; one holds it and the other is refused at once
+// with 503 and Retry-After.
 func TestConcurrentUploadLimit(t *testing.T) {
 	e := newEnv(t, func(c *serverConfig) { c.MaxConcurrentUploads = 1 })
-	a, b := newSubmitter(), newSubmitter()
-	locA := e.create(1000, a.meta(), "")
-	locB := e.create(1000, b.meta(), "")
-	c := rawPatch(t, e.url, locA, 0, 1000, nil, false) // holds the only slot
-	defer c.Close()
-	for i := 0; ; i++ {
-		resp, body := e.patch(locB, 0, []byte("x"))
-		if resp.StatusCode == 503 {
-			if resp.Header.Get("Retry-After") == "" || apiError(t, body).Code != "unavailable" {
-				t.Fatalf("503 without Retry-After or code: %s", body)
+	type answer struct {
+		resp *http.Response
+		body []byte
+		err  error
+	}
+	answers := make(chan answer, 2)
+	for range 2 {
+		loc := e.create(1000, newSubmitter().meta(), "")
+		c := rawPatch(t, e.url, loc, 0, 1000, nil, false)
+		defer c.Close()
+		go func() {
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			var b []byte
+			if err == nil {
+				b, _ = io.ReadAll(resp.Body)
 			}
-			return
+			answers <- answer{resp, b, err}
+		}()
+	}
+	a := <-answers
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	if a.resp.StatusCode != 503 || a.resp.Header.Get("Retry-After") == "" || apiError(t, a.body).Code != "unavailable" {
+		t.Fatalf("the second upload: %d %s", a.resp.StatusCode, a.body)
+	}
+}
+
+func TestPerUploadRateLimit(t *testing.T) {
+	e := newEnv(t, func(c *serverConfig) { c.UploadRequestsPerSec = 0.001; c.UploadRequestBurst = 2 })
+	s := newSubmitter()
+	body := e.bundle(3000)
+	loc := e.create(len(body), s.meta(), "")
+	for i, want := range []int{204, 204, 429} {
+		resp, b := e.patch(loc, i*100, body[i*100:(i+1)*100])
+		if resp.StatusCode != want {
+			t.Fatalf("PATCH %d: %d %s", i, resp.StatusCode, b)
 		}
-		// B got in before A took the slot; its one byte is kept. Try
-		// again from the new offset is not needed: a second PATCH at
-		// offset 0 conflicts, so use a fresh upload.
-		if i > 1000 {
-			t.Fatalf("never limited: %d %s", resp.StatusCode, body)
-		}
-		locB = e.create(1000, newSubmitter().meta(), "")
+	}
+	// Another upload is not affected.
+	other := e.create(len(body), newSubmitter().meta(), "")
+	if resp, b := e.patch(other, 0, body[:100]); resp.StatusCode != 204 {
+		t.Fatalf("other upload: %d %s", resp.StatusCode, b)
 	}
 }

@@ -130,14 +130,19 @@ func (s *Server) newUpload(r *http.Request, c caller) (store.Upload, *api.Error)
 	if !isHexID(md.submissionID) {
 		return u, api.Errorf(api.CodeBadRequest, "Upload-Metadata submission-id must be 32 lowercase hex characters")
 	}
-	if kind != store.KindReply {
+	switch {
+	case kind == store.KindReply && md.verifier != "":
+		return u, api.Errorf(api.CodeBadRequest, "a reply takes no verifier")
+	case kind == store.KindReply:
+	case kind == store.KindRelay && md.verifier == "":
+		// A partner relaying a bundle may not know the verifier; the zero
+		// verifier matches no token, so then nobody can read the status.
+	default:
 		v, ok := parseVerifier(md.verifier)
 		if !ok {
 			return u, api.Errorf(api.CodeBadRequest, "Upload-Metadata verifier must be 64 lowercase hex characters (SHA-256 of the access token)")
 		}
 		u.Verifier = v
-	} else if md.verifier != "" {
-		return u, api.Errorf(api.CodeBadRequest, "a reply takes no verifier")
 	}
 	id, err := newUploadID()
 	if err != nil {

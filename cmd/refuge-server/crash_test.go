@@ -182,31 +182,37 @@ func TestCrashDuringConcurrentUploads(t *testing.T) {
 	s := newSetup(t, bin)
 	p := s.start(t)
 
-	const n = 60
+	// Upload i is i+1 chunks of 16 KiB: the small ones finish at once, the
+	// large ones are still running when the fifth finishes and the kill
+	// comes.
+	const n, chunk = 60, 16 << 10
 	ups := make([]*upload, n)
 	var wg sync.WaitGroup
 	var finished atomic.Int32
+	fifth := make(chan struct{})
 	for i := range ups {
 		var sid [16]byte
 		rand.Read(sid[:])
 		var buf bytes.Buffer
 		w, _ := age.Encrypt(&buf, s.recipients...)
-		io.CopyN(w, rand.Reader, int64(64<<10+i*13<<10))
+		io.CopyN(w, rand.Reader, int64((i+1)*chunk-2000))
 		w.Close()
 		ups[i] = &upload{body: buf.Bytes(), sid: hex.EncodeToString(sid[:])}
+	}
+	for _, u := range ups {
 		wg.Add(1)
-		go func(u *upload, chunk int) {
+		go func() {
 			defer wg.Done()
 			u.run(p.url, chunk)
-			if u.done.Load() {
-				finished.Add(1)
+			if u.done.Load() && finished.Add(1) == 5 {
+				close(fifth)
 			}
-		}(ups[i], 16<<10+i*1024)
+		}()
 	}
-	// Kill once some uploads have finished and the others are under way.
-	deadline := time.Now().Add(60 * time.Second)
-	for finished.Load() < 10 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
+	select {
+	case <-fifth:
+	case <-time.After(60 * time.Second):
+		t.Fatal("five uploads did not finish in 60 s")
 	}
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
