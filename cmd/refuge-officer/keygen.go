@@ -25,7 +25,8 @@ into the key manifest; messages go to standard error.
 Flags:
     -o FILE                 the encrypted identity file to create (required)
     --passphrase-file F     read the passphrase from the first line of F
-                            instead of asking twice at the terminal
+                            (/dev/stdin for a pipe) instead of asking
+                            twice at the terminal
 
 Examples:
     $ refuge-officer keygen -o officer.key > officer.pub

@@ -106,8 +106,13 @@ func printSummary(w io.Writer, name string, r *bundle.Result) {
 	if r.Partner != "" {
 		fmt.Fprintf(w, "  partner     %s\n", printable(r.Partner))
 	}
-	if r.HasSignature() {
-		fmt.Fprintf(w, "  signature   present, NOT verified by this command\n")
+	switch {
+	case r.HasSignature():
+		fmt.Fprintf(w, "  sender      partner signature present, NOT verified by this command\n")
+	case r.Kind == bundle.KindAnonymous:
+		fmt.Fprintf(w, "  sender      unauthenticated (anonymous submission)\n")
+	default:
+		fmt.Fprintf(w, "  sender      unauthenticated: no partner signature\n")
 	}
 	var files []bundle.Entry
 	var total int64

@@ -20,7 +20,8 @@ The same command makes the acknowledgement key (--ack-key of manifest sign).
 Flags:
     -o FILE                 the encrypted key file to create (required)
     --passphrase-file F     read the passphrase from the first line of F
-                            instead of asking twice at the terminal
+                            (/dev/stdin for a pipe) instead of asking
+                            twice at the terminal
 
 Examples:
     $ refuge-officer rootkey -o root.key > root.pub

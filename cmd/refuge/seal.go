@@ -44,7 +44,8 @@ Flags:
     --manifest FILE       key manifest (FILE.minisig must be beside it)
     --root-pub KEY        pinned root public key, "RW…"
     -o OUT                bundle to create, or - for standard output
-    --note-file F         a text note for the officers (UTF-8, up to 1 MiB)
+    --note-file F         a text note for the officers (UTF-8, up to 1 MiB);
+                          - reads it from standard input
     --receipt-out F       also write the phrase to F (created, mode 0600)
 
 Examples:
@@ -97,7 +98,7 @@ func cmdSeal(e *env, args []string) error {
 	if err != nil {
 		return failf("%v", err)
 	}
-	note, err := readNote(*noteFile)
+	note, err := e.readNote(*noteFile)
 	if err != nil {
 		return err
 	}
@@ -206,16 +207,23 @@ func writeReceipt(name string, phrase []byte) error {
 	return nil
 }
 
-func readNote(name string) ([]byte, error) {
-	if name == "" {
+// readNote reads the note from a file, or from standard input for "-".
+func (e *env) readNote(name string) ([]byte, error) {
+	var r io.Reader
+	switch name {
+	case "":
 		return nil, nil
+	case "-":
+		r = e.stdin
+	default:
+		f, err := os.Open(name) // #nosec G304 -- --note-file, chosen by the user
+		if err != nil {
+			return nil, failf("cannot open note: %v", err)
+		}
+		defer f.Close()
+		r = f
 	}
-	f, err := os.Open(name) // #nosec G304 -- --note-file, chosen by the user
-	if err != nil {
-		return nil, failf("cannot open note: %v", err)
-	}
-	defer f.Close()
-	note, err := io.ReadAll(io.LimitReader(f, bundle.MaxNoteSize+1))
+	note, err := io.ReadAll(io.LimitReader(r, bundle.MaxNoteSize+1))
 	if err != nil {
 		return nil, failf("cannot read note: %v", err)
 	}
