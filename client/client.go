@@ -59,9 +59,9 @@ type Options struct {
 	IdleTimeout time.Duration
 	// Retry is the retry policy (see Retry for its defaults).
 	Retry Retry
-	// ChunkSize is the largest tus PATCH body (default 8 MiB). The
-	// uploader halves it after each broken chunk, down to 64 KiB, and
-	// grows it back after successes.
+	// ChunkSize is the first tus PATCH body size (default 8 MiB). The
+	// uploader doubles it while chunks take under 2 s (up to 128 MiB),
+	// halves it when one takes over 20 s or breaks (down to 64 KiB).
 	ChunkSize int64
 }
 

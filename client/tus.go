@@ -22,7 +22,7 @@ const tusVersion = "1.0.0"
 
 const (
 	minChunk = 64 << 10
-	maxChunk = 64 << 20
+	maxChunk = 128 << 20
 )
 
 // Metadata is the tus Upload-Metadata of a new upload. Only the keys the
@@ -158,8 +158,10 @@ func (c *Client) TerminateUpload(ctx context.Context, uploadURL, token string) e
 }
 
 // Upload sends src (size bytes) to an upload created with CreateUpload,
-// starting from the offset the server reports, in PATCH requests of at
-// most the client's chunk size, each with an Upload-Checksum (sha256).
+// starting from the offset the server reports, in PATCH requests that
+// start at the client's chunk size, each with an Upload-Checksum (sha256).
+// Chunks grow while they go through in under 2 s (up to 128 MiB) and
+// shrink when they take over 20 s.
 //
 // After a network error, a 5xx or a 429 it waits (back-off, Retry-After),
 // asks the server for its offset and goes on from there, halving the
@@ -179,18 +181,20 @@ func (c *Client) Upload(ctx context.Context, uploadURL, token string, src io.Rea
 		return errors.New("the upload on the server has another length than the file")
 	}
 	progress.Store(offset)
-	chunk, wins, failures := c.opts.ChunkSize, 0, 0
+	chunk, failures, wins := c.opts.ChunkSize, 0, 0
 	for offset < size {
 		n := min(chunk, size-offset)
+		start := time.Now()
 		next, err := c.patch(ctx, uploadURL, token, src, offset, n, progress)
 		if err == nil {
 			offset, failures = next, 0
 			progress.Store(offset)
-			if wins++; wins >= 4 && chunk < c.opts.ChunkSize {
-				chunk, wins = min(chunk*2, c.opts.ChunkSize), 0
+			if wins++; wins >= 2 {
+				chunk = nextChunk(chunk, n, time.Since(start))
 			}
 			continue
 		}
+		wins = 0
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -200,13 +204,15 @@ func (c *Client) Upload(ctx context.Context, uploadURL, token string, src io.Rea
 		if !conflict && !checksum && !transient(err) {
 			return fmt.Errorf("uploading: %w", unwrapPermanent(err))
 		}
-		if failures++; failures >= c.opts.Retry.Attempts {
-			return fmt.Errorf("uploading: giving up after %d failures in a row: %w", failures, err)
-		}
-		if !conflict && !errors.Is(err, api.ErrRateLimited) {
+		if !conflict && !errors.Is(err, api.ErrRateLimited) && chunk > minChunk {
 			// A broken chunk: smaller ones get through a link that breaks
-			// every few MiB. Rate limiting or a conflict is no reason.
-			chunk, wins = max(chunk/2, minChunk), 0
+			// every few MiB. Shrinking is progress of a kind, so it does
+			// not count towards giving up (it is bounded: 128 MiB to
+			// 64 KiB is 11 halvings). Rate limiting or a conflict is no
+			// reason to shrink.
+			chunk = max(chunk/2, minChunk)
+		} else if failures++; failures >= c.opts.Retry.Attempts {
+			return fmt.Errorf("uploading: giving up after %d failures in a row: %w", failures, err)
 		}
 		// Also after a conflict: the server may still be writing the
 		// request that the cut interrupted.
@@ -225,6 +231,30 @@ func (c *Client) Upload(ctx context.Context, uploadURL, token string, src io.Rea
 	}
 	return nil
 }
+
+// nextChunk adapts the chunk size after a chunk of n bytes went through
+// in d: a fast link gets bigger chunks (fewer requests, fewer fsyncs on
+// the server, and the server's per-upload request rate is no limit), a
+// slow one smaller ones, so that a cut costs at most a few seconds of
+// work.
+func nextChunk(chunk, n int64, d time.Duration) int64 {
+	switch {
+	case n < chunk: // the last, short chunk says nothing
+		return chunk
+	case d < chunkFast:
+		return min(chunk*2, maxChunk)
+	case d > chunkSlow:
+		return max(chunk/2, minChunk)
+	}
+	return chunk
+}
+
+// The time a chunk should take: below chunkFast the chunk grows, above
+// chunkSlow it shrinks.
+const (
+	chunkFast = 2 * time.Second
+	chunkSlow = 20 * time.Second
+)
 
 // patch sends src[offset:offset+n] and returns the server's new offset.
 func (c *Client) patch(ctx context.Context, uploadURL, token string, src io.ReaderAt, offset, n int64, progress *atomic.Int64) (int64, error) {

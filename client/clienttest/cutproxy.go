@@ -14,7 +14,7 @@ import (
 // so that an upload or a download through it breaks every few MiB.
 type CutProxy struct {
 	Addr  string
-	Every int64
+	every atomic.Int64
 	// Cuts counts the connections it has cut.
 	Cuts atomic.Int64
 	// Bytes counts the bytes it has forwarded from clients.
@@ -28,7 +28,8 @@ func StartCutProxy(t testing.TB, target string, every int64) *CutProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &CutProxy{Addr: ln.Addr().String(), Every: every}
+	p := &CutProxy{Addr: ln.Addr().String()}
+	p.every.Store(every)
 	var wg sync.WaitGroup
 	done := make(chan struct{})
 	t.Cleanup(func() {
@@ -54,8 +55,12 @@ func StartCutProxy(t testing.TB, target string, every int64) *CutProxy {
 	return p
 }
 
+// SetEvery changes the cut interval for connections made from now on.
+func (p *CutProxy) SetEvery(n int64) { p.every.Store(n) }
+
 func (p *CutProxy) serve(c net.Conn, target string, done chan struct{}) {
 	defer c.Close()
+	every := p.every.Load()
 	s, err := net.Dial("tcp", target)
 	if err != nil {
 		return
@@ -80,14 +85,14 @@ func (p *CutProxy) serve(c net.Conn, target string, done chan struct{}) {
 	back := make(chan struct{})
 	go func() {
 		defer close(back)
-		if n, _ := io.Copy(c, io.LimitReader(s, p.Every)); n == p.Every {
+		if n, _ := io.Copy(c, io.LimitReader(s, every)); n == every {
 			cut()
 		}
 		c.Close()
 	}()
-	n, _ := io.Copy(s, io.LimitReader(c, p.Every))
+	n, _ := io.Copy(s, io.LimitReader(c, every))
 	p.Bytes.Add(n)
-	if n == p.Every {
+	if n == every {
 		cut()
 	}
 	s.Close()

@@ -19,6 +19,7 @@ import (
 	"aead.dev/minisign"
 	"filippo.io/age"
 
+	"refuge/crypto/signing"
 	"refuge/server"
 	"refuge/server/store"
 )
@@ -134,7 +135,11 @@ func (s *Server) Start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	s.Store = st
-	srv, err := server.New(server.Config{Store: st, RootKey: s.Keys.RootPub})
+	root, err := signing.ParsePublicKey(s.Keys.RootPub.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{Store: st, RootKey: root})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"filippo.io/age"
 
 	"refuge/client/clienttest"
 )
@@ -149,11 +154,58 @@ func TestAgainstServerProcess(t *testing.T) {
 	if len(pulled) != 1 {
 		t.Fatalf("pulled %v", pulled)
 	}
-	res := openPulled(t, srv, pulled[0])
-	if fileHash(t, filepath.Join(res.Dir, "files", "canary-name.pdf")) != fileHash(t, f) {
-		t.Fatal("the file differs after the journey through refuge-server")
+	// The officers' own tool opens what the courier pulled.
+	officer := buildOfficer(t)
+	keyFile, passFile := officerKeyFile(t, srv)
+	out := filepath.Join(t.TempDir(), "inbox")
+	cmd := exec.Command(officer, "open", "-i", keyFile, "--passphrase-file", passFile, "-o", out, pulled[0])
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("refuge-officer open: %v\n%s", err, msg)
+	}
+	id := strings.TrimSuffix(filepath.Base(pulled[0]), ".age")
+	if fileHash(t, filepath.Join(out, id, "files", "canary-name.pdf")) != fileHash(t, f) {
+		t.Fatal("the file differs after the journey through refuge-server and refuge-officer")
 	}
 	if strings.Contains(log(), "canary-name") {
 		t.Fatal("the server logged a file name")
 	}
+	filepath.WalkDir(srv.Dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if data, _ := os.ReadFile(p); bytes.Contains(data, []byte("canary-name")) || bytes.Contains(data, []byte(strings.Fields(phrase)[0]+" ")) {
+				t.Errorf("%s on the server holds a file name or the phrase", p)
+			}
+		}
+		return nil
+	})
+}
+
+// buildOfficer builds cmd/refuge-officer into a temporary folder.
+func buildOfficer(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "refuge-officer")
+	if out, err := exec.Command("go", "build", "-o", bin, "refuge/cmd/refuge-officer").CombinedOutput(); err != nil {
+		t.Fatalf("building refuge-officer: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// officerKeyFile writes the deployment's officer identity as keygen does
+// (age identity text under an age scrypt passphrase, with a low work
+// factor: a test key) and a passphrase file.
+func officerKeyFile(t *testing.T, srv *clienttest.Server) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	r, err := age.NewScryptRecipient("officer pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.SetWorkFactor(10)
+	var buf bytes.Buffer
+	w, _ := age.Encrypt(&buf, r)
+	fmt.Fprintf(w, "# public key: %s\n%s\n", srv.Keys.Recipient, srv.Keys.Officer)
+	w.Close()
+	key, pass := filepath.Join(dir, "officer.key"), filepath.Join(dir, "pass")
+	os.WriteFile(key, buf.Bytes(), 0o600)
+	os.WriteFile(pass, []byte("officer pass\n"), 0o600)
+	return key, pass
 }

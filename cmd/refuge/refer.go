@@ -146,6 +146,11 @@ func cmdRefer(e *env, args []string) error {
 	if err != nil {
 		return failf("%v", err)
 	}
+	purge, err := secure()
+	if err != nil {
+		return err
+	}
+	defer purge()
 	key, err := e.loadPartnerKey(*keyFile, *passFile)
 	if err != nil {
 		return err
@@ -157,7 +162,7 @@ func cmdRefer(e *env, args []string) error {
 			return failf("%v", err)
 		}
 	}
-	if contents.Note, err = readNote(*noteFile); err != nil {
+	if contents.Note, err = e.readNote(*noteFile); err != nil {
 		return err
 	}
 	in := inputs(files, *noteFile)
@@ -224,7 +229,7 @@ func (e *env) askMissing(r *referral, fields map[string]*string) error {
 // loadPartnerKey decrypts the partner's minisign key.
 func (e *env) loadPartnerKey(name, passFile string) (*signing.PrivateKey, error) {
 	pass, err := secrets.ReadPassphrase(secrets.Prompt{File: passFile, Label: "partner key",
-		Warn: func(m string) { e.out.warnf("%s", m) }})
+		Warn: func(m string) { e.out.infof("warning: %s", m) }})
 	if err != nil {
 		return nil, failf("%v", err)
 	}

@@ -62,6 +62,11 @@ func cmdReplies(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	purge, err := secure()
+	if err != nil {
+		return err
+	}
+	defer purge()
 	keys, err := e.readPhrase()
 	if err != nil {
 		return err

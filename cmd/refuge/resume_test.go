@@ -136,3 +136,54 @@ func checkPending(t *testing.T, u *user, phrase, name string) {
 		}
 	}
 }
+
+// TestSubmitNetworkFailureExit4: a link that never lets a chunk through
+// makes submit give up with exit 4 and keep its state; once the link
+// works, the same command resumes and the first phrase finds the
+// submission.
+func TestSubmitNetworkFailureExit4(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	cut := clienttest.StartCutProxy(t, srv.Addr, 32<<10) // less than the smallest chunk
+	u := newUser(t)
+	args := []string{"submit", "--server", "http://" + cut.Addr, "--root-pub", srv.Keys.RootPub.String(),
+		randomFile(t, t.TempDir(), "a.pdf", 1<<20)}
+	r := u.run("", args...)
+	if r.code != 4 || !strings.Contains(r.stderr, "run the same command again") {
+		t.Fatalf("exit %d, want 4:\n%s", r.code, r.stderr)
+	}
+	phrase := phraseOf(t, r)
+	if uploadURL(t, u) == "" {
+		t.Fatal("the upload state was not kept")
+	}
+	cut.SetEvery(1 << 40)
+	r = u.ok("", args...)
+	if !strings.Contains(r.stderr, "resuming") || r.stdout != "" {
+		t.Fatalf("second run:\n%s%s", r.stdout, r.stderr)
+	}
+	pendingEmpty(t, u)
+	if st := u.ok(phrase+"\n", "status", "--server", srv.URL); !strings.Contains(st.stdout, "received") {
+		t.Fatalf("status: %s", st.stdout)
+	}
+}
+
+// TestSubmitRestart: --restart throws an interrupted submission away
+// (the server's upload is terminated) and starts over with a new phrase.
+func TestSubmitRestart(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	cut := clienttest.StartCutProxy(t, srv.Addr, 32<<10)
+	u := newUser(t)
+	args := []string{"submit", "--server", "http://" + cut.Addr, "--root-pub", srv.Keys.RootPub.String(),
+		randomFile(t, t.TempDir(), "a.pdf", 1<<20)}
+	first := phraseOf(t, u.run("", args...))
+	cut.SetEvery(1 << 40)
+	r := u.ok("", append(args, "--restart")...)
+	if second := phraseOf(t, r); second == first {
+		t.Fatal("--restart kept the old phrase")
+	}
+	if n := srv.Requests()["DELETE"]; n != 1 {
+		t.Fatalf("the old upload was not terminated (%d DELETEs)", n)
+	}
+	pendingEmpty(t, u)
+}

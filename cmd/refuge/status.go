@@ -63,6 +63,11 @@ func cmdStatus(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	purge, err := secure()
+	if err != nil {
+		return err
+	}
+	defer purge()
 	keys, err := e.readPhrase()
 	if err != nil {
 		return err
@@ -116,9 +121,7 @@ func tokenHex(keys *receipt.Keys) (string, error) {
 func (e *env) readPhrase() (*receipt.Keys, error) {
 	var line []byte
 	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(e.stderr, prog+": receipt phrase (12 words, not shown): ")
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(e.stderr)
+		b, err := readSecretLine(f, e.stderr, prog+": receipt phrase (12 words, not shown): ")
 		if err != nil {
 			return nil, failf("cannot read the phrase: %v", err)
 		}

@@ -74,6 +74,11 @@ func cmdSubmit(e *env, args []string) error {
 			return usagef("submit", "--receipt-out %s already exists; it is never overwritten", *receiptOut)
 		}
 	}
+	purge, err := secure()
+	if err != nil {
+		return err
+	}
+	defer purge()
 	return e.sealedUpload("submit", cn, inputs(files, *noteFile), "anonymous", "", *restart,
 		func(ctx context.Context, c *client.Client, p profile, state, dir string) error {
 			return e.submitNew(ctx, c, p, state, dir, files, *noteFile, *receiptOut)
@@ -82,7 +87,7 @@ func cmdSubmit(e *env, args []string) error {
 
 func inputs(files []string, noteFile string) []string {
 	in := append([]string(nil), files...)
-	if noteFile != "" {
+	if noteFile != "" && noteFile != "-" { // a note on stdin is not part of the key
 		in = append(in, noteFile)
 	}
 	return in
@@ -147,7 +152,7 @@ func (e *env) submitNew(ctx context.Context, c *client.Client, p profile, state,
 			return failf("%v", err)
 		}
 	}
-	if contents.Note, err = readNote(noteFile); err != nil {
+	if contents.Note, err = e.readNote(noteFile); err != nil {
 		return err
 	}
 	return e.sealAndUpload(ctx, c, p, state, dir, contents, sealJob{kind: "anonymous", receiptOut: receiptOut})
@@ -241,7 +246,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 
 func (e *env) submitted(dir string) error {
 	if err := os.RemoveAll(dir); err != nil {
-		e.out.warnf("the upload is complete but its local state could not be removed: %v", err)
+		e.out.infof("warning: the upload is complete but its local state could not be removed: %v", err)
 	}
 	e.out.infof("submitted: the officers will collect it; check with \"refuge status\" and your receipt phrase")
 	return nil

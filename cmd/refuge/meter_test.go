@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"refuge/client/clienttest"
+)
+
+func TestMeterPlainWhenNotATerminal(t *testing.T) {
+	var buf bytes.Buffer
+	m := startMeter(&buf, "upload", 3<<20)
+	m.done.Store(3 << 20)
+	m.finish()
+	out := buf.String()
+	if strings.Contains(out, "\r") || strings.Contains(out, "\033") {
+		t.Fatalf("terminal control codes in plain output: %q", out)
+	}
+	if !strings.Contains(out, "refuge: upload 3.0 MiB in") {
+		t.Fatalf("final line: %q", out)
+	}
+	if got := byteSize(1536); got != "1.5 KiB" {
+		t.Fatalf("byteSize(1536) = %q", got)
+	}
+}
+
+// TestStatusPhraseNotEchoed types the phrase at a real terminal (script(1)
+// gives refuge a pty) and checks that it is read without echo.
+func TestStatusPhraseNotEchoed(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Fatal("script(1) is needed to give refuge a terminal: apt-get install util-linux")
+	}
+	srv := clienttest.StartServer(t)
+	u := newUser(t)
+	u.init(srv)
+	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "a.txt", 100)))
+	bin, err := exec.LookPath("refuge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := u.command(nil, "status")
+	cmd.Args = []string{"script", "-qec", bin + " status", "/dev/null"}
+	cmd.Path, _ = exec.LookPath("script")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Type the phrase only once the prompt is there (refuge turns echo
+	// off right after printing it), as a person would.
+	var out bytes.Buffer
+	buf := make([]byte, 256)
+	for !strings.Contains(out.String(), "not shown): ") {
+		n, err := stdout.Read(buf)
+		out.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("no prompt: %v\n%s", err, out.String())
+		}
+	}
+	prompted := out.Len()
+	io.WriteString(stdin, phrase+"\n")
+	rest, _ := io.ReadAll(stdout)
+	out.Write(rest)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("refuge status at a terminal: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "status: received") {
+		t.Fatalf("no status:\n%s", out.String())
+	}
+	if strings.Contains(out.String()[prompted:], strings.Fields(phrase)[0]) {
+		t.Fatalf("the phrase was echoed:\n%s", out.String())
+	}
+}
