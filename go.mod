@@ -11,6 +11,11 @@ require (
 )
 
 require (
+	filippo.io/edwards25519 v1.2.0 // indirect
+	filippo.io/nistec v0.0.4 // indirect
+)
+
+require (
 	c2sp.org/CCTV/age v0.0.0-20260829155415-4448f2097b2d
 	filippo.io/hpke v0.4.0 // indirect
 	github.com/awnumar/memcall v0.4.0 // indirect
@@ -20,3 +25,5 @@ require (
 	golang.org/x/term v0.48.0
 	golang.org/x/tools v0.49.0 // indirect
 )
+
+tool filippo.io/age/cmd/age
