@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -142,5 +143,25 @@ func TestRedirectRefused(t *testing.T) {
 	}
 	if calls != 1 {
 		t.Fatalf("redirect retried: %d calls", calls)
+	}
+}
+
+func TestTemporary(t *testing.T) {
+	tests := []struct {
+		desc string
+		err  error
+		want bool
+	}{
+		{"network", &netError{err: errors.New("x")}, true},
+		{"429", &statusError{err: &api.Error{Code: api.CodeRateLimited}, status: 429}, true},
+		{"503", &statusError{err: &api.Error{Code: api.CodeUnavailable}, status: 503}, true},
+		{"404", &statusError{err: &api.Error{Code: api.CodeNotFound}, status: 404}, false},
+		{"wrapped 429", fmt.Errorf("uploading: %w", &statusError{err: &api.Error{Code: api.CodeRateLimited}, status: 429}), true},
+		{"plain", errors.New("x"), false},
+	}
+	for _, tt := range tests {
+		if got := Temporary(tt.err); got != tt.want {
+			t.Errorf("%s: Temporary = %v, want %v", tt.desc, got, tt.want)
+		}
 	}
 }

@@ -112,3 +112,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// Temporary reports whether err, returned after the retries were spent,
+// may still go away later: the network failed, or the server answered
+// 5xx, 408 or 429. Running the same operation again later is the remedy.
+func Temporary(err error) bool {
+	return errors.Is(err, ErrNetwork) || transient(err)
+}

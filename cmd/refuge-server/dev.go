@@ -18,7 +18,6 @@ import (
 
 	"refuge/crypto/manifest"
 	"refuge/crypto/signing"
-	"refuge/internal/kdfcost"
 	"refuge/server"
 	"refuge/server/store"
 )
@@ -43,7 +42,7 @@ func devCmd(ctx context.Context, f serveFlags, stdout, stderr io.Writer, log *sl
 		errorf(stderr, nil, "create dev directory: %v", err)
 		return exitError
 	}
-	d, err := makeDevSetup(dir, stderr)
+	d, err := makeDevSetup(dir)
 	if err != nil {
 		errorf(stderr, nil, "dev setup: %v", err)
 		return exitError
@@ -100,9 +99,16 @@ type devSetup struct {
 //	                                        never written: it signs once, in memory)
 //	manifest.json, manifest.json.minisig    the signed key manifest, version 1
 //
-// minisign key files are encrypted at minisign's full scrypt cost (about
-// ten seconds each), since every tool that reads them insists on it.
-func makeDevSetup(dir string, progress io.Writer) (devSetup, error) {
+// The demo key files are encrypted at a deliberately weak KDF cost so that
+// the whole setup starts in a second and every later command loads them
+// quickly; they are still in the standard formats (minisign records its
+// scrypt cost in the file; age its work factor), so stock minisign and age
+// read them. Real keys, made with refuge-officer, use full cost.
+// demoScryptLogN is the age scrypt work factor of the demo officer key:
+// 2^12 (4 MiB), against age's default of 2^18.
+const demoScryptLogN = 12
+
+func makeDevSetup(dir string) (devSetup, error) {
 	var d devSetup
 	var pass [12]byte
 	if _, err := rand.Read(pass[:]); err != nil {
@@ -123,12 +129,11 @@ func makeDevSetup(dir string, progress io.Writer) (devSetup, error) {
 	}
 	var pubs [2]signing.PublicKey
 	for i, name := range []string{"ack", "partner"} {
-		fmt.Fprintf(progress, "refuge-server: writing the demo %s key (minisign's full scrypt cost, about 10 s)...\n", name)
 		k, err := signing.Generate()
 		if err != nil {
 			return d, err
 		}
-		err = k.WriteFile(filepath.Join(dir, name+".key"), passphrase)
+		err = k.WriteDemoFile(filepath.Join(dir, name+".key"), passphrase)
 		pubs[i] = k.Public()
 		k.Destroy()
 		if err != nil {
@@ -138,7 +143,6 @@ func makeDevSetup(dir string, progress io.Writer) (devSetup, error) {
 			return d, err
 		}
 	}
-	fmt.Fprintf(progress, "refuge-server: writing the demo officer key (age's scrypt cost, a few seconds)...\n")
 	if d.recipient, err = newOfficerKey(dir, string(passphrase)); err != nil {
 		return d, err
 	}
@@ -171,9 +175,7 @@ func newOfficerKey(dir, passphrase string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if kdfcost.Low() {
-		sr.SetWorkFactor(10) // tests only
-	}
+	sr.SetWorkFactor(demoScryptLogN) // throwaway demo key: fast, and weak on purpose
 	var buf bytes.Buffer
 	w, err := age.Encrypt(&buf, sr)
 	if err != nil {

@@ -50,7 +50,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		errorf(stderr, nil, "--tls-cert and --tls-key go together")
 		return exitUsage
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log := newLogger(stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if f.dev {
@@ -141,4 +141,18 @@ func readFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w", path, errors.Unwrap(err))
 	}
 	return b, nil
+}
+
+// newLogger writes operator messages without timestamps: the server keeps no
+// time finer than a day anywhere, its log included (run it under a
+// supervisor that adds times only if you accept that leak).
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
 }

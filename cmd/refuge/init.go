@@ -251,12 +251,12 @@ func newClient(p profile) (*client.Client, error) {
 // running the same command again resumes (see the usage text).
 const exitNetwork = 4
 
-// netFail turns a client error into a cliError, with exit code 3 and a
-// hint when the network, not the server, failed.
+// netFail turns a client error into a cliError: exit code 4 with a hint
+// when the failure may pass (network, 5xx, 408, 429 after the retries).
 func netFail(what string, err error) error {
-	if errors.Is(err, client.ErrNetwork) {
+	if client.Temporary(err) {
 		return (&cliError{code: exitNetwork, msg: fmt.Sprintf("%s: %v", what, err)}).
-			hint("check the connection (or the proxy, or Tor) and run the same command again; it resumes")
+			hint("check the connection (or the proxy, or Tor) and run the same command again; uploads and downloads resume where they stopped")
 	}
 	return failf("%s: %v", what, err)
 }

@@ -77,7 +77,20 @@ func (k *PrivateKey) encrypt(passphrase []byte, lowCost bool) ([]byte, error) {
 // O_EXCL and mode 0600. It fails with [ErrKeyFileExists] if anything exists
 // at path, and leaves no partial file behind on other failures.
 func (k *PrivateKey) WriteFile(path string, passphrase []byte) error {
-	data, err := k.Encrypt(passphrase)
+	return k.writeFile(path, passphrase, kdfcost.Low())
+}
+
+// WriteDemoFile is WriteFile at a deliberately weak scrypt cost (1 MiB, about
+// a millisecond), still in minisign's format, which records its own cost,
+// so it loads quickly everywhere. It exists for the throwaway keys of
+// `refuge-server --dev` only: a key written this way falls to a passphrase
+// search quickly and must never protect a real deployment.
+func (k *PrivateKey) WriteDemoFile(path string, passphrase []byte) error {
+	return k.writeFile(path, passphrase, true)
+}
+
+func (k *PrivateKey) writeFile(path string, passphrase []byte, lowCost bool) error {
+	data, err := k.encrypt(passphrase, lowCost)
 	if err != nil {
 		return err
 	}
