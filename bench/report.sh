@@ -191,4 +191,9 @@ age -d -i key.txt < evidence.age > /dev/null
 Run it yourself: \`bench/run\` (about 10 minutes, ~20 GiB free disk), \`bench/run --no-4g\`, or
 \`bench/run --quick\` (64 MiB, under 2 minutes; prints the table, leaves this file alone).
 EOF
+# The reading of the figures (slowest stage of each flow, what is below
+# target and why) is written by hand in bench/analysis.md.
+if [[ -f $repo/bench/analysis.md ]]; then
+	{ echo; cat "$repo/bench/analysis.md"; } >>"$doc"
+fi
 say "wrote docs/BENCHMARKS.md and docs/benchmarks.svg"
