@@ -50,7 +50,7 @@ func (r Retry) wait(n int, err error) time.Duration {
 	ceil = min(ceil, r.Max)
 	// Full jitter, but never less than half of Min, so a flapping link
 	// is not hammered.
-	return r.Min/2 + rand.N(ceil-r.Min/2+1)
+	return r.Min/2 + rand.N(ceil-r.Min/2+1) // #nosec G404 -- jitter for retry back-off needs no secrecy
 }
 
 // transient reports whether err may go away if the request is sent again.

@@ -73,7 +73,7 @@ func WriteTicket(bundle string, submissionID string, verifier [32]byte) error {
 		return errors.New("submission id must be 32 lowercase hex characters")
 	}
 	data, _ := json.Marshal(t)
-	f, err := os.OpenFile(TicketPath(bundle), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := os.OpenFile(TicketPath(bundle), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}

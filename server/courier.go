@@ -152,7 +152,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 			writeError(w, api.Errorf(api.CodeBadRequest, "from: %v", err))
 			return
 		}
-		from = uint64(n)
+		from = uint64(n) // #nosec G115 -- parseLength returns only non-negative values
 	}
 	evs, err := s.cfg.Store.Events(r.Context(), from, maxEvents)
 	if err != nil {

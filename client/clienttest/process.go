@@ -15,7 +15,7 @@ import (
 func BuildServer(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "refuge-server")
-	out, err := exec.Command("go", "build", "-o", bin, "refuge/cmd/refuge-server").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "refuge/cmd/refuge-server").CombinedOutput() // #nosec G204 -- test helper: builds our own command
 	if err != nil {
 		t.Fatalf("building refuge-server: %v\n%s", err, out)
 	}
@@ -35,7 +35,7 @@ func (s *Server) StartProcess(t testing.TB, bin string) (log func() string) {
 	ln.Close()
 	s.URL = "http://" + s.Addr
 	pub := s.Keys.RootPub.String()
-	cmd := exec.Command(bin, "--data", s.Dir, "--root-pub", pub, "--listen", s.Addr)
+	cmd := exec.Command(bin, "--data", s.Dir, "--root-pub", pub, "--listen", s.Addr) // #nosec G204 -- test helper: runs the binary it just built
 	var mu sync.Mutex
 	var out bytes.Buffer
 	cmd.Stdout = lockedWriter{&mu, &out}

@@ -32,7 +32,7 @@ func StartSocks(t testing.TB) *Socks {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	cmd := exec.Command(bin, "-i", "127.0.0.1", "-p", fmt.Sprint(port), "-b", SocksPeer)
+	cmd := exec.Command(bin, "-i", "127.0.0.1", "-p", fmt.Sprint(port), "-b", SocksPeer) // #nosec G204 -- test helper: runs the microsocks binary found by the test
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

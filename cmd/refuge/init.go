@@ -67,7 +67,7 @@ func stateDir() (string, error) {
 		return "", failf("cannot create the state folder: %v", err)
 	}
 	if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(dir, 0o700); err != nil {
+		if err := os.Chmod(dir, 0o700); err != nil { // #nosec G302 -- a directory: 0700 is the owner-only mode
 			return "", failf("the state folder is readable by others and cannot be made private: %v", err)
 		}
 	}

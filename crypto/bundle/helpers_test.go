@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -177,15 +176,6 @@ func decrypt(t testing.TB, data []byte, id age.Identity) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func containsAny(s string, subs ...string) bool {
-	for _, x := range subs {
-		if strings.Contains(s, x) {
-			return true
-		}
-	}
-	return false
 }
 
 func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }

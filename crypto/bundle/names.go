@@ -47,11 +47,11 @@ func checkComponent(c string) error {
 	case c == "":
 		return errors.New("empty path component")
 	case c == "." || c == "..":
-		return errors.New("path component . or ..")
+		return errors.New("path component is . or .. (a path trick)")
 	case len(c) > maxComponentBytes:
 		return errors.New("path component is too long")
 	case strings.HasSuffix(c, ".") || strings.HasSuffix(c, " "):
-		return errors.New("path component ends with a dot or space (unsafe on Windows)")
+		return errors.New("path component ends with a dot or space, which is unsafe on Windows")
 	case isWindowsDevice(c):
 		return errors.New("path component is a Windows device name")
 	}

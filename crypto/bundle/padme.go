@@ -22,7 +22,7 @@ func Padme(n int64) int64 {
 		return n
 	}
 	e := bits.Len64(uint64(n)) - 1 // floor(log2 n)
-	s := bits.Len64(uint64(e))     // floor(log2 e) + 1
+	s := bits.Len64(uint64(e))     // #nosec G115 -- floor(log2 e) + 1, with e = floor(log2 n) between 1 and 62
 	mask := int64(1)<<(e-s) - 1
 	return (n + mask) &^ mask
 }

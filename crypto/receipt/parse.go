@@ -114,7 +114,7 @@ func fromIndices(idx *[phraseWords]int) (*Phrase, error) {
 	for w, v := range idx {
 		for k := range bitsPerWord {
 			pos := w*bitsPerWord + k
-			bit := byte(v>>(bitsPerWord-1-k)) & 1
+			bit := byte(v>>(bitsPerWord-1-k)) & 1 // #nosec G115 -- masked to one bit
 			if pos < entropyBytes*8 {
 				b[pos/8] |= bit << (7 - pos%8)
 			} else {

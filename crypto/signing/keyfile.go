@@ -185,7 +185,7 @@ func aliasString(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	return unsafe.String(&b[0], len(b))
+	return unsafe.String(&b[0], len(b)) // #nosec G103 -- a read-only view of the passphrase that avoids a heap copy; it does not outlive b
 }
 
 // releaseScryptMemory collects the garbage scrypt left behind (up to 1 GiB of

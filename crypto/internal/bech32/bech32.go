@@ -71,7 +71,7 @@ func createChecksum(hrp string, data []byte) []byte {
 	ret := make([]byte, 6)
 	for p := range ret {
 		shift := 5 * (5 - p)
-		ret[p] = byte(mod>>shift) & 31
+		ret[p] = byte(mod>>shift) & 31 // #nosec G115 -- values are masked to 5 or 8 bits before the conversion (copied from age)
 	}
 	return ret
 }
@@ -89,16 +89,16 @@ func convertBits(data []byte, frombits, tobits byte, pad bool) ([]byte, error) {
 		bits += frombits
 		for bits >= tobits {
 			bits -= tobits
-			ret = append(ret, byte(acc>>bits)&maxv)
+			ret = append(ret, byte(acc>>bits)&maxv) // #nosec G115 -- values are masked to 5 or 8 bits before the conversion (copied from age)
 		}
 	}
 	if pad {
 		if bits > 0 {
-			ret = append(ret, byte(acc<<(tobits-bits))&maxv)
+			ret = append(ret, byte(acc<<(tobits-bits))&maxv) // #nosec G115 -- values are masked to 5 or 8 bits before the conversion (copied from age)
 		}
 	} else if bits >= frombits {
 		return nil, fmt.Errorf("illegal zero padding")
-	} else if byte(acc<<(tobits-bits))&maxv != 0 {
+	} else if byte(acc<<(tobits-bits))&maxv != 0 { // #nosec G115 -- values are masked to 5 or 8 bits before the conversion (copied from age)
 		return nil, fmt.Errorf("non-zero padding")
 	}
 	return ret, nil
@@ -164,7 +164,7 @@ func Decode(s string) (hrp string, data []byte, err error) {
 		if d == -1 {
 			return "", nil, fmt.Errorf("invalid character data part: s[%d]=%v", p, c)
 		}
-		data = append(data, byte(d))
+		data = append(data, byte(d)) // #nosec G115 -- values are masked to 5 or 8 bits before the conversion (copied from age)
 	}
 	if len(data) < 6 {
 		return "", nil, fmt.Errorf("data part too short")
