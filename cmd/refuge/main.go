@@ -1,10 +1,11 @@
-// Command refuge is the client of defenders, partners and couriers. This
-// version has one subcommand, seal, which seals files offline into a bundle
-// that only the officers named in a verified key manifest can open.
+// Command refuge is the client of defenders, partners and couriers: it
+// seals files so that only the officers named in a verified key manifest can
+// open them, uploads them resumably, and reads status and replies with the
+// receipt phrase.
 //
-// Each subcommand lives in its own file (seal.go; later submit.go,
-// status.go, replies.go, refer.go, relay.go, courier.go, init.go) and is
-// wired in the commands table below.
+// Each subcommand lives in its own file (init.go, submit.go, status.go,
+// replies.go, seal.go, refer.go, relay.go, courier.go) and is wired in the
+// commands table below.
 package main
 
 import (
