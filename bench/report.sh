@@ -118,11 +118,13 @@ dev=$(df -P "$work" | awk 'NR == 2 { print $1 }')
 fstype=$(df -PT "$work" | awk 'NR == 2 { print $2 }')
 rot=$(cat "/sys/block/$(basename "$dev" | sed 's/[0-9]*$//')/queue/rotational" 2>/dev/null || echo "?")
 
+commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$repo" diff --quiet HEAD -- . ':!docs' 2>/dev/null || commit="$commit with local changes"
 cat >"$doc" <<EOF
 # Benchmarks
 
 Written by \`bench/run\` on $(date -u +"%Y-%m-%d %H:%M UTC") (mode: $mode) at commit
-$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet 2>/dev/null || echo " with local changes"). Refuge beside the
+$commit. Refuge beside the
 tools a user would pick instead, on the same machine, in the same run. Each figure is
 the median of $RUNS runs with min and max, except at sizes above $(sz "$big") (one run).
 Throughput is input (plaintext) bytes per second, 1 MB = 10^6 bytes; memory is peak
