@@ -50,10 +50,6 @@ func (o output) infof(format string, args ...any) {
 	fmt.Fprintf(o.w, prog+": "+format+"\n", args...)
 }
 
-func (o output) warnf(format string, args ...any) {
-	fmt.Fprintf(o.w, prog+": warning: "+format+"\n", args...)
-}
-
 func (o output) hintf(format string, args ...any) {
 	fmt.Fprintf(o.w, prog+": hint: "+format+"\n", args...)
 }
