@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test.sh — the one command that checks Refuge: installs the outside tools the
-# tests need when they are missing, then checks that go.mod is tidy, go vet, a
-# gofmt check and the whole test suite under the race detector. Used as is by
-# .ci/run.
+# tests need when they are missing, runs the cheap gates (gofmt, go vet, go mod
+# tidy, no networking in refuge-officer), the whole test suite under the race
+# detector, then the slow gates (staticcheck, gosec, reproducible builds,
+# cross-compiles, every fuzz target briefly). Used as is by .ci/run.
 #
 # Outside tools (Debian packages): minisign (stock verifier for manifest
 # signatures), util-linux (script: types passphrases into stock age on a
@@ -37,23 +38,16 @@ REFUGE_TUS_JS="$PWD/.cache/npm/node_modules/tus-js-client"
 REFUGE_MICROSOCKS="$(command -v microsocks)"
 export REFUGE_TUS_JS REFUGE_MICROSOCKS
 
-echo "test.sh: go mod tidy" >&2
-if ! go mod tidy -diff; then
-	echo "test.sh: go.mod/go.sum are not tidy: run go mod tidy" >&2
-	exit 1
-fi
-
-echo "test.sh: go vet" >&2
-go vet ./...
-
-echo "test.sh: gofmt" >&2
-unformatted="$(find . \( -path ./.cache -o -path ./.git \) -prune -o -name '*.go' -print0 | xargs -0 -r gofmt -l)"
-if [ -n "$unformatted" ]; then
-	echo "test.sh: these files need gofmt -w:" >&2
-	echo "$unformatted" >&2
-	exit 1
-fi
+# Cheap gates first (gofmt, go vet, go mod tidy, no networking in the
+# officer tool), then the tests under the race detector, then the slow gates
+# (staticcheck, gosec, reproducible builds, cross-compiles, every fuzz target
+# briefly). `./test.sh quick` stops after the tests. See .ci/gates.
+.ci/gates fmt vet tidy nonet
 
 echo "test.sh: go test -race" >&2
 go test -race -count=1 ./...
+
+if [ "${1:-}" != quick ]; then
+	.ci/gates staticcheck gosec repro cross fuzz
+fi
 echo "test.sh: all checks passed" >&2

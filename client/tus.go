@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -182,10 +181,21 @@ func (c *Client) Upload(ctx context.Context, uploadURL, token string, src io.Rea
 	}
 	progress.Store(offset)
 	chunk, failures, wins := c.opts.ChunkSize, 0, 0
+	var ahead *chunkSum
+	defer func() { ahead.wait() }()
 	for offset < size {
 		n := min(chunk, size-offset)
+		sum, err := ahead.take(src, offset, n)
+		if err != nil {
+			return err
+		}
+		// Hash the next chunk while this one is on the wire and the server
+		// writes and fsyncs it: hashing then costs no time on a fast link.
+		if rest := size - offset - n; rest > 0 {
+			ahead = startSum(src, offset+n, min(chunk, rest), min(chunk/2, rest))
+		}
 		start := time.Now()
-		next, err := c.patch(ctx, uploadURL, token, src, offset, n, progress)
+		next, err := c.patch(ctx, uploadURL, token, src, offset, n, sum, progress)
 		if err == nil {
 			offset, failures = next, 0
 			progress.Store(offset)
@@ -257,11 +267,8 @@ const (
 )
 
 // patch sends src[offset:offset+n] and returns the server's new offset.
-func (c *Client) patch(ctx context.Context, uploadURL, token string, src io.ReaderAt, offset, n int64, progress *atomic.Int64) (int64, error) {
-	sum := sha256.New()
-	if _, err := io.Copy(sum, io.NewSectionReader(src, offset, n)); err != nil {
-		return 0, permanent(fmt.Errorf("reading the file to upload: %w", err))
-	}
+// sum is the chunk's SHA-256.
+func (c *Client) patch(ctx context.Context, uploadURL, token string, src io.ReaderAt, offset, n int64, sum []byte, progress *atomic.Int64) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	body := &watchedReader{r: io.NewSectionReader(src, offset, n), pos: offset, progress: progress,
@@ -275,7 +282,7 @@ func (c *Client) patch(ctx context.Context, uploadURL, token string, src io.Read
 	req.Header.Set("Tus-Resumable", tusVersion)
 	req.Header.Set("Content-Type", "application/offset+octet-stream")
 	req.Header.Set("Upload-Offset", strconv.FormatInt(offset, 10))
-	req.Header.Set("Upload-Checksum", "sha256 "+base64.StdEncoding.EncodeToString(sum.Sum(nil)))
+	req.Header.Set("Upload-Checksum", "sha256 "+base64.StdEncoding.EncodeToString(sum))
 	resp, err := c.send(req)
 	if err != nil {
 		return 0, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"filippo.io/age"
 	"github.com/awnumar/memguard"
@@ -35,6 +36,11 @@ func (e *env) loadIdentity(name, passFile string) (*age.HybridIdentity, error) {
 		return nil, failf("cannot use passphrase: %v", err)
 	}
 	r, err := age.Decrypt(f, sid)
+	// scrypt's 256 MiB of working memory is garbage now: return it to the
+	// operating system before opening bundles, or the collector lets the
+	// heap grow to twice that before it runs (peak RSS 515 -> 262 MiB
+	// when opening 1 GiB).
+	debug.FreeOSMemory()
 	var noMatch *age.NoIdentityMatchError
 	if errors.As(err, &noMatch) {
 		return nil, failf("wrong passphrase for %s", name).

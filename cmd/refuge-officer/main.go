@@ -15,8 +15,6 @@ import (
 	"io"
 	"os"
 
-	"golang.org/x/term"
-
 	"refuge/crypto/secrets"
 )
 
@@ -162,10 +160,4 @@ func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		pos, args = append(pos, rest[0]), rest[1:]
 	}
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }

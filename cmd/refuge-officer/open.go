@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"refuge/internal/progress"
 	"strings"
 	"unicode"
 
@@ -198,9 +199,9 @@ func (e *env) openOne(name string, id *age.HybridIdentity, outDir string) (*bund
 	if fi, err := f.Stat(); err == nil {
 		size = fi.Size()
 	}
-	p := e.startProgress("opening "+name+":", size)
-	defer p.finish()
-	return bundle.Open(f, []age.Identity{id}, outDir, bundle.Options{Progress: &p.n})
+	p := progress.Start(e.stderr, prog, "opening "+name+":", size, progress.TerminalOnly)
+	defer p.Finish()
+	return bundle.Open(f, []age.Identity{id}, outDir, bundle.Options{Progress: &p.N})
 }
 
 // printSummary prints what an officer needs to see first. Names and the note
@@ -227,9 +228,9 @@ func printSummary(w io.Writer, name string, rep *report) {
 			total += en.Size
 		}
 	}
-	fmt.Fprintf(w, "  files       %d, %s in total\n", len(files), humanSize(total))
+	fmt.Fprintf(w, "  files       %d, %s in total\n", len(files), progress.Size(total))
 	for _, en := range files {
-		fmt.Fprintf(w, "    %10s  %s\n", humanSize(en.Size), printable(strings.TrimPrefix(en.Name, "files/")))
+		fmt.Fprintf(w, "    %10s  %s\n", progress.Size(en.Size), printable(strings.TrimPrefix(en.Name, "files/")))
 	}
 	if r.Note != "" {
 		lines := strings.SplitN(strings.TrimSpace(r.Note), "\n", 4)
@@ -254,17 +255,4 @@ func printable(s string) string {
 		}
 		return '\uFFFD'
 	}, s)
-}
-
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

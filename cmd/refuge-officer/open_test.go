@@ -26,20 +26,3 @@ func TestPrintable(t *testing.T) {
 		}
 	}
 }
-
-func TestHumanSize(t *testing.T) {
-	tests := []struct {
-		desc string
-		n    int64
-		want string
-	}{
-		{desc: "bytes", n: 9, want: "9 B"},
-		{desc: "kibibytes", n: 1536, want: "1.5 KiB"},
-		{desc: "gibibyte", n: 1 << 30, want: "1.0 GiB"},
-	}
-	for _, tc := range tests {
-		if got := humanSize(tc.n); got != tc.want {
-			t.Errorf("%s: humanSize(%d) = %q, want %q", tc.desc, tc.n, got, tc.want)
-		}
-	}
-}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"refuge/internal/progress"
 	"sort"
 	"strings"
 
@@ -139,9 +140,9 @@ func (e *env) courierPull(args []string) error {
 		if _, err := os.Stat(path); err == nil {
 			continue
 		}
-		p := startMeter(e.stderr, "pull "+s.ID[:8], s.Size)
-		err := c.DownloadCiphertext(ctx, tok, s, path, &p.done)
-		p.finish()
+		p := progress.Start(e.stderr, prog, "pull "+s.ID[:8], s.Size, progress.Always)
+		err := c.DownloadCiphertext(ctx, tok, s, path, &p.N)
+		p.Finish()
 		if err != nil {
 			return netFail("downloading a submission", err)
 		}

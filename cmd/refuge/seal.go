@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"refuge/internal/progress"
 	"strings"
 	"syscall"
 
@@ -206,10 +207,10 @@ func (e *env) writeBundle(name string, recipients []age.Recipient, c bundle.Cont
 	for _, f := range c.Files {
 		total += f.Size
 	}
-	p := e.startProgress("sealing", total)
-	c.Progress = &p.n
+	p := progress.Start(e.stderr, prog, "sealing", total, progress.TerminalOnly)
+	c.Progress = &p.N
 	_, err = bundle.Seal(out, recipients, c)
-	p.finish()
+	p.Finish()
 	if err != nil {
 		out.Abort()
 		ce := failf("cannot seal: %v", err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"refuge/internal/progress"
 	"time"
 
 	"filippo.io/age"
@@ -221,7 +222,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 		os.RemoveAll(dir)
 		return err
 	}
-	e.out.infof("sealed %s into %s of ciphertext", plural(len(contents.Files), "file"), byteSize(size))
+	e.out.infof("sealed %s into %s of ciphertext", plural(len(contents.Files), "file"), progress.Size(size))
 
 	// 4. The phrase, before the first byte goes out (as refuge seal
 	// shows it: alone on stdout for scripts, else on stderr).

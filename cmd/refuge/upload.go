@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"refuge/internal/progress"
 	"strconv"
 	"strings"
 
@@ -119,9 +120,9 @@ func (e *env) upload(ctx context.Context, c *client.Client, token, dir string, s
 				return err
 			}
 		}
-		p := startMeter(e.stderr, label, st.Size)
-		err := c.Upload(ctx, st.UploadURL, token, f, st.Size, &p.done)
-		p.finish()
+		p := progress.Start(e.stderr, prog, label, st.Size, progress.Always)
+		err := c.Upload(ctx, st.UploadURL, token, f, st.Size, &p.N)
+		p.Finish()
 		if err == nil {
 			return nil
 		}

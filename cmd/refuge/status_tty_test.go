@@ -10,23 +10,6 @@ import (
 	"refuge/client/clienttest"
 )
 
-func TestMeterPlainWhenNotATerminal(t *testing.T) {
-	var buf bytes.Buffer
-	m := startMeter(&buf, "upload", 3<<20)
-	m.done.Store(3 << 20)
-	m.finish()
-	out := buf.String()
-	if strings.Contains(out, "\r") || strings.Contains(out, "\033") {
-		t.Fatalf("terminal control codes in plain output: %q", out)
-	}
-	if !strings.Contains(out, "refuge: upload 3.0 MiB in") {
-		t.Fatalf("final line: %q", out)
-	}
-	if got := byteSize(1536); got != "1.5 KiB" {
-		t.Fatalf("byteSize(1536) = %q", got)
-	}
-}
-
 // TestStatusPhraseNotEchoed types the phrase at a real terminal (script(1)
 // gives refuge a pty) and checks that it is read without echo.
 func TestStatusPhraseNotEchoed(t *testing.T) {

@@ -1,0 +1,202 @@
+# bench/report.sh: sourced by bench/run once every figure is recorded in
+# $res. Prints the table of ratios and writes docs/BENCHMARKS.md and
+# docs/benchmarks.svg. Not meant to be run on its own.
+
+fmt3() { # NAME: "median (min–max)"
+	read -r m lo hi < <(stat "$1")
+	[[ $m == - ]] && { echo "-"; return; }
+	echo "$m ($lo–$hi)"
+}
+last=${sizes[${#sizes[@]} - 1]}
+prev=${sizes[${#sizes[@]} - 2]}
+flat() { # NAME_PREFIX: peak RSS at the largest size / at the one before
+	ratio "$(med "$1.$last")" "$(med "$1.$prev")"
+}
+verdict() { # VALUE OP TARGET
+	awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN {
+		if (v == "-") { print "not measured"; exit }
+		ok = (op == ">=") ? v >= t : v <= t
+		print ok ? "met" : "**missed**" }'
+}
+sz() { if (($1 >= 1024)); then echo "$(($1 / 1024)) GiB"; else echo "$1 MiB"; fi; }
+
+r_submit=$(ratio "$(med "submit.$big")" "$(med "stock-upload.$big")")
+r_open=$(ratio "$(med "open.$big")" "$(med "stock-open.$big")")
+# open net of its fixed cost (the scrypt unlock of the officer key, which
+# stock age pays too when given the same passphrase-protected key at a terminal)
+net_open=$(awk -v m="$(med "open.$big")" -v f="$(med open-fixed-ms)" -v b="$((big * mib))" 'BEGIN {
+	if (m == "-" || f == "-") { print "-"; exit }
+	t = b / (m * 1e6) - f / 1e3; if (t <= 0) print "-"; else printf "%.0f", b / t / 1e6 }')
+r_open_net=$(ratio "$net_open" "$(med "stock-open.$big")")
+r_small=$(ratio "$(med refuge.small)" "$(med tusd.small)")
+r_big=$(ratio "$(med refuge.big)" "$(med tusd.big)")
+f_client=$(ratio "$(med "submit.$last.rss")" "$(med "submit.$prev.rss")") f_server=$(ratio "$(med "server.rss.$last")" "$(med "server.rss.$prev")") f_officer=$(ratio "$(med "open.$last.rss")" "$(med "open.$prev.rss")")
+maxrss=$(cat "$res"/submit.*.rss "$res"/open.*.rss "$res"/server.rss.* | sort -g | tail -1)
+
+table=$(
+	cat <<EOF
+| measure ($(sz "$big"), MB/s, median (min–max) of $RUNS) | Refuge | peer | ratio | target | |
+| --- | --- | --- | --- | --- | --- |
+| seal+upload: \`refuge submit\` → refuge-server vs \`age -r \| curl -T -\` → fsyncing sink | $(fmt3 "submit.$big") | $(fmt3 "stock-upload.$big") | $r_submit | ≥ 1.5 | $(verdict "$r_submit" ">=" 1.5) |
+| open: \`refuge-officer open\` vs \`age -d -i KEY \| tar x\` | $(fmt3 "open.$big") | $(fmt3 "stock-open.$big") | $r_open | ≥ 1.0 | $(verdict "$r_open" ">=" 1.0) |
+| open, net of the fixed cost of unlocking the officer key (see below) | $net_open | $(med "stock-open.$big") | $r_open_net | ≥ 1.0 | $(verdict "$r_open_net" ">=" 1.0) |
+| server, 64 concurrent 1 MiB uploads: refuge-server (fsync) vs tusd (no fsync) | $(fmt3 refuge.small) | $(fmt3 tusd.small) | $r_small | ≥ 1.0 | $(verdict "$r_small" ">=" 1.0) |
+| server, one $(sz "$big") upload: refuge-server (fsync) vs tusd (no fsync) | $(fmt3 refuge.big) | $(fmt3 tusd.big) | $r_big | ≥ 1.0 | $(verdict "$r_big" ">=" 1.0) |
+| client peak RSS, $(sz "$last") / $(sz "$prev") | $(med "submit.$last.rss") / $(med "submit.$prev.rss") MiB | | $f_client | ≤ 1.10 | $(verdict "$f_client" "<=" 1.10) |
+| server peak RSS, $(sz "$last") / $(sz "$prev") | $(med "server.rss.$last") / $(med "server.rss.$prev") MiB | | $f_server | ≤ 1.10 | $(verdict "$f_server" "<=" 1.10) |
+| officer peak RSS, $(sz "$last") / $(sz "$prev") | $(med "open.$last.rss") / $(med "open.$prev.rss") MiB | | $f_officer | ≤ 1.10 | $(verdict "$f_officer" "<=" 1.10) |
+| largest peak RSS of client, server, officer | $maxrss MiB | | | < 64 MiB | $(verdict "$maxrss" "<=" 64) |
+EOF
+)
+
+stages=$(
+	cat <<EOF
+| stage ($(sz "$big")) | MB/s, median (min–max) |
+| --- | --- |
+| durable disk write: \`dd conv=fsync\` | $(fmt3 dd) |
+| stock age encrypt to /dev/null | $(fmt3 age-enc) |
+| stock age decrypt to /dev/null | $(fmt3 age-dec) |
+| seal+upload, seal alone: \`refuge seal\` (bundle written and fsynced) | $(fmt3 stage-seal) |
+| seal+upload, upload alone: the sealed file, one PATCH, into refuge-server | $(fmt3 stage-upload) |
+| open, decryption alone: stock \`age -d\` of the bundle to /dev/null | $(fmt3 stage-decrypt) |
+| fixed cost of \`refuge-officer open\` (scrypt unlock of the officer key, startup), ms | $(fmt3 open-fixed-ms) |
+| fixed cost of \`refuge seal\` (manifest check, Argon2id receipt KDF, startup), ms | $(fmt3 seal-fixed-ms) |
+EOF
+)
+
+memory=$(
+	echo "| input | client (\`refuge submit\`) | server (\`refuge-server\`) | officer (\`refuge-officer open\`) | stock \`age -d \| tar x\` (largest process) |"
+	echo "| --- | --- | --- | --- | --- |"
+	for s in "${sizes[@]}"; do
+		echo "| $(sz "$s") | $(fmt3 "submit.$s.rss") | $(med "server.rss.$s") | $(fmt3 "open.$s.rss") | $(med "stock-open.$s.rss") |"
+	done
+	echo
+	echo "Fixed floor (the smallest bundle, a one-line note): \`refuge seal\` $(fmt3 seal-fixed-rss) MiB (the Argon2id receipt KDF takes 64 MiB by design), \`refuge-officer open\` $(fmt3 open-fixed-rss) MiB (age's scrypt unlock of the officer key, work factor 18, takes 256 MiB by design)."
+	echo
+	echo "Peak RSS of the servers over all uploads of the server comparison: refuge-server $(fmt3 refuge.rss) MiB, tusd $(fmt3 tusd.rss) MiB."
+)
+
+throughput=$(
+	echo "| input | \`refuge submit\` | stock \`age \| curl\` | \`refuge-officer open\` | stock \`age -d \| tar x\` |"
+	echo "| --- | --- | --- | --- | --- |"
+	for s in "${sizes[@]}"; do
+		echo "| $(sz "$s") | $(fmt3 "submit.$s") | $(fmt3 "stock-upload.$s") | $(fmt3 "open.$s") | $(fmt3 "stock-open.$s") |"
+	done
+)
+
+echo
+echo "$table"
+echo
+echo "$stages"
+echo
+
+{
+	for s in "${sizes[@]}"; do
+		echo "throughput refuge_submit $s $(med "submit.$s")"
+		echo "throughput stock_age|curl $s $(med "stock-upload.$s")"
+		echo "throughput refuge-officer_open $s $(med "open.$s")"
+		echo "throughput stock_age_-d|tar_x $s $(med "stock-open.$s")"
+		echo "memory client_(refuge_submit) $s $(med "submit.$s.rss")"
+		echo "memory server_(refuge-server) $s $(med "server.rss.$s")"
+		echo "memory officer_(refuge-officer_open) $s $(med "open.$s.rss")"
+		echo "memory stock_age_-d|tar_x $s $(med "stock-open.$s.rss")"
+	done
+} >"$work/points.txt"
+
+if [[ $mode == quick ]]; then
+	doc=$work/BENCHMARKS-quick.md svg=$work/benchmarks-quick.svg
+	"$bin/plot" -o "$svg" <"$work/points.txt"
+	say "quick mode: docs/BENCHMARKS.md left as it is"
+	exit 0
+fi
+doc=$repo/docs/BENCHMARKS.md svg=$repo/docs/benchmarks.svg
+"$bin/plot" -o "$svg" <"$work/points.txt"
+
+cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+memtotal=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+dev=$(df -P "$work" | awk 'NR == 2 { print $1 }')
+fstype=$(df -PT "$work" | awk 'NR == 2 { print $2 }')
+rot=$(cat "/sys/block/$(basename "$dev" | sed 's/[0-9]*$//')/queue/rotational" 2>/dev/null || echo "?")
+
+commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$repo" diff --quiet HEAD -- . ':!docs' 2>/dev/null || commit="$commit with local changes"
+cat >"$doc" <<EOF
+# Benchmarks
+
+Written by \`bench/run\` on $(date -u +"%Y-%m-%d %H:%M UTC") (mode: $mode) at commit
+$commit. Refuge beside the
+tools a user would pick instead, on the same machine, in the same run. Each figure is
+the median of $RUNS runs with min and max, except at sizes above $(sz "$big") (one run).
+Throughput is input (plaintext) bytes per second, 1 MB = 10^6 bytes; memory is peak
+RSS (GNU \`time\` for the client, officer tool and stock pipelines; VmHWM for the servers).
+Targets are those of DESIGN.md section 8.
+
+![throughput and memory against input size](benchmarks.svg)
+
+## Ratios (Refuge / peer)
+
+$table
+
+## Physical limits and stages
+
+$stages
+
+## Throughput by input size
+
+$throughput
+
+## Peak memory by input size (MiB)
+
+$memory
+
+## Machine
+
+- $(nproc) cores: $cpu
+- memory: $memtotal
+- disk: $dev ($fstype, rotational: $rot), free at the start: ${avail_mib} MiB
+- $(go env GOVERSION), $(uname -sr), binaries built with \`-trimpath\`, CGO_ENABLED=0
+- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg). This is a shared VM: other
+  jobs (test runs of the other branches) used the same cores and disk during the run, so
+  absolute figures vary by tens of percent between runs; the ratios are from the same run.
+
+## Exact commands
+
+Keys: \`bench/internal/setup\` writes a post-quantum officer identity (in clear for stock
+age, \`key.txt\`; the same identity passphrase-encrypted with age's scrypt recipient for
+refuge-officer, \`officer.key\`) and a key manifest with that recipient, signed by a root key
+held in memory. The input is $(sz "$big") from /dev/urandom (\`evidence.bin\`).
+
+\`\`\`
+# seal+upload (Refuge)
+refuge-server publish --data D --root-pub ROOT manifest.json manifest.json.minisig
+refuge-server --data D --root-pub ROOT --listen 127.0.0.1:PORT --rate-limit 100000 &
+REFUGE_STATE_DIR=S refuge submit --server http://127.0.0.1:PORT --root-pub ROOT --proxy direct evidence.bin
+# seal+upload (stock): sink = bench/internal/sink, writes each PUT to a file and fsyncs it and its directory
+sink -dir D2 -listen 127.0.0.1:PORT2 &
+age -r age1pq1... < evidence.bin | curl -sSf -T - http://127.0.0.1:PORT2/upload
+# open: BUNDLE is the ciphertext refuge-server stored for the submission above
+refuge-officer open -i officer.key --passphrase-file pass.txt -o O1 BUNDLE
+age -d -i key.txt < BUNDLE | tar x -C O2
+# stages
+refuge seal --manifest manifest.json --root-pub ROOT -o sealed.age evidence.bin
+tusbench run -url http://127.0.0.1:PORT/v1/uploads -file sealed.age -refuge
+age -d -i key.txt < BUNDLE > /dev/null
+# servers (bench/tusbench, the same tus client for both; files from tusbench gen)
+tusd -host 127.0.0.1 -port PORT3 -upload-dir T -base-path /files/ &     # tusd v2.9.1 from the Go module proxy
+tusbench run -url URL -file big.age -n 1 -conc 1 [-refuge]
+tusbench run -url URL -file small.age -n 64 -conc 64 [-refuge]
+# physical limits
+dd if=/dev/zero of=F bs=1M count=$big conv=fsync
+age -r age1pq1... < evidence.bin > /dev/null
+age -d -i key.txt < evidence.age > /dev/null
+\`\`\`
+
+Run it yourself: \`bench/run\` (about 10 minutes, ~20 GiB free disk), \`bench/run --no-4g\`, or
+\`bench/run --quick\` (64 MiB, under 2 minutes; prints the table, leaves this file alone).
+EOF
+# The reading of the figures (slowest stage of each flow, what is below
+# target and why) is written by hand in bench/analysis.md.
+if [[ -f $repo/bench/analysis.md ]]; then
+	{ echo; cat "$repo/bench/analysis.md"; } >>"$doc"
+fi
+say "wrote docs/BENCHMARKS.md and docs/benchmarks.svg"

@@ -1,0 +1,73 @@
+package progress
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestSize(t *testing.T) {
+	tests := []struct {
+		desc string
+		n    int64
+		want string
+	}{
+		{desc: "zero", n: 0, want: "0 B"},
+		{desc: "bytes", n: 1023, want: "1023 B"},
+		{desc: "kibibyte", n: 1024, want: "1.0 KiB"},
+		{desc: "kibibytes", n: 1536, want: "1.5 KiB"},
+		{desc: "mebibytes", n: 5 << 20, want: "5.0 MiB"},
+		{desc: "gibibytes", n: 3<<30 + 1<<29, want: "3.5 GiB"},
+	}
+	for _, tc := range tests {
+		if got := Size(tc.n); got != tc.want {
+			t.Errorf("%s: Size(%d) = %q, want %q", tc.desc, tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestPercent(t *testing.T) {
+	tests := []struct {
+		desc     string
+		n, total int64
+		want     int64
+	}{
+		{desc: "start", n: 0, total: 10, want: 0},
+		{desc: "half", n: 5, total: 10, want: 50},
+		{desc: "over", n: 20, total: 10, want: 100},
+		{desc: "no total", n: 5, total: 0, want: 100},
+	}
+	for _, tc := range tests {
+		if got := Percent(tc.n, tc.total); got != tc.want {
+			t.Errorf("%s: Percent(%d, %d) = %d, want %d", tc.desc, tc.n, tc.total, got, tc.want)
+		}
+	}
+}
+
+// Scripts (standard error not a terminal) never see sealing or opening progress.
+func TestTerminalOnlySilentOffTerminal(t *testing.T) {
+	var buf bytes.Buffer
+	m := Start(&buf, "refuge", "sealing", 100, TerminalOnly)
+	m.N.Add(50)
+	m.Finish()
+	m.Finish() // idempotent
+	if buf.Len() != 0 {
+		t.Errorf("progress printed %q off a terminal", buf.String())
+	}
+}
+
+// Transfers off a terminal end with one plain line, free of control codes.
+func TestAlwaysPlainOffTerminal(t *testing.T) {
+	var buf bytes.Buffer
+	m := Start(&buf, "refuge", "upload", 3<<20, Always)
+	m.N.Store(3 << 20)
+	m.Finish()
+	m.Finish()
+	out := buf.String()
+	if strings.ContainsAny(out, "\r\033") {
+		t.Fatalf("terminal control codes in plain output: %q", out)
+	}
+	if strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, "refuge: upload 3.0 MiB in ") {
+		t.Fatalf("want one final line, got %q", out)
+	}
+}
