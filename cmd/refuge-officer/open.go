@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"refuge/internal/progress"
 	"strings"
 	"unicode"
 
@@ -16,6 +15,7 @@ import (
 	"refuge/crypto/bundle"
 	"refuge/crypto/manifest"
 	"refuge/crypto/signing"
+	"refuge/internal/progress"
 )
 
 const openHelp = `Usage: refuge-officer open -i FILE [--passphrase-file F] -o OUTDIR

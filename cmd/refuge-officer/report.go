@@ -15,6 +15,7 @@ import (
 
 	"refuge/crypto/bundle"
 	"refuge/crypto/manifest"
+	"refuge/internal/progress"
 )
 
 // ReportName is the readable report that open writes beside the contents
@@ -152,7 +153,7 @@ func (r *report) text() string {
 			total += en.Size
 		}
 	}
-	fmt.Fprintf(&b, "\nFiles: %d, %s in total (sizes and SHA-256 verified against manifest.json)\n", len(files), humanSize(total))
+	fmt.Fprintf(&b, "\nFiles: %d, %s in total (sizes and SHA-256 verified against manifest.json)\n", len(files), progress.Size(total))
 	for _, en := range files {
 		fmt.Fprintf(&b, "  %12d  %s  %s\n", en.Size, en.SHA256, printable(strings.TrimPrefix(en.Name, "files/")))
 	}
