@@ -68,7 +68,7 @@ func TestJourney(t *testing.T) {
 	write(t, partner.path("form.json"), `{"defender_name":"A. N. Defender","nationality":"Xland","current_country":"Yland",
 	 "work":"land rights","risk":"arrest warrant issued","urgency":"high",
 	 "family_members":[{"name":"B. Defender","relationship":"child","age":7}],"consent":true,
-	 "safe_contact":"signal, ask for Ana","referring_organisation":"FLD"}`)
+	 "safe_contact":"signal, ask for the coordinator","referring_organisation":"FLD"}`)
 	phrase3 := phraseOf(t, partner.ok("", "refuge", "refer", srv, "--root-pub", d.rootPub, "--token", d.partner,
 		"--partner", partnerName, "--partner-key", officer.path("partner.key"), "--passphrase-file", d.pass, "--form", "form.json", "passport.pdf"))
 

@@ -239,14 +239,14 @@ explains each step).
   refuge seal --manifest $D/manifest.json --root-pub $R --receipt-out phrase2.txt -o bundle.age evidence.txt
   refuge relay --server $S --token "$(cat $D/partner.token)" bundle.age
 
-  # 3. The partner files a signed referral (loading the partner key takes ~10 s):
-  refuge refer --server $S --root-pub $R --token "$(cat $D/partner.token)" --partner dev-partner --partner-key $D/partner.key --passphrase-file $D/passphrase.txt --defender "A. N. Defender" --nationality Xland --country Yland --work "land rights" --risk "arrest warrant" --urgency high --contact "signal, ask for Ana" --referring-org "Dev NGO" --consent --receipt-out phrase3.txt evidence.txt
+  # 3. The partner files a signed referral:
+  refuge refer --server $S --root-pub $R --token "$(cat $D/partner.token)" --partner dev-partner --partner-key $D/partner.key --passphrase-file $D/passphrase.txt --defender "A. N. Defender" --nationality Xland --country Yland --work "land rights" --risk "arrest warrant" --urgency high --contact "signal, ask for the coordinator" --referring-org "Dev NGO" --consent --receipt-out phrase3.txt evidence.txt
 
   # 4. The courier pulls the ciphertext (and verifies the server's event log):
   refuge courier pull --server $S --token "$(cat $D/courier.token)" -o usb/inbox
 
   # 5. The officer opens everything on the air-gapped machine, with a report per
-  #    submission and signed acknowledgements in the outbox (~10 s for the ack key):
+  #    submission and signed acknowledgements in the outbox:
   refuge-officer open -i $D/officer.key --passphrase-file $D/passphrase.txt -o opened --manifest $D/manifest.json --root-pub $R --ack-key $D/ack.key --outbox usb/outbox usb/inbox/*.age
   cat opened/*/report.txt
   #    The escape hatch, stock age and tar (type the passphrase from $D/passphrase.txt):
