@@ -1,12 +1,5 @@
 package main
 
-import (
-	"errors"
-	"fmt"
-
-	"refuge/crypto/signing"
-)
-
 const ackkeyHelp = `Usage: refuge-officer ackkey -o FILE [--passphrase-file F]
 
 Makes the acknowledgement key: a minisign Ed25519 key that signs the
@@ -30,43 +23,10 @@ Examples:
     $ minisign -Vm outbox/acks/<submission id>.json -P "$(cat ack.pub)"`
 
 func cmdAckkey(e *env, args []string) error {
-	fs := e.newFlags("ackkey", ackkeyHelp)
-	outName := fs.String("o", "", "")
-	passFile := fs.String("passphrase-file", "", "")
-	pos, err := e.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("ackkey", "unexpected argument %q", pos[0])
-	}
-	if *outName == "" {
-		return usagef("ackkey", "missing -o FILE")
-	}
-	if err := refuseExisting(*outName); err != nil {
-		return err
-	}
-	if err := e.secure(); err != nil {
-		return err
-	}
-	pass, err := e.passphrase(*passFile, true, "new acknowledgement key")
-	if err != nil {
-		return err
-	}
-	defer pass.Destroy()
-	key, err := signing.Generate()
-	if err != nil {
-		return failf("cannot generate signing key: %v", err)
-	}
-	defer key.Destroy()
-	if err := key.WriteFile(*outName, pass.Bytes()); err != nil {
-		if errors.Is(err, signing.ErrKeyFileExists) {
-			return failf("%s already exists; refusing to overwrite a key", *outName)
-		}
-		return failf("cannot write %s: %v", *outName, err)
-	}
-	fmt.Fprintln(e.stdout, key.Public())
-	e.out.infof("wrote the encrypted acknowledgement key to %s", *outName)
-	e.out.hintf("list the public key above in the key manifest with \"manifest sign --ack-key\"")
-	return nil
+	return e.makeSigningKey(args, signingKeyKind{
+		cmd: "ackkey", help: ackkeyHelp, what: "acknowledgement key", passphraseLabel: "new acknowledgement key",
+		hint: func(file string) string {
+			return `list the public key above in the key manifest with "manifest sign --ack-key"`
+		},
+	})
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 
 	"refuge/crypto/signing"
 )
@@ -29,45 +28,12 @@ Examples:
     $ minisign -Vm manifest.json -P "$(cat root.pub)"`
 
 func cmdRootkey(e *env, args []string) error {
-	fs := e.newFlags("rootkey", rootkeyHelp)
-	outName := fs.String("o", "", "")
-	passFile := fs.String("passphrase-file", "", "")
-	pos, err := e.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("rootkey", "unexpected argument %q", pos[0])
-	}
-	if *outName == "" {
-		return usagef("rootkey", "missing -o FILE")
-	}
-	if err := refuseExisting(*outName); err != nil {
-		return err
-	}
-	if err := e.secure(); err != nil {
-		return err
-	}
-	pass, err := e.passphrase(*passFile, true, "new signing key")
-	if err != nil {
-		return err
-	}
-	defer pass.Destroy()
-	key, err := signing.Generate()
-	if err != nil {
-		return failf("cannot generate signing key: %v", err)
-	}
-	defer key.Destroy()
-	if err := key.WriteFile(*outName, pass.Bytes()); err != nil {
-		if errors.Is(err, signing.ErrKeyFileExists) {
-			return failf("%s already exists; refusing to overwrite a key", *outName)
-		}
-		return failf("cannot write %s: %v", *outName, err)
-	}
-	fmt.Fprintln(e.stdout, key.Public())
-	e.out.infof("wrote the encrypted root signing key to %s", *outName)
-	e.out.hintf("keep %s and its passphrase on this machine; publish the public key above", *outName)
-	return nil
+	return e.makeSigningKey(args, signingKeyKind{
+		cmd: "rootkey", help: rootkeyHelp, what: "root signing key", passphraseLabel: "new signing key",
+		hint: func(file string) string {
+			return "keep " + file + " and its passphrase on this machine; publish the public key above"
+		},
+	})
 }
 
 // loadSigningKey decrypts a minisign key file made by rootkey.

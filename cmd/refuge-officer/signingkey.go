@@ -1,0 +1,62 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"refuge/crypto/signing"
+)
+
+// signingKeyKind describes one of the minisign keys the officers make
+// (rootkey, ackkey): the same steps, different words.
+type signingKeyKind struct {
+	cmd, help       string
+	what            string // "root signing key"
+	passphraseLabel string
+	hint            func(file string) string
+}
+
+// makeSigningKey makes a minisign key, writes it passphrase-encrypted to the
+// new file named by -o (O_EXCL, 0600, never overwriting) and prints only its
+// public key on standard output.
+func (e *env) makeSigningKey(args []string, k signingKeyKind) error {
+	fs := e.newFlags(k.cmd, k.help)
+	outName := fs.String("o", "", "")
+	passFile := fs.String("passphrase-file", "", "")
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef(k.cmd, "unexpected argument %q", pos[0])
+	}
+	if *outName == "" {
+		return usagef(k.cmd, "missing -o FILE")
+	}
+	if err := refuseExisting(*outName); err != nil {
+		return err
+	}
+	if err := e.secure(); err != nil {
+		return err
+	}
+	pass, err := e.passphrase(*passFile, true, k.passphraseLabel)
+	if err != nil {
+		return err
+	}
+	defer pass.Destroy()
+	key, err := signing.Generate()
+	if err != nil {
+		return failf("cannot generate signing key: %v", err)
+	}
+	defer key.Destroy()
+	if err := key.WriteFile(*outName, pass.Bytes()); err != nil {
+		if errors.Is(err, signing.ErrKeyFileExists) {
+			return failf("%s already exists; refusing to overwrite a key", *outName)
+		}
+		return failf("cannot write %s: %v", *outName, err)
+	}
+	fmt.Fprintln(e.stdout, key.Public())
+	e.out.infof("wrote the encrypted %s to %s", k.what, *outName)
+	e.out.hintf("%s", k.hint(*outName))
+	return nil
+}
