@@ -74,13 +74,16 @@ func (e *statusError) retryable() bool {
 	return e.status >= 500 || e.status == http.StatusTooManyRequests || e.status == http.StatusRequestTimeout
 }
 
-// retryAfter parses a Retry-After header (seconds or an HTTP date).
+// retryAfter parses a Retry-After header (seconds or an HTTP date). A hostile
+// or broken server's value is clamped to a day before it becomes a Duration,
+// so that it can never overflow into a negative wait; the retry loop caps it
+// further.
 func retryAfter(v string) time.Duration {
 	if v == "" {
 		return 0
 	}
 	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
+		return time.Duration(min(s, maxRetryAfterSeconds)) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := time.Until(t); d > 0 {
@@ -89,6 +92,8 @@ func retryAfter(v string) time.Duration {
 	}
 	return 0
 }
+
+const maxRetryAfterSeconds = 24 * 60 * 60
 
 // netError is a failure to talk to the server at all (connection refused
 // or cut, time-out, proxy failure). It is always worth retrying.
