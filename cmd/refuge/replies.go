@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"unicode/utf8"
 
@@ -62,26 +61,12 @@ func cmdReplies(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	purge, err := secure()
+	s, err := e.openSubmitter(p)
 	if err != nil {
 		return err
 	}
-	defer purge()
-	keys, err := e.readPhrase()
-	if err != nil {
-		return err
-	}
-	c, err := newClient(p)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	tok, err := tokenHex(keys)
-	if err != nil {
-		return err
-	}
+	defer s.close()
+	ctx, c, keys, tok := s.ctx, s.c, s.keys, s.tok
 	list, err := c.Replies(ctx, keys.SubmissionID(), tok)
 	if err != nil {
 		return lookupFail(err)

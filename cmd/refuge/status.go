@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/term"
 
+	"refuge/client"
 	"refuge/crypto/receipt"
 	"refuge/server/api"
 )
@@ -63,26 +64,12 @@ func cmdStatus(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	purge, err := secure()
+	s, err := e.openSubmitter(p)
 	if err != nil {
 		return err
 	}
-	defer purge()
-	keys, err := e.readPhrase()
-	if err != nil {
-		return err
-	}
-	c, err := newClient(p)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	tok, err := tokenHex(keys)
-	if err != nil {
-		return err
-	}
+	defer s.close()
+	ctx, c, keys, tok := s.ctx, s.c, s.keys, s.tok
 	st, err := c.Status(ctx, keys.SubmissionID(), tok)
 	if err != nil {
 		return lookupFail(err)
@@ -98,6 +85,46 @@ func cmdStatus(e *env, args []string) error {
 }
 
 // lookupFail explains a failed submitter lookup.
+// submitter is what status and replies need once the phrase is read: the
+// phrase-derived keys and token, a client, and a context that Ctrl-C ends.
+type submitter struct {
+	ctx   context.Context
+	c     *client.Client
+	keys  *receipt.Keys
+	tok   string
+	close func()
+}
+
+// openSubmitter locks memory for secrets, asks for the phrase, derives the
+// keys and token, and connects. The caller defers s.close.
+func (e *env) openSubmitter(p profile) (*submitter, error) {
+	purge, err := secure()
+	if err != nil {
+		return nil, err
+	}
+	keys, err := e.readPhrase()
+	if err != nil {
+		purge()
+		return nil, err
+	}
+	tok, err := tokenHex(keys)
+	if err != nil {
+		purge()
+		return nil, err
+	}
+	c, err := newClient(p)
+	if err != nil {
+		purge()
+		return nil, err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	return &submitter{ctx: ctx, c: c, keys: keys, tok: tok, close: func() {
+		stop()
+		c.Close()
+		purge()
+	}}, nil
+}
+
 func lookupFail(err error) error {
 	if errors.Is(err, api.ErrNotFound) || errors.Is(err, api.ErrUnauthorized) {
 		return failf("no submission matches this receipt phrase on this server").
