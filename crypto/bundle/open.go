@@ -79,7 +79,7 @@ func Open(src io.Reader, identities []age.Identity, outDir string, opts Options)
 	ra := newReadAhead(auth)
 	defer ra.Close()
 
-	x := &extractor{opts: opts, st: st, names: newNameSet(), found: map[string]Entry{}}
+	x := &extractor{opts: opts, st: st, sink: newEntrySink(), names: newNameSet(), found: map[string]Entry{}}
 	err = x.extract(ra)
 	if err == nil {
 		err = checkPadding(ra)
@@ -188,6 +188,7 @@ func (a *authReader) Read(p []byte) (int, error) {
 type extractor struct {
 	opts  Options
 	st    *staging
+	sink  *entrySink
 	names *nameSet
 	found map[string]Entry
 	count int
@@ -200,7 +201,6 @@ type extractor struct {
 
 func (x *extractor) extract(r io.Reader) error {
 	tr := tar.NewReader(r)
-	buf := make([]byte, 256<<10)
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -212,7 +212,7 @@ func (x *extractor) extract(r io.Reader) error {
 		if x.count++; x.count > x.opts.MaxEntries {
 			return fmt.Errorf("%w: more than %d entries", ErrLimit, x.opts.MaxEntries)
 		}
-		if err := x.entry(tr, hdr, buf); err != nil {
+		if err := x.entry(tr, hdr); err != nil {
 			return err
 		}
 	}
@@ -222,7 +222,7 @@ func (x *extractor) extract(r io.Reader) error {
 	return nil
 }
 
-func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header, buf []byte) error {
+func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 	switch hdr.Typeflag {
 	case tar.TypeReg, '\x00':
 	case tar.TypeDir:
@@ -267,7 +267,7 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header, buf []byte) error {
 	if err := x.names.add(hdr.Name); err != nil {
 		return fmt.Errorf("%w: %v", ErrUnsafeEntry, err)
 	}
-	return x.file(tr, hdr, buf)
+	return x.file(tr, hdr)
 }
 
 // isSparse reports whether a PAX header describes a GNU sparse file, which
@@ -309,23 +309,21 @@ func (x *extractor) small(tr *tar.Reader, hdr *tar.Header, max int64) ([]byte, e
 }
 
 // file streams a regular entry into the staging directory, hashing it.
-func (x *extractor) file(tr *tar.Reader, hdr *tar.Header, buf []byte) error {
+func (x *extractor) file(tr *tar.Reader, hdr *tar.Header) error {
 	f, err := x.st.create(hdr.Name)
 	if err != nil {
 		return err
 	}
-	h := newHasher()
-	w := io.MultiWriter(newWriteback(f), h)
 	var nc *noteCapture
+	var extra io.Writer
 	if hdr.Name == noteName {
 		nc = &noteCapture{}
-		w = io.MultiWriter(w, nc)
+		extra = nc
 	}
-	n, err := io.CopyBuffer(w, tr, buf)
-	sum := h.sum()
+	n, sum, err := x.sink.copy(f, tr, extra)
 	if err != nil {
 		f.Close()
-		return fmt.Errorf("%w: cannot read entry: %v", ErrNotBundle, err)
+		return writeErr(err)
 	}
 	if err := closeFile(f); err != nil {
 		return err

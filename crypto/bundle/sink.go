@@ -1,0 +1,137 @@
+package bundle
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+)
+
+// entrySink moves each entry's bytes from the tar stream to its staged file
+// and to SHA-256. The caller's goroutine only parses the tar stream and fills
+// buffers; one goroutine writes them and one hashes them, so that a write
+// stalled by the disk does not stall decryption, and hashing (the other half
+// of the CPU work besides decryption) runs beside both. The buffers are
+// handed on, never copied, and there is a fixed number of them: memory does
+// not grow with the entry.
+type entrySink struct {
+	free chan []byte
+	made int
+}
+
+const (
+	sinkBufSize = 1 << 20
+	// sinkBufCount buffers absorb a write that the disk holds up for tens
+	// of milliseconds (seen under load from other processes) without
+	// stopping decryption.
+	sinkBufCount = 16
+)
+
+func newEntrySink() *entrySink {
+	return &entrySink{free: make(chan []byte, sinkBufCount)}
+}
+
+// buffer returns a free buffer, allocating up to sinkBufCount of them.
+func (s *entrySink) buffer() []byte {
+	select {
+	case b := <-s.free:
+		return b
+	default:
+	}
+	if s.made < sinkBufCount {
+		s.made++
+		return make([]byte, sinkBufSize)
+	}
+	return <-s.free
+}
+
+// errEntryWrite marks an error from writing the staged file, which is not
+// the bundle's fault.
+type errEntryWrite struct{ err error }
+
+func (e *errEntryWrite) Error() string { return "cannot write entry: " + e.err.Error() }
+func (e *errEntryWrite) Unwrap() error { return e.err }
+
+// copy streams src to f until io.EOF and returns how many bytes it copied and
+// their SHA-256 (lowercase hex). extra, when not nil, also gets the bytes (in
+// the caller's goroutine). A write error is an *errEntryWrite; any other
+// error comes from src. f is written but not closed.
+func (s *entrySink) copy(f *os.File, src io.Reader, extra io.Writer) (int64, string, error) {
+	toWrite := make(chan []byte, sinkBufCount)
+	toHash := make(chan []byte, sinkBufCount)
+	hashed := make(chan struct{})
+	var failed atomic.Bool
+	var werr error
+	go func() {
+		w := newWriteback(f)
+		for b := range toWrite {
+			if werr == nil {
+				if _, werr = w.Write(b); werr != nil {
+					failed.Store(true)
+				}
+			}
+			toHash <- b
+		}
+		close(toHash)
+	}()
+	h := sha256.New()
+	go func() {
+		defer close(hashed)
+		for b := range toHash {
+			h.Write(b)
+			s.free <- b[:cap(b)]
+		}
+	}()
+
+	var n int64
+	var rerr error
+	for rerr == nil && !failed.Load() {
+		b := s.buffer()
+		k, err := fill(src, b)
+		if k == 0 {
+			s.free <- b
+		} else {
+			if extra != nil {
+				extra.Write(b[:k])
+			}
+			n += int64(k)
+			toWrite <- b[:k]
+		}
+		rerr = err
+	}
+	close(toWrite)
+	<-hashed
+	switch {
+	case werr != nil:
+		return n, "", &errEntryWrite{werr}
+	case rerr != io.EOF:
+		return n, "", rerr
+	}
+	return n, hexSum(h.Sum(nil)), nil
+}
+
+// fill reads into b until it is full (nil error) or src ends (io.EOF, with
+// the bytes read before it) or fails. Unlike io.ReadFull it keeps a short
+// stream (io.ErrUnexpectedEOF from src) an error.
+func fill(src io.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		k, err := src.Read(b[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// writeErr says why an entry could not be staged, without its name.
+func writeErr(err error) error {
+	var we *errEntryWrite
+	if errors.As(err, &we) {
+		return stageErr(we.err)
+	}
+	return fmt.Errorf("%w: cannot read entry: %v", ErrNotBundle, err)
+}
