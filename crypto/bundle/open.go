@@ -75,9 +75,11 @@ func Open(src io.Reader, identities []age.Identity, outDir string, opts Options)
 		return nil, err
 	}
 	defer st.cleanup()
-	auth := &authReader{r: ar}
-	ra := newReadAhead(auth)
-	defer ra.Close()
+	// Decryption, tar parsing and filling the sink's buffers share this
+	// goroutine: age decrypts straight into those buffers (a read-ahead
+	// goroutine here cost one more copy of every byte), and the sink writes
+	// and hashes them in two others.
+	ra := &authReader{r: ar}
 
 	x := &extractor{opts: opts, st: st, sink: newEntrySink(), names: newNameSet(), found: map[string]Entry{}}
 	err = x.extract(ra)
@@ -88,8 +90,8 @@ func Open(src io.Reader, identities []age.Identity, outDir string, opts Options)
 		// Tell a damaged stream from a hostile but authentic one: read the
 		// stream to its end (bounded by the input), then ask the age reader.
 		io.Copy(io.Discard, ra)
-		if auth.err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrDamaged, auth.err)
+		if ra.err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrDamaged, ra.err)
 		}
 		return nil, err
 	}
