@@ -33,7 +33,7 @@ func TestEntrySinkCopy(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
 			// The same sink serves every entry, as in Open.
-			for range 2 * sinkBufCount / 3 {
+			for range 3 {
 				p := filepath.Join(t.TempDir(), "entry")
 				f, err := os.Create(p)
 				if err != nil {
