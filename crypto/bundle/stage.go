@@ -83,6 +83,22 @@ func stageErr(err error) error {
 
 // commit syncs the staging directory and renames it to outDir/id, refusing
 // to replace anything that exists. It returns the final path.
+//
+// Why open syncs at all (stock "age -d | tar x" does not): Open reports
+// success, and the officer tool then writes the acknowledgement that makes
+// the server delete the ciphertext, only after commit returns. So the files
+// must be on disk before the rename, and the rename before the return. A
+// crash before the sync leaves only the staging folder, which
+// StagingLeftovers reports as unverified. Without the sync, a crash after the
+// rename could leave truncated files in a folder presented as verified
+// (ext4's delayed allocation commits a rename without the data), and an
+// acknowledgement written afterwards could delete the only good copy.
+//
+// The cost is kept off the critical path rather than skipped: the sink's
+// writer goroutine starts writeback of every 8 MiB as it goes
+// (writeback_linux.go), so the disk works while decryption and hashing go on
+// and this sync waits only for the last few MiB; a bundle of many files
+// costs one syncfs instead of an fsync per file (stagesync_linux.go).
 func (s *staging) commit(id string) (string, error) {
 	if err := s.sync(); err != nil {
 		return "", fmt.Errorf("cannot sync staged files: %w", err)
