@@ -10,12 +10,13 @@ import (
 )
 
 // entrySink moves each entry's bytes from the tar stream to its staged file
-// and to SHA-256. The caller's goroutine only parses the tar stream and fills
-// buffers; one goroutine writes them and one hashes them, so that a write
-// stalled by the disk does not stall decryption, and hashing (the other half
-// of the CPU work besides decryption) runs beside both. The buffers are
-// handed on, never copied, and there is a fixed number of them: memory does
-// not grow with the entry.
+// and to SHA-256. The caller's goroutine decrypts, parses the tar stream and
+// fills buffers; one goroutine per entry writes each buffer and then hashes
+// it while it is still in that core's cache, so that a write held up by the
+// disk does not hold up decryption, and the two halves of the CPU work
+// (decryption; hashing and the copy into the page cache) run on two cores.
+// The buffers are handed on, never copied, and there is a fixed number of
+// them: memory does not grow with the entry.
 type entrySink struct {
 	free chan []byte
 	made int
@@ -63,11 +64,12 @@ func (e *errEntryWrite) Unwrap() error { return e.err }
 // error comes from src. f is written but not closed.
 func (s *entrySink) copy(f *os.File, src io.Reader, extra io.Writer) (int64, string, error) {
 	toWrite := make(chan []byte, sinkBufCount)
-	toHash := make(chan []byte, sinkBufCount)
-	hashed := make(chan struct{})
+	done := make(chan struct{})
 	var failed atomic.Bool
 	var werr error
+	h := sha256.New()
 	go func() {
+		defer close(done)
 		w := newWriteback(f)
 		for b := range toWrite {
 			if werr == nil {
@@ -75,14 +77,6 @@ func (s *entrySink) copy(f *os.File, src io.Reader, extra io.Writer) (int64, str
 					failed.Store(true)
 				}
 			}
-			toHash <- b
-		}
-		close(toHash)
-	}()
-	h := sha256.New()
-	go func() {
-		defer close(hashed)
-		for b := range toHash {
 			h.Write(b)
 			s.free <- b[:cap(b)]
 		}
@@ -105,7 +99,7 @@ func (s *entrySink) copy(f *os.File, src io.Reader, extra io.Writer) (int64, str
 		rerr = err
 	}
 	close(toWrite)
-	<-hashed
+	<-done
 	switch {
 	case werr != nil:
 		return n, "", &errEntryWrite{werr}
