@@ -137,12 +137,11 @@ func decryptErr(err error) error {
 // must be zeros up to the authenticated end of the age stream.
 func checkPadding(r io.Reader) error {
 	buf := make([]byte, 64<<10)
+	zeros := make([]byte, len(buf))
 	for {
 		n, err := r.Read(buf)
-		for _, b := range buf[:n] {
-			if b != 0 {
-				return fmt.Errorf("%w: padding after the tar stream is not zero", ErrNotBundle)
-			}
+		if !bytes.Equal(buf[:n], zeros[:n]) {
+			return fmt.Errorf("%w: padding after the tar stream is not zero", ErrNotBundle)
 		}
 		if err == io.EOF {
 			return nil
