@@ -43,6 +43,8 @@ signature) gets none: the ciphertext stays on the server as evidence.
 
 A summary goes to standard output. A bundle that fails leaves nothing behind;
 the others are still opened. Exit code 3 if any bundle failed or was flagged.
+An open cut short by a crash or a kill leaves OUTDIR/.refuge-staging-*:
+unverified plaintext, which open warns about and never shows as a submission.
 
 Flags:
     -i FILE                 officer identity file (from keygen)
@@ -116,6 +118,7 @@ func cmdOpen(e *env, args []string) error {
 	if err := os.MkdirAll(*outDir, 0o700); err != nil {
 		return failf("cannot create output directory: %v", err)
 	}
+	warnLeftovers(e, *outDir)
 	failed, flagged := 0, 0
 	for _, name := range bundles {
 		res, err := e.openOne(name, id, *outDir)
@@ -187,6 +190,19 @@ func (e *env) acknowledge(r *report, key *signing.PrivateKey, outbox string) err
 	}
 	r.ackLine = "written to " + path + " (the server deletes the ciphertext when the courier pushes it)"
 	return nil
+}
+
+// warnLeftovers tells the officer about staging folders that an open
+// interrupted by a crash or a kill left in outDir. Their content is
+// unverified plaintext: it is never presented as a submission, and the
+// officer deletes it (not this tool: another open may be running there).
+func warnLeftovers(e *env, outDir string) {
+	left, err := bundle.StagingLeftovers(outDir)
+	if err != nil || len(left) == 0 {
+		return
+	}
+	e.out.warnf("%s holds %d unfinished extraction(s) from an interrupted open (%s…): their content is UNVERIFIED", outDir, len(left), filepath.Base(left[0]))
+	e.out.hintf("delete them once no other open is running there; opening their bundles again is safe")
 }
 
 func (e *env) openOne(name string, id *age.HybridIdentity, outDir string) (*bundle.Result, error) {
