@@ -257,18 +257,18 @@ func (s *BoltStore) commitChunk(f *os.File, path string, rec *uploadRecord, end 
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("store: sync upload file: %w", err)
 	}
+	// The first bytes: the file's name must be durable too (its
+	// directory is synced before the commit, shared with other uploads).
+	dir := ""
 	if rec.Offset == 0 {
-		// The first bytes: make the file's name durable too.
-		if err := syncDir(filepath.Dir(path)); err != nil {
-			return fmt.Errorf("store: sync upload directory: %w", err)
-		}
+		dir = filepath.Dir(path)
 	}
 	old := rec.Offset
 	next := *rec
 	next.Offset, next.HashState = end, state
 	// Concurrent uploads' commits share one bbolt transaction (one
 	// fsync). The function may run twice, so it only checks and sets.
-	err = s.gc.update(func(tx *bolt.Tx) error {
+	err = s.gc.updateAfterSync(dir, func(tx *bolt.Tx) error {
 		var cur uploadRecord
 		ok, err := get(tx.Bucket(bucketUploads), []byte(rec.ID), &cur)
 		if err != nil {

@@ -65,7 +65,8 @@ func (s *BoltStore) Complete(ctx context.Context, id string, check func(cipherte
 		return Submission{}, err
 	}
 	var out submissionRecord
-	err = s.gc.update(func(tx *bolt.Tx) error {
+	// The new name is durable before the commit (see placeBlob).
+	err = s.gc.updateAfterSync(filepath.Dir(dst), func(tx *bolt.Tx) error {
 		if err := deleteUploadRecord(tx, id); err != nil {
 			return err
 		}
@@ -112,9 +113,12 @@ func (s *BoltStore) unplace(dst, id string) {
 	}
 }
 
-// placeBlob renames the part file to its final name, dates it and makes
-// the rename durable. It returns the new path, also with an error if the
-// rename happened (the caller then puts the file back).
+// placeBlob renames the part file to its final name and dates it. It
+// returns the new path, also with an error if the rename happened (the
+// caller then puts the file back). The caller makes the rename durable
+// (an fsync of the new name's directory) before it commits: only the new
+// name must be. If the old name came back after a crash, it would be an
+// unreferenced part file and Open would remove it.
 func (s *BoltStore) placeBlob(rec *uploadRecord, today Day) (string, error) {
 	dst := s.blobPath(rec.SubmissionID)
 	if rec.Kind == KindReply {
@@ -135,12 +139,6 @@ func (s *BoltStore) placeBlob(rec *uploadRecord, today Day) (string, error) {
 	}
 	if err := setDay(dst, today); err != nil {
 		return dst, fmt.Errorf("store: date finished upload: %w", err)
-	}
-	// Only the new name must be durable before the commit. If the old
-	// name came back after a crash, it would be an unreferenced part file
-	// and Open would remove it.
-	if err := syncDir(filepath.Dir(dst)); err != nil {
-		return dst, fmt.Errorf("store: sync blob directory: %w", err)
 	}
 	return dst, nil
 }
