@@ -28,6 +28,17 @@ import (
 // way and no checksum was asked for, what arrived is kept and counted;
 // with a checksum a partial chunk cannot be verified and is dropped.
 func (s *BoltStore) WriteChunk(ctx context.Context, id string, offset int64, r io.Reader, want *Checksum) (int64, error) {
+	return s.writeChunk(ctx, id, offset, r, want, false, nil)
+}
+
+// WriteLastChunk is WriteChunk, then Complete if the upload is full; see
+// [Store.WriteLastChunk] and finish.
+func (s *BoltStore) WriteLastChunk(ctx context.Context, id string, offset int64, r io.Reader, want *Checksum, check func(io.Reader) error) (int64, error) {
+	return s.writeChunk(ctx, id, offset, r, want, true, check)
+}
+
+// writeChunk is WriteChunk, and with last WriteLastChunk.
+func (s *BoltStore) writeChunk(ctx context.Context, id string, offset int64, r io.Reader, want *Checksum, last bool, check func(io.Reader) error) (int64, error) {
 	if !validID(id) {
 		return 0, notFound("upload")
 	}
@@ -90,6 +101,9 @@ func (s *BoltStore) WriteChunk(ctx context.Context, id string, offset int64, r i
 		_ = f.Truncate(rec.Offset)
 		return rec.Offset, err
 	}
+	if last && end == rec.Length && readErr == nil {
+		return s.finish(f, path, &rec, running, check)
+	}
 	if end == rec.Offset {
 		return rec.Offset, readErr
 	}
@@ -98,6 +112,52 @@ func (s *BoltStore) WriteChunk(ctx context.Context, id string, offset int64, r i
 		return rec.Offset, err
 	}
 	return end, readErr
+}
+
+// finish completes an upload whose last chunk is written (but not yet
+// synced) to f, without committing the chunk by itself: check, fsync the
+// file, then place (rename, fsync the directory, one commit). A crash
+// before the commit leaves the upload at its old offset with its file
+// renamed or not; Open renames it back and cuts it to that offset.
+func (s *BoltStore) finish(f *os.File, path string, rec *uploadRecord, running hash.Hash, check func(io.Reader) error) (int64, error) {
+	old := rec.Offset
+	if check != nil {
+		// Before the fsync: a rejected upload needs none.
+		if err := s.checkPart(rec, check); err != nil {
+			if !errors.Is(err, ErrRejected) {
+				_ = f.Truncate(old) // the recorded offset is still old
+			}
+			return old, err
+		}
+	}
+	state, err := running.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		err = fmt.Errorf("store: hash state: %w", err)
+	} else {
+		err = s.syncPart(f, path, rec.Created)
+	}
+	if err != nil {
+		_ = f.Truncate(old)
+		return old, err
+	}
+	done := *rec
+	done.Offset, done.HashState = rec.Length, state
+	if _, err := s.place(&done); err != nil {
+		_ = f.Truncate(old) // place put the file back
+		return old, err
+	}
+	return rec.Length, nil
+}
+
+// syncPart dates a part file and makes its bytes durable.
+func (s *BoltStore) syncPart(f *os.File, path string, created Day) error {
+	if err := setDay(path, created); err != nil {
+		return fmt.Errorf("store: date upload file: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("store: sync upload file: %w", err)
+	}
+	return nil
 }
 
 // checksumHash returns a fresh hash for a tus checksum, nil for none.
@@ -251,11 +311,8 @@ func (s *BoltStore) commitChunk(f *os.File, path string, rec *uploadRecord, end 
 	if err != nil {
 		return fmt.Errorf("store: hash state: %w", err)
 	}
-	if err := setDay(path, rec.Created); err != nil {
-		return fmt.Errorf("store: date upload file: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("store: sync upload file: %w", err)
+	if err := s.syncPart(f, path, rec.Created); err != nil {
+		return err
 	}
 	// The first bytes: the file's name must be durable too (its
 	// directory is synced before the commit, shared with other uploads).

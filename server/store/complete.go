@@ -47,6 +47,15 @@ func (s *BoltStore) Complete(ctx context.Context, id string, check func(cipherte
 			return Submission{}, err
 		}
 	}
+	return s.place(&rec)
+}
+
+// place is the end of Complete, with the upload locked and checked and
+// all its bytes (rec.Offset == rec.Length, hashed into rec.HashState)
+// durable in its part file: the part file becomes the blob and one
+// commit replaces the upload by its submission or reply.
+func (s *BoltStore) place(rec *uploadRecord) (Submission, error) {
+	id := rec.ID
 	running := sha256.New()
 	if err := running.(encoding.BinaryUnmarshaler).UnmarshalBinary(rec.HashState); err != nil {
 		return Submission{}, fmt.Errorf("store: corrupt hash state: %w", err)
@@ -57,7 +66,7 @@ func (s *BoltStore) Complete(ctx context.Context, id string, check func(cipherte
 	s.fsMu.RLock()
 	defer s.fsMu.RUnlock()
 	today := s.today()
-	dst, err := s.placeBlob(&rec, today)
+	dst, err := s.placeBlob(rec, today)
 	if err != nil {
 		if dst != "" {
 			s.unplace(dst, id)
@@ -72,9 +81,9 @@ func (s *BoltStore) Complete(ctx context.Context, id string, check func(cipherte
 		}
 		var err error
 		if rec.Kind == KindReply {
-			out, err = addReply(tx, &rec, digest, today)
+			out, err = addReply(tx, rec, digest, today)
 		} else {
-			out, err = addSubmission(tx, &rec, digest, today)
+			out, err = addSubmission(tx, rec, digest, today)
 		}
 		return err
 	})

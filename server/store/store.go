@@ -210,6 +210,16 @@ type Store interface {
 	// it returns the submission replied to, with the new reply last.
 	Complete(ctx context.Context, id string, check func(ciphertext io.Reader) error) (Submission, error)
 
+	// WriteLastChunk is WriteChunk followed, if the chunk brings the
+	// upload to its declared length, by Complete with check, in one
+	// commit: the full offset is never recorded by itself, the upload
+	// becomes its submission (or reply) at once. A chunk that stops
+	// short is kept and committed as WriteChunk does. When it returns
+	// the upload's length and no error, the upload is complete; errors
+	// are those of WriteChunk and Complete (ErrRejected: the upload is
+	// deleted). It saves a commit and a directory fsync per upload.
+	WriteLastChunk(ctx context.Context, id string, offset int64, r io.Reader, sum *Checksum, check func(ciphertext io.Reader) error) (int64, error)
+
 	// DeleteUpload removes an upload and its bytes (tus termination).
 	DeleteUpload(ctx context.Context, id string) error
 
