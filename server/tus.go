@@ -359,11 +359,11 @@ func (s *Server) complete(r *http.Request, u store.Upload) *api.Error {
 func (s *Server) completionCheck(r *http.Request, u store.Upload) (func(io.Reader) error, *error, *api.Error) {
 	want := 0
 	if u.Kind != store.KindReply {
-		m, e := s.currentManifest(r)
+		n, e := s.recipientCount(r)
 		if e != nil {
 			return nil, nil, e
 		}
-		want = len(m.Recipients)
+		want = n
 	}
 	why := new(error)
 	check := func(ct io.Reader) error {
