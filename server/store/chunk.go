@@ -84,11 +84,14 @@ func (s *BoltStore) writeChunk(ctx context.Context, id string, offset int64, r i
 	// A long chunk without a checksum is committed every checkpoint
 	// bytes on the way, so a crash in the middle of a 2 GiB PATCH (a tus
 	// client's default) costs at most that much, not the whole chunk.
-	var checkpoint func(end int64) error
+	// The steps are committed in the background (see checkpointer).
+	var cp *checkpointer
 	if chunkHash == nil {
-		checkpoint = func(end int64) error { return s.commitChunk(f, path, &rec, end, running) }
+		cp = &checkpointer{running: running, commit: func(end int64, state []byte) error {
+			return s.commitChunk(f, path, &rec, end, state)
+		}}
 	}
-	end, readErr, err := s.copyChunk(f, rec.Offset, rec.Length, r, hashes, checkpoint)
+	end, readErr, err := s.copyChunk(f, rec.Offset, rec.Length, r, hashes, cp)
 	switch {
 	case err == nil && chunkHash != nil && readErr != nil:
 		err = readErr // a partial chunk cannot be checked against its sum
@@ -102,12 +105,16 @@ func (s *BoltStore) writeChunk(ctx context.Context, id string, offset int64, r i
 		return rec.Offset, err
 	}
 	if last && end == rec.Length && readErr == nil {
-		return s.finish(f, path, &rec, running, check)
+		return s.finish(f, &rec, running, check)
 	}
 	if end == rec.Offset {
 		return rec.Offset, readErr
 	}
-	if err := s.commitChunk(f, path, &rec, end, running); err != nil {
+	state, err := hashState(running)
+	if err == nil {
+		err = s.commitChunk(f, path, &rec, end, state)
+	}
+	if err != nil {
 		_ = f.Truncate(rec.Offset) // as above
 		return rec.Offset, err
 	}
@@ -115,11 +122,11 @@ func (s *BoltStore) writeChunk(ctx context.Context, id string, offset int64, r i
 }
 
 // finish completes an upload whose last chunk is written (but not yet
-// synced) to f, without committing the chunk by itself: check, fsync the
-// file, then place (rename, fsync the directory, one commit). A crash
-// before the commit leaves the upload at its old offset with its file
-// renamed or not; Open renames it back and cuts it to that offset.
-func (s *BoltStore) finish(f *os.File, path string, rec *uploadRecord, running hash.Hash, check func(io.Reader) error) (int64, error) {
+// synced) to f, without committing the chunk by itself: check, then
+// place (rename, fsync the file, fsync the directory, one commit). A
+// crash before the commit leaves the upload at its old offset with its
+// file renamed or not; Open renames it back and cuts it to that offset.
+func (s *BoltStore) finish(f *os.File, rec *uploadRecord, running hash.Hash, check func(io.Reader) error) (int64, error) {
 	old := rec.Offset
 	if check != nil {
 		// Before the fsync: a rejected upload needs none.
@@ -130,19 +137,20 @@ func (s *BoltStore) finish(f *os.File, path string, rec *uploadRecord, running h
 			return old, err
 		}
 	}
-	state, err := running.(encoding.BinaryMarshaler).MarshalBinary()
-	if err != nil {
-		err = fmt.Errorf("store: hash state: %w", err)
-	} else {
-		err = s.syncPart(f, path, rec.Created)
-	}
+	state, err := hashState(running)
 	if err != nil {
 		_ = f.Truncate(old)
 		return old, err
 	}
 	done := *rec
 	done.Offset, done.HashState = rec.Length, state
-	if _, err := s.place(&done); err != nil {
+	syncData := func() error {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("store: sync upload file: %w", err)
+		}
+		return nil
+	}
+	if _, err := s.place(&done, syncData); err != nil {
 		_ = f.Truncate(old) // place put the file back
 		return old, err
 	}
@@ -174,12 +182,20 @@ func checksumHash(c *Checksum) (hash.Hash, error) {
 	return nil, invalid("unsupported checksum algorithm")
 }
 
-// copyChunk copies r into f from off, stopping at length, and calls
-// checkpoint (if not nil) every s.checkpoint bytes. It returns the end
-// offset, the error of r if it failed (not io.EOF), and an error that
-// means nothing past the last checkpoint may be kept: ErrTooLarge, a
-// write or checkpoint failure.
-func (s *BoltStore) copyChunk(f *os.File, off, length int64, r io.Reader, h io.Writer, checkpoint func(int64) error) (end int64, readErr, err error) {
+// copyChunk copies r into f from off, stopping at length, and starts a
+// checkpoint (if cp is not nil) every s.checkpoint bytes; the last one
+// has finished when it returns. It returns the end offset, the error of r
+// if it failed (not io.EOF), and an error that means nothing past the
+// last checkpoint may be kept: ErrTooLarge, a write or checkpoint
+// failure.
+func (s *BoltStore) copyChunk(f *os.File, off, length int64, r io.Reader, h io.Writer, cp *checkpointer) (end int64, readErr, err error) {
+	if cp != nil {
+		defer func() {
+			if werr := cp.wait(); werr != nil && err == nil {
+				end, readErr, err = off, nil, werr
+			}
+		}()
+	}
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
 	buf := *bp
@@ -195,8 +211,8 @@ func (s *BoltStore) copyChunk(f *os.File, off, length int64, r io.Reader, h io.W
 			}
 			end += int64(n)
 		}
-		if checkpoint != nil && rerr == nil && end < length && end-last >= s.checkpoint {
-			if err := checkpoint(end); err != nil {
+		if cp != nil && rerr == nil && end < length && end-last >= s.checkpoint {
+			if err := cp.start(end); err != nil {
 				return off, nil, err
 			}
 			last = end
@@ -306,11 +322,7 @@ func (w *blockWriter) close() { close(w.in) }
 // commitChunk makes the bytes up to end durable, then records end and the
 // hash state. The order is the whole durability argument: a crash before
 // the commit leaves the old offset recorded and Open cuts the file back.
-func (s *BoltStore) commitChunk(f *os.File, path string, rec *uploadRecord, end int64, running hash.Hash) error {
-	state, err := running.(encoding.BinaryMarshaler).MarshalBinary()
-	if err != nil {
-		return fmt.Errorf("store: hash state: %w", err)
-	}
+func (s *BoltStore) commitChunk(f *os.File, path string, rec *uploadRecord, end int64, state []byte) error {
 	if err := s.syncPart(f, path, rec.Created); err != nil {
 		return err
 	}
@@ -325,7 +337,7 @@ func (s *BoltStore) commitChunk(f *os.File, path string, rec *uploadRecord, end 
 	next.Offset, next.HashState = end, state
 	// Concurrent uploads' commits share one bbolt transaction (one
 	// fsync). The function may run twice, so it only checks and sets.
-	err = s.gc.updateAfterSync(dir, func(tx *bolt.Tx) error {
+	err := s.gc.updateAfterSync(dir, func(tx *bolt.Tx) error {
 		var cur uploadRecord
 		ok, err := get(tx.Bucket(bucketUploads), []byte(rec.ID), &cur)
 		if err != nil {

@@ -47,14 +47,16 @@ func (s *BoltStore) Complete(ctx context.Context, id string, check func(cipherte
 			return Submission{}, err
 		}
 	}
-	return s.place(&rec)
+	return s.place(&rec, nil)
 }
 
 // place is the end of Complete, with the upload locked and checked and
-// all its bytes (rec.Offset == rec.Length, hashed into rec.HashState)
-// durable in its part file: the part file becomes the blob and one
-// commit replaces the upload by its submission or reply.
-func (s *BoltStore) place(rec *uploadRecord) (Submission, error) {
+// all its bytes (rec.Offset == rec.Length, hashed into rec.HashState) in
+// its part file: the part file becomes the blob and one commit replaces
+// the upload by its submission or reply. If the bytes are not durable
+// yet, syncData makes them so; it runs after the rename, so that on a
+// journaling file system one journal commit carries both.
+func (s *BoltStore) place(rec *uploadRecord, syncData func() error) (Submission, error) {
 	id := rec.ID
 	running := sha256.New()
 	if err := running.(encoding.BinaryUnmarshaler).UnmarshalBinary(rec.HashState); err != nil {
@@ -72,6 +74,12 @@ func (s *BoltStore) place(rec *uploadRecord) (Submission, error) {
 			s.unplace(dst, id)
 		}
 		return Submission{}, err
+	}
+	if syncData != nil {
+		if err := syncData(); err != nil {
+			s.unplace(dst, id)
+			return Submission{}, err
+		}
 	}
 	var out submissionRecord
 	// The new name is durable before the commit (see placeBlob).

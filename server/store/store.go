@@ -198,7 +198,7 @@ type Store interface {
 	// ErrInvalid for a checksum algorithm other than sha256 and sha1.
 	// An implementation may commit a long chunk without a checksum in
 	// steps (checkpoints), each durable and visible through Upload, so a
-	// crash mid-chunk loses at most one step; bytes up to the last
+	// crash mid-chunk loses at most a few steps; bytes up to the last
 	// checkpoint then stay even if the chunk later fails or overflows.
 	WriteChunk(ctx context.Context, id string, offset int64, r io.Reader, sum *Checksum) (int64, error)
 
