@@ -158,7 +158,7 @@ func (c *Client) TerminateUpload(ctx context.Context, uploadURL, token string) e
 
 // Upload sends src (size bytes) to an upload created with CreateUpload,
 // starting from the offset the server reports, in PATCH requests that
-// start at the client's chunk size, each with an Upload-Checksum (sha256).
+// start at the client's chunk size, each with an Upload-Checksum (crc32c).
 // Chunks grow while they go through in under 2 s (up to 128 MiB) and
 // shrink when they take over 20 s.
 //
@@ -267,7 +267,7 @@ const (
 )
 
 // patch sends src[offset:offset+n] and returns the server's new offset.
-// sum is the chunk's SHA-256.
+// sum is the chunk's checksum.
 func (c *Client) patch(ctx context.Context, uploadURL, token string, src io.ReaderAt, offset, n int64, sum []byte, progress *atomic.Int64) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -282,7 +282,7 @@ func (c *Client) patch(ctx context.Context, uploadURL, token string, src io.Read
 	req.Header.Set("Tus-Resumable", tusVersion)
 	req.Header.Set("Content-Type", "application/offset+octet-stream")
 	req.Header.Set("Upload-Offset", strconv.FormatInt(offset, 10))
-	req.Header.Set("Upload-Checksum", "sha256 "+base64.StdEncoding.EncodeToString(sum))
+	req.Header.Set("Upload-Checksum", chunkAlgorithm+" "+base64.StdEncoding.EncodeToString(sum))
 	resp, err := c.send(req)
 	if err != nil {
 		return 0, err

@@ -314,3 +314,23 @@ func TestUploadErrorsAreFinal(t *testing.T) {
 		}
 	})
 }
+
+// TestUploadDamagedChunk: a byte damaged on the way (a link whose damage
+// TCP's checksum misses) fails the chunk's checksum; the server keeps
+// nothing of that chunk and the client sends it again.
+func TestUploadDamagedChunk(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	proxy := clienttest.StartCutProxy(t, srv.Addr, 1<<40)
+	proxy.FlipOnce(300 << 10) // inside the first PATCH's 1 MiB body
+	c, err := client.New(client.Options{Server: "http://" + proxy.Addr, Proxy: "direct", ChunkSize: 1 << 20, Retry: fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, sum := sealed(t, srv, 3<<20)
+	id := uploadFile(t, c, path, nil)
+	checkStored(t, srv, id, sum)
+	if n := srv.Requests()["status:460"]; n != 1 {
+		t.Fatalf("%d checksum mismatches, want 1 (the damaged chunk)", n)
+	}
+}

@@ -38,7 +38,7 @@ func FuzzParseMetadata(f *testing.F) {
 func FuzzParseChecksum(f *testing.F) {
 	for _, s := range []string{
 		"sha1 2jmj7l5rSw0yVb/vlWAYkK/YBwk=", "sha256 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
-		"md5 1B2M2Y8AsgTpgAmY7PhCfg==", "sha256", "sha256 ", " sha1 x", "sha1 ***", "sha256 AAAA",
+		"md5 1B2M2Y8AsgTpgAmY7PhCfg==", "crc32c AAAAAA==", "crc32c AAAAAAA=", "sha256", "sha256 ", " sha1 x", "sha1 ***", "sha256 AAAA",
 	} {
 		f.Add(s)
 	}
@@ -47,7 +47,7 @@ func FuzzParseChecksum(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if (c.Algorithm != "sha1" || len(c.Digest) != 20) && (c.Algorithm != "sha256" || len(c.Digest) != 32) {
+		if want := map[string]int{"sha1": 20, "sha256": 32, "crc32c": 4}[c.Algorithm]; want == 0 || len(c.Digest) != want {
 			t.Fatalf("accepted %q as %s with %d bytes", h, c.Algorithm, len(c.Digest))
 		}
 		if got := c.Algorithm + " " + base64.StdEncoding.EncodeToString(c.Digest); got != h {

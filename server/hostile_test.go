@@ -217,6 +217,8 @@ func hostileCases(e *env, f *fixtures) []hostileCase {
 			return e.raw(fmt.Sprintf("PATCH %s HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 1000\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", f.up, 20000, strings.Repeat("a", 20000)))
 		}, status: 413, code: "too_large"},
 		{name: "PATCH checksum mismatch", method: "PATCH", path: "{up}", hdr: patch("1000", "Upload-Checksum", "sha256 "+base64.StdEncoding.EncodeToString(wrongSum[:])), body: f.upBody[1000:2000], status: 460, code: "checksum_mismatch"},
+		{name: "PATCH crc32c mismatch", method: "PATCH", path: "{up}", hdr: patch("1000", "Upload-Checksum", "crc32c AAAAAA=="), body: f.upBody[1000:2000], status: 460, code: "checksum_mismatch"},
+		{name: "PATCH crc32c digest too long", method: "PATCH", path: "{up}", hdr: patch("1000", "Upload-Checksum", "crc32c AAAAAAA="), body: []byte("x"), status: 400, code: "bad_request"},
 		{name: "PATCH checksum md5", method: "PATCH", path: "{up}", hdr: patch("1000", "Upload-Checksum", "md5 1B2M2Y8AsgTpgAmY7PhCfg=="), body: []byte("x"), status: 400, code: "bad_request"},
 		{name: "PATCH checksum not base64", method: "PATCH", path: "{up}", hdr: patch("1000", "Upload-Checksum", "sha1 ***"), body: []byte("x"), status: 400, code: "bad_request"},
 		{name: "PATCH checksum truncated digest", method: "PATCH", path: "{up}", hdr: patch("1000", "Upload-Checksum", "sha256 AAAA"), body: []byte("x"), status: 400, code: "bad_request"},

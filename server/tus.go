@@ -18,12 +18,12 @@ import (
 )
 
 // This file implements tus 1.0.0 (https://tus.io/protocols/resumable-upload):
-// core, creation, termination, checksum (sha1, sha256) and expiration.
+// core, creation, termination, checksum (sha1, sha256, crc32c) and expiration.
 // Deferred lengths, creation-with-upload and concatenation are not offered.
 
 const (
 	tusExtensions = "creation,termination,checksum,expiration"
-	tusChecksums  = "sha1,sha256"
+	tusChecksums  = "sha1,sha256,crc32c"
 	offsetCT      = "application/offset+octet-stream"
 )
 

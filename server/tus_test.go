@@ -28,7 +28,7 @@ func TestOptions(t *testing.T) {
 		"Tus-Resumable":          "1.0.0",
 		"Tus-Version":            "1.0.0",
 		"Tus-Extension":          "creation,termination,checksum,expiration",
-		"Tus-Checksum-Algorithm": "sha1,sha256",
+		"Tus-Checksum-Algorithm": "sha1,sha256,crc32c",
 		"Tus-Max-Size":           strconv.Itoa(64 << 30),
 	}
 	for k, v := range want {

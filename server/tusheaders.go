@@ -94,15 +94,16 @@ func parseMetadata(h string) (metadata, error) {
 }
 
 // parseChecksum parses Upload-Checksum: an algorithm name, a space, and
-// the base64 digest (tus checksum extension). Only sha1 and sha256.
+// the base64 digest (tus checksum extension): sha1, sha256 or crc32c (the
+// CRC-32C as 4 big-endian bytes).
 func parseChecksum(h string) (*store.Checksum, error) {
 	alg, b64, ok := strings.Cut(h, " ")
 	if !ok {
 		return nil, errors.New("Upload-Checksum must be an algorithm and a base64 digest")
 	}
-	want := map[string]int{"sha1": 20, "sha256": 32}[alg]
+	want := map[string]int{"sha1": 20, "sha256": 32, "crc32c": 4}[alg]
 	if want == 0 {
-		return nil, errors.New("Upload-Checksum algorithm is not supported (use sha1 or sha256)")
+		return nil, errors.New("Upload-Checksum algorithm is not supported (use sha1, sha256 or crc32c)")
 	}
 	d, err := base64.StdEncoding.Strict().DecodeString(b64)
 	if err != nil || len(d) != want {

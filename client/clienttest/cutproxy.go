@@ -19,6 +19,27 @@ type CutProxy struct {
 	Cuts atomic.Int64
 	// Bytes counts the bytes it has forwarded from clients.
 	Bytes atomic.Int64
+	flip  atomic.Int64
+}
+
+// FlipOnce damages the next connection made: the byte at offset n of what
+// the client sends is inverted on its way to the target, as a faulty
+// link that TCP's checksum misses would do. Later connections are clean.
+func (p *CutProxy) FlipOnce(n int64) { p.flip.Store(n + 1) }
+
+// flipper inverts the byte at offset at of what is read through it.
+type flipper struct {
+	r       io.Reader
+	pos, at int64
+}
+
+func (f *flipper) Read(b []byte) (int, error) {
+	n, err := f.r.Read(b)
+	if f.at >= f.pos && f.at < f.pos+int64(n) {
+		b[f.at-f.pos] ^= 0xff
+	}
+	f.pos += int64(n)
+	return n, err
 }
 
 // StartCutProxy listens on 127.0.0.1 and forwards to target.
@@ -90,7 +111,11 @@ func (p *CutProxy) serve(c net.Conn, target string, done chan struct{}) {
 		}
 		c.Close()
 	}()
-	n, _ := io.Copy(s, io.LimitReader(c, every))
+	var from io.Reader = c
+	if at := p.flip.Swap(0); at > 0 {
+		from = &flipper{r: c, at: at - 1}
+	}
+	n, _ := io.Copy(s, io.LimitReader(from, every))
 	p.Bytes.Add(n)
 	if n == every {
 		cut()

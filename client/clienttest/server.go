@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -88,7 +89,8 @@ type Server struct {
 	Courier, Partner string
 	// Requests counts the HTTP requests the in-process server has seen:
 	// by method, by "peer:" + the client's IP address, and "patch-bytes"
-	// (the body bytes of PATCH requests that reached the handler).
+	// (the body bytes of PATCH requests that reached the handler), and by
+	// "status:" + the response status code.
 	Requests func() map[string]int
 }
 
@@ -172,7 +174,11 @@ func (s *Server) Start(t testing.TB) *Server {
 				counts <- m
 			}}
 		}
-		srv.ServeHTTP(w, r)
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		srv.ServeHTTP(sw, r)
+		m = <-counts
+		m["status:"+strconv.Itoa(sw.status)]++
+		counts <- m
 	}), ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
 	t.Cleanup(func() {
@@ -183,6 +189,19 @@ func (s *Server) Start(t testing.TB) *Server {
 	s.URL = "http://" + s.Addr
 	return s
 }
+
+// statusWriter records the status code of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 type countingBody struct {
 	io.ReadCloser

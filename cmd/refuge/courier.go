@@ -264,7 +264,23 @@ func (e *env) courierPush(args []string) error {
 	if err != nil {
 		return err
 	}
+	// A reply or an acknowledgement that the server refuses does not stop
+	// the others: each is tried, the refused ones stay where they are (with
+	// the reason printed) and the push fails at the end. A network failure
+	// stops it at once: running it again goes on from there.
 	replies, acks := 0, 0
+	var refused []string
+	try := func(name string, err error) (bool, error) {
+		if err == nil {
+			return true, nil
+		}
+		if resumable(err) || ctx.Err() != nil {
+			return false, err
+		}
+		e.out.infof("refused, left in place: %v", err)
+		refused = append(refused, name)
+		return false, nil
+	}
 	// Replies: replies/<submission id>/*.age
 	subdirs, _ := os.ReadDir(filepath.Join(dir, "replies"))
 	for _, sd := range subdirs {
@@ -274,22 +290,33 @@ func (e *env) courierPush(args []string) error {
 		files, _ := filepath.Glob(filepath.Join(dir, "replies", sd.Name(), "*.age"))
 		sort.Strings(files)
 		for _, f := range files {
-			if err := e.pushReply(ctx, c, tok, state, dir, sd.Name(), f); err != nil {
+			ok, err := try(f, e.pushReply(ctx, c, tok, state, dir, sd.Name(), f))
+			if err != nil {
 				return err
 			}
-			replies++
+			if ok {
+				replies++
+			}
 		}
 	}
 	// Acknowledgements: acks/*.json with *.json.minisig
 	stmts, _ := filepath.Glob(filepath.Join(dir, "acks", "*.json"))
 	sort.Strings(stmts)
 	for _, f := range stmts {
-		if err := e.pushAck(ctx, c, tok, dir, f); err != nil {
+		ok, err := try(f, e.pushAck(ctx, c, tok, dir, f))
+		if err != nil {
 			return err
 		}
-		acks++
+		if ok {
+			acks++
+		}
 	}
 	e.out.infof("pushed %s and %s", plural(replies, "reply"), plural(acks, "acknowledgement"))
+	if len(refused) > 0 {
+		return failf("the server refused %s; they are still in %s, the rest went through: %s",
+			plural(len(refused), "file"), dir, strings.Join(refused, ", ")).
+			hint("the reasons are above; an acknowledgement refused for its signature or hash deletes nothing, so check the officer's outbox before pushing it again")
+	}
 	return nil
 }
 

@@ -183,7 +183,8 @@ func cmdRefer(e *env, args []string) error {
 			return nil
 		}}
 	return e.sealedUpload("refer", cn, in, "referral", tok, *restart,
-		func(ctx context.Context, c *client.Client, p profile, state, dir string) error {
+		func(ctx context.Context, c *client.Client, p profile, state, dir string, resumed *uploadState) error {
+			job.resumed = resumed
 			return e.sealAndUpload(ctx, c, p, state, dir, contents, job)
 		})
 }

@@ -148,11 +148,22 @@ func TestRepliesAndAcks(t *testing.T) {
 	os.WriteFile(filepath.Join(outbox, "acks", id+".json"), stmt, 0o600)
 	os.WriteFile(filepath.Join(outbox, "acks", id+".json.minisig"), minisign.Sign(srv.Keys.AckPriv, stmt), 0o600)
 
+	// A forged acknowledgement, first in the outbox's order: it is refused
+	// and left in place, and the push goes on with the rest.
+	forged := filepath.Join(outbox, "acks", strings.Repeat("0", 32)+".json")
+	os.WriteFile(forged, stmt, 0o600)
+	os.WriteFile(forged+".minisig", []byte("untrusted comment: not a signature\nRWQ=\n"), 0o600)
+
 	courier := newUser(t)
-	r := courier.ok("", "courier", "push", "--server", srv.URL, "--token", srv.Courier, outbox)
-	if !strings.Contains(r.stderr, "pushed 1 reply and 1 acknowledgement") {
-		t.Fatalf("push: %s", r.stderr)
+	r := courier.run("", "courier", "push", "--server", srv.URL, "--token", srv.Courier, outbox)
+	if r.code != 1 || !strings.Contains(r.stderr, "pushed 1 reply and 1 acknowledgement") || !strings.Contains(r.stderr, "refused 1 file") {
+		t.Fatalf("push with one forged acknowledgement: exit %d\n%s", r.code, r.stderr)
 	}
+	if _, err := os.Stat(forged); err != nil {
+		t.Fatal("the refused acknowledgement was not left in place")
+	}
+	os.Remove(forged)
+	os.Remove(forged + ".minisig")
 	if left, _ := filepath.Glob(filepath.Join(outbox, "replies", id, "*.age")); len(left) != 0 {
 		t.Fatal("pushed reply not moved to sent/")
 	}

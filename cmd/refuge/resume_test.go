@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -184,6 +185,117 @@ func TestSubmitRestart(t *testing.T) {
 	}
 	if n := srv.Requests()["DELETE"]; n != 1 {
 		t.Fatalf("the old upload was not terminated (%d DELETEs)", n)
+	}
+	pendingEmpty(t, u)
+}
+
+// TestSubmitResealsUnusableSpool: an interrupted submission whose sealed
+// bundle cannot be trusted (its sealing never finished: the program was
+// killed; or its spool was torn: the device lost power) is sealed again
+// on the next run, under the phrase already shown: no new phrase, the
+// old upload terminated, and what the officers open is the file sent.
+func TestSubmitResealsUnusableSpool(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		desc   string
+		damage func(t *testing.T, dir string)
+	}{
+		{desc: "sealing never finished", damage: func(t *testing.T, dir string) {
+			var st uploadState
+			data, err := os.ReadFile(filepath.Join(dir, stateFile))
+			if err != nil || json.Unmarshal(data, &st) != nil {
+				t.Fatal("cannot read the state", err)
+			}
+			st.Sealed, st.SealedCRC = false, 0
+			if err := saveState(dir, st); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(filepath.Join(dir, sealedFile), 1000); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{desc: "spool torn by a power loss", damage: func(t *testing.T, dir string) {
+			f, err := os.OpenFile(filepath.Join(dir, sealedFile), os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.WriteAt(make([]byte, 4096), 200<<10); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			t.Parallel()
+			srv := clienttest.StartServer(t)
+			cut := clienttest.StartCutProxy(t, srv.Addr, 32<<10) // no chunk gets through
+			u := newUser(t)
+			file := randomFile(t, t.TempDir(), "a.pdf", 1<<20)
+			args := []string{"submit", "--server", "http://" + cut.Addr, "--root-pub", srv.Keys.RootPub.String(), file}
+			r := u.run("", args...)
+			if r.code != 4 {
+				t.Fatalf("exit %d, want 4:\n%s", r.code, r.stderr)
+			}
+			phrase := phraseOf(t, r)
+			dirs, _ := filepath.Glob(filepath.Join(u.state, "pending", "*"))
+			if len(dirs) != 1 {
+				t.Fatalf("pending: %v", dirs)
+			}
+			st, ok, err := loadState(dirs[0])
+			if err != nil || !ok || !st.Sealed {
+				t.Fatalf("the sealing was not finished and recorded before exit 4: %+v %v", st, err)
+			}
+			tc.damage(t, dirs[0])
+
+			cut.SetEvery(1 << 40)
+			r = u.ok("", args...)
+			if r.stdout != "" {
+				t.Fatalf("the resumed run printed a new phrase: %q", r.stdout)
+			}
+			if !strings.Contains(r.stderr, "sealing them again") {
+				t.Fatalf("the resumed run did not seal again:\n%s", r.stderr)
+			}
+			if n := srv.Requests()["DELETE"]; n != 1 {
+				t.Fatalf("the old upload was not terminated (%d DELETEs)", n)
+			}
+			pendingEmpty(t, u)
+			if st := u.ok(phrase+"\n", "status", "--server", srv.URL); !strings.Contains(st.stdout, "received") {
+				t.Fatalf("the first phrase does not find the submission: %s", st.stdout)
+			}
+			inbox := t.TempDir()
+			newUser(t).ok("", "courier", "pull", "--server", srv.URL, "--token", srv.Courier, "-o", inbox)
+			pulled, _ := filepath.Glob(filepath.Join(inbox, "*.age"))
+			if len(pulled) != 1 {
+				t.Fatalf("pulled %v", pulled)
+			}
+			res := openPulled(t, srv, pulled[0])
+			got, err := os.ReadFile(filepath.Join(res.Dir, "files", "a.pdf"))
+			want, _ := os.ReadFile(file)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("the officers do not get the file sent (%v)", err)
+			}
+		})
+	}
+}
+
+// TestSubmitSealingFails: a file that cannot be sealed as announced (it
+// reads longer than its size, as files under /proc do) stops the
+// submission after its phrase was shown: exit 1, a message that says the
+// phrase is void, the server's upload terminated and nothing left behind.
+func TestSubmitSealingFails(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	u := newUser(t)
+	r := u.run("", "submit", "--server", srv.URL, "--root-pub", srv.Keys.RootPub.String(), "/proc/self/status")
+	if r.code != 1 || !strings.Contains(r.stderr, "sealing failed") || !strings.Contains(r.stderr, "void") {
+		t.Fatalf("exit %d, want 1 with a clear message:\n%s", r.code, r.stderr)
+	}
+	if post, del := srv.Requests()["POST"], srv.Requests()["DELETE"]; post != del {
+		t.Fatalf("%d uploads created, %d terminated", post, del)
+	}
+	if subs, _ := srv.Store.Submissions(context.Background()); len(subs) != 0 {
+		t.Fatalf("a submission was stored: %+v", subs)
 	}
 	pendingEmpty(t, u)
 }

@@ -4,19 +4,20 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"refuge/internal/progress"
 	"time"
 
-	"filippo.io/age"
+	"github.com/awnumar/memguard"
 
 	"refuge/client"
 	"refuge/crypto/bundle"
 	"refuge/crypto/manifest"
 	"refuge/crypto/receipt"
+	"refuge/server/api"
 )
 
 const submitHelp = `Usage: refuge submit [--note-file F] [--receipt-out F] [--restart] FILE...
@@ -81,8 +82,8 @@ func cmdSubmit(e *env, args []string) error {
 	}
 	defer purge()
 	return e.sealedUpload("submit", cn, inputs(files, *noteFile), "anonymous", "", *restart,
-		func(ctx context.Context, c *client.Client, p profile, state, dir string) error {
-			return e.submitNew(ctx, c, p, state, dir, files, *noteFile, *receiptOut)
+		func(ctx context.Context, c *client.Client, p profile, state, dir string, resumed *uploadState) error {
+			return e.submitNew(ctx, c, p, state, dir, files, *noteFile, *receiptOut, resumed)
 		})
 }
 
@@ -95,9 +96,12 @@ func inputs(files []string, noteFile string) []string {
 }
 
 // sealedUpload resumes the interrupted upload of these inputs if there is
-// one, or calls start to seal and upload them afresh.
+// one, or calls start to seal and upload them afresh. An upload whose
+// sealing never finished, or whose spool was damaged (a device that lost
+// power), is sealed again: start then gets the saved state, to keep the
+// submission id and reply recipient of the phrase already shown.
 func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, kind, token string, restart bool,
-	start func(ctx context.Context, c *client.Client, p profile, state, dir string) error) error {
+	start func(ctx context.Context, c *client.Client, p profile, state, dir string, resumed *uploadState) error) error {
 	p, state, err := cn.settings(cmd, true)
 	if err != nil {
 		return err
@@ -125,12 +129,7 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, kind, token st
 		}
 		ok = false
 	}
-	if ok {
-		if n, err := fileSize(sealed); err != nil || n != st.Size {
-			ok = false
-		}
-	}
-	if ok {
+	if ok && st.Sealed && spoolIntact(sealed, st.Size, st.SealedCRC) {
 		e.out.infof("resuming an interrupted upload of these files")
 		e.out.infof("its receipt phrase was printed when it started; if you lost it, run again with --restart")
 		if err := e.upload(ctx, c, token, dir, &st, sealed, "upload"); err != nil {
@@ -138,14 +137,29 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, kind, token st
 		}
 		return e.submitted(dir)
 	}
-	// Start afresh: whatever was left is an unfinished seal.
+	if ok && st.ReplyRecipient != "" {
+		// What the server holds of the old upload cannot be completed:
+		// the ciphertext it began is gone.
+		e.out.infof("resuming an interrupted submission of these files: sealing them again, under the receipt phrase printed when it started")
+		if st.UploadURL != "" {
+			if err := c.TerminateUpload(ctx, st.UploadURL, token); err != nil && !errors.Is(err, api.ErrNotFound) && !errors.Is(err, api.ErrGone) {
+				return netFail("cancelling the interrupted upload", err)
+			}
+			st.UploadURL = ""
+		}
+		if err := os.Remove(sealed); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return failf("cannot clear the old sealed bundle: %v", err)
+		}
+		return start(ctx, c, p, state, dir, &st)
+	}
+	// Start afresh: whatever was left holds no phrase that was shown.
 	if err := os.RemoveAll(dir); err != nil {
 		return failf("cannot clear the old upload state: %v", err)
 	}
-	return start(ctx, c, p, state, dir)
+	return start(ctx, c, p, state, dir, nil)
 }
 
-func (e *env) submitNew(ctx context.Context, c *client.Client, p profile, state, dir string, files []string, noteFile, receiptOut string) error {
+func (e *env) submitNew(ctx context.Context, c *client.Client, p profile, state, dir string, files []string, noteFile, receiptOut string, resumed *uploadState) error {
 	contents := bundle.Contents{Kind: bundle.KindAnonymous}
 	var err error
 	if len(files) > 0 {
@@ -156,7 +170,7 @@ func (e *env) submitNew(ctx context.Context, c *client.Client, p profile, state,
 	if contents.Note, err = e.readNote(noteFile); err != nil {
 		return err
 	}
-	return e.sealAndUpload(ctx, c, p, state, dir, contents, sealJob{kind: "anonymous", receiptOut: receiptOut})
+	return e.sealAndUpload(ctx, c, p, state, dir, contents, sealJob{kind: "anonymous", receiptOut: receiptOut, resumed: resumed})
 }
 
 // sealJob says how sealAndUpload seals and uploads.
@@ -167,10 +181,13 @@ type sealJob struct {
 	// prepare, if not nil, completes the contents once the manifest is
 	// verified (refer: checks the partner key and sets Sign).
 	prepare func(m *manifest.Manifest, c *bundle.Contents) error
+	// resumed, if not nil, is the state of a submission whose sealing was
+	// interrupted: it is sealed again under the same phrase.
+	resumed *uploadState
 }
 
 // sealAndUpload verifies the served manifest, makes the receipt phrase,
-// seals contents into dir, prints the phrase and uploads.
+// prints it, and seals contents into dir while uploading them.
 func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, state, dir string, contents bundle.Contents, job sealJob) error {
 	var err error
 	// 1. The manifest, verified before anything is sealed or sent.
@@ -189,60 +206,108 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 		}
 	}
 
-	// 2. The receipt phrase and what it derives.
-	phrase, err := receipt.Generate()
-	if err != nil {
-		return failf("%v", err)
+	// 2. The receipt phrase and what it derives (or, sealing again, what
+	// the phrase shown before derived).
+	var text *memguard.LockedBuffer
+	st := uploadState{Server: p.Server, Kind: job.kind}
+	if job.resumed != nil {
+		st = *job.resumed
+	} else {
+		phrase, err := receipt.Generate()
+		if err != nil {
+			return failf("%v", err)
+		}
+		keys, err := receipt.Derive(phrase)
+		if err != nil {
+			return failf("%v", err)
+		}
+		tok, err := keys.Token()
+		if err != nil {
+			return failf("%v", err)
+		}
+		verifier := receipt.Verifier(tok.Bytes())
+		tok.Destroy()
+		st.SubmissionID, st.ReplyRecipient = keys.SubmissionID(), keys.Recipient().String()
+		st.Verifier = hex.EncodeToString(verifier[:])
+		if text, err = phrase.Text(); err != nil {
+			return failf("cannot read the receipt phrase: %v", err)
+		}
+		defer text.Destroy()
 	}
-	keys, err := receipt.Derive(phrase)
-	if err != nil {
-		return failf("%v", err)
-	}
-	tok, err := keys.Token()
-	if err != nil {
-		return failf("%v", err)
-	}
-	verifier := receipt.Verifier(tok.Bytes())
-	tok.Destroy()
-	contents.SubmissionID = keys.SubmissionID()
-	contents.ReplyRecipient = keys.Recipient().String()
+	contents.SubmissionID, contents.ReplyRecipient = st.SubmissionID, st.ReplyRecipient
+	contents.Created = time.Now()
 
-	// 3. Seal into the private state folder.
+	// 3. The bundle's exact length, so the upload can start before it is
+	// sealed, and the state that lets an interrupted run resume.
+	if st.Size, err = bundle.SealedSize(recipients, contents); err != nil {
+		return failf("%v", err)
+	}
+	st.Sealed, st.SealedCRC = false, 0
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return failf("cannot create the upload state folder: %v", err)
 	}
-	size, err := sealTo(filepath.Join(dir, sealedFile), recipients, contents)
-	if err != nil {
-		os.RemoveAll(dir)
+	ps := &pendingState{dir: dir, st: st}
+	if err := ps.update(func(*uploadState) {}); err != nil {
 		return err
 	}
-	st := uploadState{Server: p.Server, Kind: job.kind, SubmissionID: contents.SubmissionID,
-		Verifier: hex.EncodeToString(verifier[:]), Size: size}
-	if err := saveState(dir, st); err != nil {
-		os.RemoveAll(dir)
-		return err
-	}
-	e.out.infof("sealed %s into %s of ciphertext", plural(len(contents.Files), "file"), progress.Size(size))
 
 	// 4. The phrase, before the first byte goes out (as refuge seal
 	// shows it: alone on stdout for scripts, else on stderr).
-	text, err := phrase.Text()
-	if err != nil {
-		return failf("cannot read the receipt phrase: %v", err)
-	}
-	defer text.Destroy()
-	if job.receiptOut != "" {
-		if err := writeReceipt(job.receiptOut, text.Bytes()); err != nil {
-			return err
+	if text != nil {
+		if job.receiptOut != "" {
+			if err := writeReceipt(job.receiptOut, text.Bytes()); err != nil {
+				os.RemoveAll(dir)
+				return err
+			}
 		}
+		e.showPhrase(text.Bytes(), false)
 	}
-	e.showPhrase(text.Bytes(), false)
 
-	// 5. Upload.
-	if err := e.upload(ctx, c, job.token, dir, &st, filepath.Join(dir, sealedFile), "upload"); err != nil {
+	// 5. Seal and upload at once.
+	e.out.infof("sealing %s into %s of ciphertext, uploading as it is sealed", plural(len(contents.Files), "file"), progress.Size(st.Size))
+	sp, err := createSpool(filepath.Join(dir, sealedFile), st.Size)
+	if err != nil {
 		return err
 	}
+	defer sp.Close()
+	sealCtx, stopSealing := context.WithCancel(ctx)
+	defer stopSealing()
+	sealed := make(chan error, 1)
+	go func() {
+		crc, err := sp.seal(sealCtx, recipients, contents)
+		if err == nil {
+			err = ps.update(func(s *uploadState) { s.Sealed, s.SealedCRC = true, crc })
+		}
+		sealed <- err
+	}()
+	upErr := e.uploadFrom(ctx, c, job.token, ps, sp, "upload")
+	if upErr != nil && !resumable(upErr) {
+		stopSealing()
+	}
+	// Let the sealing finish even when the link failed: the next run then
+	// resumes the upload instead of sealing again.
+	sealErr := <-sealed
+	if sealErr != nil && ctx.Err() == nil && !errors.Is(sealErr, context.Canceled) {
+		// The files could not be sealed (one changed or could not be
+		// read): nothing was submitted, and the phrase is of no use.
+		if u := ps.get().UploadURL; u != "" {
+			_ = c.TerminateUpload(context.WithoutCancel(ctx), u, job.token)
+		}
+		os.RemoveAll(dir)
+		return failf("sealing failed: %v; nothing was submitted, and the receipt phrase above is void", sealErr).
+			hint("fix the problem and run the command again: you will get a new phrase")
+	}
+	if upErr != nil {
+		return upErr
+	}
 	return e.submitted(dir)
+}
+
+// resumable reports whether an upload error leaves something that the
+// same command, run again, resumes.
+func resumable(err error) bool {
+	var ce *cliError
+	return errors.As(err, &ce) && ce.code == exitNetwork
 }
 
 func (e *env) submitted(dir string) error {
@@ -251,25 +316,4 @@ func (e *env) submitted(dir string) error {
 	}
 	e.out.infof("submitted: the officers will collect it; check with \"refuge status\" and your receipt phrase")
 	return nil
-}
-
-// sealTo seals contents into name (created 0600, fsynced) and returns the
-// ciphertext size.
-func sealTo(name string, recipients []age.Recipient, contents bundle.Contents) (int64, error) {
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return 0, failf("cannot create the sealed bundle: %v", errors.Unwrap(err))
-	}
-	defer f.Close()
-	if _, err := bundle.Seal(f, recipients, contents); err != nil {
-		return 0, failf("sealing failed: %v; nothing was sent", err)
-	}
-	if err := f.Sync(); err != nil {
-		return 0, failf("cannot save the sealed bundle: %v", err)
-	}
-	n, err := f.Seek(0, io.SeekEnd)
-	if err != nil {
-		return 0, failf("cannot save the sealed bundle: %v", err)
-	}
-	return n, nil
 }

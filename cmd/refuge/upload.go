@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"refuge/internal/progress"
 	"strconv"
 	"strings"
+	"sync"
 
 	"refuge/client"
 	"refuge/server/api"
@@ -24,18 +26,46 @@ import (
 // path, size and modification time), so the same command finds it:
 //
 //	state.json   the upload: server, kind, submission id, token verifier,
-//	             ciphertext size and, once created, the tus upload URL (0600)
-//	bundle.age   for refuge submit only: the sealed ciphertext (0600)
+//	             reply recipient, ciphertext size, once created the tus
+//	             upload URL, and once sealed the bundle's CRC-32C (0600)
+//	bundle.age   for refuge submit and refer: the sealed ciphertext, a
+//	             spool (see spool.go) (0600)
 //
 // Never plaintext, a file name or the receipt phrase. The folder is
 // removed when the upload completes.
 type uploadState struct {
-	Server       string `json:"server"`
-	Kind         string `json:"kind"`
-	SubmissionID string `json:"submission_id"`
-	Verifier     string `json:"verifier,omitempty"`
-	Size         int64  `json:"size"`
-	UploadURL    string `json:"upload_url,omitempty"`
+	Server         string `json:"server"`
+	Kind           string `json:"kind"`
+	SubmissionID   string `json:"submission_id"`
+	Verifier       string `json:"verifier,omitempty"`
+	ReplyRecipient string `json:"reply_recipient,omitempty"`
+	Size           int64  `json:"size"`
+	UploadURL      string `json:"upload_url,omitempty"`
+	// Sealed is true once bundle.age is complete; SealedCRC is its CRC-32C.
+	Sealed    bool   `json:"sealed,omitempty"`
+	SealedCRC uint32 `json:"sealed_crc32c,omitempty"`
+}
+
+// pendingState is an upload's state as saved in its folder, shared by the
+// sealer and the uploader, which both record progress in it.
+type pendingState struct {
+	dir string
+	mu  sync.Mutex
+	st  uploadState
+}
+
+// update changes the state and saves it.
+func (p *pendingState) update(change func(*uploadState)) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	change(&p.st)
+	return saveState(p.dir, p.st)
+}
+
+func (p *pendingState) get() uploadState {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.st
 }
 
 const (
@@ -96,6 +126,15 @@ func (e *env) upload(ctx context.Context, c *client.Client, token, dir string, s
 		return failf("cannot open the bundle: %v", errors.Unwrap(err))
 	}
 	defer f.Close()
+	ps := &pendingState{dir: dir, st: *st}
+	err = e.uploadFrom(ctx, c, token, ps, f, label)
+	*st = ps.get()
+	return err
+}
+
+// uploadFrom is upload from src, which may still be growing (a spool).
+func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps *pendingState, src io.ReaderAt, label string) error {
+	st := ps.get()
 	vanished := false
 	for {
 		if st.UploadURL == "" {
@@ -116,12 +155,12 @@ func (e *env) upload(ctx context.Context, c *client.Client, token, dir string, s
 				return netFail("starting the upload", err)
 			}
 			st.UploadURL = u
-			if err := saveState(dir, *st); err != nil {
+			if err := ps.update(func(s *uploadState) { s.UploadURL = u }); err != nil {
 				return err
 			}
 		}
 		p := progress.Start(e.stderr, prog, label, st.Size, progress.Always)
-		err := c.Upload(ctx, st.UploadURL, token, f, st.Size, &p.N)
+		err := c.Upload(ctx, st.UploadURL, token, src, st.Size, &p.N)
 		p.Finish()
 		if err == nil {
 			return nil

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -71,7 +72,7 @@ func Seal(dst io.Writer, recipients []age.Recipient, c Contents) (*Manifest, err
 		return nil, fmt.Errorf("cannot start encryption: %w", err)
 	}
 	cw := &countWriter{w: aw, progress: c.Progress}
-	if err := writeTar(cw, c, m); err != nil {
+	if err := writeTar(cw, c, m, false); err != nil {
 		return nil, err
 	}
 	if err := writeZeros(cw, PaddedSize(cw.n)-cw.n); err != nil {
@@ -146,14 +147,62 @@ func (c *Contents) manifest() (*Manifest, error) {
 	return m, nil
 }
 
+// SealedSize returns the exact size of the bundle that Seal(dst, recipients,
+// c) will write, without reading the files: the tar layout depends only on
+// names, sizes, the note, the referral and the signature's length, and age
+// adds a fixed header and 16 bytes per 64 KiB chunk. A sender can thus
+// announce the length of an upload before the first byte is sealed, and
+// seal while it uploads.
+//
+// c.Created must be set (the day is part of manifest.json), and c.Sign, if
+// any, must give signatures of one length for manifests of one length (as
+// minisign does): SealedSize signs a stand-in manifest to learn it.
+func SealedSize(recipients []age.Recipient, c Contents) (int64, error) {
+	if c.Created.IsZero() {
+		return 0, fmt.Errorf("%w: SealedSize needs Contents.Created", ErrBadContents)
+	}
+	if err := checkRecipients(recipients); err != nil {
+		return 0, err
+	}
+	m, err := c.manifest()
+	if err != nil {
+		return 0, err
+	}
+	var tw countWriter
+	c.Progress = nil
+	if err := writeTar(&tw, c, m, true); err != nil {
+		return 0, err
+	}
+	var hdr countWriter
+	if _, err := age.Encrypt(&hdr, recipients...); err != nil { // header and nonce
+		return 0, fmt.Errorf("cannot start encryption: %w", err)
+	}
+	padded := PaddedSize(tw.n) // at least 64 KiB: never the empty stream
+	chunks := (padded + ageChunk - 1) / ageChunk
+	return hdr.n + padded + chunks*ageTag, nil
+}
+
+// The age payload: 64 KiB chunks of plaintext, each followed by a 16-byte
+// Poly1305 tag; a last chunk may be full.
+const (
+	ageChunk = 64 << 10
+	ageTag   = 16
+)
+
 // writeTar writes every entry, manifest.json (and its signature) and the tar
-// end marker, filling m.Entries on the way.
-func writeTar(w io.Writer, c Contents, m *Manifest) error {
+// end marker, filling m.Entries on the way. A dry run (for SealedSize)
+// writes zeros for the files' contents without opening them, and stand-in
+// hashes of the real length.
+func writeTar(w io.Writer, c Contents, m *Manifest, dry bool) error {
 	tw := tar.NewWriter(w)
 	mtime, _ := time.Parse(dayLayout, m.Created)
 	buf := make([]byte, 256<<10)
 	for _, f := range c.Files {
-		e, err := writeFile(tw, f, mtime, buf)
+		write := writeFile
+		if dry {
+			write = writeStandIn
+		}
+		e, err := write(tw, f, mtime, buf)
 		if err != nil {
 			return err
 		}
@@ -239,6 +288,24 @@ func writeFile(tw *tar.Writer, f File, mtime time.Time, buf []byte) (Entry, erro
 	return Entry{Name: name, Size: f.Size, SHA256: sum}, nil
 }
 
+// writeStandIn writes f's header and f.Size zero bytes (for SealedSize).
+func writeStandIn(tw *tar.Writer, f File, mtime time.Time, buf []byte) (Entry, error) {
+	name := filesPrefix + f.Name
+	if err := tw.WriteHeader(header(name, f.Size, mtime)); err != nil {
+		return Entry{}, fmt.Errorf("cannot write %q: %w", f.Name, err)
+	}
+	clear(buf)
+	for n := f.Size; n > 0; {
+		k, err := tw.Write(buf[:min(n, int64(len(buf)))])
+		if err != nil {
+			return Entry{}, fmt.Errorf("cannot write %q: %w", f.Name, err)
+		}
+		n -= int64(k)
+	}
+	return Entry{Name: name, Size: f.Size, SHA256: strings.Repeat("0", sha256.Size*2)}, nil
+}
+
+// countWriter counts what goes through it to w, or only counts if w is nil.
 type countWriter struct {
 	w        io.Writer
 	n        int64
@@ -246,7 +313,10 @@ type countWriter struct {
 }
 
 func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
+	n, err := len(p), error(nil)
+	if c.w != nil {
+		n, err = c.w.Write(p)
+	}
 	c.n += int64(n)
 	if c.progress != nil {
 		c.progress.Add(int64(n))

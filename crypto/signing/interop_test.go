@@ -1,6 +1,8 @@
 package signing
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"os"
 	"os/exec"
@@ -85,21 +87,42 @@ func TestInteropWeVerifyStockSignature(t *testing.T) {
 }
 
 // Stock minisign signs with a key file we wrote, given its passphrase.
+// TestInteropStockUsesOurKeyFile: stock minisign signs with our key file
+// (at the test cost; TestReleaseKeyFileCost tries the release cost).
 func TestInteropStockUsesOurKeyFile(t *testing.T) {
+	stockSignsWith(t, true)
+}
+
+// stockSignsWith writes a key file at the test cost (low) or the release
+// cost and has stock minisign sign with it.
+func stockSignsWith(t *testing.T, low bool) {
+	t.Helper()
 	k := mustGenerate(t)
 	dir := t.TempDir()
 	key, msg := filepath.Join(dir, "root.key"), filepath.Join(dir, "msg")
-	if err := k.WriteFile(key, []byte("interop passphrase")); err != nil {
+	if err := k.writeFile(key, []byte("interop passphrase"), low); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(msg, []byte("signed by stock minisign with our key\n"), 0o600)
 	runMinisign(t, "interop passphrase\n", "-S", "-s", key, "-m", msg, "-t", "from our key file")
 	sig, _ := os.ReadFile(msg + ".minisig")
-	tc, err := k.Public().Verify([]byte("signed by stock minisign with our key\n"), sig)
+	comment, err := k.Public().Verify([]byte("signed by stock minisign with our key\n"), sig)
 	if err != nil {
 		t.Fatalf("signature by stock minisign with our key file: %v", err)
 	}
-	if tc != "from our key file" {
-		t.Errorf("trusted comment = %q", tc)
+	if comment != "from our key file" {
+		t.Errorf("trusted comment = %q", comment)
+	}
+	data, _ := os.ReadFile(key)
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(strings.SplitN(string(data), "\n", 2)[1]))
+	if err != nil || len(raw) != skSize {
+		t.Fatalf("not a minisign key file: %v", err)
+	}
+	want := lowCost
+	if !low {
+		want = releaseCost
+	}
+	if ops, mem := binary.LittleEndian.Uint64(raw[38:]), binary.LittleEndian.Uint64(raw[46:]); ops != want.ops || mem != want.mem {
+		t.Fatalf("recorded cost ops=%d mem=%d, want %d and %d", ops, mem, want.ops, want.mem)
 	}
 }

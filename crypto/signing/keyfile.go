@@ -47,12 +47,13 @@ const (
 )
 
 // Encrypt returns the key in minisign's passphrase-encrypted secret key
-// format, as `minisign -G` writes it.
+// format, as `minisign -G` writes it but at a quarter of its scrypt memory
+// (256 MiB; see releaseCost).
 func (k *PrivateKey) Encrypt(passphrase []byte) ([]byte, error) {
 	return k.encrypt(passphrase, kdfcost.Low())
 }
 
-func (k *PrivateKey) encrypt(passphrase []byte, lowCost bool) ([]byte, error) {
+func (k *PrivateKey) encrypt(passphrase []byte, low bool) ([]byte, error) {
 	if len(passphrase) == 0 {
 		return nil, ErrEmptyPassphrase
 	}
@@ -62,15 +63,13 @@ func (k *PrivateKey) encrypt(passphrase []byte, lowCost bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if lowCost {
-		return encryptLowCost(passphrase, key)
+	cost := releaseCost
+	if low {
+		cost = lowCost
 	}
-	out, err := minisign.EncryptKey(aliasString(passphrase), *key)
+	out, err := encryptKeyFile(passphrase, key, cost)
 	releaseScryptMemory()
-	if err != nil {
-		return nil, fmt.Errorf("signing: cannot encrypt key: %v", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // WriteFile writes the passphrase-encrypted key to a new file created with

@@ -144,7 +144,7 @@ func TestEncryptEmptyPassphrase(t *testing.T) {
 }
 
 // BenchmarkKeyFileReleaseCost measures writing and reading a key file at the
-// real (release) scrypt cost: libsodium's sensitive level, 1 GiB.
+// real (release) scrypt cost: N = 2^18, 256 MiB.
 func BenchmarkKeyFileReleaseCost(b *testing.B) {
 	k, err := Generate()
 	if err != nil {
@@ -163,4 +163,13 @@ func BenchmarkKeyFileReleaseCost(b *testing.B) {
 		}
 		l.Destroy()
 	}
+}
+
+// TestReleaseKeyFileCost: a release key file records opslimit 2^23 and
+// memlimit 2^28, which libsodium and aead.dev/minisign both turn into
+// scrypt N = 2^18, r = 8, p = 1 (256 MiB, not minisign's 1 GiB), and stock
+// minisign signs with it.
+func TestReleaseKeyFileCost(t *testing.T) {
+	t.Parallel()
+	stockSignsWith(t, false)
 }

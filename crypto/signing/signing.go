@@ -12,7 +12,8 @@
 //   - Signatures are minisign's pre-hashed (BLAKE2b-512) Ed25519 signatures
 //     with a trusted comment that the signature covers.
 //   - Private key files use minisign's own passphrase-encrypted format
-//     (scrypt at libsodium's "sensitive" cost: 1 GiB, a few seconds), are
+//     (scrypt N = 2^18: 256 MiB and about a second, as age uses for
+//     passphrases; stock minisign's own is 1 GiB), are
 //     created with O_EXCL and mode 0600 and are never overwritten.
 //     Unencrypted key files are refused.
 //
@@ -26,7 +27,7 @@
 //   - generation: ed25519.GenerateKey's 64-byte key slice on the heap;
 //   - loading: the library's decrypted key buffer and scrypt keystream on the
 //     heap, and one heap copy of the passphrase (the library takes a string
-//     and converts it to bytes for scrypt). scrypt's 1 GiB of working memory
+//     and converts it to bytes for scrypt). scrypt's working memory
 //     is returned to the operating system right after (debug.FreeOSMemory);
 //   - writing: the same passphrase copy, and the library's plaintext buffer;
 //   - signing: a by-value copy of the key on the goroutine stack, and

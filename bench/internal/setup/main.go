@@ -1,6 +1,8 @@
 // Command setup writes the throwaway keys that bench/run needs into a
 // directory: an officer identity in clear for stock age (key.txt), the same
-// identity passphrase-encrypted for refuge-officer (officer.key, pass.txt),
+// identity passphrase-encrypted for refuge-officer (officer.key, pass.txt; and
+// officer-light.key, at scrypt work factor 12 as refuge-server --dev writes
+// its demo key, to measure open's memory without the 256 MiB of the unlock),
 // its recipient (recipient.txt), and a key manifest signed by a root key that
 // exists only in memory (manifest.json, manifest.json.minisig, root.pub).
 // It is a benchmark tool; none of these keys protects anything.
@@ -47,19 +49,12 @@ func setup(dir string) error {
 		return err
 	}
 	pass := hex.EncodeToString(p[:])
-	sr, err := age.NewScryptRecipient(pass)
+	enc, err := encryptKey(idText, pass, 18) // age's default
 	if err != nil {
 		return err
 	}
-	var enc bytes.Buffer
-	w, err := age.Encrypt(&enc, sr)
+	light, err := encryptKey(idText, pass, 12)
 	if err != nil {
-		return err
-	}
-	if _, err := w.Write([]byte(idText)); err != nil {
-		return err
-	}
-	if err := w.Close(); err != nil {
 		return err
 	}
 
@@ -85,7 +80,8 @@ func setup(dir string) error {
 		data []byte
 	}{
 		{"key.txt", []byte(idText)},
-		{"officer.key", enc.Bytes()},
+		{"officer.key", enc},
+		{"officer-light.key", light},
 		{"pass.txt", []byte(pass + "\n")},
 		{"recipient.txt", []byte(rcpt + "\n")},
 		{"root.pub", []byte(root.Public().String() + "\n")},
@@ -98,4 +94,26 @@ func setup(dir string) error {
 		}
 	}
 	return nil
+}
+
+// encryptKey encrypts the identity text with age's scrypt recipient at
+// work factor logN.
+func encryptKey(idText, pass string, logN int) ([]byte, error) {
+	sr, err := age.NewScryptRecipient(pass)
+	if err != nil {
+		return nil, err
+	}
+	sr.SetWorkFactor(logN)
+	var enc bytes.Buffer
+	w, err := age.Encrypt(&enc, sr)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write([]byte(idText)); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return enc.Bytes(), nil
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/sha1" // #nosec G505 -- tus checksums may be sha1; the suite checks they work
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
 	"slices"
 	"sync"
@@ -129,6 +131,8 @@ func testWriteChunkChecksum(t *testing.T, s store.Store) {
 		{"digest too short", 1000, data[1000:2000], store.Checksum{Algorithm: "sha1", Digest: s1[:10]}, 1000, store.ErrChecksum},
 		{"unknown algorithm", 1000, data[1000:2000], store.Checksum{Algorithm: "md5", Digest: s1[:]}, 1000, store.ErrInvalid},
 		{"sha1 matches", 1000, data[1000:2000], store.Checksum{Algorithm: "sha1", Digest: s1[:]}, 2000, nil},
+		{"crc32c differs", 2000, data[2000:3000], store.Checksum{Algorithm: "crc32c", Digest: []byte{0, 0, 0, 0}}, 2000, store.ErrChecksum},
+		{"crc32c matches", 2000, data[2000:3000], store.Checksum{Algorithm: "crc32c", Digest: crc32c(data[2000:3000])}, 3000, nil},
 	}
 	for _, tc := range tests {
 		n, err := s.WriteChunk(ctx, u.ID, tc.off, bytes.NewReader(tc.chunk), &tc.sum)
@@ -139,7 +143,7 @@ func testWriteChunkChecksum(t *testing.T, s store.Store) {
 			t.Fatalf("%s: offset %d, want %d", tc.desc, n, tc.wantOff)
 		}
 	}
-	write(t, s, u.ID, 2000, data[2000:])
+	write(t, s, u.ID, 3000, data[3000:])
 	if sub := complete(t, s, u.ID); sub.SHA256 != sha256.Sum256(data) {
 		t.Fatal("a refused chunk changed the ciphertext")
 	}
@@ -244,4 +248,9 @@ func testWriteChunkUnknown(t *testing.T, s store.Store) {
 		wantErr(t, "Complete of "+id, err, store.ErrNotFound)
 		wantErr(t, "DeleteUpload of "+id, s.DeleteUpload(ctx, id), store.ErrNotFound)
 	}
+}
+
+// crc32c is the CRC-32C of b as a tus digest: 4 big-endian bytes.
+func crc32c(b []byte) []byte {
+	return binary.BigEndian.AppendUint32(nil, crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
 }

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"sync"
+
+	"filippo.io/age"
+
+	"refuge/crypto/bundle"
+)
+
+// A spool is the sealed bundle on its way out. refuge submit seals into it
+// while the upload reads what is already there, so sealing and sending
+// overlap and the ciphertext is written to this device once, not fsynced:
+// the spool is only kept so that an interrupted upload can resume without
+// sealing again (the ciphertext cannot be made twice: age picks a fresh
+// file key each time).
+//
+// A crash of the program leaves the spool in the kernel's cache, where the
+// next run finds it. A crash of the whole device (a battery that dies) may
+// leave holes in it: that is why the spool's CRC-32C is recorded once it is
+// sealed and checked before a resumed upload reads from it. A spool that
+// fails the check, or whose sealing never finished, is sealed again under
+// the same receipt phrase (see sealedUpload). CRC-32C is enough here: it
+// guards against a torn file, not an attacker, who could change the
+// spool's state file as easily.
+type spool struct {
+	f    *os.File
+	size int64 // announced by bundle.SealedSize
+
+	mu      sync.Mutex
+	grew    *sync.Cond
+	written int64
+	crc     uint32
+	err     error // why sealing stopped; io.EOF once it finished
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// createSpool creates name (0600, never over an existing file) for a
+// bundle of size bytes.
+func createSpool(name string, size int64) (*spool, error) {
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, failf("cannot create the sealed bundle: %v", errors.Unwrap(err))
+	}
+	s := &spool{f: f, size: size}
+	s.grew = sync.NewCond(&s.mu)
+	return s, nil
+}
+
+// seal seals contents into the spool and returns its CRC-32C. It stops
+// with ctx's error when ctx ends. Readers waiting on the spool get the
+// error too.
+func (s *spool) seal(ctx context.Context, recipients []age.Recipient, contents bundle.Contents) (uint32, error) {
+	// No buffer in between: age writes whole 64 KiB chunks, and copying
+	// them once more cost a tenth of the sealing time.
+	_, err := bundle.Seal(&spoolWriter{s: s, ctx: ctx}, recipients, contents)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil && s.written != s.size {
+		err = fmt.Errorf("the bundle came out at %d bytes, not the %d announced", s.written, s.size)
+	}
+	if err == nil {
+		s.err = io.EOF
+	} else {
+		s.err = err
+	}
+	s.grew.Broadcast()
+	return s.crc, err
+}
+
+// spoolWriter appends to the spool and wakes the readers.
+type spoolWriter struct {
+	s   *spool
+	ctx context.Context
+}
+
+func (w *spoolWriter) Write(p []byte) (int, error) {
+	if err := w.ctx.Err(); err != nil {
+		return 0, err
+	}
+	s := w.s
+	s.mu.Lock()
+	off := s.written
+	s.mu.Unlock()
+	if off+int64(len(p)) > s.size {
+		return 0, fmt.Errorf("the bundle grew past the %d bytes announced", s.size)
+	}
+	n, err := s.f.WriteAt(p, off)
+	s.mu.Lock()
+	s.written += int64(n)
+	s.crc = crc32.Update(s.crc, castagnoli, p[:n])
+	s.grew.Broadcast()
+	s.mu.Unlock()
+	return n, err
+}
+
+// ReadAt reads from the spool, waiting until the sealer has written the
+// bytes asked for. It fails with the sealer's error if sealing stopped.
+func (s *spool) ReadAt(p []byte, off int64) (int, error) {
+	if off >= s.size {
+		return 0, io.EOF
+	}
+	end := min(off+int64(len(p)), s.size)
+	s.mu.Lock()
+	for s.written < end && s.err == nil {
+		s.grew.Wait()
+	}
+	err := s.err
+	s.mu.Unlock()
+	if err != nil && err != io.EOF {
+		return 0, fmt.Errorf("sealing stopped: %w", err)
+	}
+	n, err := s.f.ReadAt(p[:end-off], off)
+	if err == nil && int64(n) < int64(len(p)) {
+		err = io.EOF
+	}
+	return n, err
+}
+
+func (s *spool) Close() error { return s.f.Close() }
+
+// spoolIntact reports whether the spool at name has the size and CRC-32C
+// recorded when it was sealed.
+func spoolIntact(name string, size int64, crc uint32) bool {
+	f, err := os.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	h := crc32.New(castagnoli)
+	n, err := io.Copy(h, f)
+	return err == nil && n == size && h.Sum32() == crc
+}
