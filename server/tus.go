@@ -300,8 +300,8 @@ func (s *Server) tusPatch(w http.ResponseWriter, r *http.Request) {
 	var why *error
 	last := false
 	if r.ContentLength < 0 || r.ContentLength == u.Length-off {
-		if c, w, e := s.completionCheck(r, u); e == nil {
-			check, why, last = c, w, true
+		if c, reason, e := s.completionCheck(r, u); e == nil {
+			check, why, last = c, reason, true
 		}
 	}
 	var n int64
