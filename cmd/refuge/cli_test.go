@@ -125,6 +125,19 @@ func phraseOf(t *testing.T, r result) string {
 	return p
 }
 
+// pullOne pulls as a courier into a new folder and returns the one bundle
+// pulled.
+func pullOne(t *testing.T, srv *clienttest.Server) string {
+	t.Helper()
+	inbox := t.TempDir()
+	newUser(t).ok("", "courier", "pull", "--server", srv.URL, "--token", srv.Courier, "-o", inbox)
+	pulled, _ := filepath.Glob(filepath.Join(inbox, "*.age"))
+	if len(pulled) != 1 {
+		t.Fatalf("pulled %v", pulled)
+	}
+	return pulled[0]
+}
+
 // openPulled opens a pulled bundle with the officer's identity and
 // returns the extraction.
 func openPulled(t *testing.T, srv *clienttest.Server, path string) *bundle.Result {

@@ -148,21 +148,16 @@ func TestAgainstServerProcess(t *testing.T) {
 	if st := u.ok(phrase+"\n", "status"); !strings.Contains(st.stdout, "received") {
 		t.Fatalf("status: %s", st.stdout)
 	}
-	inbox := t.TempDir()
-	newUser(t).ok("", "courier", "pull", "--server", srv.URL, "--token", srv.Courier, "-o", inbox)
-	pulled, _ := filepath.Glob(filepath.Join(inbox, "*.age"))
-	if len(pulled) != 1 {
-		t.Fatalf("pulled %v", pulled)
-	}
+	pulled := pullOne(t, srv)
 	// The officers' own tool opens what the courier pulled.
 	officer := buildOfficer(t)
 	keyFile, passFile := officerKeyFile(t, srv)
 	out := filepath.Join(t.TempDir(), "inbox")
-	cmd := exec.Command(officer, "open", "-i", keyFile, "--passphrase-file", passFile, "-o", out, pulled[0])
+	cmd := exec.Command(officer, "open", "-i", keyFile, "--passphrase-file", passFile, "-o", out, pulled)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("refuge-officer open: %v\n%s", err, msg)
 	}
-	id := strings.TrimSuffix(filepath.Base(pulled[0]), ".age")
+	id := strings.TrimSuffix(filepath.Base(pulled), ".age")
 	if fileHash(t, filepath.Join(out, id, "files", "canary-name.pdf")) != fileHash(t, f) {
 		t.Fatal("the file differs after the journey through refuge-server and refuge-officer")
 	}

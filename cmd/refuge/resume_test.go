@@ -263,13 +263,7 @@ func TestSubmitResealsUnusableSpool(t *testing.T) {
 			if st := u.ok(phrase+"\n", "status", "--server", srv.URL); !strings.Contains(st.stdout, "received") {
 				t.Fatalf("the first phrase does not find the submission: %s", st.stdout)
 			}
-			inbox := t.TempDir()
-			newUser(t).ok("", "courier", "pull", "--server", srv.URL, "--token", srv.Courier, "-o", inbox)
-			pulled, _ := filepath.Glob(filepath.Join(inbox, "*.age"))
-			if len(pulled) != 1 {
-				t.Fatalf("pulled %v", pulled)
-			}
-			res := openPulled(t, srv, pulled[0])
+			res := openPulled(t, srv, pullOne(t, srv))
 			got, err := os.ReadFile(filepath.Join(res.Dir, "files", "a.pdf"))
 			want, _ := os.ReadFile(file)
 			if err != nil || !bytes.Equal(got, want) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"refuge/internal/progress"
 	"strings"
+	"sync"
 	"syscall"
 
 	"filippo.io/age"
@@ -195,14 +196,27 @@ func cmdSeal(e *env, args []string) error {
 // beforeCommit, and renames the bundle into place only if both succeeded.
 // With -o - it seals straight to standard output.
 func (e *env) writeBundle(name string, recipients []age.Recipient, c bundle.Contents, beforeCommit func() error) error {
-	out, err := bundle.CreateOutput(name, e.stdoutFile)
+	// On Ctrl-C or SIGTERM, remove the partial bundle, then memguard wipes
+	// the secrets and exits. The handler is in place before the temporary
+	// file exists, and waits until its name is known: a signal in between
+	// would otherwise leave the file behind (a test caught that).
+	var mu sync.Mutex
+	var out *bundle.Output
+	memguard.CatchSignal(func(os.Signal) {
+		mu.Lock()
+		defer mu.Unlock()
+		if out != nil {
+			out.Abort()
+		}
+	}, os.Interrupt, syscall.SIGTERM)
+	defer memguard.CatchInterrupt()
+	mu.Lock()
+	o, err := bundle.CreateOutput(name, e.stdoutFile)
+	out = o
+	mu.Unlock()
 	if err != nil {
 		return failf("%v", err)
 	}
-	// On Ctrl-C or SIGTERM, remove the partial bundle, then memguard wipes
-	// the secrets and exits.
-	memguard.CatchSignal(func(os.Signal) { out.Abort() }, os.Interrupt, syscall.SIGTERM)
-	defer memguard.CatchInterrupt()
 	var total int64
 	for _, f := range c.Files {
 		total += f.Size

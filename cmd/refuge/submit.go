@@ -287,6 +287,11 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 	// Let the sealing finish even when the link failed: the next run then
 	// resumes the upload instead of sealing again.
 	sealErr := <-sealed
+	if upErr == nil {
+		// The server holds every byte, each chunk checked on arrival:
+		// whatever happened to the local state after that changes nothing.
+		return e.submitted(dir)
+	}
 	if sealErr != nil && ctx.Err() == nil && !errors.Is(sealErr, context.Canceled) {
 		// The files could not be sealed (one changed or could not be
 		// read): nothing was submitted, and the phrase is of no use.
@@ -297,10 +302,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 		return failf("sealing failed: %v; nothing was submitted, and the receipt phrase above is void", sealErr).
 			hint("fix the problem and run the command again: you will get a new phrase")
 	}
-	if upErr != nil {
-		return upErr
-	}
-	return e.submitted(dir)
+	return upErr
 }
 
 // resumable reports whether an upload error leaves something that the

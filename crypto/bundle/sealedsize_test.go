@@ -3,6 +3,7 @@ package bundle
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -65,17 +66,7 @@ func TestSealedSizeMatchesSeal(t *testing.T) {
 				c.Sign = sign
 				c.Kind, c.Partner = KindReferral, "fld"
 			}
-			want, err := SealedSize(rs, c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var buf bytes.Buffer
-			if _, err := Seal(&buf, rs, c); err != nil {
-				t.Fatal(err)
-			}
-			if got := int64(buf.Len()); got != want {
-				t.Fatalf("SealedSize = %d, Seal wrote %d", want, got)
-			}
+			checkSealedSize(t, rs, c)
 		})
 	}
 }
@@ -89,18 +80,23 @@ func TestSealedSizeRandom(t *testing.T) {
 		for j := range rng.IntN(4) + 1 {
 			files = append(files, bytesFile(strings.Repeat("f", 1+rng.IntN(150))+string(rune('a'+j)), make([]byte, rng.IntN(300<<10))))
 		}
-		c := baseContents(files...)
-		want, err := SealedSize(rs, c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if _, err := Seal(&buf, rs, c); err != nil {
-			t.Fatal(err)
-		}
-		if got := int64(buf.Len()); got != want {
-			t.Fatalf("case %d: SealedSize = %d, Seal wrote %d", i, want, got)
-		}
+		t.Run(fmt.Sprint(i), func(t *testing.T) { checkSealedSize(t, rs, baseContents(files...)) })
+	}
+}
+
+// checkSealedSize fails if SealedSize differs from what Seal writes.
+func checkSealedSize(t *testing.T, rs []age.Recipient, c Contents) {
+	t.Helper()
+	want, err := SealedSize(rs, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := Seal(&buf, rs, c); err != nil {
+		t.Fatal(err)
+	}
+	if got := int64(buf.Len()); got != want {
+		t.Fatalf("SealedSize = %d, Seal wrote %d", want, got)
 	}
 }
 

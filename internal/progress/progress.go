@@ -38,8 +38,9 @@ type Meter struct {
 	mode        Mode
 	w           io.Writer
 	tty         bool
-	start       time.Time
-	startVal    int64 // first value the ticker saw: a resumed transfer starts above zero
+	began       time.Time // when Start was called, for the final line
+	start       time.Time // when the ticker first looked, for the rate
+	startVal    int64     // first value the ticker saw: a resumed transfer starts above zero
 	shown       bool
 	stop        chan struct{}
 	once        sync.Once
@@ -48,7 +49,7 @@ type Meter struct {
 
 // Start begins reporting on w (standard error) with the command's name prog.
 func Start(w io.Writer, prog, label string, total int64, mode Mode) *Meter {
-	m := &Meter{prog: prog, label: label, total: total, mode: mode, w: w, startVal: -1, stop: make(chan struct{})}
+	m := &Meter{prog: prog, label: label, total: total, mode: mode, w: w, startVal: -1, stop: make(chan struct{}), began: time.Now()}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		m.tty = true
 	}
@@ -105,7 +106,7 @@ func (m *Meter) print(final bool) {
 	var line string
 	switch {
 	case final:
-		line = fmt.Sprintf("%s: %s %s in %s", m.prog, m.label, Size(done), elapsed.Round(100*time.Millisecond))
+		line = fmt.Sprintf("%s: %s %s in %s", m.prog, m.label, Size(done), time.Since(m.began).Round(100*time.Millisecond))
 	case m.mode == TerminalOnly:
 		line = fmt.Sprintf("%s: %s %s of %s (%d%%)", m.prog, m.label, Size(done), Size(m.total), Percent(done, m.total))
 	default:

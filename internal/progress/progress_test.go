@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSize(t *testing.T) {
@@ -69,5 +70,18 @@ func TestAlwaysPlainOffTerminal(t *testing.T) {
 	}
 	if strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, "refuge: upload 3.0 MiB in ") {
 		t.Fatalf("want one final line, got %q", out)
+	}
+}
+
+// The final line counts the time from Start, even when no tick came
+// before it (a transfer shorter than the ticker's interval).
+func TestFinalLineCountsFromStart(t *testing.T) {
+	var buf bytes.Buffer
+	m := Start(&buf, "refuge", "upload", 1<<20, Always)
+	m.began = m.began.Add(-3 * time.Second) // as if Start was 3 s ago
+	m.N.Store(1 << 20)
+	m.Finish()
+	if out := buf.String(); !strings.Contains(out, " in 3s") {
+		t.Fatalf("final line %q, want it to say 3s", out)
 	}
 }
