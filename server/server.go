@@ -65,12 +65,13 @@ type Config struct {
 
 // Server is the HTTP API. Create it with New; it is an http.Handler.
 type Server struct {
-	cfg       Config
-	log       *slog.Logger
-	handler   http.Handler
-	uploads   chan struct{} // semaphore of PATCH bodies in flight
-	global    *bucket
-	perUpload *buckets
+	cfg        Config
+	log        *slog.Logger
+	handler    http.Handler
+	uploads    chan struct{} // semaphore of PATCH bodies in flight
+	global     *bucket
+	perUpload  *buckets
+	recipients recipientCache // of the current manifest, for completions
 }
 
 // New checks cfg, fills in defaults and builds the routes.

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"filippo.io/age"
 )
 
 func TestOptions(t *testing.T) {
@@ -318,4 +320,36 @@ func TestSlowBodyKeepsWhatArrived(t *testing.T) {
 		t.Fatalf("resume: %d %s", resp2.StatusCode, b2)
 	}
 	e.checkCiphertext(s.id, body)
+}
+
+// A new manifest changes at once how many recipients a completed upload
+// must have, though the server remembers the count between uploads.
+func TestCompletionFollowsManifest(t *testing.T) {
+	e := newEnv(t)
+	e.submit(newSubmitter(), e.bundle(1000)) // the count of the first manifest is now remembered
+	third, err := age.GenerateHybridIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := append(e.recipients(), third.Recipient().String())
+	mb, sig := e.signManifest(7, rs, e.ackPub, 30)
+	if resp, b := e.do("PUT", "/v1/manifest", []byte(manifestPut(mb, sig)), map[string]string{"Authorization": "Bearer " + e.courier, "Content-Type": "application/json"}); resp.StatusCode != 200 {
+		t.Fatalf("manifest v7: %d %s", resp.StatusCode, b)
+	}
+	tests := []struct {
+		desc   string
+		body   []byte
+		status int
+	}{
+		{"sealed to the old manifest's two officers", e.bundle(1000), 422},
+		{"sealed to the new manifest's three", sealed(t, 1000, e.officers[0].Recipient(), e.officers[1].Recipient(), third.Recipient()), 204},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			loc := e.create(len(tc.body), newSubmitter().meta(), "")
+			if resp, b := e.patch(loc, 0, tc.body); resp.StatusCode != tc.status {
+				t.Fatalf("PATCH: %d %s, want %d", resp.StatusCode, b, tc.status)
+			}
+		})
+	}
 }

@@ -1,8 +1,12 @@
 package store_test
 
 import (
+	"bytes"
+	"cmp"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -92,9 +96,43 @@ func BenchmarkWriteChunk(b *testing.B) {
 		b.StopTimer()
 		reportPeakRSS(b)
 	})
+	// 8 MiB chunks without a tus checksum, with crc32c (what refuge's
+	// client sends) and with sha256 (the chunk hashed beside the running
+	// SHA-256 of the upload).
+	for _, algo := range []string{"", "crc32c", "sha256"} {
+		b.Run("8MiB-chunks-"+cmp.Or(algo, "nosum"), func(b *testing.B) { benchChecksums(b, block, algo) })
+	}
 	// Memory is flat if 4 GiB allocates what 1 GiB does.
 	for _, size := range []int64{1 << 30, 4 << 30} {
 		b.Run(fmt.Sprintf("%dGiB-chunk", size>>30), func(b *testing.B) { benchOneChunk(b, block, size) })
+	}
+}
+
+func benchChecksums(b *testing.B, block []byte, algo string) {
+	s := benchStore(b)
+	const n = 8 << 20
+	chunk := make([]byte, n)
+	for i := 0; i < n; i += len(block) {
+		copy(chunk[i:], block)
+	}
+	var sum *store.Checksum
+	switch algo {
+	case "sha256":
+		d := sha256.Sum256(chunk)
+		sum = &store.Checksum{Algorithm: algo, Digest: d[:]}
+	case "crc32c":
+		sum = &store.Checksum{Algorithm: algo, Digest: binary.BigEndian.AppendUint32(nil, crc32.Checksum(chunk, crc32.MakeTable(crc32.Castagnoli)))}
+	}
+	u := benchUpload(b, int64(b.N)*n)
+	if err := s.CreateUpload(ctx, u); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(n)
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := s.WriteChunk(ctx, u.ID, int64(i)*n, bytes.NewReader(chunk), sum); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

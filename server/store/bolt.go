@@ -29,8 +29,10 @@ type Options struct {
 	CheckpointBytes int64
 }
 
-// DefaultCheckpoint is the default Options.CheckpointBytes.
-const DefaultCheckpoint = 64 << 20
+// DefaultCheckpoint is the default Options.CheckpointBytes. Checkpoints
+// run in the background, one at a time, so a crash mid-chunk loses at
+// most two steps: 64 MiB.
+const DefaultCheckpoint = 32 << 20
 
 // BoltStore is the embedded [Store]: state in a bbolt file, ciphertext in
 // files beside it. The layout under the data directory:

@@ -34,8 +34,9 @@ func (p *pausingReader) Read(b []byte) (int, error) {
 	return n, p.err
 }
 
-// A long chunk is committed every CheckpointBytes: while it is still
-// arriving, the store already reports (durably) the last checkpoint.
+// A long chunk is committed every CheckpointBytes, in the background:
+// while it is still arriving, the store already reports (durably) the
+// last checkpoint or, if that one's commit still runs, the one before.
 func TestCheckpointsInLongChunks(t *testing.T) {
 	const step = 1 << 20
 	tests := []struct {
@@ -73,8 +74,8 @@ func TestCheckpointsInLongChunks(t *testing.T) {
 				done <- result{n, err}
 			}()
 			<-body.paused
-			if got, err := s.Upload(ctx, u.ID); err != nil || got.Offset != 3*step {
-				t.Fatalf("offset while the chunk arrives: %d, %v; want the checkpoint %d", got.Offset, err, 3*step)
+			if got, err := s.Upload(ctx, u.ID); err != nil || got.Offset != 3*step && got.Offset != 2*step {
+				t.Fatalf("offset while the chunk arrives: %d, %v; want the checkpoint %d or %d", got.Offset, err, 3*step, 2*step)
 			}
 			close(body.resume)
 			res := <-done

@@ -69,3 +69,56 @@ func TestGroupCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A caller whose directory cannot be synced gets that error and its
+// transaction never runs; the others in the batch commit.
+func TestGroupCommitSyncDir(t *testing.T) {
+	if !canSyncDir {
+		t.Skip("directories cannot be synced on this system")
+	}
+	dir := t.TempDir()
+	db, err := bolt.Open(filepath.Join(dir, "g.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	g := groupCommit{db: db}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucket([]byte("b"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 64
+	missing := filepath.Join(dir, "missing")
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			d := dir
+			if i%5 == 0 {
+				d = missing
+			}
+			errs[i] = g.updateAfterSync(d, func(tx *bolt.Tx) error {
+				return tx.Bucket([]byte("b")).Put(fmt.Appendf(nil, "k%03d", i), []byte("v"))
+			})
+		})
+	}
+	wg.Wait()
+	err = db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("b"))
+		for i := range n {
+			stored := b.Get(fmt.Appendf(nil, "k%03d", i)) != nil
+			switch {
+			case i%5 == 0 && (errs[i] == nil || stored):
+				t.Errorf("caller %d with an unsyncable directory: err %v, stored %v", i, errs[i], stored)
+			case i%5 != 0 && (errs[i] != nil || !stored):
+				t.Errorf("caller %d: err %v, stored %v", i, errs[i], stored)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -47,6 +47,17 @@ func (s *BoltStore) Complete(ctx context.Context, id string, check func(cipherte
 			return Submission{}, err
 		}
 	}
+	return s.place(&rec, nil)
+}
+
+// place is the end of Complete, with the upload locked and checked and
+// all its bytes (rec.Offset == rec.Length, hashed into rec.HashState) in
+// its part file: the part file becomes the blob and one commit replaces
+// the upload by its submission or reply. If the bytes are not durable
+// yet, syncData makes them so; it runs after the rename, so that on a
+// journaling file system one journal commit carries both.
+func (s *BoltStore) place(rec *uploadRecord, syncData func() error) (Submission, error) {
+	id := rec.ID
 	running := sha256.New()
 	if err := running.(encoding.BinaryUnmarshaler).UnmarshalBinary(rec.HashState); err != nil {
 		return Submission{}, fmt.Errorf("store: corrupt hash state: %w", err)
@@ -57,23 +68,30 @@ func (s *BoltStore) Complete(ctx context.Context, id string, check func(cipherte
 	s.fsMu.RLock()
 	defer s.fsMu.RUnlock()
 	today := s.today()
-	dst, err := s.placeBlob(&rec, today)
+	dst, err := s.placeBlob(rec, today)
 	if err != nil {
 		if dst != "" {
 			s.unplace(dst, id)
 		}
 		return Submission{}, err
 	}
+	if syncData != nil {
+		if err := syncData(); err != nil {
+			s.unplace(dst, id)
+			return Submission{}, err
+		}
+	}
 	var out submissionRecord
-	err = s.gc.update(func(tx *bolt.Tx) error {
+	// The new name is durable before the commit (see placeBlob).
+	err = s.gc.updateAfterSync(filepath.Dir(dst), func(tx *bolt.Tx) error {
 		if err := deleteUploadRecord(tx, id); err != nil {
 			return err
 		}
 		var err error
 		if rec.Kind == KindReply {
-			out, err = addReply(tx, &rec, digest, today)
+			out, err = addReply(tx, rec, digest, today)
 		} else {
-			out, err = addSubmission(tx, &rec, digest, today)
+			out, err = addSubmission(tx, rec, digest, today)
 		}
 		return err
 	})
@@ -112,9 +130,12 @@ func (s *BoltStore) unplace(dst, id string) {
 	}
 }
 
-// placeBlob renames the part file to its final name, dates it and makes
-// the rename durable. It returns the new path, also with an error if the
-// rename happened (the caller then puts the file back).
+// placeBlob renames the part file to its final name and dates it. It
+// returns the new path, also with an error if the rename happened (the
+// caller then puts the file back). The caller makes the rename durable
+// (an fsync of the new name's directory) before it commits: only the new
+// name must be. If the old name came back after a crash, it would be an
+// unreferenced part file and Open would remove it.
 func (s *BoltStore) placeBlob(rec *uploadRecord, today Day) (string, error) {
 	dst := s.blobPath(rec.SubmissionID)
 	if rec.Kind == KindReply {
@@ -135,12 +156,6 @@ func (s *BoltStore) placeBlob(rec *uploadRecord, today Day) (string, error) {
 	}
 	if err := setDay(dst, today); err != nil {
 		return dst, fmt.Errorf("store: date finished upload: %w", err)
-	}
-	// Only the new name must be durable before the commit. If the old
-	// name came back after a crash, it would be an unreferenced part file
-	// and Open would remove it.
-	if err := syncDir(filepath.Dir(dst)); err != nil {
-		return dst, fmt.Errorf("store: sync blob directory: %w", err)
 	}
 	return dst, nil
 }

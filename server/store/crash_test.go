@@ -3,6 +3,7 @@ package store_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -85,7 +86,8 @@ func crashUpload(i, g int) store.Upload {
 // crashWriter uploads crashUploads × crashGenerations uploads in chunks of
 // random sizes, printing "ack i g offset" after every WriteChunk returns
 // and "done i g" after every Complete. Every fourth slot sends checksums;
-// another fourth sends each upload in one long chunk.
+// another fourth sends each upload in one long chunk. Odd slots send
+// their chunks with WriteLastChunk, which completes with the last one.
 func crashWriter(dir string) error {
 	// Small checkpoints, so that the long chunks below are committed in
 	// steps and a kill lands between steps too.
@@ -146,12 +148,22 @@ func crashOne(s store.Store, i, g int, say func(string, ...any)) error {
 			d := sha256.Sum256(chunk)
 			sum = &store.Checksum{Algorithm: "sha256", Digest: d[:]}
 		}
-		next, err := s.WriteChunk(ctx, u.ID, off, bytes.NewReader(chunk), sum)
+		write := s.WriteChunk
+		if i%2 == 1 {
+			write = func(ctx context.Context, id string, off int64, r io.Reader, sum *store.Checksum) (int64, error) {
+				return s.WriteLastChunk(ctx, id, off, r, sum, nil)
+			}
+		}
+		next, err := write(ctx, u.ID, off, bytes.NewReader(chunk), sum)
 		if err != nil {
 			return err
 		}
 		off = next
 		say("ack %d %d %d\n", i, g, off)
+	}
+	if i%2 == 1 {
+		say("done %d %d\n", i, g)
+		return nil
 	}
 	if _, err := s.Complete(ctx, u.ID, nil); err != nil {
 		return err

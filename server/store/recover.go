@@ -18,7 +18,8 @@ import (
 //   - A part file longer than its recorded offset holds bytes that were
 //     never acknowledged: it is cut back to the offset.
 //   - A finished upload whose file was renamed into place but whose
-//     completion was not committed gets its part file back.
+//     completion was not committed gets its part file back (and is cut
+//     back to its offset, if its last chunk came with the completion).
 //   - Any file that no record references is removed (sweep).
 func (s *BoltStore) recover() error {
 	var uploads []uploadRecord
@@ -50,7 +51,10 @@ func (s *BoltStore) recover() error {
 func (s *BoltStore) recoverUpload(rec *uploadRecord) error {
 	path := s.partPath(rec.ID)
 	fi, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) && rec.Offset == rec.Length {
+	// A finished upload renamed into place but not committed: Complete
+	// leaves it at its full offset, WriteLastChunk at the offset before
+	// its last chunk (cut back below).
+	if errors.Is(err, fs.ErrNotExist) {
 		err = s.undoPlace(rec)
 		if err == nil {
 			fi, err = os.Stat(path)

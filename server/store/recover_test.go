@@ -296,14 +296,20 @@ func submitBytes(t *testing.T, s store.Store, data []byte) store.Submission {
 }
 
 // A crash inside Complete, after the rename and before the commit: the
-// upload comes back as it was, and completing it again works.
+// upload comes back as it was, and completing it again works. The same
+// inside WriteLastChunk, whose last chunk was never committed: the upload
+// comes back at its offset before that chunk.
 func TestRecoverCompletionCut(t *testing.T) {
 	tests := []struct {
 		desc  string
 		reply bool
+		acked int // bytes committed before the crash; the file holds 1000
 	}{
-		{"submission", false},
-		{"reply", true},
+		{"submission", false, 1000},
+		{"reply", true, 1000},
+		{"last chunk", false, 400},
+		{"last chunk of a reply", true, 400},
+		{"only chunk", false, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
@@ -319,14 +325,29 @@ func TestRecoverCompletionCut(t *testing.T) {
 				placed = filepath.Join(dir, "replies", parent.ID, u.ID+".age")
 			}
 			mustCreate(t, s, u)
-			mustWrite(t, s, u.ID, 0, data)
+			if tc.acked > 0 {
+				mustWrite(t, s, u.ID, 0, data[:tc.acked])
+			}
 			s.Close()
-			if err := os.Rename(filepath.Join(dir, "uploads", u.ID+".part"), placed); err != nil {
+			part := filepath.Join(dir, "uploads", u.ID+".part")
+			if err := os.WriteFile(part, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(part, placed); err != nil {
 				t.Fatal(err)
 			}
 			s = openBolt(t, dir)
-			if got, err := s.Upload(ctx, u.ID); err != nil || got.Offset != int64(len(data)) {
-				t.Fatalf("upload after recovery: %+v, %v", got, err)
+			if got, err := s.Upload(ctx, u.ID); err != nil || got.Offset != int64(tc.acked) {
+				t.Fatalf("upload after recovery: %+v, %v; want offset %d", got, err, tc.acked)
+			}
+			if b, err := os.ReadFile(part); err != nil || !bytes.Equal(b, data[:tc.acked]) {
+				t.Fatalf("part file after recovery: %d bytes, %v; want the %d acknowledged", len(b), err, tc.acked)
+			}
+			if _, err := os.Stat(placed); !os.IsNotExist(err) {
+				t.Fatalf("placed file after recovery: %v", err)
+			}
+			if tc.acked < len(data) {
+				mustWrite(t, s, u.ID, int64(tc.acked), data[tc.acked:])
 			}
 			sub := mustComplete(t, s, u.ID)
 			sum := sub.SHA256

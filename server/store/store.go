@@ -198,7 +198,7 @@ type Store interface {
 	// ErrInvalid for a checksum algorithm other than sha256 and sha1.
 	// An implementation may commit a long chunk without a checksum in
 	// steps (checkpoints), each durable and visible through Upload, so a
-	// crash mid-chunk loses at most one step; bytes up to the last
+	// crash mid-chunk loses at most a few steps; bytes up to the last
 	// checkpoint then stay even if the chunk later fails or overflows.
 	WriteChunk(ctx context.Context, id string, offset int64, r io.Reader, sum *Checksum) (int64, error)
 
@@ -209,6 +209,16 @@ type Store interface {
 	// Appends EventCompleted (or EventReplied) to the log. For a reply
 	// it returns the submission replied to, with the new reply last.
 	Complete(ctx context.Context, id string, check func(ciphertext io.Reader) error) (Submission, error)
+
+	// WriteLastChunk is WriteChunk followed, if the chunk brings the
+	// upload to its declared length, by Complete with check, in one
+	// commit: the full offset is never recorded by itself, the upload
+	// becomes its submission (or reply) at once. A chunk that stops
+	// short is kept and committed as WriteChunk does. When it returns
+	// the upload's length and no error, the upload is complete; errors
+	// are those of WriteChunk and Complete (ErrRejected: the upload is
+	// deleted). It saves a commit and a directory fsync per upload.
+	WriteLastChunk(ctx context.Context, id string, offset int64, r io.Reader, sum *Checksum, check func(ciphertext io.Reader) error) (int64, error)
 
 	// DeleteUpload removes an upload and its bytes (tus termination).
 	DeleteUpload(ctx context.Context, id string) error
