@@ -77,21 +77,22 @@ func Open(src io.Reader, identities []age.Identity, outDir string, opts Options)
 	defer st.cleanup()
 	// Decryption, tar parsing and filling the sink's buffers share this
 	// goroutine: age decrypts straight into those buffers (a read-ahead
-	// goroutine here cost one more copy of every byte), and the sink writes
-	// and hashes them in two others.
-	ra := &authReader{r: ar}
+	// goroutine here cost one more copy of every byte). The sink writes and
+	// hashes them in another, and ct's hasher hashes the ciphertext in a
+	// third.
+	auth := &authReader{r: ar}
 
 	x := &extractor{opts: opts, st: st, sink: newEntrySink(), names: newNameSet(), found: map[string]Entry{}}
-	err = x.extract(ra)
+	err = x.extract(auth)
 	if err == nil {
-		err = checkPadding(ra)
+		err = checkPadding(auth)
 	}
 	if err != nil {
 		// Tell a damaged stream from a hostile but authentic one: read the
 		// stream to its end (bounded by the input), then ask the age reader.
-		io.Copy(io.Discard, ra)
-		if ra.err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrDamaged, ra.err)
+		io.Copy(io.Discard, auth)
+		if auth.err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrDamaged, auth.err)
 		}
 		return nil, err
 	}
