@@ -13,18 +13,7 @@ import (
 // Concurrent callers share commits; a failing function gets its own
 // error and changes nothing, the others' writes all land exactly once.
 func TestGroupCommit(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	g := groupCommit{db: db}
-	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucket([]byte("b"))
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	db, g := newGroupCommit(t, t.TempDir())
 	const n = 200
 	errBad := errors.New("refused")
 	errs := make([]error, n)
@@ -48,7 +37,7 @@ func TestGroupCommit(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	err = db.View(func(tx *bolt.Tx) error {
+	err := db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte("b"))
 		for i := range n {
 			stored := b.Get(fmt.Appendf(nil, "k%03d", i)) != nil
@@ -77,18 +66,7 @@ func TestGroupCommitSyncDir(t *testing.T) {
 		t.Skip("directories cannot be synced on this system")
 	}
 	dir := t.TempDir()
-	db, err := bolt.Open(filepath.Join(dir, "g.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	g := groupCommit{db: db}
-	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucket([]byte("b"))
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	db, g := newGroupCommit(t, dir)
 	const n = 64
 	missing := filepath.Join(dir, "missing")
 	errs := make([]error, n)
@@ -105,7 +83,7 @@ func TestGroupCommitSyncDir(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	err = db.View(func(tx *bolt.Tx) error {
+	err := db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte("b"))
 		for i := range n {
 			stored := b.Get(fmt.Appendf(nil, "k%03d", i)) != nil
@@ -121,4 +99,22 @@ func TestGroupCommitSyncDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// newGroupCommit opens a bbolt file in dir with a bucket "b" and a group
+// commit over it; the file is closed when the test ends.
+func newGroupCommit(t *testing.T, dir string) (*bolt.DB, *groupCommit) {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(dir, "g.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucket([]byte("b"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return db, &groupCommit{db: db}
 }
