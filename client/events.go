@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	"refuge/internal/lowerhex"
 	"refuge/server/api"
 )
 
@@ -28,7 +29,7 @@ func VerifyEvents(prevSeq uint64, prevHash string, events []api.Event) (uint64, 
 		if e.Prev != prevHash {
 			return prevSeq, prevHash, fmt.Errorf("event log: entry %d does not chain to the entry before it", e.Seq)
 		}
-		if !isHex(e.SHA256, 64) || !isHex(e.Hash, 64) || !isHex(e.SubmissionID, 32) {
+		if !lowerhex.Valid(e.SHA256, 64) || !lowerhex.Valid(e.Hash, 64) || !lowerhex.Valid(e.SubmissionID, 32) {
 			return prevSeq, prevHash, fmt.Errorf("event log: entry %d is malformed", e.Seq)
 		}
 		if sha256hex(EventLine(e)) != e.Hash {

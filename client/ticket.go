@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"refuge/internal/lowerhex"
 )
 
 // A Ticket travels beside a bundle that a defender sealed offline
@@ -48,10 +50,10 @@ func ParseTicket(data []byte) (Ticket, error) {
 	if t.Format != TicketFormat {
 		return t, fmt.Errorf("ticket format is not %s", TicketFormat)
 	}
-	if !isHex(t.SubmissionID, 32) {
+	if !lowerhex.Valid(t.SubmissionID, 32) {
 		return t, errors.New("ticket submission_id must be 32 lowercase hex characters")
 	}
-	if !isHex(t.Verifier, 64) {
+	if !lowerhex.Valid(t.Verifier, 64) {
 		return t, errors.New("ticket verifier must be 64 lowercase hex characters")
 	}
 	return t, nil
@@ -69,7 +71,7 @@ func ReadTicket(bundle string) (Ticket, error) {
 // WriteTicket writes the ticket of bundle, refusing to overwrite one.
 func WriteTicket(bundle string, submissionID string, verifier [32]byte) error {
 	t := Ticket{Format: TicketFormat, SubmissionID: submissionID, Verifier: hex.EncodeToString(verifier[:])}
-	if !isHex(t.SubmissionID, 32) {
+	if !lowerhex.Valid(t.SubmissionID, 32) {
 		return errors.New("submission id must be 32 lowercase hex characters")
 	}
 	data, _ := json.Marshal(t)
@@ -86,16 +88,4 @@ func WriteTicket(bundle string, submissionID string, verifier [32]byte) error {
 		return err
 	}
 	return f.Close()
-}
-
-func isHex(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for _, c := range s {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }

@@ -3,6 +3,8 @@ package client
 import (
 	"path/filepath"
 	"testing"
+
+	"refuge/internal/lowerhex"
 )
 
 func TestTicketRoundTrip(t *testing.T) {
@@ -34,7 +36,7 @@ func FuzzParseTicket(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !isHex(tk.SubmissionID, 32) || !isHex(tk.Verifier, 64) || tk.Format != TicketFormat {
+		if !lowerhex.Valid(tk.SubmissionID, 32) || !lowerhex.Valid(tk.Verifier, 64) || tk.Format != TicketFormat {
 			t.Fatalf("accepted a bad ticket: %+v", tk)
 		}
 	})

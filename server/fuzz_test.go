@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"refuge/internal/lowerhex"
 )
 
 // The fuzz targets check the parsers of untrusted headers and bodies:
@@ -88,7 +90,7 @@ func FuzzParseAck(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !isHexID(id) {
+		if !lowerhex.ID(id) {
 			t.Fatalf("accepted submission id %q", id)
 		}
 		if _, _, err := parseAck(Statement(id, sum)); err != nil {

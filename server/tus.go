@@ -15,6 +15,8 @@ import (
 
 	"refuge/server/api"
 	"refuge/server/store"
+
+	"refuge/internal/lowerhex"
 )
 
 // This file implements tus 1.0.0 (https://tus.io/protocols/resumable-upload):
@@ -127,7 +129,7 @@ func (s *Server) newUpload(r *http.Request, c caller) (store.Upload, *api.Error)
 	if e != nil {
 		return u, e
 	}
-	if !isHexID(md.submissionID) {
+	if !lowerhex.ID(md.submissionID) {
 		return u, api.Errorf(api.CodeBadRequest, "Upload-Metadata submission-id must be 32 lowercase hex characters")
 	}
 	switch {

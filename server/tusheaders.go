@@ -9,6 +9,8 @@ import (
 
 	"refuge/server/api"
 	"refuge/server/store"
+
+	"refuge/internal/lowerhex"
 )
 
 // Parsers of the tus headers. Every one of them reads untrusted input;
@@ -112,26 +114,10 @@ func parseChecksum(h string) (*store.Checksum, error) {
 	return &store.Checksum{Algorithm: alg, Digest: d}, nil
 }
 
-// isHexID reports whether s is 32 lowercase hex characters.
-func isHexID(s string) bool { return isLowerHex(s, 32) }
-
-func isLowerHex(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
 // parseVerifier parses 64 lowercase hex characters into a verifier.
 func parseVerifier(s string) ([32]byte, bool) {
 	var v [32]byte
-	if !isLowerHex(s, 64) {
+	if !lowerhex.Valid(s, 64) {
 		return v, false
 	}
 	_, err := hex.Decode(v[:], []byte(s))

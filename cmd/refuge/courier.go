@@ -9,11 +9,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"refuge/internal/progress"
 	"sort"
 	"strings"
 
 	"refuge/client"
+	"refuge/internal/lowerhex"
+	"refuge/internal/progress"
 	"refuge/server/api"
 )
 
@@ -133,7 +134,7 @@ func (e *env) courierPull(args []string) error {
 	}
 	got := 0
 	for _, s := range subs {
-		if s.Status == "deleted" || !isID(s.ID) {
+		if s.Status == "deleted" || !lowerhex.ID(s.ID) {
 			continue
 		}
 		path := filepath.Join(dir, s.ID+".age")
@@ -205,7 +206,7 @@ func (e *env) pullEvents(ctx context.Context, c *client.Client, tok, dir string)
 func writeSums(dir string, subs []api.Submission) error {
 	var lines []string
 	for _, s := range subs {
-		if !isID(s.ID) {
+		if !lowerhex.ID(s.ID) {
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(dir, s.ID+".age")); err == nil {
@@ -234,18 +235,6 @@ func containsName(lines []string, name string) bool {
 		}
 	}
 	return false
-}
-
-func isID(s string) bool {
-	if len(s) != 32 {
-		return false
-	}
-	for _, c := range s {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 func (e *env) courierPush(args []string) error {
@@ -284,7 +273,7 @@ func (e *env) courierPush(args []string) error {
 	// Replies: replies/<submission id>/*.age
 	subdirs, _ := os.ReadDir(filepath.Join(dir, "replies"))
 	for _, sd := range subdirs {
-		if !sd.IsDir() || !isID(sd.Name()) {
+		if !sd.IsDir() || !lowerhex.ID(sd.Name()) {
 			continue
 		}
 		files, _ := filepath.Glob(filepath.Join(dir, "replies", sd.Name(), "*.age"))

@@ -38,6 +38,8 @@ import (
 	"io"
 
 	"refuge/crypto/signing"
+
+	"refuge/internal/lowerhex"
 )
 
 // MaxStatementSize bounds a statement's bytes.
@@ -62,7 +64,7 @@ var ErrMalformed = errors.New("not an acknowledgement statement")
 // Marshal returns the canonical bytes of s. It fails if the submission id
 // is not 32 lowercase hex characters.
 func (s Statement) Marshal() ([]byte, error) {
-	if !isLowerHex(s.SubmissionID, 32) {
+	if !lowerhex.Valid(s.SubmissionID, 32) {
 		return nil, fmt.Errorf("%w: submission id is not 32 lowercase hex characters", ErrMalformed)
 	}
 	id, sum, yes := s.SubmissionID, hex.EncodeToString(s.SHA256[:]), true
@@ -91,10 +93,10 @@ func Parse(b []byte) (Statement, error) {
 	if w.SubmissionID == nil || w.SHA256 == nil || w.Imported == nil {
 		return s, fmt.Errorf("%w: needs submission_id, sha256 and imported", ErrMalformed)
 	}
-	if !isLowerHex(*w.SubmissionID, 32) {
+	if !lowerhex.Valid(*w.SubmissionID, 32) {
 		return s, fmt.Errorf("%w: submission_id is not 32 lowercase hex characters", ErrMalformed)
 	}
-	if !isLowerHex(*w.SHA256, 64) {
+	if !lowerhex.Valid(*w.SHA256, 64) {
 		return s, fmt.Errorf("%w: sha256 is not 64 lowercase hex characters", ErrMalformed)
 	}
 	if !*w.Imported {
@@ -166,16 +168,3 @@ var ErrBadSignature = errors.New("acknowledgement signature does not verify with
 // FileName returns the outbox file name of a submission's statement,
 // "<id>.json"; its signature is FileName(id)+".minisig".
 func FileName(submissionID string) string { return submissionID + ".json" }
-
-func isLowerHex(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"refuge/internal/lowerhex"
 )
 
 // ManifestFormat is the value of the "format" field of a bundle manifest.
@@ -132,7 +134,7 @@ func (m *Manifest) check() error {
 		if e.Size < 0 {
 			return fmt.Errorf("entry %d: negative size", i)
 		}
-		if len(e.SHA256) != 64 || !isLowerHex(e.SHA256) {
+		if !lowerhex.Valid(e.SHA256, 64) {
 			return fmt.Errorf("entry %d: sha256 is not 64 lowercase hex characters", i)
 		}
 	}
@@ -155,20 +157,10 @@ func checkPartner(p string) error {
 // characters, the form of Refuge submission ids (and of the directory Open
 // creates).
 func CheckSubmissionID(id string) error {
-	if len(id) != 32 || !isLowerHex(id) {
+	if !lowerhex.ID(id) {
 		return errors.New("submission id is not 32 lowercase hex characters")
 	}
 	return nil
-}
-
-func isLowerHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 func hexSum(sum []byte) string { return hex.EncodeToString(sum) }

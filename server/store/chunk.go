@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 
 	bolt "go.etcd.io/bbolt"
+
+	"refuge/internal/lowerhex"
 )
 
 // WriteChunk writes r into the upload's part file at offset, in place,
@@ -40,7 +42,7 @@ func (s *BoltStore) WriteLastChunk(ctx context.Context, id string, offset int64,
 
 // writeChunk is WriteChunk, and with last WriteLastChunk.
 func (s *BoltStore) writeChunk(ctx context.Context, id string, offset int64, r io.Reader, want *Checksum, last bool, check func(io.Reader) error) (int64, error) {
-	if !validID(id) {
+	if !lowerhex.ID(id) {
 		return 0, notFound("upload")
 	}
 	if err := ctx.Err(); err != nil {

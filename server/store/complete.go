@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 
 	bolt "go.etcd.io/bbolt"
+
+	"refuge/internal/lowerhex"
 )
 
 // Complete checks a fully received upload, renames its part file into
@@ -20,7 +22,7 @@ import (
 // leaves the file renamed and the upload recorded; Open renames it back,
 // so the store is as before the call and the client can complete again.
 func (s *BoltStore) Complete(ctx context.Context, id string, check func(ciphertext io.Reader) error) (Submission, error) {
-	if !validID(id) {
+	if !lowerhex.ID(id) {
 		return Submission{}, notFound("upload")
 	}
 	if err := ctx.Err(); err != nil {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+
+	"refuge/internal/lowerhex"
 )
 
 // EventLine is the canonical encoding of an event that its Hash covers:
@@ -60,7 +62,7 @@ func checkEventFields(e Event) error {
 		return fmt.Errorf("event log: entry with sequence number 0")
 	case !validDay(e.Day):
 		return fmt.Errorf("event log: entry %d has a malformed day", e.Seq)
-	case !validID(e.SubmissionID):
+	case !lowerhex.ID(e.SubmissionID):
 		return fmt.Errorf("event log: entry %d has a malformed submission id", e.Seq)
 	}
 	switch e.Type {

@@ -147,22 +147,6 @@ func put(b *bolt.Bucket, key []byte, v any) error {
 	return b.Put(key, data)
 }
 
-// validID reports whether id is 32 lowercase hex characters, the only
-// identifiers the store accepts; this also keeps every file name it builds
-// from an ID inside its directory.
-func validID(id string) bool {
-	if len(id) != 32 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
 // validName accepts partner and token names: 1 to 64 printable
 // characters without spaces at either end, no control characters.
 func validName(name string) bool {

@@ -9,11 +9,13 @@ import (
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
+
+	"refuge/internal/lowerhex"
 )
 
 // Submission returns a submission, deleted or not.
 func (s *BoltStore) Submission(ctx context.Context, id string) (Submission, error) {
-	if !validID(id) {
+	if !lowerhex.ID(id) {
 		return Submission{}, notFound("submission")
 	}
 	var rec submissionRecord
@@ -90,7 +92,7 @@ func (s *BoltStore) OpenCiphertext(ctx context.Context, id string) (Ciphertext, 
 
 // OpenReply opens one reply of a submission.
 func (s *BoltStore) OpenReply(ctx context.Context, submissionID, replyID string) (Ciphertext, error) {
-	if !validID(replyID) {
+	if !lowerhex.ID(replyID) {
 		return nil, notFound("reply")
 	}
 	sub, err := s.Submission(ctx, submissionID)
@@ -115,7 +117,7 @@ func openBlob(path string, size int64) (Ciphertext, error) {
 
 // MarkCollected moves a received submission to collected.
 func (s *BoltStore) MarkCollected(ctx context.Context, id string) error {
-	if !validID(id) {
+	if !lowerhex.ID(id) {
 		return notFound("submission")
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
@@ -147,7 +149,7 @@ func (s *BoltStore) MarkCollected(ctx context.Context, id string) error {
 // already deleted submission with the right sum does nothing and is no
 // error, so a courier may repeat an acknowledgement.
 func (s *BoltStore) DeleteSubmission(ctx context.Context, id string, digest [sha256.Size]byte) error {
-	if !validID(id) {
+	if !lowerhex.ID(id) {
 		return notFound("submission")
 	}
 	if err := ctx.Err(); err != nil {

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 
 	bolt "go.etcd.io/bbolt"
+
+	"refuge/internal/lowerhex"
 )
 
 // CreateUpload records a new, empty upload and creates its part file.
@@ -76,13 +78,13 @@ func (s *BoltStore) CreateUpload(ctx context.Context, u Upload) error {
 
 func validateUpload(u *Upload) error {
 	switch {
-	case !validID(u.ID):
+	case !lowerhex.ID(u.ID):
 		return invalid("upload id must be 32 lowercase hex characters")
 	case u.Length < 0:
 		return invalid("upload length is negative")
 	case u.Offset != 0:
 		return invalid("a new upload starts at offset 0")
-	case !validID(u.SubmissionID):
+	case !lowerhex.ID(u.SubmissionID):
 		return invalid("submission id must be 32 lowercase hex characters")
 	case u.Partner != "" && !validName(u.Partner):
 		return invalid("partner name must be 1 to 64 printable characters")
@@ -137,7 +139,7 @@ func createEmpty(path string, day Day) error {
 // Upload returns an upload's state; an expired upload is not found (and
 // gone).
 func (s *BoltStore) Upload(ctx context.Context, id string) (Upload, error) {
-	if !validID(id) {
+	if !lowerhex.ID(id) {
 		return Upload{}, notFound("upload")
 	}
 	var rec uploadRecord
@@ -169,7 +171,7 @@ func (s *BoltStore) liveUpload(tx *bolt.Tx, id string) (uploadRecord, error) {
 // The record goes first; a crash before the file is removed leaves an
 // orphan that Open removes.
 func (s *BoltStore) DeleteUpload(ctx context.Context, id string) error {
-	if !validID(id) {
+	if !lowerhex.ID(id) {
 		return notFound("upload")
 	}
 	if err := ctx.Err(); err != nil {
