@@ -30,8 +30,9 @@ type Options struct {
 }
 
 // DefaultCheckpoint is the default Options.CheckpointBytes. Checkpoints
-// run in the background, one at a time, so a crash mid-chunk loses at
-// most two steps: 64 MiB.
+// run in the background, one at a time, and a step that comes while one
+// is running is skipped unless the chunk is maxLagSteps ahead: a crash
+// mid-chunk loses at most 128 MiB and a block (see checkpointer).
 const DefaultCheckpoint = 32 << 20
 
 // BoltStore is the embedded [Store]: state in a bbolt file, ciphertext in
@@ -53,6 +54,7 @@ type BoltStore struct {
 	gc         groupCommit // the commits of uploads: creation, chunks, completion
 	now        func() time.Time
 	bufs       sync.Pool // *[]byte of copyBufSize, one per running WriteChunk
+	pipes      *pipes    // and a few more for long chunks (see blockWriter)
 
 	// fsMu orders file creation and renames against the orphan sweep:
 	// CreateUpload and Complete hold it shared from the moment a file
@@ -71,9 +73,10 @@ const (
 	uploadsDir = "uploads"
 	blobsDir   = "blobs"
 	repliesDir = "replies"
-	// copyBufSize is the one buffer a WriteChunk holds, whatever the
-	// chunk's size: 64 concurrent uploads hold 16 MiB, and 256 KiB
-	// writes already make the syscall cost negligible.
+	// copyBufSize is the buffer a WriteChunk holds, whatever the chunk's
+	// size (a few long chunks hold pipelineDepth, see blockWriter): 64
+	// concurrent uploads hold 16 MiB, and 256 KiB writes already make the
+	// syscall cost negligible.
 	copyBufSize = 256 << 10
 )
 
@@ -121,6 +124,7 @@ func Open(dir string, opts Options) (*BoltStore, error) {
 	}
 	s.gc.db = db
 	s.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
+	s.pipes = newPipes(&s.bufs)
 	if err := s.init(); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}

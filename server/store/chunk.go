@@ -90,7 +90,7 @@ func (s *BoltStore) writeChunk(ctx context.Context, id string, offset int64, r i
 	// The steps are committed in the background (see checkpointer).
 	var cp *checkpointer
 	if chunkHash == nil {
-		cp = &checkpointer{running: running, commit: func(end int64, state []byte) error {
+		cp = &checkpointer{running: running, every: s.checkpoint, last: rec.Offset, commit: func(end int64, state []byte) error {
 			return s.commitChunk(f, path, &rec, end, state)
 		}}
 	}
@@ -207,24 +207,32 @@ func (s *BoltStore) copyChunk(f *os.File, off, length int64, r io.Reader, hs []h
 	}
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
-	buf := *bp
-	w := newBlockWriter(f, hs)
+	w := newBlockWriter(f, hs, s.pipes, *bp)
 	defer w.close()
+	fail := func(err error) (int64, error, error) {
+		return off, nil, fmt.Errorf("store: write upload file: %w", err)
+	}
 	end = off
-	last := off // the last committed offset
 	for end < length {
-		n, rerr := fill(r, buf[:min(int64(len(buf)), length-end)])
+		b := w.buf()
+		n, rerr := fill(r, b.buf[:min(int64(len(b.buf)), length-end)])
 		if n > 0 {
-			if err := w.writeAt(buf[:n], end); err != nil {
-				return off, nil, fmt.Errorf("store: write upload file: %w", err)
+			if err := w.writeAt(b, n, end); err != nil {
+				return fail(err)
 			}
 			end += int64(n)
 		}
-		if cp != nil && rerr == nil && end < length && end-last >= s.checkpoint {
+		checkpoint := cp != nil && rerr == nil && end < length && cp.due(end)
+		if rerr != nil || checkpoint {
+			// What is returned or committed must be written and hashed.
+			if err := w.flush(); err != nil {
+				return fail(err)
+			}
+		}
+		if checkpoint {
 			if err := cp.start(end); err != nil {
 				return off, nil, err
 			}
-			last = end
 		}
 		if rerr == io.EOF {
 			return end, nil, nil
@@ -233,9 +241,13 @@ func (s *BoltStore) copyChunk(f *os.File, off, length int64, r io.Reader, hs []h
 			return end, rerr, nil
 		}
 	}
+	if err := w.flush(); err != nil {
+		return fail(err)
+	}
 	// The declared length is reached: one more byte means the chunk is
 	// too large.
-	n, rerr := fill(r, buf[:1])
+	var one [1]byte
+	n, rerr := fill(r, one[:])
 	switch {
 	case n > 0:
 		return off, nil, fmt.Errorf("upload length %d: %w", length, ErrTooLarge)

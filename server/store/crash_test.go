@@ -38,6 +38,13 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(fsizeEnv); dir != "" {
+		if err := fsizeWriter(dir); err != nil {
+			fmt.Fprintln(os.Stderr, "limited writer:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if dir := os.Getenv(crashEnv); dir != "" {
 		if err := crashWriter(dir); err != nil {
 			fmt.Fprintln(os.Stderr, "crash writer:", err)
@@ -55,7 +62,13 @@ func crashID(kind string, i, g int) string {
 	return hex.EncodeToString(h[:16])
 }
 
-func crashLength(i, g int) int64 { return int64(8<<10 + (i*37+g*101)%64*(12<<10)) }
+func crashLength(i, g int) int64 {
+	n := int64(8<<10 + (i*37+g*101)%64*(12<<10))
+	if i%8 == 5 {
+		n += 1 << 20 // sent in one chunk (i%4 == 1) that the store pipelines
+	}
+	return n
+}
 
 // crashBlock is 1 MiB of fixed pseudo-random bytes; every upload's content
 // is a rotation of it, so generating content costs a copy.
