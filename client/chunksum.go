@@ -6,6 +6,8 @@ import (
 	"hash/crc32"
 	"io"
 	"slices"
+
+	"refuge/internal/crc32c"
 )
 
 // chunkAlgorithm names the tus checksum of each PATCH: CRC-32C, the
@@ -16,9 +18,16 @@ import (
 // officers' acknowledgement names its SHA-256.
 const chunkAlgorithm = "crc32c"
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+func newChunkHash() hash.Hash { return crc32.New(crc32c.Table) }
 
-func newChunkHash() hash.Hash { return crc32.New(castagnoli) }
+// A CRC32CSource is an upload source that knows the CRC-32C of ranges of
+// itself without reading them again: refuge submit's spool takes them
+// while it seals (see internal/crc32c). Upload asks it first; CRC32C may
+// wait until the range exists, and answers ok = false when it cannot
+// tell, and the chunk is then read and hashed as from any source.
+type CRC32CSource interface {
+	CRC32C(off, n int64) (crc uint32, ok bool)
+}
 
 // chunkSum is the checksum of the chunk that most likely comes next,
 // computed in the background while the current chunk is sent. The size of

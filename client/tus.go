@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -181,17 +182,29 @@ func (c *Client) Upload(ctx context.Context, uploadURL, token string, src io.Rea
 	}
 	progress.Store(offset)
 	chunk, failures, wins := c.opts.ChunkSize, 0, 0
+	// A source that knows its checksums is not read twice. Its sums are
+	// never replaced by hashing the chunk again after a 460: one taken
+	// while sealing that the bytes no longer match means they changed on
+	// this device, and sending them on would store the damage.
+	known, _ := src.(CRC32CSource)
 	var ahead *chunkSum
 	defer func() { ahead.wait() }()
 	for offset < size {
 		n := min(chunk, size-offset)
-		sum, err := ahead.take(src, offset, n)
-		if err != nil {
-			return err
+		var sum []byte
+		if known != nil {
+			if crc, ok := known.CRC32C(offset, n); ok {
+				sum = binary.BigEndian.AppendUint32(nil, crc)
+			}
+		}
+		if sum == nil {
+			if sum, err = ahead.take(src, offset, n); err != nil {
+				return err
+			}
 		}
 		// Hash the next chunk while this one is on the wire and the server
 		// writes and fsyncs it: hashing then costs no time on a fast link.
-		if rest := size - offset - n; rest > 0 {
+		if rest := size - offset - n; rest > 0 && known == nil {
 			ahead = startSum(src, offset+n, min(chunk, rest), min(chunk/2, rest))
 		}
 		start := time.Now()

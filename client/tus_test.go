@@ -18,6 +18,7 @@ import (
 
 	"refuge/client"
 	"refuge/client/clienttest"
+	"refuge/internal/crc32c"
 	"refuge/server/api"
 )
 
@@ -332,5 +333,98 @@ func TestUploadDamagedChunk(t *testing.T) {
 	checkStored(t, srv, id, sum)
 	if n := srv.Requests()["status:460"]; n != 1 {
 		t.Fatalf("%d checksum mismatches, want 1 (the damaged chunk)", n)
+	}
+}
+
+// knownSums is an upload source that knows its chunks' CRC-32C, as
+// refuge submit's spool does, and counts the bytes read from it. With
+// lie set it gives wrong sums.
+type knownSums struct {
+	data  []byte
+	sums  crc32c.Ranges
+	read  atomic.Int64
+	asked atomic.Int64
+	lie   bool
+}
+
+func (k *knownSums) ReadAt(p []byte, off int64) (int, error) {
+	n, err := bytes.NewReader(k.data).ReadAt(p, off)
+	k.read.Add(int64(n))
+	return n, err
+}
+
+func (k *knownSums) CRC32C(off, n int64) (uint32, bool) {
+	k.asked.Add(1)
+	crc, ok := k.sums.Range(off, n)
+	if k.lie {
+		crc ^= 1
+	}
+	return crc, ok
+}
+
+// A source that knows its chunks' checksums is read once, to send it:
+// the chunks are not read again to hash them. The server still checks
+// every chunk, so a source whose sums are wrong gets nothing stored.
+func TestUploadKnownChecksums(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	path, sum := sealed(t, srv, 3<<20+12345)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upload := func(src *knownSums, chunk int64) (string, error) {
+		retry := fast
+		if src.lie {
+			retry.Attempts = 3
+		}
+		c, err := client.New(client.Options{Server: srv.URL, Proxy: "direct", ChunkSize: chunk, Retry: retry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		src.sums.Write(src.data)
+		meta, id := anonymousMeta()
+		ctx := context.Background()
+		u, err := c.CreateUpload(ctx, int64(len(src.data)), meta, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id, c.Upload(ctx, u, "", src, int64(len(src.data)), nil)
+	}
+
+	src := &knownSums{data: data}
+	id, err := upload(src, 256<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStored(t, srv, id, sum)
+	if src.read.Load() != int64(len(data)) || src.asked.Load() == 0 {
+		t.Fatalf("read %d bytes of %d, asked for %d sums: want each byte read once", src.read.Load(), len(data), src.asked.Load())
+	}
+
+	// Chunks that are not on the source's 64 KiB blocks: it cannot tell,
+	// and the client hashes them itself.
+	odd := &knownSums{data: data}
+	id, err = upload(odd, 100<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStored(t, srv, id, sum)
+	if odd.read.Load() <= int64(len(data)) {
+		t.Fatalf("read %d bytes of %d with chunks off the blocks: want those chunks read twice (sent and hashed)", odd.read.Load(), len(data))
+	}
+
+	// A sum taken while sealing that the chunk does not match means the
+	// spool changed since: the client does not hash the chunk again
+	// (that would send the damage on), it gives up, and refuge submit's
+	// next run finds the spool damaged and seals again.
+	liar := &knownSums{data: data, lie: true}
+	if id, err := upload(liar, 256<<10); err == nil {
+		t.Fatal("an upload with wrong checksums completed")
+	} else if _, serr := srv.Store.Submission(context.Background(), id); serr == nil {
+		t.Fatal("an upload with wrong checksums was stored")
+	}
+	if n := srv.Requests()["status:460"]; n == 0 {
+		t.Fatal("no chunk was refused for its checksum")
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"filippo.io/age"
 
 	"refuge/crypto/bundle"
+	"refuge/internal/crc32c"
+	"refuge/internal/progress"
 )
 
 // A spool is the sealed bundle on its way out. refuge submit seals into it
@@ -36,18 +38,24 @@ type spool struct {
 	mu      sync.Mutex
 	grew    *sync.Cond
 	written int64
-	crc     uint32
-	err     error // why sealing stopped; io.EOF once it finished
+	sums    crc32c.Ranges // CRC-32C of what is written, by 64 KiB block
+	err     error         // why sealing stopped; io.EOF once it finished
 }
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 // createSpool creates name (0600, never over an existing file) for a
-// bundle of size bytes.
+// bundle of size bytes, and reserves the disk space for it where the file
+// system can: a disk too small for the bundle is found before anything is
+// shown or sent.
 func createSpool(name string, size int64) (*spool, error) {
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, failf("cannot create the sealed bundle: %v", errors.Unwrap(err))
+	}
+	if err := reserve(f, size); err != nil {
+		f.Close()
+		os.Remove(name)
+		return nil, failf("not enough room on this disk for the sealed bundle (%s): %v", progress.Size(size), err).
+			hint("free some space (or point REFUGE_STATE_DIR at a disk with more) and run the command again; nothing was sent")
 	}
 	s := &spool{f: f, size: size}
 	s.grew = sync.NewCond(&s.mu)
@@ -72,7 +80,7 @@ func (s *spool) seal(ctx context.Context, recipients []age.Recipient, contents b
 		s.err = err
 	}
 	s.grew.Broadcast()
-	return s.crc, err
+	return s.sums.Sum(), err
 }
 
 // spoolWriter appends to the spool and wakes the readers.
@@ -95,7 +103,7 @@ func (w *spoolWriter) Write(p []byte) (int, error) {
 	n, err := s.f.WriteAt(p, off)
 	s.mu.Lock()
 	s.written += int64(n)
-	s.crc = crc32.Update(s.crc, castagnoli, p[:n])
+	s.sums.Write(p[:n])
 	s.grew.Broadcast()
 	s.mu.Unlock()
 	return n, err
@@ -124,6 +132,26 @@ func (s *spool) ReadAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
+// CRC32C returns the CRC-32C of the n bytes at off, from the checksums
+// taken while sealing, without reading them again (see client.CRC32CSource).
+// It waits until the sealer has written them; ok is false if sealing
+// stopped or the range is not on the spool's 64 KiB blocks.
+func (s *spool) CRC32C(off, n int64) (crc uint32, ok bool) {
+	if off < 0 || n < 0 || off > s.size || n > s.size-off {
+		return 0, false
+	}
+	end := off + n
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.written < end && s.err == nil {
+		s.grew.Wait()
+	}
+	if s.err != nil && s.err != io.EOF {
+		return 0, false
+	}
+	return s.sums.Range(off, n)
+}
+
 func (s *spool) Close() error { return s.f.Close() }
 
 // spoolIntact reports whether the spool at name has the size and CRC-32C
@@ -134,7 +162,7 @@ func spoolIntact(name string, size int64, crc uint32) bool {
 		return false
 	}
 	defer f.Close()
-	h := crc32.New(castagnoli)
+	h := crc32.New(crc32c.Table)
 	n, err := io.Copy(h, f)
 	return err == nil && n == size && h.Sum32() == crc
 }

@@ -246,6 +246,17 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return failf("cannot create the upload state folder: %v", err)
 	}
+	// The spool's disk space is reserved before the phrase is shown: a
+	// disk too full for the bundle stops the run with nothing shown or
+	// sent (sealing again, the state of the phrase shown before stays).
+	sp, err := createSpool(filepath.Join(dir, sealedFile), st.Size)
+	if err != nil {
+		if job.resumed == nil {
+			os.RemoveAll(dir)
+		}
+		return err
+	}
+	defer sp.Close()
 	ps := &pendingState{dir: dir, st: st}
 	if err := ps.update(func(*uploadState) {}); err != nil {
 		return err
@@ -265,11 +276,6 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 
 	// 5. Seal and upload at once.
 	e.out.infof("sealing %s into %s of ciphertext, uploading as it is sealed", plural(len(contents.Files), "file"), progress.Size(st.Size))
-	sp, err := createSpool(filepath.Join(dir, sealedFile), st.Size)
-	if err != nil {
-		return err
-	}
-	defer sp.Close()
 	sealCtx, stopSealing := context.WithCancel(ctx)
 	defer stopSealing()
 	sealed := make(chan error, 1)

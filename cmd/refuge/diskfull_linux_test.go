@@ -1,0 +1,52 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"refuge/client/clienttest"
+)
+
+// A disk with no room for the sealed bundle stops refuge submit before
+// the receipt phrase is shown and before anything is sent, with a message
+// that says what to do, and leaves nothing behind. The disk is made
+// small for real: the refuge process runs under prlimit --fsize (its files
+// may not grow past 1 MiB), so reserving the 3 MiB spool fails.
+func TestSubmitDiskTooSmall(t *testing.T) {
+	t.Parallel()
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Fatalf("prlimit (util-linux) is needed: %v", err)
+	}
+	srv := clienttest.StartServer(t)
+	u := newUser(t)
+	file := randomFile(t, t.TempDir(), "video.bin", 3<<20)
+	cmd := u.command(nil, "submit", "--server", srv.URL, "--root-pub", srv.Keys.RootPub.String(), file)
+	cmd.Args = append([]string{"prlimit", "--fsize=1048576", cmd.Path}, cmd.Args[1:]...)
+	cmd.Path = prlimit
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("refuge submit on a full disk: %v, want exit 1\n%s", err, errb.String())
+	}
+	msg := errb.String()
+	if !strings.Contains(msg, "not enough room on this disk") || !strings.Contains(msg, "nothing was sent") {
+		t.Fatalf("the message does not say what happened:\n%s", msg)
+	}
+	if out.Len() != 0 || strings.Contains(msg, "RECEIPT") || strings.Contains(msg, "phrase") {
+		t.Fatalf("a receipt phrase was shown for a submission that could not start:\nstdout: %s\nstderr: %s", out.String(), msg)
+	}
+	if n := srv.Requests()["POST"]; n != 0 {
+		t.Fatalf("%d uploads created", n)
+	}
+	pendingEmpty(t, u)
+
+	// With room, the same command goes through.
+	phraseOf(t, u.ok("", "submit", "--server", srv.URL, "--root-pub", srv.Keys.RootPub.String(), file))
+	pendingEmpty(t, u)
+}
