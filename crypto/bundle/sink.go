@@ -11,18 +11,19 @@ import (
 
 // entrySink moves each entry's bytes from the tar stream to its staged file
 // and to SHA-256. The caller's goroutine decrypts, parses the tar stream and
-// fills buffers; one goroutine per entry writes each buffer and then hashes
-// it while it is still in that core's cache, so that a write held up by the
-// disk does not hold up decryption, and the two halves of the CPU work
-// (decryption; hashing and the copy into the page cache) run on two cores.
-// The buffers are handed on, never copied, and there is a fixed number of
-// them: memory does not grow with the entry.
+// fills buffers; for each entry one goroutine writes each buffer and hands
+// it to another that hashes it, so that a write held up by the disk does not
+// hold up decryption, and decryption, the copy into the page cache and the
+// hash run side by side. (Writing and hashing in one goroutine made it the
+// slowest stage of open: 3.64 against 3.33 s for 1 GiB, medians of five,
+// alternated.) The buffers are handed on, never copied, and there is a
+// fixed number of them: memory does not grow with the entry.
 type entrySink struct {
 	free chan []byte
 }
 
 const (
-	// sinkBufSize keeps a buffer in the core's cache between being filled,
+	// sinkBufSize keeps a buffer in the caches between being filled,
 	// written and hashed: with 1 MiB buffers the kernel's copy into the page
 	// cache cost several times more CPU (perf, opening 1 GiB).
 	sinkBufSize = 256 << 10
@@ -60,12 +61,13 @@ func (e *errEntryWrite) Unwrap() error { return e.err }
 // error comes from src. f is written but not closed.
 func (s *entrySink) copy(f *os.File, src io.Reader, extra io.Writer) (int64, string, error) {
 	toWrite := make(chan []byte, sinkBufCount)
+	toHash := make(chan []byte, sinkBufCount)
 	done := make(chan struct{})
 	var failed atomic.Bool
 	var werr error
 	h := sha256.New()
 	go func() {
-		defer close(done)
+		defer close(toHash)
 		w := newWriteback(f)
 		for b := range toWrite {
 			if werr == nil {
@@ -73,6 +75,12 @@ func (s *entrySink) copy(f *os.File, src io.Reader, extra io.Writer) (int64, str
 					failed.Store(true)
 				}
 			}
+			toHash <- b
+		}
+	}()
+	go func() {
+		defer close(done)
+		for b := range toHash {
 			h.Write(b)
 			s.free <- b[:cap(b)]
 		}
