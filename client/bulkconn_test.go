@@ -1,0 +1,50 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"io"
+	"net"
+	"testing"
+)
+
+// A connection from bulkDial sends what ReadFrom is given, byte for byte,
+// in pieces of up to 1 MiB, including a body that ends early.
+func TestBulkConn(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan []byte, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer c.Close()
+		b, _ := io.ReadAll(c)
+		got <- b
+	}()
+	c, err := bulkDial(&net.Dialer{})(context.Background(), "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc, ok := c.(*bulkConn)
+	if !ok {
+		t.Fatalf("bulkDial gave a %T, want *bulkConn", c)
+	}
+	data := make([]byte, 3<<20+123)
+	rand.Read(data)
+	// Not a WriterTo: the copy goes through the buffer.
+	n, err := bc.ReadFrom(io.LimitReader(struct{ io.Reader }{bytes.NewReader(data)}, int64(len(data))-100))
+	if err != nil || n != int64(len(data))-100 {
+		t.Fatalf("ReadFrom: %d, %v", n, err)
+	}
+	bc.Close()
+	if b := <-got; !bytes.Equal(b, data[:len(data)-100]) {
+		t.Fatalf("received %d bytes, not what was sent", len(b))
+	}
+}
