@@ -57,7 +57,7 @@ type block struct {
 	buf  []byte // the whole buffer
 	n    int    // bytes of buf in this trip
 	off  int64
-	left atomic.Int32 // stages still to finish
+	left atomic.Int64 // stages still to finish
 }
 
 // writebackEvery is how many written bytes a chunk accumulates before the
@@ -121,7 +121,7 @@ func (w *blockWriter) writeAt(b *block, n int, off int64) error {
 		w.start()
 	}
 	b.n, b.off = n, off
-	b.left.Store(int32(len(w.stages)))
+	b.left.Store(int64(len(w.stages)))
 	w.pending.Add(1)
 	for _, st := range w.stages {
 		st <- b
