@@ -29,6 +29,15 @@ type CRC32CSource interface {
 	CRC32C(off, n int64) (crc uint32, ok bool)
 }
 
+// A ReleasingSource can free what the server holds durably: refuge
+// submit's spool gives its disk space and page cache back as the upload
+// goes. Upload calls Release with the server's new offset after every
+// chunk the server acknowledged. The source must still answer reads
+// past that offset; reads before it may fail.
+type ReleasingSource interface {
+	Release(acked int64)
+}
+
 // chunkSum is the checksum of the chunk that most likely comes next,
 // computed in the background while the current chunk is sent. The size of
 // the next chunk is not known yet (it grows or shrinks with the link), so

@@ -212,6 +212,9 @@ func (c *Client) Upload(ctx context.Context, uploadURL, token string, src io.Rea
 		if err == nil {
 			offset, failures = next, 0
 			progress.Store(offset)
+			if r, ok := src.(ReleasingSource); ok {
+				r.Release(offset)
+			}
 			if wins++; wins >= 2 {
 				chunk = nextChunk(chunk, n, time.Since(start))
 			}

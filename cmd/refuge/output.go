@@ -23,9 +23,11 @@ type cliError struct {
 	code  int
 	msg   string
 	hints []string
+	cause error // for errors.Is, when the caller must tell this failure apart
 }
 
 func (e *cliError) Error() string { return e.msg }
+func (e *cliError) Unwrap() error { return e.cause }
 
 // failf returns an error that exits with exitError.
 func failf(format string, args ...any) *cliError {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"refuge/client"
 	"refuge/client/clienttest"
+	"refuge/server/api"
 )
 
 // TestSubmitKilledResumes kills refuge (SIGKILL) in the middle of an
@@ -27,44 +29,17 @@ func TestSubmitKilledResumes(t *testing.T) {
 	pub := srv.Keys.RootPub.String()
 	f := randomFile(t, t.TempDir(), "evidence.bin", 24<<20)
 	args := []string{"submit", "--server", "http://" + slow, "--root-pub", pub, f}
-
-	cmd := u.command(nil, args...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// The phrase comes first, before any byte is uploaded.
-	phrase, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no phrase before the upload: %v", err)
-	}
-	phrase = strings.TrimSpace(phrase)
-
-	// Wait (bounded) until the server holds part of the upload, then kill.
 	c, err := client.New(client.Options{Server: "http://" + slow, Proxy: "direct"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var offset, length int64
-	deadline := time.Now().Add(60 * time.Second)
-	for offset == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the upload never got going")
-		}
+	phrase := killMidUpload(t, u, args, func() bool {
 		if url := uploadURL(t, u); url != "" {
 			offset, length, _ = c.UploadOffset(context.Background(), url, "")
 		}
-		if offset == 0 {
-			time.Sleep(50 * time.Millisecond) // polling the server, bounded above
-		}
-	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
+		return offset > 0
+	})
 	if offset >= length {
 		t.Fatalf("the upload finished before the kill (%d of %d); slow the proxy down", offset, length)
 	}
@@ -87,6 +62,110 @@ func TestSubmitKilledResumes(t *testing.T) {
 	pendingEmpty(t, u)
 	if st := u.ok(phrase+"\n", "status", "--server", srv.URL); !strings.Contains(st.stdout, "received") {
 		t.Fatalf("the first phrase does not find the submission: %s", st.stdout)
+	}
+}
+
+// killMidUpload starts refuge with args, reads the phrase it prints
+// before uploading, polls (bounded) until ready says so, and kills it
+// with SIGKILL. It returns the phrase.
+func killMidUpload(t *testing.T, u *user, args []string, ready func() bool) string {
+	t.Helper()
+	cmd := u.command(nil, args...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The phrase comes first, before any byte is uploaded.
+	phrase, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no phrase before the upload: %v", err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !ready() {
+		if time.Now().After(deadline) {
+			t.Fatal("the upload never got that far")
+		}
+		time.Sleep(50 * time.Millisecond) // polling, bounded above
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	return strings.TrimSpace(phrase)
+}
+
+// pendingState1 reads the state of the user's one pending upload.
+func pendingState1(t *testing.T, u *user) (string, uploadState) {
+	t.Helper()
+	dirs, _ := filepath.Glob(filepath.Join(u.state, "pending", "*"))
+	if len(dirs) != 1 {
+		return "", uploadState{}
+	}
+	st, _, _ := loadState(dirs[0])
+	return dirs[0], st
+}
+
+// The spool gives back what the server holds as the upload goes. If the
+// server then loses the upload, the next run cannot send it from the
+// start: it says so, seals the files again under the phrase already
+// shown, and the officers open what was sent.
+func TestSubmitServerLostReleasedUpload(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	slow := clienttest.StartSlowProxy(t, srv.Addr, 8<<20)
+	u := newUser(t)
+	file := randomFile(t, t.TempDir(), "video.bin", 24<<20)
+	args := []string{"submit", "--server", "http://" + slow, "--root-pub", srv.Keys.RootPub.String(), file}
+	phrase := killMidUpload(t, u, args, func() bool {
+		_, st := pendingState1(t, u)
+		return st.Released > 0
+	})
+	dir, st := pendingState1(t, u)
+	spool, err := os.ReadFile(filepath.Join(dir, sealedFile))
+	if err != nil || int64(len(spool)) != st.Size {
+		t.Fatalf("spool of %d bytes (%v), want %d", len(spool), err, st.Size)
+	}
+	if !bytes.Equal(spool[:st.Released], make([]byte, st.Released)) {
+		t.Fatalf("the first %d bytes, which the server held, were not freed", st.Released)
+	}
+	// The server loses the upload.
+	c, err := client.New(client.Options{Server: srv.URL, Proxy: "direct"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (The killed run's last request may still drain through the proxy and
+	// hold the upload: try again until it is done, bounded.)
+	url := strings.Replace(st.UploadURL, slow, srv.Addr, 1)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		err := c.TerminateUpload(context.Background(), url, "")
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, api.ErrConflict) || time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond) // polling the server, bounded above
+	}
+
+	r := u.ok("", args...)
+	if r.stdout != "" {
+		t.Fatalf("the run printed a new phrase: %q", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "no longer has the part") || !strings.Contains(r.stderr, "sealing them again") {
+		t.Fatalf("the run did not say why it sealed again:\n%s", r.stderr)
+	}
+	pendingEmpty(t, u)
+	if st := u.ok(phrase+"\n", "status", "--server", srv.URL); !strings.Contains(st.stdout, "received") {
+		t.Fatalf("the first phrase does not find the submission: %s", st.stdout)
+	}
+	res := openPulled(t, srv, pullOne(t, srv))
+	got, err := os.ReadFile(filepath.Join(res.Dir, "files", "video.bin"))
+	want, _ := os.ReadFile(file)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("the officers do not get the file sent (%v)", err)
 	}
 }
 
@@ -121,13 +200,17 @@ func checkPending(t *testing.T, u *user, phrase, name string) {
 	if fi, _ := os.Stat(dirs[0]); fi.Mode().Perm() != 0o700 {
 		t.Fatalf("pending folder mode %v", fi.Mode().Perm())
 	}
+	st, _, _ := loadState(dirs[0])
 	entries, _ := os.ReadDir(dirs[0])
 	for _, e := range entries {
 		if e.Name() != stateFile && e.Name() != sealedFile {
 			t.Fatalf("unexpected file in the pending folder: %s", e.Name())
 		}
 		data, _ := os.ReadFile(filepath.Join(dirs[0], e.Name()))
-		if e.Name() == sealedFile && !strings.HasPrefix(string(data), "age-encryption.org/v1\n") {
+		// The bundle starts with age's header, unless the server held
+		// that part and it was freed (zeros).
+		if e.Name() == sealedFile && !strings.HasPrefix(string(data), "age-encryption.org/v1\n") &&
+			(st.Released == 0 || !bytes.Equal(data[:st.Released], make([]byte, st.Released))) {
 			t.Fatal("the pending bundle is not ciphertext")
 		}
 		for _, w := range append(strings.Fields(phrase), name) {

@@ -31,16 +31,36 @@ import (
 // the same receipt phrase (see sealedUpload). CRC-32C is enough here: it
 // guards against a torn file, not an attacker, who could change the
 // spool's state file as easily.
+//
+// What the server holds durably is given back as the upload goes
+// (Release): the disk blocks and the page cache of the spool's beginning.
+// The state records how far, and the CRC-32C of that part, before the
+// hole is punched; a resumed upload checks only the rest, and one that
+// must start again from byte 0 (the server lost it) is sealed again.
+// Freeing as it goes spares the kernel writing out a spool larger than
+// its dirty-page threshold while the upload reads it: a 4 GiB submission
+// into a server on the same disk went from 166–189 to 253–267 MB/s (two
+// runs each, alternated; no change at 1 GiB, which stays under the
+// threshold on the 24 GiB build VM, unlike on a 1 GiB laptop).
 type spool struct {
 	f    *os.File
 	size int64 // announced by bundle.SealedSize
 
-	mu      sync.Mutex
-	grew    *sync.Cond
-	written int64
-	sums    crc32c.Ranges // CRC-32C of what is written, by 64 KiB block
-	err     error         // why sealing stopped; io.EOF once it finished
+	// onRelease records, before the spool's first upTo bytes are freed,
+	// how far and their CRC-32C (see Release).
+	onRelease func(upTo int64, crc uint32) error
+
+	mu       sync.Mutex
+	grew     *sync.Cond
+	written  int64
+	released int64         // the first bytes, freed (see Release)
+	sums     crc32c.Ranges // CRC-32C of what is written, by 64 KiB block
+	err      error         // why sealing stopped; io.EOF once it finished
 }
+
+// errReleased is what reading the freed part of a spool gives: the
+// server held those bytes, and now only a new sealing can give them again.
+var errReleased = errors.New("the part of the sealed bundle that the server already held was freed on this device")
 
 // createSpool creates name (0600, never over an existing file) for a
 // bundle of size bytes, and reserves the disk space for it where the file
@@ -120,8 +140,11 @@ func (s *spool) ReadAt(p []byte, off int64) (int, error) {
 	for s.written < end && s.err == nil {
 		s.grew.Wait()
 	}
-	err := s.err
+	err, released := s.err, s.released
 	s.mu.Unlock()
+	if off < released {
+		return 0, errReleased
+	}
 	if err != nil && err != io.EOF {
 		return 0, fmt.Errorf("sealing stopped: %w", err)
 	}
@@ -146,23 +169,65 @@ func (s *spool) CRC32C(off, n int64) (crc uint32, ok bool) {
 	for s.written < end && s.err == nil {
 		s.grew.Wait()
 	}
-	if s.err != nil && s.err != io.EOF {
+	if s.err != nil && s.err != io.EOF || off < s.released {
 		return 0, false
 	}
 	return s.sums.Range(off, n)
 }
 
+// Release frees the spool's first upTo bytes (down to a 64 KiB block),
+// which the server holds durably (see client.ReleasingSource). It records
+// them first (onRelease); if that fails, or the file system cannot punch
+// holes, the bytes stay.
+func (s *spool) Release(upTo int64) {
+	s.mu.Lock()
+	upTo = min(upTo, s.written)
+	upTo -= upTo % crc32c.Block
+	from := s.released
+	crc, ok := s.sums.Range(0, upTo)
+	s.mu.Unlock()
+	if upTo <= from || !ok {
+		return
+	}
+	if s.onRelease != nil && s.onRelease(upTo, crc) != nil {
+		return
+	}
+	s.mu.Lock()
+	s.released = upTo
+	s.mu.Unlock()
+	_ = punchHole(s.f, from, upTo-from) // if it cannot, the bytes merely stay
+}
+
 func (s *spool) Close() error { return s.f.Close() }
 
 // spoolIntact reports whether the spool at name has the size and CRC-32C
-// recorded when it was sealed.
-func spoolIntact(name string, size int64, crc uint32) bool {
+// recorded when it was sealed, of which the first released bytes (whose
+// CRC-32C was releasedCRC) were freed: only the rest is read.
+func spoolIntact(name string, size int64, crc uint32, released int64, releasedCRC uint32) bool {
 	f, err := os.Open(name)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.Size() != size || released < 0 || released > size {
+		return false
+	}
 	h := crc32.New(crc32c.Table)
-	n, err := io.Copy(h, f)
-	return err == nil && n == size && h.Sum32() == crc
+	n, err := io.Copy(h, io.NewSectionReader(f, released, size-released))
+	return err == nil && n == size-released && crc32c.Combine(releasedCRC, h.Sum32(), n) == crc
+}
+
+// releasedFile is a spool read back by a later run: its first released
+// bytes were freed, and reading them gives errReleased.
+type releasedFile struct {
+	f        *os.File
+	released int64
+}
+
+func (r releasedFile) ReadAt(p []byte, off int64) (int, error) {
+	if off < r.released {
+		return 0, errReleased
+	}
+	return r.f.ReadAt(p, off)
 }

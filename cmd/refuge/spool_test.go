@@ -67,7 +67,7 @@ func TestSpoolChecksums(t *testing.T) {
 		t.Fatalf("spool of %d bytes (%v), want %d", len(sealed), err, size)
 	}
 	crcOf := func(b []byte) uint32 { return crc32.Checksum(b, crc32c.Table) }
-	if sum != crcOf(sealed) || !spoolIntact(name, size, sum) {
+	if sum != crcOf(sealed) || !spoolIntact(name, size, sum, 0, 0) {
 		t.Fatal("the spool's recorded CRC-32C is not that of its bytes")
 	}
 	if a := <-last; !a.ok || a.crc != crcOf(sealed[size-size%crc32c.Block:]) {
@@ -94,6 +94,62 @@ func TestSpoolChecksums(t *testing.T) {
 	} {
 		if crc, ok := sp.CRC32C(c.off, c.n); ok {
 			t.Errorf("CRC32C(%d, %d) = %08x, true; want refused", c.off, c.n, crc)
+		}
+	}
+
+	// Releasing what the server holds: recorded first, then freed; reads
+	// of the freed part fail, the rest still reads; the spool checks from
+	// where it was freed, and not with anything else recorded.
+	var gotUpTo int64
+	var gotCRC uint32
+	failRecord := true
+	sp.onRelease = func(upTo int64, crc uint32) error {
+		if failRecord {
+			return errors.New("disk full")
+		}
+		gotUpTo, gotCRC = upTo, crc
+		return nil
+	}
+	sp.Release(3*crc32c.Block + 100)
+	if _, err := sp.ReadAt(make([]byte, 10), 0); err != nil {
+		t.Fatalf("a release that could not be recorded freed the bytes: %v", err)
+	}
+	failRecord = false
+	sp.Release(3*crc32c.Block + 100)
+	if gotUpTo != 3*crc32c.Block || gotCRC != crcOf(sealed[:3*crc32c.Block]) {
+		t.Fatalf("recorded release to %d (%08x), want %d (%08x)", gotUpTo, gotCRC, 3*crc32c.Block, crcOf(sealed[:3*crc32c.Block]))
+	}
+	sp.Release(crc32c.Block) // less than before: nothing
+	if gotUpTo != 3*crc32c.Block {
+		t.Fatal("a smaller release was recorded")
+	}
+	if _, err := sp.ReadAt(make([]byte, 10), 3*crc32c.Block-5); !errors.Is(err, errReleased) {
+		t.Fatalf("reading freed bytes: %v, want %v", err, errReleased)
+	}
+	if _, ok := sp.CRC32C(0, crc32c.Block); ok {
+		t.Fatal("the checksum of freed bytes was answered")
+	}
+	if _, err := sp.ReadAt(make([]byte, 10), 3*crc32c.Block); err != nil {
+		t.Fatal("the bytes past the release no longer read")
+	}
+	freed, _ := os.ReadFile(name)
+	if !bytes.Equal(freed[:3*crc32c.Block], make([]byte, 3*crc32c.Block)) || !bytes.Equal(freed[3*crc32c.Block:], sealed[3*crc32c.Block:]) {
+		t.Fatal("the spool's first blocks were not freed, or more was")
+	}
+	for _, c := range []struct {
+		released int64
+		crc      uint32
+		want     bool
+	}{
+		{3 * crc32c.Block, gotCRC, true},
+		{3 * crc32c.Block, gotCRC ^ 1, false}, // a damaged record
+		{0, 0, false},                         // the freed part read as zeros
+		{2 * crc32c.Block, crcOf(sealed[:2*crc32c.Block]), false},
+		{-1, 0, false},
+		{size + 1, 0, false},
+	} {
+		if got := spoolIntact(name, size, sum, c.released, c.crc); got != c.want {
+			t.Errorf("spoolIntact from %d (%08x) = %v, want %v", c.released, c.crc, got, c.want)
 		}
 	}
 

@@ -129,13 +129,19 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, kind, token st
 		}
 		ok = false
 	}
-	if ok && st.Sealed && spoolIntact(sealed, st.Size, st.SealedCRC) {
+	if ok && st.Sealed && spoolIntact(sealed, st.Size, st.SealedCRC, st.Released, st.ReleasedCRC) {
 		e.out.infof("resuming an interrupted upload of these files")
 		e.out.infof("its receipt phrase was printed when it started; if you lost it, run again with --restart")
-		if err := e.upload(ctx, c, token, dir, &st, sealed, "upload"); err != nil {
+		err := e.upload(ctx, c, token, dir, &st, sealed, "upload")
+		if err == nil {
+			return e.submitted(dir)
+		}
+		if !errors.Is(err, errReleased) {
 			return err
 		}
-		return e.submitted(dir)
+		// The server lost what it had acknowledged, which this device
+		// freed: sealed again below, as a damaged spool is.
+		e.out.infof("the server no longer has the part of the upload it had acknowledged")
 	}
 	if ok && st.ReplyRecipient != "" {
 		// What the server holds of the old upload cannot be completed:
@@ -242,7 +248,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 	if st.Size, err = bundle.SealedSize(recipients, contents); err != nil {
 		return failf("%v", err)
 	}
-	st.Sealed, st.SealedCRC = false, 0
+	st.Sealed, st.SealedCRC, st.Released, st.ReleasedCRC = false, 0, 0, 0
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return failf("cannot create the upload state folder: %v", err)
 	}
@@ -260,6 +266,9 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 	ps := &pendingState{dir: dir, st: st}
 	if err := ps.update(func(*uploadState) {}); err != nil {
 		return err
+	}
+	sp.onRelease = func(upTo int64, crc uint32) error {
+		return ps.update(func(s *uploadState) { s.Released, s.ReleasedCRC = upTo, crc })
 	}
 
 	// 4. The phrase, before the first byte goes out (as refuge seal

@@ -27,7 +27,8 @@ import (
 //
 //	state.json   the upload: server, kind, submission id, token verifier,
 //	             reply recipient, ciphertext size, once created the tus
-//	             upload URL, and once sealed the bundle's CRC-32C (0600)
+//	             upload URL, once sealed the bundle's CRC-32C, and how much
+//	             of the spool was freed once the server held it (0600)
 //	bundle.age   for refuge submit and refer: the sealed ciphertext, a
 //	             spool (see spool.go) (0600)
 //
@@ -44,6 +45,10 @@ type uploadState struct {
 	// Sealed is true once bundle.age is complete; SealedCRC is its CRC-32C.
 	Sealed    bool   `json:"sealed,omitempty"`
 	SealedCRC uint32 `json:"sealed_crc32c,omitempty"`
+	// Released is how many bytes at the start of bundle.age were freed
+	// because the server held them; ReleasedCRC was their CRC-32C.
+	Released    int64  `json:"released,omitempty"`
+	ReleasedCRC uint32 `json:"released_crc32c,omitempty"`
 }
 
 // pendingState is an upload's state as saved in its folder, shared by the
@@ -127,7 +132,11 @@ func (e *env) upload(ctx context.Context, c *client.Client, token, dir string, s
 	}
 	defer f.Close()
 	ps := &pendingState{dir: dir, st: *st}
-	err = e.uploadFrom(ctx, c, token, ps, f, label)
+	var src io.ReaderAt = f
+	if st.Released > 0 {
+		src = releasedFile{f: f, released: st.Released}
+	}
+	err = e.uploadFrom(ctx, c, token, ps, src, label)
 	*st = ps.get()
 	return err
 }
@@ -158,6 +167,10 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 			if err := ps.update(func(s *uploadState) { s.UploadURL = u }); err != nil {
 				return err
 			}
+			if st.Released > 0 {
+				// A new upload starts at byte 0, which this device freed.
+				return releasedFail()
+			}
 		}
 		p := progress.Start(e.stderr, prog, label, st.Size, progress.Always)
 		err := c.Upload(ctx, st.UploadURL, token, src, st.Size, &p.N)
@@ -170,8 +183,22 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 			st.UploadURL = ""
 			continue
 		}
+		if errors.Is(err, errReleased) {
+			return releasedFail()
+		}
 		return netFail("uploading", err)
 	}
+}
+
+// releasedFail is the end of an upload that must start again from bytes
+// this device freed once the server held them: the server lost the
+// upload. The same command, run again, seals the files again under the
+// receipt phrase already shown (sealedUpload), so it exits as a network
+// failure does.
+func releasedFail() error {
+	return (&cliError{code: exitNetwork, cause: errReleased,
+		msg: "the server no longer has the part of this upload it had acknowledged"}).
+		hint("run the same command again: it seals the files again, under the same receipt phrase, and sends them from the start")
 }
 
 // fileSize returns the size of name.

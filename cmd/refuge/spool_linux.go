@@ -19,3 +19,9 @@ func reserve(f *os.File, size int64) error {
 	}
 	return err
 }
+
+// punchHole frees n bytes of f at off, disk and page cache, keeping the
+// file's size (the spool's offsets stay those of the bundle).
+func punchHole(f *os.File, off, n int64) error {
+	return unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, n)
+}
