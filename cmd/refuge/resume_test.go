@@ -157,12 +157,20 @@ func TestSubmitServerLostReleasedUpload(t *testing.T) {
 	if !strings.Contains(r.stderr, "no longer has the part") || !strings.Contains(r.stderr, "sealing them again") {
 		t.Fatalf("the run did not say why it sealed again:\n%s", r.stderr)
 	}
+	checkDelivered(t, u, srv, phrase, file)
+}
+
+// checkDelivered checks the end of a submission of file that had to be
+// sealed again: nothing pending, the first phrase finds it, and the
+// officers open the file sent.
+func checkDelivered(t *testing.T, u *user, srv *clienttest.Server, phrase, file string) {
+	t.Helper()
 	pendingEmpty(t, u)
 	if st := u.ok(phrase+"\n", "status", "--server", srv.URL); !strings.Contains(st.stdout, "received") {
 		t.Fatalf("the first phrase does not find the submission: %s", st.stdout)
 	}
 	res := openPulled(t, srv, pullOne(t, srv))
-	got, err := os.ReadFile(filepath.Join(res.Dir, "files", "video.bin"))
+	got, err := os.ReadFile(filepath.Join(res.Dir, "files", filepath.Base(file)))
 	want, _ := os.ReadFile(file)
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("the officers do not get the file sent (%v)", err)
@@ -342,16 +350,7 @@ func TestSubmitResealsUnusableSpool(t *testing.T) {
 			if n := srv.Requests()["DELETE"]; n != 1 {
 				t.Fatalf("the old upload was not terminated (%d DELETEs)", n)
 			}
-			pendingEmpty(t, u)
-			if st := u.ok(phrase+"\n", "status", "--server", srv.URL); !strings.Contains(st.stdout, "received") {
-				t.Fatalf("the first phrase does not find the submission: %s", st.stdout)
-			}
-			res := openPulled(t, srv, pullOne(t, srv))
-			got, err := os.ReadFile(filepath.Join(res.Dir, "files", "a.pdf"))
-			want, _ := os.ReadFile(file)
-			if err != nil || !bytes.Equal(got, want) {
-				t.Fatalf("the officers do not get the file sent (%v)", err)
-			}
+			checkDelivered(t, u, srv, phrase, file)
 		})
 	}
 }
