@@ -167,8 +167,9 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 			if err := ps.update(func(s *uploadState) { s.UploadURL = u }); err != nil {
 				return err
 			}
-			if st.Released > 0 {
-				// A new upload starts at byte 0, which this device freed.
+			if ps.get().Released > 0 {
+				// A new upload starts at byte 0, which this device freed
+				// (the spool records its releases in ps as it makes them).
 				return releasedFail()
 			}
 		}
