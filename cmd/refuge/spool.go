@@ -158,7 +158,8 @@ func (s *spool) ReadAt(p []byte, off int64) (int, error) {
 // CRC32C returns the CRC-32C of the n bytes at off, from the checksums
 // taken while sealing, without reading them again (see client.CRC32CSource).
 // It waits until the sealer has written them; ok is false if sealing
-// stopped or the range is not on the spool's 64 KiB blocks.
+// stopped, the range was freed (Release), or it is not on the spool's
+// 64 KiB blocks.
 func (s *spool) CRC32C(off, n int64) (crc uint32, ok bool) {
 	if off < 0 || n < 0 || off > s.size || n > s.size-off {
 		return 0, false
