@@ -37,25 +37,17 @@ func TestGroupCommit(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	err := db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte("b"))
-		for i := range n {
-			stored := b.Get(fmt.Appendf(nil, "k%03d", i)) != nil
-			switch {
-			case i%7 == 0 && !errors.Is(errs[i], errBad):
-				t.Errorf("caller %d: %v, want its own error", i, errs[i])
-			case i%7 == 0 && stored:
-				t.Errorf("caller %d failed but its write was kept", i)
-			case i%7 != 0 && errs[i] != nil:
-				t.Errorf("caller %d: %v", i, errs[i])
-			case i%7 != 0 && !stored:
-				t.Errorf("caller %d succeeded but its write is missing", i)
-			}
+	for i, stored := range storedKeys(t, db, n) {
+		switch {
+		case i%7 == 0 && !errors.Is(errs[i], errBad):
+			t.Errorf("caller %d: %v, want its own error", i, errs[i])
+		case i%7 == 0 && stored:
+			t.Errorf("caller %d failed but its write was kept", i)
+		case i%7 != 0 && errs[i] != nil:
+			t.Errorf("caller %d: %v", i, errs[i])
+		case i%7 != 0 && !stored:
+			t.Errorf("caller %d succeeded but its write is missing", i)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -83,22 +75,31 @@ func TestGroupCommitSyncDir(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	err := db.View(func(tx *bolt.Tx) error {
+	for i, stored := range storedKeys(t, db, n) {
+		switch {
+		case i%5 == 0 && (errs[i] == nil || stored):
+			t.Errorf("caller %d with an unsyncable directory: err %v, stored %v", i, errs[i], stored)
+		case i%5 != 0 && (errs[i] != nil || !stored):
+			t.Errorf("caller %d: err %v, stored %v", i, errs[i], stored)
+		}
+	}
+}
+
+// storedKeys reports, for callers 0 to n-1, whether key k<i> is in
+// bucket "b".
+func storedKeys(t *testing.T, db *bolt.DB, n int) []bool {
+	t.Helper()
+	stored := make([]bool, n)
+	if err := db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte("b"))
 		for i := range n {
-			stored := b.Get(fmt.Appendf(nil, "k%03d", i)) != nil
-			switch {
-			case i%5 == 0 && (errs[i] == nil || stored):
-				t.Errorf("caller %d with an unsyncable directory: err %v, stored %v", i, errs[i], stored)
-			case i%5 != 0 && (errs[i] != nil || !stored):
-				t.Errorf("caller %d: err %v, stored %v", i, errs[i], stored)
-			}
+			stored[i] = b.Get(fmt.Appendf(nil, "k%03d", i)) != nil
 		}
 		return nil
-	})
-	if err != nil {
+	}); err != nil {
 		t.Fatal(err)
 	}
+	return stored
 }
 
 // newGroupCommit opens a bbolt file in dir with a bucket "b" and a group

@@ -40,7 +40,7 @@ func testWriteLastChunk(t *testing.T, s store.Store) {
 		t.Fatal("check did not see the ciphertext from its start")
 	}
 	sub, err := s.Submission(ctx, u.SubmissionID)
-	if err != nil || sub.SHA256 != sha256.Sum256(data) || sub.Size != u.Length || sub.Status != store.StatusReceived {
+	if err != nil || sub.Status != store.StatusReceived {
 		t.Fatalf("submission after the last chunk: %+v, %v", sub, err)
 	}
 	_, err = s.Upload(ctx, u.ID)
@@ -48,15 +48,7 @@ func testWriteLastChunk(t *testing.T, s store.Store) {
 	if e := lastEvent(t, s); e.Type != store.EventCompleted || e.SHA256 != sub.SHA256 {
 		t.Fatalf("last event %+v, want completed", e)
 	}
-	c, err := s.OpenCiphertext(ctx, sub.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(c)
-	c.Close()
-	if !bytes.Equal(got, data) {
-		t.Fatal("stored ciphertext differs from what was written")
-	}
+	checkStored(t, s, sub, data) // hash, size and bytes
 }
 
 func testWriteLastChunkRejected(t *testing.T, s store.Store) {
