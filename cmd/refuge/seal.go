@@ -121,13 +121,9 @@ func cmdSeal(e *env, args []string) error {
 	}
 	defer purge()
 
-	phrase, err := receipt.Generate()
+	phrase, keys, err := newReceipt()
 	if err != nil {
-		return failf("cannot make a receipt phrase: %v", err)
-	}
-	keys, err := receipt.Derive(phrase)
-	if err != nil {
-		return failf("cannot derive keys from the receipt phrase: %v", err)
+		return err
 	}
 	contents := bundle.Contents{
 		Files:          files,
@@ -301,3 +297,17 @@ func (e *env) showPhrase(phrase []byte, bundleOnStdout bool) {
 const phraseAdvice = `This receipt phrase is the only way to read the officers' replies, from any device.
 Learn it by heart or hide it well; anyone who has it can read the replies.
 Never keep it with the bundle or on a device that may be searched.`
+
+// newReceipt makes a new receipt phrase and derives its keys (refuge seal,
+// submit and refer).
+func newReceipt() (*receipt.Phrase, *receipt.Keys, error) {
+	phrase, err := receipt.Generate()
+	if err != nil {
+		return nil, nil, failf("cannot make a receipt phrase: %v", err)
+	}
+	keys, err := receipt.Derive(phrase)
+	if err != nil {
+		return nil, nil, failf("cannot derive keys from the receipt phrase: %v", err)
+	}
+	return phrase, keys, nil
+}

@@ -219,13 +219,9 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 	if job.resumed != nil {
 		st = *job.resumed
 	} else {
-		phrase, err := receipt.Generate()
+		phrase, keys, err := newReceipt()
 		if err != nil {
-			return failf("%v", err)
-		}
-		keys, err := receipt.Derive(phrase)
-		if err != nil {
-			return failf("%v", err)
+			return err
 		}
 		tok, err := keys.Token()
 		if err != nil {
