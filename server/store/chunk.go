@@ -16,6 +16,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"refuge/internal/crc32c"
 	"refuge/internal/lowerhex"
 )
 
@@ -186,7 +187,7 @@ func checksumHash(c *Checksum) (hash.Hash, error) {
 		// against accidental damage, which CRC-32C detects at a tenth of
 		// SHA-256's cost. Authenticity is age's (every 64 KiB chunk has a
 		// Poly1305 tag) and the acknowledgement's SHA-256 of the whole.
-		return crc32.New(crc32.MakeTable(crc32.Castagnoli)), nil
+		return crc32.New(crc32c.Table), nil
 	}
 	return nil, invalid("unsupported checksum algorithm")
 }
