@@ -121,7 +121,7 @@ func cmdSeal(e *env, args []string) error {
 	}
 	defer purge()
 
-	phrase, keys, err := newReceipt()
+	phrase, keys, verifier, err := newReceipt()
 	if err != nil {
 		return err
 	}
@@ -148,12 +148,6 @@ func cmdSeal(e *env, args []string) error {
 	}
 	// The ticket (submission id and token verifier, neither secret) lets a
 	// partner relay the bundle: written beside it, before it is committed.
-	tok, err := keys.Token()
-	if err != nil {
-		return failf("%v", err)
-	}
-	verifier := receipt.Verifier(tok.Bytes())
-	tok.Destroy()
 	savedTicket := false
 	beforeCommit := func() error {
 		if err := saveReceipt(); err != nil {
@@ -298,16 +292,22 @@ const phraseAdvice = `This receipt phrase is the only way to read the officers' 
 Learn it by heart or hide it well; anyone who has it can read the replies.
 Never keep it with the bundle or on a device that may be searched.`
 
-// newReceipt makes a new receipt phrase and derives its keys (refuge seal,
-// submit and refer).
-func newReceipt() (*receipt.Phrase, *receipt.Keys, error) {
+// newReceipt makes a new receipt phrase, derives its keys and the
+// verifier of its access token (what the server and tickets hold; the
+// token itself is wiped): refuge seal, submit and refer.
+func newReceipt() (*receipt.Phrase, *receipt.Keys, [32]byte, error) {
 	phrase, err := receipt.Generate()
 	if err != nil {
-		return nil, nil, failf("cannot make a receipt phrase: %v", err)
+		return nil, nil, [32]byte{}, failf("cannot make a receipt phrase: %v", err)
 	}
 	keys, err := receipt.Derive(phrase)
 	if err != nil {
-		return nil, nil, failf("cannot derive keys from the receipt phrase: %v", err)
+		return nil, nil, [32]byte{}, failf("cannot derive keys from the receipt phrase: %v", err)
 	}
-	return phrase, keys, nil
+	tok, err := keys.Token()
+	if err != nil {
+		return nil, nil, [32]byte{}, failf("cannot read the access token: %v", err)
+	}
+	defer tok.Destroy()
+	return phrase, keys, receipt.Verifier(tok.Bytes()), nil
 }

@@ -16,7 +16,6 @@ import (
 	"refuge/client"
 	"refuge/crypto/bundle"
 	"refuge/crypto/manifest"
-	"refuge/crypto/receipt"
 	"refuge/server/api"
 )
 
@@ -219,16 +218,10 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 	if job.resumed != nil {
 		st = *job.resumed
 	} else {
-		phrase, keys, err := newReceipt()
+		phrase, keys, verifier, err := newReceipt()
 		if err != nil {
 			return err
 		}
-		tok, err := keys.Token()
-		if err != nil {
-			return failf("%v", err)
-		}
-		verifier := receipt.Verifier(tok.Bytes())
-		tok.Destroy()
 		st.SubmissionID, st.ReplyRecipient = keys.SubmissionID(), keys.Recipient().String()
 		st.Verifier = hex.EncodeToString(verifier[:])
 		if text, err = phrase.Text(); err != nil {
