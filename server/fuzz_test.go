@@ -110,3 +110,18 @@ func FuzzDecodeToken(f *testing.F) {
 		}
 	})
 }
+
+// The standard base64 decoder skips \r and \n even in strict mode; the
+// header parsers must not read around them.
+func TestHeaderBase64WithLineBreaks(t *testing.T) {
+	for _, h := range []string{"sha1 000\r000000000000000000000000=", "sha256 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hS\nuFU=", "crc32c AAAA\r\nAA=="} {
+		if _, err := parseChecksum(h); err == nil {
+			t.Errorf("parseChecksum accepted %q", h)
+		}
+	}
+	for _, h := range []string{"kind cmV\rsYXk=", "submission-id MDEyMzQ1Njc4OWFi\nY2RlZjAxMjM0NTY3ODlhYmNkZWY="} {
+		if _, err := parseMetadata(h); err == nil {
+			t.Errorf("parseMetadata accepted %q", h)
+		}
+	}
+}
