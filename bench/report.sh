@@ -30,6 +30,9 @@ net_open=$(awk -v m="$(med "open.$big")" -v f="$(med open-fixed-ms)" -v b="$((bi
 r_open_net=$(ratio "$net_open" "$(med "stock-open.$big")")
 r_small=$(ratio "$(med refuge.small)" "$(med tusd.small)")
 r_big=$(ratio "$(med refuge.big)" "$(med tusd.big)")
+r_open_same=$(ratio "$(med "open.$big")" "$(med "stock-open-same.$big")")
+r_small_sync=$(ratio "$(med refuge.small)" "$(med tusd-sync.small)")
+r_big_sync=$(ratio "$(med refuge.big)" "$(med tusd-sync.big)")
 f_client=$(ratio "$(med "submit.$last.rss")" "$(med "submit.$prev.rss")") f_server=$(ratio "$(med "server.rss.$last")" "$(med "server.rss.$prev")") f_officer=$(ratio "$(med "open.$last.rss")" "$(med "open.$prev.rss")")
 maxrss=$(cat "$res"/submit.*.rss "$res"/open.*.rss "$res"/server.rss.* | sort -g | tail -1)
 f_client_s=$(ratio "$(med "submit.$last.stream-rss")" "$(med "submit.$prev.stream-rss")")
@@ -71,6 +74,16 @@ table=$(
 EOF
 )
 
+same=$(
+	cat <<EOF
+| measure ($(sz "$big"), MB/s, median (min–max) of $RUNS) | Refuge | peer, doing the same work | ratio | |
+| --- | --- | --- | --- | --- |
+| open: \`refuge-officer open\` vs \`age -d -i officer.key \| tar x\`, the same passphrase-protected key typed at a terminal, the extracted files fsynced | $(fmt3 "open.$big") | $(fmt3 "stock-open-same.$big") | $r_open_same | $(verdict "$r_open_same" ">=" 1.0) (≥ 1.0) |
+| server, 64 concurrent 1 MiB uploads: refuge-server vs tusd, then syncfs(2) of its upload directory | $(fmt3 refuge.small) | $(fmt3 tusd-sync.small) | $r_small_sync | $(verdict "$r_small_sync" ">=" 1.0) (≥ 1.0) |
+| server, one $(sz "$big") upload: refuge-server vs tusd, then syncfs(2) | $(fmt3 refuge.big) | $(fmt3 tusd-sync.big) | $r_big_sync | $(verdict "$r_big_sync" ">=" 1.0) (≥ 1.0) |
+EOF
+)
+
 stages=$(
 	cat <<EOF
 | stage ($(sz "$big")) | MB/s, median (min–max) |
@@ -99,15 +112,17 @@ memory=$(
 )
 
 throughput=$(
-	echo "| input | \`refuge submit\` | stock \`age \| curl\` | \`refuge-officer open\` | stock \`age -d \| tar x\` |"
-	echo "| --- | --- | --- | --- | --- |"
+	echo "| input | \`refuge submit\` | stock \`age \| curl\` | \`refuge-officer open\` | stock \`age -d \| tar x\` | stock, officer.key, fsynced |"
+	echo "| --- | --- | --- | --- | --- | --- |"
 	for s in "${sizes[@]}"; do
-		echo "| $(sz "$s") | $(fmt3 "submit.$s") | $(fmt3 "stock-upload.$s") | $(fmt3 "open.$s") | $(fmt3 "stock-open.$s") |"
+		echo "| $(sz "$s") | $(fmt3 "submit.$s") | $(fmt3 "stock-upload.$s") | $(fmt3 "open.$s") | $(fmt3 "stock-open.$s") | $(fmt3 "stock-open-same.$s") |"
 	done
 )
 
 echo
 echo "$table"
+echo
+echo "$same"
 echo
 echo "$stages"
 echo
@@ -120,6 +135,7 @@ echo
 		echo "throughput stock_age|curl $s $(med "stock-upload.$s")"
 		echo "throughput refuge-officer_open $s $(med "open.$s")"
 		echo "throughput stock_age_-d|tar_x $s $(med "stock-open.$s")"
+		echo "throughput stock_age_-d_officer.key|tar_x,_fsynced $s $(med "stock-open-same.$s")"
 		echo "memory client_(refuge_submit) $s $(med "submit.$s.rss")"
 		echo "memory server_(refuge-server) $s $(med "server.rss.$s")"
 		echo "memory officer_(refuge-officer_open) $s $(med "open.$s.rss")"
@@ -162,6 +178,16 @@ Targets are those of DESIGN.md section 8.
 ## Ratios (Refuge / peer)
 
 $table
+
+## Like for like: the same peers doing the same work
+
+The peers above do less than Refuge does: stock age is handed its key in clear, while
+refuge-officer unlocks a passphrase-protected one (age scrypt, work factor 18) and
+fsyncs what it extracts; tusd never fsyncs, while refuge-server acknowledges only what is
+on disk. Here the same peers do the same work. The targets of DESIGN.md are judged on
+the table above; this one shows where the difference comes from.
+
+$same
 
 ## Physical limits and stages
 
@@ -214,6 +240,8 @@ age -r age1pq1... < evidence.bin | curl -sSf -T - http://127.0.0.1:PORT2/upload
 refuge-officer open -i officer.key --passphrase-file pass.txt -o O1 BUNDLE
 refuge-officer open -i officer-light.key --passphrase-file pass.txt -o O1 BUNDLE
 age -d -i key.txt < BUNDLE | tar x -C O2
+# open, like for like: script(1) gives age a terminal and types pass.txt at its prompt
+script -qec "age -d -i officer.key < BUNDLE | tar x -C O2 && find O2 -exec sync {} +" /dev/null < pass.txt
 # stages
 refuge seal --manifest manifest.json --root-pub ROOT -o sealed.age evidence.bin
 tusbench run -url http://127.0.0.1:PORT/v1/uploads -file sealed.age -refuge
@@ -222,6 +250,8 @@ age -d -i key.txt < BUNDLE > /dev/null
 tusd -host 127.0.0.1 -port PORT3 -upload-dir T -base-path /files/ &     # tusd v2.9.1 from the Go module proxy
 tusbench run -url URL -file big.age -n 1 -conc 1 [-refuge]
 tusbench run -url URL -file small.age -n 64 -conc 64 [-refuge]
+tusbench run -url URL -file big.age -n 1 -conc 1 -syncfs T             # like for like: tusd, then syncfs(2)
+tusbench run -url URL -file small.age -n 64 -conc 64 -syncfs T
 # physical limits
 dd if=/dev/zero of=F bs=1M count=$big conv=fsync
 age -r age1pq1... < evidence.bin > /dev/null

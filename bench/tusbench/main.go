@@ -6,7 +6,11 @@
 //
 //	tusbench setup -dir DIR                       demo root key, officer recipient, signed manifest
 //	tusbench gen -recipient R -size N -o FILE     an age file of about N bytes for R
-//	tusbench run -url URL -file F [-n 64 -conc 64] [-refuge]
+//	tusbench run -url URL -file F [-n 64 -conc 64] [-refuge] [-syncfs DIR]
+//
+// -syncfs DIR makes the run end only when the file system holding DIR has
+// written everything out (syncfs(2)): the cost of making a server that never
+// fsyncs (tusd) as durable as one that does, counted in its time.
 package main
 
 import (
@@ -26,6 +30,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"golang.org/x/sys/unix"
 
 	"refuge/crypto/manifest"
 	"refuge/crypto/signing"
@@ -128,6 +133,7 @@ func run(args []string) error {
 	n := fs.Int("n", 1, "uploads")
 	conc := fs.Int("conc", 1, "concurrent uploads")
 	refuge := fs.Bool("refuge", false, "send refuge's submission-id and verifier metadata")
+	syncDir := fs.String("syncfs", "", "after the uploads, syncfs(2) the file system holding this directory, within the timing")
 	fs.Parse(args)
 	fi, err := os.Stat(*file)
 	if err != nil {
@@ -164,10 +170,25 @@ func run(args []string) error {
 	if firstErr != nil {
 		return firstErr
 	}
+	if *syncDir != "" {
+		if err := syncfs(*syncDir); err != nil {
+			return err
+		}
+	}
 	el := time.Since(start)
 	total := float64(fi.Size()) * float64(*n)
 	fmt.Printf("%d x %d bytes, %d concurrent: %.2f s, %.0f MB/s\n", *n, fi.Size(), *conc, el.Seconds(), total/el.Seconds()/1e6)
 	return nil
+}
+
+// syncfs writes out every dirty page of the file system holding dir.
+func syncfs(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return unix.Syncfs(int(d.Fd()))
 }
 
 func upload(c *http.Client, url, file string, small []byte, size int64, refuge bool) error {
