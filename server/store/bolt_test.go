@@ -1,7 +1,11 @@
 package store_test
 
 import (
+	"context"
 	"errors"
+	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,4 +39,27 @@ func openBolt(t *testing.T, dir string) *store.BoltStore {
 func TestBoltStore(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store { return openBolt(t, t.TempDir()) })
+}
+
+// FreeSpace agrees with df about the data directory's file system, to
+// within what other tests running at the same time may write or free.
+func TestFreeSpaceAsDfSees(t *testing.T) {
+	dir := t.TempDir()
+	s := openBolt(t, dir)
+	out, err := exec.Command("df", "-B1", "--output=avail", dir).Output()
+	if err != nil {
+		t.Fatalf("df: %v", err)
+	}
+	got, err := s.FreeSpace(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Fields(string(out))
+	df, err := strconv.ParseInt(lines[len(lines)-1], 10, 64)
+	if err != nil {
+		t.Fatalf("df printed %q", out)
+	}
+	if d := got - df; d > 256<<20 || d < -256<<20 {
+		t.Fatalf("FreeSpace %d bytes, df %d", got, df)
+	}
 }

@@ -267,6 +267,13 @@ type Store interface {
 	// Tokens lists every token record.
 	Tokens(ctx context.Context) ([]Token, error)
 
+	// FreeSpace reports how many more bytes the store can hold, as its
+	// storage reports them (a file system's space available to an
+	// unprivileged process). The server refuses uploads that would
+	// bring it under a floor, so that the records, acknowledgements and
+	// deletions always have room.
+	FreeSpace(ctx context.Context) (int64, error)
+
 	// Manifest returns the current signed key manifest and its signature
 	// (ErrNotFound if none has been published).
 	Manifest(ctx context.Context) (manifest, signature []byte, version uint64, err error)

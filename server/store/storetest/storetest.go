@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Events", testEvents},
 		{"Concurrent", testConcurrent},
 		{"ConcurrentSameSubmission", testConcurrentSameSubmission},
+		{"FreeSpace", testFreeSpace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

@@ -164,3 +164,15 @@ func testExpireUploads(t *testing.T, s store.Store) {
 	}
 	readAll(t, c) // reads and closes
 }
+
+func testFreeSpace(t *testing.T, s store.Store) {
+	n, err := s.FreeSpace(context.Background())
+	if err != nil || n <= 0 {
+		t.Fatalf("FreeSpace = %d, %v; want a positive size", n, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.FreeSpace(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("FreeSpace with a cancelled context: %v", err)
+	}
+}
