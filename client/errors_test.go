@@ -155,6 +155,7 @@ func TestTemporary(t *testing.T) {
 		{"network", &netError{err: errors.New("x")}, true},
 		{"429", &statusError{err: &api.Error{Code: api.CodeRateLimited}, status: 429}, true},
 		{"503", &statusError{err: &api.Error{Code: api.CodeUnavailable}, status: 503}, true},
+		{"507", &statusError{err: &api.Error{Code: api.CodeNoSpace}, status: 507}, true},
 		{"404", &statusError{err: &api.Error{Code: api.CodeNotFound}, status: 404}, false},
 		{"wrapped 429", fmt.Errorf("uploading: %w", &statusError{err: &api.Error{Code: api.CodeRateLimited}, status: 429}), true},
 		{"plain", errors.New("x"), false},

@@ -109,9 +109,25 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	e.version = 1
 	e.courier = e.addToken(store.RoleCourier, "desk")
 	e.partner = e.addToken(store.RolePartner, "fld")
+	e.serve(opts...)
+	return e
+}
 
+// sibling is e with a second real server over the same store, configured
+// by opts: what one server does, the other sees.
+func (e *env) sibling(opts ...envOption) *env {
+	e.t.Helper()
+	s := *e
+	s.serve(opts...)
+	return &s
+}
+
+// serve starts e's HTTP server over e.st on 127.0.0.1.
+func (e *env) serve(opts ...envOption) {
+	t := e.t
+	t.Helper()
 	cfg := server.Config{
-		Store: st, RootKey: e.rootKey, Now: e.clock.now,
+		Store: e.st, RootKey: e.rootKey, Now: e.clock.now,
 		Log:                  slog.New(slog.NewTextHandler(e.log, nil)),
 		UploadRequestsPerSec: 10000, UploadRequestBurst: 10000,
 		RequestsPerSecond: 100000, RequestBurst: 100000,
@@ -131,7 +147,6 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 	e.url = e.srv.URL
-	return e
 }
 
 func mustKey(t testing.TB) (minisign.PublicKey, minisign.PrivateKey) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"syscall"
 
 	"refuge/server/api"
 	"refuge/server/store"
@@ -51,6 +52,8 @@ func (s *Server) storeError(op string, err error) *api.Error {
 		return api.Errorf(api.CodeConflict, "upload is not complete")
 	case errors.Is(err, store.ErrBadState):
 		return api.Errorf(api.CodeConflict, "not allowed in the current state")
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return api.Errorf(api.CodeNoSpace, "the server ran out of disk space while writing; what it had acknowledged is kept; try again later")
 	}
 	s.log.Error("internal error", "op", op, "err", err)
 	return api.Errorf(api.CodeInternal, "internal error")

@@ -2,11 +2,17 @@ package server
 
 import (
 	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"refuge/internal/lowerhex"
+	"refuge/server/api"
 )
 
 // The fuzz targets check the parsers of untrusted headers and bodies:
@@ -122,6 +128,20 @@ func TestHeaderBase64WithLineBreaks(t *testing.T) {
 	for _, h := range []string{"kind cmV\rsYXk=", "submission-id MDEyMzQ1Njc4OWFi\nY2RlZjAxMjM0NTY3ODlhYmNkZWY="} {
 		if _, err := parseMetadata(h); err == nil {
 			t.Errorf("parseMetadata accepted %q", h)
+		}
+	}
+}
+
+// A write that finds the disk full is answered 507, as a request refused
+// for want of room is, not as an internal error.
+func TestStoreErrorDiskFull(t *testing.T) {
+	s := &Server{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, err := range []error{
+		&os.PathError{Op: "write", Path: "blob", Err: syscall.ENOSPC},
+		fmt.Errorf("store: commit: %w", syscall.EDQUOT),
+	} {
+		if e := s.storeError("write chunk", err); e.Code != api.CodeNoSpace {
+			t.Errorf("%v: code %s, want %s", err, e.Code, api.CodeNoSpace)
 		}
 	}
 }

@@ -135,6 +135,10 @@ type hostileCase struct {
 
 func replyCase(c hostileCase) hostileCase { c.reply = true; return c }
 
+// diskFull configures a server whose disk never has room: it keeps more
+// free space than any disk has.
+func diskFull(c *serverConfig) { c.MinFreeBytes = 1 << 62 }
+
 func hostileCases(e *env, f *fixtures) []hostileCase {
 	tus := func(kv ...string) map[string]string { return tusHdr(kv...) }
 	withAuth := func(h map[string]string, tok string) map[string]string {
@@ -202,6 +206,9 @@ func hostileCases(e *env, f *fixtures) []hostileCase {
 		{name: "POST with a malformed token", method: "POST", path: "/v1/uploads", hdr: map[string]string{"Tus-Resumable": "1.0.0", "Upload-Length": "10", "Upload-Metadata": s2.meta(), "Authorization": "Bearer zz"}, status: 401, code: "unauthorized"},
 		{name: "POST reusing a submission id", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", f.sub.meta()), status: 409, code: "conflict"},
 		{name: "POST reply to an unknown submission", method: "POST", path: "/v1/uploads", hdr: withAuth(create("Upload-Metadata", meta("kind", "reply", "submission-id", unknown.id)), e.courier), status: 404, code: "not_found"},
+		{name: "POST when the disk is too full for it", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.sibling(diskFull).do("POST", "/v1/uploads", nil, create("Upload-Metadata", s2.meta()))
+		}, status: 507, code: "insufficient_storage"},
 		{name: "POST with a body", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", s2.meta()), body: []byte("data"), status: 400, code: "bad_request"},
 		{name: "PUT on the creation URL", method: "PUT", path: "/v1/uploads", hdr: tus(), status: 405, code: "method_not_allowed"},
 
@@ -216,6 +223,9 @@ func hostileCases(e *env, f *fixtures) []hostileCase {
 		{name: "PATCH past Upload-Length, chunked", run: func(e *env, f *fixtures) (*http.Response, []byte) {
 			return e.raw(fmt.Sprintf("PATCH %s HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 1000\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", f.up, 20000, strings.Repeat("a", 20000)))
 		}, status: 413, code: "too_large"},
+		{name: "PATCH when the disk is too full for it", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.sibling(diskFull).do("PATCH", f.up, f.upBody[1000:2000], patch("1000"))
+		}, status: 507, code: "insufficient_storage"},
 		{name: "PATCH checksum mismatch", method: "PATCH", path: "{up}", hdr: patch("1000", "Upload-Checksum", "sha256 "+base64.StdEncoding.EncodeToString(wrongSum[:])), body: f.upBody[1000:2000], status: 460, code: "checksum_mismatch"},
 		{name: "PATCH crc32c mismatch", method: "PATCH", path: "{up}", hdr: patch("1000", "Upload-Checksum", "crc32c AAAAAA=="), body: f.upBody[1000:2000], status: 460, code: "checksum_mismatch"},
 		{name: "PATCH crc32c digest too long", method: "PATCH", path: "{up}", hdr: patch("1000", "Upload-Checksum", "crc32c AAAAAAA="), body: []byte("x"), status: 400, code: "bad_request"},

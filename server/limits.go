@@ -141,6 +141,30 @@ func (s *Server) acquireUpload() bool {
 
 func (s *Server) releaseUpload() { <-s.uploads }
 
+// room refuses, before anything is stored, an upload or chunk of need
+// bytes that would leave the store under MinFreeBytes: a full disk must
+// never stop the records, acknowledgements and deletions that free it.
+// Concurrent uploads checked at the same moment may together go below
+// the floor, never beyond it by more than they declared; a write that
+// still finds the disk full is refused as well (noSpace).
+func (s *Server) room(r *http.Request, need int64) *api.Error {
+	free, err := s.cfg.Store.FreeSpace(r.Context())
+	if err != nil {
+		return s.storeError("free space", err)
+	}
+	if free-s.cfg.MinFreeBytes < need {
+		return noSpace()
+	}
+	return nil
+}
+
+// noSpace is the answer when the server's disk is too full to take more.
+// Nothing of the request was kept; the sender keeps its bundle and tries
+// later.
+func noSpace() *api.Error {
+	return api.Errorf(api.CodeNoSpace, "the server is short of disk space and took nothing from this request; try again later")
+}
+
 // headerLimit refuses requests whose request line and headers exceed
 // MaxHeaderBytes with a JSON 431.
 func (s *Server) headerLimit(next http.Handler) http.Handler {

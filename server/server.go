@@ -46,6 +46,7 @@ type Config struct {
 	TLS bool // sets Strict-Transport-Security
 
 	MaxUploadSize        int64         // bytes; default 64 GiB
+	MinFreeBytes         int64         // disk space uploads never use (see room); default 128 MiB
 	MaxConcurrentUploads int           // PATCH bodies in flight; default 64
 	MaxJSONBody          int64         // bytes of a JSON request body; default 256 KiB
 	MaxHeaderBytes       int           // request line and headers; default 16 KiB (see HTTPServer)
@@ -98,6 +99,9 @@ func New(cfg Config) (*Server, error) {
 func setDefaults(c *Config) {
 	if c.MaxUploadSize <= 0 {
 		c.MaxUploadSize = 64 << 30
+	}
+	if c.MinFreeBytes <= 0 {
+		c.MinFreeBytes = 128 << 20
 	}
 	if c.MaxConcurrentUploads <= 0 {
 		c.MaxConcurrentUploads = 64

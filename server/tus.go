@@ -80,6 +80,9 @@ func (s *Server) tusCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, e := s.newUpload(r, c)
+	if e == nil {
+		e = s.room(r, u.Length)
+	}
 	if e != nil {
 		writeError(w, e)
 		return
@@ -281,6 +284,14 @@ func (s *Server) tusPatch(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.ContentLength > 0 && r.ContentLength > u.Length-off {
 		writeError(w, api.Errorf(api.CodeTooLarge, "the body goes past the declared Upload-Length; nothing was kept"))
+		return
+	}
+	need := u.Length - off
+	if r.ContentLength >= 0 {
+		need = r.ContentLength
+	}
+	if e := s.room(r, need); e != nil {
+		writeError(w, e)
 		return
 	}
 	if !s.acquireUpload() {

@@ -42,6 +42,9 @@ Serve:
                         front (default 127.0.0.1:8443)
     --tls-cert FILE     serve TLS with this certificate chain (and --tls-key)
     --max-upload BYTES  largest upload (default 64 GiB)
+    --min-free BYTES    disk space uploads never take, kept for the records,
+                        acknowledgements and deletions (default 128 MiB); an
+                        upload that would go below it is refused with 507
     --rate-limit N      requests per second for all clients together (default 200;
                         the server keeps no addresses, so the limit is global)
     --dev               throwaway demo setup in a temporary directory: demo keys,

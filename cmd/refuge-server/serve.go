@@ -21,7 +21,7 @@ import (
 
 type serveFlags struct {
 	data, listen, rootPub, tlsCert, tlsKey string
-	maxUpload                              int64
+	maxUpload, minFree                     int64
 	rate                                   float64
 	dev                                    bool
 }
@@ -36,6 +36,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS key file")
 	fs.Int64Var(&f.maxUpload, "max-upload", 64<<30, "largest upload in bytes")
+	fs.Int64Var(&f.minFree, "min-free", 128<<20, "disk space uploads never take, in bytes")
 	fs.BoolVar(&f.dev, "dev", false, "throwaway demo setup")
 	fs.Float64Var(&f.rate, "rate-limit", 200, "requests per second, all clients together")
 	if err := fs.Parse(args); err != nil {
@@ -44,6 +45,10 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		errorf(stderr, []string{"run refuge-server --help"}, "unexpected argument %q", fs.Arg(0))
+		return exitUsage
+	}
+	if f.maxUpload < 1 || f.minFree < 1 {
+		errorf(stderr, []string{"give both in bytes, e.g. --max-upload 68719476736 --min-free 134217728"}, "--max-upload and --min-free must be at least 1 byte")
 		return exitUsage
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
@@ -85,7 +90,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 // address once it listens.
 func serve(ctx context.Context, st store.Store, root signing.PublicKey, f serveFlags, log *slog.Logger, ready func(addr string)) error {
 	srv, err := server.New(server.Config{
-		Store: st, RootKey: root, Log: log, TLS: f.tlsCert != "", MaxUploadSize: f.maxUpload,
+		Store: st, RootKey: root, Log: log, TLS: f.tlsCert != "", MaxUploadSize: f.maxUpload, MinFreeBytes: f.minFree,
 		RequestsPerSecond: f.rate, RequestBurst: int(2 * f.rate),
 	})
 	if err != nil {

@@ -17,6 +17,7 @@ func TestErrorRoundTrip(t *testing.T) {
 		{"checksum", Errorf(CodeChecksum, "mismatch"), 460, ErrChecksum},
 		{"rate limited", Errorf(CodeRateLimited, "slow down"), 429, ErrRateLimited},
 		{"timeout", Errorf(CodeTimeout, "too slow"), 408, &Error{Code: CodeTimeout}},
+		{"disk full", Errorf(CodeNoSpace, "no room"), 507, ErrNoSpace},
 		{"unknown code", Errorf("mystery", "x"), 500, &Error{Code: "mystery"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
