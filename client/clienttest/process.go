@@ -23,19 +23,23 @@ func BuildServer(t testing.TB) string {
 }
 
 // StartProcess runs the refuge-server binary bin on the data directory of
-// s (see Setup), on a free port of 127.0.0.1. It is killed when the test
-// ends. Log returns what it printed.
-func (s *Server) StartProcess(t testing.TB, bin string) (log func() string) {
+// s (see Setup) with extra flags args, on a free port of 127.0.0.1, or on
+// s.Addr again if a process ran there before. It is killed when the test
+// ends, or by stop (which waits for it to exit). Log returns what it
+// printed.
+func (s *Server) StartProcess(t testing.TB, bin string, args ...string) (log func() string, stop func()) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	if s.Addr == "" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Addr = ln.Addr().String()
+		ln.Close()
+		s.URL = "http://" + s.Addr
 	}
-	s.Addr = ln.Addr().String()
-	ln.Close()
-	s.URL = "http://" + s.Addr
 	pub := s.Keys.RootPub.String()
-	cmd := exec.Command(bin, "--data", s.Dir, "--root-pub", pub, "--listen", s.Addr) // #nosec G204 -- test helper: runs the binary it just built
+	cmd := exec.Command(bin, append([]string{"--data", s.Dir, "--root-pub", pub, "--listen", s.Addr}, args...)...) // #nosec G204 -- test helper: runs the binary it just built
 	var mu sync.Mutex
 	var out bytes.Buffer
 	cmd.Stdout = lockedWriter{&mu, &out}
@@ -43,17 +47,21 @@ func (s *Server) StartProcess(t testing.TB, bin string) (log func() string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+		})
+	}
+	t.Cleanup(stop)
 	log = func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", s.Addr, time.Second)
 		if err == nil {
 			c.Close()
-			return log
+			return log, stop
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("refuge-server did not start listening: %v\n%s", err, log())

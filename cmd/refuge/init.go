@@ -15,6 +15,7 @@ import (
 	"aead.dev/minisign"
 
 	"refuge/client"
+	"refuge/server/api"
 )
 
 const initHelp = `Usage: refuge init --server URL --root-pub KEY [--proxy URL] [--force]
@@ -254,6 +255,10 @@ const exitNetwork = 4
 // netFail turns a client error into a cliError: exit code 4 with a hint
 // when the failure may pass (network, 5xx, 408, 429 after the retries).
 func netFail(what string, err error) error {
+	if errors.Is(err, api.ErrNoSpace) {
+		return (&cliError{code: exitNetwork, msg: fmt.Sprintf("%s: %v", what, err)}).
+			hint("nothing is lost: run the same command again later (hours rather than minutes), and it resumes where it stopped; if this lasts, tell the people who run the server")
+	}
 	if client.Temporary(err) {
 		return (&cliError{code: exitNetwork, msg: fmt.Sprintf("%s: %v", what, err)}).
 			hint("check the connection (or the proxy, or Tor) and run the same command again; uploads and downloads resume where they stopped")

@@ -2,17 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"filippo.io/age"
 
 	"refuge/client/clienttest"
+	"refuge/server/store"
 )
 
 func TestHelpAndUsage(t *testing.T) {
@@ -140,7 +143,7 @@ func TestAgainstServerProcess(t *testing.T) {
 	t.Parallel()
 	bin := clienttest.BuildServer(t)
 	srv := clienttest.Setup(t, nil, nil, nil, 0)
-	log := srv.StartProcess(t, bin)
+	log, _ := srv.StartProcess(t, bin)
 	u := newUser(t)
 	u.init(srv)
 	f := randomFile(t, t.TempDir(), "canary-name.pdf", 3<<20)
@@ -172,6 +175,42 @@ func TestAgainstServerProcess(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A server whose disk is too full refuses the upload before it takes
+// anything (507). refuge submit says so and keeps what it sealed; the same
+// command, run once the server has room, sends it under the phrase already
+// shown.
+func TestSubmitServerDiskFull(t *testing.T) {
+	t.Parallel()
+	bin := clienttest.BuildServer(t)
+	srv := clienttest.Setup(t, nil, nil, nil, 0)
+	_, stop := srv.StartProcess(t, bin, "--min-free", strconv.FormatInt(1<<62, 10))
+	u := newUser(t)
+	u.init(srv)
+	f := randomFile(t, t.TempDir(), "report.pdf", 1<<20)
+	r := u.run("", "submit", f)
+	if r.code != 4 || !strings.Contains(r.stderr, "short of disk space") || !strings.Contains(r.stderr, "nothing is lost") {
+		t.Fatalf("submit to a full server: exit %d\n%s", r.code, r.stderr)
+	}
+	phrase := phraseOf(t, r)
+	stop()
+	st, err := store.Open(srv.Dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if evs, err := st.Events(context.Background(), 0, 100); err != nil || len(evs) != 0 {
+		t.Fatalf("the full server recorded %d events (%v); it should have taken nothing", len(evs), err)
+	}
+	st.Close()
+	srv.StartProcess(t, bin)
+	r = u.ok("", "submit", f)
+	if !strings.Contains(r.stderr, "resuming") || r.stdout != "" {
+		t.Fatalf("the run once the server had room:\n%s%s", r.stdout, r.stderr)
+	}
+	if st := u.ok(phrase+"\n", "status"); !strings.Contains(st.stdout, "received") {
+		t.Fatalf("status: %s", st.stdout)
+	}
 }
 
 // buildOfficer builds cmd/refuge-officer into a temporary folder.
