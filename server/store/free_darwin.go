@@ -1,15 +1,6 @@
 package store
 
-import (
-	"fmt"
+import "golang.org/x/sys/unix"
 
-	"golang.org/x/sys/unix"
-)
-
-func freeSpace(dir string) (int64, error) {
-	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err != nil {
-		return 0, fmt.Errorf("store: free space of the data directory: %w", err)
-	}
-	return bytesOf(st.Bavail, uint64(st.Bsize)), nil
-}
+// unitOf is the size of the units f_bavail counts: the block size.
+func unitOf(st *unix.Statfs_t) uint64 { return uint64(st.Bsize) }

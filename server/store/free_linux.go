@@ -1,21 +1,12 @@
 package store
 
-import (
-	"fmt"
+import "golang.org/x/sys/unix"
 
-	"golang.org/x/sys/unix"
-)
-
-func freeSpace(dir string) (int64, error) {
-	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err != nil {
-		return 0, fmt.Errorf("store: free space of the data directory: %w", err)
+// unitOf is the size of the units f_bavail counts: fragments where the
+// file system has them (as statvfs and df read it), else blocks.
+func unitOf(st *unix.Statfs_t) uint64 {
+	if st.Frsize > 0 {
+		return uint64(st.Frsize) // #nosec G115 -- positive, checked above
 	}
-	// f_bavail counts fragments where the file system has them (as
-	// statvfs and df read it), else blocks.
-	size := st.Frsize
-	if size <= 0 {
-		size = st.Bsize
-	}
-	return bytesOf(st.Bavail, uint64(size)), nil // #nosec G115 -- positive, checked above or a block size
+	return uint64(max(st.Bsize, 0)) // #nosec G115 -- not negative
 }
