@@ -14,8 +14,8 @@ import (
 // regular file under it becomes files/<directory base name>/<relative path>,
 // with forward slashes. Empty directories are skipped. Symbolic links, devices
 // and other special files are refused, as are names Open would refuse and
-// duplicate names (compared ignoring case). Each File opens its path lazily
-// and Seal checks that the size did not change.
+// duplicate names (compared ignoring case and Unicode normalization). Each
+// File opens its path lazily and Seal checks that the size did not change.
 func CollectFiles(paths []string) ([]File, error) {
 	var files []File
 	names := newNameSet()
@@ -29,7 +29,7 @@ func CollectFiles(paths []string) ([]File, error) {
 		}
 		if err := names.add(rel); err != nil {
 			if prev, ok := seen[foldName(rel)]; ok {
-				return fmt.Errorf("cannot seal %s: same name inside the bundle as %s (names are compared ignoring case)", local, prev)
+				return fmt.Errorf("cannot seal %s: same name inside the bundle as %s (names are compared ignoring case and Unicode normalization)", local, prev)
 			}
 			return fmt.Errorf("cannot seal %s: %v", local, err)
 		}

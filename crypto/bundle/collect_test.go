@@ -67,6 +67,8 @@ func TestCollectFilesRefuses(t *testing.T) {
 	writeTree(t, dir, map[string]string{
 		"a/report.txt":  "x",
 		"b/REPORT.TXT":  "y",
+		"a/caf\u00e9.txt": "nfc",
+		"b/cafe\u0301.txt": "nfd",
 		"c/x.txt":       "z",
 		"what?.txt":     "q",
 		"ok/inside.txt": "ok",
@@ -88,6 +90,7 @@ func TestCollectFilesRefuses(t *testing.T) {
 		{desc: "symlink inside a folder", paths: []string{"ok"}, want: "symbolic link"},
 		{desc: "fifo", paths: []string{"fifo"}, want: "named pipe"},
 		{desc: "case duplicate", paths: []string{"a/report.txt", "b/REPORT.TXT"}, want: "same name"},
+		{desc: "NFC and NFD duplicate", paths: []string{"a/caf\u00e9.txt", "b/cafe\u0301.txt"}, want: "same name"},
 		{desc: "same file twice", paths: []string{"c/x.txt", "c/x.txt"}, want: "same name"},
 		{desc: "unsafe character", paths: []string{"what?.txt"}, want: "rename it"},
 		{desc: "missing", paths: []string{"nope"}, want: "no such file"},

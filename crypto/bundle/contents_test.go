@@ -32,6 +32,9 @@ func TestSealRefusesBadContents(t *testing.T) {
 		{desc: "absolute name", change: func(c *Contents) { c.Files = []File{bytesFile("/etc/x", nil)} }},
 		{desc: "name with prefix", change: func(c *Contents) { c.Files = []File{bytesFile("a//b", nil)} }},
 		{desc: "case duplicate", change: func(c *Contents) { c.Files = []File{f, bytesFile("A.TXT", nil)} }},
+		{desc: "NFC and NFD duplicate", change: func(c *Contents) {
+			c.Files = []File{bytesFile("caf\u00e9", nil), bytesFile("cafe\u0301", nil)}
+		}},
 		{desc: "negative size", change: func(c *Contents) { c.Files = []File{{Name: "n", Size: -1, Open: f.Open}} }},
 		{desc: "too many files", change: func(c *Contents) {
 			c.Files = make([]File, DefaultMaxEntries)

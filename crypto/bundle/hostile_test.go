@@ -98,6 +98,8 @@ func TestOpenHostile(t *testing.T) {
 		{desc: "sparse file (size bomb)", bundle: encrypt(t, sparseTar(t, "files/evil", 50<<20), r), want: ErrUnsafeEntry},
 		{desc: "duplicate", bundle: encrypt(t, valid([]tarEntry{reg("files/evil", good), reg("files/evil", good)}), r), want: ErrUnsafeEntry},
 		{desc: "case duplicate", bundle: encrypt(t, valid([]tarEntry{reg("files/Evil.txt", good), reg("files/eVIL.TXT", good)}), r), want: ErrUnsafeEntry},
+		{desc: "NFC and NFD duplicate", bundle: encrypt(t, valid([]tarEntry{reg("files/caf\u00e9.txt", good), reg("files/cafe\u0301.txt", good)}), r), want: ErrUnsafeEntry},
+		{desc: "NFC folder and NFD file", bundle: encrypt(t, valid([]tarEntry{reg("files/r\u00e9sum\u00e9/a", good), reg("files/re\u0301sume\u0301", good)}), r), want: ErrUnsafeEntry},
 		{desc: "unicode case duplicate", bundle: encrypt(t, valid([]tarEntry{reg("files/ДОКЛАД", good), reg("files/доклад", good)}), r), want: ErrUnsafeEntry},
 		{desc: "file and folder", bundle: encrypt(t, valid([]tarEntry{reg("files/evil", good), reg("files/evil/x", good)}), r), want: ErrUnsafeEntry},
 		{desc: "folder and file", bundle: encrypt(t, valid([]tarEntry{reg("files/evil/x", good), reg("files/EVIL", good)}), r), want: ErrUnsafeEntry},

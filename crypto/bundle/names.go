@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Entry names at the top of a bundle, besides the sender's files under files/.
@@ -99,9 +101,13 @@ func checkEntryName(name string) error {
 }
 
 // foldName maps a name to a key that is equal for names that a
-// case-insensitive file system would treat as the same (simple Unicode case
-// folding: each rune becomes the smallest rune of its folding orbit).
+// case-insensitive or normalization-insensitive file system (macOS's APFS
+// and HFS+ are both) would treat as the same: the canonical decomposition
+// (NFD), so "é" as one code point and as "e" with a combining accent are
+// one name, then simple Unicode case folding (each rune becomes the
+// smallest rune of its folding orbit).
 func foldName(s string) string {
+	s = norm.NFD.String(s)
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
@@ -142,7 +148,7 @@ func (s *nameSet) add(name string) error {
 		if isDir {
 			return errors.New("a file name is also used as a folder name")
 		}
-		return errors.New("duplicate name (names are compared ignoring case)")
+		return errors.New("duplicate name (names are compared ignoring case and Unicode normalization)")
 	}
 	s.kinds[f] = false
 	return nil
