@@ -86,9 +86,11 @@ func createSpool(name string, size int64) (*spool, error) {
 // with ctx's error when ctx ends. Readers waiting on the spool get the
 // error too.
 func (s *spool) seal(ctx context.Context, recipients []age.Recipient, contents bundle.Contents) (uint32, error) {
-	// No buffer in between: age writes whole 64 KiB chunks, and copying
-	// them once more cost a tenth of the sealing time.
-	_, err := bundle.Seal(&spoolWriter{s: s, ctx: ctx}, recipients, contents)
+	w := newSpoolWriter(ctx, s)
+	_, err := bundle.Seal(w, recipients, contents)
+	if werr := w.close(); err == nil {
+		err = werr
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err == nil && s.written != s.size {
@@ -103,30 +105,112 @@ func (s *spool) seal(ctx context.Context, recipients []age.Recipient, contents b
 	return s.sums.Sum(), err
 }
 
-// spoolWriter appends to the spool and wakes the readers.
+// spoolBufs buffers of spoolBufSize carry the ciphertext from the sealer to
+// the goroutine that writes it to the spool.
+const (
+	spoolBufs    = 4
+	spoolBufSize = 1 << 20
+)
+
+// spoolWriter appends to the spool. It copies what the sealer writes into
+// a buffer and a goroutine writes full buffers to the file, records their
+// CRC-32C and wakes the readers: the sealer encrypts the next megabyte
+// while the last one goes to the page cache, which cost it as much time as
+// the encryption did.
 type spoolWriter struct {
-	s   *spool
-	ctx context.Context
+	s    *spool
+	ctx  context.Context
+	cur  []byte
+	off  int64 // spool offset of cur's first byte
+	work chan spoolBuf
+	free chan []byte
+	done chan struct{}
+
+	mu  sync.Mutex
+	err error // the first write error
+}
+
+type spoolBuf struct {
+	b   []byte
+	off int64
+}
+
+func newSpoolWriter(ctx context.Context, s *spool) *spoolWriter {
+	w := &spoolWriter{s: s, ctx: ctx, work: make(chan spoolBuf, spoolBufs), free: make(chan []byte, spoolBufs), done: make(chan struct{})}
+	for range spoolBufs {
+		w.free <- make([]byte, 0, spoolBufSize)
+	}
+	go w.run()
+	return w
+}
+
+func (w *spoolWriter) run() {
+	defer close(w.done)
+	s := w.s
+	for b := range w.work {
+		if w.failed() == nil {
+			n, err := s.f.WriteAt(b.b, b.off)
+			s.mu.Lock()
+			s.written += int64(n)
+			s.sums.Write(b.b[:n])
+			s.grew.Broadcast()
+			s.mu.Unlock()
+			if err != nil {
+				w.mu.Lock()
+				w.err = err
+				w.mu.Unlock()
+			}
+		}
+		w.free <- b.b[:0]
+	}
+}
+
+func (w *spoolWriter) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
 }
 
 func (w *spoolWriter) Write(p []byte) (int, error) {
 	if err := w.ctx.Err(); err != nil {
 		return 0, err
 	}
-	s := w.s
-	s.mu.Lock()
-	off := s.written
-	s.mu.Unlock()
-	if off+int64(len(p)) > s.size {
-		return 0, fmt.Errorf("the bundle grew past the %d bytes announced", s.size)
+	if err := w.failed(); err != nil {
+		return 0, err
 	}
-	n, err := s.f.WriteAt(p, off)
-	s.mu.Lock()
-	s.written += int64(n)
-	s.sums.Write(p[:n])
-	s.grew.Broadcast()
-	s.mu.Unlock()
-	return n, err
+	if w.off+int64(len(w.cur))+int64(len(p)) > w.s.size {
+		return 0, fmt.Errorf("the bundle grew past the %d bytes announced", w.s.size)
+	}
+	n := len(p)
+	for len(p) > 0 {
+		if w.cur == nil {
+			w.cur = <-w.free
+		}
+		k := copy(w.cur[len(w.cur):cap(w.cur)], p)
+		w.cur = w.cur[:len(w.cur)+k]
+		p = p[k:]
+		if len(w.cur) == cap(w.cur) {
+			w.flush()
+		}
+	}
+	return n, nil
+}
+
+func (w *spoolWriter) flush() {
+	w.work <- spoolBuf{w.cur, w.off}
+	w.off += int64(len(w.cur))
+	w.cur = nil
+}
+
+// close writes what is buffered, waits for the writes and returns the
+// first error of any.
+func (w *spoolWriter) close() error {
+	if len(w.cur) > 0 {
+		w.flush()
+	}
+	close(w.work)
+	<-w.done
+	return w.failed()
 }
 
 // ReadAt reads from the spool, waiting until the sealer has written the

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,5 +168,29 @@ func TestSpoolChecksums(t *testing.T) {
 	}
 	if _, ok := sp2.CRC32C(0, crc32c.Block); ok {
 		t.Fatal("a range of a spool whose sealing stopped was answered")
+	}
+
+	// A spool that cannot be written (here, a file open read-only): sealing
+	// stops with the write error, and a reader waiting for bytes gets it.
+	name3 := filepath.Join(t.TempDir(), sealedFile)
+	sp3, err := createSpool(name3, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp3.f.Close()
+	if sp3.f, err = os.Open(name3); err != nil {
+		t.Fatal(err)
+	}
+	defer sp3.Close()
+	read := make(chan error, 1)
+	go func() {
+		_, err := sp3.ReadAt(make([]byte, 10), size-10)
+		read <- err
+	}()
+	if _, err := sp3.seal(context.Background(), recipients, contents); err == nil || !strings.Contains(err.Error(), "bad file descriptor") {
+		t.Fatalf("sealing into an unwritable spool: %v", err)
+	}
+	if err := <-read; err == nil || !strings.Contains(err.Error(), "sealing stopped") {
+		t.Fatalf("a reader of an unwritable spool: %v", err)
 	}
 }
