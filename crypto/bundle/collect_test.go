@@ -65,13 +65,13 @@ func TestCollectFiles(t *testing.T) {
 func TestCollectFilesRefuses(t *testing.T) {
 	dir := t.TempDir()
 	writeTree(t, dir, map[string]string{
-		"a/report.txt":  "x",
-		"b/REPORT.TXT":  "y",
-		"a/caf\u00e9.txt": "nfc",
+		"a/report.txt":     "x",
+		"b/REPORT.TXT":     "y",
+		"a/caf\u00e9.txt":  "nfc",
 		"b/cafe\u0301.txt": "nfd",
-		"c/x.txt":       "z",
-		"what?.txt":     "q",
-		"ok/inside.txt": "ok",
+		"c/x.txt":          "z",
+		"what?.txt":        "q",
+		"ok/inside.txt":    "ok",
 	})
 	must := func(err error) {
 		if err != nil {
