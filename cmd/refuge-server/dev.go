@@ -72,6 +72,7 @@ func devCmd(ctx context.Context, f serveFlags, stdout, stderr io.Writer, log *sl
 			return exitError
 		}
 	}
+	f.data = filepath.Join(dir, "data")
 	err = serve(ctx, st, d.root, f, log, func(addr string) {
 		printDevBanner(stdout, dir, addr, d)
 	})

@@ -53,7 +53,9 @@ Serve:
 Tokens (partner and courier bearer tokens; the server keeps only SHA-256):
     token add prints a new token once; token revoke disables one;
     token list shows names, roles, creation day and revocation.
-    Token commands open the database directly: stop the server first.
+    While the server runs they go through its admin socket (DATA/admin.sock,
+    0600: only the server's own user and root can use it), so a token takes
+    effect, or stops working, at once; otherwise they open the database.
 
 Examples:
     refuge-server --dev

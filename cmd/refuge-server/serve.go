@@ -114,6 +114,9 @@ func serve(ctx context.Context, st store.Store, root signing.PublicKey, f serveF
 		addr = scheme + "://" + addr
 	}
 	log.Info("refuge-server listening", "addr", addr)
+	if err := listenAdmin(ctx, f.data, st, log); err != nil {
+		log.Warn("token commands will need the server stopped", "err", err)
+	}
 	ready(addr)
 	go expireLoop(ctx, st, log)
 	err = server.Serve(ctx, hs, l, f.tlsCert, f.tlsKey, 30*time.Second)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -46,45 +48,85 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
+	if sub != "add" && sub != "revoke" && sub != "list" {
+		errorf(stderr, nil, "unknown token subcommand %q (add, revoke, list)", sub)
+		return exitUsage
+	}
+	req := tokenRequest{Op: sub, Role: role, Name: name}
+	var res tokenResult
 	st, err := store.Open(*data, store.Options{})
-	if err != nil {
-		errorf(stderr, []string{"token commands open the database directly: stop refuge-server first"}, "%v", err)
+	switch {
+	case errors.Is(err, store.ErrInUse):
+		// The server is running: it does the change (admin socket).
+		if res, err = adminToken(*data, req); err != nil {
+			errorf(stderr, []string{"refuge-server is running but its admin socket " + adminSocket(*data) + " does not answer; stop the server and run the command again"}, "%v", err)
+			return exitError
+		}
+	case err != nil:
+		errorf(stderr, nil, "%v", err)
+		return exitError
+	default:
+		res = doToken(context.Background(), st, req)
+		st.Close()
+	}
+	if res.Error != "" {
+		errorf(stderr, nil, "%s", res.Error)
 		return exitError
 	}
-	defer st.Close()
-	ctx := context.Background()
-	switch sub {
+	fmt.Fprint(stdout, res.Out)
+	if res.Info != "" {
+		fmt.Fprintf(stderr, "refuge-server: %s\n", res.Info)
+	}
+	return exitOK
+}
+
+// tokenRequest is one token command, run directly on the database or sent
+// to a running server over its admin socket.
+type tokenRequest struct {
+	Op   string     `json:"op"` // add, revoke, list
+	Role store.Role `json:"role,omitempty"`
+	Name string     `json:"name,omitempty"`
+}
+
+// tokenResult is what a token command prints: Out on stdout (a new token,
+// or the list), Info on stderr; Error if it failed.
+type tokenResult struct {
+	Out   string `json:"out,omitempty"`
+	Info  string `json:"info,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+func doToken(ctx context.Context, st store.Store, req tokenRequest) tokenResult {
+	switch req.Op {
 	case "add":
-		tok, err := addToken(ctx, st, role, name)
+		if req.Role != store.RolePartner && req.Role != store.RoleCourier {
+			return tokenResult{Error: "add token: the role must be partner or courier"}
+		}
+		tok, err := addToken(ctx, st, req.Role, req.Name)
 		if err != nil {
-			errorf(stderr, nil, "add token: %v", err)
-			return exitError
+			return tokenResult{Error: fmt.Sprintf("add token: %v", err)}
 		}
-		fmt.Fprintf(stdout, "%s\n", tok)
-		fmt.Fprintf(stderr, "refuge-server: this %s token for %q is shown only once; the server keeps only its SHA-256\n", role, name)
+		return tokenResult{Out: tok + "\n", Info: fmt.Sprintf("this %s token for %q is shown only once; the server keeps only its SHA-256", req.Role, req.Name)}
 	case "revoke":
-		if err := st.RevokeToken(ctx, role, name); err != nil {
-			errorf(stderr, nil, "revoke token: %v", err)
-			return exitError
+		if err := st.RevokeToken(ctx, req.Role, req.Name); err != nil {
+			return tokenResult{Error: fmt.Sprintf("revoke token: %v", err)}
 		}
-		fmt.Fprintf(stderr, "refuge-server: revoked the %s token %q\n", role, name)
+		return tokenResult{Info: fmt.Sprintf("revoked the %s token %q", req.Role, req.Name)}
 	case "list":
 		toks, err := st.Tokens(ctx)
 		if err != nil {
-			errorf(stderr, nil, "list tokens: %v", err)
-			return exitError
+			return tokenResult{Error: fmt.Sprintf("list tokens: %v", err)}
 		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		var b strings.Builder
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tROLE\tCREATED\tREVOKED")
 		for _, t := range toks {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\n", t.Name, t.Role, t.Created, t.Revoked)
 		}
 		tw.Flush()
-	default:
-		errorf(stderr, nil, "unknown token subcommand %q (add, revoke, list)", sub)
-		return exitUsage
+		return tokenResult{Out: b.String()}
 	}
-	return exitOK
+	return tokenResult{Error: fmt.Sprintf("unknown token subcommand %q (add, revoke, list)", req.Op)}
 }
 
 // addToken creates a 32-byte random token, stores its verifier and

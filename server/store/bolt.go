@@ -97,7 +97,7 @@ func Open(dir string, opts Options) (*BoltStore, error) {
 	}
 	db, err := bolt.Open(filepath.Join(dir, dbName), 0o600, &bolt.Options{Timeout: timeout})
 	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, errors.New("store: the database is in use by another process")
+		return nil, ErrInUse
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open database: %w", err)

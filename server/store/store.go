@@ -41,6 +41,9 @@ var (
 	ErrIncomplete     = errors.New("upload is not complete")
 	ErrRejected       = errors.New("upload content was rejected")
 	ErrBadState       = errors.New("not allowed in the current state")
+	// ErrInUse is Open's error when another process (a running server)
+	// holds the database.
+	ErrInUse = errors.New("store: the database is in use by another process")
 	// ErrGone is returned together with ErrNotFound (errors.Is matches
 	// both) for an upload that has expired and for the ciphertext of a
 	// submission that officers acknowledged and the store deleted, so a

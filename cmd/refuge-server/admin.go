@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	stdlog "log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"refuge/server/store"
+)
+
+// The admin socket lets the token commands change a running server's
+// tokens: bbolt lets one process open the database, so without it adding
+// or revoking a token meant stopping the server. It is a Unix socket in
+// the data directory (0700), itself 0600: only the server's own user (and
+// root), who can read the database anyway, can connect. It answers only
+// tokenRequests, and logs nothing about them.
+const adminSocketName = "admin.sock"
+
+// maxAdminRequest bounds a request body (a role and a name).
+const maxAdminRequest = 4 << 10
+
+func adminSocket(data string) string { return filepath.Join(data, adminSocketName) }
+
+// listenAdmin serves the admin socket of data until ctx ends. The caller
+// holds the database, so a socket file left by a crash is stale and goes.
+func listenAdmin(ctx context.Context, data string, st store.Store, log *slog.Logger) error {
+	path := adminSocket(data)
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("admin socket: %w", err)
+	}
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return fmt.Errorf("admin socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return fmt.Errorf("admin socket: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		var req tokenRequest
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAdminRequest))
+		dec.DisallowUnknownFields()
+		res := tokenResult{Error: "malformed admin request"}
+		if dec.Decode(&req) == nil {
+			res = doToken(r.Context(), st, req)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(res)
+	})
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: time.Minute, ErrorLog: stdlog.New(io.Discard, "", 0)}
+	go func() {
+		<-ctx.Done()
+		hs.Close()
+		os.Remove(path)
+	}()
+	go func() {
+		if err := hs.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("admin socket stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// adminToken sends req to the server running on data.
+func adminToken(data string, req tokenRequest) (tokenResult, error) {
+	var res tokenResult
+	path := adminSocket(data)
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		},
+	}}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return res, err
+	}
+	resp, err := c.Post("http://refuge-server/token", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return res, fmt.Errorf("the database is in use (the server is running) and its admin socket failed: %w", err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&res); err != nil || resp.StatusCode != http.StatusOK {
+		return res, fmt.Errorf("the server's admin socket answered %s", resp.Status)
+	}
+	return res, nil
+}
