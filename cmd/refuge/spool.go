@@ -13,6 +13,7 @@ import (
 
 	"refuge/crypto/bundle"
 	"refuge/internal/crc32c"
+	"refuge/internal/handoff"
 	"refuge/internal/progress"
 )
 
@@ -112,106 +113,47 @@ const (
 	spoolBufSize = 1 << 20
 )
 
-// spoolWriter appends to the spool. It copies what the sealer writes into
-// a buffer and a goroutine writes full buffers to the file, records their
-// CRC-32C and wakes the readers: the sealer encrypts the next megabyte
-// while the last one goes to the page cache, which cost it as much time as
-// the encryption did.
+// spoolWriter appends to the spool. The sealer's writes are copied into a
+// buffer and a goroutine writes full buffers to the file, records their
+// CRC-32C and wakes the readers (package handoff): the sealer encrypts the
+// next megabyte while the last one goes to the page cache, which cost it
+// as much time as the encryption did.
 type spoolWriter struct {
-	s    *spool
-	ctx  context.Context
-	cur  []byte
-	off  int64 // spool offset of cur's first byte
-	work chan spoolBuf
-	free chan []byte
-	done chan struct{}
-
-	mu  sync.Mutex
-	err error // the first write error
-}
-
-type spoolBuf struct {
-	b   []byte
-	off int64
+	s        *spool
+	ctx      context.Context
+	w        *handoff.Writer
+	accepted int64 // bytes taken from the sealer
 }
 
 func newSpoolWriter(ctx context.Context, s *spool) *spoolWriter {
-	w := &spoolWriter{s: s, ctx: ctx, work: make(chan spoolBuf, spoolBufs), free: make(chan []byte, spoolBufs), done: make(chan struct{})}
-	for range spoolBufs {
-		w.free <- make([]byte, 0, spoolBufSize)
-	}
-	go w.run()
-	return w
-}
-
-func (w *spoolWriter) run() {
-	defer close(w.done)
-	s := w.s
-	for b := range w.work {
-		if w.failed() == nil {
-			n, err := s.f.WriteAt(b.b, b.off)
-			s.mu.Lock()
-			s.written += int64(n)
-			s.sums.Write(b.b[:n])
-			s.grew.Broadcast()
-			s.mu.Unlock()
-			if err != nil {
-				w.mu.Lock()
-				w.err = err
-				w.mu.Unlock()
-			}
-		}
-		w.free <- b.b[:0]
-	}
-}
-
-func (w *spoolWriter) failed() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.err
+	off := int64(0) // where the consumer writes next
+	return &spoolWriter{s: s, ctx: ctx, w: handoff.New(spoolBufs, spoolBufSize, func(b []byte) error {
+		n, err := s.f.WriteAt(b, off)
+		off += int64(n)
+		s.mu.Lock()
+		s.written += int64(n)
+		s.sums.Write(b[:n])
+		s.grew.Broadcast()
+		s.mu.Unlock()
+		return err
+	})}
 }
 
 func (w *spoolWriter) Write(p []byte) (int, error) {
 	if err := w.ctx.Err(); err != nil {
 		return 0, err
 	}
-	if err := w.failed(); err != nil {
-		return 0, err
-	}
-	if w.off+int64(len(w.cur))+int64(len(p)) > w.s.size {
+	if w.accepted+int64(len(p)) > w.s.size {
 		return 0, fmt.Errorf("the bundle grew past the %d bytes announced", w.s.size)
 	}
-	n := len(p)
-	for len(p) > 0 {
-		if w.cur == nil {
-			w.cur = <-w.free
-		}
-		k := copy(w.cur[len(w.cur):cap(w.cur)], p)
-		w.cur = w.cur[:len(w.cur)+k]
-		p = p[k:]
-		if len(w.cur) == cap(w.cur) {
-			w.flush()
-		}
-	}
-	return n, nil
-}
-
-func (w *spoolWriter) flush() {
-	w.work <- spoolBuf{w.cur, w.off}
-	w.off += int64(len(w.cur))
-	w.cur = nil
+	n, err := w.w.Write(p)
+	w.accepted += int64(n)
+	return n, err
 }
 
 // close writes what is buffered, waits for the writes and returns the
 // first error of any.
-func (w *spoolWriter) close() error {
-	if len(w.cur) > 0 {
-		w.flush()
-	}
-	close(w.work)
-	<-w.done
-	return w.failed()
-}
+func (w *spoolWriter) close() error { return w.w.Close() }
 
 // ReadAt reads from the spool, waiting until the sealer has written the
 // bytes asked for. It fails with the sealer's error if sealing stopped.
