@@ -35,6 +35,10 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 		errorf(stderr, nil, "--data is required")
 		return exitUsage
 	}
+	if sub != "add" && sub != "revoke" && sub != "list" {
+		errorf(stderr, nil, "unknown token subcommand %q (add, revoke, list)", sub)
+		return exitUsage
+	}
 	var role store.Role
 	var name string
 	if sub != "list" {
@@ -47,10 +51,6 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 			errorf(stderr, nil, "give exactly one of --partner NAME or --courier NAME")
 			return exitUsage
 		}
-	}
-	if sub != "add" && sub != "revoke" && sub != "list" {
-		errorf(stderr, nil, "unknown token subcommand %q (add, revoke, list)", sub)
-		return exitUsage
 	}
 	req := tokenRequest{Op: sub, Role: role, Name: name}
 	var res tokenResult
