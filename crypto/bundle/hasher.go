@@ -3,6 +3,7 @@ package bundle
 import (
 	"crypto/sha256"
 	"hash"
+	"io"
 
 	"refuge/internal/handoff"
 )
@@ -31,6 +32,10 @@ func newHasher() *hasher {
 
 // Write never fails.
 func (h *hasher) Write(p []byte) (int, error) { return h.w.Write(p) }
+
+// tee copies r to dst and hashes it, reading r straight into the
+// hasher's buffers (one copy of the bytes fewer than io.Copy to both).
+func (h *hasher) tee(dst io.Writer, r io.Reader) (int64, error) { return h.w.Tee(dst, r) }
 
 // close stops the goroutine; the hasher cannot be written afterwards. It is
 // safe to call more than once.

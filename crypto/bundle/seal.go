@@ -270,7 +270,7 @@ func writeFile(tw *tar.Writer, f File, mtime time.Time, buf []byte) (Entry, erro
 		return Entry{}, fmt.Errorf("cannot write %q: %w", f.Name, err)
 	}
 	h := newHasher()
-	n, err := io.CopyBuffer(io.MultiWriter(tw, h), io.LimitReader(rc, f.Size), buf)
+	n, err := h.tee(tw, io.LimitReader(rc, f.Size))
 	if err != nil {
 		h.close()
 		return Entry{}, fmt.Errorf("cannot seal %q: %w", f.Name, err)

@@ -5,7 +5,10 @@
 // (hashing, writing to disk), and memory stays at count × size.
 package handoff
 
-import "sync"
+import (
+	"io"
+	"sync"
+)
 
 // Writer is the writing end. It is for one goroutine; Close ends it.
 type Writer struct {
@@ -74,6 +77,43 @@ func (w *Writer) Write(p []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// Tee reads r to its end straight into the buffers, writes each piece it
+// read to dst as well, and hands the buffers on as Write does: the bytes
+// are copied once, by the read, where io.Copy into dst and Write would
+// copy them twice. dst must not keep the slices it is given. Tee returns
+// the bytes read and the first error of r (not io.EOF), of dst or of the
+// consumer.
+func (w *Writer) Tee(dst io.Writer, r io.Reader) (int64, error) {
+	var total int64
+	for {
+		if err := w.Err(); err != nil {
+			return total, err
+		}
+		if w.cur == nil {
+			w.cur = <-w.free
+		}
+		n, rerr := r.Read(w.cur[len(w.cur):cap(w.cur)])
+		if n > 0 {
+			piece := w.cur[len(w.cur) : len(w.cur)+n]
+			total += int64(n)
+			if _, err := dst.Write(piece); err != nil {
+				return total, err
+			}
+			w.cur = w.cur[:len(w.cur)+n]
+			if len(w.cur) == cap(w.cur) {
+				w.work <- w.cur
+				w.cur = nil
+			}
+		}
+		if rerr == io.EOF {
+			return total, nil
+		}
+		if rerr != nil {
+			return total, rerr
+		}
+	}
 }
 
 // Close hands on what is buffered, waits until the consumer is done and
