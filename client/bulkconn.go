@@ -29,7 +29,8 @@ func bulkDial(d *net.Dialer) func(ctx context.Context, network, addr string) (ne
 }
 
 // bulkConn is a TCP connection whose ReadFrom (what net/http calls to send
-// a body) copies through a pooled 1 MiB buffer.
+// a body) copies through a pooled 1 MiB buffer, or, for a body whose bytes
+// are in a file (see FileSource), has the kernel send them from the file.
 type bulkConn struct{ *net.TCPConn }
 
 var bulkBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
@@ -37,6 +38,11 @@ var bulkBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }
 // ReadFrom copies r to the connection. The buffer goes back to the pool:
 // the client holds at most one per request being sent.
 func (c *bulkConn) ReadFrom(r io.Reader) (int64, error) {
+	if lr, ok := r.(*io.LimitedReader); ok {
+		if w, ok := lr.R.(*watchedReader); ok && w.file != nil && canSendFile {
+			return c.sendBody(lr, w)
+		}
+	}
 	bp := bulkBufs.Get().(*[]byte)
 	defer bulkBufs.Put(bp)
 	return io.CopyBuffer(writerOnly{c.TCPConn}, r, *bp)
@@ -45,3 +51,21 @@ func (c *bulkConn) ReadFrom(r io.Reader) (int64, error) {
 // writerOnly hides the connection's own ReadFrom from io.CopyBuffer, which
 // would otherwise call it instead of using the buffer.
 type writerOnly struct{ io.Writer }
+
+// sendBody sends the request body lr (of w) straight from w's file with
+// sendfile(2), in pieces of up to 1 MiB so that progress and the idle
+// timer move as the bytes go.
+func (c *bulkConn) sendBody(lr *io.LimitedReader, w *watchedReader) (int64, error) {
+	var total int64
+	for lr.N > 0 && w.pos < w.end {
+		k := min(lr.N, w.end-w.pos, 1<<20)
+		n, err := sendFile(c.TCPConn, w.file, w.pos, int(k))
+		w.advance(n)
+		lr.N -= int64(n)
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}

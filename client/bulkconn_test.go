@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // A connection from bulkDial sends what ReadFrom is given, byte for byte,
@@ -46,5 +51,49 @@ func TestBulkConn(t *testing.T) {
 	bc.Close()
 	if b := <-got; !bytes.Equal(b, data[:len(data)-100]) {
 		t.Fatalf("received %d bytes, not what was sent", len(b))
+	}
+}
+
+// A body whose file is shorter than the request says fails with
+// io.ErrUnexpectedEOF after sending what there was, whether it goes by
+// sendfile or through the buffer.
+func TestBulkConnShortFile(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan []byte, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer c.Close()
+		b, _ := io.ReadAll(c)
+		got <- b
+	}()
+	data := make([]byte, 3000)
+	rand.Read(data)
+	f, err := os.Create(filepath.Join(t.TempDir(), "short"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Write(data)
+	c, err := bulkDial(&net.Dialer{})(context.Background(), "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &watchedReader{src: f, file: f, pos: 1000, end: 9000, progress: new(atomic.Int64), idle: time.Minute, timer: time.AfterFunc(time.Minute, func() {})}
+	defer w.timer.Stop()
+	n, err := c.(*bulkConn).ReadFrom(io.LimitReader(w, 8000))
+	if !errors.Is(err, io.ErrUnexpectedEOF) || n != 2000 || w.progress.Load() != 3000 {
+		t.Fatalf("ReadFrom: %d, %v, progress %d: want 2000 bytes, unexpected EOF, progress 3000", n, err, w.progress.Load())
+	}
+	c.Close()
+	if b := <-got; !bytes.Equal(b, data[1000:]) {
+		t.Fatalf("received %d bytes, not what there was", len(b))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"os"
 	"slices"
 
 	"refuge/internal/crc32c"
@@ -27,6 +28,29 @@ func newChunkHash() hash.Hash { return crc32.New(crc32c.Table) }
 // tell, and the chunk is then read and hashed as from any source.
 type CRC32CSource interface {
 	CRC32C(off, n int64) (crc uint32, ok bool)
+}
+
+// A FileSource keeps its bytes in a file: refuge submit's spool, a
+// sealed bundle. On a plain TCP connection (an onion service behind Tor's
+// SOCKS port, a server on the same network) Upload sends each chunk
+// from that file with sendfile(2), so the bytes are not copied through
+// the client; a TLS connection encrypts them itself and reads them as
+// from any source. Upload reads a range from the file only once ReadAt or
+// CRC32C has answered for all of it. An *os.File is a FileSource of
+// itself.
+type FileSource interface {
+	File() *os.File
+}
+
+// fileOf returns the file that holds src's bytes, or nil.
+func fileOf(src io.ReaderAt) *os.File {
+	switch s := src.(type) {
+	case *os.File:
+		return s
+	case FileSource:
+		return s.File()
+	}
+	return nil
 }
 
 // A ReleasingSource can free what the server holds durably: refuge

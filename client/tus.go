@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -287,7 +288,7 @@ const (
 func (c *Client) patch(ctx context.Context, uploadURL, token string, src io.ReaderAt, offset, n int64, sum []byte, progress *atomic.Int64) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	body := &watchedReader{r: io.NewSectionReader(src, offset, n), pos: offset, progress: progress,
+	body := &watchedReader{src: src, file: fileOf(src), pos: offset, end: offset + n, progress: progress,
 		idle: c.opts.IdleTimeout, timer: time.AfterFunc(c.opts.IdleTimeout, cancel)}
 	defer body.timer.Stop()
 	req, err := c.newRequest(ctx, http.MethodPatch, uploadURL, body, token)
@@ -314,22 +315,43 @@ func (c *Client) patch(ctx context.Context, uploadURL, token string, src io.Read
 	return next, nil
 }
 
-// watchedReader counts the bytes read into progress and pushes back the
-// idle timer on every read, so a connection that stops moving is cut.
+// watchedReader reads src[pos:end], counts the bytes read into progress
+// and pushes back the idle timer on every read, so a connection that stops
+// moving is cut. If src keeps its bytes in a file (file is not nil), a
+// plain TCP connection sends them from it with sendfile(2) (bulkConn).
 type watchedReader struct {
-	r        io.Reader
-	pos      int64
+	src      io.ReaderAt
+	file     *os.File
+	pos, end int64
 	progress *atomic.Int64
 	idle     time.Duration
 	timer    *time.Timer
 }
 
 func (w *watchedReader) Read(p []byte) (int, error) {
-	n, err := w.r.Read(p)
+	if w.pos >= w.end {
+		return 0, io.EOF
+	}
+	n, err := w.src.ReadAt(p[:min(int64(len(p)), w.end-w.pos)], w.pos)
+	w.advance(n)
+	if err == io.EOF && w.pos < w.end {
+		err = io.ErrUnexpectedEOF
+	} else if err == io.EOF {
+		err = nil // ReadAt may give io.EOF with the last bytes
+	}
+	return n, err
+}
+
+// Close does nothing. A body that is an io.ReadCloser reaches the
+// connection's ReadFrom as it is (net/http wraps any other reader), which
+// bulkConn needs to find the file.
+func (w *watchedReader) Close() error { return nil }
+
+// advance records n bytes sent.
+func (w *watchedReader) advance(n int) {
 	if n > 0 {
 		w.timer.Reset(w.idle)
 		w.pos += int64(n)
 		w.progress.Store(w.pos)
 	}
-	return n, err
 }

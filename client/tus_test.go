@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -426,5 +427,65 @@ func TestUploadKnownChecksums(t *testing.T) {
 	}
 	if n := srv.Requests()["status:460"]; n == 0 {
 		t.Fatal("no chunk was refused for its checksum")
+	}
+}
+
+// fileSums is knownSums whose bytes are also in a file (as the spool's).
+type fileSums struct {
+	*knownSums
+	f *os.File
+}
+
+func (s fileSums) File() *os.File { return s.f }
+
+// A source whose bytes are in a file is sent from the file (sendfile(2),
+// on Linux over plain TCP): only the first few KiB of each request, which
+// net/http reads to fill its buffer after the headers, go through ReadAt.
+// What the server stores is the file's bytes, progress reaches the end,
+// and the file's offset does not move.
+func TestUploadFromFileSource(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	path, sum := sealed(t, srv, 5<<20+4321)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	src := fileSums{&knownSums{data: data}, f}
+	src.sums.Write(data)
+	c, err := client.New(client.Options{Server: srv.URL, Proxy: "direct", ChunkSize: 1 << 20, Retry: fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, id := anonymousMeta()
+	ctx := context.Background()
+	u, err := c.CreateUpload(ctx, int64(len(data)), meta, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress atomic.Int64
+	if err := c.Upload(ctx, u, "", src, int64(len(data)), &progress); err != nil {
+		t.Fatal(err)
+	}
+	checkStored(t, srv, id, sum)
+	if progress.Load() != int64(len(data)) {
+		t.Fatalf("progress %d, want %d", progress.Load(), len(data))
+	}
+	if off, _ := f.Seek(0, io.SeekCurrent); off != 0 {
+		t.Fatalf("the upload moved the file's offset to %d", off)
+	}
+	patches := srv.Requests()["PATCH"]
+	read := src.read.Load()
+	if runtime.GOOS == "linux" {
+		if read > int64(patches)*8<<10 {
+			t.Fatalf("%d bytes of %d read through ReadAt in %d requests: the file was not sent with sendfile", read, len(data), patches)
+		}
+	} else if read != int64(len(data)) {
+		t.Fatalf("read %d bytes of %d", read, len(data))
 	}
 }

@@ -227,6 +227,10 @@ func (s *spool) Release(upTo int64) {
 
 func (s *spool) Close() error { return s.f.Close() }
 
+// File is the spool's file, for client.FileSource: the upload reads a
+// range from it only after ReadAt or CRC32C answered for that range.
+func (s *spool) File() *os.File { return s.f }
+
 // spoolIntact reports whether the spool at name has the size and CRC-32C
 // recorded when it was sealed, of which the first released bytes (whose
 // CRC-32C was releasedCRC) were freed: only the rest is read.
@@ -251,6 +255,9 @@ type releasedFile struct {
 	f        *os.File
 	released int64
 }
+
+// File is the spool's file, for client.FileSource (as spool.File).
+func (r releasedFile) File() *os.File { return r.f }
 
 func (r releasedFile) ReadAt(p []byte, off int64) (int, error) {
 	if off < r.released {
