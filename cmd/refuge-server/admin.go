@@ -15,25 +15,32 @@ import (
 	"path/filepath"
 	"time"
 
+	"refuge/crypto/signing"
 	"refuge/server/store"
 )
 
 // The admin socket lets the token commands change a running server's
 // tokens: bbolt lets one process open the database, so without it adding
-// or revoking a token meant stopping the server. It is a Unix socket in
-// the data directory (0700), itself 0600: only the server's own user (and
-// root), who can read the database anyway, can connect. It answers only
-// tokenRequests, and logs nothing about them.
+// or revoking a token (or publishing a manifest) meant stopping the
+// server. It is a Unix socket in the data directory (0700), itself 0600:
+// only the server's own user (and root), who can read the database
+// anyway, can connect. It answers only tokenRequests and
+// publishRequests, and logs nothing about them.
 const adminSocketName = "admin.sock"
 
-// maxAdminRequest bounds a request body (a role and a name).
-const maxAdminRequest = 4 << 10
+// maxAdminRequest bounds a token request (a role and a name);
+// maxPublishRequest a publish request (a manifest and its signature, each
+// at most 64 KiB as the store takes them, in base64, and a root key).
+const (
+	maxAdminRequest   = 4 << 10
+	maxPublishRequest = 192 << 10
+)
 
 func adminSocket(data string) string { return filepath.Join(data, adminSocketName) }
 
 // listenAdmin serves the admin socket of data until ctx ends. The caller
 // holds the database, so a socket file left by a crash is stale and goes.
-func listenAdmin(ctx context.Context, data string, st store.Store, log *slog.Logger) error {
+func listenAdmin(ctx context.Context, data string, st store.Store, root signing.PublicKey, log *slog.Logger) error {
 	path := adminSocket(data)
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("admin socket: %w", err)
@@ -49,14 +56,19 @@ func listenAdmin(ctx context.Context, data string, st store.Store, log *slog.Log
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
 		var req tokenRequest
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAdminRequest))
-		dec.DisallowUnknownFields()
-		res := tokenResult{Error: "malformed admin request"}
-		if dec.Decode(&req) == nil {
+		res := adminResult{Error: "malformed admin request"}
+		if decodeAdmin(w, r, maxAdminRequest, &req) {
 			res = doToken(r.Context(), st, req)
 		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(res)
+		writeAdmin(w, res)
+	})
+	mux.HandleFunc("POST /manifest", func(w http.ResponseWriter, r *http.Request) {
+		var req publishRequest
+		res := adminResult{Error: "malformed admin request"}
+		if decodeAdmin(w, r, maxPublishRequest, &req) {
+			res = doPublish(r.Context(), st, root, req)
+		}
+		writeAdmin(w, res)
 	})
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: time.Minute, ErrorLog: stdlog.New(io.Discard, "", 0)}
@@ -73,9 +85,31 @@ func listenAdmin(ctx context.Context, data string, st store.Store, log *slog.Log
 	return nil
 }
 
-// adminToken sends req to the server running on data.
-func adminToken(data string, req tokenRequest) (tokenResult, error) {
-	var res tokenResult
+// decodeAdmin reads one JSON request of at most limit bytes into v,
+// refusing unknown fields and anything after it.
+func decodeAdmin(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v) == nil && dec.Decode(new(json.RawMessage)) == io.EOF
+}
+
+func writeAdmin(w http.ResponseWriter, res adminResult) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(res)
+}
+
+// adminResult is what an admin command prints: Out on stdout (a new
+// token, the list), Info on stderr; Error if it failed.
+type adminResult struct {
+	Out   string `json:"out,omitempty"`
+	Info  string `json:"info,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// callAdmin sends req to the admin socket of the server running on data,
+// at path ("/token", "/manifest").
+func callAdmin(data, endpoint string, req any) (adminResult, error) {
+	var res adminResult
 	path := adminSocket(data)
 	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -87,7 +121,7 @@ func adminToken(data string, req tokenRequest) (tokenResult, error) {
 	if err != nil {
 		return res, err
 	}
-	resp, err := c.Post("http://refuge-server/token", "application/json", bytes.NewReader(body))
+	resp, err := c.Post("http://refuge-server"+endpoint, "application/json", bytes.NewReader(body))
 	if err != nil {
 		return res, fmt.Errorf("the database is in use (the server is running) and its admin socket failed: %w", err)
 	}

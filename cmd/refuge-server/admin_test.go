@@ -115,3 +115,80 @@ func TestTokensWhileServerRuns(t *testing.T) {
 		t.Fatalf("token list on a stopped server: %d %q", rc, out)
 	}
 }
+
+// While a real refuge-server process holds the database, publish goes
+// through its admin socket: the new manifest is served at once. An old
+// version, another root key than the server's, a manifest signed by
+// another key, and hostile socket requests publish nothing.
+func TestPublishWhileServerRuns(t *testing.T) {
+	srv := clienttest.Setup(t, nil, nil, nil, 0)
+	_, stop := srv.StartProcess(t, clienttest.BuildServer(t))
+	dir := t.TempDir()
+	publish := func(root string, m, sig []byte) (string, int) {
+		mf, sf := filepath.Join(dir, "manifest.json"), filepath.Join(dir, "manifest.json.minisig")
+		os.WriteFile(mf, m, 0o600)
+		os.WriteFile(sf, sig, 0o600)
+		var out, errb bytes.Buffer
+		rc := run([]string{"publish", "--data", srv.Dir, "--root-pub", root, mf, sf}, &out, &errb)
+		return errb.String(), rc
+	}
+	served := func() []byte {
+		resp, err := http.Get(srv.URL + "/v1/manifest")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return b
+	}
+	root := srv.Keys.RootPub.String()
+
+	m2, s2 := srv.Keys.Manifest(t, 2, "2099-12-31")
+	if errs, rc := publish(root, m2, s2); rc != 0 || !strings.Contains(errs, "manifest published") {
+		t.Fatalf("publish while running: %d %q", rc, errs)
+	}
+	if !bytes.Equal(served(), m2) {
+		t.Fatal("the running server does not serve the manifest just published")
+	}
+	if errs, rc := publish(root, m2, s2); rc != exitError || !strings.Contains(errs, "not higher") {
+		t.Fatalf("publishing the same version again: %d %q", rc, errs)
+	}
+	other := clienttest.NewKeys(t)
+	m3, s3 := other.Manifest(t, 3, "2099-12-31")
+	if errs, rc := publish(other.RootPub.String(), m3, s3); rc != exitError || !strings.Contains(errs, "another root key") {
+		t.Fatalf("publishing with another root key: %d %q", rc, errs)
+	}
+	if errs, rc := publish(root, m3, s3); rc != exitError || !strings.Contains(errs, "publish manifest") {
+		t.Fatalf("publishing a manifest signed by another key: %d %q", rc, errs)
+	}
+
+	// Hostile or broken requests on the socket.
+	b64 := base64.StdEncoding.EncodeToString
+	good := `"manifest":"` + b64(m3) + `","signature":"` + b64(s3) + `"`
+	for _, body := range []string{"", "{", `{"manifest":"!!"}`, `{` + good + `}`, `{` + good + `,"root":"` + root + `","x":1}`,
+		`{` + good + `,"root":"` + root + `"} {}`, `{"manifest":"` + strings.Repeat("A", 200<<10) + `"}`} {
+		c, err := net.Dial("unix", filepath.Join(srv.Dir, adminSocketName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, "POST /manifest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body)
+		reply, _ := io.ReadAll(c)
+		c.Close()
+		if !bytes.Contains(reply, []byte(`"error"`)) {
+			t.Errorf("admin request %.60q: %s", body, reply)
+		}
+	}
+	if !bytes.Equal(served(), m2) {
+		t.Fatal("a refused publish changed the served manifest")
+	}
+
+	stop()
+	st, err := store.Open(srv.Dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, _, v, err := st.Manifest(t.Context()); err != nil || v != 2 {
+		t.Fatalf("manifest version after the stop: %d, %v", v, err)
+	}
+}

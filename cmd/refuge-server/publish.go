@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,8 +14,9 @@ import (
 	"refuge/server/store"
 )
 
-// publishCmd stores a signed manifest directly (the first one, typically;
-// later ones couriers PUT over HTTP).
+// publishCmd stores a signed manifest (the first one, typically; later
+// ones couriers PUT over HTTP). If the server is running, it publishes
+// through the server's admin socket.
 func publishCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -29,26 +31,58 @@ func publishCmd(args []string, stdout, stderr io.Writer) int {
 		errorf(stderr, nil, "--root-pub is not a minisign public key")
 		return exitUsage
 	}
-	m, err := readFile(fs.Arg(0))
-	if err != nil {
+	req := publishRequest{Root: root}
+	if req.Manifest, err = readFile(fs.Arg(0)); err != nil {
 		errorf(stderr, nil, "%v", err)
 		return exitError
 	}
-	sig, err := readFile(fs.Arg(1))
-	if err != nil {
+	if req.Signature, err = readFile(fs.Arg(1)); err != nil {
 		errorf(stderr, nil, "%v", err)
 		return exitError
 	}
+	var res adminResult
 	st, err := store.Open(*data, store.Options{})
-	if err != nil {
-		errorf(stderr, []string{"stop refuge-server first, or PUT the manifest with a courier token"}, "%v", err)
+	switch {
+	case errors.Is(err, store.ErrInUse):
+		// The server is running: it publishes (admin socket).
+		if res, err = callAdmin(*data, "/manifest", req); err != nil {
+			errorf(stderr, []string{"refuge-server is running but its admin socket " + adminSocket(*data) + " does not answer; stop the server and run the command again, or PUT the manifest with a courier token"}, "%v", err)
+			return exitError
+		}
+	case err != nil:
+		errorf(stderr, nil, "%v", err)
+		return exitError
+	default:
+		res = doPublish(context.Background(), st, root, req)
+		st.Close()
+	}
+	if res.Error != "" {
+		errorf(stderr, nil, "%s", res.Error)
 		return exitError
 	}
-	defer st.Close()
-	if err := server.Publish(context.Background(), st, root, m, sig, time.Now()); err != nil {
-		errorf(stderr, nil, "publish manifest: %v", err)
-		return exitError
-	}
-	fmt.Fprintln(stderr, "refuge-server: manifest published")
+	fmt.Fprintf(stderr, "refuge-server: %s\n", res.Info)
 	return exitOK
+}
+
+// publishRequest is one publish command, run directly on the database or
+// sent to a running server over its admin socket. Root is the key the
+// operator gave (--root-pub).
+type publishRequest struct {
+	Manifest  []byte            `json:"manifest"`
+	Signature []byte            `json:"signature"`
+	Root      signing.PublicKey `json:"root"`
+}
+
+// doPublish verifies req's manifest against root, the key the server
+// pins, and stores it. A running server refuses a request made with
+// another root key: the operator meant another server, or the server
+// pins a key it should not.
+func doPublish(ctx context.Context, st store.Store, root signing.PublicKey, req publishRequest) adminResult {
+	if !req.Root.Equal(root) {
+		return adminResult{Error: "publish manifest: the running server pins another root key than --root-pub; nothing was published"}
+	}
+	if err := server.Publish(ctx, st, root, req.Manifest, req.Signature, time.Now()); err != nil {
+		return adminResult{Error: fmt.Sprintf("publish manifest: %v", err)}
+	}
+	return adminResult{Info: "manifest published"}
 }

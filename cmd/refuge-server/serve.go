@@ -114,8 +114,8 @@ func serve(ctx context.Context, st store.Store, root signing.PublicKey, f serveF
 		addr = scheme + "://" + addr
 	}
 	log.Info("refuge-server listening", "addr", addr)
-	if err := listenAdmin(ctx, f.data, st, log); err != nil {
-		log.Warn("token commands will need the server stopped", "err", err)
+	if err := listenAdmin(ctx, f.data, st, root, log); err != nil {
+		log.Warn("token and publish commands will need the server stopped", "err", err)
 	}
 	ready(addr)
 	go expireLoop(ctx, st, log)

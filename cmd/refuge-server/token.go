@@ -53,12 +53,12 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	req := tokenRequest{Op: sub, Role: role, Name: name}
-	var res tokenResult
+	var res adminResult
 	st, err := store.Open(*data, store.Options{})
 	switch {
 	case errors.Is(err, store.ErrInUse):
 		// The server is running: it does the change (admin socket).
-		if res, err = adminToken(*data, req); err != nil {
+		if res, err = callAdmin(*data, "/token", req); err != nil {
 			errorf(stderr, []string{"refuge-server is running but its admin socket " + adminSocket(*data) + " does not answer; stop the server and run the command again"}, "%v", err)
 			return exitError
 		}
@@ -88,34 +88,26 @@ type tokenRequest struct {
 	Name string     `json:"name,omitempty"`
 }
 
-// tokenResult is what a token command prints: Out on stdout (a new token,
-// or the list), Info on stderr; Error if it failed.
-type tokenResult struct {
-	Out   string `json:"out,omitempty"`
-	Info  string `json:"info,omitempty"`
-	Error string `json:"error,omitempty"`
-}
-
-func doToken(ctx context.Context, st store.Store, req tokenRequest) tokenResult {
+func doToken(ctx context.Context, st store.Store, req tokenRequest) adminResult {
 	switch req.Op {
 	case "add":
 		if req.Role != store.RolePartner && req.Role != store.RoleCourier {
-			return tokenResult{Error: "add token: the role must be partner or courier"}
+			return adminResult{Error: "add token: the role must be partner or courier"}
 		}
 		tok, err := addToken(ctx, st, req.Role, req.Name)
 		if err != nil {
-			return tokenResult{Error: fmt.Sprintf("add token: %v", err)}
+			return adminResult{Error: fmt.Sprintf("add token: %v", err)}
 		}
-		return tokenResult{Out: tok + "\n", Info: fmt.Sprintf("this %s token for %q is shown only once; the server keeps only its SHA-256", req.Role, req.Name)}
+		return adminResult{Out: tok + "\n", Info: fmt.Sprintf("this %s token for %q is shown only once; the server keeps only its SHA-256", req.Role, req.Name)}
 	case "revoke":
 		if err := st.RevokeToken(ctx, req.Role, req.Name); err != nil {
-			return tokenResult{Error: fmt.Sprintf("revoke token: %v", err)}
+			return adminResult{Error: fmt.Sprintf("revoke token: %v", err)}
 		}
-		return tokenResult{Info: fmt.Sprintf("revoked the %s token %q", req.Role, req.Name)}
+		return adminResult{Info: fmt.Sprintf("revoked the %s token %q", req.Role, req.Name)}
 	case "list":
 		toks, err := st.Tokens(ctx)
 		if err != nil {
-			return tokenResult{Error: fmt.Sprintf("list tokens: %v", err)}
+			return adminResult{Error: fmt.Sprintf("list tokens: %v", err)}
 		}
 		var b strings.Builder
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
@@ -124,9 +116,9 @@ func doToken(ctx context.Context, st store.Store, req tokenRequest) tokenResult 
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\n", t.Name, t.Role, t.Created, t.Revoked)
 		}
 		tw.Flush()
-		return tokenResult{Out: b.String()}
+		return adminResult{Out: b.String()}
 	}
-	return tokenResult{Error: fmt.Sprintf("unknown token subcommand %q (add, revoke, list)", req.Op)}
+	return adminResult{Error: fmt.Sprintf("unknown token subcommand %q (add, revoke, list)", req.Op)}
 }
 
 // addToken creates a 32-byte random token, stores its verifier and
