@@ -89,10 +89,26 @@ func (s *BoltStore) writeChunk(ctx context.Context, id string, offset int64, r i
 	// bytes on the way, so a crash in the middle of a 2 GiB PATCH (a tus
 	// client's default) costs at most that much, not the whole chunk.
 	// The steps are committed in the background (see checkpointer).
+	//
+	// A long chunk with a checksum cannot be committed before all of it
+	// is there and checked, but its bytes can reach the disk on the way:
+	// the same steps fsync the file and commit nothing. The fsync before
+	// the chunk's commit then has one step left to flush, not the whole
+	// chunk, and the client's next chunk waits that much less. (On the
+	// shared VM an fsync's time grew with the bytes since the last one
+	// whatever sync_file_range had started: 0.15-0.2 s for 128 MiB.) A
+	// failed step fails the chunk, so no fsync error is lost.
 	var cp *checkpointer
 	if chunkHash == nil {
 		cp = &checkpointer{running: running, every: s.checkpoint, last: rec.Offset, commit: func(end int64, state []byte) error {
 			return s.commitChunk(f, path, &rec, end, state)
+		}}
+	} else {
+		cp = &checkpointer{running: running, every: s.checkpoint, last: rec.Offset, commit: func(int64, []byte) error {
+			if err := f.Sync(); err != nil {
+				return fmt.Errorf("store: sync upload file: %w", err)
+			}
+			return nil
 		}}
 	}
 	end, readErr, err := s.copyChunk(f, rec.Offset, rec.Length, r, hashes, cp)

@@ -3,7 +3,9 @@ package store_test
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
 	"testing"
 
@@ -99,6 +101,76 @@ func TestCheckpointsInLongChunks(t *testing.T) {
 			mustWrite(t, s, u.ID, res.n, data[res.n:])
 			if sub := mustComplete(t, s, u.ID); sub.SHA256 != sha256.Sum256(data) {
 				t.Fatal("hash differs after checkpoints")
+			}
+			if err := s.Check(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// A long chunk with a checksum is synced step by step on the way, but
+// nothing of it is committed before all of it is there and matches its
+// sum: while it arrives the store still reports the old offset, a cut or
+// a wrong sum keeps nothing, and a right sum keeps it all.
+func TestChecksummedLongChunk(t *testing.T) {
+	const step = 256 << 10
+	const steps = 16
+	data := storetest.Data(steps*step + step/2)
+	crc := func(b []byte) []byte {
+		return binary.BigEndian.AppendUint32(nil, crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
+	}
+	tests := []struct {
+		desc    string
+		end     error // what the reader returns after pausing
+		sum     []byte
+		wantErr error
+		want    int64
+	}{
+		{"right sum keeps it all", io.EOF, crc(data), nil, int64(len(data))},
+		{"wrong sum keeps nothing", io.EOF, crc(data[1:]), store.ErrChecksum, 0},
+		{"cut keeps nothing", errors.New("connection reset"), crc(data), nil, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			s, err := store.Open(t.TempDir(), store.Options{Now: testNow, CheckpointBytes: step})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			u := newUpload(t, store.KindAnonymous, storetest.NewID(t), len(data))
+			mustCreate(t, s, u)
+			body := &pausingReader{r: bytes.NewReader(data), paused: make(chan struct{}), resume: make(chan struct{}), err: tc.end}
+			type result struct {
+				n   int64
+				err error
+			}
+			done := make(chan result)
+			go func() {
+				n, err := s.WriteChunk(ctx, u.ID, 0, body, &store.Checksum{Algorithm: "crc32c", Digest: tc.sum})
+				done <- result{n, err}
+			}()
+			<-body.paused
+			if got, err := s.Upload(ctx, u.ID); err != nil || got.Offset != 0 {
+				t.Fatalf("offset while a checksummed chunk arrives: %d, %v; want 0", got.Offset, err)
+			}
+			close(body.resume)
+			res := <-done
+			wantErr := tc.wantErr
+			if wantErr == nil && tc.end != io.EOF {
+				wantErr = tc.end
+			}
+			if res.n != tc.want || (wantErr == nil) != (res.err == nil) || wantErr != nil && !errors.Is(res.err, wantErr) {
+				t.Fatalf("WriteChunk: %d, %v; want %d, %v", res.n, res.err, tc.want, wantErr)
+			}
+			if got, _ := s.Upload(ctx, u.ID); got.Offset != tc.want {
+				t.Fatalf("offset %d, want %d", got.Offset, tc.want)
+			}
+			if tc.want == 0 {
+				mustWrite(t, s, u.ID, 0, data)
+			}
+			if sub := mustComplete(t, s, u.ID); sub.SHA256 != sha256.Sum256(data) {
+				t.Fatal("stored bytes differ")
 			}
 			if err := s.Check(); err != nil {
 				t.Fatal(err)
