@@ -14,24 +14,25 @@ import (
 	"time"
 )
 
-// A connection from bulkDial sends what ReadFrom is given, byte for byte,
-// in pieces of up to 1 MiB, including a body that ends early.
-func TestBulkConn(t *testing.T) {
+// dialSink connects bulkDial to a listener on 127.0.0.1 that receives until
+// the connection closes and then sends what it received on got.
+func dialSink(t *testing.T) (bc *bulkConn, got <-chan []byte) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	got := make(chan []byte, 1)
+	t.Cleanup(func() { ln.Close() })
+	ch := make(chan []byte, 1)
 	go func() {
 		c, err := ln.Accept()
 		if err != nil {
-			got <- nil
+			ch <- nil
 			return
 		}
 		defer c.Close()
 		b, _ := io.ReadAll(c)
-		got <- b
+		ch <- b
 	}()
 	c, err := bulkDial(&net.Dialer{})(context.Background(), "tcp", ln.Addr().String())
 	if err != nil {
@@ -41,6 +42,13 @@ func TestBulkConn(t *testing.T) {
 	if !ok {
 		t.Fatalf("bulkDial gave a %T, want *bulkConn", c)
 	}
+	return bc, ch
+}
+
+// A connection from bulkDial sends what ReadFrom is given, byte for byte,
+// in pieces of up to 1 MiB, including a body that ends early.
+func TestBulkConn(t *testing.T) {
+	bc, got := dialSink(t)
 	data := make([]byte, 3<<20+123)
 	rand.Read(data)
 	// Not a WriterTo: the copy goes through the buffer.
@@ -58,22 +66,7 @@ func TestBulkConn(t *testing.T) {
 // io.ErrUnexpectedEOF after sending what there was, whether it goes by
 // sendfile or through the buffer.
 func TestBulkConnShortFile(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	got := make(chan []byte, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			got <- nil
-			return
-		}
-		defer c.Close()
-		b, _ := io.ReadAll(c)
-		got <- b
-	}()
+	bc, got := dialSink(t)
 	data := make([]byte, 3000)
 	rand.Read(data)
 	f, err := os.Create(filepath.Join(t.TempDir(), "short"))
@@ -82,17 +75,13 @@ func TestBulkConnShortFile(t *testing.T) {
 	}
 	defer f.Close()
 	f.Write(data)
-	c, err := bulkDial(&net.Dialer{})(context.Background(), "tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
 	w := &watchedReader{src: f, file: f, pos: 1000, end: 9000, progress: new(atomic.Int64), idle: time.Minute, timer: time.AfterFunc(time.Minute, func() {})}
 	defer w.timer.Stop()
-	n, err := c.(*bulkConn).ReadFrom(io.LimitReader(w, 8000))
+	n, err := bc.ReadFrom(io.LimitReader(w, 8000))
 	if !errors.Is(err, io.ErrUnexpectedEOF) || n != 2000 || w.progress.Load() != 3000 {
 		t.Fatalf("ReadFrom: %d, %v, progress %d: want 2000 bytes, unexpected EOF, progress 3000", n, err, w.progress.Load())
 	}
-	c.Close()
+	bc.Close()
 	if b := <-got; !bytes.Equal(b, data[1000:]) {
 		t.Fatalf("received %d bytes, not what there was", len(b))
 	}
