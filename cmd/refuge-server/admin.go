@@ -106,6 +106,35 @@ type adminResult struct {
 	Error string `json:"error,omitempty"`
 }
 
+// runAdmin runs one admin command on the data directory data: on the
+// database itself when no server holds it (local), else by the running
+// server through its admin socket (callAdmin with endpoint and req).
+// stopHint tells the operator what to do when the socket does not answer.
+// It prints any failure to stderr and reports whether the command
+// succeeded.
+func runAdmin(stderr io.Writer, data, endpoint string, req any, stopHint string, local func(store.Store) adminResult) (adminResult, bool) {
+	var res adminResult
+	st, err := store.Open(data, store.Options{})
+	switch {
+	case errors.Is(err, store.ErrInUse):
+		if res, err = callAdmin(data, endpoint, req); err != nil {
+			errorf(stderr, []string{"refuge-server is running but its admin socket " + adminSocket(data) + " does not answer; " + stopHint}, "%v", err)
+			return res, false
+		}
+	case err != nil:
+		errorf(stderr, nil, "%v", err)
+		return res, false
+	default:
+		res = local(st)
+		st.Close()
+	}
+	if res.Error != "" {
+		errorf(stderr, nil, "%s", res.Error)
+		return res, false
+	}
+	return res, true
+}
+
 // callAdmin sends req to the admin socket of the server running on data,
 // at path ("/token", "/manifest").
 func callAdmin(data, endpoint string, req any) (adminResult, error) {

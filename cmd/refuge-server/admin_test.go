@@ -192,3 +192,50 @@ func TestPublishWhileServerRuns(t *testing.T) {
 		t.Fatalf("manifest version after the stop: %d, %v", v, err)
 	}
 }
+
+// When another process holds the database but nothing answers on its admin
+// socket (a server stopped hard, a second copy of the database in use),
+// the token and publish commands fail with what to do next, print no
+// token, and change nothing.
+func TestAdminCommandsWhenTheSocketDoesNotAnswer(t *testing.T) {
+	data := t.TempDir()
+	held, err := store.Open(data, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := clienttest.NewKeys(t)
+	m, sig := keys.Manifest(t, 1, "2099-12-31")
+	mf, sf := filepath.Join(t.TempDir(), "manifest.json"), filepath.Join(t.TempDir(), "manifest.json.minisig")
+	if err := os.WriteFile(mf, m, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sf, sig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		hint string
+	}{
+		{[]string{"token", "add", "--partner", "ngo", "--data", data}, "stop the server and run the command again"},
+		{[]string{"publish", "--data", data, "--root-pub", keys.RootPub.String(), mf, sf}, "or PUT the manifest with a courier token"},
+	} {
+		var out, errb bytes.Buffer
+		rc := run(c.args, &out, &errb)
+		if rc != exitError || out.Len() != 0 || !strings.Contains(errb.String(), "does not answer") || !strings.Contains(errb.String(), c.hint) {
+			t.Errorf("%s with the database held: %d %q %q", c.args[0], rc, out.String(), errb.String())
+		}
+	}
+	held.Close()
+
+	st, err := store.Open(data, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if toks, err := st.Tokens(t.Context()); err != nil || len(toks) != 0 {
+		t.Fatalf("tokens after the refused command: %v, %v", toks, err)
+	}
+	if _, _, v, err := st.Manifest(t.Context()); err == nil || v != 0 {
+		t.Fatalf("a manifest was stored: version %d", v)
+	}
+}

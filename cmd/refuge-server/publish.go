@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -40,24 +39,9 @@ func publishCmd(args []string, stdout, stderr io.Writer) int {
 		errorf(stderr, nil, "%v", err)
 		return exitError
 	}
-	var res adminResult
-	st, err := store.Open(*data, store.Options{})
-	switch {
-	case errors.Is(err, store.ErrInUse):
-		// The server is running: it publishes (admin socket).
-		if res, err = callAdmin(*data, "/manifest", req); err != nil {
-			errorf(stderr, []string{"refuge-server is running but its admin socket " + adminSocket(*data) + " does not answer; stop the server and run the command again, or PUT the manifest with a courier token"}, "%v", err)
-			return exitError
-		}
-	case err != nil:
-		errorf(stderr, nil, "%v", err)
-		return exitError
-	default:
-		res = doPublish(context.Background(), st, root, req)
-		st.Close()
-	}
-	if res.Error != "" {
-		errorf(stderr, nil, "%s", res.Error)
+	res, ok := runAdmin(stderr, *data, "/manifest", req, "stop the server and run the command again, or PUT the manifest with a courier token",
+		func(st store.Store) adminResult { return doPublish(context.Background(), st, root, req) })
+	if !ok {
 		return exitError
 	}
 	fmt.Fprintf(stderr, "refuge-server: %s\n", res.Info)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -53,24 +52,9 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	req := tokenRequest{Op: sub, Role: role, Name: name}
-	var res adminResult
-	st, err := store.Open(*data, store.Options{})
-	switch {
-	case errors.Is(err, store.ErrInUse):
-		// The server is running: it does the change (admin socket).
-		if res, err = callAdmin(*data, "/token", req); err != nil {
-			errorf(stderr, []string{"refuge-server is running but its admin socket " + adminSocket(*data) + " does not answer; stop the server and run the command again"}, "%v", err)
-			return exitError
-		}
-	case err != nil:
-		errorf(stderr, nil, "%v", err)
-		return exitError
-	default:
-		res = doToken(context.Background(), st, req)
-		st.Close()
-	}
-	if res.Error != "" {
-		errorf(stderr, nil, "%s", res.Error)
+	res, ok := runAdmin(stderr, *data, "/token", req, "stop the server and run the command again",
+		func(st store.Store) adminResult { return doToken(context.Background(), st, req) })
+	if !ok {
 		return exitError
 	}
 	fmt.Fprint(stdout, res.Out)
