@@ -13,3 +13,9 @@ import (
 func startWriteback(f *os.File, off, n int64) {
 	_ = unix.SyncFileRange(int(f.Fd()), off, n, unix.SYNC_FILE_RANGE_WRITE)
 }
+
+// dropCached lets the kernel free the cached pages of f[0:n], which are
+// on disk (fsynced). Only a hint: pages still dirty stay.
+func dropCached(f *os.File, n int64) {
+	_ = unix.Fadvise(int(f.Fd()), 0, n, unix.FADV_DONTNEED)
+}

@@ -1,0 +1,85 @@
+package store_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"refuge/server/store"
+	"refuge/server/store/storetest"
+)
+
+// cachedPages counts the pages of path's first n bytes that are in the
+// page cache (mincore(2) on a read-only mapping).
+func cachedPages(t *testing.T, path string, n int) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := unix.Mmap(int(f.Fd()), 0, n, unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(m)
+	vec := make([]byte, (n+os.Getpagesize()-1)/os.Getpagesize())
+	if _, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&m[0])), uintptr(n), uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
+		t.Fatal(errno)
+	}
+	cached := 0
+	for _, v := range vec {
+		cached += int(v & 1)
+	}
+	return cached
+}
+
+// Once an upload's bytes are fsynced, the store lets the kernel free the
+// pages that cached them: after a committed chunk (with and without a
+// checksum, long enough for steps on the way) and after the last one,
+// none of the file's pages is left in the page cache.
+func TestSyncedUploadsLeaveThePageCache(t *testing.T) {
+	const step = 256 << 10
+	dir := t.TempDir()
+	s, err := store.Open(dir, store.Options{Now: testNow, CheckpointBytes: step})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	data := storetest.Data(12 * step)
+	u := newUpload(t, store.KindAnonymous, storetest.NewID(t), len(data))
+	mustCreate(t, s, u)
+	part := filepath.Join(dir, "uploads", u.ID+".part")
+
+	first, second := data[:5*step], data[5*step:10*step]
+	if n, err := s.WriteChunk(ctx, u.ID, 0, bytes.NewReader(first), nil); err != nil || n != int64(len(first)) {
+		t.Fatalf("first chunk: %d, %v", n, err)
+	}
+	if c := cachedPages(t, part, len(first)); c != 0 {
+		t.Errorf("after a chunk without a checksum: %d pages of it still cached", c)
+	}
+	sum := &store.Checksum{Algorithm: "crc32c", Digest: binary.BigEndian.AppendUint32(nil, crc32.Checksum(second, crc32.MakeTable(crc32.Castagnoli)))}
+	if n, err := s.WriteChunk(ctx, u.ID, int64(len(first)), bytes.NewReader(second), sum); err != nil || n != 10*step {
+		t.Fatalf("second chunk: %d, %v", n, err)
+	}
+	if c := cachedPages(t, part, 10*step); c != 0 {
+		t.Errorf("after a chunk with a checksum: %d pages still cached", c)
+	}
+	if n, err := s.WriteLastChunk(ctx, u.ID, 10*step, bytes.NewReader(data[10*step:]), nil, nil); err != nil || n != int64(len(data)) {
+		t.Fatalf("last chunk: %d, %v", n, err)
+	}
+	blob := filepath.Join(dir, "blobs", u.SubmissionID+".age")
+	if c := cachedPages(t, blob, len(data)); c != 0 {
+		t.Errorf("after the last chunk: %d pages of the stored upload still cached", c)
+	}
+	got, err := os.ReadFile(blob)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("stored upload differs: %v", err)
+	}
+}
