@@ -54,7 +54,8 @@ func CreateOutput(path string, stdout *os.File) (*Output, error) {
 // Write writes to the temporary file or standard output.
 func (o *Output) Write(p []byte) (int, error) { return o.w.Write(p) }
 
-// Commit makes the output final: it syncs and closes the temporary file and
+// Commit makes the output final: it syncs the temporary file, lets its
+// pages leave the page cache (writeback_linux.go), closes it and
 // renames it to the destination (refusing to replace a file that appeared
 // meanwhile), then syncs the directory. For standard output it syncs when
 // possible and does not close it.
@@ -70,6 +71,9 @@ func (o *Output) Commit() error {
 		return nil
 	}
 	err := o.f.Sync()
+	if err == nil {
+		dropCached(o.f)
+	}
 	if cerr := o.f.Close(); err == nil {
 		err = cerr
 	}

@@ -24,7 +24,8 @@ func (s *staging) syncEach() error {
 	return nil
 }
 
-// syncOne fsyncs one staged file or folder. Windows cannot sync folders;
+// syncOne fsyncs one staged file or folder, then lets a file's pages
+// leave the page cache (writeback_linux.go). Windows cannot sync folders;
 // there the rename is as durable as the file system makes it.
 func (s *staging) syncOne(name string, dir bool) error {
 	if dir && runtime.GOOS == "windows" {
@@ -35,5 +36,11 @@ func (s *staging) syncOne(name string, dir bool) error {
 		return err
 	}
 	defer f.Close()
-	return f.Sync()
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if !dir {
+		dropCached(f)
+	}
+	return nil
 }

@@ -7,37 +7,20 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"unsafe"
 
-	"golang.org/x/sys/unix"
-
+	"refuge/internal/pagecache"
 	"refuge/server/store"
 	"refuge/server/store/storetest"
 )
 
-// cachedPages counts the pages of path's first n bytes that are in the
-// page cache (mincore(2) on a read-only mapping).
+// cachedPages counts the pages of path's first n bytes in the page cache.
 func cachedPages(t *testing.T, path string, n int) int {
 	t.Helper()
-	f, err := os.Open(path)
+	c, err := pagecache.Cached(path, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	m, err := unix.Mmap(int(f.Fd()), 0, n, unix.PROT_READ, unix.MAP_SHARED)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Munmap(m)
-	vec := make([]byte, (n+os.Getpagesize()-1)/os.Getpagesize())
-	if _, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&m[0])), uintptr(n), uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
-		t.Fatal(errno)
-	}
-	cached := 0
-	for _, v := range vec {
-		cached += int(v & 1)
-	}
-	return cached
+	return c
 }
 
 // Once an upload's bytes are fsynced, the store lets the kernel free the

@@ -1,0 +1,71 @@
+package bundle
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"refuge/internal/pagecache"
+)
+
+func cachedPages(t *testing.T, path string, n int) int {
+	t.Helper()
+	c, err := pagecache.Cached(path, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// A sealed bundle and the files an open extracts leave the page cache once
+// they are on disk: the early ranges while the file is still being written
+// (one 8 MiB range behind), the rest after the final sync.
+func TestWrittenFilesLeaveThePageCache(t *testing.T) {
+	data := bytes.Repeat([]byte("evidence"), (3*writebackEvery+12345)/8)
+	dir := t.TempDir()
+
+	path := filepath.Join(dir, "bundle.age")
+	o, err := CreateOutput(path, os.Stdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Abort()
+	if _, err := o.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	// One write of it all is one step: the next full range starts the
+	// writeback of this one, and the one after lets it go.
+	for range 2 {
+		if _, err := o.Write(data[:writebackEvery]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// (the page that holds the end of the first write is partly in the
+	// range after it, and stays)
+	if c := cachedPages(t, o.f.Name(), 3*writebackEvery); c != 0 {
+		t.Errorf("while writing: %d pages of the first %d bytes still cached", c, 3*writebackEvery)
+	}
+	if err := o.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	size := len(data) + 2*writebackEvery
+	if c := cachedPages(t, path, size); c != 0 {
+		t.Errorf("after Commit: %d pages of the output still cached", c)
+	}
+
+	id := newIdentity(t)
+	sealed := seal(t, id, baseContents(bytesFile("video.mp4", data)))
+	_, outDir := workspace(t)
+	res, err := open(sealed, id, outDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := filepath.Join(res.Dir, "files", "video.mp4")
+	if c := cachedPages(t, got, len(data)); c != 0 {
+		t.Errorf("after Open: %d pages of the extracted file still cached", c)
+	}
+	if b, err := os.ReadFile(got); err != nil || !bytes.Equal(b, data) {
+		t.Fatalf("extracted file differs: %v", err)
+	}
+}
