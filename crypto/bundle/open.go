@@ -49,7 +49,9 @@ type Result struct {
 func (r *Result) HasSignature() bool { return r.Signature != nil }
 
 // Open decrypts the bundle read from src with identities, verifies it and
-// extracts it to outDir/<submission id>/. outDir must exist.
+// extracts it to outDir/<submission id>/. outDir must exist. When src is
+// an *os.File, what has been read of it leaves the page cache as Open goes
+// (on Linux; the extracted files do too once on disk).
 //
 // Open refuses a header with any stanza that is not post-quantum
 // ([ErrNotPostQuantum]), stages entries under outDir/.refuge-staging-<random>/
@@ -64,6 +66,9 @@ func Open(src io.Reader, identities []age.Identity, outDir string, opts Options)
 		return nil, errors.New("no identity to decrypt with")
 	}
 	opts = opts.withDefaults()
+	if f, ok := src.(*os.File); ok {
+		src = newReadBehind(f) // leaves the page cache as it goes
+	}
 	ct := &hashReader{r: src, h: newHasher(), progress: opts.Progress}
 	defer ct.h.close()
 	ar, err := age.Decrypt(ct, pqOnly(identities))

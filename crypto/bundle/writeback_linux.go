@@ -40,11 +40,12 @@ func (w *writeback) Write(p []byte) (int, error) {
 		// pages not yet written stay cached.
 		fd := int(w.f.Fd())
 		_ = unix.SyncFileRange(fd, w.started, w.off-w.started, unix.SYNC_FILE_RANGE_WRITE)
-		if w.started > w.dropped {
-			_ = unix.SyncFileRange(fd, w.dropped, w.started-w.dropped,
+		// Up to a multiple of 8 MiB (see readBehind).
+		if end := w.started &^ (writebackEvery - 1); end > w.dropped {
+			_ = unix.SyncFileRange(fd, w.dropped, end-w.dropped,
 				unix.SYNC_FILE_RANGE_WAIT_BEFORE|unix.SYNC_FILE_RANGE_WRITE|unix.SYNC_FILE_RANGE_WAIT_AFTER)
-			_ = unix.Fadvise(fd, w.dropped, w.started-w.dropped, unix.FADV_DONTNEED)
-			w.dropped = w.started
+			_ = unix.Fadvise(fd, w.dropped, end-w.dropped, unix.FADV_DONTNEED)
+			w.dropped = end
 		}
 		w.started = w.off
 	}

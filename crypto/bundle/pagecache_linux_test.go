@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"filippo.io/age"
+
 	"refuge/internal/pagecache"
 )
 
@@ -20,7 +22,8 @@ func cachedPages(t *testing.T, path string, n int) int {
 
 // A sealed bundle and the files an open extracts leave the page cache once
 // they are on disk: the early ranges while the file is still being written
-// (one 8 MiB range behind), the rest after the final sync.
+// (one 8 MiB range behind), the rest after the final sync. A bundle that
+// Open reads from a file leaves it as it is read.
 func TestWrittenFilesLeaveThePageCache(t *testing.T) {
 	data := bytes.Repeat([]byte("evidence"), (3*writebackEvery+12345)/8)
 	dir := t.TempDir()
@@ -34,32 +37,43 @@ func TestWrittenFilesLeaveThePageCache(t *testing.T) {
 	if _, err := o.Write(data); err != nil {
 		t.Fatal(err)
 	}
-	// One write of it all is one step: the next full range starts the
-	// writeback of this one, and the one after lets it go.
-	for range 2 {
-		if _, err := o.Write(data[:writebackEvery]); err != nil {
-			t.Fatal(err)
-		}
+	// One write of it all is one step; the next 8 MiB lets go of it, up to
+	// a multiple of 8 MiB.
+	if _, err := o.Write(data[:writebackEvery]); err != nil {
+		t.Fatal(err)
 	}
-	// (the page that holds the end of the first write is partly in the
-	// range after it, and stays)
 	if c := cachedPages(t, o.f.Name(), 3*writebackEvery); c != 0 {
 		t.Errorf("while writing: %d pages of the first %d bytes still cached", c, 3*writebackEvery)
 	}
 	if err := o.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	size := len(data) + 2*writebackEvery
+	size := len(data) + writebackEvery
 	if c := cachedPages(t, path, size); c != 0 {
 		t.Errorf("after Commit: %d pages of the output still cached", c)
 	}
 
 	id := newIdentity(t)
 	sealed := seal(t, id, baseContents(bytesFile("video.mp4", data)))
-	_, outDir := workspace(t)
-	res, err := open(sealed, id, outDir)
+	in := filepath.Join(dir, "in.age")
+	if err := os.WriteFile(in, sealed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(in)
 	if err != nil {
 		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil { // clean pages, which the kernel can drop
+		t.Fatal(err)
+	}
+	_, outDir := workspace(t)
+	res, err := Open(f, []age.Identity{id}, outDir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cachedPages(t, in, len(sealed)); c != 0 {
+		t.Errorf("after Open: %d pages of the bundle read still cached", c)
 	}
 	got := filepath.Join(res.Dir, "files", "video.mp4")
 	if c := cachedPages(t, got, len(data)); c != 0 {
