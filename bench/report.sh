@@ -93,7 +93,7 @@ stages=$(
 | stock age decrypt to /dev/null | $(fmt3 age-dec) |
 | seal+upload, seal alone: \`refuge seal\` (bundle written and fsynced) | $(fmt3 stage-seal) |
 | seal+upload, upload alone: the sealed file, one PATCH, into refuge-server | $(fmt3 stage-upload) |
-| open, decryption alone: stock \`age -d\` of the bundle to /dev/null | $(fmt3 stage-decrypt) |
+| open, decryption alone: stock \`age -d\` of the bundle (not in the page cache) to /dev/null | $(fmt3 stage-decrypt) |
 | fixed cost of \`refuge-officer open\` (scrypt unlock of the officer key, startup), ms | $(fmt3 open-fixed-ms) |
 | fixed cost of \`refuge seal\` (manifest check, Argon2id receipt KDF, startup), ms | $(fmt3 seal-fixed-ms) |
 EOF
@@ -215,9 +215,9 @@ $memory
 - disk: $dev ($fstype, rotational: $rot), free at the start: ${avail_mib} MiB
 - $(go env GOVERSION), $(uname -sr), binaries built with \`-trimpath\`, CGO_ENABLED=0
 - load average at the end: $(cut -d' ' -f1-3 /proc/loadavg). This is a virtual machine on
-  shared hardware: absolute figures vary by tens of percent from one run to the next (a
-  durable 1 GiB write measured 525 to 790 MB/s on different days), so compare figures
-  within one run; every ratio is from the same run.
+  shared hardware: absolute figures vary by tens of percent from one run to the next,
+  and more between days (a durable 1 GiB write measured 450 to 1536 MB/s, and the CPU
+  model changed), so compare figures within one run; every ratio is from the same run.
 
 ## Exact commands
 
@@ -236,7 +236,9 @@ sink -dir D2 -listen 127.0.0.1:PORT2 &
 age -r age1pq1... < evidence.bin | curl -sSf -T - http://127.0.0.1:PORT2/upload
 # memory while streaming: the client's VmHWM is reset (echo 5 > /proc/PID/clear_refs) once
 # it prints the phrase, then sampled every 50 ms; officer-light.key is officer.key at scrypt work factor 12
-# open: BUNDLE is the ciphertext refuge-server stored for the submission above
+# open: BUNDLE is the ciphertext refuge-server stored for the submission above; before
+# each open below, BUNDLE leaves the page cache (fsync, posix_fadvise DONTNEED), as a
+# bundle carried in on removable media is not in it
 refuge-officer open -i officer.key --passphrase-file pass.txt -o O1 BUNDLE
 refuge-officer open -i officer-light.key --passphrase-file pass.txt -o O1 BUNDLE
 age -d -i key.txt < BUNDLE | tar x -C O2
