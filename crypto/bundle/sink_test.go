@@ -80,7 +80,10 @@ func TestEntrySinkWriteError(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	src := bytes.NewReader(make([]byte, 40*sinkBufSize))
+	// Twice the sink's buffers: the reader can fill them all before the
+	// writer runs, but a buffer comes back only after the writer has failed
+	// on one, so it must stop then, however the goroutines are scheduled.
+	src := bytes.NewReader(make([]byte, 2*sinkBufCount*sinkBufSize))
 	_, _, err = newEntrySink().copy(f, src, nil)
 	var we *errEntryWrite
 	if !errors.As(err, &we) {
