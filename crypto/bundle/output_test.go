@@ -7,14 +7,23 @@ import (
 	"testing"
 )
 
-func TestOutputCommit(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "bundle.age")
+// newOutput returns an Output to dir/bundle.age in a new temporary
+// directory, aborted at the end of the test (which does nothing after
+// Commit), and that path.
+func newOutput(t *testing.T) (o *Output, dir, path string) {
+	t.Helper()
+	dir = t.TempDir()
+	path = filepath.Join(dir, "bundle.age")
 	o, err := CreateOutput(path, os.Stdout)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer o.Abort()
+	t.Cleanup(o.Abort)
+	return o, dir, path
+}
+
+func TestOutputCommit(t *testing.T) {
+	o, dir, path := newOutput(t)
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Fatalf("destination exists before Commit: %v", err)
 	}
@@ -41,11 +50,7 @@ func TestOutputCommit(t *testing.T) {
 }
 
 func TestOutputAbortLeavesNothing(t *testing.T) {
-	dir := t.TempDir()
-	o, err := CreateOutput(filepath.Join(dir, "bundle.age"), os.Stdout)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, dir, _ := newOutput(t)
 	o.Write([]byte("partial"))
 	o.Abort()
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
@@ -57,12 +62,7 @@ func TestOutputAbortLeavesNothing(t *testing.T) {
 }
 
 func TestOutputRefusesLateCollision(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "bundle.age")
-	o, err := CreateOutput(path, os.Stdout)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, dir, path := newOutput(t)
 	o.Write([]byte("new"))
 	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
 		t.Fatal(err)

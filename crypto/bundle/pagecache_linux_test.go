@@ -11,29 +11,13 @@ import (
 	"refuge/internal/pagecache"
 )
 
-func cachedPages(t *testing.T, path string, n int) int {
-	t.Helper()
-	c, err := pagecache.Cached(path, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // A sealed bundle and the files an open extracts leave the page cache once
 // they are on disk: the early ranges while the file is still being written
 // (one 8 MiB range behind), the rest after the final sync. A bundle that
 // Open reads from a file leaves it as it is read.
 func TestWrittenFilesLeaveThePageCache(t *testing.T) {
 	data := bytes.Repeat([]byte("evidence"), (3*writebackEvery+12345)/8)
-	dir := t.TempDir()
-
-	path := filepath.Join(dir, "bundle.age")
-	o, err := CreateOutput(path, os.Stdout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer o.Abort()
+	o, dir, path := newOutput(t)
 	if _, err := o.Write(data); err != nil {
 		t.Fatal(err)
 	}
@@ -42,14 +26,14 @@ func TestWrittenFilesLeaveThePageCache(t *testing.T) {
 	if _, err := o.Write(data[:writebackEvery]); err != nil {
 		t.Fatal(err)
 	}
-	if c := cachedPages(t, o.f.Name(), 3*writebackEvery); c != 0 {
+	if c := pagecache.Cached(t, o.f.Name(), 3*writebackEvery); c != 0 {
 		t.Errorf("while writing: %d pages of the first %d bytes still cached", c, 3*writebackEvery)
 	}
 	if err := o.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	size := len(data) + writebackEvery
-	if c := cachedPages(t, path, size); c != 0 {
+	if c := pagecache.Cached(t, path, size); c != 0 {
 		t.Errorf("after Commit: %d pages of the output still cached", c)
 	}
 
@@ -72,11 +56,11 @@ func TestWrittenFilesLeaveThePageCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := cachedPages(t, in, len(sealed)); c != 0 {
+	if c := pagecache.Cached(t, in, len(sealed)); c != 0 {
 		t.Errorf("after Open: %d pages of the bundle read still cached", c)
 	}
 	got := filepath.Join(res.Dir, "files", "video.mp4")
-	if c := cachedPages(t, got, len(data)); c != 0 {
+	if c := pagecache.Cached(t, got, len(data)); c != 0 {
 		t.Errorf("after Open: %d pages of the extracted file still cached", c)
 	}
 	if b, err := os.ReadFile(got); err != nil || !bytes.Equal(b, data) {

@@ -13,16 +13,6 @@ import (
 	"refuge/server/store/storetest"
 )
 
-// cachedPages counts the pages of path's first n bytes in the page cache.
-func cachedPages(t *testing.T, path string, n int) int {
-	t.Helper()
-	c, err := pagecache.Cached(path, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // Once an upload's bytes are fsynced, the store lets the kernel free the
 // pages that cached them: after a committed chunk (with and without a
 // checksum, long enough for steps on the way) and after the last one,
@@ -44,21 +34,21 @@ func TestSyncedUploadsLeaveThePageCache(t *testing.T) {
 	if n, err := s.WriteChunk(ctx, u.ID, 0, bytes.NewReader(first), nil); err != nil || n != int64(len(first)) {
 		t.Fatalf("first chunk: %d, %v", n, err)
 	}
-	if c := cachedPages(t, part, len(first)); c != 0 {
+	if c := pagecache.Cached(t, part, len(first)); c != 0 {
 		t.Errorf("after a chunk without a checksum: %d pages of it still cached", c)
 	}
 	sum := &store.Checksum{Algorithm: "crc32c", Digest: binary.BigEndian.AppendUint32(nil, crc32.Checksum(second, crc32.MakeTable(crc32.Castagnoli)))}
 	if n, err := s.WriteChunk(ctx, u.ID, int64(len(first)), bytes.NewReader(second), sum); err != nil || n != 10*step {
 		t.Fatalf("second chunk: %d, %v", n, err)
 	}
-	if c := cachedPages(t, part, 10*step); c != 0 {
+	if c := pagecache.Cached(t, part, 10*step); c != 0 {
 		t.Errorf("after a chunk with a checksum: %d pages still cached", c)
 	}
 	if n, err := s.WriteLastChunk(ctx, u.ID, 10*step, bytes.NewReader(data[10*step:]), nil, nil); err != nil || n != int64(len(data)) {
 		t.Fatalf("last chunk: %d, %v", n, err)
 	}
 	blob := filepath.Join(dir, "blobs", u.SubmissionID+".age")
-	if c := cachedPages(t, blob, len(data)); c != 0 {
+	if c := pagecache.Cached(t, blob, len(data)); c != 0 {
 		t.Errorf("after the last chunk: %d pages of the stored upload still cached", c)
 	}
 	got, err := os.ReadFile(blob)
