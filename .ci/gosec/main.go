@@ -8,7 +8,7 @@
 // it could not load, and exits 1 if there is any. The stock command also
 // links gosec's AI autofix clients (about 600 packages in all, three minutes
 // to compile on an empty build cache); this one links the analysis alone
-// (about 100, under a minute).
+// (254 packages, the standard library's included).
 package main
 
 import (
