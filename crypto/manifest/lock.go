@@ -1,12 +1,11 @@
-//go:build unix
-
 package manifest
 
 import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
+
+	"refuge/internal/flock"
 )
 
 // lockDir takes an exclusive advisory lock on the state directory's lock
@@ -17,12 +16,9 @@ func lockDir(dir string) (unlock func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot open rollback state lock: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+	if err := flock.Lock(f); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("cannot lock rollback state: %w", err)
 	}
-	return func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
+	return func() { f.Close() }, nil // closing releases the lock
 }
