@@ -321,15 +321,17 @@ func (e *env) pushReply(ctx context.Context, c *client.Client, tok, state, dir, 
 	if err != nil {
 		return err
 	}
+	pd, err := claimPending(pdir, file)
+	if err != nil {
+		return err
+	}
+	defer pd.release()
 	st, ok, err := loadState(pdir)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		st = uploadState{Server: c.Server(), Kind: "reply", SubmissionID: id, Size: size}
-		if err := os.MkdirAll(pdir, 0o700); err != nil {
-			return failf("cannot create the upload state folder: %v", err)
-		}
 		if err := saveState(pdir, st); err != nil {
 			return err
 		}
@@ -337,7 +339,7 @@ func (e *env) pushReply(ctx context.Context, c *client.Client, tok, state, dir, 
 	if err := e.upload(ctx, c, tok, pdir, &st, file, "reply"); err != nil {
 		return err
 	}
-	os.RemoveAll(pdir)
+	pd.clear()
 	return moveSent(dir, file)
 }
 

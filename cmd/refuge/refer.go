@@ -183,9 +183,9 @@ func cmdRefer(e *env, args []string) error {
 			return nil
 		}}
 	return e.sealedUpload("refer", cn, in, "referral", tok, *restart,
-		func(ctx context.Context, c *client.Client, p profile, state, dir string, resumed *uploadState) error {
+		func(ctx context.Context, c *client.Client, p profile, state string, pd *pending, resumed *uploadState) error {
 			job.resumed = resumed
-			return e.sealAndUpload(ctx, c, p, state, dir, contents, job)
+			return e.sealAndUpload(ctx, c, p, state, pd, contents, job)
 		})
 }
 

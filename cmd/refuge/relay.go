@@ -95,6 +95,11 @@ func (e *env) relayOne(ctx context.Context, c *client.Client, token, state, serv
 	if err != nil {
 		return err
 	}
+	pd, err := claimPending(dir, bundle)
+	if err != nil {
+		return err
+	}
+	defer pd.release()
 	size, err := fileSize(bundle)
 	if err != nil {
 		return failf("cannot read %s: %v", bundle, errors.Unwrap(err))
@@ -105,9 +110,6 @@ func (e *env) relayOne(ctx context.Context, c *client.Client, token, state, serv
 	}
 	if !ok || st.SubmissionID != t.SubmissionID || st.Size != size {
 		st = uploadState{Server: server, Kind: "relay", SubmissionID: t.SubmissionID, Verifier: t.Verifier, Size: size}
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return failf("cannot create the upload state folder: %v", err)
-		}
 		if err := saveState(dir, st); err != nil {
 			return err
 		}
@@ -117,7 +119,7 @@ func (e *env) relayOne(ctx context.Context, c *client.Client, token, state, serv
 	if err := e.upload(ctx, c, token, dir, &st, bundle, "relay"); err != nil {
 		return err
 	}
-	return os.RemoveAll(dir)
+	return pd.clear()
 }
 
 // checkAgeFile refuses a file that does not start like an age file, so a

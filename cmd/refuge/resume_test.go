@@ -235,10 +235,13 @@ func checkPending(t *testing.T, u *user, phrase, name string) {
 	for _, e := range entries {
 		// A kill while the state is saved leaves writeFileAtomic's
 		// temporary file, which holds the state; it goes with the folder.
-		if e.Name() != stateFile && e.Name() != sealedFile && !strings.HasPrefix(e.Name(), ".tmp-") {
+		if e.Name() != stateFile && e.Name() != sealedFile && e.Name() != lockFile && !strings.HasPrefix(e.Name(), ".tmp-") {
 			t.Fatalf("unexpected file in the pending folder: %s", e.Name())
 		}
 		data, _ := os.ReadFile(filepath.Join(dirs[0], e.Name()))
+		if e.Name() == lockFile && len(data) != 0 {
+			t.Fatal("the lock file is not empty")
+		}
 		// The bundle starts with age's header, unless the server held
 		// that part and it was freed (zeros). (A release is recorded
 		// before its bytes are freed, so a kill may come in between: only

@@ -39,7 +39,8 @@ An interrupted upload resumes when you run the same command again with the
 same files. Until it completes, the encrypted bundle and the upload's state
 (never your files in clear, never the phrase) stay in a private folder
 ($REFUGE_STATE_DIR/pending/); they are removed on success. --restart throws
-them away and starts over with a new phrase.
+them away and starts over with a new phrase. While one run is at work on
+these files, another is refused.
 
 Flags:
     --note-file F    a text note for the officers, sealed with the files
@@ -81,8 +82,8 @@ func cmdSubmit(e *env, args []string) error {
 	}
 	defer purge()
 	return e.sealedUpload("submit", cn, inputs(files, *noteFile), "anonymous", "", *restart,
-		func(ctx context.Context, c *client.Client, p profile, state, dir string, resumed *uploadState) error {
-			return e.submitNew(ctx, c, p, state, dir, files, *noteFile, *receiptOut, resumed)
+		func(ctx context.Context, c *client.Client, p profile, state string, pd *pending, resumed *uploadState) error {
+			return e.submitNew(ctx, c, p, state, pd, files, *noteFile, *receiptOut, resumed)
 		})
 }
 
@@ -100,7 +101,7 @@ func inputs(files []string, noteFile string) []string {
 // power), is sealed again: start then gets the saved state, to keep the
 // submission id and reply recipient of the phrase already shown.
 func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, kind, token string, restart bool,
-	start func(ctx context.Context, c *client.Client, p profile, state, dir string, resumed *uploadState) error) error {
+	start func(ctx context.Context, c *client.Client, p profile, state string, pd *pending, resumed *uploadState) error) error {
 	p, state, err := cn.settings(cmd, true)
 	if err != nil {
 		return err
@@ -109,6 +110,11 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, kind, token st
 	if err != nil {
 		return err
 	}
+	pd, err := claimPending(dir, "these files")
+	if err != nil {
+		return err
+	}
+	defer pd.release()
 	c, err := newClient(p)
 	if err != nil {
 		return err
@@ -133,7 +139,7 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, kind, token st
 		e.out.infof("its receipt phrase was printed when it started; if you lost it, run again with --restart")
 		err := e.upload(ctx, c, token, dir, &st, sealed, "upload")
 		if err == nil {
-			return e.submitted(dir)
+			return e.submitted(pd)
 		}
 		if !errors.Is(err, errReleased) {
 			return err
@@ -155,16 +161,16 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, kind, token st
 		if err := os.Remove(sealed); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return failf("cannot clear the old sealed bundle: %v", err)
 		}
-		return start(ctx, c, p, state, dir, &st)
+		return start(ctx, c, p, state, pd, &st)
 	}
 	// Start afresh: whatever was left holds no phrase that was shown.
-	if err := os.RemoveAll(dir); err != nil {
+	if err := pd.clear(); err != nil {
 		return failf("cannot clear the old upload state: %v", err)
 	}
-	return start(ctx, c, p, state, dir, nil)
+	return start(ctx, c, p, state, pd, nil)
 }
 
-func (e *env) submitNew(ctx context.Context, c *client.Client, p profile, state, dir string, files []string, noteFile, receiptOut string, resumed *uploadState) error {
+func (e *env) submitNew(ctx context.Context, c *client.Client, p profile, state string, pd *pending, files []string, noteFile, receiptOut string, resumed *uploadState) error {
 	contents := bundle.Contents{Kind: bundle.KindAnonymous}
 	var err error
 	if len(files) > 0 {
@@ -175,7 +181,7 @@ func (e *env) submitNew(ctx context.Context, c *client.Client, p profile, state,
 	if contents.Note, err = e.readNote(noteFile); err != nil {
 		return err
 	}
-	return e.sealAndUpload(ctx, c, p, state, dir, contents, sealJob{kind: "anonymous", receiptOut: receiptOut, resumed: resumed})
+	return e.sealAndUpload(ctx, c, p, state, pd, contents, sealJob{kind: "anonymous", receiptOut: receiptOut, resumed: resumed})
 }
 
 // sealJob says how sealAndUpload seals and uploads.
@@ -192,9 +198,10 @@ type sealJob struct {
 }
 
 // sealAndUpload verifies the served manifest, makes the receipt phrase,
-// prints it, and seals contents into dir while uploading them.
-func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, state, dir string, contents bundle.Contents, job sealJob) error {
+// prints it, and seals contents into pd while uploading them.
+func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, state string, pd *pending, contents bundle.Contents, job sealJob) error {
 	var err error
+	dir := pd.dir
 	// 1. The manifest, verified before anything is sealed or sent.
 	m, sig, err := c.Manifest(ctx)
 	if err != nil {
@@ -238,16 +245,13 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 		return failf("%v", err)
 	}
 	st.Sealed, st.SealedCRC, st.Released, st.ReleasedCRC = false, 0, 0, 0
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return failf("cannot create the upload state folder: %v", err)
-	}
 	// The spool's disk space is reserved before the phrase is shown: a
 	// disk too full for the bundle stops the run with nothing shown or
 	// sent (sealing again, the state of the phrase shown before stays).
 	sp, err := createSpool(filepath.Join(dir, sealedFile), st.Size)
 	if err != nil {
 		if job.resumed == nil {
-			os.RemoveAll(dir)
+			pd.clear()
 		}
 		return err
 	}
@@ -265,7 +269,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 	if text != nil {
 		if job.receiptOut != "" {
 			if err := writeReceipt(job.receiptOut, text.Bytes()); err != nil {
-				os.RemoveAll(dir)
+				pd.clear()
 				return err
 			}
 		}
@@ -294,7 +298,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 	if upErr == nil {
 		// The server holds every byte, each chunk checked on arrival:
 		// whatever happened to the local state after that changes nothing.
-		return e.submitted(dir)
+		return e.submitted(pd)
 	}
 	if sealErr != nil && ctx.Err() == nil && !errors.Is(sealErr, context.Canceled) {
 		// The files could not be sealed (one changed or could not be
@@ -302,7 +306,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 		if u := ps.get().UploadURL; u != "" {
 			_ = c.TerminateUpload(context.WithoutCancel(ctx), u, job.token)
 		}
-		os.RemoveAll(dir)
+		pd.clear()
 		return failf("sealing failed: %v; nothing was submitted, and the receipt phrase above is void", sealErr).
 			hint("fix the problem and run the command again: you will get a new phrase")
 	}
@@ -316,8 +320,8 @@ func resumable(err error) bool {
 	return errors.As(err, &ce) && ce.code == exitNetwork
 }
 
-func (e *env) submitted(dir string) error {
-	if err := os.RemoveAll(dir); err != nil {
+func (e *env) submitted(pd *pending) error {
+	if err := pd.clear(); err != nil {
 		e.out.infof("warning: the upload is complete but its local state could not be removed: %v", err)
 	}
 	e.out.infof("submitted: the officers will collect it; check with \"refuge status\" and your receipt phrase")

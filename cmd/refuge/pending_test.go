@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"refuge/client/clienttest"
+	"refuge/internal/flock"
+)
+
+// TestSubmitTwiceAtOnce runs the same submit again while the first run
+// is still uploading (a second window, a retry pressed too soon): the
+// second is refused with a clear message, prints no phrase and changes
+// nothing; the first completes, and its phrase finds the submission.
+func TestSubmitTwiceAtOnce(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	hold := clienttest.StartHoldProxy(t, srv.Addr, 4<<20)
+	u := newUser(t)
+	f := randomFile(t, t.TempDir(), "evidence.bin", 12<<20)
+	args := []string{"submit", "--server", "http://" + hold.Addr, "--root-pub", srv.Keys.RootPub.String(), f}
+
+	first := u.command(nil, args...)
+	out, err := first.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var firstErr bytes.Buffer
+	first.Stderr = &firstErr
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { first.Process.Kill(); first.Wait() })
+	phrase, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no phrase from the first run: %v", err)
+	}
+	select {
+	case <-hold.Holding: // the first run is in the middle of its upload
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the first run never got 4 MiB out:\n%s", firstErr.String())
+	}
+	dir, state := pendingState1(t, u)
+	if state.UploadURL == "" {
+		t.Fatal("the first run holds no upload")
+	}
+	before := files(t, dir)
+
+	r := u.run("", args...)
+	if r.code != 1 || !strings.Contains(r.stderr, "already sending these files") || !strings.Contains(r.stderr, "Ctrl-C") {
+		t.Fatalf("the second run was not refused: exit %d\n%s", r.code, r.stderr)
+	}
+	if r.stdout != "" {
+		t.Fatalf("the second run printed a phrase: %q", r.stdout)
+	}
+	if _, after := pendingState1(t, u); after.UploadURL != state.UploadURL || after.SubmissionID != state.SubmissionID {
+		t.Fatalf("the second run changed the first one's state: %+v, was %+v", after, state)
+	}
+	sameFiles(t, dir, before)
+
+	hold.Release()
+	if err := first.Wait(); err != nil {
+		t.Fatalf("the first run failed: %v\n%s", err, firstErr.String())
+	}
+	checkDelivered(t, u, srv, strings.TrimSpace(phrase), f)
+}
+
+// sameFiles fails unless dir holds the files of before, none replaced
+// but the state, which the first run replaces as it goes (sizes and times
+// change too): the second run must replace or remove nothing.
+func sameFiles(t *testing.T, dir string, before map[string]os.FileInfo) {
+	t.Helper()
+	now := files(t, dir)
+	for name, fi := range before {
+		if now[name] == nil || name != stateFile && !os.SameFile(fi, now[name]) {
+			t.Fatalf("the second run replaced or removed %s", name)
+		}
+	}
+	for name := range now {
+		if before[name] == nil {
+			t.Fatalf("the second run added %s", name)
+		}
+	}
+}
+
+// files returns what dir holds, but the temporary files of state saves.
+func files(t *testing.T, dir string) map[string]os.FileInfo {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]os.FileInfo{}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			continue
+		}
+		fi, err := os.Stat(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[e.Name()] = fi
+	}
+	return m
+}
+
+// TestClaimPending: one claim at a time; a folder holding nothing but the
+// lock goes when released, one holding state stays; a run that opened the
+// lock file just before its holder removed the folder does not take a
+// lock on a file without a name; a killed run's temporary files go.
+func TestClaimPending(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pending", "0123")
+	a, err := claimPending(dir, "these files")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := claimPending(dir, "these files"); err == nil || !strings.Contains(err.Error(), "already sending these files") {
+		t.Fatalf("a second claim: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, stateFile), []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a.release()
+	if _, err := os.Stat(filepath.Join(dir, stateFile)); err != nil {
+		t.Fatalf("release removed the state of an unfinished upload: %v", err)
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, ".tmp-123"), []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := claimPending(dir, "these files")
+	if err != nil {
+		t.Fatalf("the folder could not be claimed again after its release: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".tmp-123")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a killed run's temporary file was kept: %v", err)
+	}
+	early, err := os.Open(filepath.Join(dir, lockFile)) // another run, about to lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer early.Close()
+	if err := b.clear(); err != nil {
+		t.Fatal(err)
+	}
+	b.release()
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the folder of a finished upload is still there: %v", err)
+	}
+	if err := flock.TryLock(early); err != nil {
+		t.Fatal(err)
+	}
+	if named(early, filepath.Join(dir, lockFile)) {
+		t.Fatal("a lock file removed by its holder still counts")
+	}
+	c, err := claimPending(dir, "these files")
+	if err != nil {
+		t.Fatalf("a claim after a finished run: %v", err)
+	}
+	c.release()
+}
