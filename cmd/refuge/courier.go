@@ -321,7 +321,7 @@ func (e *env) pushReply(ctx context.Context, c *client.Client, tok, state, dir, 
 	if err != nil {
 		return err
 	}
-	pd, err := claimPending(pdir, file)
+	pd, err := e.claimPending(pdir, file)
 	if err != nil {
 		return err
 	}

@@ -26,8 +26,9 @@ type pending struct {
 }
 
 // claimPending makes dir if need be and locks it, or says that another
-// process is sending what (e.g. "these files").
-func claimPending(dir, what string) (*pending, error) {
+// process is sending what (e.g. "these files"). On a file system that has
+// no locks it warns and goes on: a submission must not fail for that.
+func (e *env) claimPending(dir, what string) (*pending, error) {
 	name := filepath.Join(dir, lockFile)
 	// A run that finishes removes the folder while it still holds the
 	// lock; one that opened the lock file just before then locks a file
@@ -40,7 +41,12 @@ func claimPending(dir, what string) (*pending, error) {
 		if err != nil {
 			return nil, failf("cannot open the upload state folder: %v", err)
 		}
-		if err := flock.TryLock(f); err != nil {
+		err = flock.TryLock(f)
+		if errors.Is(err, errors.ErrUnsupported) {
+			e.out.infof("warning: the file system of %s cannot lock files: make sure no other refuge process is sending %s", dir, what)
+			err = nil
+		}
+		if err != nil {
 			f.Close()
 			if errors.Is(err, flock.ErrLocked) {
 				return nil, failf("another refuge process on this device is already sending %s", what).

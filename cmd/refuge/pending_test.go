@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -117,11 +118,12 @@ func files(t *testing.T, dir string) map[string]os.FileInfo {
 // lock on a file without a name; a killed run's temporary files go.
 func TestClaimPending(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pending", "0123")
-	a, err := claimPending(dir, "these files")
+	e := &env{out: output{w: io.Discard}}
+	a, err := e.claimPending(dir, "these files")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := claimPending(dir, "these files"); err == nil || !strings.Contains(err.Error(), "already sending these files") {
+	if _, err := e.claimPending(dir, "these files"); err == nil || !strings.Contains(err.Error(), "already sending these files") {
 		t.Fatalf("a second claim: %v", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, stateFile), []byte("{}"), 0o600); err != nil {
@@ -135,7 +137,7 @@ func TestClaimPending(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, ".tmp-123"), []byte("{}"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b, err := claimPending(dir, "these files")
+	b, err := e.claimPending(dir, "these files")
 	if err != nil {
 		t.Fatalf("the folder could not be claimed again after its release: %v", err)
 	}
@@ -160,7 +162,7 @@ func TestClaimPending(t *testing.T) {
 	if named(early, filepath.Join(dir, lockFile)) {
 		t.Fatal("a lock file removed by its holder still counts")
 	}
-	c, err := claimPending(dir, "these files")
+	c, err := e.claimPending(dir, "these files")
 	if err != nil {
 		t.Fatalf("a claim after a finished run: %v", err)
 	}

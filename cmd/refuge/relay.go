@@ -95,7 +95,7 @@ func (e *env) relayOne(ctx context.Context, c *client.Client, token, state, serv
 	if err != nil {
 		return err
 	}
-	pd, err := claimPending(dir, bundle)
+	pd, err := e.claimPending(dir, bundle)
 	if err != nil {
 		return err
 	}

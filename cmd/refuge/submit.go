@@ -110,7 +110,7 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, kind, token st
 	if err != nil {
 		return err
 	}
-	pd, err := claimPending(dir, "these files")
+	pd, err := e.claimPending(dir, "these files")
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,7 +17,9 @@ func lockDir(dir string) (unlock func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot open rollback state lock: %w", err)
 	}
-	if err := flock.Lock(f); err != nil {
+	// A file system without locks (an NFS mount without its lock
+	// daemon) leaves the updates unserialised; each is still checked.
+	if err := flock.Lock(f); err != nil && !errors.Is(err, errors.ErrUnsupported) {
 		f.Close()
 		return nil, fmt.Errorf("cannot lock rollback state: %w", err)
 	}

@@ -7,7 +7,10 @@
 // of the same file in one process conflict as two processes do.
 //
 // Where the system has no such lock (neither unix nor windows), Lock and
-// TryLock do nothing and return nil.
+// TryLock do nothing and return nil. Where the file system has none (an
+// NFS mount without its lock daemon, some network shares), they return an
+// error that wraps errors.ErrUnsupported: the caller decides whether to go
+// on without.
 package flock
 
 import (
@@ -17,6 +20,12 @@ import (
 
 // ErrLocked is returned by TryLock when another open file holds the lock.
 var ErrLocked = errors.New("the file is locked by another process")
+
+// unsupported wraps err, the file system's refusal to lock at all.
+type unsupported struct{ err error }
+
+func (u unsupported) Error() string   { return "file locks are not supported here: " + u.err.Error() }
+func (u unsupported) Unwrap() []error { return []error{u.err, errors.ErrUnsupported} }
 
 // Lock waits until f is locked exclusively.
 func Lock(f *os.File) error { return lock(f, true) }

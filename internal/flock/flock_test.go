@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -89,5 +90,17 @@ func TestLockOtherProcess(t *testing.T) {
 	cmd.Wait()
 	if err := TryLock(f); err != nil {
 		t.Fatalf("a killed process's lock was not released: %v", err)
+	}
+}
+
+// The refusals of a file system without locks are told apart from other
+// failures, and from a lock held elsewhere.
+func TestUnsupported(t *testing.T) {
+	err := unsupported{errors.New("no locks on this mount")}
+	if !errors.Is(err, errors.ErrUnsupported) || errors.Is(err, ErrLocked) {
+		t.Fatalf("%v", err)
+	}
+	if !strings.Contains(err.Error(), "no locks on this mount") {
+		t.Fatalf("the cause is lost: %v", err)
 	}
 }

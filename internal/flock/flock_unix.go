@@ -22,11 +22,18 @@ func lock(f *os.File, wait bool) error {
 		if errors.Is(err, unix.EWOULDBLOCK) {
 			return ErrLocked
 		}
-		if err != nil {
-			return &os.PathError{Op: "flock", Path: f.Name(), Err: err}
-		}
-		return nil
+		return wrap(f.Name(), err)
 	}
+}
+
+func wrap(name string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, unix.ENOLCK), errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.ENOSYS), errors.Is(err, unix.EINVAL):
+		err = unsupported{err}
+	}
+	return &os.PathError{Op: "flock", Path: name, Err: err}
 }
 
 func unlock(f *os.File) error {

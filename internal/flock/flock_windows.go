@@ -20,6 +20,9 @@ func lock(f *os.File, wait bool) error {
 	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) {
 		return ErrLocked
 	}
+	if errors.Is(err, windows.ERROR_NOT_SUPPORTED) || errors.Is(err, windows.ERROR_INVALID_FUNCTION) {
+		err = unsupported{err}
+	}
 	if err != nil {
 		return &os.PathError{Op: "LockFileEx", Path: f.Name(), Err: err}
 	}
