@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"refuge/internal/flock"
 )
@@ -124,4 +125,34 @@ func (p *pending) release() {
 	p.lock.Close()
 	os.Remove(name)
 	os.Remove(p.dir)
+}
+
+// otherPending tells of the unfinished uploads, other than pd's, that the
+// device still keeps. A run for other files leaves its folder until it is
+// finished; so does one whose files changed or moved since, which can
+// then never resume: its folder stays until it is deleted. A person who
+// must think about what a seized device shows should know.
+func (e *env) otherPending(pd *pending) {
+	parent := filepath.Dir(pd.dir)
+	entries, _ := os.ReadDir(parent)
+	n, latest := 0, time.Time{}
+	for _, en := range entries {
+		dir := filepath.Join(parent, en.Name())
+		if !en.IsDir() || dir == pd.dir {
+			continue
+		}
+		if _, ok, _ := loadState(dir); !ok {
+			continue
+		}
+		n++
+		if fi, err := os.Stat(filepath.Join(dir, stateFile)); err == nil && fi.ModTime().After(latest) {
+			latest = fi.ModTime()
+		}
+	}
+	if n == 0 {
+		return
+	}
+	e.out.infof("note: this device still keeps %s in %s (ciphertext and upload state, never files in clear or a phrase; the most recent from %s)",
+		plural(n, "other unfinished upload"), parent, latest.Format("2 January 2006"))
+	e.out.hintf("to finish one, run the command that started it again, with the same files; if they have changed or moved since, it cannot resume: delete its folder to discard it")
 }

@@ -168,3 +168,38 @@ func TestClaimPending(t *testing.T) {
 	}
 	c.release()
 }
+
+// TestSubmitTellsOfOtherPending: a submit that completes tells of the
+// unfinished uploads of other files the device keeps (one whose files
+// changed since can never resume), and touches none of them.
+func TestSubmitTellsOfOtherPending(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	u := newUser(t)
+	u.init(srv)
+	f := randomFile(t, t.TempDir(), "a.bin", 1000)
+	r := u.ok("", "submit", f)
+	if strings.Contains(r.stderr, "unfinished") {
+		t.Fatalf("told of other uploads when there are none:\n%s", r.stderr)
+	}
+	old := filepath.Join(u.state, "pending", "0123456789abcdef0123456789abcdef")
+	if err := os.MkdirAll(old, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	st := uploadState{Server: srv.URL, Kind: "anonymous", SubmissionID: "s", Size: 10}
+	if err := saveState(old, st); err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2026, 11, 28, 12, 0, 0, 0, time.Local)
+	if err := os.Chtimes(filepath.Join(old, stateFile), day, day); err != nil {
+		t.Fatal(err)
+	}
+	before := files(t, old)
+	g := randomFile(t, t.TempDir(), "b.bin", 1000)
+	r = u.ok("", "submit", g)
+	if !strings.Contains(r.stderr, "still keeps 1 other unfinished upload in "+filepath.Dir(old)) ||
+		!strings.Contains(r.stderr, "the most recent from 28 November 2026") || !strings.Contains(r.stderr, "delete its folder") {
+		t.Fatalf("not told of the other upload:\n%s", r.stderr)
+	}
+	sameFiles(t, old, before)
+}

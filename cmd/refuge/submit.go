@@ -325,5 +325,6 @@ func (e *env) submitted(pd *pending) error {
 		e.out.infof("warning: the upload is complete but its local state could not be removed: %v", err)
 	}
 	e.out.infof("submitted: the officers will collect it; check with \"refuge status\" and your receipt phrase")
+	e.otherPending(pd)
 	return nil
 }
