@@ -263,7 +263,9 @@ func (e *env) courierPush(args []string) error {
 		if err == nil {
 			return true, nil
 		}
-		if resumable(err) || ctx.Err() != nil {
+		// A network failure stops the push (the next run goes on from
+		// there), and so does a reply that another push is sending.
+		if resumable(err) || ctx.Err() != nil || errors.Is(err, errBusy) {
 			return false, err
 		}
 		e.out.infof("refused, left in place: %v", err)

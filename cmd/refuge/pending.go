@@ -15,6 +15,10 @@ import (
 // process is working on that upload.
 const lockFile = "lock"
 
+// errBusy is the cause of claimPending's error when another process
+// holds the folder.
+var errBusy = errors.New("upload in progress elsewhere")
+
 // pending is the folder of one upload's state (see pendingDir), held by
 // this process. A second run of the same command while the first is
 // still at work (a second window, a retry pressed too soon) is refused
@@ -50,8 +54,10 @@ func (e *env) claimPending(dir, what string) (*pending, error) {
 		if err != nil {
 			f.Close()
 			if errors.Is(err, flock.ErrLocked) {
-				return nil, failf("another refuge process on this device is already sending %s", what).
+				busy := failf("another refuge process on this device is already sending %s", what).
 					hint("let it finish, or stop it (Ctrl-C) and run this command again: the upload resumes where it stopped")
+				busy.cause = errBusy
+				return nil, busy
 			}
 			return nil, failf("cannot lock the upload state folder: %v", err)
 		}

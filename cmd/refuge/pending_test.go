@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"refuge/client"
 	"refuge/client/clienttest"
 	"refuge/internal/flock"
 )
@@ -202,4 +203,54 @@ func TestSubmitTellsOfOtherPending(t *testing.T) {
 		t.Fatalf("not told of the other upload:\n%s", r.stderr)
 	}
 	sameFiles(t, old, before)
+}
+
+// TestPushWhileAnotherPushes: a courier push that meets a reply another
+// push is sending stops there, says so, and moves nothing; once the other
+// is done, the push goes on.
+func TestPushWhileAnotherPushes(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	courier := newUser(t)
+	outbox := t.TempDir()
+	id := strings.Repeat("ab", 16)
+	reply := filepath.Join(outbox, "replies", id, "reply-1.age")
+	if err := os.MkdirAll(filepath.Dir(reply), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(reply, []byte("age-encryption.org/v1\n-> X25519 x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(client.Options{Server: srv.URL, Proxy: "direct"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := pendingDir(courier.state, c.Server(), "reply", []string{reply})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	other, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := flock.TryLock(other); err != nil {
+		t.Fatal(err)
+	}
+	r := courier.run("", "courier", "push", "--server", srv.URL, "--token", srv.Courier, outbox)
+	if r.code != 1 || !strings.Contains(r.stderr, "already sending "+reply) || strings.Contains(r.stderr, "refused") {
+		t.Fatalf("a push meeting another: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(reply); err != nil {
+		t.Fatalf("the reply was moved: %v", err)
+	}
+	other.Close()
+	// The reply is not a real one: the server now refuses it, which shows
+	// that the push went on to send it.
+	if r := courier.run("", "courier", "push", "--server", srv.URL, "--token", srv.Courier, outbox); !strings.Contains(r.stderr, "the submission this reply answers does not exist") {
+		t.Fatalf("the push did not go on once the other was done: exit %d\n%s", r.code, r.stderr)
+	}
 }
