@@ -45,53 +45,22 @@ func (f *flipper) Read(b []byte) (int, error) {
 // StartCutProxy listens on 127.0.0.1 and forwards to target.
 func StartCutProxy(t testing.TB, target string, every int64) *CutProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &CutProxy{Addr: ln.Addr().String()}
+	p := &CutProxy{}
 	p.every.Store(every)
-	var wg sync.WaitGroup
-	done := make(chan struct{})
-	t.Cleanup(func() {
-		close(done)
-		ln.Close()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				p.serve(c, target, done)
-			}()
-		}
-	}()
+	p.Addr = listen(t, func(c net.Conn) { p.serve(c, target) })
 	return p
 }
 
 // SetEvery changes the cut interval for connections made from now on.
 func (p *CutProxy) SetEvery(n int64) { p.every.Store(n) }
 
-func (p *CutProxy) serve(c net.Conn, target string, done chan struct{}) {
-	defer c.Close()
+func (p *CutProxy) serve(c net.Conn, target string) {
 	every := p.every.Load()
 	s, err := net.Dial("tcp", target)
 	if err != nil {
 		return
 	}
 	defer s.Close()
-	go func() {
-		<-done
-		c.Close()
-		s.Close()
-	}()
 	var once sync.Once
 	cut := func() {
 		once.Do(func() {
@@ -129,40 +98,25 @@ func (p *CutProxy) serve(c net.Conn, target string, done chan struct{}) {
 // can interrupt an upload in the middle.
 func StartSlowProxy(t testing.TB, target string, rate int64) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
+	return listen(t, func(c net.Conn) {
+		s, err := net.Dial("tcp", target)
+		if err != nil {
+			return
+		}
+		defer s.Close()
+		go func() { io.Copy(c, s); c.Close() }()
+		buf := make([]byte, rate/20)
 		for {
-			c, err := ln.Accept()
+			n, err := c.Read(buf)
+			if n > 0 {
+				if _, err := s.Write(buf[:n]); err != nil {
+					return
+				}
+				time.Sleep(time.Duration(int64(n) * int64(time.Second) / rate))
+			}
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				s, err := net.Dial("tcp", target)
-				if err != nil {
-					return
-				}
-				defer s.Close()
-				go func() { io.Copy(c, s); c.Close() }()
-				buf := make([]byte, rate/20)
-				for {
-					n, err := c.Read(buf)
-					if n > 0 {
-						if _, err := s.Write(buf[:n]); err != nil {
-							return
-						}
-						time.Sleep(time.Duration(int64(n) * int64(time.Second) / rate))
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
-	return ln.Addr().String()
+	})
 }

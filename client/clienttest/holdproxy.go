@@ -30,39 +30,18 @@ type HoldProxy struct {
 // what clients send after the first limit bytes.
 func StartHoldProxy(t testing.TB, target string, limit int64) *HoldProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	holding := make(chan struct{})
-	p := &HoldProxy{Addr: ln.Addr().String(), Holding: holding, limit: limit, holding: holding, released: make(chan struct{})}
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		p.Release()
-		ln.Close()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			free := false
-			select {
-			case <-p.holding:
-				free = true
-			default:
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				p.serve(c, target, free)
-			}()
+	p := &HoldProxy{Holding: holding, limit: limit, holding: holding, released: make(chan struct{})}
+	p.Addr = listen(t, func(c net.Conn) {
+		free := false
+		select {
+		case <-p.holding: // connections made once it holds pass freely
+			free = true
+		default:
 		}
-	}()
+		p.serve(c, target, free)
+	})
+	t.Cleanup(p.Release) // before listen's: the served connections must not wait
 	return p
 }
 
@@ -70,7 +49,6 @@ func StartHoldProxy(t testing.TB, target string, limit int64) *HoldProxy {
 func (p *HoldProxy) Release() { p.release.Do(func() { close(p.released) }) }
 
 func (p *HoldProxy) serve(c net.Conn, target string, free bool) {
-	defer c.Close()
 	s, err := net.Dial("tcp", target)
 	if err != nil {
 		return

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -29,21 +28,8 @@ func TestSubmitTwiceAtOnce(t *testing.T) {
 	f := randomFile(t, t.TempDir(), "evidence.bin", 12<<20)
 	args := []string{"submit", "--server", "http://" + hold.Addr, "--root-pub", srv.Keys.RootPub.String(), f}
 
-	first := u.command(nil, args...)
-	out, err := first.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var firstErr bytes.Buffer
-	first.Stderr = &firstErr
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { first.Process.Kill(); first.Wait() })
-	phrase, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no phrase from the first run: %v", err)
-	}
+	first, phrase := startSubmit(t, u, args, &firstErr)
 	select {
 	case <-hold.Holding: // the first run is in the middle of its upload
 	case <-time.After(60 * time.Second):
@@ -71,7 +57,7 @@ func TestSubmitTwiceAtOnce(t *testing.T) {
 	if err := first.Wait(); err != nil {
 		t.Fatalf("the first run failed: %v\n%s", err, firstErr.String())
 	}
-	checkDelivered(t, u, srv, strings.TrimSpace(phrase), f)
+	checkDelivered(t, u, srv, phrase, f)
 }
 
 // sameFiles fails unless dir holds the files of before, none replaced

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -71,19 +72,7 @@ func TestSubmitKilledResumes(t *testing.T) {
 // with SIGKILL. It returns the phrase.
 func killMidUpload(t *testing.T, u *user, args []string, ready func() bool) string {
 	t.Helper()
-	cmd := u.command(nil, args...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// The phrase comes first, before any byte is uploaded.
-	phrase, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no phrase before the upload: %v", err)
-	}
+	cmd, phrase := startSubmit(t, u, args, nil)
 	deadline := time.Now().Add(60 * time.Second)
 	for !ready() {
 		if time.Now().After(deadline) {
@@ -95,7 +84,29 @@ func killMidUpload(t *testing.T, u *user, args []string, ready func() bool) stri
 		t.Fatal(err)
 	}
 	cmd.Wait()
-	return strings.TrimSpace(phrase)
+	return phrase
+}
+
+// startSubmit starts refuge with args (a submit), stderr going to
+// stderr, and returns it with the phrase it prints before it uploads.
+func startSubmit(t *testing.T, u *user, args []string, stderr io.Writer) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := u.command(nil, args...)
+	cmd.Stderr = stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	// The phrase comes first, before any byte is uploaded.
+	phrase, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no phrase before the upload: %v", err)
+	}
+	return cmd, strings.TrimSpace(phrase)
 }
 
 // pendingState1 reads the state of the user's one pending upload.
