@@ -65,6 +65,7 @@ type statusError struct {
 	err        *api.Error
 	status     int
 	retryAfter time.Duration
+	busy       bool // a conflict that ends with another request: retried
 }
 
 func (e *statusError) Error() string { return e.err.Error() }
@@ -72,7 +73,7 @@ func (e *statusError) Unwrap() error { return e.err }
 
 // retryable reports whether the answer may succeed if sent again.
 func (e *statusError) retryable() bool {
-	return e.status >= 500 || e.status == http.StatusTooManyRequests || e.status == http.StatusRequestTimeout
+	return e.busy || e.status >= 500 || e.status == http.StatusTooManyRequests || e.status == http.StatusRequestTimeout
 }
 
 // retryAfter parses a Retry-After header (seconds or an HTTP date). A hostile

@@ -150,6 +150,12 @@ func (c *Client) TerminateUpload(ctx context.Context, uploadURL, token string) e
 		}
 		req.Header.Set("Tus-Resumable", tusVersion)
 		resp, err := c.send(req)
+		if se := (*statusError)(nil); errors.As(err, &se) && se.status == http.StatusConflict {
+			// Another request holds the upload: most often one of this
+			// device's, cut off or stopped with Ctrl-C, that the server
+			// is still reading. It ends when that request does.
+			se.busy = true
+		}
 		if err != nil {
 			return err
 		}

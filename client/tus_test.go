@@ -489,3 +489,64 @@ func TestUploadFromFileSource(t *testing.T) {
 		t.Fatalf("read %d bytes of %d", read, len(data))
 	}
 }
+
+// TestTerminateWaitsForWriter: terminating an upload that a request
+// still holds (one cut off or stopped, which the server is still reading)
+// is retried until that request ends, instead of failing with a conflict.
+func TestTerminateWaitsForWriter(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	hold := clienttest.StartHoldProxy(t, srv.Addr, 1<<20)
+	held, err := client.New(client.Options{Server: "http://" + hold.Addr, Proxy: "direct", ChunkSize: 32 << 20, Retry: fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One chunk, more than the socket buffers on the way hold: what the
+	// writer has sent when it stops does not complete the upload.
+	path, _ := sealed(t, srv, 32<<20)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	meta, _ := anonymousMeta()
+	u, err := held.CreateUpload(context.Background(), fi.Size(), meta, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	uploaded := make(chan error, 1)
+	go func() { uploaded <- held.Upload(ctx, u, "", f, fi.Size(), nil) }()
+	select {
+	case <-hold.Holding:
+	case err := <-uploaded:
+		t.Fatalf("the upload was not held: %v", err)
+	}
+	terminated := make(chan error, 1)
+	// On a new connection, which the proxy lets through.
+	go func() { terminated <- held.TerminateUpload(context.Background(), u, "") }()
+	deadline := time.Now().Add(30 * time.Second)
+	for srv.Requests()["status:409"] == 0 { // the server refused the first try
+		if time.Now().After(deadline) {
+			t.Fatal("the termination never met the held upload")
+		}
+		select {
+		case err := <-terminated:
+			t.Fatalf("terminated while the upload was held: %v", err)
+		case <-time.After(10 * time.Millisecond): // polling, bounded above
+		}
+	}
+	cancel() // the writer stops; the server reads the end of its request
+	hold.Release()
+	if err := <-uploaded; !errors.Is(err, context.Canceled) {
+		t.Fatalf("upload: %v", err)
+	}
+	if err := <-terminated; err != nil {
+		t.Fatalf("the termination gave up: %v", err)
+	}
+	if _, _, err := held.UploadOffset(context.Background(), u, ""); !errors.Is(err, api.ErrNotFound) && !errors.Is(err, api.ErrGone) {
+		t.Fatalf("the upload is still there: %v", err)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -119,7 +118,7 @@ func (e *env) courierPull(args []string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return failf("cannot create %s: %v", dir, errors.Unwrap(err))
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := e.interruptible("run the same command again: it goes on where it stopped")
 	defer stop()
 
 	// The event log first: a server caught rewriting history gets no
@@ -247,7 +246,7 @@ func (e *env) courierPush(args []string) error {
 		return usagef("courier", "push needs exactly one DIR")
 	}
 	dir := pos[0]
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := e.interruptible("run the same command again: it goes on where it stopped")
 	defer stop()
 	state, err := stateDir()
 	if err != nil {

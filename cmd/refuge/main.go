@@ -9,6 +9,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -56,7 +57,9 @@ Exit codes:
     3   the key manifest was refused (bad signature, expired, rolled back,
         or not post-quantum): nothing was encrypted
     4   the network failed after retries: run the same command again; it
-        resumes`
+        resumes
+    130 interrupted (Ctrl-C): an upload resumes when the same command is
+        run again`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -69,6 +72,10 @@ type env struct {
 	stdout, stderr io.Writer
 	stdoutFile     *os.File // standard output as a file, for bundles
 	out            output
+	// signals is the context of interruptible, which a Ctrl-C ends, and
+	// resumeHint what running the command again then does.
+	signals    context.Context
+	resumeHint string
 }
 
 // isTerminal reports whether w is a terminal.
@@ -106,6 +113,9 @@ func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer) int 
 	err := cmd(e, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
+	}
+	if err != nil && e.interrupted() {
+		err = e.interruptedError()
 	}
 	if err != nil {
 		return e.out.fail(err)

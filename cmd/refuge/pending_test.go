@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -239,4 +240,37 @@ func TestPushWhileAnotherPushes(t *testing.T) {
 	if r := courier.run("", "courier", "push", "--server", srv.URL, "--token", srv.Courier, outbox); !strings.Contains(r.stderr, "the submission this reply answers does not exist") {
 		t.Fatalf("the push did not go on once the other was done: exit %d\n%s", r.code, r.stderr)
 	}
+}
+
+// TestSubmitInterrupted: Ctrl-C (SIGINT) in the middle of an upload
+// stops it with exit 130 and says that running the same command again
+// resumes it; it does.
+func TestSubmitInterrupted(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	hold := clienttest.StartHoldProxy(t, srv.Addr, 4<<20)
+	u := newUser(t)
+	f := randomFile(t, t.TempDir(), "evidence.bin", 12<<20)
+	args := []string{"submit", "--server", "http://" + hold.Addr, "--root-pub", srv.Keys.RootPub.String(), f}
+	var stderr bytes.Buffer
+	cmd, phrase := startSubmit(t, u, args, &stderr)
+	select {
+	case <-hold.Holding:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the run never got 4 MiB out")
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 ||
+		!strings.Contains(stderr.String(), "interrupted") || !strings.Contains(stderr.String(), "run the same command again") {
+		t.Fatalf("an interrupted submit: %v\n%s", err, stderr.String())
+	}
+	hold.Release()
+	if r := u.ok("", args...); !strings.Contains(r.stderr, "resuming") || r.stdout != "" {
+		t.Fatalf("the next run did not resume:\n%s", r.stderr)
+	}
+	checkDelivered(t, u, srv, phrase, f)
 }

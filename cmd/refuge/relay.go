@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/signal"
 
 	"refuge/client"
 )
@@ -79,7 +78,7 @@ func cmdRelay(e *env, args []string) error {
 		return err
 	}
 	defer c.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := e.interruptible("run the same command again: each relay resumes where it stopped")
 	defer stop()
 	for i, b := range pos {
 		if err := e.relayOne(ctx, c, tok, state, p.Server, b, tickets[i]); err != nil {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 
 	"golang.org/x/term"
 
@@ -117,7 +116,7 @@ func (e *env) openSubmitter(p profile) (*submitter, error) {
 		purge()
 		return nil, err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := e.interruptible("")
 	return &submitter{ctx: ctx, c: c, keys: keys, tok: tok, close: func() {
 		stop()
 		c.Close()

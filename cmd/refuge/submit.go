@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"refuge/internal/progress"
 	"time"
@@ -56,7 +55,7 @@ Examples:
 
 Exit codes: 0 submitted, 1 failed, 2 bad command line, 3 the key manifest
 was refused (nothing was encrypted or sent), 4 network failure after retries
-(run the same command again to resume).`
+(run the same command again to resume), 130 interrupted by Ctrl-C (likewise).`
 
 func cmdSubmit(e *env, args []string) error {
 	fl := e.newFlags("submit", submitHelp)
@@ -120,7 +119,7 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, kind, token st
 		return err
 	}
 	defer c.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := e.interruptible("run the same command again, with the same files: the upload resumes where it stopped, under the same receipt phrase")
 	defer stop()
 
 	st, ok, err := loadState(dir)

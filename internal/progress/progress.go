@@ -105,6 +105,10 @@ func (m *Meter) print(final bool) {
 	elapsed := time.Since(m.start)
 	var line string
 	switch {
+	case final && done < m.total:
+		// Stopped short (an error, Ctrl-C): never worded like a success.
+		line = fmt.Sprintf("%s: %s stopped at %s of %s (%d%%) after %s", m.prog, m.label, Size(done), Size(m.total),
+			Percent(done, m.total), time.Since(m.began).Round(100*time.Millisecond))
 	case final:
 		line = fmt.Sprintf("%s: %s %s in %s", m.prog, m.label, Size(done), time.Since(m.began).Round(100*time.Millisecond))
 	case m.mode == TerminalOnly:

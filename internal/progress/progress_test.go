@@ -85,3 +85,16 @@ func TestFinalLineCountsFromStart(t *testing.T) {
 		t.Fatalf("final line %q, want it to say 3s", out)
 	}
 }
+
+// A transfer that stops short (an error, Ctrl-C) says where it stopped,
+// never in the words of a finished one.
+func TestFinalLineStoppedShort(t *testing.T) {
+	var buf bytes.Buffer
+	m := Start(&buf, "refuge", "upload", 200<<20, Always)
+	m.began = m.began.Add(-2 * time.Second)
+	m.N.Store(64 << 20)
+	m.Finish()
+	if out := buf.String(); !strings.HasPrefix(out, "refuge: upload stopped at 64.0 MiB of 200.0 MiB (32%) after 2s") {
+		t.Fatalf("final line %q", out)
+	}
+}
