@@ -24,7 +24,10 @@ import (
 
 // devCmd runs a complete throwaway setup: a temporary data directory,
 // demo root, acknowledgement and partner keys, a demo officer identity, a
-// signed manifest, a courier and a partner token, on 127.0.0.1 only.
+// signed manifest, a courier and a partner token, on 127.0.0.1 only. It
+// listens before it makes the directory, so that an address in use (a
+// second --dev, most often) leaves nothing behind, and it removes the
+// directory when anything fails after that.
 func devCmd(ctx context.Context, f serveFlags, stdout, stderr io.Writer, log *slog.Logger) int {
 	if f.listen == "" {
 		f.listen = "127.0.0.1:8443"
@@ -37,11 +40,36 @@ func devCmd(ctx context.Context, f serveFlags, stdout, stderr io.Writer, log *sl
 		errorf(stderr, nil, "--dev does not serve TLS")
 		return exitUsage
 	}
+	l, err := server.Listen(f.listen)
+	if err != nil {
+		listenFailed(stderr, f.listen, err)
+		return exitError
+	}
+	defer l.Close()
 	dir, err := os.MkdirTemp("", "refuge-dev-")
 	if err != nil {
 		errorf(stderr, nil, "create dev directory: %v", err)
 		return exitError
 	}
+	rc := runDev(ctx, dir, l, f, stdout, stderr, log)
+	if rc != exitOK {
+		removeDevDir(stderr, dir)
+	}
+	return rc
+}
+
+// removeDevDir removes the dev directory and says so in one line.
+func removeDevDir(stderr io.Writer, dir string) {
+	if err := os.RemoveAll(dir); err != nil {
+		errorf(stderr, []string{"it holds demo private keys and their passphrase: delete it yourself"}, "remove the dev directory %s: %v", dir, err)
+		return
+	}
+	fmt.Fprintf(stderr, "refuge-server: removed the dev directory %s\n", dir)
+}
+
+// runDev writes the demo setup into dir and serves it on l until ctx is
+// done. The store is closed when it returns.
+func runDev(ctx context.Context, dir string, l net.Listener, f serveFlags, stdout, stderr io.Writer, log *slog.Logger) int {
 	d, err := makeDevSetup(dir)
 	if err != nil {
 		errorf(stderr, nil, "dev setup: %v", err)
@@ -73,7 +101,7 @@ func devCmd(ctx context.Context, f serveFlags, stdout, stderr io.Writer, log *sl
 		}
 	}
 	f.data = filepath.Join(dir, "data")
-	err = serve(ctx, st, d.root, f, log, func(addr string) {
+	err = serve(ctx, st, d.root, l, f, log, func(addr string) {
 		printDevBanner(stdout, dir, addr, d)
 	})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -79,24 +80,40 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	defer st.Close()
-	if err := serve(ctx, st, root, f, log, func(string) {}); err != nil {
+	l, err := server.Listen(f.listen)
+	if err != nil {
+		listenFailed(stderr, f.listen, err)
+		return exitError
+	}
+	if err := serve(ctx, st, root, l, f, log, func(string) {}); err != nil {
 		errorf(stderr, nil, "%v", err)
 		return exitError
 	}
 	return exitOK
 }
 
-// serve runs the server until ctx is done. ready is called with the
-// address once it listens.
-func serve(ctx context.Context, st store.Store, root signing.PublicKey, f serveFlags, log *slog.Logger, ready func(addr string)) error {
+// listenFailed reports a failed listen on addr. An address in use is the
+// usual case (a second server, or a second --dev, on the default address),
+// so it says so and how to go on.
+func listenFailed(stderr io.Writer, addr string, err error) {
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		errorf(stderr, nil, "%v", err)
+		return
+	}
+	errorf(stderr, []string{
+		"pick another address with --listen, for example --listen 127.0.0.1:8444 (or 127.0.0.1:0 for any free port)",
+		"or stop the other server first",
+	}, "cannot listen on %s: another server (perhaps another refuge-server --dev) is already listening there", addr)
+}
+
+// serve runs the server on l until ctx is done, and closes l. ready is
+// called with the address once it serves.
+func serve(ctx context.Context, st store.Store, root signing.PublicKey, l net.Listener, f serveFlags, log *slog.Logger, ready func(addr string)) error {
+	defer l.Close()
 	srv, err := server.New(server.Config{
 		Store: st, RootKey: root, Log: log, TLS: f.tlsCert != "", MaxUploadSize: f.maxUpload, MinFreeBytes: f.minFree,
 		RequestsPerSecond: f.rate, RequestBurst: int(2 * f.rate),
 	})
-	if err != nil {
-		return err
-	}
-	l, err := server.Listen(f.listen)
 	if err != nil {
 		return err
 	}
