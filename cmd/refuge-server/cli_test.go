@@ -63,7 +63,8 @@ func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{"--data", "x"}, {"--root-pub", "RWnotakey", "--data", "x"}, {"--bogus"}, {"--tls-cert", "a", "--data", "x", "--root-pub", "y"},
 		{"--min-free", "0", "--data", "x", "--root-pub", "y"}, {"--min-free", "-5", "--data", "x", "--root-pub", "y"},
 		{"--min-free", "1GiB", "--data", "x", "--root-pub", "y"}, {"--max-upload", "0", "--data", "x", "--root-pub", "y"},
-		{"token", "bogus", "--data", "x"}, {"token", "add", "--data", "x"}} {
+		{"token", "bogus", "--data", "x"}, {"token", "add", "--data", "x"},
+		{"--keep", "--data", "x", "--root-pub", "y"}, {"--dev", "--data", "x"}, {"--dev", "--root-pub", "y"}} {
 		var errb bytes.Buffer
 		if rc := run(args, io.Discard, &errb); rc != exitUsage || !strings.HasPrefix(errb.String(), "refuge-server: ") {
 			t.Errorf("%v: %d %q", args, rc, errb.String())

@@ -26,8 +26,10 @@ import (
 // demo root, acknowledgement and partner keys, a demo officer identity, a
 // signed manifest, a courier and a partner token, on 127.0.0.1 only. It
 // listens before it makes the directory, so that an address in use (a
-// second --dev, most often) leaves nothing behind, and it removes the
-// directory when anything fails after that.
+// second --dev, most often) leaves nothing behind. The directory holds
+// private keys and their passphrase, and the setup is throwaway: it is
+// removed when the server stops (Ctrl-C, SIGTERM) or anything fails,
+// unless --keep.
 func devCmd(ctx context.Context, f serveFlags, stdout, stderr io.Writer, log *slog.Logger) int {
 	if f.listen == "" {
 		f.listen = "127.0.0.1:8443"
@@ -52,19 +54,22 @@ func devCmd(ctx context.Context, f serveFlags, stdout, stderr io.Writer, log *sl
 		return exitError
 	}
 	rc := runDev(ctx, dir, l, f, stdout, stderr, log)
-	if rc != exitOK {
-		removeDevDir(stderr, dir)
+	if f.keep {
+		fmt.Fprintf(stderr, "refuge-server: kept the dev directory %s (--keep): it holds demo private keys and their passphrase; delete it when done\n", dir)
+	} else if !removeDevDir(stderr, dir) && rc == exitOK {
+		rc = exitError
 	}
 	return rc
 }
 
 // removeDevDir removes the dev directory and says so in one line.
-func removeDevDir(stderr io.Writer, dir string) {
+func removeDevDir(stderr io.Writer, dir string) bool {
 	if err := os.RemoveAll(dir); err != nil {
 		errorf(stderr, []string{"it holds demo private keys and their passphrase: delete it yourself"}, "remove the dev directory %s: %v", dir, err)
-		return
+		return false
 	}
 	fmt.Fprintf(stderr, "refuge-server: removed the dev directory %s\n", dir)
+	return true
 }
 
 // runDev writes the demo setup into dir and serves it on l until ctx is
@@ -102,7 +107,7 @@ func runDev(ctx context.Context, dir string, l net.Listener, f serveFlags, stdou
 	}
 	f.data = filepath.Join(dir, "data")
 	err = serve(ctx, st, d.root, l, f, log, func(addr string) {
-		printDevBanner(stdout, dir, addr, d)
+		printDevBanner(stdout, dir, addr, d, f.keep)
 	})
 	if err != nil {
 		errorf(stderr, nil, "%v", err)
@@ -237,13 +242,17 @@ func writeNew(path string, b []byte) error {
 	return f.Close()
 }
 
-func printDevBanner(w io.Writer, dir, addr string, d devSetup) {
+func printDevBanner(w io.Writer, dir, addr string, d devSetup, keep bool) {
 	bar := strings.Repeat("!", 78)
+	stays, stop := "Ctrl-C deletes the directory, keys and all (--keep leaves it).", "and delete "+dir
+	if keep {
+		stays, stop = "With --keep it all stays on disk until you delete it.", "("+dir+" stays)"
+	}
 	fmt.Fprintf(w, `%[1]s
 !!  refuge-server is running in DEV MODE. DO NOT USE IT FOR REAL SUBMISSIONS.
 !!  Every key below is a throwaway demo key in a temporary directory, the
-!!  passphrase of every key is in a plain file, there is no TLS, and it all
-!!  stays on disk until you delete %[2]s.
+!!  passphrase of every key is in a plain file, and there is no TLS.
+!!  %[5]s
 %[1]s
 
 Server:          %[3]s
@@ -295,6 +304,6 @@ explains each step).
   refuge courier pull --server $S --token "$(cat $D/courier.token)" -o usb/inbox
   grep ' deleted ' usb/inbox/events.log
 
-Press Ctrl-C to stop.
-`, bar, dir, addr, d.root.String())
+Press Ctrl-C to stop the server %[6]s.
+`, bar, dir, addr, d.root.String(), stays, stop)
 }

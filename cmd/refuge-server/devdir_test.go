@@ -1,13 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // devCommand is the real binary run as refuge-server --dev ARGS with its
@@ -65,4 +71,101 @@ func TestDevAddressInUse(t *testing.T) {
 		t.Errorf("stdout: %q", stdout.String())
 	}
 	checkEmpty(t, tmp)
+}
+
+// devProc is a running refuge-server --dev: its directory, as the banner
+// names it, and what it writes to stderr.
+type devProc struct {
+	cmd    *exec.Cmd
+	tmp    string
+	dir    string
+	stderr bytes.Buffer
+	done   chan error
+}
+
+var devDirRE = regexp.MustCompile(`(?m)^Directory:\s+(\S+)$`)
+
+// startDev starts --dev ARGS on a free port and reads its banner up to
+// "Press Ctrl-C", which it prints once it serves.
+func startDev(t *testing.T, bin string, args ...string) *devProc {
+	t.Helper()
+	p := &devProc{done: make(chan error, 1)}
+	p.cmd, p.tmp = devCommand(t, bin, append([]string{"--listen", "127.0.0.1:0"}, args...)...)
+	pr, pw := io.Pipe()
+	p.cmd.Stdout, p.cmd.Stderr = pw, &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait(); pw.Close() }()
+	t.Cleanup(func() { p.cmd.Process.Kill() })
+	watchdog := time.AfterFunc(30*time.Second, func() { p.cmd.Process.Kill() })
+	defer watchdog.Stop()
+	var banner strings.Builder
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		banner.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "Press Ctrl-C") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	m := devDirRE.FindStringSubmatch(banner.String())
+	if m == nil || !strings.Contains(banner.String(), "Press Ctrl-C") {
+		t.Fatalf("no banner:\n%s", banner.String())
+	}
+	p.dir = m[1]
+	if filepath.Dir(p.dir) != p.tmp {
+		t.Fatalf("dev directory %s is not in TMPDIR %s", p.dir, p.tmp)
+	}
+	if _, err := os.Stat(filepath.Join(p.dir, "passphrase.txt")); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// stop sends sig and waits for a clean exit.
+func (p *devProc) stop(t *testing.T, sig os.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("refuge-server --dev after %v: %v\n%s", sig, err, p.stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("refuge-server --dev did not stop after %v", sig)
+	}
+}
+
+// TestDevStopRemovesDirectory stops --dev with Ctrl-C (SIGINT): the
+// throwaway directory, with its private keys and passphrase file, goes,
+// and one line says so.
+func TestDevStopRemovesDirectory(t *testing.T) {
+	p := startDev(t, buildServer(t))
+	p.stop(t, os.Interrupt)
+	if _, err := os.Stat(p.dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the dev directory is still there: %v", err)
+	}
+	checkEmpty(t, p.tmp)
+	if want := "refuge-server: removed the dev directory " + p.dir + "\n"; !strings.HasSuffix(p.stderr.String(), want) {
+		t.Errorf("stderr does not end with %q:\n%s", want, p.stderr.String())
+	}
+}
+
+// TestDevKeep stops --dev --keep with SIGTERM: the directory stays, whole,
+// and one line says where and what it holds.
+func TestDevKeep(t *testing.T) {
+	p := startDev(t, buildServer(t), "--keep")
+	p.stop(t, syscall.SIGTERM)
+	for _, name := range []string{"passphrase.txt", "officer.key", "courier.token", "data/refuge.db"} {
+		if _, err := os.Stat(filepath.Join(p.dir, name)); err != nil {
+			t.Error(err)
+		}
+	}
+	want := "refuge-server: kept the dev directory " + p.dir + " (--keep): it holds demo private keys and their passphrase; delete it when done\n"
+	if !strings.HasSuffix(p.stderr.String(), want) {
+		t.Errorf("stderr does not end with %q:\n%s", want, p.stderr.String())
+	}
 }

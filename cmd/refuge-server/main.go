@@ -6,7 +6,7 @@
 // Usage:
 //
 //	refuge-server --data DIR --root-pub RW... [--listen ADDR] [--tls-cert F --tls-key F]
-//	refuge-server --dev
+//	refuge-server --dev [--keep] [--listen 127.0.0.1:PORT]
 //	refuge-server token add (--partner NAME | --courier NAME) --data DIR
 //	refuge-server token revoke (--partner NAME | --courier NAME) --data DIR
 //	refuge-server token list --data DIR
@@ -28,7 +28,7 @@ const (
 
 const usage = `Usage:
     refuge-server --data DIR --root-pub KEY [--listen ADDR] [--tls-cert FILE --tls-key FILE]
-    refuge-server --dev
+    refuge-server --dev [--keep] [--listen 127.0.0.1:PORT]
     refuge-server token add (--partner NAME | --courier NAME) --data DIR
     refuge-server token revoke (--partner NAME | --courier NAME) --data DIR
     refuge-server token list --data DIR
@@ -49,6 +49,8 @@ Serve:
                         the server keeps no addresses, so the limit is global)
     --dev               throwaway demo setup in a temporary directory: demo keys,
                         a signed manifest, 127.0.0.1 only. NEVER for real use.
+                        Ctrl-C (or SIGTERM) stops it and deletes the directory
+    --keep              with --dev: leave the directory when stopped
 
 Tokens (partner and courier bearer tokens; the server keeps only SHA-256):
     token add prints a new token once; token revoke disables one;

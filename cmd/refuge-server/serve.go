@@ -24,7 +24,7 @@ type serveFlags struct {
 	data, listen, rootPub, tlsCert, tlsKey string
 	maxUpload, minFree                     int64
 	rate                                   float64
-	dev                                    bool
+	dev, keep                              bool
 }
 
 func serveCmd(args []string, stdout, stderr io.Writer) int {
@@ -39,6 +39,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&f.maxUpload, "max-upload", 64<<30, "largest upload in bytes")
 	fs.Int64Var(&f.minFree, "min-free", 128<<20, "disk space uploads never take, in bytes")
 	fs.BoolVar(&f.dev, "dev", false, "throwaway demo setup")
+	fs.BoolVar(&f.keep, "keep", false, "with --dev: leave the dev directory when stopped")
 	fs.Float64Var(&f.rate, "rate-limit", 200, "requests per second, all clients together")
 	if err := fs.Parse(args); err != nil {
 		errorf(stderr, []string{"run refuge-server --help"}, "%v", err)
@@ -59,6 +60,14 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	log := newLogger(stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if f.keep && !f.dev {
+		errorf(stderr, nil, "--keep goes with --dev")
+		return exitUsage
+	}
+	if f.dev && (f.data != "" || f.rootPub != "") {
+		errorf(stderr, []string{"refuge-server --dev --keep leaves the dev directory in place when stopped"}, "--dev makes its own directory and keys: --data and --root-pub are for a real server")
+		return exitUsage
+	}
 	if f.dev {
 		return devCmd(ctx, f, stdout, stderr, log)
 	}
