@@ -34,23 +34,33 @@ func TestHelpAndUsage(t *testing.T) {
 		args []string
 		code int
 		want string
+		not  string // must not appear (a secret, the whole help)
 	}{
-		{"no command", nil, 2, "Usage"},
-		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
-		{"unknown flag", []string{"submit", "--nope", "x"}, 2, "hint:"},
-		{"submit nothing", []string{"submit"}, 2, "nothing to submit"},
-		{"submit without server", []string{"submit", "x"}, 2, "no server"},
-		{"status with argument", []string{"status", "word"}, 2, "never given as an argument"},
-		{"http server refused", []string{"init", "--server", "http://example.org", "--root-pub", "RWQ"}, 2, "https"},
-		{"bad root key", []string{"init", "--server", "https://example.org", "--root-pub", "nope"}, 2, "minisign"},
-		{"bad proxy", []string{"init", "--server", "https://example.org", "--root-pub", "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3", "--proxy", "ftp://x"}, 2, "proxy"},
-		{"courier without action", []string{"courier"}, 2, "pull or push"},
+		{"no command", nil, 2, "Usage", ""},
+		{"unknown command", []string{"frobnicate"}, 2, "unknown command", ""},
+		{"unknown flag", []string{"submit", "--nope", "x"}, 2, "hint:", ""},
+		{"submit nothing", []string{"submit"}, 2, "nothing to submit", ""},
+		{"submit without server", []string{"submit", "x"}, 2, "no server", ""},
+		{"status with the phrase", []string{"status", "phone bless ecology"}, 2, "asks for the receipt phrase at a prompt", "bless"},
+		{"status with the phrase's words", []string{"status", "phone", "bless"}, 2, "history", "phone"},
+		{"replies with the phrase", []string{"replies", "phone bless ecology"}, 2, "asks for the receipt phrase at a prompt", "bless"},
+		{"mistyped command", []string{"sumbit", "a.pdf"}, 2, `did you mean "refuge submit"?`, "refuge  --help"},
+		{"mistyped command help", []string{"sumbit"}, 2, `run "refuge --help" for usage`, ""},
+		{"mistyped flag", []string{"submit", "--note", "note.txt", "a.pdf"}, 2, "did you mean --note-file?", "Usage:"},
+		{"mistyped flag, one letter off", []string{"submit", "--restrat", "a.pdf"}, 2, "did you mean --restart?", "Usage:"},
+		{"http server refused", []string{"init", "--server", "http://example.org", "--root-pub", "RWQ"}, 2, "https", ""},
+		{"bad root key", []string{"init", "--server", "https://example.org", "--root-pub", "nope"}, 2, "minisign", ""},
+		{"bad proxy", []string{"init", "--server", "https://example.org", "--root-pub", "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3", "--proxy", "ftp://x"}, 2, "proxy", ""},
+		{"courier without action", []string{"courier"}, 2, "pull or push", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
 			r := u.run("", tt.args...)
 			if r.code != tt.code || !strings.Contains(r.stderr+r.stdout, tt.want) {
 				t.Fatalf("exit %d, want %d with %q:\n%s%s", r.code, tt.code, tt.want, r.stdout, r.stderr)
+			}
+			if tt.not != "" && strings.Contains(r.stderr+r.stdout, tt.not) {
+				t.Fatalf("the output holds %q:\n%s%s", tt.not, r.stdout, r.stderr)
 			}
 		})
 	}
@@ -242,4 +252,19 @@ func officerKeyFile(t *testing.T, srv *clienttest.Server) (string, string) {
 	os.WriteFile(key, buf.Bytes(), 0o600)
 	os.WriteFile(pass, []byte("officer pass\n"), 0o600)
 	return key, pass
+}
+
+func TestNearest(t *testing.T) {
+	names := []string{"submit", "status", "seal", "relay", "replies", "restart", "note-file", "receipt-out"}
+	for word, want := range map[string]string{
+		"sumbit": "submit", "submti": "submit", "stauts": "status", "sael": "seal", "replys": "replies",
+		"note": "note-file", "restrat": "restart", "receipt": "receipt-out", "frobnicate": "", "x": "", "": "",
+	} {
+		if got := nearest(word, names); got != want {
+			t.Errorf("nearest(%q) = %q, want %q", word, got, want)
+		}
+	}
+	if d := editDistance("ab", "ba"); d != 1 {
+		t.Errorf("a swap costs %d", d)
+	}
 }

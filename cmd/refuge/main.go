@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"golang.org/x/term"
 )
@@ -108,7 +109,15 @@ func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer) int 
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		return e.out.fail(usagef("", "unknown command %q", args[0]).hint("commands: init, submit, status, replies, seal, refer, relay, courier"))
+		ce := usagef("", "unknown command %q", args[0])
+		var names []string
+		for name := range commands {
+			names = append(names, name)
+		}
+		if near := nearest(args[0], names); near != "" {
+			ce.hint("did you mean %q?", prog+" "+near)
+		}
+		return e.out.fail(ce.hint("commands: init, submit, status, replies, seal, refer, relay, courier"))
 	}
 	err := cmd(e, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
@@ -136,14 +145,20 @@ func (e *env) newFlags(name, help string) *flag.FlagSet {
 // returns the positional arguments. Flag errors become usage errors.
 // Everything after "--" is positional.
 func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	// The flag package shows the help after any error too: a mistyped
+	// flag would bury its one-line error under the whole help text.
+	help := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = help }()
 	var pos []string
 	for {
 		err := fs.Parse(args)
 		if errors.Is(err, flag.ErrHelp) {
+			help()
 			return nil, err
 		}
 		if err != nil {
-			return nil, usagef(fs.Name(), "%v", err)
+			return nil, flagError(fs, err)
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -154,4 +169,59 @@ func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		pos, args = append(pos, rest[0]), rest[1:]
 	}
+}
+
+// flagError is a usage error for a flag the command refused, naming the
+// flag it has that comes nearest to a mistyped one.
+func flagError(fs *flag.FlagSet, err error) error {
+	ce := usagef(fs.Name(), "%v", err)
+	const undefined = "flag provided but not defined: -"
+	if name, ok := strings.CutPrefix(err.Error(), undefined); ok {
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		if near := nearest(strings.TrimLeft(name, "-"), names); near != "" {
+			ce.hints = append([]string{fmt.Sprintf("did you mean --%s?", near)}, ce.hints...)
+		}
+	}
+	return ce
+}
+
+// nearest returns the name in names that word most likely meant to be
+// (a prefix of it, or a few letters off), or "" if none comes near.
+func nearest(word string, names []string) string {
+	best, bestD := "", 3 // at most two edits away
+	for _, n := range names {
+		d := editDistance(word, n)
+		if len(word) >= 3 && strings.HasPrefix(n, word) {
+			d = 1
+		}
+		if d < bestD || d == bestD && n < best {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the number of single letters inserted, deleted,
+// replaced or swapped with the next that turn a into b.
+func editDistance(a, b string) int {
+	prev2, prev, cur := make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }

@@ -37,7 +37,24 @@ func failf(format string, args ...any) *cliError {
 // usagef returns an error that exits with exitUsage and points to --help.
 func usagef(cmd, format string, args ...any) *cliError {
 	e := &cliError{code: exitUsage, msg: fmt.Sprintf(format, args...)}
-	return e.hint("run %q for usage", prog+" "+cmd+" --help")
+	return e.hint("run %q for usage", helpCommand(cmd))
+}
+
+// helpCommand is the command line that shows cmd's help (the program's
+// when cmd is "").
+func helpCommand(cmd string) string {
+	if cmd == "" {
+		return prog + " --help"
+	}
+	return prog + " " + cmd + " --help"
+}
+
+// phraseArgs is the error of status and replies given arguments: most
+// often the receipt phrase, typed where other programs (ps) and the
+// shell's history see it. The arguments are not repeated.
+func phraseArgs(cmd string) *cliError {
+	return usagef(cmd, "%s takes no arguments: it asks for the receipt phrase at a prompt, where no one else can read it", cmd).
+		hint("if you typed your phrase on the command line, it may be in your shell's history: clear it (bash: history -c; or close this terminal window)")
 }
 
 func (e *cliError) hint(format string, args ...any) *cliError {

@@ -50,7 +50,7 @@ func cmdReplies(e *env, args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usagef("replies", "unexpected argument %q", pos[0])
+		return phraseArgs("replies")
 	}
 	if *outDir != "" {
 		if fi, err := os.Stat(*outDir); err != nil || !fi.IsDir() {

@@ -57,7 +57,7 @@ func cmdStatus(e *env, args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usagef("status", "unexpected argument %q (the phrase is asked for, never given as an argument)", pos[0])
+		return phraseArgs("status")
 	}
 	p, _, err := cn.settings("status", false)
 	if err != nil {
