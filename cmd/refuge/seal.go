@@ -79,8 +79,8 @@ func cmdSeal(e *env, args []string) error {
 		return usagef("seal", "missing --root-pub KEY")
 	case *outName == "":
 		return usagef("seal", "missing -o OUT")
-	case len(paths) == 0:
-		return usagef("seal", "no files to seal")
+	case len(paths) == 0 && *noteFile == "":
+		return usagef("seal", "nothing to seal: give files or --note-file")
 	}
 	toStdout := *outName == "-"
 	if toStdout && isTerminal(e.stdout) {
@@ -110,6 +110,9 @@ func cmdSeal(e *env, args []string) error {
 	}
 	note, err := e.readNote(*noteFile)
 	if err != nil {
+		return err
+	}
+	if err := e.checkContents(paths, files, note); err != nil {
 		return err
 	}
 	purge, err := secrets.Init()
@@ -244,6 +247,26 @@ func writeReceipt(name string, phrase []byte) error {
 	})
 	if err != nil {
 		return failf("cannot write the receipt phrase to %s: %v", name, err)
+	}
+	return nil
+}
+
+// checkContents refuses a bundle with neither a file nor a note (the
+// folders given held no file), which would reach the officers empty, and
+// points out empty files, which may be a mistake.
+func (e *env) checkContents(paths []string, files []bundle.File, note []byte) error {
+	if len(files) == 0 && len(note) == 0 {
+		hold := "hold"
+		if len(paths) == 1 {
+			hold = "holds"
+		}
+		return failf("nothing to send: %s %s no file, and there is no note", strings.Join(paths, ", "), hold).
+			hint("give the files themselves or a folder that holds some, or write a note with --note-file")
+	}
+	for _, f := range files {
+		if f.Size == 0 {
+			e.out.infof("note: %s is empty (0 bytes); it is sealed as it is", f.Name)
+		}
 	}
 	return nil
 }

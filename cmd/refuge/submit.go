@@ -180,6 +180,9 @@ func (e *env) submitNew(ctx context.Context, c *client.Client, p profile, state 
 	if contents.Note, err = e.readNote(noteFile); err != nil {
 		return err
 	}
+	if err := e.checkContents(files, contents.Files, contents.Note); err != nil {
+		return err
+	}
 	return e.sealAndUpload(ctx, c, p, state, pd, contents, sealJob{kind: "anonymous", receiptOut: receiptOut, resumed: resumed})
 }
 

@@ -241,3 +241,24 @@ func TestSealInterrupted(t *testing.T) {
 		t.Fatalf("an interrupted seal (%v) left %v behind:\n%s", err, left, stderr.String())
 	}
 }
+
+// TestSubmitNothingToSend: folders that hold no file, and no note, are
+// refused before anything is shown or sent.
+func TestSubmitNothingToSend(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	u := newUser(t)
+	u.init(srv)
+	empty := filepath.Join(t.TempDir(), "empty folder")
+	if err := os.MkdirAll(filepath.Join(empty, "sub"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r := u.run("", "submit", empty)
+	if r.code != 1 || !strings.Contains(r.stderr, "nothing to send: "+empty+" holds no file, and there is no note") || r.stdout != "" {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := srv.Requests()["POST"]; n != 0 {
+		t.Fatalf("%d uploads created", n)
+	}
+	pendingEmpty(t, u)
+}
