@@ -274,3 +274,42 @@ func TestSubmitInterrupted(t *testing.T) {
 	}
 	checkDelivered(t, u, srv, phrase, f)
 }
+
+// TestResealFindsCompleted: a run stopped after its last byte reached the
+// server but before the answer came back, with its sealing unfinished
+// (Ctrl-C, a power cut), leaves a state to seal again. The next run finds
+// the upload gone and the submission there: that is a success, under the
+// first phrase, not a refusal.
+func TestResealFindsCompleted(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	hold := clienttest.StartHoldProxy(t, srv.Addr, 1<<20)
+	u := newUser(t)
+	f := randomFile(t, t.TempDir(), "evidence.bin", 4<<20)
+	args := []string{"submit", "--server", "http://" + hold.Addr, "--root-pub", srv.Keys.RootPub.String(), f}
+	var stderr bytes.Buffer
+	cmd, phrase := startSubmit(t, u, args, &stderr)
+	select {
+	case <-hold.Holding:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the run never got 1 MiB out")
+	}
+	dir, st := pendingState1(t, u)
+	hold.Release()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the first run: %v\n%s", err, stderr.String())
+	}
+	// What the stopped run would have left: its state, sealing unfinished.
+	st.Sealed = false
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := saveState(dir, st); err != nil {
+		t.Fatal(err)
+	}
+	r := u.ok("", args...)
+	if !strings.Contains(r.stderr, "the upload had completed") || r.stdout != "" {
+		t.Fatalf("the next run:\n%s%s", r.stdout, r.stderr)
+	}
+	checkDelivered(t, u, srv, phrase, f)
+}

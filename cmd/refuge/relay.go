@@ -32,8 +32,11 @@ Examples:
     $ refuge relay --token "$(cat partner.token)" usb/bundle-1.age usb/bundle-2.age
     $ REFUGE_TOKEN=… refuge relay --proxy socks5h://127.0.0.1:9050 bundle.age
 
-Exit codes: 0 every bundle relayed, 1 a bundle failed (those before it were
-relayed; each is reported), 2 bad command line, 4 network failure after
+A bundle whose submission the server already has (relayed before, or sent by
+the defender) is skipped, and said so: a batch can be run again.
+
+Exit codes: 0 every bundle relayed or skipped, 1 a bundle failed (those before
+it were relayed; each is reported), 2 bad command line, 4 network failure after
 retries (run the same command again to resume).`
 
 // ageMagic begins every age file.
@@ -81,7 +84,15 @@ func cmdRelay(e *env, args []string) error {
 	ctx, stop := e.interruptible("run the same command again: each relay resumes where it stopped")
 	defer stop()
 	for i, b := range pos {
-		if err := e.relayOne(ctx, c, tok, state, p.Server, b, tickets[i]); err != nil {
+		err := e.relayOne(ctx, c, tok, state, p.Server, b, tickets[i])
+		if errors.Is(err, errTaken) {
+			// Relayed before (a batch run again), or sent by its defender:
+			// nothing to send. (Or another upload of it is under way, which
+			// this device cannot tell apart.)
+			e.out.infof("skipped %s: the server already has submission %s (relayed before, or sent by the defender); the defender's receipt phrase shows its state", b, tickets[i].SubmissionID)
+			continue
+		}
+		if err != nil {
 			return err
 		}
 		e.out.infof("relayed %s (submission %s)", b, tickets[i].SubmissionID)
@@ -112,10 +123,13 @@ func (e *env) relayOne(ctx context.Context, c *client.Client, token, state, serv
 		if err := saveState(dir, st); err != nil {
 			return err
 		}
-	} else {
+	} else if st.UploadURL != "" {
 		e.out.infof("resuming the relay of %s", bundle)
 	}
 	if err := e.upload(ctx, c, token, dir, &st, bundle, "relay"); err != nil {
+		if errors.Is(err, errTaken) {
+			pd.clear() // nothing left to resume
+		}
 		return err
 	}
 	return pd.clear()

@@ -95,7 +95,17 @@ func TestRelay(t *testing.T) {
 		t.Fatal("a refused relay stored something")
 	}
 	partner.env = []string{"REFUGE_TOKEN=" + srv.Partner}
-	partner.ok("", "relay", "--server", srv.URL, b)
+	// The refused tries created no upload: nothing to resume.
+	if r := partner.ok("", "relay", "--server", srv.URL, b); strings.Contains(r.stderr, "resuming") {
+		t.Fatalf("the first relay that reached the server said it resumed:\n%s", r.stderr)
+	}
+	// The batch run again: the bundle is skipped, not refused, and leaves
+	// no state behind.
+	r := partner.ok("", "relay", "--server", srv.URL, b)
+	if !strings.Contains(r.stderr, "skipped "+b+": the server already has submission "+keys.SubmissionID()) || strings.Contains(r.stderr, "--restart") {
+		t.Fatalf("relaying again:\n%s", r.stderr)
+	}
+	pendingEmpty(t, partner)
 	sub, err := srv.Store.Submission(context.Background(), keys.SubmissionID())
 	if err != nil || sub.Kind != "relay" || sub.Partner != "fld" {
 		t.Fatalf("relayed submission: %+v %v", sub, err)

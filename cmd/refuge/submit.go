@@ -152,7 +152,11 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, kind, token st
 		// the ciphertext it began is gone.
 		e.out.infof("resuming an interrupted submission of these files: sealing them again, under the receipt phrase printed when it started")
 		if st.UploadURL != "" {
-			if err := c.TerminateUpload(ctx, st.UploadURL, token); err != nil && !errors.Is(err, api.ErrNotFound) && !errors.Is(err, api.ErrGone) {
+			err := c.TerminateUpload(ctx, st.UploadURL, token)
+			// Gone: it expired, or it completed (the run was stopped
+			// after the last byte went, before the answer came).
+			st.Vanished = errors.Is(err, api.ErrNotFound) || errors.Is(err, api.ErrGone)
+			if err != nil && !st.Vanished {
 				return netFail("cancelling the interrupted upload", err)
 			}
 			st.UploadURL = ""
@@ -291,7 +295,9 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 		sealed <- err
 	}()
 	upErr := e.uploadFrom(ctx, c, job.token, ps, sp, "upload")
-	if upErr != nil && !resumable(upErr) {
+	if upErr == nil || !resumable(upErr) {
+		// Done (the sealing is, unless the server held the submission
+		// already) or of no use.
 		stopSealing()
 	}
 	// Let the sealing finish even when the link failed: the next run then

@@ -49,7 +49,15 @@ type uploadState struct {
 	// because the server held them; ReleasedCRC was their CRC-32C.
 	Released    int64  `json:"released,omitempty"`
 	ReleasedCRC uint32 `json:"released_crc32c,omitempty"`
+	// Vanished, never saved, is true when this run found that the server
+	// no longer knew the upload of an earlier run: if it then holds the
+	// submission, that upload had completed.
+	Vanished bool `json:"-"`
 }
+
+// errTaken is the cause of the error of an upload whose submission id the
+// server already holds (a submission, or another upload of it).
+var errTaken = errors.New("submission id taken")
 
 // pendingState is an upload's state as saved in its folder, shared by the
 // sealer and the uploader, which both record progress in it.
@@ -144,7 +152,7 @@ func (e *env) upload(ctx context.Context, c *client.Client, token, dir string, s
 // uploadFrom is upload from src, which may still be growing (a spool).
 func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps *pendingState, src io.ReaderAt, label string) error {
 	st := ps.get()
-	vanished := false
+	vanished := st.Vanished
 	for {
 		if st.UploadURL == "" {
 			meta := client.Metadata{api.MetaKind: st.Kind, api.MetaSubmissionID: st.SubmissionID}
@@ -157,8 +165,12 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 				return nil
 			}
 			if errors.Is(err, api.ErrConflict) {
-				return failf("the server already has a submission with this id; nothing more was sent").
-					hint("an earlier attempt may have reached the server without its answer reaching you; run again with --restart (a new receipt phrase), or wait for that upload to expire")
+				taken := failf("the server already has a submission with this id; nothing more was sent")
+				taken.cause = errTaken
+				if st.Kind == "relay" {
+					return taken // relay says what this means for a bundle
+				}
+				return taken.hint("an earlier attempt may have reached the server without its answer reaching you; run again with --restart (a new receipt phrase), or wait for that upload to expire")
 			}
 			if err != nil {
 				return netFail("starting the upload", err)
