@@ -27,6 +27,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -162,6 +163,11 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 	if errors.Is(err, errRedirect) {
 		return nil, permanent(errRedirect)
 	}
+	// net/http reports a plain HTTP answer with an error of its own, and
+	// other answers as the TLS record that made no sense.
+	if rh := (tls.RecordHeaderError{}); errors.As(err, &rh) || err != nil && strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
+		return nil, permanent(ErrNotTLS)
+	}
 	if err != nil {
 		return nil, &netError{err: err}
 	}
@@ -215,6 +221,11 @@ func (c *Client) doJSON(ctx context.Context, method, ref, token string, in, out 
 		return nil
 	})
 }
+
+// ErrNotTLS is the error when what answers at an https:// address does
+// not speak TLS: a server without TLS, or something on the way in its
+// place (a censor's filter, a Wi-Fi login page). Retrying does not help.
+var ErrNotTLS = errors.New("what answers at this https:// address does not speak HTTPS (TLS)")
 
 var errRedirect = errors.New("the server answered with a redirect, which refuge never follows")
 

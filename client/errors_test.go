@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"refuge/client/clienttest"
 	"refuge/server/api"
 )
 
@@ -164,5 +165,25 @@ func TestTemporary(t *testing.T) {
 		if got := Temporary(tt.err); got != tt.want {
 			t.Errorf("%s: Temporary = %v, want %v", tt.desc, got, tt.want)
 		}
+	}
+}
+
+// An https:// address where something answers without TLS (a server
+// without it, a censor's filter, a Wi-Fi login page) fails at once with
+// ErrNotTLS, not after the retries as a network failure.
+func TestNotTLS(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t) // plain HTTP
+	c, err := New(Options{Server: "https://" + srv.Addr, Proxy: "direct", Retry: Retry{Attempts: 8, Min: time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, _, err = c.Manifest(context.Background())
+	if !errors.Is(err, ErrNotTLS) || Temporary(err) {
+		t.Fatalf("got %v", err)
+	}
+	if d := time.Since(start); d >= time.Second {
+		t.Fatalf("retried for %v", d)
 	}
 }

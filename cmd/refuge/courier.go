@@ -129,7 +129,7 @@ func (e *env) courierPull(args []string) error {
 	}
 	subs, err := c.Submissions(ctx, tok)
 	if err != nil {
-		return netFail("listing submissions", err)
+		return netFail("", err)
 	}
 	got := 0
 	for _, s := range subs {
@@ -144,7 +144,7 @@ func (e *env) courierPull(args []string) error {
 		err := c.DownloadCiphertext(ctx, tok, s, path, &p.N)
 		p.Finish()
 		if err != nil {
-			return netFail("downloading a submission", err)
+			return netFail("", err)
 		}
 		got++
 	}
@@ -169,7 +169,7 @@ func (e *env) pullEvents(ctx context.Context, c *client.Client, tok, dir string)
 	}
 	evs, err := c.Events(ctx, tok, 1)
 	if err != nil {
-		return old, netFail("fetching the event log", err)
+		return old, netFail("", err)
 	}
 	seq, hash, err := client.VerifyEvents(0, client.ZeroHash, evs)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
@@ -254,14 +253,30 @@ const exitNetwork = 4
 
 // netFail turns a client error into a cliError: exit code 4 with a hint
 // when the failure may pass (network, 5xx, 408, 429 after the retries).
+//
+// what names the step, for errors that do not already (those of the
+// client name theirs: "fetching the key manifest: …"); "" adds nothing.
 func netFail(what string, err error) error {
-	if errors.Is(err, api.ErrNoSpace) {
-		return (&cliError{code: exitNetwork, msg: fmt.Sprintf("%s: %v", what, err)}).
+	msg := err.Error()
+	if what != "" {
+		msg = what + ": " + msg
+	}
+	switch {
+	case errors.Is(err, api.ErrNoSpace):
+		return (&cliError{code: exitNetwork, msg: msg}).
 			hint("nothing is lost: run the same command again later (hours rather than minutes), and it resumes where it stopped; if this lasts, tell the people who run the server")
-	}
-	if client.Temporary(err) {
-		return (&cliError{code: exitNetwork, msg: fmt.Sprintf("%s: %v", what, err)}).
+	case client.Temporary(err):
+		return (&cliError{code: exitNetwork, msg: msg}).
 			hint("check the connection (or the proxy, or Tor) and run the same command again; uploads and downloads resume where they stopped")
+	case errors.Is(err, api.ErrUnauthorized):
+		return failf("%s", msg).
+			hint("check the token (--token, or $REFUGE_TOKEN): use it exactly as the people who run the drop-box gave it to your organisation; a revoked token is refused")
+	case errors.Is(err, api.ErrForbidden):
+		return failf("%s", msg).
+			hint("this token's role cannot do that: partner tokens refer and relay, courier tokens pull and push")
+	case errors.Is(err, client.ErrNotTLS):
+		return failf("%s", msg).
+			hint("check the server address; if it is right, something on the way (a censor's filter, a hotel or airport Wi-Fi login page) answered in its place: try again over Tor (--proxy socks5h://127.0.0.1:9050)")
 	}
-	return failf("%s: %v", what, err)
+	return failf("%s", msg)
 }

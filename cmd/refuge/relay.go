@@ -127,8 +127,8 @@ func (e *env) relayOne(ctx context.Context, c *client.Client, token, state, serv
 		e.out.infof("resuming the relay of %s", bundle)
 	}
 	if err := e.upload(ctx, c, token, dir, &st, bundle, "relay"); err != nil {
-		if errors.Is(err, errTaken) {
-			pd.clear() // nothing left to resume
+		if errors.Is(err, errTaken) || st.UploadURL == "" {
+			pd.clear() // nothing to resume: the ticket is all a new run needs
 		}
 		return err
 	}

@@ -97,7 +97,7 @@ func cmdReplies(e *env, args []string) error {
 func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys, tok string, r api.Reply, n, total int, tmp, outDir string) error {
 	ct := filepath.Join(tmp, r.ID+".age")
 	if err := c.DownloadReply(ctx, keys.SubmissionID(), tok, r, ct); err != nil {
-		return netFail("downloading a reply", err)
+		return netFail("", err)
 	}
 	dest := filepath.Join(tmp, "open-"+r.ID)
 	if outDir != "" {

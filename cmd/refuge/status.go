@@ -129,7 +129,7 @@ func lookupFail(err error) error {
 		return failf("no submission matches this receipt phrase on this server").
 			hint("check the words (any order mistake changes everything) and the server; a submission still uploading is not there yet")
 	}
-	return netFail("asking the server", err)
+	return netFail("", err)
 }
 
 // tokenHex returns the access token as the server reads it.

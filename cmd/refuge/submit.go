@@ -211,7 +211,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 	// 1. The manifest, verified before anything is sealed or sent.
 	m, sig, err := c.Manifest(ctx)
 	if err != nil {
-		return netFail("fetching the officers' key manifest", err)
+		return netFail("", err)
 	}
 	km, recipients, err := verifyServedManifest(p.RootPub, m, sig, state, time.Now())
 	if err != nil {

@@ -173,7 +173,7 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 				return taken.hint("an earlier attempt may have reached the server without its answer reaching you; run again with --restart (a new receipt phrase), or wait for that upload to expire")
 			}
 			if err != nil {
-				return netFail("starting the upload", err)
+				return netFail("", err)
 			}
 			st.UploadURL = u
 			if err := ps.update(func(s *uploadState) { s.UploadURL = u }); err != nil {
@@ -199,7 +199,7 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 		if errors.Is(err, errReleased) {
 			return releasedFail()
 		}
-		return netFail("uploading", err)
+		return netFail("", err)
 	}
 }
 
