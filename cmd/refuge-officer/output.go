@@ -32,10 +32,15 @@ func failf(format string, args ...any) *cliError {
 	return &cliError{code: exitError, msg: fmt.Sprintf(format, args...)}
 }
 
-// usagef returns an error that exits with exitUsage and points to --help.
+// usagef returns an error that exits with exitUsage and points to the
+// --help of cmd, or of the program when cmd is "".
 func usagef(cmd, format string, args ...any) *cliError {
 	e := &cliError{code: exitUsage, msg: fmt.Sprintf(format, args...)}
-	return e.hint("run %q for usage", prog+" "+cmd+" --help")
+	help := prog + " --help"
+	if cmd != "" {
+		help = prog + " " + cmd + " --help"
+	}
+	return e.hint("run %q for usage", help)
 }
 
 func (e *cliError) hint(format string, args ...any) *cliError {
