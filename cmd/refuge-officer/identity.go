@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 
 	"filippo.io/age"
@@ -20,12 +22,20 @@ const maxIdentityFile = 64 << 10
 // keygen (or by "age-keygen -pq | age -p"). The decrypted text is read into a
 // locked buffer and destroyed once parsed; the parsed identity itself lives
 // on the Go heap while it is in use.
+//
+// A file that is not passphrase-protected age is refused before the
+// passphrase is asked, and no error quotes the content of the key file or
+// of what it decrypts to: a passphrase file given as -i by mistake must not
+// reach the terminal.
 func (e *env) loadIdentity(name, passFile string) (*age.HybridIdentity, error) {
 	f, err := os.Open(name) // #nosec G304 -- -i, the officer key file named by the officer
 	if err != nil {
 		return nil, failf("cannot open officer key: %v", err)
 	}
 	defer f.Close()
+	if err := checkKeyFile(f, name, passFile); err != nil {
+		return nil, err
+	}
 	pass, err := e.passphrase(passFile, false, "officer key "+name)
 	if err != nil {
 		return nil, err
@@ -47,21 +57,22 @@ func (e *env) loadIdentity(name, passFile string) (*age.HybridIdentity, error) {
 			hint("the file must be an officer key made by \"refuge-officer keygen\"")
 	}
 	if err != nil {
-		return nil, failf("cannot decrypt %s: %v", name, err).
-			hint("the file must be an officer key made by \"refuge-officer keygen\"")
+		return nil, keyFileError(name, err)
 	}
 	buf := memguard.NewBuffer(maxIdentityFile + 1)
 	defer buf.Destroy()
 	n, err := io.ReadFull(r, buf.Bytes())
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return nil, failf("cannot decrypt %s: %v", name, err)
+		return nil, keyFileError(name, err)
 	}
 	if n > maxIdentityFile {
 		return nil, failf("%s: decrypted identity larger than %d bytes", name, maxIdentityFile)
 	}
+	// age's parse errors may quote part of the line, here a secret key.
 	ids, err := age.ParseIdentities(bytes.NewReader(buf.Bytes()[:n]))
 	if err != nil {
-		return nil, failf("%s does not hold an age identity: %v", name, err)
+		return nil, failf("%s decrypted, but does not hold a valid age identity", name).
+			hint("make a new key with \"refuge-officer keygen\"")
 	}
 	if len(ids) != 1 {
 		return nil, failf("%s holds %d identities, want exactly one", name, len(ids))
@@ -72,4 +83,60 @@ func (e *env) loadIdentity(name, passFile string) (*age.HybridIdentity, error) {
 			hint("make a new key with \"refuge-officer keygen\"")
 	}
 	return id, nil
+}
+
+// Every age file begins with ageIntro; one encrypted with a passphrase
+// (an officer key) has a single scrypt stanza, the next line.
+const (
+	ageIntro     = "age-encryption.org/v1\n"
+	scryptStanza = "-> scrypt "
+)
+
+// readHead reads up to n bytes from the start of f, whatever its offset.
+func readHead(f *os.File, n int) ([]byte, error) {
+	b := make([]byte, n)
+	k, err := f.ReadAt(b, 0)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	return b[:k], nil
+}
+
+// checkKeyFile refuses a file that cannot be an officer key: a folder,
+// a file that is not age, or an age file encrypted to a recipient (a
+// bundle) rather than with a passphrase. Its messages never quote the file.
+func checkKeyFile(f *os.File, name, passFile string) error {
+	notKey := func(why string) error {
+		e := failf("%s is not an officer key (made by \"refuge-officer keygen\"): %s", name, why)
+		if passFile != "" && filepath.Clean(passFile) == filepath.Clean(name) {
+			e.hint("-i names the officer key and --passphrase-file the file holding its passphrase; both name %s", name)
+		}
+		return e
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return notKey("it is a folder")
+	}
+	head, err := readHead(f, len(ageIntro)+len(scryptStanza))
+	if err != nil {
+		return failf("cannot read officer key: %v", err)
+	}
+	switch {
+	case !bytes.HasPrefix(head, []byte(ageIntro)):
+		return notKey("it is not an age file")
+	case !bytes.HasPrefix(head[len(ageIntro):], []byte(scryptStanza)):
+		return notKey("it is an age file encrypted to a key (a bundle?), not with a passphrase")
+	}
+	return nil
+}
+
+// keyFileError describes a failure to decrypt an officer key file after its
+// header was accepted. age's own messages may quote the header's lines, so
+// only read errors of the file are shown.
+func keyFileError(name string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return failf("cannot read %s: %v", name, pe.Err)
+	}
+	return failf("%s is damaged: it does not decrypt as an officer key", name).
+		hint("use a backup of the key made by \"refuge-officer keygen\"")
 }
