@@ -53,8 +53,7 @@ func (e *env) loadIdentity(name, passFile string) (*age.HybridIdentity, error) {
 	debug.FreeOSMemory()
 	var noMatch *age.NoIdentityMatchError
 	if errors.As(err, &noMatch) {
-		return nil, failf("wrong passphrase for %s", name).
-			hint("the file must be an officer key made by \"refuge-officer keygen\"")
+		return nil, failf("wrong passphrase for %s", name).hint("%s", passphraseHint(passFile))
 	}
 	if err != nil {
 		return nil, keyFileError(name, err)
@@ -139,4 +138,12 @@ func keyFileError(name string, err error) error {
 	}
 	return failf("%s is damaged: it does not decrypt as an officer key", name).
 		hint("use a backup of the key made by \"refuge-officer keygen\"")
+}
+
+// passphraseHint says where the passphrase that did not match came from.
+func passphraseHint(passFile string) string {
+	if passFile != "" {
+		return "check the passphrase: the first line of " + passFile + " is used"
+	}
+	return "check the passphrase you typed"
 }
