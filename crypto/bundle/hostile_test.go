@@ -4,11 +4,13 @@ import (
 	"archive/tar"
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"filippo.io/age"
 )
@@ -141,6 +143,9 @@ func TestOpenHostile(t *testing.T) {
 			if strings.Contains(strings.ToLower(err.Error()), "evil") || strings.Contains(err.Error(), "ДОКЛАД") {
 				t.Errorf("error repeats a name from the bundle: %q", err)
 			}
+			if strings.Count(err.Error(), "tamper") > 1 {
+				t.Errorf("error says the same thing twice: %q", err)
+			}
 			if len(err.Error()) > 200 {
 				t.Errorf("error is %d bytes long: %q", len(err.Error()), err)
 			}
@@ -180,6 +185,23 @@ func TestOpenSucceedsAfterFailedAttempt(t *testing.T) {
 	}
 	if _, err := open(data, id, outDir); !errors.Is(err, ErrAlreadyOpened) {
 		t.Fatalf("replay: %v", err)
+	}
+}
+
+// TestOpenReadError checks that a bundle that cannot be read (a failing
+// disk or USB stick) is not reported as damaged or tampered with: the
+// error wraps the read error.
+func TestOpenReadError(t *testing.T) {
+	id := newIdentity(t)
+	data := seal(t, id, baseContents(bytesFile("a.txt", bytes.Repeat([]byte("a"), 200<<10))))
+	eio := errors.New("input/output error")
+	for _, at := range []int{10, len(data) / 2, len(data) - 10} {
+		_, outDir := workspace(t)
+		src := io.MultiReader(bytes.NewReader(data[:at]), iotest.ErrReader(eio))
+		_, err := Open(src, []age.Identity{id}, outDir, Options{})
+		if !errors.Is(err, eio) || errors.Is(err, ErrDamaged) {
+			t.Errorf("read error after %d of %d bytes: %v", at, len(data), err)
+		}
 	}
 }
 

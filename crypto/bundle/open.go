@@ -72,6 +72,9 @@ func Open(src io.Reader, identities []age.Identity, outDir string, opts Options)
 	ct := &hashReader{r: src, h: newHasher(), progress: opts.Progress}
 	defer ct.h.close()
 	ar, err := age.Decrypt(ct, pqOnly(identities))
+	if err != nil && ct.err != nil {
+		return nil, fmt.Errorf("cannot read bundle: %w", ct.err)
+	}
 	if err != nil {
 		return nil, decryptErr(err)
 	}
@@ -96,8 +99,12 @@ func Open(src io.Reader, identities []age.Identity, outDir string, opts Options)
 		// Tell a damaged stream from a hostile but authentic one: read the
 		// stream to its end (bounded by the input), then ask the age reader.
 		io.Copy(io.Discard, auth)
-		if auth.err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrDamaged, auth.err)
+		switch {
+		case ct.err != nil:
+			return nil, fmt.Errorf("cannot read bundle: %w", ct.err)
+		case auth.err != nil:
+			// age's message says "corrupted or tampered with" too.
+			return nil, fmt.Errorf("%w: the encrypted data failed authentication", ErrDamaged)
 		}
 		return nil, err
 	}
@@ -164,10 +171,14 @@ type hashReader struct {
 	h        *hasher
 	n        int64
 	progress *atomic.Int64
+	err      error // the first error reading r other than io.EOF
 }
 
 func (h *hashReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
+	if err != nil && err != io.EOF && h.err == nil {
+		h.err = err
+	}
 	h.h.Write(p[:n])
 	h.n += int64(n)
 	if h.progress != nil {
