@@ -84,23 +84,6 @@ func (e *env) loadIdentity(name, passFile string) (*age.HybridIdentity, error) {
 	return id, nil
 }
 
-// Every age file begins with ageIntro; one encrypted with a passphrase
-// (an officer key) has a single scrypt stanza, the next line.
-const (
-	ageIntro     = "age-encryption.org/v1\n"
-	scryptStanza = "-> scrypt "
-)
-
-// readHead reads up to n bytes from the start of f, whatever its offset.
-func readHead(f *os.File, n int) ([]byte, error) {
-	b := make([]byte, n)
-	k, err := f.ReadAt(b, 0)
-	if err != nil && err != io.EOF {
-		return nil, err
-	}
-	return b[:k], nil
-}
-
 // checkKeyFile refuses a file that cannot be an officer key: a folder,
 // a file that is not age, or an age file encrypted to a recipient (a
 // bundle) rather than with a passphrase. Its messages never quote the file.

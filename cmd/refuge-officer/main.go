@@ -44,7 +44,8 @@ first line of --passphrase-file.
 
 Exit codes:
     0   success
-    1   the command failed; nothing was written
+    1   the command failed; nothing was written (open: a BUNDLE named does
+        not exist or is a folder)
     2   bad command line
     3   open: at least one bundle failed or was flagged; the others were opened
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -43,6 +44,8 @@ signature) gets none: the ciphertext stays on the server as evidence.
 
 A summary goes to standard output. A bundle that fails leaves nothing behind;
 the others are still opened. Exit code 3 if any bundle failed or was flagged.
+A BUNDLE that does not exist or is a folder stops open before the passphrase
+is asked: exit code 1, nothing written.
 An open cut short by a crash or a kill leaves OUTDIR/.refuge-staging-*:
 unverified plaintext, which open warns about and never shows as a submission.
 
@@ -92,6 +95,9 @@ func cmdOpen(e *env, args []string) error {
 	case *manifestFile == "" && *rootPub != "":
 		return usagef("open", "--root-pub needs --manifest FILE")
 	}
+	if err := checkBundleNames(bundles); err != nil {
+		return err
+	}
 	var km *manifest.Manifest
 	if *manifestFile != "" {
 		if km, err = loadKeyManifest(*manifestFile, *rootPub); err != nil {
@@ -124,7 +130,11 @@ func cmdOpen(e *env, args []string) error {
 		res, err := e.openOne(name, id, *outDir)
 		if err != nil {
 			failed++
-			e.out.fail(failf("%s: %v", name, err))
+			var ce *cliError
+			if !errors.As(err, &ce) {
+				ce = failf("%s: %v", name, err)
+			}
+			e.out.fail(ce)
 			continue
 		}
 		r := newReport(name, res, km)
@@ -143,8 +153,42 @@ func cmdOpen(e *env, args []string) error {
 			failed++
 		}
 	}
-	if failed+flagged > 0 {
-		return &cliError{code: exitPartial, msg: fmt.Sprintf("%d of %d bundle(s) could not be opened or acknowledged, %d flagged (see their report.txt)", failed, len(bundles), flagged)}
+	return openSummary(failed, flagged, len(bundles))
+}
+
+// openSummary is the error that ends a run in which bundles failed or were
+// flagged, or nil.
+func openSummary(failed, flagged, total int) error {
+	var parts []string
+	if failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d bundle(s) could not be opened or acknowledged", failed, total))
+	}
+	if flagged > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d bundle(s) flagged (see their report.txt)", flagged, total))
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return &cliError{code: exitPartial, msg: strings.Join(parts, "; ")}
+}
+
+// checkBundleNames refuses names that do not exist or are folders, before
+// any key is unlocked: a slip on the command line (or a pattern that
+// matched nothing), not a bundle that failed.
+func checkBundleNames(names []string) error {
+	for _, name := range names {
+		fi, err := os.Stat(name)
+		switch {
+		case err != nil:
+			e := failf("%s: %v", name, errors.Unwrap(err))
+			if strings.ContainsAny(name, "*?[") {
+				e.hint("no file matches %s", name)
+			}
+			return e.hint("nothing was opened; give the bundle files that exist")
+		case fi.IsDir():
+			return failf("%s is a folder; give the bundle files (%s)", name, filepath.Join(name, "*.age")).
+				hint("nothing was opened")
+		}
 	}
 	return nil
 }
@@ -211,6 +255,9 @@ func (e *env) openOne(name string, id *age.HybridIdentity, outDir string) (*bund
 		return nil, errors.Unwrap(err) // the path is already in the message
 	}
 	defer f.Close()
+	if err := checkBundleHead(f, name); err != nil {
+		return nil, err
+	}
 	var size int64
 	if fi, err := f.Stat(); err == nil {
 		size = fi.Size()
@@ -218,6 +265,22 @@ func (e *env) openOne(name string, id *age.HybridIdentity, outDir string) (*bund
 	p := progress.Start(e.stderr, prog, "opening "+name+":", size, progress.TerminalOnly)
 	defer p.Finish()
 	return bundle.Open(f, []age.Identity{id}, outDir, bundle.Options{Progress: &p.N})
+}
+
+// checkBundleHead tells a file that is not age at all (a text file, a
+// photo renamed .age) from a damaged bundle. A file cut short inside the
+// age intro is left to bundle.Open, which calls it truncated.
+func checkBundleHead(f *os.File, name string) error {
+	head, err := readHead(f, len(ageIntro))
+	switch {
+	case err != nil:
+		return fmt.Errorf("cannot read the bundle: %v", errors.Unwrap(err))
+	case len(head) == 0:
+		return failf("%s is empty: not a Refuge bundle", name)
+	case !bytes.HasPrefix([]byte(ageIntro), head):
+		return failf("%s is not a Refuge bundle (not an age file)", name)
+	}
+	return nil
 }
 
 // printSummary prints what an officer needs to see first. Names and the note
