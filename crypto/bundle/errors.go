@@ -38,3 +38,19 @@ var (
 	// ErrBadContents means the contents given to Seal are invalid.
 	ErrBadContents = errors.New("invalid bundle contents")
 )
+
+// AlreadyOpenedError is the error Open returns, wrapping [ErrAlreadyOpened],
+// when outDir/<submission id> exists. The bundle authenticated and matched
+// its manifest; the fields say which submission and which ciphertext it
+// is, so a caller can tell the same bundle opened before from another one
+// for the same submission id.
+type AlreadyOpenedError struct {
+	SubmissionID     string
+	CiphertextSHA256 [32]byte
+}
+
+func (e *AlreadyOpenedError) Error() string {
+	return ErrAlreadyOpened.Error() + ": " + e.SubmissionID
+}
+
+func (e *AlreadyOpenedError) Unwrap() error { return ErrAlreadyOpened }

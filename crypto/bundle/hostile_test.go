@@ -3,6 +3,7 @@ package bundle
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"os"
@@ -183,8 +184,13 @@ func TestOpenSucceedsAfterFailedAttempt(t *testing.T) {
 	if left, err := StagingLeftovers(outDir); err != nil || len(left) != 1 {
 		t.Errorf("StagingLeftovers = %q, %v", left, err)
 	}
-	if _, err := open(data, id, outDir); !errors.Is(err, ErrAlreadyOpened) {
+	_, err := open(data, id, outDir)
+	var ao *AlreadyOpenedError
+	if !errors.Is(err, ErrAlreadyOpened) || !errors.As(err, &ao) {
 		t.Fatalf("replay: %v", err)
+	}
+	if ao.SubmissionID != testID || ao.CiphertextSHA256 != sha256.Sum256(data) {
+		t.Errorf("replay: %+v, want id %s and the SHA-256 of the bundle", ao, testID)
 	}
 }
 

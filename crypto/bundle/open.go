@@ -59,7 +59,7 @@ func (r *Result) HasSignature() bool { return r.Signature != nil }
 // (truncation is an error) and every entry matched manifest.json. It refuses
 // unsafe entries ([ErrUnsafeEntry]), limits ([ErrLimit]), non-zero padding
 // ([ErrNotBundle]) and an existing outDir/<submission id>
-// ([ErrAlreadyOpened]). On any error the staging directory is removed and
+// ([ErrAlreadyOpened], as an [*AlreadyOpenedError]). On any error the staging directory is removed and
 // nothing else in outDir is changed.
 func Open(src io.Reader, identities []age.Identity, outDir string, opts Options) (*Result, error) {
 	if len(identities) == 0 {
@@ -116,6 +116,9 @@ func Open(src io.Reader, identities []age.Identity, outDir string, opts Options)
 		return nil, fmt.Errorf("cannot read bundle: %w", err)
 	}
 	dir, err := st.commit(m.SubmissionID)
+	if errors.Is(err, ErrAlreadyOpened) {
+		return nil, &AlreadyOpenedError{SubmissionID: m.SubmissionID, CiphertextSHA256: ct.h.sum256()}
+	}
 	if err != nil {
 		return nil, err
 	}
