@@ -86,14 +86,22 @@ func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
 
 // cmdSealFor seals files with crypto/bundle directly, for tests of open
 // that must not depend on the refuge client:
-// sealfor RECIPIENTFILE OUT [-note NOTEFILE] FILES...
+// sealfor RECIPIENTFILE OUT [-id ID] [-note NOTEFILE] FILES...
+// (a random submission id unless -id is given).
 func cmdSealFor(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 3 {
-		ts.Fatalf("usage: sealfor RECIPIENTFILE OUT [-note NOTEFILE] FILES...")
+		ts.Fatalf("usage: sealfor RECIPIENTFILE OUT [-id ID] [-note NOTEFILE] FILES...")
 	}
 	r, err := age.ParseHybridRecipient(strings.TrimSpace(ts.ReadFile(args[0])))
 	ts.Check(err)
 	out, files := args[1], args[2:]
+	id := make([]byte, 16)
+	rand.Read(id)
+	if files[0] == "-id" {
+		id, err = hex.DecodeString(files[1])
+		ts.Check(err)
+		files = files[2:]
+	}
 	var note []byte
 	if files[0] == "-note" {
 		note = []byte(ts.ReadFile(files[1]))
@@ -104,8 +112,6 @@ func cmdSealFor(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	fs, err := bundle.CollectFiles(files)
 	ts.Check(err)
-	id := make([]byte, 16)
-	rand.Read(id)
 	reply, err := age.GenerateHybridIdentity()
 	ts.Check(err)
 	f, err := os.Create(ts.MkAbs(out))

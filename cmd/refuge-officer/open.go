@@ -28,6 +28,11 @@ manifest.json, and moves the contents into OUTDIR/<submission id>/ only after
 the whole bundle authenticated. Nothing is ever written outside OUTDIR; links,
 devices, absolute or ".." paths, duplicates and size lies are refused.
 
+A bundle already opened into OUTDIR is skipped: OUTDIR/<submission id>/
+report.txt records the same submission id and ciphertext SHA-256, so a run
+cut short can be run again on the whole inbox. Another bundle for a
+submission already in OUTDIR is refused. Nothing is ever overwritten.
+
 For each bundle it writes OUTDIR/<submission id>/report.txt: files, sizes
 and hashes, the sender (a partner's signature checked against the key
 manifest's partner keys, or "unauthenticated sender" for anonymous
@@ -128,6 +133,18 @@ func cmdOpen(e *env, args []string) error {
 	failed, flagged := 0, 0
 	for _, name := range bundles {
 		res, err := e.openOne(name, id, *outDir)
+		var ao *bundle.AlreadyOpenedError
+		if errors.As(err, &ao) {
+			var wasFlagged bool
+			if wasFlagged, err = alreadyOpened(name, *outDir, ao); err == nil {
+				fmt.Fprintf(e.stdout, "%s: already opened into %s; skipped\n", name, filepath.Join(*outDir, ao.SubmissionID))
+				if wasFlagged {
+					flagged++
+					fmt.Fprintf(e.stdout, "  FLAGGED     when it was opened: see its %s\n", reportName)
+				}
+				continue
+			}
+		}
 		if err != nil {
 			failed++
 			var ce *cliError
