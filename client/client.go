@@ -64,6 +64,17 @@ type Options struct {
 	// uploader doubles it while chunks take under 2 s (up to 128 MiB),
 	// halves it when one takes over 20 s or breaks (down to 64 KiB).
 	ChunkSize int64
+	// OnRetry, if set, is called before each wait between tries, so that
+	// a person on a bad link is not left in silence.
+	OnRetry func(RetryNotice)
+}
+
+// RetryNotice describes a wait before the next try.
+type RetryNotice struct {
+	Err    error         // why the last try failed
+	Failed int           // tries failed in a row so far (without progress)
+	Of     int           // how many in a row the policy allows
+	Wait   time.Duration // until the next try
 }
 
 // Client is a refuge-server API client. It is safe for concurrent use.

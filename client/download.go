@@ -62,7 +62,7 @@ func (c *Client) Download(ctx context.Context, ref, token, path string, size int
 		if failures++; failures >= c.opts.Retry.Attempts {
 			return fmt.Errorf("downloading: giving up after %d failures in a row: %w", failures, err)
 		}
-		if err := sleep(ctx, c.opts.Retry.wait(failures, err)); err != nil {
+		if err := c.pause(ctx, failures, err); err != nil {
 			return err
 		}
 		if have, err = f.Seek(0, io.SeekEnd); err != nil {

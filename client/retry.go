@@ -87,7 +87,7 @@ func (c *Client) retry(ctx context.Context, f func() error) error {
 		if !transient(err) || n >= c.opts.Retry.Attempts {
 			return unwrapPermanent(err)
 		}
-		if err := sleep(ctx, c.opts.Retry.wait(n, err)); err != nil {
+		if err := c.pause(ctx, n, err); err != nil {
 			return err
 		}
 	}
@@ -99,6 +99,16 @@ func unwrapPermanent(err error) error {
 		return pe.err
 	}
 	return err
+}
+
+// pause waits before the next try after failed tries in a row (the
+// last with err), telling OnRetry first.
+func (c *Client) pause(ctx context.Context, failed int, err error) error {
+	d := c.opts.Retry.wait(failed, err)
+	if c.opts.OnRetry != nil {
+		c.opts.OnRetry(RetryNotice{Err: unwrapPermanent(err), Failed: failed, Of: c.opts.Retry.Attempts, Wait: d})
+	}
+	return sleep(ctx, d)
 }
 
 // sleep waits d or until ctx ends.

@@ -249,7 +249,7 @@ func (c *Client) Upload(ctx context.Context, uploadURL, token string, src io.Rea
 		}
 		// Also after a conflict: the server may still be writing the
 		// request that the cut interrupted.
-		if err := sleep(ctx, c.opts.Retry.wait(failures, err)); err != nil {
+		if err := c.pause(ctx, failures, err); err != nil {
 			return err
 		}
 		got, _, err := c.UploadOffset(ctx, uploadURL, token)

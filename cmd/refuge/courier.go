@@ -86,7 +86,7 @@ func (e *env) courierSetup(name string, args []string, withOut bool) (*client.Cl
 	if err != nil {
 		return nil, "", "", nil, err
 	}
-	c, err := newClient(p)
+	c, err := e.newClient(p)
 	if err != nil {
 		return nil, "", "", nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
@@ -233,8 +234,8 @@ func (c *conn) settings(cmd string, needRoot bool) (profile, string, error) {
 }
 
 // newClient makes the API client for p.
-func newClient(p profile) (*client.Client, error) {
-	o := client.Options{Server: p.Server, Proxy: p.Proxy}
+func (e *env) newClient(p profile) (*client.Client, error) {
+	o := client.Options{Server: p.Server, Proxy: p.Proxy, OnRetry: e.retrying}
 	if os.Getenv("REFUGE_TEST_FAST_RETRY") == "1" {
 		// Test knob: the fault tests cut the link dozens of times, and
 		// production back-off would make them take minutes.
@@ -245,6 +246,24 @@ func newClient(p profile) (*client.Client, error) {
 		return nil, usagef("", "%v", err)
 	}
 	return c, nil
+}
+
+// retrying tells of a wait before the next try, from the second failure
+// in a row: one that the next try mends is not news, but a person on a
+// bad link should not sit in silence while the retries run (up to a few
+// minutes in all). Over a progress line, it clears that line first.
+func (e *env) retrying(r client.RetryNotice) {
+	if r.Failed < 2 {
+		return
+	}
+	if isTerminal(e.stderr) {
+		fmt.Fprint(e.stderr, "\r\033[K")
+	}
+	wait := "a moment"
+	if s := r.Wait.Round(time.Second); s > 0 {
+		wait = s.String()
+	}
+	e.out.infof("no answer from the server yet (%v); trying again in %s (%d tries failed in a row, giving up after %d)", r.Err, wait, r.Failed, r.Of)
 }
 
 // exitNetwork is the exit code when the network failed after retries:

@@ -76,7 +76,7 @@ func cmdRelay(e *env, args []string) error {
 		}
 		tickets[i] = t
 	}
-	c, err := newClient(p)
+	c, err := e.newClient(p)
 	if err != nil {
 		return err
 	}

@@ -111,7 +111,7 @@ func (e *env) openSubmitter(p profile) (*submitter, error) {
 		purge()
 		return nil, err
 	}
-	c, err := newClient(p)
+	c, err := e.newClient(p)
 	if err != nil {
 		purge()
 		return nil, err

@@ -114,7 +114,7 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, kind, token st
 		return err
 	}
 	defer pd.release()
-	c, err := newClient(p)
+	c, err := e.newClient(p)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -261,4 +262,30 @@ func TestSubmitNothingToSend(t *testing.T) {
 		t.Fatalf("%d uploads created", n)
 	}
 	pendingEmpty(t, u)
+}
+
+// TestSubmitTellsOfRetries: while the retries run against a server that
+// does not answer, the person is told, not left in silence; then the run
+// gives up with exit 4, nothing shown or sent.
+func TestSubmitTellsOfRetries(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	keys := clienttest.NewKeys(t)
+	u := newUser(t)
+	f := randomFile(t, t.TempDir(), "a.pdf", 100)
+	r := u.run("", "submit", "--server", "http://"+addr, "--root-pub", keys.RootPub.String(), f)
+	if r.code != exitNetwork || r.stdout != "" {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := strings.Count(r.stderr, "no answer from the server yet (network: connection refused); trying again in "); n < 10 {
+		t.Fatalf("told of %d retries:\n%s", n, r.stderr)
+	}
+	if strings.Contains(r.stderr, "(1 tries failed") {
+		t.Fatalf("told of the first failure:\n%s", r.stderr)
+	}
 }
