@@ -9,7 +9,8 @@ public key in the key manifest (manifest sign --ack-key).
 
 FILE is written in minisign's passphrase-encrypted format (stock
 "minisign -S -s FILE" can use it), created with mode 0600 and never
-overwritten. Standard output carries only the public key ("RW…").
+overwritten. Standard output carries only the public key ("RW…"). The
+passphrase must be at least 12 characters long.
 
 Flags:
     -o FILE                 the encrypted key file to create (required)

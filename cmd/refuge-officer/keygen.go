@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"time"
+	"unicode/utf8"
 
 	"filippo.io/age"
 	"github.com/awnumar/memguard"
@@ -21,6 +22,9 @@ to FILE, encrypted with a passphrase in age's own scrypt format, so that stock
 "age -d -i FILE" can still use it. FILE is created with mode 0600 and is never
 overwritten. Standard output carries only the recipient (age1pq1…), which goes
 into the key manifest; messages go to standard error.
+
+The passphrase must be at least 12 characters long: it is all that protects
+the key if the file is copied. A few unrelated words are easy to type.
 
 Flags:
     -o FILE                 the encrypted identity file to create (required)
@@ -57,7 +61,7 @@ func cmdKeygen(e *env, args []string) error {
 	if err := e.secure(); err != nil {
 		return err
 	}
-	pass, err := e.passphrase(*passFile, true, "new officer key")
+	pass, err := e.newPassphrase(*passFile, "new officer key")
 	if err != nil {
 		return err
 	}
@@ -122,6 +126,30 @@ func writeKeyError(name string, err error) error {
 		return failf("%s already exists; refusing to overwrite a key", name)
 	}
 	return failf("cannot write %s: %v", name, err)
+}
+
+// minNewPassphrase is the shortest passphrase, in characters, that keygen,
+// rootkey and ackkey accept for a new key. The officer key opens every
+// submission and the signing keys speak for the officers, and a copied key
+// file can be attacked offline at scrypt's cost per guess. Keys that exist
+// are opened whatever their passphrase (stock age and minisign set no
+// minimum).
+const minNewPassphrase = 12
+
+// newPassphrase reads the passphrase of a new key (asked twice at the
+// terminal) and refuses one shorter than minNewPassphrase. Its messages
+// never tell the length of what was typed.
+func (e *env) newPassphrase(file, label string) (*memguard.LockedBuffer, error) {
+	p, err := e.passphrase(file, true, label)
+	if err != nil {
+		return nil, err
+	}
+	if utf8.RuneCount(p.Bytes()) < minNewPassphrase {
+		p.Destroy()
+		return nil, failf("passphrase too short: a new key needs at least %d characters", minNewPassphrase).
+			hint("it is all that protects the key if the file is copied; a few unrelated words are long enough and easy to type")
+	}
+	return p, nil
 }
 
 // passphrase reads a passphrase from a file or the terminal, turning the

@@ -40,7 +40,8 @@ Commands:
 
 Run "refuge-officer COMMAND --help" for the flags and examples of a command.
 Passphrases are asked at the terminal (twice for a new key), or read from the
-first line of --passphrase-file.
+first line of --passphrase-file. A new key's passphrase must be at least 12
+characters long.
 
 Exit codes:
     0   success

@@ -39,7 +39,7 @@ func (e *env) makeSigningKey(args []string, k signingKeyKind) error {
 	if err := e.secure(); err != nil {
 		return err
 	}
-	pass, err := e.passphrase(*passFile, true, k.passphraseLabel)
+	pass, err := e.newPassphrase(*passFile, k.passphraseLabel)
 	if err != nil {
 		return err
 	}
