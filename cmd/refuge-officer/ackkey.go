@@ -26,8 +26,8 @@ Examples:
 func cmdAckkey(e *env, args []string) error {
 	return e.makeSigningKey(args, signingKeyKind{
 		cmd: "ackkey", help: ackkeyHelp, what: "acknowledgement key", passphraseLabel: "new acknowledgement key",
-		hint: func(file string) string {
-			return `list the public key above in the key manifest with "manifest sign --ack-key"`
+		hint: func(file, pub string) string {
+			return "list " + pub + ` in the key manifest with "manifest sign --ack-key"`
 		},
 	})
 }

@@ -97,7 +97,7 @@ func cmdKeygen(e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, recipient)
 	e.out.infof("wrote the encrypted officer identity to %s", *outName)
-	e.out.hintf("keep %s and its passphrase on this machine; put the recipient above in the key manifest", *outName)
+	e.out.hintf("keep %s and its passphrase on this machine; put %s in the key manifest", *outName, e.printed("the recipient"))
 	return nil
 }
 

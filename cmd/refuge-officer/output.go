@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+
+	"golang.org/x/term"
 )
 
 // Exit codes of refuge-officer. They are part of the command-line contract
@@ -75,4 +78,16 @@ func (o output) fail(err error) int {
 		o.hintf("%s", h)
 	}
 	return ce.code
+}
+
+// printed names a result that the command has just printed on standard
+// output (a recipient, a public key), for the hint that follows it: "X
+// above" at a terminal, or "X (written to standard output)" when standard
+// output is a file or a pipe ("keygen -o officer.key > officer.pub"), where
+// nothing is above on the screen.
+func (e *env) printed(what string) string {
+	if f, ok := e.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return what + " above"
+	}
+	return what + " (written to standard output)"
 }

@@ -31,8 +31,8 @@ Examples:
 func cmdRootkey(e *env, args []string) error {
 	return e.makeSigningKey(args, signingKeyKind{
 		cmd: "rootkey", help: rootkeyHelp, what: "root signing key", passphraseLabel: "new signing key",
-		hint: func(file string) string {
-			return "keep " + file + " and its passphrase on this machine; publish the public key above"
+		hint: func(file, pub string) string {
+			return "keep " + file + " and its passphrase on this machine; publish " + pub
 		},
 	})
 }

@@ -13,7 +13,7 @@ type signingKeyKind struct {
 	cmd, help       string
 	what            string // "root signing key"
 	passphraseLabel string
-	hint            func(file string) string
+	hint            func(file, pub string) string // pub: "the public key above" or where it went
 }
 
 // makeSigningKey makes a minisign key, writes it passphrase-encrypted to the
@@ -57,6 +57,6 @@ func (e *env) makeSigningKey(args []string, k signingKeyKind) error {
 	}
 	fmt.Fprintln(e.stdout, key.Public())
 	e.out.infof("wrote the encrypted %s to %s", k.what, *outName)
-	e.out.hintf("%s", k.hint(*outName))
+	e.out.hintf("%s", k.hint(*outName, e.printed("the public key")))
 	return nil
 }
