@@ -38,8 +38,9 @@ and hashes, the sender (a partner's signature checked against the key
 manifest's partner keys, or "unauthenticated sender" for anonymous
 submissions), the note, the referral form as text, and whether the bundle
 was sealed for the submission id it was pulled under (the courier names
-files <submission id>.age; SHA256SUMS beside them is checked too). The
-report holds plaintext and stays on this machine.
+files <submission id>.age; SHA256SUMS beside them is checked too; a bundle
+named otherwise, such as one handed over by hand, is "not checked" for it).
+The report holds plaintext and stays on this machine.
 
 With --ack-key, each bundle that opened and was not flagged gets a signed
 acknowledgement in the outbox, OUTBOX/acks/<submission id>.json (+ .minisig):

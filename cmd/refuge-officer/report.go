@@ -52,7 +52,11 @@ func newReport(source string, res *bundle.Result, m *manifest.Manifest) *report 
 	}
 	switch {
 	case r.pulledAs == "":
-		r.idLine = "unknown: the file is not named <submission id>.age as refuge courier pull names them"
+		// Only the courier's file name carries the id the server held the
+		// ciphertext under; a bundle handed over by hand has none. Not a
+		// flag: whoever can rename a file could as well name it after the
+		// sealed id.
+		r.idLine = `not checked: not named <submission id>.age as "refuge courier pull" names bundles, so there is no pulled id to compare (normal for a bundle handed over by hand)`
 	case r.pulledAs == res.SubmissionID:
 		r.idLine = "matches the id it was pulled under"
 	default:
