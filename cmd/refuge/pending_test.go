@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +30,7 @@ func TestSubmitTwiceAtOnce(t *testing.T) {
 	f := randomFile(t, t.TempDir(), "evidence.bin", 12<<20)
 	args := []string{"submit", "--server", "http://" + hold.Addr, "--root-pub", srv.Keys.RootPub.String(), f}
 
-	var firstErr bytes.Buffer
+	var firstErr syncBuffer
 	first, phrase := startSubmit(t, u, args, &firstErr)
 	select {
 	case <-hold.Holding: // the first run is in the middle of its upload
@@ -252,7 +253,7 @@ func TestSubmitInterrupted(t *testing.T) {
 	u := newUser(t)
 	f := randomFile(t, t.TempDir(), "evidence.bin", 12<<20)
 	args := []string{"submit", "--server", "http://" + hold.Addr, "--root-pub", srv.Keys.RootPub.String(), f}
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd, phrase := startSubmit(t, u, args, &stderr)
 	select {
 	case <-hold.Holding:
@@ -287,7 +288,7 @@ func TestResealFindsCompleted(t *testing.T) {
 	u := newUser(t)
 	f := randomFile(t, t.TempDir(), "evidence.bin", 4<<20)
 	args := []string{"submit", "--server", "http://" + hold.Addr, "--root-pub", srv.Keys.RootPub.String(), f}
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd, phrase := startSubmit(t, u, args, &stderr)
 	select {
 	case <-hold.Holding:
@@ -312,4 +313,23 @@ func TestResealFindsCompleted(t *testing.T) {
 		t.Fatalf("the next run:\n%s%s", r.stdout, r.stderr)
 	}
 	checkDelivered(t, u, srv, phrase, f)
+}
+
+// syncBuffer is a bytes.Buffer that a running subprocess writes to while
+// the test may read it (to report a failure).
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
