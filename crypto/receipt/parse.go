@@ -16,17 +16,49 @@ import (
 // two words are swapped.
 var ErrChecksum = errors.New("receipt phrase checksum does not match: a word is wrong or words are out of order")
 
-// ErrWordCount means the phrase does not have exactly 12 words.
+// ErrWordCount means the phrase does not have exactly 12 words. Parse
+// returns it as a [*CountError], which says how many words it found.
 var ErrWordCount = errors.New("receipt phrase must have exactly 12 words")
 
 // ErrTooLong means the input is far longer than any receipt phrase.
 var ErrTooLong = errors.New("receipt phrase is too long")
 
+// CountError reports a phrase that does not have 12 words. It matches
+// [ErrWordCount] with errors.Is.
+type CountError struct {
+	Found int // words found (numbers that number the words are not counted)
+}
+
+// Error says how many words were found.
+func (e *CountError) Error() string {
+	return fmt.Sprintf("%v (found %d)", ErrWordCount, e.Found)
+}
+
+// Is reports whether target is [ErrWordCount].
+func (e *CountError) Is(target error) bool { return target == ErrWordCount }
+
+// NumberError reports numbered words whose numbers do not run 1, 2, … 12,
+// one before each word: most often a word was left out or written twice.
+type NumberError struct {
+	Position int // 1-based position of the word whose number is wrong
+}
+
+// Error names the word position only.
+func (e *NumberError) Error() string {
+	return fmt.Sprintf("receipt phrase numbering is wrong at word %d: numbers must run 1 to 12, one before each word", e.Position)
+}
+
 // WordError reports a word that is not in the wordlist and is not the unique
-// 4-letter (or longer) prefix of a word. It names only the word's position,
-// never the word.
+// 4-letter (or longer) prefix of a word. Its message names only the word's
+// position, never the word.
+//
+// Typed holds the word as it was typed (at most maxTypedLen bytes), so that
+// a program can show it, with [WordError.Nearest], to the person who typed
+// it. It is part of the secret phrase, or close to it: show it only on that
+// person's screen, and never log it.
 type WordError struct {
-	Position int // 1-based position of the word in the phrase
+	Position int    // 1-based position of the word in the phrase
+	Typed    string // the word as typed; secret, see above
 }
 
 // Error names the word position only.
@@ -34,13 +66,28 @@ func (e *WordError) Error() string {
 	return fmt.Sprintf("receipt phrase word %d is not in the wordlist", e.Position)
 }
 
+// Nearest returns up to three list words closest to the typed word (by
+// edit distance, a swap of two letters counting as one edit), or none if no
+// list word is close. Like Typed, they may reveal a word of the phrase.
+func (e *WordError) Nearest() []string { return nearest(e.Typed) }
+
+// maxTypedLen bounds WordError.Typed.
+const maxTypedLen = 32
+
 // Parse reads a receipt phrase typed by a person. Letters may be in any case,
-// words may be separated by any run of whitespace (ASCII or Unicode), and each word
-// may be abbreviated to its first four (or more) letters. Parse checks the
-// word count, each word and the BIP39 checksum; its errors are [ErrWordCount],
-// [ErrTooLong], [ErrChecksum] or a [*WordError], and never contain the input.
+// and each word may be abbreviated to its first four (or more) letters.
+// Words may be separated by any run of whitespace (ASCII or Unicode) and
+// punctuation (commas, full stops, hyphens, brackets), and may be numbered
+// as people write them down ("1. ozone, 2. drill" or "1) ozone 2) drill"):
+// a number is accepted only where it is the position of the word after it,
+// and is otherwise a [*NumberError]. Only the 12 words make the phrase, and
+// the BIP39 checksum is checked as always, so none of this can turn a wrong
+// phrase into an accepted one. Parse's errors are a [*CountError]
+// ([ErrWordCount]), [ErrTooLong], [ErrChecksum], a [*NumberError] or a
+// [*WordError]; their messages never contain the input.
 //
-// Parse does not modify or keep s; the caller may wipe it afterwards.
+// Parse does not modify or keep s (a [*WordError] holds a copy of the one
+// unknown word); the caller may wipe it afterwards.
 func Parse(s []byte) (*Phrase, error) {
 	if len(s) > maxPhraseSize {
 		return nil, ErrTooLong
@@ -50,35 +97,56 @@ func Parse(s []byte) (*Phrase, error) {
 	var word [maxWordLen + 1]byte // one extra byte: 9 letters match no word
 	defer clear(word[:])
 
-	n, wlen, invalid := 0, 0, false
-	finish := func() error {
-		if wlen == 0 {
-			return nil
+	// The token being read: s[start:], wlen letters kept in word; digits
+	// while it is made of ASCII digits only (num is their value, capped).
+	n, start, wlen, invalid, digits, num := 0, -1, 0, false, true, 0
+	numbered := false // a number was read; the next word must be number n+1
+	var firstErr, numErr error
+	finish := func(end int) {
+		if start < 0 {
+			return
+		}
+		tok := s[start:end]
+		defer func() { start, wlen, invalid, digits, num = -1, 0, false, true, 0; clear(word[:]) }()
+		if digits {
+			if (numbered || num != n+1) && numErr == nil {
+				numErr = &NumberError{Position: n + 1}
+			}
+			numbered = true
+			return
 		}
 		n++
-		defer func() { wlen, invalid = 0, false; clear(word[:]) }()
+		numbered = false
 		if n > phraseWords {
-			return nil // counted, reported below
+			return // counted, reported below
 		}
 		i, ok := -1, false
 		if !invalid {
 			i, ok = lookup(word[:wlen])
 		}
 		if !ok {
-			return &WordError{Position: n}
+			if firstErr == nil {
+				firstErr = &WordError{Position: n, Typed: string(tok[:min(len(tok), maxTypedLen)])}
+			}
+			return
 		}
 		idx[n-1] = i
-		return nil
 	}
-	var firstErr error
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRune(s[i:])
-		i += size
-		if unicode.IsSpace(r) { // ASCII and Unicode spaces (a pasted NBSP, …)
-			if err := finish(); err != nil && firstErr == nil {
-				firstErr = err
-			}
+		if unicode.IsSpace(r) || unicode.IsPunct(r) { // a pasted NBSP, "1.", "word,"
+			finish(i)
+			i += size
 			continue
+		}
+		if start < 0 {
+			start = i
+		}
+		i += size
+		if '0' <= r && r <= '9' {
+			num = min(num*10+int(r-'0'), 1000)
+		} else {
+			digits = false
 		}
 		if 'A' <= r && r <= 'Z' {
 			r += 'a' - 'A'
@@ -94,11 +162,15 @@ func Parse(s []byte) (*Phrase, error) {
 			invalid = true
 		}
 	}
-	if err := finish(); err != nil && firstErr == nil {
-		firstErr = err
+	finish(len(s))
+	if numbered && numErr == nil {
+		numErr = &NumberError{Position: n + 1} // a number after the last word
+	}
+	if numErr != nil {
+		return nil, numErr
 	}
 	if n != phraseWords {
-		return nil, fmt.Errorf("%w (found %d)", ErrWordCount, n)
+		return nil, &CountError{Found: n}
 	}
 	if firstErr != nil {
 		return nil, firstErr

@@ -3,6 +3,7 @@ package receipt
 import (
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -71,6 +72,25 @@ func TestParse(t *testing.T) {
 		{desc: "swapped words", in: "drill ozone grab fiber curtain grace pudding thank cruise elder eight picnic", wantErr: ErrChecksum},
 		{desc: "wrong valid word", in: "ozone drill grab fiber curtain grace pudding thank cruise elder eight zoo", wantErr: ErrChecksum},
 		{desc: "huge input", in: strings.Repeat("a", maxPhraseSize+1), wantErr: ErrTooLong},
+
+		// Punctuation and numbering, as people write phrases down.
+		{desc: "commas and a full stop", in: "ozone, drill, grab, fiber, curtain, grace, pudding, thank, cruise, elder, eight, picnic."},
+		{desc: "commas without spaces", in: "ozone,drill,grab,fiber,curtain,grace,pudding,thank,cruise,elder,eight,picnic"},
+		{desc: "hyphens", in: "ozone-drill-grab-fiber curtain-grace-pudding-thank cruise-elder-eight-picnic"},
+		{desc: "numbered with full stops", in: "1. ozone 2. drill 3. grab 4. fiber 5. curtain 6. grace 7. pudding 8. thank 9. cruise 10. elder 11. eight 12. picnic"},
+		{desc: "numbered, commas", in: "1. ozone, 2. drill, 3. grab, 4. fiber, 5. curtain, 6. grace, 7. pudding, 8. thank, 9. cruise, 10. elder, 11. eight, 12. picnic"},
+		{desc: "numbered with brackets, no spaces", in: "1)ozone 2)drill 3)grab 4)fiber 5)curtain 6)grace 7)pudding 8)thank 9)cruise 10)elder 11)eight 12)picnic"},
+		{desc: "numbered without punctuation", in: "1 ozone 2 drill 3 grab 4 fiber 5 curtain 6 grace 7 pudding 8 thank 9 cruise 10 elder 11 eight 12 picnic"},
+		{desc: "numbered, prefixes", in: "(1) ozon (2) dril (3) grab (4) fibe (5) curt (6) grac (7) pudd (8) than (9) crui (10) elde (11) eigh (12) picn"},
+		{desc: "numbered, swapped words", in: "1. drill 2. ozone 3. grab 4. fiber 5. curtain 6. grace 7. pudding 8. thank 9. cruise 10. elder 11. eight 12. picnic", wantErr: ErrChecksum},
+		{desc: "commas, wrong valid word", in: "ozone, drill, grab, fiber, curtain, grace, pudding, thank, cruise, elder, eight, zoo", wantErr: ErrChecksum},
+		{desc: "numbered, a word left out", in: "1. ozone 3. grab 4. fiber 5. curtain 6. grace 7. pudding 8. thank 9. cruise 10. elder 11. eight 12. picnic", wantErr: &NumberError{}, wordPos: 2},
+		{desc: "numbered out of order", in: "2. drill 1. ozone 3. grab 4. fiber 5. curtain 6. grace 7. pudding 8. thank 9. cruise 10. elder 11. eight 12. picnic", wantErr: &NumberError{}, wordPos: 1},
+		{desc: "two numbers in a row", in: "1. 2. ozone drill grab fiber curtain grace pudding thank cruise elder eight picnic", wantErr: &NumberError{}, wordPos: 1},
+		{desc: "number after the last word", in: ozone + " 13", wantErr: &NumberError{}, wordPos: 13},
+		{desc: "stray number", in: "ozone drill 7 grab fiber curtain grace pudding thank cruise elder eight picnic", wantErr: &NumberError{}, wordPos: 3},
+		{desc: "word and number run together", in: "1ozone drill grab fiber curtain grace pudding thank cruise elder eight picnic", wantErr: &WordError{}, wordPos: 1},
+		{desc: "numbered, unknown word", in: "1. ozone 2. drill 3. grub 4. fiber 5. curtain 6. grace 7. pudding 8. thank 9. cruise 10. elder 11. eight 12. picnic", wantErr: &WordError{}, wordPos: 3},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
@@ -93,15 +113,29 @@ func TestParse(t *testing.T) {
 				t.Fatalf("Parse succeeded, want error %v", tc.wantErr)
 			}
 			var we *WordError
-			if _, want := tc.wantErr.(*WordError); want {
+			var ne *NumberError
+			switch tc.wantErr.(type) {
+			case *WordError:
 				if !errors.As(err, &we) {
 					t.Fatalf("error %v is not a *WordError", err)
 				}
 				if we.Position != tc.wordPos {
 					t.Errorf("word position = %d, want %d", we.Position, tc.wordPos)
 				}
-			} else if !errors.Is(err, tc.wantErr) {
-				t.Fatalf("error = %v, want %v", err, tc.wantErr)
+				if got := strings.Fields(tc.in)[0]; tc.wordPos == 1 && we.Typed != got {
+					t.Errorf("Typed = %q, want %q", we.Typed, got)
+				}
+			case *NumberError:
+				if !errors.As(err, &ne) {
+					t.Fatalf("error %v is not a *NumberError", err)
+				}
+				if ne.Position != tc.wordPos {
+					t.Errorf("word position = %d, want %d", ne.Position, tc.wordPos)
+				}
+			default:
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("error = %v, want %v", err, tc.wantErr)
+				}
 			}
 			assertNoLeak(t, err, tc.in)
 		})
@@ -128,4 +162,49 @@ func assertNoLeak(t *testing.T, err error, input string) {
 }
 
 // errorVocabulary is every word our Parse errors use.
-const errorVocabulary = "receipt phrase word is not in the wordlist checksum does match a wrong or words are out of order must have exactly found too long"
+const errorVocabulary = "receipt phrase word is not in the wordlist checksum does match a wrong or words are out of order must have exactly found too long numbering at numbers run to one before each"
+
+func TestCountError(t *testing.T) {
+	_, err := Parse([]byte("ozone drill grab"))
+	var ce *CountError
+	if !errors.As(err, &ce) || ce.Found != 3 || !errors.Is(err, ErrWordCount) {
+		t.Fatalf("Parse of 3 words: %v", err)
+	}
+	// Numbers that number the words are not counted.
+	_, err = Parse([]byte("1. ozone 2. drill 3. grab"))
+	if !errors.As(err, &ce) || ce.Found != 3 {
+		t.Fatalf("Parse of 3 numbered words: %v", err)
+	}
+}
+
+func TestNearest(t *testing.T) {
+	tests := []struct {
+		desc, typed string
+		want        []string // must all be among the suggestions
+	}{
+		{"one letter wrong", "blass", []string{"bless", "blast"}},
+		{"two letters swapped", "picinc", []string{"picnic"}},
+		{"letter missing", "pudin", []string{"pudding"}},
+		{"accented letter", "pícnic", []string{"picnic"}},
+		{"upper case and a comma", "OZONE,", []string{"ozone"}},
+		{"short prefix", "ozo", []string{"ozone"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			got := (&WordError{Typed: tc.typed}).Nearest()
+			if len(got) > 3 {
+				t.Errorf("%d suggestions, want at most 3: %v", len(got), got)
+			}
+			for _, w := range tc.want {
+				if !slices.Contains(got, w) {
+					t.Errorf("Nearest(%q) = %v, want %q among them", tc.typed, got, w)
+				}
+			}
+		})
+	}
+	for _, far := range []string{"qqqqqqq", "xyz", "", "1234"} {
+		if got := (&WordError{Typed: far}).Nearest(); len(got) != 0 {
+			t.Errorf("Nearest(%q) = %v, want none", far, got)
+		}
+	}
+}

@@ -10,10 +10,12 @@
 // # Guarantees
 //
 //   - [Generate] uses crypto/rand (through memguard); phrases carry 128 bits.
-//   - [Parse] accepts any letter case, any whitespace between words, and each
-//     word's unique 4-letter prefix; it verifies the BIP39 checksum. Its
-//     errors name the position of a bad word but never contain the phrase or
-//     any part of it.
+//   - [Parse] accepts any letter case, any whitespace and punctuation between
+//     words, words numbered 1 to 12 in order, and each word's unique 4-letter
+//     prefix; it verifies the BIP39 checksum. Its error messages name the
+//     position of a bad word but never contain the phrase or any part of it;
+//     a [*WordError] carries the one unknown word, to show to the person
+//     who typed it.
 //   - The derivation is fixed (see docs/receipt.md and testdata/kat.json):
 //     Argon2id(password = the 12 full lowercase words joined by single spaces,
 //     salt = "refuge-receipt-v1", time = 3, memory = 64 MiB, threads = 4,
