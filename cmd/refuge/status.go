@@ -23,7 +23,9 @@ Shows the state of your submission. It asks for your receipt phrase (typed
 without echo at a terminal, or read from the first line of standard input
 when that is not a terminal); nothing about the submission needs to be on
 this device. The phrase never leaves it: only a lookup id and an access token
-derived from it are sent.
+derived from it are sent. Type the 12 words in order; capitals, commas and
+numbers before the words ("1. …, 2. …") do not matter, and the first four
+letters of each word are enough.
 
 States:
     received    stored on the server, not yet collected by the officers
@@ -166,7 +168,7 @@ func (e *env) readPhrase() (*receipt.Keys, error) {
 	}
 	phrase, err := receipt.Parse(line)
 	if err != nil {
-		return nil, failf("%v", err)
+		return nil, phraseError(err, isTerminal(e.stderr))
 	}
 	keys, err := receipt.Derive(phrase)
 	if err != nil {

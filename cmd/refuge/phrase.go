@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"refuge/crypto/receipt"
+)
+
+// phraseError explains a receipt phrase that receipt.Parse refused, in words
+// for someone who is not an expert and may be frightened. No message holds
+// the phrase. Only when stderr is the person's own screen (atTerminal) does
+// the message show the one unknown word as typed and the list words near it:
+// never when it may go to a log file.
+func phraseError(err error, atTerminal bool) *cliError {
+	var we *receipt.WordError
+	var ne *receipt.NumberError
+	var ce *receipt.CountError
+	switch {
+	case errors.As(err, &we):
+		return unknownWord(we, atTerminal)
+	case errors.As(err, &ne):
+		return failf("the numbers before the words of your receipt phrase must run 1, 2, 3 … 12, one before each word; word %d's number is not %d", ne.Position, ne.Position).
+			hint("a word may be missing or written twice; or type just the 12 words in order, without numbers")
+	case errors.As(err, &ce):
+		got := fmt.Sprintf("%d were given", ce.Found)
+		if ce.Found == 1 {
+			got = "1 was given"
+		}
+		return failf("a receipt phrase has 12 words; %s", got).
+			hint("type all 12 words in order on one line, with spaces between them (numbers such as \"1.\" and commas are fine)")
+	case errors.Is(err, receipt.ErrChecksum):
+		return failf("this receipt phrase is not right: its words are all receipt words, but they do not fit together").
+			hint("a word may be wrong, misspelt into another list word, or two words swapped: check it against where you wrote it down")
+	case errors.Is(err, receipt.ErrTooLong):
+		return failf("that is far longer than a receipt phrase").
+			hint("type or pipe only the 12 words")
+	}
+	return failf("%v", err)
+}
+
+// unknownWord explains a word that is not a receipt word.
+func unknownWord(we *receipt.WordError, atTerminal bool) *cliError {
+	if !atTerminal {
+		return failf("word %d of your receipt phrase is not one of the receipt words", we.Position).
+			hint("check word %d against where you wrote it down; receipt words are common English words, and their first four letters are enough", we.Position)
+	}
+	ce := failf("word %d of your receipt phrase, %q, is not one of the receipt words", we.Position, we.Typed)
+	if near := we.Nearest(); len(near) > 0 {
+		quoted := make([]string, len(near))
+		for i, w := range near {
+			quoted[i] = fmt.Sprintf("%q", w)
+		}
+		ce.hint("did you mean %s? Check it against where you wrote it down", strings.Join(quoted, " or "))
+	} else {
+		ce.hint("check it against where you wrote it down; receipt words are common English words, and their first four letters are enough")
+	}
+	return ce
+}

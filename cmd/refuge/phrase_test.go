@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+
+	"refuge/client/clienttest"
+)
+
+// A published BIP39 test vector, not anyone's phrase.
+const testPhrase = "ozone drill grab fiber curtain grace pudding thank cruise elder eight picnic"
+
+// numbered writes a phrase as people copy it from a numbered list.
+func numbered(phrase string) string {
+	var b strings.Builder
+	for i, w := range strings.Fields(phrase) {
+		fmt.Fprintf(&b, "%d. %s, ", i+1, w)
+	}
+	return strings.TrimSuffix(b.String(), ", ")
+}
+
+// holdsPhraseWord reports whether out holds a word of phrase (as a word).
+func holdsPhraseWord(out, phrase string) string {
+	for _, w := range strings.Fields(phrase) {
+		if regexp.MustCompile(`(?i)\b` + w + `\b`).MatchString(out) {
+			return w
+		}
+	}
+	return ""
+}
+
+// TestPhraseMistakes types receipt phrases with the mistakes people make
+// (on stdin, not a terminal): each is explained in plain words with a
+// hint, exits 1 before anything is sent, and no output holds a word of the
+// phrase, nor the mistyped word.
+func TestPhraseMistakes(t *testing.T) {
+	t.Parallel()
+	u := newUser(t)
+	w := strings.Fields(testPhrase)
+	swapped := strings.Join(append([]string{w[1], w[0]}, w[2:]...), " ")
+	tests := []struct {
+		desc, in, want, hint string
+	}{
+		{"two words swapped", swapped, "do not fit together",
+			"a word may be wrong, misspelt into another list word, or two words swapped: check it against where you wrote it down"},
+		{"numbered, two words swapped", numbered(swapped), "do not fit together", "two words swapped"},
+		{"a misspelt word", strings.Replace(testPhrase, "pudding", "puding", 1),
+			"word 7 of your receipt phrase is not one of the receipt words", "check word 7 against where you wrote it down"},
+		{"a word left out", strings.Replace(testPhrase, "grab ", "", 1), "a receipt phrase has 12 words; 11 were given", "on one line"},
+		{"numbered, a word left out", strings.Replace(numbered(testPhrase), "3. grab, ", "", 1),
+			"word 3's number is not 3", "a word may be missing or written twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			r := u.run(tt.in+"\n", "status", "--server", "https://127.0.0.1:1")
+			out := r.stdout + r.stderr
+			if r.code != 1 || !strings.Contains(r.stderr, "error: ") || !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "hint: ") || !strings.Contains(r.stderr, tt.hint) {
+				t.Fatalf("exit %d, want 1 with %q and the hint %q:\n%s", r.code, tt.want, tt.hint, out)
+			}
+			if w := holdsPhraseWord(out, testPhrase+" puding"); w != "" {
+				t.Fatalf("the output holds %q:\n%s", w, out)
+			}
+			for _, jargon := range []string{"checksum", "wordlist", "found"} {
+				if strings.Contains(out, jargon) {
+					t.Fatalf("the output says %q:\n%s", jargon, out)
+				}
+			}
+		})
+	}
+}
+
+// TestPhrasePunctuated reads the status with the phrase copied from a
+// numbered list with commas: it is the same phrase.
+func TestPhrasePunctuated(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	u := newUser(t)
+	u.init(srv)
+	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "a.txt", 100)))
+	for _, in := range []string{numbered(phrase), strings.ToUpper(strings.ReplaceAll(phrase, " ", ", ")) + "."} {
+		if r := u.ok(in+"\n", "status"); !strings.Contains(r.stdout, "status: received") {
+			t.Fatalf("status: %s%s", r.stdout, r.stderr)
+		}
+	}
+}
+
+// TestPhraseUnknownWordAtTerminal types a phrase with a misspelt word at a
+// real terminal (script(1)): the message shows that one word and the list
+// words near it, and no other word of the phrase.
+func TestPhraseUnknownWordAtTerminal(t *testing.T) {
+	t.Parallel()
+	u := newUser(t)
+	bin, err := exec.LookPath("refuge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := u.command(nil, "status")
+	cmd.Path, _ = exec.LookPath("script")
+	cmd.Args = []string{"script", "-qec", bin + " status --server https://127.0.0.1:1", "/dev/null"}
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	buf := make([]byte, 256)
+	for !strings.Contains(out.String(), "not shown): ") {
+		n, err := stdout.Read(buf)
+		out.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("no prompt: %v\n%s", err, out.String())
+		}
+	}
+	io.WriteString(stdin, strings.Replace(testPhrase, "pudding", "puding", 1)+"\n")
+	rest, _ := io.ReadAll(stdout)
+	cmd.Wait()
+	msg := string(rest)
+	if !strings.Contains(msg, `word 7 of your receipt phrase, "puding", is not one of the receipt words`) ||
+		!strings.Contains(msg, `hint: did you mean "pudding"?`) {
+		t.Fatalf("no word and suggestion at a terminal:\n%s", out.String()+msg)
+	}
+	others := strings.Replace(testPhrase, "pudding", "", 1)
+	if w := holdsPhraseWord(msg, others); w != "" {
+		t.Fatalf("the output after the prompt holds %q:\n%s", w, msg)
+	}
+}
