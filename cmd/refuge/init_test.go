@@ -44,6 +44,7 @@ func TestHelpAndUsage(t *testing.T) {
 		{"status with the phrase", []string{"status", "phone bless ecology"}, 2, "asks for the receipt phrase at a prompt", "bless"},
 		{"status with the phrase's words", []string{"status", "phone", "bless"}, 2, "history", "phone"},
 		{"replies with the phrase", []string{"replies", "phone bless ecology"}, 2, "asks for the receipt phrase at a prompt", "bless"},
+		{"replies -o a file", []string{"replies", "-o", "main.go"}, 2, "-o main.go is a file, not a folder", ""},
 		{"mistyped command", []string{"sumbit", "a.pdf"}, 2, `did you mean "refuge submit"?`, "refuge  --help"},
 		{"mistyped command help", []string{"sumbit"}, 2, `run "refuge --help" for usage`, ""},
 		{"mistyped flag", []string{"submit", "--note", "note.txt", "a.pdf"}, 2, "did you mean --note-file?", "Usage:"},

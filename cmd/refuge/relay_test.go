@@ -195,11 +195,22 @@ func TestRepliesAndAcks(t *testing.T) {
 	if !strings.Contains(r.stdout, "received; we need your passport scan") || !strings.Contains(r.stderr, "1 file attached") {
 		t.Fatalf("replies:\n%s\n%s", r.stdout, r.stderr)
 	}
-	saved := t.TempDir()
+	// -o makes its folder (private), as courier pull does, and saves
+	// where replies --help says.
+	saved := filepath.Join(t.TempDir(), "new", "replies")
 	u.ok(phrase+"\n", "replies", "-o", saved)
-	got, _ := filepath.Glob(filepath.Join(saved, "reply-*", "*", "files", "form.pdf"))
+	if fi, err := os.Stat(saved); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("-o folder: %v %v", fi, err)
+	}
+	got, _ := filepath.Glob(filepath.Join(saved, "reply-*", id, "files", "form.pdf"))
 	if len(got) != 1 || fileHash(t, got[0]) != fileHash(t, att) {
 		t.Fatalf("saved reply attachment: %v", got)
+	}
+	if notes, _ := filepath.Glob(filepath.Join(saved, "reply-*", id, "note.txt")); len(notes) != 1 {
+		t.Fatalf("saved reply message: %v", notes)
+	}
+	if h := u.ok("", "replies", "--help"); !strings.Contains(h.stdout, "DIR/reply-<id>/<submission id>/ (message in\nnote.txt") {
+		t.Fatalf("replies --help does not say where replies are saved:\n%s", h.stdout)
 	}
 	if r := u.ok(phrase+"\n", "replies", "-o", saved); !strings.Contains(r.stderr, "already saved") {
 		t.Fatalf("third replies: %s", r.stderr)

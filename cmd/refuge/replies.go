@@ -25,12 +25,14 @@ terminal, or read from the first line of standard input). The server only
 ever holds them encrypted.
 
 Without -o, each reply's message is printed on standard output and attached
-files are not kept. With -o DIR, each reply is saved under DIR/reply-<id>/
-(message in note.txt, attachments under files/); replies already saved there
-are skipped.
+files are not kept. With -o DIR (created if needed, readable only by you),
+each reply is saved under DIR/reply-<id>/<submission id>/ (message in
+note.txt, attachments under files/; a plain-text reply as
+DIR/reply-<id>/message.txt); replies already saved there are skipped.
 
 Flags:
-    -o DIR           save replies (and their attachments) under DIR
+    -o DIR           save replies (and their attachments) under DIR (created
+                     if needed)
 ` + connHelp + `
 
 Examples:
@@ -53,8 +55,8 @@ func cmdReplies(e *env, args []string) error {
 		return phraseArgs("replies")
 	}
 	if *outDir != "" {
-		if fi, err := os.Stat(*outDir); err != nil || !fi.IsDir() {
-			return usagef("replies", "-o %s is not an existing folder", *outDir)
+		if fi, err := os.Stat(*outDir); err == nil && !fi.IsDir() {
+			return usagef("replies", "-o %s is a file, not a folder", *outDir)
 		}
 	}
 	p, state, err := cn.settings("replies", false)
@@ -80,6 +82,11 @@ func cmdReplies(e *env, args []string) error {
 		return failf("cannot create a private temporary folder: %v", err)
 	}
 	defer os.RemoveAll(tmp)
+	if *outDir != "" {
+		if err := os.MkdirAll(*outDir, 0o700); err != nil {
+			return failf("cannot create %s: %v", *outDir, errors.Unwrap(err))
+		}
+	}
 	for i, r := range list {
 		if *outDir != "" {
 			if _, err := os.Lstat(filepath.Join(*outDir, "reply-"+r.ID)); err == nil {
