@@ -40,7 +40,7 @@ func CollectFiles(paths []string) ([]File, error) {
 	for _, p := range paths {
 		fi, err := os.Lstat(p)
 		if err != nil {
-			return nil, fmt.Errorf("cannot seal %s: %w", p, err)
+			return nil, fmt.Errorf("cannot seal %s: %w", p, withoutPath(err))
 		}
 		base, err := baseName(p)
 		if err != nil {
@@ -54,7 +54,7 @@ func CollectFiles(paths []string) ([]File, error) {
 		}
 		err = filepath.WalkDir(p, func(local string, d fs.DirEntry, err error) error {
 			if err != nil {
-				return fmt.Errorf("cannot seal %s: %w", local, err)
+				return fmt.Errorf("cannot seal %s: %w", local, withoutPath(err))
 			}
 			if d.IsDir() {
 				return nil
@@ -65,7 +65,7 @@ func CollectFiles(paths []string) ([]File, error) {
 			}
 			info, err := d.Info()
 			if err != nil {
-				return fmt.Errorf("cannot seal %s: %w", local, err)
+				return fmt.Errorf("cannot seal %s: %w", local, withoutPath(err))
 			}
 			return add(local, base+"/"+filepath.ToSlash(rel), info)
 		})
@@ -87,6 +87,16 @@ func baseName(p string) (string, error) {
 		return "", fmt.Errorf("cannot seal %s: give a folder below the file system root", p)
 	}
 	return b, nil
+}
+
+// withoutPath drops the "lstat X: " that an *fs.PathError puts before its
+// cause, when the message names X already; errors.Is still sees the cause.
+func withoutPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func fileKind(m fs.FileMode) string {

@@ -5,6 +5,7 @@ package bundle
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -112,7 +113,23 @@ func TestCollectFilesRefuses(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q does not mention %q", err, tc.want)
 			}
+			if strings.Contains(err.Error(), "lstat") {
+				t.Errorf("error %q names the system call", err)
+			}
 		})
+	}
+}
+
+// TestCollectFilesMissing: a missing file is named once, plainly, and the
+// error still tells that it does not exist.
+func TestCollectFilesMissing(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "nope.pdf")
+	_, err := CollectFiles([]string{p})
+	if want := "cannot seal " + p + ": no such file or directory"; err == nil || err.Error() != want {
+		t.Fatalf("error %q, want %q", err, want)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("error %q is not fs.ErrNotExist", err)
 	}
 }
 

@@ -139,10 +139,10 @@ func (c *Contents) manifest() (*Manifest, error) {
 		}
 	}
 	if len(c.Note) > MaxNoteSize || !utf8.Valid(c.Note) {
-		return nil, bad("note must be UTF-8 text of at most %d bytes", MaxNoteSize)
+		return nil, bad("note must be UTF-8 text of at most %d MiB", MaxNoteSize>>20)
 	}
 	if c.Referral != nil && (len(c.Referral) > MaxNoteSize || !json.Valid(c.Referral)) {
-		return nil, bad("referral must be JSON of at most %d bytes", MaxNoteSize)
+		return nil, bad("referral must be JSON of at most %d MiB", MaxNoteSize>>20)
 	}
 	return m, nil
 }
