@@ -114,6 +114,9 @@ func cmdRefer(e *env, args []string) error {
 	if *partner == "" || *keyFile == "" {
 		return usagef("refer", "--partner NAME and --partner-key FILE are needed")
 	}
+	if err := checkReceiptOut(*receiptOut); err != nil {
+		return err
+	}
 	// The form: file, then flags, then prompts.
 	if *formFile != "" {
 		data, err := os.ReadFile(*formFile)

@@ -94,10 +94,8 @@ func cmdSeal(e *env, args []string) error {
 			}
 		}
 	}
-	if *receiptOut != "" {
-		if _, err := os.Lstat(*receiptOut); err == nil {
-			return failf("%s already exists; refusing to overwrite it", *receiptOut)
-		}
+	if err := checkReceiptOut(*receiptOut); err != nil {
+		return err
 	}
 
 	recipients, version, err := verifyManifest(*manifestFile, *rootPub)
@@ -236,6 +234,18 @@ func (e *env) writeBundle(name string, recipients []age.Recipient, c bundle.Cont
 	return nil
 }
 
+// checkReceiptOut refuses a --receipt-out file that exists, before
+// anything is sealed: a receipt phrase is never overwritten.
+func checkReceiptOut(name string) error {
+	if name == "" {
+		return nil
+	}
+	if _, err := os.Lstat(name); err == nil {
+		return failf("%s already exists; refusing to overwrite it", name).hint("choose another file for --receipt-out")
+	}
+	return nil
+}
+
 // writeReceipt writes the phrase to a new file with mode 0600.
 func writeReceipt(name string, phrase []byte) error {
 	err := secrets.WriteFile(name, func(w io.Writer) error {
@@ -292,7 +302,7 @@ func (e *env) readNote(name string) ([]byte, error) {
 		return nil, failf("cannot read note: %v", err)
 	}
 	if len(note) > bundle.MaxNoteSize {
-		return nil, failf("note is larger than %d bytes", bundle.MaxNoteSize).
+		return nil, failf("note is larger than %s", progress.Size(bundle.MaxNoteSize)).
 			hint("put long texts in a file to seal instead")
 	}
 	return note, nil

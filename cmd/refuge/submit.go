@@ -70,10 +70,8 @@ func cmdSubmit(e *env, args []string) error {
 	if len(files) == 0 && *noteFile == "" {
 		return usagef("submit", "nothing to submit: give files or --note-file")
 	}
-	if *receiptOut != "" {
-		if _, err := os.Lstat(*receiptOut); err == nil {
-			return usagef("submit", "--receipt-out %s already exists; it is never overwritten", *receiptOut)
-		}
+	if err := checkReceiptOut(*receiptOut); err != nil {
+		return err
 	}
 	purge, err := secure()
 	if err != nil {
@@ -278,6 +276,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 				pd.clear()
 				return err
 			}
+			e.out.infof("wrote the receipt phrase to %s (mode 0600)", job.receiptOut)
 		}
 		e.showPhrase(text.Bytes(), false)
 	}

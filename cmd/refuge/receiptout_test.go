@@ -1,0 +1,60 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"refuge/client/clienttest"
+)
+
+// TestReceiptOut: submit --receipt-out says where it wrote the phrase, as
+// seal does; an existing file is refused by submit and refer as seal
+// refuses it (exit 1, a hint), before anything is asked, sealed or sent.
+func TestReceiptOut(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	u := newUser(t)
+	u.init(srv)
+	dir := t.TempDir()
+	doc := randomFile(t, dir, "a.txt", 100)
+	out := filepath.Join(dir, "receipt.txt")
+	r := u.ok("", "submit", "--receipt-out", out, doc)
+	if !strings.Contains(r.stderr, "wrote the receipt phrase to "+out+" (mode 0600)") {
+		t.Fatalf("submit does not say where it wrote the phrase:\n%s", r.stderr)
+	}
+	if b, err := os.ReadFile(out); err != nil || strings.TrimSpace(string(b)) != phraseOf(t, r) {
+		t.Fatalf("receipt file: %q %v", b, err)
+	}
+	before, _ := os.ReadFile(out)
+	for _, args := range [][]string{
+		{"submit", "--receipt-out", out, doc},
+		{"refer", "--token", "t", "--partner", "fld", "--partner-key", filepath.Join(dir, "no.key"), "--receipt-out", out, doc},
+	} {
+		r := u.run("", args...)
+		if r.code != 1 || !strings.Contains(r.stderr, "error: "+out+" already exists; refusing to overwrite it") ||
+			!strings.Contains(r.stderr, "hint: choose another file for --receipt-out") || strings.Contains(r.stderr, "--help") {
+			t.Fatalf("%s: exit %d, want 1 with the seal's message and hint:\n%s", args[0], r.code, r.stderr)
+		}
+		if after, _ := os.ReadFile(out); string(after) != string(before) {
+			t.Fatalf("%s changed the receipt file", args[0])
+		}
+	}
+	if subs, _ := srv.Store.Submissions(t.Context()); len(subs) != 1 {
+		t.Fatalf("%d submissions on the server, want the first one only", len(subs))
+	}
+}
+
+// TestNoteTooBig: the note's limit is said in MiB, as every other size.
+func TestNoteTooBig(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	u := newUser(t)
+	u.init(srv)
+	note := randomFile(t, t.TempDir(), "note.txt", 1<<20+1)
+	r := u.run("", "submit", "--note-file", note)
+	if r.code != 1 || !strings.Contains(r.stderr, "error: note is larger than 1.0 MiB") {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+}
