@@ -18,6 +18,8 @@ import (
 	"strings"
 
 	"golang.org/x/term"
+
+	"refuge/internal/editdist"
 )
 
 const usage = `refuge: send files to immigration officers, encrypted on this device.
@@ -191,7 +193,7 @@ func flagError(fs *flag.FlagSet, err error) error {
 func nearest(word string, names []string) string {
 	best, bestD := "", 3 // at most two edits away
 	for _, n := range names {
-		d := editDistance(word, n)
+		d := editdist.Distance([]rune(word), []rune(n))
 		if len(word) >= 3 && strings.HasPrefix(n, word) {
 			d = 1
 		}
@@ -200,28 +202,4 @@ func nearest(word string, names []string) string {
 		}
 	}
 	return best
-}
-
-// editDistance is the number of single letters inserted, deleted,
-// replaced or swapped with the next that turn a into b.
-func editDistance(a, b string) int {
-	prev2, prev, cur := make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }

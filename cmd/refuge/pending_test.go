@@ -24,19 +24,8 @@ import (
 // nothing; the first completes, and its phrase finds the submission.
 func TestSubmitTwiceAtOnce(t *testing.T) {
 	t.Parallel()
-	srv := clienttest.StartServer(t)
-	hold := clienttest.StartHoldProxy(t, srv.Addr, 4<<20)
-	u := newUser(t)
-	f := randomFile(t, t.TempDir(), "evidence.bin", 12<<20)
-	args := []string{"submit", "--server", "http://" + hold.Addr, "--root-pub", srv.Keys.RootPub.String(), f}
-
-	var firstErr syncBuffer
-	first, phrase := startSubmit(t, u, args, &firstErr)
-	select {
-	case <-hold.Holding: // the first run is in the middle of its upload
-	case <-time.After(60 * time.Second):
-		t.Fatalf("the first run never got 4 MiB out:\n%s", firstErr.String())
-	}
+	first := startHeld(t, 4<<20, 12<<20)
+	srv, u, f, args, phrase := first.srv, first.u, first.file, first.args, first.phrase
 	dir, state := pendingState1(t, u)
 	if state.UploadURL == "" {
 		t.Fatal("the first run holds no upload")
@@ -55,11 +44,41 @@ func TestSubmitTwiceAtOnce(t *testing.T) {
 	}
 	sameFiles(t, dir, before)
 
-	hold.Release()
-	if err := first.Wait(); err != nil {
-		t.Fatalf("the first run failed: %v\n%s", err, firstErr.String())
+	first.hold.Release()
+	if err := first.cmd.Wait(); err != nil {
+		t.Fatalf("the first run failed: %v\n%s", err, first.stderr.String())
 	}
 	checkDelivered(t, u, srv, phrase, f)
+}
+
+// heldSubmit is a refuge submit of a random file, held mid-upload by a
+// HoldProxy in front of an in-process server.
+type heldSubmit struct {
+	srv    *clienttest.Server
+	hold   *clienttest.HoldProxy
+	u      *user
+	file   string
+	args   []string
+	cmd    *exec.Cmd
+	phrase string
+	stderr *syncBuffer
+}
+
+// startHeld starts a submit of size bytes and returns once the proxy holds
+// it, after limit bytes.
+func startHeld(t *testing.T, limit, size int64) *heldSubmit {
+	t.Helper()
+	h := &heldSubmit{srv: clienttest.StartServer(t), u: newUser(t), stderr: new(syncBuffer)}
+	h.hold = clienttest.StartHoldProxy(t, h.srv.Addr, limit)
+	h.file = randomFile(t, t.TempDir(), "evidence.bin", size)
+	h.args = []string{"submit", "--server", "http://" + h.hold.Addr, "--root-pub", h.srv.Keys.RootPub.String(), h.file}
+	h.cmd, h.phrase = startSubmit(t, h.u, h.args, h.stderr)
+	select {
+	case <-h.hold.Holding:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the run never got %d bytes out:\n%s", limit, h.stderr.String())
+	}
+	return h
 }
 
 // sameFiles fails unless dir holds the files of before, none replaced
@@ -248,18 +267,8 @@ func TestPushWhileAnotherPushes(t *testing.T) {
 // resumes it; it does.
 func TestSubmitInterrupted(t *testing.T) {
 	t.Parallel()
-	srv := clienttest.StartServer(t)
-	hold := clienttest.StartHoldProxy(t, srv.Addr, 4<<20)
-	u := newUser(t)
-	f := randomFile(t, t.TempDir(), "evidence.bin", 12<<20)
-	args := []string{"submit", "--server", "http://" + hold.Addr, "--root-pub", srv.Keys.RootPub.String(), f}
-	var stderr syncBuffer
-	cmd, phrase := startSubmit(t, u, args, &stderr)
-	select {
-	case <-hold.Holding:
-	case <-time.After(60 * time.Second):
-		t.Fatal("the run never got 4 MiB out")
-	}
+	h := startHeld(t, 4<<20, 12<<20)
+	srv, hold, u, f, args, cmd, phrase, stderr := h.srv, h.hold, h.u, h.file, h.args, h.cmd, h.phrase, h.stderr
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
@@ -283,18 +292,8 @@ func TestSubmitInterrupted(t *testing.T) {
 // first phrase, not a refusal.
 func TestResealFindsCompleted(t *testing.T) {
 	t.Parallel()
-	srv := clienttest.StartServer(t)
-	hold := clienttest.StartHoldProxy(t, srv.Addr, 1<<20)
-	u := newUser(t)
-	f := randomFile(t, t.TempDir(), "evidence.bin", 4<<20)
-	args := []string{"submit", "--server", "http://" + hold.Addr, "--root-pub", srv.Keys.RootPub.String(), f}
-	var stderr syncBuffer
-	cmd, phrase := startSubmit(t, u, args, &stderr)
-	select {
-	case <-hold.Holding:
-	case <-time.After(60 * time.Second):
-		t.Fatal("the run never got 1 MiB out")
-	}
+	h := startHeld(t, 1<<20, 4<<20)
+	srv, hold, u, f, args, cmd, phrase, stderr := h.srv, h.hold, h.u, h.file, h.args, h.cmd, h.phrase, h.stderr
 	dir, st := pendingState1(t, u)
 	hold.Release()
 	if err := cmd.Wait(); err != nil {

@@ -3,6 +3,8 @@ package receipt
 import (
 	"strings"
 	"unicode"
+
+	"refuge/internal/editdist"
 )
 
 // nearest returns up to three list words close to w: those that start with
@@ -40,7 +42,7 @@ func nearest(w string) []string {
 	}
 	bestDist := limit
 	for _, cand := range wordlist() {
-		d := editDistance(typed, []rune(cand))
+		d := editdist.Distance(typed, []rune(cand))
 		switch {
 		case d < bestDist || d == bestDist && best == nil:
 			best, bestDist = []string{cand}, d
@@ -49,30 +51,4 @@ func nearest(w string) []string {
 		}
 	}
 	return best
-}
-
-// editDistance is the optimal string alignment distance between a and b.
-func editDistance(a, b []rune) int {
-	// d[i][j] is the distance between a[:i] and b[:j]; three rows suffice.
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }
