@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"io"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -95,35 +92,11 @@ func TestPhrasePunctuated(t *testing.T) {
 func TestPhraseUnknownWordAtTerminal(t *testing.T) {
 	t.Parallel()
 	u := newUser(t)
-	bin, err := exec.LookPath("refuge")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := u.command(nil, "status")
-	cmd.Path, _ = exec.LookPath("script")
-	cmd.Args = []string{"script", "-qec", bin + " status --server https://127.0.0.1:1", "/dev/null"}
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	buf := make([]byte, 256)
-	for !strings.Contains(out.String(), "not shown): ") {
-		n, err := stdout.Read(buf)
-		out.Write(buf[:n])
-		if err != nil {
-			t.Fatalf("no prompt: %v\n%s", err, out.String())
-		}
-	}
-	io.WriteString(stdin, strings.Replace(testPhrase, "pudding", "puding", 1)+"\n")
-	rest, _ := io.ReadAll(stdout)
+	prompt, msg, cmd := statusAtTerminal(t, u, "--server https://127.0.0.1:1", strings.Replace(testPhrase, "pudding", "puding", 1))
 	cmd.Wait()
-	msg := string(rest)
 	if !strings.Contains(msg, `word 7 of your receipt phrase, "puding", is not one of the receipt words`) ||
 		!strings.Contains(msg, `hint: did you mean "pudding"?`) {
-		t.Fatalf("no word and suggestion at a terminal:\n%s", out.String()+msg)
+		t.Fatalf("no word and suggestion at a terminal:\n%s", prompt+msg)
 	}
 	others := strings.Replace(testPhrase, "pudding", "", 1)
 	if w := holdsPhraseWord(msg, others); w != "" {

@@ -21,21 +21,40 @@ func TestStatusPhraseNotEchoed(t *testing.T) {
 	u := newUser(t)
 	u.init(srv)
 	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "a.txt", 100)))
+	out, rest, cmd := statusAtTerminal(t, u, "", phrase)
+	prompted := len(out)
+	out += rest
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("refuge status at a terminal: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "status: received") {
+		t.Fatalf("no status:\n%s", out)
+	}
+	if strings.Contains(out[prompted:], strings.Fields(phrase)[0]) {
+		t.Fatalf("the phrase was echoed:\n%s", out)
+	}
+}
+
+// statusAtTerminal runs refuge status (with args) at a terminal that
+// script(1) gives it, types phrase once the prompt is there (refuge turns
+// echo off right after printing it), as a person would, and returns what
+// came before the phrase was typed, what came after, and the finished
+// command (to Wait for).
+func statusAtTerminal(t *testing.T, u *user, args, phrase string) (before, after string, cmd *exec.Cmd) {
+	t.Helper()
 	bin, err := exec.LookPath("refuge")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := u.command(nil, "status")
-	cmd.Args = []string{"script", "-qec", bin + " status", "/dev/null"}
+	cmd = u.command(nil, "status")
 	cmd.Path, _ = exec.LookPath("script")
+	cmd.Args = []string{"script", "-qec", bin + " status " + args, "/dev/null"}
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Type the phrase only once the prompt is there (refuge turns echo
-	// off right after printing it), as a person would.
 	var out bytes.Buffer
 	buf := make([]byte, 256)
 	for !strings.Contains(out.String(), "not shown): ") {
@@ -45,17 +64,7 @@ func TestStatusPhraseNotEchoed(t *testing.T) {
 			t.Fatalf("no prompt: %v\n%s", err, out.String())
 		}
 	}
-	prompted := out.Len()
 	io.WriteString(stdin, phrase+"\n")
 	rest, _ := io.ReadAll(stdout)
-	out.Write(rest)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("refuge status at a terminal: %v\n%s", err, out.String())
-	}
-	if !strings.Contains(out.String(), "status: received") {
-		t.Fatalf("no status:\n%s", out.String())
-	}
-	if strings.Contains(out.String()[prompted:], strings.Fields(phrase)[0]) {
-		t.Fatalf("the phrase was echoed:\n%s", out.String())
-	}
+	return out.String(), string(rest), cmd
 }
