@@ -3,23 +3,20 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"refuge/crypto/receipt"
 )
 
 // phraseError explains a receipt phrase that receipt.Parse refused, in words
 // for someone who is not an expert and may be frightened. No message holds
-// the phrase. Only when stderr is the person's own screen (atTerminal) does
-// the message show the one unknown word as typed and the list words near it:
-// never when it may go to a log file.
-func phraseError(err error, atTerminal bool) *cliError {
+// any word of the phrase.
+func phraseError(err error) *cliError {
 	var we *receipt.WordError
 	var ne *receipt.NumberError
 	var ce *receipt.CountError
 	switch {
 	case errors.As(err, &we):
-		return unknownWord(we, atTerminal)
+		return unknownWord(we)
 	case errors.As(err, &ne):
 		return failf("the numbers before the words of your receipt phrase must run 1, 2, 3 … 12, one before each word; word %d's number is not %d", ne.Position, ne.Position).
 			hint("a word may be missing or written twice; or type just the 12 words in order, without numbers")
@@ -40,21 +37,11 @@ func phraseError(err error, atTerminal bool) *cliError {
 	return failf("%v", err)
 }
 
-// unknownWord explains a word that is not a receipt word.
-func unknownWord(we *receipt.WordError, atTerminal bool) *cliError {
-	if !atTerminal {
-		return failf("word %d of your receipt phrase is not one of the receipt words", we.Position).
-			hint("check word %d against where you wrote it down; receipt words are common English words, and their first four letters are enough", we.Position)
-	}
-	ce := failf("word %d of your receipt phrase, %q, is not one of the receipt words", we.Position, we.Typed)
-	if near := we.Nearest(); len(near) > 0 {
-		quoted := make([]string, len(near))
-		for i, w := range near {
-			quoted[i] = fmt.Sprintf("%q", w)
-		}
-		ce.hint("did you mean %s? Check it against where you wrote it down", strings.Join(quoted, " or "))
-	} else {
-		ce.hint("check it against where you wrote it down; receipt words are common English words, and their first four letters are enough")
-	}
-	return ce
+// unknownWord explains a word that is not a receipt word. It names the
+// word's position only: the phrase is read without echo so that no one
+// looking at the screen sees it, and the message must not show a word of
+// it either, nor the list words near it.
+func unknownWord(we *receipt.WordError) *cliError {
+	return failf("word %d of your receipt phrase is not one of the receipt words", we.Position).
+		hint("check word %d against where you wrote it down; receipt words are common English words, and their first four letters are enough", we.Position)
 }

@@ -168,7 +168,7 @@ func (e *env) readPhrase() (*receipt.Keys, error) {
 	}
 	phrase, err := receipt.Parse(line)
 	if err != nil {
-		return nil, phraseError(err, isTerminal(e.stderr))
+		return nil, phraseError(err)
 	}
 	keys, err := receipt.Derive(phrase)
 	if err != nil {

@@ -49,30 +49,17 @@ func (e *NumberError) Error() string {
 }
 
 // WordError reports a word that is not in the wordlist and is not the unique
-// 4-letter (or longer) prefix of a word. Its message names only the word's
-// position, never the word.
-//
-// Typed holds the word as it was typed (at most maxTypedLen bytes), so that
-// a program can show it, with [WordError.Nearest], to the person who typed
-// it. It is part of the secret phrase, or close to it: show it only on that
-// person's screen, and never log it.
+// 4-letter (or longer) prefix of a word. It names only the word's position,
+// never the word: the phrase is read without echo, so that no one looking at
+// the screen sees any of it, and an error must not show part of it either.
 type WordError struct {
-	Position int    // 1-based position of the word in the phrase
-	Typed    string // the word as typed; secret, see above
+	Position int // 1-based position of the word in the phrase
 }
 
 // Error names the word position only.
 func (e *WordError) Error() string {
 	return fmt.Sprintf("receipt phrase word %d is not in the wordlist", e.Position)
 }
-
-// Nearest returns up to three list words closest to the typed word (by
-// edit distance, a swap of two letters counting as one edit), or none if no
-// list word is close. Like Typed, they may reveal a word of the phrase.
-func (e *WordError) Nearest() []string { return nearest(e.Typed) }
-
-// maxTypedLen bounds WordError.Typed.
-const maxTypedLen = 32
 
 // Parse reads a receipt phrase typed by a person. Letters may be in any case,
 // and each word may be abbreviated to its first four (or more) letters.
@@ -86,8 +73,7 @@ const maxTypedLen = 32
 // ([ErrWordCount]), [ErrTooLong], [ErrChecksum], a [*NumberError] or a
 // [*WordError]; their messages never contain the input.
 //
-// Parse does not modify or keep s (a [*WordError] holds a copy of the one
-// unknown word); the caller may wipe it afterwards.
+// Parse does not modify or keep s; the caller may wipe it afterwards.
 func Parse(s []byte) (*Phrase, error) {
 	if len(s) > maxPhraseSize {
 		return nil, ErrTooLong
@@ -97,16 +83,15 @@ func Parse(s []byte) (*Phrase, error) {
 	var word [maxWordLen + 1]byte // one extra byte: 9 letters match no word
 	defer clear(word[:])
 
-	// The token being read: s[start:], wlen letters kept in word; digits
+	// The token being read: from s[start], wlen letters kept in word; digits
 	// while it is made of ASCII digits only (num is their value, capped).
 	n, start, wlen, invalid, digits, num := 0, -1, 0, false, true, 0
 	numbered := false // a number was read; the next word must be number n+1
 	var firstErr, numErr error
-	finish := func(end int) {
+	finish := func() {
 		if start < 0 {
 			return
 		}
-		tok := s[start:end]
 		defer func() { start, wlen, invalid, digits, num = -1, 0, false, true, 0; clear(word[:]) }()
 		if digits {
 			if (numbered || num != n+1) && numErr == nil {
@@ -126,7 +111,7 @@ func Parse(s []byte) (*Phrase, error) {
 		}
 		if !ok {
 			if firstErr == nil {
-				firstErr = &WordError{Position: n, Typed: string(tok[:min(len(tok), maxTypedLen)])}
+				firstErr = &WordError{Position: n}
 			}
 			return
 		}
@@ -135,7 +120,7 @@ func Parse(s []byte) (*Phrase, error) {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRune(s[i:])
 		if unicode.IsSpace(r) || unicode.IsPunct(r) { // a pasted NBSP, "1.", "word,"
-			finish(i)
+			finish()
 			i += size
 			continue
 		}
@@ -162,7 +147,7 @@ func Parse(s []byte) (*Phrase, error) {
 			invalid = true
 		}
 	}
-	finish(len(s))
+	finish()
 	if numbered && numErr == nil {
 		numErr = &NumberError{Position: n + 1} // a number after the last word
 	}
