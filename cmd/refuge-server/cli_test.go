@@ -86,16 +86,7 @@ func TestDev(t *testing.T) {
 		done <- devCmd(ctx, serveFlags{listen: "127.0.0.1:0", rate: 100}, pw, io.Discard, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		pw.Close()
 	}()
-	var banner strings.Builder
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		banner.WriteString(sc.Text() + "\n")
-		if strings.HasPrefix(sc.Text(), "Press Ctrl-C") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, pr)
-	b := banner.String()
+	b := readBanner(pr)
 	field := func(re string) string {
 		m := regexp.MustCompile(re).FindStringSubmatch(b)
 		if m == nil {
@@ -154,4 +145,19 @@ func TestDev(t *testing.T) {
 	if rc := <-done; rc != 0 {
 		t.Fatalf("dev exited %d", rc)
 	}
+}
+
+// readBanner reads the --dev banner from r up to its last line, "Press
+// Ctrl-C …", and then discards the rest of r in the background.
+func readBanner(r io.Reader) string {
+	var banner strings.Builder
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		banner.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "Press Ctrl-C") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, r)
+	return banner.String()
 }

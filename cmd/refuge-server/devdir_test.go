@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -100,18 +99,10 @@ func startDev(t *testing.T, bin string, args ...string) *devProc {
 	t.Cleanup(func() { p.cmd.Process.Kill() })
 	watchdog := time.AfterFunc(30*time.Second, func() { p.cmd.Process.Kill() })
 	defer watchdog.Stop()
-	var banner strings.Builder
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		banner.WriteString(sc.Text() + "\n")
-		if strings.HasPrefix(sc.Text(), "Press Ctrl-C") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, pr)
-	m := devDirRE.FindStringSubmatch(banner.String())
-	if m == nil || !strings.Contains(banner.String(), "Press Ctrl-C") {
-		t.Fatalf("no banner:\n%s", banner.String())
+	banner := readBanner(pr)
+	m := devDirRE.FindStringSubmatch(banner)
+	if m == nil || !strings.Contains(banner, "Press Ctrl-C") {
+		t.Fatalf("no banner:\n%s", banner)
 	}
 	p.dir = m[1]
 	if filepath.Dir(p.dir) != p.tmp {
