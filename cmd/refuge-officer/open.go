@@ -30,8 +30,10 @@ devices, absolute or ".." paths, duplicates and size lies are refused.
 
 A bundle already opened into OUTDIR is skipped: OUTDIR/<submission id>/
 report.txt records the same submission id and ciphertext SHA-256, so a run
-cut short can be run again on the whole inbox. Another bundle for a
-submission already in OUTDIR is refused. Nothing is ever overwritten.
+cut short can be run again on the whole inbox. A pulled bundle, named
+<submission id>.age, is known from its hash without being decrypted again.
+Another bundle for a submission already in OUTDIR is refused. Nothing is ever
+overwritten.
 
 For each bundle it writes OUTDIR/<submission id>/report.txt: files, sizes
 and hashes, the sender (a partner's signature checked against the key
@@ -132,17 +134,24 @@ func cmdOpen(e *env, args []string) error {
 	}
 	warnLeftovers(e, *outDir)
 	failed, flagged := 0, 0
+	skip := func(name, dir string, wasFlagged bool) {
+		fmt.Fprintf(e.stdout, "%s: already opened into %s; skipped\n", name, dir)
+		if wasFlagged {
+			flagged++
+			fmt.Fprintf(e.stdout, "  FLAGGED     when it was opened: see its %s\n", reportName)
+		}
+	}
 	for _, name := range bundles {
+		if wasFlagged, ok := openedBefore(name, *outDir); ok {
+			skip(name, filepath.Join(*outDir, strings.TrimSuffix(filepath.Base(name), ".age")), wasFlagged)
+			continue
+		}
 		res, err := e.openOne(name, id, *outDir)
 		var ao *bundle.AlreadyOpenedError
 		if errors.As(err, &ao) {
 			var wasFlagged bool
 			if wasFlagged, err = alreadyOpened(name, *outDir, ao); err == nil {
-				fmt.Fprintf(e.stdout, "%s: already opened into %s; skipped\n", name, filepath.Join(*outDir, ao.SubmissionID))
-				if wasFlagged {
-					flagged++
-					fmt.Fprintf(e.stdout, "  FLAGGED     when it was opened: see its %s\n", reportName)
-				}
+				skip(name, filepath.Join(*outDir, ao.SubmissionID), wasFlagged)
 				continue
 			}
 		}

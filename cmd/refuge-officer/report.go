@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -293,6 +294,35 @@ func alreadyOpened(name, outDir string, ao *bundle.AlreadyOpenedError) (flagged 
 			hint("two bundles sealed for one submission id (a replayed or sealed-again upload?): compare them before acting; open this one into another -o folder to read it")
 	}
 	return flagged, nil
+}
+
+// openedBefore reports whether name, a bundle file named <submission
+// id>.age as courier pull names them, was already opened into outDir:
+// OUTDIR/<id>/report.txt records that id and the SHA-256 of these very
+// bytes. Hashing the file costs a fraction of decrypting and writing it
+// again, which is what running open again on a whole inbox did before it
+// found the folder there. Any other bundle is opened as usual (and, if its
+// folder exists, refused or skipped after; see alreadyOpened).
+func openedBefore(name, outDir string) (flagged, ok bool) {
+	base := filepath.Base(name)
+	if !pulledName.MatchString(base) {
+		return false, false
+	}
+	id := strings.TrimSuffix(base, ".age")
+	rid, sum, flagged, ok := readReportRecord(filepath.Join(outDir, id, reportName))
+	if !ok || rid != id {
+		return false, false
+	}
+	f, err := os.Open(name) // #nosec G304 G703 -- a bundle named by the officer on the command line
+	if err != nil {
+		return false, false
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false, false
+	}
+	return flagged, hex.EncodeToString(h.Sum(nil)) == sum
 }
 
 // readReportRecord reads what a report.txt written by open records about its
