@@ -318,8 +318,12 @@ func openedBefore(name, outDir string) (flagged, ok bool) {
 		return false, false
 	}
 	defer f.Close()
+	// Read once and let go of, as open reads a bundle: a bundle carried in
+	// on removable media is not in the page cache, and filling the cache
+	// with it cost more than decrypting it (1 GiB, on the VM of
+	// docs/BENCHMARKS.md: 4-5 s against 2.5 s for open).
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.CopyBuffer(h, bundle.NewReadBehind(f), make([]byte, 1<<20)); err != nil {
 		return false, false
 	}
 	return flagged, hex.EncodeToString(h.Sum(nil)) == sum

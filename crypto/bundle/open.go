@@ -67,7 +67,7 @@ func Open(src io.Reader, identities []age.Identity, outDir string, opts Options)
 	}
 	opts = opts.withDefaults()
 	if f, ok := src.(*os.File); ok {
-		src = newReadBehind(f) // leaves the page cache as it goes
+		src = NewReadBehind(f) // leaves the page cache as it goes
 	}
 	ct := &hashReader{r: src, h: newHasher(), progress: opts.Progress}
 	defer ct.h.close()

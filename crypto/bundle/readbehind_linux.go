@@ -20,7 +20,9 @@ type readBehind struct {
 	dropped int64 // bytes let go from the page cache
 }
 
-func newReadBehind(f *os.File) io.Reader {
+// NewReadBehind returns a reader of f, to be read once from start to end,
+// that lets what it has read leave the page cache as it goes.
+func NewReadBehind(f *os.File) io.Reader {
 	// Only hints, like every fadvise here.
 	_ = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_SEQUENTIAL)
 	return &readBehind{f: f}

@@ -7,5 +7,5 @@ import (
 	"os"
 )
 
-// newReadBehind reads the file as it is where posix_fadvise is not called.
-func newReadBehind(f *os.File) io.Reader { return f }
+// NewReadBehind reads the file as it is where posix_fadvise is not called.
+func NewReadBehind(f *os.File) io.Reader { return f }
