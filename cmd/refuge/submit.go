@@ -215,7 +215,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 	if err != nil {
 		return err
 	}
-	e.out.infof("key manifest version %d verified against the pinned root key (%s)", km.Version, plural(len(recipients), "recipient"))
+	e.out.infof("checked the officers' keys: their list is signed by the pinned root key (key manifest version %d, %s)", km.Version, plural(len(recipients), "key"))
 	if job.prepare != nil {
 		if err := job.prepare(km, &contents); err != nil {
 			return err
@@ -282,7 +282,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 	}
 
 	// 5. Seal and upload at once.
-	e.out.infof("sealing %s into %s of ciphertext, uploading as it is sealed", plural(len(contents.Files), "file"), progress.Size(st.Size))
+	e.out.infof("encrypting %s for the officers (%s once encrypted) and uploading as it goes", plural(len(contents.Files), "file"), progress.Size(st.Size))
 	sealCtx, stopSealing := context.WithCancel(ctx)
 	defer stopSealing()
 	sealed := make(chan error, 1)
