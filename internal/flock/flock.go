@@ -2,7 +2,7 @@
 // processes of the same user never work on the same state at once.
 //
 // A lock belongs to the open file (not to the process or the path): it is
-// released by Unlock, by closing the file, or by the process's end, however
+// released by closing the file, or by the process's end, however
 // it ends (a SIGKILL or a power cut leaves no stale lock behind). Two opens
 // of the same file in one process conflict as two processes do.
 //
@@ -33,6 +33,3 @@ func Lock(f *os.File) error { return lock(f, true) }
 // TryLock locks f exclusively, or returns ErrLocked at once if another
 // open file holds the lock.
 func TryLock(f *os.File) error { return lock(f, false) }
-
-// Unlock releases f's lock; closing f does the same.
-func Unlock(f *os.File) error { return unlock(f) }

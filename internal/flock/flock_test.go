@@ -21,7 +21,7 @@ func open(t *testing.T, name string) *os.File {
 }
 
 // Two opens of one file exclude each other, in one process as in two;
-// Unlock and Close both release.
+// closing the file releases the lock.
 func TestTryLock(t *testing.T) {
 	name := filepath.Join(t.TempDir(), "lock")
 	a, b := open(t, name), open(t, name)
@@ -31,17 +31,16 @@ func TestTryLock(t *testing.T) {
 	if err := TryLock(b); !errors.Is(err, ErrLocked) {
 		t.Fatalf("a second open took the lock: %v", err)
 	}
-	if err := Unlock(a); err != nil {
-		t.Fatal(err)
-	}
+	a.Close()
 	if err := TryLock(b); err != nil {
-		t.Fatalf("the lock was not released by Unlock: %v", err)
+		t.Fatalf("the lock was not released by Close: %v", err)
 	}
-	if err := TryLock(a); !errors.Is(err, ErrLocked) {
-		t.Fatalf("the first open took the lock back: %v", err)
+	c := open(t, name)
+	if err := TryLock(c); !errors.Is(err, ErrLocked) {
+		t.Fatalf("a third open took the lock: %v", err)
 	}
 	b.Close()
-	if err := Lock(a); err != nil {
+	if err := Lock(c); err != nil {
 		t.Fatalf("the lock was not released by Close: %v", err)
 	}
 }

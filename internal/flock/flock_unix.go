@@ -35,10 +35,3 @@ func wrap(name string, err error) error {
 	}
 	return &os.PathError{Op: "flock", Path: name, Err: err}
 }
-
-func unlock(f *os.File) error {
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_UN); err != nil { // #nosec G115 -- as above
-		return &os.PathError{Op: "flock", Path: f.Name(), Err: err}
-	}
-	return nil
-}

@@ -28,10 +28,3 @@ func lock(f *os.File, wait bool) error {
 	}
 	return nil
 }
-
-func unlock(f *os.File) error {
-	if err := windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, new(windows.Overlapped)); err != nil {
-		return &os.PathError{Op: "UnlockFileEx", Path: f.Name(), Err: err}
-	}
-	return nil
-}
