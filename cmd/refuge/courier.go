@@ -318,7 +318,7 @@ func (e *env) pushReply(ctx context.Context, c *client.Client, tok, state, dir, 
 	if err != nil {
 		return failf("cannot read %s: %v", file, errors.Unwrap(err))
 	}
-	pdir, err := pendingDir(state, c.Server(), "reply", []string{file})
+	pdir, err := pendingDir(state, c.Server(), "reply", []string{file}, nil)
 	if err != nil {
 		return err
 	}

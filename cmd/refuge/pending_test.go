@@ -232,7 +232,7 @@ func TestPushWhileAnotherPushes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := pendingDir(courier.state, c.Server(), "reply", []string{reply})
+	dir, err := pendingDir(courier.state, c.Server(), "reply", []string{reply}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,8 @@ The form comes from --form FILE (JSON, see docs/client.md), then the field
 flags override it; at a terminal, missing fields are asked for. Consent is
 required. You get a receipt phrase for the referral's status and replies,
 printed before the upload starts. An interrupted upload resumes when you run
-the same command again with the same files and form file.
+the same command again with the same files and the same form (file or flags);
+a referral with another form is a new referral.
 
 Flags:
     --token T               your partner token (default: $REFUGE_TOKEN)
@@ -185,7 +186,11 @@ func cmdRefer(e *env, args []string) error {
 			c.Sign = func(mj []byte) ([]byte, error) { return key.Sign(mj, "refuge referral by "+*partner) }
 			return nil
 		}}
-	return e.sealedUpload("refer", cn, in, "referral", tok, *restart,
+	// The form is part of what names the upload's state: another referral
+	// of the same files must not resume this one (the note too, which may
+	// come from standard input).
+	content := append(fmt.Appendf(nil, "form %d\n%s\nnote\n", len(formJSON), formJSON), contents.Note...)
+	return e.sealedUpload("refer", cn, in, content, "referral", tok, *restart,
 		func(ctx context.Context, c *client.Client, p profile, state string, pd *pending, resumed *uploadState) error {
 			job.resumed = resumed
 			return e.sealAndUpload(ctx, c, p, state, pd, contents, job)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"refuge/client/clienttest"
+	"refuge/crypto/receipt"
 	"refuge/crypto/signing"
 	"refuge/internal/kdfcost"
 )
@@ -99,4 +100,111 @@ func TestRefer(t *testing.T) {
 	if st := u.ok(phrase+"\n", "status"); !strings.Contains(st.stdout, "collected") {
 		t.Fatalf("status: %s", st.stdout)
 	}
+}
+
+// partnerSetup is a server whose manifest lists the partner "fld", and
+// that partner's device: its key file, passphrase file and the start of
+// a refer command line (the partner token is in u.env).
+type partnerSetup struct {
+	srv  *clienttest.Server
+	u    *user
+	dir  string
+	base []string
+}
+
+func newPartner(t *testing.T) *partnerSetup {
+	t.Helper()
+	kdfcost.LowerForTests() // for the key file written here
+	key, err := signing.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "fld.key")
+	if err := key.WriteFile(keyFile, []byte("partner pass")); err != nil {
+		t.Fatal(err)
+	}
+	passFile := filepath.Join(dir, "pass")
+	os.WriteFile(passFile, []byte("partner pass\n"), 0o600)
+	keys := clienttest.NewKeys(t)
+	keys.Partners = map[string]string{"fld": key.Public().String()}
+	m, sig := keys.Manifest(t, 1, "2099-12-31")
+	srv := clienttest.Setup(t, keys, m, sig, 1).Start(t)
+	u := newUser(t)
+	u.init(srv)
+	u.env = []string{"REFUGE_TOKEN=" + srv.Partner}
+	return &partnerSetup{srv: srv, u: u, dir: dir,
+		base: []string{"refer", "--partner", "fld", "--partner-key", keyFile, "--passphrase-file", passFile}}
+}
+
+// form is the field flags of a complete referral for defender.
+func (p *partnerSetup) form(defender string) []string {
+	return []string{"--defender", defender, "--nationality", "X", "--country", "Y", "--work", "w", "--risk", "r",
+		"--urgency", "high", "--contact", "c", "--referring-org", "o", "--consent"}
+}
+
+// referredName opens the submission of phrase as an officer and returns
+// the defender named in its referral.json.
+func (p *partnerSetup) referredName(t *testing.T, phrase string) string {
+	t.Helper()
+	pp, err := receipt.Parse([]byte(phrase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := receipt.Derive(pp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox := t.TempDir()
+	newUser(t).ok("", "courier", "pull", "--server", p.srv.URL, "--token", p.srv.Courier, "-o", inbox)
+	res := openPulled(t, p.srv, filepath.Join(inbox, keys.SubmissionID()+".age"))
+	data, err := os.ReadFile(filepath.Join(res.Dir, "referral.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r referral
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r.DefenderName
+}
+
+// TestReferOtherDefenderSameFiles: a batch refers two defenders with the
+// same supporting file and forms given as flags. The first stops before
+// its upload is done (here: a token the server refuses), which keeps its
+// state for the same command to resume. The second is a referral of its
+// own, with its own phrase: it must not resume the first one's upload
+// (which sent the first defender's form, or sealed the second's under the
+// first one's phrase, and printed no phrase).
+func TestReferOtherDefenderSameFiles(t *testing.T) {
+	t.Parallel()
+	p := newPartner(t)
+	doc := randomFile(t, p.dir, "shared-evidence.pdf", 20<<10)
+	first := append(append(append([]string(nil), p.base...), p.form("First Defender")...), doc)
+	second := append(append(append([]string(nil), p.base...), p.form("Second Defender")...), doc)
+
+	bad := &user{t: t, state: p.u.state, env: []string{"REFUGE_TOKEN=" + strings.Repeat("ab", 32)}}
+	r := bad.run("", first...)
+	if r.code != 1 {
+		t.Fatalf("refused token: exit %d\n%s", r.code, r.stderr)
+	}
+	firstPhrase := phraseOf(t, r)
+
+	r = p.u.ok("", second...)
+	if strings.Contains(r.stderr, "resuming") {
+		t.Fatalf("the second defender's referral resumed the first one's:\n%s", r.stderr)
+	}
+	secondPhrase := phraseOf(t, r)
+	if got := p.referredName(t, secondPhrase); got != "Second Defender" {
+		t.Fatalf("the second phrase's referral names %q", got)
+	}
+
+	// The first, run again as it was, resumes under its own phrase.
+	if r := p.u.ok("", first...); r.stdout != "" || !strings.Contains(r.stderr, "resuming") {
+		t.Fatalf("the first referral run again did not resume:\nstdout: %s\n%s", r.stdout, r.stderr)
+	}
+	if got := p.referredName(t, firstPhrase); got != "First Defender" {
+		t.Fatalf("the first phrase's referral names %q", got)
+	}
+	pendingEmpty(t, p.u)
 }

@@ -101,7 +101,7 @@ func cmdRelay(e *env, args []string) error {
 }
 
 func (e *env) relayOne(ctx context.Context, c *client.Client, token, state, server, bundle string, t client.Ticket) error {
-	dir, err := pendingDir(state, server, "relay", []string{bundle})
+	dir, err := pendingDir(state, server, "relay", []string{bundle}, nil)
 	if err != nil {
 		return err
 	}

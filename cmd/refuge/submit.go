@@ -78,7 +78,7 @@ func cmdSubmit(e *env, args []string) error {
 		return err
 	}
 	defer purge()
-	return e.sealedUpload("submit", cn, inputs(files, *noteFile), "anonymous", "", *restart,
+	return e.sealedUpload("submit", cn, inputs(files, *noteFile), nil, "anonymous", "", *restart,
 		func(ctx context.Context, c *client.Client, p profile, state string, pd *pending, resumed *uploadState) error {
 			return e.submitNew(ctx, c, p, state, pd, files, *noteFile, *receiptOut, resumed)
 		})
@@ -97,13 +97,13 @@ func inputs(files []string, noteFile string) []string {
 // sealing never finished, or whose spool was damaged (a device that lost
 // power), is sealed again: start then gets the saved state, to keep the
 // submission id and reply recipient of the phrase already shown.
-func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, kind, token string, restart bool,
+func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, content []byte, kind, token string, restart bool,
 	start func(ctx context.Context, c *client.Client, p profile, state string, pd *pending, resumed *uploadState) error) error {
 	p, state, err := cn.settings(cmd, true)
 	if err != nil {
 		return err
 	}
-	dir, err := pendingDir(state, p.Server, kind, inputs)
+	dir, err := pendingDir(state, p.Server, kind, inputs, content)
 	if err != nil {
 		return err
 	}

@@ -22,8 +22,9 @@ import (
 
 // An upload that was interrupted is resumed by running the same command
 // again. Its state lives in $STATE/pending/<key>/, a 0700 folder, where
-// key is a hash of the server, the kind and the input files (absolute
-// path, size and modification time), so the same command finds it:
+// key is a hash of the server, the kind, the input files (absolute
+// path, size and modification time) and, for refer, the referral form, so
+// the same command finds it:
 //
 //	state.json   the upload: server, kind, submission id, token verifier,
 //	             reply recipient, ciphertext size, once created the tus
@@ -87,9 +88,18 @@ const (
 )
 
 // pendingDir returns the folder of the upload that these inputs make.
-func pendingDir(state, server, kind string, inputs []string) (string, error) {
+// content is what the command line gives besides files (refer's form,
+// which may come from flags alone): two referrals of the same files for
+// two defenders must never share a folder, or the second would resume the
+// first one's upload. It goes into the hash only when there is some, so
+// the folders of submit and relay keep their names.
+func pendingDir(state, server, kind string, inputs []string, content []byte) (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "refuge-pending-v1\n%s\n%s\n", server, kind)
+	if len(content) > 0 {
+		fmt.Fprintf(h, "content %d\n", len(content))
+		h.Write(content)
+	}
 	for _, in := range inputs {
 		abs, err := filepath.Abs(in)
 		if err != nil {
