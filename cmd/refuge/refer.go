@@ -115,7 +115,7 @@ func cmdRefer(e *env, args []string) error {
 	if *partner == "" || *keyFile == "" {
 		return usagef("refer", "--partner NAME and --partner-key FILE are needed")
 	}
-	if err := checkReceiptOut(*receiptOut); err != nil {
+	if err := receiptOutEarly(cn, "refer", "referral", *receiptOut, *restart); err != nil {
 		return err
 	}
 	// The form: file, then flags, then prompts.

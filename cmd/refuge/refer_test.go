@@ -208,3 +208,51 @@ func TestReferOtherDefenderSameFiles(t *testing.T) {
 	}
 	pendingEmpty(t, p.u)
 }
+
+// TestReferReceiptOutRunAgain: a referral that wrote its phrase to
+// --receipt-out and stopped before its upload was done (a token the server
+// refused) is finished by the same command, run again once the token is
+// right: the run resumes under that phrase and leaves the file as it is,
+// instead of refusing because the file exists. The failed run said that
+// the phrase stays valid. A new referral never overwrites the file.
+func TestReferReceiptOutRunAgain(t *testing.T) {
+	t.Parallel()
+	p := newPartner(t)
+	doc := randomFile(t, p.dir, "passport.pdf", 20<<10)
+	out := filepath.Join(p.dir, "case-7.phrase")
+	args := append(append(append([]string(nil), p.base...), p.form("A. Defender")...), "--receipt-out", out, doc)
+
+	bad := &user{t: t, state: p.u.state, env: []string{"REFUGE_TOKEN=" + strings.Repeat("ab", 32)}}
+	r := bad.run("", args...)
+	if r.code != 1 || !strings.Contains(r.stderr, "the receipt phrase above stays valid") {
+		t.Fatalf("refused token: exit %d\n%s", r.code, r.stderr)
+	}
+	phrase := phraseOf(t, r)
+	written, err := os.ReadFile(out)
+	if err != nil || strings.TrimSpace(string(written)) != phrase {
+		t.Fatalf("--receipt-out: %q (%v), printed %q", written, err, phrase)
+	}
+
+	r = p.u.ok("", args...)
+	if r.stdout != "" || !strings.Contains(r.stderr, "resuming") {
+		t.Fatalf("run again:\nstdout: %s\n%s", r.stdout, r.stderr)
+	}
+	if again, _ := os.ReadFile(out); string(again) != string(written) {
+		t.Fatal("the run again changed the --receipt-out file")
+	}
+	if got := p.referredName(t, phrase); got != "A. Defender" {
+		t.Fatalf("the phrase's referral names %q", got)
+	}
+	pendingEmpty(t, p.u)
+
+	// Done: the same command now is a new referral, which needs a new
+	// phrase and so refuses to overwrite the file; nothing is sent.
+	before := p.srv.Requests()["POST"]
+	if r := p.u.run("", args...); r.code != 1 || !strings.Contains(r.stderr, "already exists") || r.stdout != "" {
+		t.Fatalf("a new referral with an existing --receipt-out: exit %d\nstdout: %s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if p.srv.Requests()["POST"] != before {
+		t.Fatal("a refused referral reached the server")
+	}
+	pendingEmpty(t, p.u)
+}

@@ -44,7 +44,8 @@ these files, another is refused.
 Flags:
     --note-file F    a text note for the officers, sealed with the files
     --receipt-out F  also write the phrase to F (created 0600, never
-                     overwritten); think before keeping it on this device
+                     overwritten; a run that resumes leaves it as it is);
+                     think before keeping it on this device
     --restart        discard an interrupted submission of these files
 ` + connHelp + `
 
@@ -70,7 +71,7 @@ func cmdSubmit(e *env, args []string) error {
 	if len(files) == 0 && *noteFile == "" {
 		return usagef("submit", "nothing to submit: give files or --note-file")
 	}
-	if err := checkReceiptOut(*receiptOut); err != nil {
+	if err := receiptOutEarly(cn, "submit", "anonymous", *receiptOut, *restart); err != nil {
 		return err
 	}
 	purge, err := secure()
@@ -82,6 +83,32 @@ func cmdSubmit(e *env, args []string) error {
 		func(ctx context.Context, c *client.Client, p profile, state string, pd *pending, resumed *uploadState) error {
 			return e.submitNew(ctx, c, p, state, pd, files, *noteFile, *receiptOut, resumed)
 		})
+}
+
+// receiptOutEarly refuses a --receipt-out file that exists before anything
+// is asked or sealed, unless this device keeps an unfinished upload of
+// this kind for this server: the same command run again resumes it, shows
+// no phrase and writes none, so the file the first run wrote must not stop
+// it. Whether these very inputs have one is known only later;
+// sealAndUpload checks the file again before it makes a new phrase.
+func receiptOutEarly(cn *conn, cmd, kind, name string, restart bool) error {
+	if name == "" {
+		return nil
+	}
+	if _, err := os.Lstat(name); err != nil || restart {
+		return checkReceiptOut(name)
+	}
+	p, state, err := cn.settings(cmd, true)
+	if err != nil {
+		return err
+	}
+	dirs, _ := filepath.Glob(filepath.Join(state, "pending", "*"))
+	for _, dir := range dirs {
+		if st, ok, _ := loadState(dir); ok && st.Kind == kind && st.Server == p.Server {
+			return nil
+		}
+	}
+	return checkReceiptOut(name)
 }
 
 func inputs(files []string, noteFile string) []string {
@@ -139,7 +166,7 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, content []byte
 			return e.submitted(pd)
 		}
 		if !errors.Is(err, errReleased) {
-			return err
+			return phraseStays(err, "printed when it started")
 		}
 		// The server lost what it had acknowledged, which this device
 		// freed: sealed again below, as a damaged spool is.
@@ -229,6 +256,12 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 	if job.resumed != nil {
 		st = *job.resumed
 	} else {
+		// Checked here, not at the start: a run that resumes shows no
+		// phrase and writes none, so the file that the run which showed
+		// it wrote must not stop the same command from finishing.
+		if err := checkReceiptOut(job.receiptOut); err != nil {
+			return err
+		}
 		phrase, keys, verifier, err := newReceipt()
 		if err != nil {
 			return err
@@ -314,10 +347,30 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 			_ = c.TerminateUpload(context.WithoutCancel(ctx), u, job.token)
 		}
 		pd.clear()
+		if text != nil && job.receiptOut != "" {
+			os.Remove(job.receiptOut) // this run wrote it (O_EXCL), and its phrase is void
+		}
 		return failf("sealing failed: %v; nothing was submitted, and the receipt phrase above is void", sealErr).
 			hint("fix the problem and run the command again: you will get a new phrase")
 	}
+	if text != nil {
+		return phraseStays(upErr, "above")
+	}
 	return upErr
+}
+
+// phraseStays adds to err, the failure of an upload whose state stays on
+// this device, that the receipt phrase shown when it started (where)
+// still holds: a script that takes exit 1 for "nothing happened" would
+// otherwise drop the phrase that the same command, run again, finishes.
+// A network failure or an interruption already says how to resume, and
+// an id the server holds already says what to do instead.
+func phraseStays(err error, where string) error {
+	var ce *cliError
+	if !errors.As(err, &ce) || ce.code != exitError || errors.Is(err, errTaken) {
+		return err
+	}
+	return ce.hint("the receipt phrase %s stays valid: once this is fixed, run the same command again and it sends this submission under that phrase (--restart discards it for a new one)", where)
 }
 
 // resumable reports whether an upload error leaves something that the
