@@ -288,14 +288,14 @@ func netFail(what string, err error) error {
 		return (&cliError{code: exitNetwork, msg: msg}).
 			hint("check the connection (or the proxy, or Tor) and run the same command again; uploads and downloads resume where they stopped")
 	case errors.Is(err, api.ErrUnauthorized):
-		return failf("%s", msg).
+		return (&cliError{code: exitError, msg: msg, cause: err}).
 			hint("check the token (--token, or $REFUGE_TOKEN): use it exactly as the people who run the drop-box gave it to your organisation; a revoked token is refused")
 	case errors.Is(err, api.ErrForbidden):
-		return failf("%s", msg).
+		return (&cliError{code: exitError, msg: msg, cause: err}).
 			hint("this token's role cannot do that: partner tokens refer and relay, courier tokens pull and push")
 	case errors.Is(err, client.ErrNotTLS):
 		return failf("%s", msg).
 			hint("check the server address; if it is right, something on the way (a censor's filter, a hotel or airport Wi-Fi login page) answered in its place: try again over Tor (--proxy socks5h://127.0.0.1:9050)")
 	}
-	return failf("%s", msg)
+	return &cliError{code: exitError, msg: msg, cause: err}
 }

@@ -7,8 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"refuge/client"
+	"refuge/server/api"
 )
 
 const relayHelp = `Usage: refuge relay --token T [--server URL] [--proxy URL] BUNDLE...
@@ -32,12 +34,18 @@ Examples:
     $ refuge relay --token "$(cat partner.token)" usb/bundle-1.age usb/bundle-2.age
     $ REFUGE_TOKEN=… refuge relay --proxy socks5h://127.0.0.1:9050 bundle.age
 
-A bundle whose submission the server already has (relayed before, or sent by
-the defender) is skipped, and said so: a batch can be run again.
+Every bundle and ticket is checked before anything is sent. A bundle whose
+submission the server already has (relayed before, or sent by the defender)
+is skipped, and said so: a batch can be run again. A bundle the server
+refuses does not stop the others; each outcome is one line on standard
+error: "relayed BUNDLE (submission ID)", "skipped BUNDLE: …" or "refused
+BUNDLE: reason".
 
-Exit codes: 0 every bundle relayed or skipped, 1 a bundle failed (those before
-it were relayed; each is reported), 2 bad command line, 4 network failure after
-retries (run the same command again to resume).`
+Exit codes: 0 every bundle relayed or skipped, 1 a bundle was refused (the
+others were relayed or skipped; the last line lists the refused ones) or
+nothing was sent (a missing ticket, the token), 2 bad command line, 4 network
+failure after retries (run the same command again to resume), 130
+interrupted (likewise).`
 
 // ageMagic begins every age file.
 var ageMagic = []byte("age-encryption.org/v1\n")
@@ -83,6 +91,12 @@ func cmdRelay(e *env, args []string) error {
 	defer c.Close()
 	ctx, stop := e.interruptible("run the same command again: each relay resumes where it stopped")
 	defer stop()
+	// A bundle that the server refuses does not stop the others: each is
+	// tried, the refusal is printed with the bundle's name, and the batch
+	// fails at the end. What would fail every bundle alike stops it at
+	// once: the network (running it again goes on from there), Ctrl-C, the
+	// token, another refuge process relaying the same bundle.
+	var refused []string
 	for i, b := range pos {
 		err := e.relayOne(ctx, c, tok, state, p.Server, b, tickets[i])
 		if errors.Is(err, errTaken) {
@@ -93,11 +107,33 @@ func cmdRelay(e *env, args []string) error {
 			continue
 		}
 		if err != nil {
-			return err
+			if resumable(err) || ctx.Err() != nil || errors.Is(err, errBusy) ||
+				errors.Is(err, api.ErrUnauthorized) || errors.Is(err, api.ErrForbidden) {
+				return namedError(b, err)
+			}
+			e.out.infof("refused %s: %v", b, err)
+			refused = append(refused, b)
+			continue
 		}
 		e.out.infof("relayed %s (submission %s)", b, tickets[i].SubmissionID)
 	}
+	if len(refused) > 0 {
+		return failf("%s of %d not relayed: %s", plural(len(refused), "bundle"), len(pos), strings.Join(refused, ", ")).
+			hint("the reasons are above; the others were relayed or skipped. A bundle the server refuses as no bundle for the officers' keys was most likely sealed with an older key manifest: ask the defender to seal it again")
+	}
 	return nil
+}
+
+// namedError puts the bundle's name before the message of err, which
+// stops a batch.
+func namedError(bundle string, err error) error {
+	var ce *cliError
+	if !errors.As(err, &ce) {
+		return failf("%s: %v", bundle, err)
+	}
+	named := *ce
+	named.msg = bundle + ": " + ce.msg
+	return &named
 }
 
 func (e *env) relayOne(ctx context.Context, c *client.Client, token, state, server, bundle string, t client.Ticket) error {
@@ -127,8 +163,10 @@ func (e *env) relayOne(ctx context.Context, c *client.Client, token, state, serv
 		e.out.infof("resuming the relay of %s", bundle)
 	}
 	if err := e.upload(ctx, c, token, dir, &st, bundle, "relay"); err != nil {
-		if errors.Is(err, errTaken) || st.UploadURL == "" {
-			pd.clear() // nothing to resume: the ticket is all a new run needs
+		// Nothing to resume: the ticket is all a new run needs. (A bundle
+		// refused on completion is deleted by the server.)
+		if errors.Is(err, errTaken) || st.UploadURL == "" || errors.Is(err, &api.Error{Code: api.CodeUnprocessable}) {
+			pd.clear()
 		}
 		return err
 	}

@@ -216,3 +216,62 @@ func TestRepliesAndAcks(t *testing.T) {
 		t.Fatalf("third replies: %s", r.stderr)
 	}
 }
+
+// TestRelayBatchGoesOnAfterRefusal: a batch of bundles in which the
+// server refuses one (here a classic age file that is no bundle for the
+// officers' keys). The refusal names that bundle and does not stop the
+// others; the batch exits 1 at the end saying which bundle is left. Run
+// again, the bundles relayed are skipped and the refused one is refused
+// again.
+func TestRelayBatchGoesOnAfterRefusal(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	first, _, firstKeys := offlineBundle(t, srv, t.TempDir())
+	last, lastPhrase, lastKeys := offlineBundle(t, srv, t.TempDir())
+
+	// The refused one: an age file to a classic X25519 key, with a ticket.
+	bad := filepath.Join(t.TempDir(), "stale.age")
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := age.Encrypt(f, id.Recipient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("not for the officers"))
+	w.Close()
+	f.Close()
+	var v [32]byte
+	if err := client.WriteTicket(bad, strings.Repeat("ab", 16), v); err != nil {
+		t.Fatal(err)
+	}
+
+	partner := newUser(t)
+	partner.env = []string{"REFUGE_TOKEN=" + srv.Partner}
+	args := []string{"relay", "--server", srv.URL, first, bad, last}
+	r := partner.run("", args...)
+	if r.code != 1 || !strings.Contains(r.stderr, "refused "+bad+": ") ||
+		!strings.Contains(r.stderr, "relayed "+last) || !strings.Contains(r.stderr, "not relayed: "+bad) {
+		t.Fatalf("batch with a refused bundle: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, k := range []string{firstKeys.SubmissionID(), lastKeys.SubmissionID()} {
+		if _, err := srv.Store.Submission(context.Background(), k); err != nil {
+			t.Fatalf("submission %s not relayed: %v", k, err)
+		}
+	}
+	if st := newUser(t).ok(lastPhrase+"\n", "status", "--server", srv.URL); !strings.Contains(st.stdout, "received") {
+		t.Fatalf("the bundle after the refused one: %s", st.stdout)
+	}
+
+	r = partner.run("", args...)
+	if r.code != 1 || !strings.Contains(r.stderr, "skipped "+first) || !strings.Contains(r.stderr, "skipped "+last) ||
+		!strings.Contains(r.stderr, "refused "+bad+": ") {
+		t.Fatalf("the batch run again: exit %d\n%s", r.code, r.stderr)
+	}
+	pendingEmpty(t, partner)
+}
