@@ -41,6 +41,13 @@ Examples:
     $ refuge status
     $ refuge status --proxy socks5h://127.0.0.1:9050 < phrase.txt
 
+Output (standard output, one "key: value" line each; the first word of the
+status is one of the states above):
+    status: received: stored on the server, not yet collected by the officers
+    submission: 0123456789abcdef0123456789abcdef
+    received on: 2026-12-01 (UTC day)
+    replies: 0
+
 Exit codes: 0 shown, 1 failed (also: no submission for this phrase),
 2 bad command line, 4 network failure after retries.`
 
@@ -48,7 +55,7 @@ var stateText = map[string]string{
 	"received":  "received: stored on the server, not yet collected by the officers",
 	"collected": "collected: the officers have collected your submission",
 	"replied":   "replied: the officers replied; read it with \"refuge replies\"",
-	"deleted":   "deleted from the server after the officers confirmed they hold it safely",
+	"deleted":   "deleted: the officers confirmed they hold it safely, and the server deleted its copy (replies stay readable)",
 }
 
 func cmdStatus(e *env, args []string) error {
@@ -80,6 +87,7 @@ func cmdStatus(e *env, args []string) error {
 		text = st.Status
 	}
 	fmt.Fprintf(e.stdout, "status: %s\n", text)
+	fmt.Fprintf(e.stdout, "submission: %s\n", keys.SubmissionID())
 	fmt.Fprintf(e.stdout, "received on: %s (UTC day)\n", st.Received)
 	fmt.Fprintf(e.stdout, "replies: %d\n", len(st.Replies))
 	return nil
