@@ -33,8 +33,9 @@ The form comes from --form FILE (JSON, see docs/client.md), then the field
 flags override it; at a terminal, missing fields are asked for. Consent is
 required. You get a receipt phrase for the referral's status and replies,
 printed before the upload starts. An interrupted upload resumes when you run
-the same command again with the same files and the same form (file or flags);
-a referral with another form is a new referral.
+the same command again with the same files (same paths, sizes and times) and
+the same form and note, however given (a form file written afresh with the
+same content is the same form); a referral with another form is a new one.
 
 Flags:
     --token T               your partner token (default: $REFUGE_TOKEN)
@@ -169,10 +170,10 @@ func cmdRefer(e *env, args []string) error {
 	if contents.Note, err = e.readNote(*noteFile); err != nil {
 		return err
 	}
-	in := inputs(files, *noteFile)
-	if *formFile != "" {
-		in = append(in, *formFile)
-	}
+	// The form and the note name the upload's state by their content (see
+	// below), not by their files: a script that writes them afresh before
+	// each run (same content, new modification time) resumes.
+	in := files
 	job := sealJob{kind: "referral", token: tok, receiptOut: *receiptOut,
 		prepare: func(m *manifest.Manifest, c *bundle.Contents) error {
 			pub, ok := m.PartnerKey(*partner)

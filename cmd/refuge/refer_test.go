@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"refuge/client/clienttest"
 	"refuge/crypto/receipt"
@@ -255,4 +256,48 @@ func TestReferReceiptOutRunAgain(t *testing.T) {
 		t.Fatal("a refused referral reached the server")
 	}
 	pendingEmpty(t, p.u)
+}
+
+// TestReferFormRewrittenResumes: a script that writes the form file (and
+// the note) afresh from its case-management system before each run gets
+// files with the same content and a new modification time. The run again
+// resumes the referral under the phrase already shown, instead of
+// starting a second referral and leaving the first one's upload behind.
+func TestReferFormRewrittenResumes(t *testing.T) {
+	t.Parallel()
+	p := newPartner(t)
+	doc := randomFile(t, p.dir, "passport.pdf", 20<<10)
+	form := filepath.Join(p.dir, "case-9.json")
+	note := filepath.Join(p.dir, "case-9.txt")
+	write := func(when time.Time) {
+		os.WriteFile(form, []byte(`{"defender_name":"A. Defender","nationality":"X","current_country":"Y",
+"work":"w","risk":"r","urgency":"low","consent":true,"safe_contact":"s","referring_organisation":"o"}`), 0o600)
+		os.WriteFile(note, []byte("call before noon"), 0o600)
+		for _, f := range []string{form, note} {
+			if err := os.Chtimes(f, when, when); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	args := append(append([]string(nil), p.base...), "--form", form, "--note-file", note, doc)
+
+	write(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
+	bad := &user{t: t, state: p.u.state, env: []string{"REFUGE_TOKEN=" + strings.Repeat("ab", 32)}}
+	r := bad.run("", args...)
+	if r.code != 1 {
+		t.Fatalf("refused token: exit %d\n%s", r.code, r.stderr)
+	}
+	phrase := phraseOf(t, r)
+
+	write(time.Date(2026, 1, 2, 9, 0, 0, 0, time.UTC))
+	if r := p.u.ok("", args...); r.stdout != "" || !strings.Contains(r.stderr, "resuming") {
+		t.Fatalf("run again with the form written afresh:\nstdout: %s\n%s", r.stdout, r.stderr)
+	}
+	pendingEmpty(t, p.u)
+	if got := p.referredName(t, phrase); got != "A. Defender" {
+		t.Fatalf("the phrase's referral names %q", got)
+	}
+	if subs, _ := p.srv.Store.Submissions(context.Background()); len(subs) != 1 {
+		t.Fatalf("%d submissions, want 1", len(subs))
+	}
 }
