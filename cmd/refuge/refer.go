@@ -29,10 +29,13 @@ matching secret key (minisign format; its passphrase is asked at the terminal
 or read from --passphrase-file). The key manifest is verified against the
 pinned root key before anything is sealed or sent.
 
-The form comes from --form FILE (JSON, see docs/client.md), then the field
-flags override it; at a terminal, missing fields are asked for. Consent is
-required. You get a receipt phrase for the referral's status and replies,
-printed before the upload starts. An interrupted upload resumes when you run
+The form comes from --form FILE (JSON; docs/client.md lists its fields and
+how to run refer from a script), then the field flags override it; at a
+terminal, missing fields are asked for. Consent is required. You get a
+receipt phrase for the referral's status and replies, printed before the
+upload starts (alone on standard output when that is not a terminal).
+A referral that completed and is run again is a second referral: this
+device keeps no record of what it sent. An interrupted upload resumes when you run
 the same command again with the same files (same paths, sizes and times) and
 the same form and note, however given (a form file written afresh with the
 same content is the same form); a referral with another form is a new one.
