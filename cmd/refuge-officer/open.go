@@ -28,12 +28,11 @@ manifest.json, and moves the contents into OUTDIR/<submission id>/ only after
 the whole bundle authenticated. Nothing is ever written outside OUTDIR; links,
 devices, absolute or ".." paths, duplicates and size lies are refused.
 
-A bundle already opened into OUTDIR is skipped: OUTDIR/<submission id>/
-report.txt records the same submission id and ciphertext SHA-256, so a run
-cut short can be run again on the whole inbox. A pulled bundle, named
-<submission id>.age, is known from its hash without being decrypted again.
-Another bundle for a submission already in OUTDIR is refused. Nothing is ever
-overwritten.
+A bundle already opened into OUTDIR is skipped without being decrypted
+again, whatever its file name: a report.txt in OUTDIR records the SHA-256 of
+its bytes (a bundle is hashed first only when a report records its size), so
+a run cut short can be run again on the whole inbox. Another bundle for a
+submission already in OUTDIR is refused. Nothing is ever overwritten.
 
 For each bundle it writes OUTDIR/<submission id>/report.txt: files, sizes
 and hashes, the sender (a partner's signature checked against the key
@@ -133,25 +132,24 @@ func cmdOpen(e *env, args []string) error {
 		return failf("cannot create output directory: %v", err)
 	}
 	warnLeftovers(e, *outDir)
+	opened := loadOpened(*outDir)
 	failed, flagged := 0, 0
-	skip := func(name, dir string, wasFlagged bool) {
-		fmt.Fprintf(e.stdout, "%s: already opened into %s; skipped\n", name, dir)
-		if wasFlagged {
+	skip := func(name string, rec openedRecord) {
+		if e.skipOpened(name, rec) {
 			flagged++
-			fmt.Fprintf(e.stdout, "  FLAGGED     when it was opened: see its %s\n", reportName)
 		}
 	}
 	for _, name := range bundles {
-		if wasFlagged, ok := openedBefore(name, *outDir); ok {
-			skip(name, filepath.Join(*outDir, strings.TrimSuffix(filepath.Base(name), ".age")), wasFlagged)
+		if rec, ok := opened.find(name); ok {
+			skip(name, rec)
 			continue
 		}
 		res, err := e.openOne(name, id, *outDir)
 		var ao *bundle.AlreadyOpenedError
 		if errors.As(err, &ao) {
-			var wasFlagged bool
-			if wasFlagged, err = alreadyOpened(name, *outDir, ao); err == nil {
-				skip(name, filepath.Join(*outDir, ao.SubmissionID), wasFlagged)
+			var rec openedRecord
+			if rec, err = alreadyOpened(name, *outDir, ao); err == nil {
+				skip(name, rec)
 				continue
 			}
 		}
@@ -175,6 +173,9 @@ func cmdOpen(e *env, args []string) error {
 			if err != nil {
 				e.out.fail(failf("%s: opened, but %v", name, err))
 			}
+		}
+		if repErr == nil {
+			opened.add(recordOf(r))
 		}
 		if ackErr != nil || repErr != nil {
 			failed++

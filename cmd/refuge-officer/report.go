@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -275,87 +274,4 @@ func writeReport(r *report) (string, error) {
 		return "", err
 	}
 	return path, nil
-}
-
-// alreadyOpened checks that OUTDIR/<submission id>, which a bundle could not
-// be opened into, holds the result of opening that same bundle: its
-// report.txt records the same submission id and ciphertext SHA-256. It
-// returns whether that report is flagged, or an error saying why the folder
-// cannot be taken for this bundle's. It changes nothing.
-func alreadyOpened(name, outDir string, ao *bundle.AlreadyOpenedError) (flagged bool, err error) {
-	dir := filepath.Join(outDir, ao.SubmissionID)
-	id, sum, flagged, ok := readReportRecord(filepath.Join(dir, reportName))
-	switch {
-	case !ok:
-		return false, failf("%s: %s already exists, with no %s saying which bundle it came from; nothing was overwritten", name, dir, reportName).
-			hint("if an open was cut short there, move %s away and open the bundle again; or open it into another -o folder", dir)
-	case id != ao.SubmissionID || sum != hex.EncodeToString(ao.CiphertextSHA256[:]):
-		return false, failf("%s: submission %s is already in %s, opened from another bundle (its %s records another ciphertext); nothing was overwritten", name, ao.SubmissionID, dir, reportName).
-			hint("two bundles sealed for one submission id (a replayed or sealed-again upload?): compare them before acting; open this one into another -o folder to read it")
-	}
-	return flagged, nil
-}
-
-// openedBefore reports whether name, a bundle file named <submission
-// id>.age as courier pull names them, was already opened into outDir:
-// OUTDIR/<id>/report.txt records that id and the SHA-256 of these very
-// bytes. Hashing the file costs a fraction of decrypting and writing it
-// again, which is what running open again on a whole inbox did before it
-// found the folder there. Any other bundle is opened as usual (and, if its
-// folder exists, refused or skipped after; see alreadyOpened).
-func openedBefore(name, outDir string) (flagged, ok bool) {
-	base := filepath.Base(name)
-	if !pulledName.MatchString(base) {
-		return false, false
-	}
-	id := strings.TrimSuffix(base, ".age")
-	rid, sum, flagged, ok := readReportRecord(filepath.Join(outDir, id, reportName))
-	if !ok || rid != id {
-		return false, false
-	}
-	f, err := os.Open(name) // #nosec G304 G703 -- a bundle named by the officer on the command line
-	if err != nil {
-		return false, false
-	}
-	defer f.Close()
-	// Read once and let go of, as open reads a bundle: a bundle carried in
-	// on removable media is not in the page cache, and filling the cache
-	// with it cost more than decrypting it (1 GiB, on the VM of
-	// docs/BENCHMARKS.md: 4-5 s against 2.5 s for open).
-	h := sha256.New()
-	if _, err := io.CopyBuffer(h, bundle.NewReadBehind(f), make([]byte, 1<<20)); err != nil {
-		return false, false
-	}
-	return flagged, hex.EncodeToString(h.Sum(nil)) == sum
-}
-
-// readReportRecord reads what a report.txt written by open records about its
-// bundle: the submission id, the ciphertext SHA-256 in hex, and whether it
-// was flagged. What a bundle puts in the report passes through printable
-// (no line breaks), so it cannot forge these lines.
-func readReportRecord(path string) (id, sum string, flagged, ok bool) {
-	f, err := os.Open(path) // #nosec G304 G703 -- OUTDIR/<submission id>/report.txt, written by open
-	if err != nil {
-		return "", "", false, false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
-	for sc.Scan() {
-		l := sc.Text()
-		switch {
-		case strings.HasPrefix(l, "!! FLAGGED"):
-			flagged = true
-		case strings.HasPrefix(l, "submission id "):
-			if fl := strings.Fields(strings.TrimPrefix(l, "submission id ")); len(fl) > 0 {
-				id = fl[0]
-			}
-		case strings.HasPrefix(l, "ciphertext "):
-			if _, after, found := strings.Cut(l, "SHA-256 "); found {
-				sum = strings.TrimSpace(after)
-			}
-		case strings.HasPrefix(l, "Files:"):
-			return id, sum, flagged, id != "" && sum != ""
-		}
-	}
-	return id, sum, flagged, id != "" && sum != ""
 }

@@ -1,14 +1,9 @@
 package main
 
 import (
-	"crypto/sha256"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode"
-
-	"refuge/crypto/bundle"
 )
 
 func TestReferralText(t *testing.T) {
@@ -57,47 +52,4 @@ func FuzzReferralText(f *testing.F) {
 			}
 		}
 	})
-}
-
-// TestOpenedBefore: a bundle named <id>.age whose report in OUTDIR/<id>
-// (written by open) records its id and the SHA-256 of its very bytes is
-// known as opened without decrypting it again; a changed byte, another
-// name or a missing report is not.
-func TestOpenedBefore(t *testing.T) {
-	out, in := t.TempDir(), t.TempDir()
-	id := "0123456789abcdef0123456789abcdef"
-	data := []byte("age-encryption.org/v1\n-> the rest of a bundle\n")
-	name := filepath.Join(in, id+".age")
-	if err := os.WriteFile(name, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := openedBefore(name, out); ok {
-		t.Fatal("opened before, with no report")
-	}
-	res := &bundle.Result{Dir: filepath.Join(out, id), SubmissionID: id, Kind: "anonymous",
-		CiphertextSHA256: sha256.Sum256(data), CiphertextSize: int64(len(data))}
-	if err := os.MkdirAll(res.Dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	r := newReport(name, res, nil)
-	if _, err := writeReport(r); err != nil {
-		t.Fatal(err)
-	}
-	if flagged, ok := openedBefore(name, out); !ok || flagged {
-		t.Fatalf("a bundle opened before: ok %v, flagged %v", ok, flagged)
-	}
-	other := filepath.Join(in, "bundle.age")
-	if err := os.WriteFile(other, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := openedBefore(other, out); ok {
-		t.Fatal("a bundle not named after its id was taken as opened")
-	}
-	data[len(data)-2] ^= 1
-	if err := os.WriteFile(name, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := openedBefore(name, out); ok {
-		t.Fatal("a changed bundle was taken as opened")
-	}
 }

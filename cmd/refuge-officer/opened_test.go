@@ -1,0 +1,145 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"refuge/crypto/bundle"
+)
+
+// reportFor writes OUTDIR/<id>/report.txt as open writes it, for a bundle
+// of the given bytes, and returns the report.
+func reportFor(t *testing.T, out, id string, data []byte, res *bundle.Result) *report {
+	t.Helper()
+	r := newReportFor(t, out, id, data, res)
+	if _, err := writeReport(r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// quickReportFor writes the same report without writeReport's fsyncs, for
+// folders of many.
+func quickReportFor(t *testing.T, out, id string, data []byte) {
+	t.Helper()
+	r := newReportFor(t, out, id, data, nil)
+	if err := os.WriteFile(filepath.Join(r.res.Dir, reportName), []byte(r.text()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newReportFor(t *testing.T, out, id string, data []byte, res *bundle.Result) *report {
+	t.Helper()
+	if res == nil {
+		res = &bundle.Result{Kind: "anonymous"}
+	}
+	res.Dir, res.SubmissionID = filepath.Join(out, id), id
+	res.CiphertextSHA256, res.CiphertextSize = sha256.Sum256(data), int64(len(data))
+	if err := os.MkdirAll(res.Dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return newReport("bundle.age", res, nil)
+}
+
+func writeBundle(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	if err := os.WriteFile(name, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// TestOpenedIndex: a bundle whose SHA-256 a report in OUTDIR records is
+// known as opened whatever its file name, and its record says where; a
+// changed byte is not; a bundle of a size no report records is not even
+// read, however many reports there are; a report in a folder not named
+// after its id is left out.
+func TestOpenedIndex(t *testing.T) {
+	out, in := t.TempDir(), t.TempDir()
+	data := []byte("age-encryption.org/v1\n-> the rest of a bundle\n")
+	id := "0123456789abcdef0123456789abcdef"
+	carried := writeBundle(t, filepath.Join(in, "dossier.age"), data)
+
+	if _, ok := loadOpened(out).find(carried); ok {
+		t.Fatal("found in an empty OUTDIR")
+	}
+	// Many other submissions, none of this bundle's size.
+	for i := range 500 {
+		other := []byte(strings.Repeat("x", 100+i))
+		quickReportFor(t, out, fmt.Sprintf("%032x", i+1), other)
+	}
+	reportFor(t, out, id, data, nil)
+
+	x := loadOpened(out)
+	if len(x.bySum) != 501 {
+		t.Fatalf("%d records, want 501", len(x.bySum))
+	}
+	for _, name := range []string{carried, writeBundle(t, filepath.Join(in, id+".age"), data)} {
+		rec, ok := x.find(name)
+		if !ok || rec.id != id || rec.dir != filepath.Join(out, id) || rec.flagged || rec.size != int64(len(data)) {
+			t.Fatalf("%s: found %v, record %+v", name, ok, rec)
+		}
+	}
+	if x.hashed != 2 {
+		t.Fatalf("hashed %d bundles, want 2", x.hashed)
+	}
+	// A size no report records: not read at all.
+	if _, ok := x.find(writeBundle(t, filepath.Join(in, "new.age"), append(data, 'x'))); ok || x.hashed != 2 {
+		t.Fatalf("a new bundle: found %v, hashed %d (want not found, not hashed)", ok, x.hashed)
+	}
+	// Same size, one byte changed: hashed, not found.
+	changed := append([]byte(nil), data...)
+	changed[len(changed)-2] ^= 1
+	if _, ok := x.find(writeBundle(t, filepath.Join(in, "changed.age"), changed)); ok || x.hashed != 3 {
+		t.Fatalf("a changed bundle: found %v, hashed %d", ok, x.hashed)
+	}
+	// A named pipe is neither opened nor read (open reads it, once).
+	fifo := filepath.Join(in, "pipe.age")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := x.find(fifo); ok || x.hashed != 3 {
+		t.Fatalf("a named pipe: found %v, hashed %d", ok, x.hashed)
+	}
+	// A report moved into a folder named after another id is left out.
+	moved := filepath.Join(out, "ffffffffffffffffffffffffffffffff")
+	if err := os.Rename(filepath.Join(out, id), moved); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := loadOpened(out).find(carried); ok {
+		t.Fatal("found through a report in a folder of another id")
+	}
+}
+
+// TestReportRecord: what readReportRecord takes from a report written by
+// open (id, SHA-256, size, flagged), the
+// same as recordOf takes from the report in memory.
+func TestReportRecord(t *testing.T) {
+	out := t.TempDir()
+	data := []byte("age-encryption.org/v1\n")
+	for _, c := range []struct {
+		desc    string
+		res     *bundle.Result
+		flagged bool
+	}{
+		{"anonymous", &bundle.Result{Kind: "anonymous"}, false},
+		{"partner, not signed", &bundle.Result{Kind: "referral", Partner: "NGO"}, true},
+	} {
+		t.Run(c.desc, func(t *testing.T) {
+			id := fmt.Sprintf("%x", sha256.Sum256([]byte(c.desc)))[:32]
+			r := reportFor(t, out, id, data, c.res)
+			rec, ok := readReportRecord(filepath.Join(out, id))
+			sum := sha256.Sum256(data)
+			want := openedRecord{dir: filepath.Join(out, id), id: id, sum: hex.EncodeToString(sum[:]), size: int64(len(data)), flagged: c.flagged}
+			if !ok || rec != want || recordOf(r) != want {
+				t.Fatalf("read %+v (ok %v), from memory %+v, want %+v", rec, ok, recordOf(r), want)
+			}
+		})
+	}
+}
