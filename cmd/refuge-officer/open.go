@@ -47,7 +47,12 @@ With --ack-key, each bundle that opened and was not flagged gets a signed
 acknowledgement in the outbox, OUTBOX/acks/<submission id>.json (+ .minisig):
 "ciphertext with this SHA-256 is imported". When the courier pushes it, the
 server deletes that ciphertext. A flagged bundle (id mismatch, bad partner
-signature) gets none: the ciphertext stays on the server as evidence.
+signature) gets none: the ciphertext stays on the server as evidence. A
+bundle skipped as opened before gets its acknowledgement too, signed from
+the submission id and ciphertext SHA-256 its report.txt records (report.txt
+is left as it was), unless it is flagged, it was pushed already (it is in
+OUTBOX/sent/acks), or --manifest is given now and it names a partner whose
+signature was not checked when it was opened (no --manifest then).
 
 A summary goes to standard output. A bundle that fails leaves nothing behind;
 the others are still opened. Exit code 3 if any bundle failed or was flagged.
@@ -135,8 +140,13 @@ func cmdOpen(e *env, args []string) error {
 	opened := loadOpened(*outDir)
 	failed, flagged := 0, 0
 	skip := func(name string, rec openedRecord) {
-		if e.skipOpened(name, rec) {
+		wasFlagged, err := e.skipOpened(name, rec, ackKey, *outbox, km != nil)
+		if wasFlagged {
 			flagged++
+		}
+		if err != nil {
+			failed++
+			e.out.fail(err)
 		}
 	}
 	for _, name := range bundles {

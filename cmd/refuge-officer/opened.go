@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -11,7 +12,9 @@ import (
 	"strconv"
 	"strings"
 
+	"refuge/crypto/ack"
 	"refuge/crypto/bundle"
+	"refuge/crypto/signing"
 	"refuge/internal/lowerhex"
 )
 
@@ -31,7 +34,14 @@ type openedRecord struct {
 	sum     string // the ciphertext's SHA-256, lowercase hex
 	size    int64  // the ciphertext's size in bytes; -1 if the report gives none
 	flagged bool   // the report is flagged
+	// unchecked: the bundle carries a partner's signature that was not
+	// checked, because no key manifest was given when it was opened.
+	unchecked bool
 }
+
+// uncheckedSender is what a report's sender line says of a partner
+// signature that open had no key manifest to check against (checkSender).
+const uncheckedSender = "NOT VERIFIED (no --manifest given"
 
 // readReportRecord reads the record of OUTDIR/<id>/report.txt, written by
 // open. What a bundle puts in the report passes through printable (no line
@@ -65,6 +75,8 @@ func readReportRecord(dir string) (rec openedRecord, ok bool) {
 			if _, after, found := strings.Cut(l, "SHA-256 "); found {
 				rec.sum = strings.TrimSpace(after)
 			}
+		case strings.HasPrefix(l, "sender "):
+			rec.unchecked = strings.Contains(l, uncheckedSender)
 		case strings.HasPrefix(l, "Files:"):
 			return rec, rec.id != "" && rec.sum != ""
 		}
@@ -77,6 +89,7 @@ func recordOf(r *report) openedRecord {
 	return openedRecord{
 		dir: r.res.Dir, id: r.res.SubmissionID, sum: hex.EncodeToString(r.res.CiphertextSHA256[:]),
 		size: r.res.CiphertextSize, flagged: len(r.flags) > 0,
+		unchecked: strings.Contains(r.sender, uncheckedSender),
 	}
 }
 
@@ -175,8 +188,13 @@ func alreadyOpened(name, outDir string, ao *bundle.AlreadyOpenedError) (openedRe
 // skipOpened prints that the bundle file name was opened before, into
 // rec.dir, and whether it is flagged: flagged when it was opened, or now
 // named <id>.age after another submission id than the one it was sealed
-// for. It returns whether the bundle is flagged.
-func (e *env) skipOpened(name string, rec openedRecord) (flagged bool) {
+// for. With an ack key it writes the acknowledgement the bundle would have
+// had if the key had been given when it was opened, from the record alone
+// (the submission id and the SHA-256 of the bytes just hashed), unless the
+// bundle is flagged, it was pushed already, or its partner signature was
+// never checked and the officer now gives a key manifest to check it.
+// report.txt is left as it was. It returns whether the bundle is flagged.
+func (e *env) skipOpened(name string, rec openedRecord, key *signing.PrivateKey, outbox string, checking bool) (flagged bool, err *cliError) {
 	fmt.Fprintf(e.stdout, "%s: already opened into %s; skipped\n", name, rec.dir)
 	if rec.flagged {
 		flagged = true
@@ -186,5 +204,47 @@ func (e *env) skipOpened(name string, rec openedRecord) (flagged bool) {
 		flagged = true
 		fmt.Fprintf(e.stdout, "  FLAGGED     pulled under %s, but it is the bundle sealed for %s (a swapped or replayed upload?)\n", strings.TrimSuffix(base, ".age"), rec.id)
 	}
-	return flagged
+	if key == nil {
+		return flagged, nil
+	}
+	line, err := ackOpened(name, rec, flagged, key, outbox, checking)
+	fmt.Fprintf(e.stdout, "  ack         %s\n", line)
+	return flagged, err
+}
+
+// ackOpened writes the acknowledgement of a bundle opened before, if it may
+// have one, and says what it did.
+func ackOpened(name string, rec openedRecord, flagged bool, key *signing.PrivateKey, outbox string, checking bool) (string, *cliError) {
+	s := ack.Statement{SubmissionID: rec.id}
+	switch {
+	case flagged:
+		return "NOT written because the bundle is flagged: the ciphertext stays on the server as evidence", nil
+	case rec.unchecked && checking:
+		return "NOT written: its partner signature was not checked when it was opened (no --manifest then)",
+			failf("%s: opened before, but not acknowledged: its partner signature was not checked when it was opened (no --manifest then)", name).
+				hint("open it into another -o folder with --manifest, --root-pub, --ack-key and --outbox: that checks the signature and writes the acknowledgement")
+	case !lowerhex.Valid(rec.sum, 64):
+		return "NOT written: its report.txt records no valid ciphertext SHA-256",
+			failf("%s: opened before, but its %s records no valid ciphertext SHA-256; no acknowledgement was written", name, reportName)
+	}
+	_, _ = hex.Decode(s.SHA256[:], []byte(rec.sum))
+	if sent := filepath.Join(outbox, "sent", "acks", ack.FileName(rec.id)); sentAlready(sent, s) {
+		return "already pushed: " + sent, nil
+	}
+	path, err := writeAck(outbox, key, s)
+	if err != nil {
+		return "NOT written: " + err.Error(), failf("%s: opened before, but the acknowledgement was not written: %v", name, err)
+	}
+	return "written to " + path + " (the server deletes the ciphertext when the courier pushes it)", nil
+}
+
+// sentAlready reports whether path, in the outbox's sent/ folder where
+// "refuge courier push" moves what it pushed, holds the statement s.
+func sentAlready(path string, s ack.Statement) bool {
+	want, err := s.Marshal()
+	if err != nil {
+		return false
+	}
+	got, err := os.ReadFile(path) // #nosec G304 -- inside the outbox named by the officer
+	return err == nil && bytes.Equal(got, want)
 }

@@ -3,14 +3,18 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
+	"refuge/crypto/ack"
 	"refuge/crypto/bundle"
+	"refuge/crypto/signing"
 )
 
 // reportFor writes OUTDIR/<id>/report.txt as open writes it, for a bundle
@@ -118,28 +122,83 @@ func TestOpenedIndex(t *testing.T) {
 }
 
 // TestReportRecord: what readReportRecord takes from a report written by
-// open (id, SHA-256, size, flagged), the
+// open (id, SHA-256, size, flagged, an unchecked partner signature), the
 // same as recordOf takes from the report in memory.
 func TestReportRecord(t *testing.T) {
 	out := t.TempDir()
 	data := []byte("age-encryption.org/v1\n")
 	for _, c := range []struct {
-		desc    string
-		res     *bundle.Result
-		flagged bool
+		desc               string
+		res                *bundle.Result
+		flagged, unchecked bool
 	}{
-		{"anonymous", &bundle.Result{Kind: "anonymous"}, false},
-		{"partner, not signed", &bundle.Result{Kind: "referral", Partner: "NGO"}, true},
+		{"anonymous", &bundle.Result{Kind: "anonymous"}, false, false},
+		{"partner, no manifest to check it", &bundle.Result{Kind: "referral", Partner: "NGO", Signature: []byte("sig")}, false, true},
+		{"partner, not signed", &bundle.Result{Kind: "referral", Partner: "NGO"}, true, false},
+		{"partner named " + uncheckedSender, &bundle.Result{Kind: "referral", Partner: "x\n" + uncheckedSender}, true, true},
 	} {
 		t.Run(c.desc, func(t *testing.T) {
 			id := fmt.Sprintf("%x", sha256.Sum256([]byte(c.desc)))[:32]
 			r := reportFor(t, out, id, data, c.res)
 			rec, ok := readReportRecord(filepath.Join(out, id))
 			sum := sha256.Sum256(data)
-			want := openedRecord{dir: filepath.Join(out, id), id: id, sum: hex.EncodeToString(sum[:]), size: int64(len(data)), flagged: c.flagged}
+			want := openedRecord{dir: filepath.Join(out, id), id: id, sum: hex.EncodeToString(sum[:]), size: int64(len(data)), flagged: c.flagged, unchecked: c.unchecked}
 			if !ok || rec != want || recordOf(r) != want {
 				t.Fatalf("read %+v (ok %v), from memory %+v, want %+v", rec, ok, recordOf(r), want)
 			}
 		})
+	}
+}
+
+// TestAckOpened: a bundle opened before gets, from its record, the
+// acknowledgement of its id and ciphertext hash; not when it names a
+// partner whose signature was never checked and a key manifest is given
+// now to check it, nor when it is flagged.
+func TestAckOpened(t *testing.T) {
+	key, err := signing.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer key.Destroy()
+	sum := sha256.Sum256([]byte("a bundle"))
+	rec := openedRecord{id: "0123456789abcdef0123456789abcdef", sum: hex.EncodeToString(sum[:]), unchecked: true}
+	for _, c := range []struct {
+		desc              string
+		flagged, checking bool
+		want              string
+	}{
+		{"flagged", true, false, "NOT written because the bundle is flagged"},
+		{"partner unchecked, manifest given now", false, true, "NOT written: its partner signature was not checked"},
+	} {
+		outbox := t.TempDir()
+		line, err := ackOpened("b.age", rec, c.flagged, key, outbox, c.checking)
+		if !strings.HasPrefix(line, c.want) {
+			t.Fatalf("%s: %q", c.desc, line)
+		}
+		if c.checking && (err == nil || !strings.Contains(err.Error(), "b.age: opened before, but not acknowledged")) {
+			t.Fatalf("%s: error %v", c.desc, err)
+		}
+		if _, err := os.Stat(filepath.Join(outbox, "acks")); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("%s: the outbox has acks/ (%v)", c.desc, err)
+		}
+	}
+	// No manifest given now, as when it was opened: acknowledged.
+	outbox := t.TempDir()
+	line, cerr := ackOpened("b.age", rec, false, key, outbox, false)
+	if cerr != nil || !strings.HasPrefix(line, "written to ") {
+		t.Fatalf("%q, %v", line, cerr)
+	}
+	name := filepath.Join(outbox, "acks", rec.id+".json")
+	stmt, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := os.ReadFile(name + ".minisig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ack.Verify(key.Public(), stmt, sig)
+	if err != nil || s.SubmissionID != rec.id || s.SHA256 != sum {
+		t.Fatalf("acknowledgement %+v, %v", s, err)
 	}
 }
