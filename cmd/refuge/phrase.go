@@ -1,16 +1,48 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 
 	"refuge/crypto/receipt"
 )
 
+// maxPipedPhrase bounds what is read from standard input for a phrase: 12
+// words with numbers, commas and line breaks take a few hundred bytes.
+const maxPipedPhrase = 4096
+
+// readPipedPhrase reads the receipt phrase from standard input that is not
+// a terminal: all of it, so that a phrase written one word per line (as
+// copied from a numbered list) is read whole, but never more than
+// maxPipedPhrase bytes, and never binary data. A UTF-8 byte-order mark
+// (some editors write one) is dropped. The caller clears what it returns;
+// no message quotes it.
+func readPipedPhrase(r io.Reader) ([]byte, error) {
+	buf := make([]byte, maxPipedPhrase+1)
+	n, err := io.ReadFull(r, buf)
+	switch {
+	case n > maxPipedPhrase:
+		clear(buf)
+		return nil, failf("standard input holds more than %d bytes: a receipt phrase is 12 words", maxPipedPhrase).
+			hint("pipe only the phrase, on one line or one word per line: refuge status < phrase.txt")
+	case err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF):
+		clear(buf)
+		return nil, failf("cannot read the phrase from standard input: %v", err)
+	case bytes.IndexByte(buf[:n], 0) >= 0:
+		clear(buf)
+		return nil, failf("standard input holds binary data (NUL bytes), not a receipt phrase").
+			hint("pipe a text file holding only the 12 words; a file saved as UTF-16 (\"Unicode\" in some editors) must be saved again as UTF-8 or plain text")
+	}
+	return bytes.TrimPrefix(buf[:n], []byte("\xef\xbb\xbf")), nil
+}
+
 // phraseError explains a receipt phrase that receipt.Parse refused, in words
-// for someone who is not an expert and may be frightened. No message holds
-// any word of the phrase.
-func phraseError(err error) *cliError {
+// for someone who is not an expert and may be frightened; piped says it was
+// read from standard input, not typed at the terminal. No message holds any
+// word of the phrase.
+func phraseError(err error, piped bool) *cliError {
 	var we *receipt.WordError
 	var ne *receipt.NumberError
 	var ce *receipt.CountError
@@ -24,6 +56,10 @@ func phraseError(err error) *cliError {
 		got := fmt.Sprintf("%d were given", ce.Found)
 		if ce.Found == 1 {
 			got = "1 was given"
+		}
+		if piped {
+			return failf("a receipt phrase has 12 words; %s", got).
+				hint("give all 12 words in order, on one line or one per line (numbers such as \"1.\" and commas are fine): everything on standard input is read as the phrase")
 		}
 		return failf("a receipt phrase has 12 words; %s", got).
 			hint("type all 12 words in order on one line, with spaces between them (numbers such as \"1.\" and commas are fine)")

@@ -106,3 +106,79 @@ func TestPhraseUnknownWordAtTerminal(t *testing.T) {
 		t.Fatalf("the output after the prompt holds %q:\n%s", w, msg)
 	}
 }
+
+// TestPhraseOnLines reads the status and the replies with the phrase piped
+// as people write it down: one word per line, numbered, with Windows line
+// ends, a byte-order mark and blank lines around it. Standard input is
+// read to its end, so each is the same phrase.
+func TestPhraseOnLines(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	u := newUser(t)
+	u.init(srv)
+	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "a.txt", 100)))
+	words := strings.Fields(phrase)
+	var numbered strings.Builder
+	for i, w := range words {
+		fmt.Fprintf(&numbered, "%d. %s\n", i+1, w)
+	}
+	for _, in := range []string{
+		strings.Join(words, "\n") + "\n",
+		numbered.String(),
+		"\xef\xbb\xbf\r\n" + strings.Join(words[:6], " ") + "\r\n" + strings.Join(words[6:], " ") + "\r\n\r\n",
+		"\n\n" + strings.Join(words, "\n\n") + strings.Repeat(" ", 3000),
+	} {
+		if r := u.ok(in, "status"); !strings.Contains(r.stdout, "status: received") {
+			t.Fatalf("status with %q: %s%s", strings.ReplaceAll(in, phrase, "PHRASE"), r.stdout, r.stderr)
+		}
+	}
+	if r := u.ok(strings.Join(words, "\n"), "replies"); !strings.Contains(r.stderr, "no reply yet") {
+		t.Fatalf("replies: %s%s", r.stdout, r.stderr)
+	}
+}
+
+// TestPhraseStdinHostile pipes what is not a phrase: each gets exit 1, a
+// message a person understands and a hint, and no output holds a word of
+// the phrase. Standard input is read only up to a small bound.
+func TestPhraseStdinHostile(t *testing.T) {
+	t.Parallel()
+	u := newUser(t)
+	w := strings.Fields(testPhrase)
+	utf16 := []byte{0xff, 0xfe}
+	for _, c := range testPhrase + "\n" {
+		utf16 = append(utf16, byte(c), 0)
+	}
+	tests := []struct {
+		desc, in, want, hint string
+	}{
+		{"empty", "", "no receipt phrase given", "pipe it on standard input"},
+		{"blank lines", "\n \r\n\t\n", "no receipt phrase given", "pipe it on standard input"},
+		{"huge", strings.Repeat(testPhrase+"\n", 100000), "standard input holds more than 4096 bytes: a receipt phrase is 12 words",
+			"pipe only the phrase"},
+		{"one byte past the bound", testPhrase + strings.Repeat("\n", 4097-len(testPhrase)), "standard input holds more than 4096 bytes",
+			"pipe only the phrase"},
+		{"NUL bytes", strings.Replace(testPhrase, " ", "\x00", 3), "standard input holds binary data (NUL bytes), not a receipt phrase",
+			"a text file holding only the 12 words"},
+		{"UTF-16", string(utf16), "standard input holds binary data (NUL bytes)", `saved as UTF-16 ("Unicode" in some editors) must be saved again as UTF-8`},
+		{"a very long line", strings.Repeat(w[0], 500), "that is far longer than a receipt phrase", "only the 12 words"},
+		{"13 words on lines", strings.Join(append(w, w[0]), "\n"), "a receipt phrase has 12 words; 13 were given",
+			"on one line or one per line"},
+		{"11 words on lines", strings.Join(w[:11], "\n"), "a receipt phrase has 12 words; 11 were given",
+			"on one line or one per line"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			r := u.run(tt.in, "status", "--server", "https://127.0.0.1:1")
+			out := r.stdout + r.stderr
+			if r.code != 1 || !strings.Contains(r.stderr, "error: "+tt.want) || !strings.Contains(r.stderr, "hint: ") || !strings.Contains(r.stderr, tt.hint) {
+				t.Fatalf("exit %d, want 1 with %q and the hint %q:\n%s", r.code, tt.want, tt.hint, out)
+			}
+			if w := holdsPhraseWord(out, testPhrase); w != "" {
+				t.Fatalf("the output holds %q:\n%s", w, out)
+			}
+			if len(out) > 1000 {
+				t.Fatalf("%d bytes of output:\n%.1000s", len(out), out)
+			}
+		})
+	}
+}

@@ -21,8 +21,8 @@ const repliesHelp = `Usage: refuge replies [-o DIR] [--server URL] [--proxy URL]
 
 Fetches the officers' replies to your submission and decrypts them on this
 device with a key derived from your receipt phrase (asked without echo at a
-terminal, or read from the first line of standard input). The server only
-ever holds them encrypted.
+terminal, or read from standard input: all of it, on one line or one word
+per line, at most 4096 bytes). The server only ever holds them encrypted.
 
 Without -o, each reply's message is printed on standard output and attached
 files are not kept. With -o DIR (created if needed, readable only by you),

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	"golang.org/x/term"
@@ -20,12 +18,13 @@ import (
 const statusHelp = `Usage: refuge status [--server URL] [--proxy URL]
 
 Shows the state of your submission. It asks for your receipt phrase (typed
-without echo at a terminal, or read from the first line of standard input
-when that is not a terminal); nothing about the submission needs to be on
-this device. The phrase never leaves it: only a lookup id and an access token
-derived from it are sent. Type the 12 words in order; capitals, commas and
-numbers before the words ("1. …, 2. …") do not matter, and the first four
-letters of each word are enough.
+without echo at a terminal, or read from standard input when that is not a
+terminal: all of it, on one line or one word per line, at most 4096 bytes);
+nothing about the submission needs to be on this device. The phrase never
+leaves it: only a lookup id and an access token derived from it are sent.
+Type the 12 words in order; capitals, commas and numbers before the words
+("1. …, 2. …") do not matter, and the first four letters of each word are
+enough.
 
 States:
     received    stored on the server, not yet collected by the officers
@@ -152,31 +151,30 @@ func tokenHex(keys *receipt.Keys) (string, error) {
 	return hex.EncodeToString(tok.Bytes()), nil
 }
 
-// readPhrase asks for the receipt phrase without echo at a terminal, or
-// reads the first line of standard input, and derives the keys.
+// readPhrase asks for the receipt phrase without echo at a terminal (one
+// line), or reads all of standard input (see readPipedPhrase), and derives
+// the keys.
 func (e *env) readPhrase() (*receipt.Keys, error) {
-	var line []byte
-	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		b, err := readSecretLine(f, e.stderr, prog+": receipt phrase (12 words, not shown): ")
-		if err != nil {
-			return nil, failf("cannot read the phrase: %v", err)
-		}
-		line = b
-	} else {
-		r := bufio.NewReader(io.LimitReader(e.stdin, 4096))
-		b, err := r.ReadBytes('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, failf("cannot read the phrase from standard input: %v", err)
-		}
-		line = bytes.TrimRight(b, "\r\n")
+	f, ok := e.stdin.(*os.File)
+	piped := !ok || !term.IsTerminal(int(f.Fd()))
+	var text []byte
+	var err error
+	if piped {
+		text, err = readPipedPhrase(e.stdin)
+	} else if text, err = readSecretLine(f, e.stderr, prog+": receipt phrase (12 words, not shown): "); err != nil {
+		err = failf("cannot read the phrase: %v", err)
 	}
-	defer clear(line)
-	if len(bytes.TrimSpace(line)) == 0 {
+	defer clear(text)
+	if err != nil {
+		return nil, err
+	}
+	line := bytes.TrimSpace(text)
+	if len(line) == 0 {
 		return nil, failf("no receipt phrase given").hint("type it at the prompt, or pipe it on standard input")
 	}
 	phrase, err := receipt.Parse(line)
 	if err != nil {
-		return nil, phraseError(err)
+		return nil, phraseError(err, piped)
 	}
 	keys, err := receipt.Derive(phrase)
 	if err != nil {
