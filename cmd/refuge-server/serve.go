@@ -105,7 +105,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 // usual case (a second server, or a second --dev, on the default address),
 // so it says so and how to go on.
 func listenFailed(stderr io.Writer, addr string, err error) {
-	if !errors.Is(err, syscall.EADDRINUSE) {
+	if !addrInUse(err) {
 		errorf(stderr, nil, "%v", err)
 		return
 	}
