@@ -127,6 +127,7 @@ func TestPhraseOnLines(t *testing.T) {
 		numbered.String(),
 		"\xef\xbb\xbf\r\n" + strings.Join(words[:6], " ") + "\r\n" + strings.Join(words[6:], " ") + "\r\n\r\n",
 		"\n\n" + strings.Join(words, "\n\n") + strings.Repeat(" ", 3000),
+		phrase + "\nwritten down on the day it was sent; keep it apart from the files\n",
 	} {
 		if r := u.ok(in, "status"); !strings.Contains(r.stdout, "status: received") {
 			t.Fatalf("status with %q: %s%s", strings.ReplaceAll(in, phrase, "PHRASE"), r.stdout, r.stderr)

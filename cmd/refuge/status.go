@@ -173,6 +173,15 @@ func (e *env) readPhrase() (*receipt.Keys, error) {
 		return nil, failf("no receipt phrase given").hint("type it at the prompt, or pipe it on standard input")
 	}
 	phrase, err := receipt.Parse(line)
+	if err != nil && piped {
+		// A file that holds the phrase on its first line and notes below
+		// (as earlier versions read only the first line) still works.
+		if first, _, ok := bytes.Cut(line, []byte("\n")); ok {
+			if p, ferr := receipt.Parse(bytes.TrimSpace(first)); ferr == nil {
+				phrase, err = p, nil
+			}
+		}
+	}
 	if err != nil {
 		return nil, phraseError(err, piped)
 	}
