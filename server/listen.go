@@ -62,13 +62,13 @@ func HTTPServer(h http.Handler, tlsConf *tls.Config) *http.Server {
 }
 
 // Serve serves hs on l until ctx is done, then shuts down gracefully,
-// giving requests in flight up to grace to finish. certFile and keyFile
-// turn on TLS when both are set.
-func Serve(ctx context.Context, hs *http.Server, l net.Listener, certFile, keyFile string, grace time.Duration) error {
+// giving requests in flight up to grace to finish. It serves TLS when
+// hs.TLSConfig is set (with its certificate: see Certificate).
+func Serve(ctx context.Context, hs *http.Server, l net.Listener, grace time.Duration) error {
 	errc := make(chan error, 1)
 	go func() {
-		if certFile != "" {
-			errc <- hs.ServeTLS(l, certFile, keyFile)
+		if hs.TLSConfig != nil {
+			errc <- hs.ServeTLS(l, "", "")
 		} else {
 			errc <- hs.Serve(l)
 		}

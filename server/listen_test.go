@@ -34,7 +34,7 @@ func TestUnixSocket(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- server.Serve(ctx, server.HTTPServer(srv, nil), l, "", "", 5*time.Second) }()
+	go func() { done <- server.Serve(ctx, server.HTTPServer(srv, nil), l, 5*time.Second) }()
 	c := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", path)
 	}}}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"refuge/client/clienttest"
 	"refuge/server/store"
@@ -144,7 +145,7 @@ func TestPublishWhileServerRuns(t *testing.T) {
 	root := srv.Keys.RootPub.String()
 
 	m2, s2 := srv.Keys.Manifest(t, 2, "2099-12-31")
-	if errs, rc := publish(root, m2, s2); rc != 0 || !strings.Contains(errs, "manifest published") {
+	if errs, rc := publish(root, m2, s2); rc != 0 || !strings.Contains(errs, "manifest published: version 2, valid through 2099-12-31 (UTC)\n") {
 		t.Fatalf("publish while running: %d %q", rc, errs)
 	}
 	if !bytes.Equal(served(), m2) {
@@ -182,13 +183,19 @@ func TestPublishWhileServerRuns(t *testing.T) {
 		t.Fatal("a refused publish changed the served manifest")
 	}
 
+	// One that expires soon is published, and the command says so.
+	m4, s4 := srv.Keys.Manifest(t, 4, time.Now().UTC().AddDate(0, 0, 3).Format(time.DateOnly))
+	if errs, rc := publish(root, m4, s4); rc != 0 || !strings.Contains(errs, "; it expires in ") || !strings.Contains(errs, "sign the next one soon") {
+		t.Fatalf("publishing a manifest that expires in 3 days: %d %q", rc, errs)
+	}
+
 	stop()
 	st, err := store.Open(srv.Dir, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if _, _, v, err := st.Manifest(t.Context()); err != nil || v != 2 {
+	if _, _, v, err := st.Manifest(t.Context()); err != nil || v != 4 {
 		t.Fatalf("manifest version after the stop: %d, %v", v, err)
 	}
 }

@@ -106,7 +106,7 @@ func runDev(ctx context.Context, dir string, l net.Listener, f serveFlags, stdou
 		}
 	}
 	f.data = filepath.Join(dir, "data")
-	err = serve(ctx, st, d.root, l, f, log, func(addr string) {
+	err = serve(ctx, st, d.root, l, f, nil, log, func(addr string) {
 		printDevBanner(stdout, dir, addr, d, f.keep)
 	})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"refuge/crypto/manifest"
 	"refuge/crypto/signing"
 	"refuge/server"
 	"refuge/server/store"
@@ -65,8 +66,17 @@ func doPublish(ctx context.Context, st store.Store, root signing.PublicKey, req 
 	if !req.Root.Equal(root) {
 		return adminResult{Error: "publish manifest: the running server pins another root key than --root-pub; nothing was published"}
 	}
-	if err := server.Publish(ctx, st, root, req.Manifest, req.Signature, time.Now()); err != nil {
+	now := time.Now()
+	if err := server.Publish(ctx, st, root, req.Manifest, req.Signature, now); err != nil {
 		return adminResult{Error: fmt.Sprintf("publish manifest: %v", err)}
 	}
-	return adminResult{Info: "manifest published"}
+	m, err := manifest.Parse(req.Manifest) // verified above
+	if err != nil {
+		return adminResult{Error: fmt.Sprintf("publish manifest: %v", err)}
+	}
+	info := fmt.Sprintf("manifest published: version %d, valid through %s (UTC)", m.Version, m.Expires)
+	if days, err := daysLeft(m, now); err == nil && days <= warnDays {
+		info += fmt.Sprintf("; it expires %s: have the officers sign the next one soon", inDays(days))
+	}
+	return adminResult{Info: info}
 }

@@ -83,6 +83,15 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	if f.listen == "" {
 		f.listen = server.DefaultListen
 	}
+	var cert *server.Certificate
+	if f.tlsCert != "" {
+		if cert, err = server.LoadCertificate(f.tlsCert, f.tlsKey, server.CertificateCheckEvery, log); err != nil {
+			errorf(stderr, []string{
+				"--tls-cert is the certificate chain (certbot's fullchain.pem) and --tls-key its private key (privkey.pem), both PEM, readable by this user",
+			}, "cannot load the TLS certificate: %v", err)
+			return exitError
+		}
+	}
 	st, err := store.Open(f.data, store.Options{})
 	if err != nil {
 		errorf(stderr, nil, "%v", err)
@@ -94,7 +103,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		listenFailed(stderr, f.listen, err)
 		return exitError
 	}
-	if err := serve(ctx, st, root, l, f, log, func(string) {}); err != nil {
+	if err := serve(ctx, st, root, l, f, cert, log, func(string) {}); err != nil {
 		errorf(stderr, nil, "%v", err)
 		return exitError
 	}
@@ -115,12 +124,13 @@ func listenFailed(stderr io.Writer, addr string, err error) {
 	}, "cannot listen on %s: another server (perhaps another refuge-server --dev) is already listening there", addr)
 }
 
-// serve runs the server on l until ctx is done, and closes l. ready is
-// called with the address once it serves.
-func serve(ctx context.Context, st store.Store, root signing.PublicKey, l net.Listener, f serveFlags, log *slog.Logger, ready func(addr string)) error {
+// serve runs the server on l until ctx is done, and closes l: over TLS
+// with cert, unless it is nil. ready is called with the address once it
+// serves.
+func serve(ctx context.Context, st store.Store, root signing.PublicKey, l net.Listener, f serveFlags, cert *server.Certificate, log *slog.Logger, ready func(addr string)) error {
 	defer l.Close()
 	srv, err := server.New(server.Config{
-		Store: st, RootKey: root, Log: log, TLS: f.tlsCert != "", MaxUploadSize: f.maxUpload, MinFreeBytes: f.minFree,
+		Store: st, RootKey: root, Log: log, TLS: cert != nil, MaxUploadSize: f.maxUpload, MinFreeBytes: f.minFree,
 		RequestsPerSecond: f.rate, RequestBurst: int(2 * f.rate),
 	})
 	if err != nil {
@@ -128,9 +138,10 @@ func serve(ctx context.Context, st store.Store, root signing.PublicKey, l net.Li
 	}
 	var tlsConf *tls.Config
 	scheme := "http"
-	if f.tlsCert != "" {
-		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12}
+	if cert != nil {
+		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: cert.GetCertificate}
 		scheme = "https"
+		log.Info("serving TLS", "certificate_valid_until", cert.NotAfter().UTC().Format(time.DateOnly))
 	}
 	hs := server.HTTPServer(srv, tlsConf)
 	addr := l.Addr().String()
@@ -139,13 +150,15 @@ func serve(ctx context.Context, st store.Store, root signing.PublicKey, l net.Li
 	} else {
 		addr = scheme + "://" + addr
 	}
+	n := &noticer{log: log}
+	n.check(ctx, st, cert, time.Now())
 	log.Info("refuge-server listening", "addr", addr)
 	if err := listenAdmin(ctx, f.data, st, root, log); err != nil {
 		log.Warn("token and publish commands will need the server stopped", "err", err)
 	}
 	ready(addr)
-	go expireLoop(ctx, st, log)
-	err = server.Serve(ctx, hs, l, f.tlsCert, f.tlsKey, 30*time.Second)
+	go expireLoop(ctx, st, cert, log, n)
+	err = server.Serve(ctx, hs, l, 30*time.Second)
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
@@ -153,8 +166,10 @@ func serve(ctx context.Context, st store.Store, root signing.PublicKey, l net.Li
 	return err
 }
 
-// expireLoop collects expired partial uploads at start and every hour.
-func expireLoop(ctx context.Context, st store.Store, log *slog.Logger) {
+// expireLoop collects expired partial uploads at start and every hour,
+// and every hour logs what n finds the operator must know (the key
+// manifest's and the TLS certificate's expiry; n has checked at start).
+func expireLoop(ctx context.Context, st store.Store, cert *server.Certificate, log *slog.Logger, n *noticer) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -165,6 +180,7 @@ func expireLoop(ctx context.Context, st store.Store, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			n.check(ctx, st, cert, time.Now())
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -271,6 +272,15 @@ func (e *env) courierPush(args []string) error {
 		refused = append(refused, name)
 		return false, nil
 	}
+	// A new key manifest first: manifest.json with manifest.json.minisig.
+	published := false
+	if _, err := os.Lstat(filepath.Join(dir, "manifest.json")); err == nil {
+		ok, err := try(filepath.Join(dir, "manifest.json"), e.pushManifest(ctx, c, tok, dir))
+		if err != nil {
+			return err
+		}
+		published = ok
+	}
 	// Replies: replies/<submission id>/*.age
 	subdirs, _ := os.ReadDir(filepath.Join(dir, "replies"))
 	for _, sd := range subdirs {
@@ -301,7 +311,11 @@ func (e *env) courierPush(args []string) error {
 			acks++
 		}
 	}
-	e.out.infof("pushed %s and %s", plural(replies, "reply"), plural(acks, "acknowledgement"))
+	if published {
+		e.out.infof("pushed the key manifest, %s and %s", plural(replies, "reply"), plural(acks, "acknowledgement"))
+	} else {
+		e.out.infof("pushed %s and %s", plural(replies, "reply"), plural(acks, "acknowledgement"))
+	}
 	if len(refused) > 0 {
 		return failf("the server refused %s; they are still in %s, the rest went through: %s",
 			plural(len(refused), "file"), dir, strings.Join(refused, ", ")).
@@ -366,6 +380,63 @@ func (e *env) pushAck(ctx context.Context, c *client.Client, tok, dir, file stri
 		return err
 	}
 	return moveSent(dir, file)
+}
+
+// pushManifest publishes DIR/manifest.json, a key manifest the officers
+// signed (refuge-officer manifest sign -o DIR/manifest.json), with its
+// signature beside it. The server checks it against its root key; one
+// that is not newer than the server's is already published.
+func (e *env) pushManifest(ctx context.Context, c *client.Client, tok, dir string) error {
+	file := filepath.Join(dir, "manifest.json")
+	mj, err := readSmall(file, maxManifestFile)
+	if err != nil {
+		return err
+	}
+	sig, err := readSmall(file+".minisig", maxManifestFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return failf("the key manifest %s has no signature beside it (manifest.json.minisig)", file).
+			hint("refuge-officer manifest sign writes both files: carry them together")
+	}
+	if err != nil {
+		return err
+	}
+	version, err := c.PutManifest(ctx, tok, mj, sig)
+	switch {
+	case errors.Is(err, api.ErrConflict):
+		e.out.infof("manifest.json: the server already has this key manifest or a newer one")
+	case errors.Is(err, &api.Error{Code: api.CodeUnprocessable}):
+		return failf("key manifest %s: the server refused it: %v", file, errors.Unwrap(err)).
+			hint("the server accepts only a manifest signed by its root key, not expired, with post-quantum recipients")
+	case err != nil:
+		return netFail("key manifest", err)
+	default:
+		e.out.infof("manifest.json: published key manifest version %d", version)
+	}
+	if err := moveSent(dir, file+".minisig"); err != nil {
+		return err
+	}
+	return moveSent(dir, file)
+}
+
+// maxManifestFile bounds the manifest and signature push reads (the
+// manifest format allows at most 64 KiB).
+const maxManifestFile = 64 << 10
+
+// readSmall reads file, refusing one larger than limit bytes.
+func readSmall(file string, limit int64) ([]byte, error) {
+	f, err := os.Open(file) // #nosec G304 -- a file in the folder the courier named
+	if err != nil {
+		return nil, &cliError{code: exitError, msg: fmt.Sprintf("cannot read %s: %v", file, errors.Unwrap(err)), cause: err}
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, failf("cannot read %s: %v", file, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, failf("%s is larger than a key manifest can be (%d KiB)", file, limit>>10)
+	}
+	return b, nil
 }
 
 // moveSent moves a pushed file to DIR/sent/, keeping its path below DIR.
