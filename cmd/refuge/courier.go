@@ -34,10 +34,14 @@ against the head seen last time (DIR/events-head.json). A server that
 rewrites or drops history is reported and the pull fails.
 
 push uploads what the officers produced for the server, from DIR:
+    DIR/manifest.json + .minisig           a new key manifest (from
+                                           refuge-officer manifest sign)
     DIR/replies/<submission id>/*.age      replies (age files to the submitter)
     DIR/acks/*.json + *.json.minisig       signed acknowledgements
 Each pushed file is moved to DIR/sent/ so a second push sends nothing twice.
-An acknowledgement makes the server delete that ciphertext.
+An acknowledgement makes the server delete that ciphertext. The server
+publishes a key manifest only if its root key signed it and its version is
+higher than the one it has.
 
 Flags:
     --token T        the courier token (default: $REFUGE_TOKEN)
@@ -431,6 +435,9 @@ func readSmall(file string, limit int64) ([]byte, error) {
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			err = pe.Err // without the file's name a second time
+		}
 		return nil, failf("cannot read %s: %v", file, err)
 	}
 	if int64(len(b)) > limit {
