@@ -18,8 +18,11 @@ import (
 const DefaultListen = "127.0.0.1:8443"
 
 // Listen opens addr: "unix:/path/to/socket" for a Unix socket (for an
-// onion service or a reverse proxy in front; created mode 0600 after
-// removing a stale socket file) or "host:port" for TCP.
+// onion service or a reverse proxy in front; created after removing a
+// stale socket file, mode 0660 so that the Tor daemon, running as its own
+// user, can connect when it is in the socket's group) or "host:port" for
+// TCP. What the socket serves is what the world reaches through the onion
+// service: the group bit exposes nothing more.
 func Listen(addr string) (net.Listener, error) {
 	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
 		if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
@@ -29,7 +32,7 @@ func Listen(addr string) (net.Listener, error) {
 		if err != nil {
 			return nil, fmt.Errorf("listen on unix socket: %w", err)
 		}
-		if err := os.Chmod(path, 0o600); err != nil {
+		if err := os.Chmod(path, 0o660); err != nil { // #nosec G302 -- the socket serves the public API; see above
 			l.Close()
 			return nil, fmt.Errorf("set unix socket permissions: %w", err)
 		}

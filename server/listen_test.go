@@ -25,7 +25,7 @@ func TestUnixSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(path)
-	if err != nil || fi.Mode().Perm() != 0o600 {
+	if err != nil || fi.Mode().Perm() != 0o660 {
 		t.Fatalf("socket mode: %v %v", fi.Mode(), err)
 	}
 	srv, err := server.New(server.Config{Store: e.st, RootKey: e.rootKey})

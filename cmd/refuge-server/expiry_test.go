@@ -149,18 +149,18 @@ func TestServerWarnsOfExpiryAtStart(t *testing.T) {
 				m, sig := keys.Manifest(t, 1, tc.expires)
 				dir = clienttest.Setup(t, keys, m, sig, 1).Dir
 			}
-			if log := startLog(t, bin, dir, keys.RootPub.String()); !strings.Contains(log, tc.want) {
+			if log := startServer(t, bin, "--data", dir, "--root-pub", keys.RootPub.String(), "--listen", "127.0.0.1:0"); !strings.Contains(log, tc.want) {
 				t.Fatalf("the server's log at start lacks %q:\n%s", tc.want, log)
 			}
 		})
 	}
 }
 
-// startLog runs refuge-server on data and returns what it logs up to and
-// including the line that says it listens.
-func startLog(t *testing.T, bin, data, rootPub string) string {
+// startServer runs refuge-server with args until the test ends and
+// returns what it logs up to and including the line that says it listens.
+func startServer(t *testing.T, bin string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(bin, "--data", data, "--root-pub", rootPub, "--listen", "127.0.0.1:0")
+	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -168,8 +168,10 @@ func startLog(t *testing.T, bin, data, rootPub string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Wait()
-	defer cmd.Process.Kill()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
 	got := make(chan string, 1)
 	go func() {
 		var b strings.Builder
