@@ -76,7 +76,7 @@ func serveTLS(t *testing.T, cert *server.Certificate) func() int64 {
 	hs := server.HTTPServer(http.NotFoundHandler(), &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: cert.GetCertificate})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- server.Serve(ctx, hs, l, 5*time.Second) }()
+	go func() { done <- server.Serve(ctx, hs, 5*time.Second, l) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -64,21 +64,31 @@ func HTTPServer(h http.Handler, tlsConf *tls.Config) *http.Server {
 	}
 }
 
-// Serve serves hs on l until ctx is done, then shuts down gracefully,
-// giving requests in flight up to grace to finish. It serves TLS when
-// hs.TLSConfig is set (with its certificate: see Certificate).
-func Serve(ctx context.Context, hs *http.Server, l net.Listener, grace time.Duration) error {
-	errc := make(chan error, 1)
-	go func() {
-		if hs.TLSConfig != nil {
-			errc <- hs.ServeTLS(l, "", "")
-		} else {
-			errc <- hs.Serve(l)
-		}
-	}()
+// Serve serves hs on every listener in ls until ctx is done, then shuts
+// down gracefully, giving requests in flight up to grace to finish. When
+// hs.TLSConfig is set (with its certificate: see Certificate) it serves
+// TLS on TCP listeners; a Unix socket always serves plain HTTP, for an
+// onion service in front, which encrypts on its own. If one listener
+// fails, all stop.
+func Serve(ctx context.Context, hs *http.Server, grace time.Duration, ls ...net.Listener) error {
+	// Decided once, before serving: http.Server.Serve gives hs a
+	// TLSConfig of its own (for HTTP/2) when it has none.
+	useTLS := hs.TLSConfig != nil
+	errc := make(chan error, len(ls))
+	for _, l := range ls {
+		go func() {
+			if useTLS && l.Addr().Network() != "unix" {
+				errc <- hs.ServeTLS(l, "", "")
+			} else {
+				errc <- hs.Serve(l)
+			}
+		}()
+	}
+	var failed error
+	waiting := len(ls)
 	select {
-	case err := <-errc:
-		return err
+	case failed = <-errc:
+		waiting--
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
@@ -87,8 +97,13 @@ func Serve(ctx context.Context, hs *http.Server, l net.Listener, grace time.Dura
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = hs.Close()
 	}
-	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
-		return serr
+	for ; waiting > 0; waiting-- {
+		if serr := <-errc; failed == nil && !errors.Is(serr, http.ErrServerClosed) {
+			failed = serr
+		}
+	}
+	if failed != nil {
+		return failed
 	}
 	return err
 }

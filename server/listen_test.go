@@ -16,7 +16,8 @@ import (
 )
 
 // TestUnixSocket serves over a Unix socket (an onion service in front)
-// and shuts down gracefully when the context ends.
+// and TCP at once, both plain HTTP, and shuts down gracefully when the
+// context ends.
 func TestUnixSocket(t *testing.T) {
 	e := newEnv(t)
 	path := filepath.Join(t.TempDir(), "refuge.sock")
@@ -34,11 +35,23 @@ func TestUnixSocket(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- server.Serve(ctx, server.HTTPServer(srv, nil), l, 5*time.Second) }()
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- server.Serve(ctx, server.HTTPServer(srv, nil), 5*time.Second, l, tcp) }()
+	resp, err := http.Get("http://" + tcp.Addr().String() + "/v1/manifest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("over TCP: %d", resp.StatusCode)
+	}
 	c := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", path)
 	}}}
-	resp, err := c.Get("http://refuge/v1/manifest")
+	resp, err = c.Get("http://refuge/v1/manifest")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,7 @@ func TestDev(t *testing.T) {
 	defer cancel()
 	done := make(chan int, 1)
 	go func() {
-		done <- devCmd(ctx, serveFlags{listen: "127.0.0.1:0", rate: 100}, pw, io.Discard, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		done <- devCmd(ctx, serveFlags{listen: []string{"127.0.0.1:0"}, rate: 100}, pw, io.Discard, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		pw.Close()
 	}()
 	b := readBanner(pr)

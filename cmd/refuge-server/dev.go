@@ -31,10 +31,16 @@ import (
 // removed when the server stops (Ctrl-C, SIGTERM) or anything fails,
 // unless --keep.
 func devCmd(ctx context.Context, f serveFlags, stdout, stderr io.Writer, log *slog.Logger) int {
-	if f.listen == "" {
-		f.listen = "127.0.0.1:8443"
+	listen := "127.0.0.1:8443"
+	switch len(f.listen) {
+	case 0:
+	case 1:
+		listen = f.listen[0]
+	default:
+		errorf(stderr, nil, "--dev listens on one address")
+		return exitUsage
 	}
-	if host, _, err := net.SplitHostPort(f.listen); err != nil || host != "127.0.0.1" {
+	if host, _, err := net.SplitHostPort(listen); err != nil || host != "127.0.0.1" {
 		errorf(stderr, nil, "--dev listens on 127.0.0.1 only (for example --listen 127.0.0.1:0)")
 		return exitUsage
 	}
@@ -42,9 +48,9 @@ func devCmd(ctx context.Context, f serveFlags, stdout, stderr io.Writer, log *sl
 		errorf(stderr, nil, "--dev does not serve TLS")
 		return exitUsage
 	}
-	l, err := server.Listen(f.listen)
+	l, err := server.Listen(listen)
 	if err != nil {
-		listenFailed(stderr, f.listen, err)
+		listenFailed(stderr, listen, err)
 		return exitError
 	}
 	defer l.Close()
@@ -106,7 +112,7 @@ func runDev(ctx context.Context, dir string, l net.Listener, f serveFlags, stdou
 		}
 	}
 	f.data = filepath.Join(dir, "data")
-	err = serve(ctx, st, d.root, l, f, nil, log, func(addr string) {
+	err = serve(ctx, st, d.root, []net.Listener{l}, f, nil, log, func(addr string) {
 		printDevBanner(stdout, dir, addr, d, f.keep)
 	})
 	if err != nil {

@@ -157,9 +157,11 @@ func TestServerWarnsOfExpiryAtStart(t *testing.T) {
 }
 
 // startServer runs refuge-server with args until the test ends and
-// returns what it logs up to and including the line that says it listens.
+// returns what it logs up to and including the lines that say it listens
+// (one for each --listen).
 func startServer(t *testing.T, bin string, args ...string) string {
 	t.Helper()
+	listens := max(1, strings.Count(strings.Join(args, "\x00")+"\x00", "--listen\x00"))
 	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -179,7 +181,9 @@ func startServer(t *testing.T, bin string, args ...string) string {
 		for sc.Scan() {
 			b.WriteString(sc.Text() + "\n")
 			if strings.Contains(sc.Text(), "refuge-server listening") {
-				break
+				if listens--; listens == 0 {
+					break
+				}
 			}
 		}
 		got <- b.String()

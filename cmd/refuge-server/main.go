@@ -27,7 +27,7 @@ const (
 )
 
 const usage = `Usage:
-    refuge-server --data DIR --root-pub KEY [--listen ADDR] [--tls-cert FILE --tls-key FILE]
+    refuge-server --data DIR --root-pub KEY [--listen ADDR...] [--tls-cert FILE --tls-key FILE]
     refuge-server --dev [--keep] [--listen 127.0.0.1:PORT]
     refuge-server token add (--partner NAME | --courier NAME) --data DIR
     refuge-server token revoke (--partner NAME | --courier NAME) --data DIR
@@ -38,9 +38,13 @@ Serve:
     --data DIR          data directory (created 0700): refuge.db and ciphertext files
     --root-pub KEY      the manifest root public key (minisign, "RW...") that every
                         published manifest must verify against
-    --listen ADDR       host:port, or unix:/path/to/socket for an onion service in
-                        front (default 127.0.0.1:8443)
-    --tls-cert FILE     serve TLS with this certificate chain (and --tls-key)
+    --listen ADDR       host:port, or unix:/path/to/socket (made 0660) for an
+                        onion service in front (default 127.0.0.1:8443); give it
+                        again to listen on more than one (docs/operating.md)
+    --tls-cert FILE     serve TLS on every host:port with this certificate chain
+                        (and --tls-key); a unix: socket stays plain HTTP (the
+                        onion service encrypts). Renewed files are served
+                        within a minute, without a restart
     --max-upload BYTES  largest upload (default 64 GiB)
     --min-free BYTES    disk space uploads never take, kept for the records,
                         acknowledgements and deletions (default 128 MiB); an
@@ -61,7 +65,9 @@ Tokens (partner and courier bearer tokens; the server keeps only SHA-256):
 
 Examples:
     refuge-server --dev
-    refuge-server --data /var/lib/refuge --root-pub RWQf6LRC... --listen unix:/run/refuge.sock
+    refuge-server --data /var/lib/refuge --root-pub RWQf6LRC... --listen unix:/run/refuge/refuge.sock
+    refuge-server --data /var/lib/refuge --root-pub RWQf6LRC... --listen unix:/run/refuge/refuge.sock \
+        --listen 0.0.0.0:443 --tls-cert /etc/refuge/tls/fullchain.pem --tls-key /etc/refuge/tls/privkey.pem
     refuge-server token add --courier desk1 --data /var/lib/refuge
 
 Exit status: 0 success, 1 failure, 2 usage error.

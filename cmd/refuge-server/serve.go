@@ -21,10 +21,11 @@ import (
 )
 
 type serveFlags struct {
-	data, listen, rootPub, tlsCert, tlsKey string
-	maxUpload, minFree                     int64
-	rate                                   float64
-	dev, keep                              bool
+	data, rootPub, tlsCert, tlsKey string
+	listen                         []string // each --listen, in order
+	maxUpload, minFree             int64
+	rate                           float64
+	dev, keep                      bool
 }
 
 func serveCmd(args []string, stdout, stderr io.Writer) int {
@@ -32,7 +33,10 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("refuge-server", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&f.data, "data", "", "data directory")
-	fs.StringVar(&f.listen, "listen", "", "listen address")
+	fs.Func("listen", "listen address (repeatable)", func(a string) error {
+		f.listen = append(f.listen, a)
+		return nil
+	})
 	fs.StringVar(&f.rootPub, "root-pub", "", "manifest root public key")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS key file")
@@ -80,8 +84,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		errorf(stderr, []string{`the root key is the minisign public key string "RW..." printed by refuge-officer rootkey`}, "--root-pub is not a minisign public key")
 		return exitUsage
 	}
-	if f.listen == "" {
-		f.listen = server.DefaultListen
+	if len(f.listen) == 0 {
+		f.listen = []string{server.DefaultListen}
 	}
 	var cert *server.Certificate
 	if f.tlsCert != "" {
@@ -98,12 +102,19 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	defer st.Close()
-	l, err := server.Listen(f.listen)
-	if err != nil {
-		listenFailed(stderr, f.listen, err)
-		return exitError
+	var ls []net.Listener
+	for _, addr := range f.listen {
+		l, err := server.Listen(addr)
+		if err != nil {
+			for _, l := range ls {
+				l.Close()
+			}
+			listenFailed(stderr, addr, err)
+			return exitError
+		}
+		ls = append(ls, l)
 	}
-	if err := serve(ctx, st, root, l, f, cert, log, func(string) {}); err != nil {
+	if err := serve(ctx, st, root, ls, f, cert, log, func(string) {}); err != nil {
 		errorf(stderr, nil, "%v", err)
 		return exitError
 	}
@@ -124,11 +135,15 @@ func listenFailed(stderr io.Writer, addr string, err error) {
 	}, "cannot listen on %s: another server (perhaps another refuge-server --dev) is already listening there", addr)
 }
 
-// serve runs the server on l until ctx is done, and closes l: over TLS
-// with cert, unless it is nil. ready is called with the address once it
-// serves.
-func serve(ctx context.Context, st store.Store, root signing.PublicKey, l net.Listener, f serveFlags, cert *server.Certificate, log *slog.Logger, ready func(addr string)) error {
-	defer l.Close()
+// serve runs the server on the listeners ls until ctx is done, and closes
+// them: over TLS with cert on TCP, unless it is nil (see server.Serve).
+// ready is called with the first one's address once it serves.
+func serve(ctx context.Context, st store.Store, root signing.PublicKey, ls []net.Listener, f serveFlags, cert *server.Certificate, log *slog.Logger, ready func(addr string)) error {
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
 	srv, err := server.New(server.Config{
 		Store: st, RootKey: root, Log: log, TLS: cert != nil, MaxUploadSize: f.maxUpload, MinFreeBytes: f.minFree,
 		RequestsPerSecond: f.rate, RequestBurst: int(2 * f.rate),
@@ -137,28 +152,31 @@ func serve(ctx context.Context, st store.Store, root signing.PublicKey, l net.Li
 		return err
 	}
 	var tlsConf *tls.Config
-	scheme := "http"
 	if cert != nil {
 		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: cert.GetCertificate}
-		scheme = "https"
 		log.Info("serving TLS", "certificate_valid_until", cert.NotAfter().UTC().Format(time.DateOnly))
 	}
 	hs := server.HTTPServer(srv, tlsConf)
-	addr := l.Addr().String()
-	if strings.HasPrefix(f.listen, "unix:") {
-		addr = f.listen
-	} else {
-		addr = scheme + "://" + addr
-	}
 	n := &noticer{log: log}
 	n.check(ctx, st, cert, time.Now())
-	log.Info("refuge-server listening", "addr", addr)
+	var addrs []string
+	for _, l := range ls {
+		addr := "unix:" + l.Addr().String()
+		if l.Addr().Network() != "unix" {
+			addr = "http://" + l.Addr().String()
+			if cert != nil {
+				addr = "https://" + l.Addr().String()
+			}
+		}
+		addrs = append(addrs, addr)
+		log.Info("refuge-server listening", "addr", addr)
+	}
 	if err := listenAdmin(ctx, f.data, st, root, log); err != nil {
 		log.Warn("token and publish commands will need the server stopped", "err", err)
 	}
-	ready(addr)
+	ready(addrs[0])
 	go expireLoop(ctx, st, cert, log, n)
-	err = server.Serve(ctx, hs, l, 30*time.Second)
+	err = server.Serve(ctx, hs, 30*time.Second, ls...)
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
