@@ -29,7 +29,9 @@ stock "minisign -Vm FILE -P RW…" verifies it). Neither file is overwritten.
 Clients refuse a manifest that is expired (it is valid through the end of the
 expiry day, UTC), whose version is lower than one they have seen, or that
 lists a recipient that is not post-quantum (age1pq1…). Raise --version with
-every new manifest.
+every new manifest, and sign the next one well before this one expires: from
+the day after, no one can submit. Signed into the courier's outbox
+(-o outbox/manifest.json), it is published by "refuge courier push outbox".
 
 Flags:
     --root-key FILE         root signing key (from rootkey)
