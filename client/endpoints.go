@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync/atomic"
 
+	"refuge/internal/lowerhex"
 	"refuge/server/api"
 )
 
@@ -75,6 +76,9 @@ func (c *Client) Status(ctx context.Context, submissionID, token string) (api.St
 	if err := c.getJSON(ctx, submissionPath(submissionID, "/status"), token, &st); err != nil {
 		return st, fmt.Errorf("asking for the submission's status: %w", err)
 	}
+	if err := checkReplies(st.Replies); err != nil {
+		return st, fmt.Errorf("asking for the submission's status: %w", err)
+	}
 	return st, nil
 }
 
@@ -84,12 +88,39 @@ func (c *Client) Replies(ctx context.Context, submissionID, token string) ([]api
 	if err := c.getJSON(ctx, submissionPath(submissionID, "/replies"), token, &rl); err != nil {
 		return nil, fmt.Errorf("listing replies: %w", err)
 	}
+	if err := checkReplies(rl.Replies); err != nil {
+		return nil, fmt.Errorf("listing replies: %w", err)
+	}
 	return rl.Replies, nil
+}
+
+// checkReplies refuses a reply list that a hostile server could turn
+// against the client: a reply's id names the file and the folder it is
+// saved in and goes into a URL path, so it must be what the server hands
+// out (32 lowercase hex characters), never a path; its size and SHA-256
+// bound and check the download.
+func checkReplies(rs []api.Reply) error {
+	for _, r := range rs {
+		if err := checkReply(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkReply(r api.Reply) error {
+	if !lowerhex.ID(r.ID) || r.Size < 0 || !lowerhex.Valid(r.SHA256, 64) {
+		return permanent(errors.New("the server listed a malformed reply (an id, size or hash that no refuge-server gives); nothing was saved"))
+	}
+	return nil
 }
 
 // DownloadReply saves one reply (an age file) to path, resuming and
 // checking its SHA-256 (see Download).
 func (c *Client) DownloadReply(ctx context.Context, submissionID, token string, r api.Reply, path string) error {
+	if err := checkReply(r); err != nil {
+		return err
+	}
 	return c.Download(ctx, submissionPath(submissionID, "/replies/"+r.ID), token, path, r.Size, r.SHA256, nil)
 }
 
