@@ -45,7 +45,7 @@ func (c *Client) Download(ctx context.Context, ref, token, path string, size int
 	progress.Store(have)
 	failures := 0
 	for have < size {
-		n, err := c.getRange(ctx, ref, token, f, have, progress)
+		n, err := c.getRange(ctx, ref, token, f, have, size, progress)
 		have += n
 		if err == nil {
 			continue
@@ -84,8 +84,10 @@ func (c *Client) Download(ctx context.Context, ref, token, path string, size int
 }
 
 // getRange appends the bytes from offset on to f and returns how many it
-// wrote. A server that ignores Range (200) makes it start over.
-func (c *Client) getRange(ctx context.Context, ref, token string, f *os.File, offset int64, progress *atomic.Int64) (int64, error) {
+// wrote, never past size: a body that goes on past it is an error (a
+// hostile server could otherwise fill the disk before the hash check). A
+// server that ignores Range (200) makes it start over.
+func (c *Client) getRange(ctx context.Context, ref, token string, f *os.File, offset, size int64, progress *atomic.Int64) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	req, err := c.newRequest(ctx, http.MethodGet, ref, nil, token)
@@ -117,27 +119,40 @@ func (c *Client) getRange(ctx context.Context, ref, token string, f *os.File, of
 	}
 	timer := time.AfterFunc(c.opts.IdleTimeout, cancel)
 	defer timer.Stop()
-	w := &progressWriter{w: f, pos: offset, progress: progress, idle: c.opts.IdleTimeout, timer: timer}
+	w := &progressWriter{w: f, pos: offset, end: size, progress: progress, idle: c.opts.IdleTimeout, timer: timer}
 	n, err := io.Copy(w, resp.Body)
+	if errors.Is(err, errPastSize) {
+		return n, permanent(err)
+	}
 	if err != nil {
 		return n, &netError{err: err}
 	}
 	return n, nil
 }
 
+var errPastSize = errors.New("the server sent more bytes than the size it listed; the download was stopped")
+
 type progressWriter struct {
 	w        io.Writer
 	pos      int64
+	end      int64 // the listed size: nothing is written past it
 	progress *atomic.Int64
 	idle     time.Duration
 	timer    *time.Timer
 }
 
 func (p *progressWriter) Write(b []byte) (int, error) {
+	past := false
+	if room := p.end - p.pos; int64(len(b)) > room {
+		b, past = b[:max(room, 0)], true
+	}
 	n, err := p.w.Write(b)
 	p.pos += int64(n)
 	p.progress.Store(p.pos)
 	p.timer.Reset(p.idle)
+	if err == nil && past {
+		err = errPastSize
+	}
 	return n, err
 }
 

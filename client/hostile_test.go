@@ -1,0 +1,66 @@
+package client_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+
+	"refuge/client"
+)
+
+// endless is a body that never ends: zero bytes, until the reader stops.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestDownloadStopsAtListedSize: a compromised server lists a reply (or a
+// ciphertext) of some size and then sends a body that never ends. Before,
+// the client wrote whatever came to disk until the stream stopped, so the
+// server could fill a defender's or a courier's disk; the hash check came
+// only after. Now a download writes at most the listed size and fails
+// when the server sends more.
+func TestDownloadStopsAtListedSize(t *testing.T) {
+	t.Parallel()
+	const size = 1 << 20
+	want := sha256.Sum256(make([]byte, size))
+	var sent atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Up to 64 MiB past the size: enough to tell, bounded so that the
+		// test itself never fills a disk.
+		n, _ := io.Copy(w, io.LimitReader(endless{}, size+64<<20))
+		sent.Add(n)
+	}))
+	defer srv.Close()
+	c, err := client.New(client.Options{Server: srv.URL, Proxy: "direct", Retry: fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	path := filepath.Join(t.TempDir(), "reply.age")
+	var written atomic.Int64
+	err = c.Download(context.Background(), "/v1/submissions/0123456789abcdef0123456789abcdef/ciphertext", "", path, size, hex.EncodeToString(want[:]), &written)
+	if written.Load() > size {
+		t.Fatalf("the client wrote %d bytes of a download listed as %d", written.Load(), size)
+	}
+	if err == nil {
+		t.Fatal("a download whose body goes on past the listed size succeeded")
+	}
+	if errors.Is(err, client.ErrNetwork) {
+		t.Fatalf("a body longer than listed is retried as a network failure: %v", err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("the download was saved under its final name")
+	}
+}
+
