@@ -2,8 +2,10 @@ package client
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
+	"strings"
 	"sync"
 )
 
@@ -15,8 +17,17 @@ import (
 // alternated). A TLS connection writes its records itself and gains
 // nothing; plain HTTP (an onion service behind Tor's SOCKS port, a
 // server on the same network) does.
+//
+// It never dials an .onion name: net/http dials the server itself only
+// when no proxy is set for it, and the name would then go to the system's
+// resolver (on macOS, on Windows and with cgo, a DNS query on the
+// defender's own network for the drop-box's onion address). Through a
+// proxy it dials the proxy, and the name goes to the proxy.
 func bulkDial(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if host, _, err := net.SplitHostPort(addr); err == nil && isOnion(host) {
+			return nil, ErrOnionNeedsTor
+		}
 		c, err := d.DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
@@ -27,6 +38,15 @@ func bulkDial(d *net.Dialer) func(ctx context.Context, network, addr string) (ne
 		return c, nil
 	}
 }
+
+// isOnion reports whether host is a Tor onion service name (RFC 7686).
+func isOnion(host string) bool {
+	return strings.HasSuffix(strings.ToLower(strings.TrimSuffix(host, ".")), ".onion")
+}
+
+// ErrOnionNeedsTor is the error for an .onion server with no proxy set for
+// it: it is refused before its name is looked up or anything is sent.
+var ErrOnionNeedsTor = errors.New("an .onion address can be reached only through Tor, and no proxy is set for it (use socks5h://127.0.0.1:9050); nothing was sent and the name was not looked up")
 
 // bulkConn is a TCP connection whose ReadFrom (what net/http calls to send
 // a body) copies through a pooled 1 MiB buffer, or, for a body whose bytes

@@ -179,6 +179,9 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 	if rh := (tls.RecordHeaderError{}); errors.As(err, &rh) || err != nil && strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
 		return nil, permanent(ErrNotTLS)
 	}
+	if errors.Is(err, ErrOnionNeedsTor) {
+		return nil, permanent(ErrOnionNeedsTor)
+	}
 	if err != nil {
 		return nil, &netError{err: err}
 	}

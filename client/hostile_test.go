@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"refuge/client"
+	"refuge/client/clienttest"
 )
 
 // endless is a body that never ends: zero bytes, until the reader stops.
@@ -64,3 +65,27 @@ func TestDownloadStopsAtListedSize(t *testing.T) {
 	}
 }
 
+// TestOnionNeedsProxy: an .onion server with no proxy for it (none given,
+// "direct", an HTTPS_PROXY set for an http:// onion address, or NO_PROXY
+// matching it) was dialled directly, so its name went to the system's
+// resolver: on macOS, on Windows and with cgo that is a DNS query for the
+// drop-box's onion address on the defender's own network, which a watching
+// state sees. Now such a dial is refused before any lookup, with an error
+// that says to use Tor; through a SOCKS proxy the name still goes to the
+// proxy.
+func TestOnionNeedsProxy(t *testing.T) {
+	t.Parallel()
+	const onion = "http://refugeexampleexampleexampleexampleexampleexampleexam.onion"
+	socks := clienttest.StartSocks(t)
+	for _, proxy := range []string{"direct", "http://127.0.0.1:1", "socks5h://" + socks.Addr, "socks5://" + socks.Addr} {
+		c, err := client.New(client.Options{Server: onion, Proxy: proxy, Retry: client.Retry{Attempts: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = c.Manifest(context.Background())
+		c.Close()
+		if got := errors.Is(err, client.ErrOnionNeedsTor); got != (proxy == "direct") {
+			t.Fatalf("proxy %s: an .onion server gave %v (ErrOnionNeedsTor: %v)", proxy, err, got)
+		}
+	}
+}
