@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"time"
 
 	"refuge/internal/lowerhex"
 	"refuge/server/api"
@@ -29,7 +30,8 @@ func VerifyEvents(prevSeq uint64, prevHash string, events []api.Event) (uint64, 
 		if e.Prev != prevHash {
 			return prevSeq, prevHash, fmt.Errorf("event log: entry %d does not chain to the entry before it", e.Seq)
 		}
-		if !lowerhex.Valid(e.SHA256, 64) || !lowerhex.Valid(e.Hash, 64) || !lowerhex.Valid(e.SubmissionID, 32) {
+		if !lowerhex.Valid(e.SHA256, 64) || !lowerhex.Valid(e.Hash, 64) || !lowerhex.Valid(e.SubmissionID, 32) ||
+			!validDay(e.Day) || !eventTypes[e.Type] {
 			return prevSeq, prevHash, fmt.Errorf("event log: entry %d is malformed", e.Seq)
 		}
 		if sha256hex(EventLine(e)) != e.Hash {
@@ -38,6 +40,17 @@ func VerifyEvents(prevSeq uint64, prevHash string, events []api.Event) (uint64, 
 		prevSeq, prevHash = e.Seq, e.Hash
 	}
 	return prevSeq, prevHash, nil
+}
+
+// eventTypes are the entry types of docs/events.md.
+var eventTypes = map[string]bool{"created": true, "completed": true, "collected": true, "replied": true, "deleted": true}
+
+// validDay reports whether s is a day as the log writes it, 2006-01-02:
+// with the type, the one field whose content the hex checks do not
+// bound, so the line the hash covers can be read one way only.
+func validDay(s string) bool {
+	t, err := time.Parse(time.DateOnly, s)
+	return err == nil && t.Format(time.DateOnly) == s
 }
 
 // ZeroHash is the Prev of the first event.

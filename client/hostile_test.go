@@ -15,6 +15,7 @@ import (
 
 	"refuge/client"
 	"refuge/client/clienttest"
+	"refuge/server/api"
 )
 
 // endless is a body that never ends: zero bytes, until the reader stops.
@@ -86,6 +87,39 @@ func TestOnionNeedsProxy(t *testing.T) {
 		c.Close()
 		if got := errors.Is(err, client.ErrOnionNeedsTor); got != (proxy == "direct") {
 			t.Fatalf("proxy %s: an .onion server gave %v (ErrOnionNeedsTor: %v)", proxy, err, got)
+		}
+	}
+}
+
+// TestVerifyEventsRefusesAmbiguousFields: docs/events.md says a verifier
+// must check that no field of an entry can hold a space or a newline (the
+// day is a date, the type one of five words), since the hash covers one
+// line made of them. The courier's verifier checked the ids and hashes but
+// not the day and the type, so a server could hand it an entry whose day
+// held a newline and a second, made-up entry: the chain verified (the
+// server computes the hashes), and courier pull wrote both lines into
+// events.log, the officers' evidence. Now such entries are refused.
+func TestVerifyEventsRefusesAmbiguousFields(t *testing.T) {
+	t.Parallel()
+	const id = "0123456789abcdef0123456789abcdef"
+	sum := hex.EncodeToString(make([]byte, 32))
+	injected := "2026-11-30 deleted " + id + " " + sum + " " + client.ZeroHash + "\n" +
+		"0000000000000000000000000000000000000000000000000000000000000000 refuge-event-v1 2 2026-11-30"
+	for _, e := range []api.Event{
+		{Day: "2026-11-30", Type: "completed"}, // the well-formed one
+		{Day: injected, Type: "completed"},
+		{Day: "2026-11-30 ", Type: "completed"},
+		{Day: "30/11/2026", Type: "completed"},
+		{Day: "2026-11-30", Type: "completed\nx"},
+		{Day: "2026-11-30", Type: "imported"},
+		{Day: "2026-11-30", Type: ""},
+	} {
+		e.Seq, e.SubmissionID, e.SHA256, e.Prev = 1, id, sum, client.ZeroHash
+		h := sha256.Sum256([]byte(client.EventLine(e)))
+		e.Hash = hex.EncodeToString(h[:])
+		_, _, err := client.VerifyEvents(0, client.ZeroHash, []api.Event{e})
+		if wellFormed := e.Day == "2026-11-30" && e.Type == "completed"; (err == nil) != wellFormed {
+			t.Errorf("day %q, type %q: VerifyEvents gave %v", e.Day, e.Type, err)
 		}
 	}
 }
