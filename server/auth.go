@@ -131,3 +131,25 @@ func (s *Server) submitter(r *http.Request, id string) (store.Submission, *api.E
 	}
 	return sub, nil
 }
+
+// partnerRevoked refuses to go on with a partner's upload once that
+// partner's token is revoked. An upload URL is a capability that PATCH and
+// HEAD take without a token; without this, a partner whose token was
+// revoked (an office known to be compromised) could still finish, as its
+// relays or referrals, every upload it had created before. DELETE stays
+// allowed: it only removes.
+func (s *Server) partnerRevoked(r *http.Request, u store.Upload) *api.Error {
+	if u.Partner == "" {
+		return nil
+	}
+	toks, err := s.cfg.Store.Tokens(r.Context())
+	if err != nil {
+		return s.storeError("tokens", err)
+	}
+	for _, t := range toks {
+		if t.Role == store.RolePartner && t.Name == u.Partner && !t.Revoked {
+			return nil
+		}
+	}
+	return api.Errorf(api.CodeUnauthorized, "the partner token that created this upload was revoked")
+}

@@ -226,6 +226,9 @@ func setUploadHeaders(w http.ResponseWriter, u store.Upload, offset int64) {
 // dropped at creation and the verifier is not repeated.
 func (s *Server) tusHead(w http.ResponseWriter, r *http.Request) {
 	u, e := s.upload(r)
+	if e == nil {
+		e = s.partnerRevoked(r, u)
+	}
 	if e != nil {
 		writeHeadError(w, e)
 		return
@@ -274,6 +277,9 @@ func (s *Server) tusPatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, e := s.upload(r)
+	if e == nil {
+		e = s.partnerRevoked(r, u)
+	}
 	if e != nil {
 		writeError(w, e)
 		return
