@@ -293,6 +293,9 @@ func netFail(what string, err error) error {
 	case errors.Is(err, api.ErrForbidden):
 		return (&cliError{code: exitError, msg: msg, cause: err}).
 			hint("this token's role cannot do that: partner tokens refer and relay, courier tokens pull and push")
+	case errors.Is(err, client.ErrOnionNeedsTor):
+		return failf("%s", msg).
+			hint("start Tor and give its proxy: --proxy socks5h://127.0.0.1:9050 (with Tor Browser running, 127.0.0.1:9150); refuge init --proxy … keeps it for later commands")
 	case errors.Is(err, client.ErrNotTLS):
 		return failf("%s", msg).
 			hint("check the server address; if it is right, something on the way (a censor's filter, a hotel or airport Wi-Fi login page) answered in its place: try again over Tor (--proxy socks5h://127.0.0.1:9050)")

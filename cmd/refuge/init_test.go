@@ -266,3 +266,17 @@ func TestNearest(t *testing.T) {
 		}
 	}
 }
+
+// An .onion server with no proxy set for it: refused before its name is
+// looked up, with how to reach it through Tor.
+func TestOnionWithoutProxy(t *testing.T) {
+	t.Parallel()
+	u := newUser(t)
+	onion := "http://" + strings.Repeat("a", 56) + ".onion"
+	file := randomFile(t, t.TempDir(), "a.txt", 100)
+	r := u.run("", "submit", "--server", onion, "--root-pub", clienttest.NewKeys(t).RootPub.String(), "--proxy", "direct", file)
+	if r.code != exitError || !strings.Contains(r.stderr, "can be reached only through Tor") ||
+		!strings.Contains(r.stderr, "hint: start Tor and give its proxy: --proxy socks5h://127.0.0.1:9050") {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+}
