@@ -5,10 +5,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -43,6 +45,89 @@ func Listen(addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("listen on tcp: %w", err)
 	}
 	return l, nil
+}
+
+// DefaultMaxConnections bounds the connections refuge-server holds open at
+// once. Each costs some tens of KiB (a goroutine and its buffers), so the
+// default keeps a flood of idle connections under about 100 MiB; past it,
+// new connections wait in the kernel's queue until one closes.
+const DefaultMaxConnections = 4096
+
+// ConnLimit bounds the connections open at once across listeners.
+type ConnLimit struct{ slots chan struct{} }
+
+// NewConnLimit returns a limit of n connections open at once
+// (DefaultMaxConnections if n < 1).
+func NewConnLimit(n int) *ConnLimit {
+	if n < 1 {
+		n = DefaultMaxConnections
+	}
+	return &ConnLimit{slots: make(chan struct{}, n)}
+}
+
+// Listener returns l counted against the limit: its Accept waits while
+// the limit's connections are all open.
+func (c *ConnLimit) Listener(l net.Listener) net.Listener {
+	return &limitListener{Listener: l, slots: c.slots, done: make(chan struct{})}
+}
+
+type limitListener struct {
+	net.Listener
+	slots     chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// Accept takes a slot only once it has a connection: a slot taken before
+// would sit with a listener that nobody dials while connections to
+// another wait.
+func (l *limitListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.done:
+		c.Close()
+		return nil, net.ErrClosed
+	}
+	return &limitConn{Conn: c, release: func() { <-l.slots }}, nil
+}
+
+func (l *limitListener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+// limitConn gives its slot back when it is closed, once.
+type limitConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+// ReadFrom and CloseWrite pass through what net/http looks for on a TCP
+// connection: sendfile for downloads, and the half-close that lets a
+// client read an error before the connection goes.
+func (c *limitConn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
+
+func (c *limitConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }
 
 // maxHeaderBytesHard is net/http's limit on request headers, above the

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"io"
@@ -83,5 +84,84 @@ func TestTLSSendsHSTS(t *testing.T) {
 	resp.Body.Close()
 	if resp.Header.Get("Strict-Transport-Security") == "" {
 		t.Fatal("no HSTS over TLS")
+	}
+}
+
+// At most n connections are open at once, over every listener of the
+// limit: a request on a further connection is answered only once one of
+// them closes. Downloads still go out through sendfile's path (ReadFrom)
+// and errors after a half-close (CloseWrite): the wrapped connection
+// passes both through.
+func TestConnLimit(t *testing.T) {
+	e := newEnv(t)
+	srv, err := server.New(server.Config{Store: e.st, RootKey: e.rootKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := server.NewConnLimit(2)
+	tcp1, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcp2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- server.Serve(ctx, server.HTTPServer(srv, nil), 5*time.Second, limit.Listener(tcp1), limit.Listener(tcp2))
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	}()
+	get := func(c net.Conn) error {
+		if _, err := io.WriteString(c, "GET /v1/manifest HTTP/1.1\r\nHost: refuge\r\n\r\n"); err != nil {
+			return err
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return nil
+	}
+	// Two connections, one on each listener, both answered and kept open.
+	var held []net.Conn
+	for _, l := range []net.Listener{tcp1, tcp2} {
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := get(c); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	third, err := net.Dial("tcp", tcp1.Addr().String()) // the kernel accepts; the server does not yet
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	answered := make(chan error, 1)
+	go func() { answered <- get(third) }()
+	select {
+	case err := <-answered:
+		t.Fatalf("a third connection was served while two were open (%v)", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	held[0].Close()
+	select {
+	case err := <-answered:
+		if err != nil {
+			t.Fatalf("the third connection, once one closed: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the third connection was not served after one closed")
 	}
 }

@@ -66,7 +66,7 @@ func TestTokenCommands(t *testing.T) {
 func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{"--data", "x"}, {"--root-pub", "RWnotakey", "--data", "x"}, {"--bogus"}, {"--tls-cert", "a", "--data", "x", "--root-pub", "y"},
 		{"--min-free", "0", "--data", "x", "--root-pub", "y"}, {"--min-free", "-5", "--data", "x", "--root-pub", "y"},
-		{"--min-free", "1GiB", "--data", "x", "--root-pub", "y"}, {"--max-upload", "0", "--data", "x", "--root-pub", "y"},
+		{"--min-free", "1GiB", "--data", "x", "--root-pub", "y"}, {"--max-upload", "0", "--data", "x", "--root-pub", "y"}, {"--max-connections", "0", "--data", "x", "--root-pub", "y"},
 		{"token", "bogus", "--data", "x"}, {"token", "add", "--data", "x"},
 		{"--keep", "--data", "x", "--root-pub", "y"}, {"--dev", "--data", "x"}, {"--dev", "--root-pub", "y"}} {
 		var errb bytes.Buffer

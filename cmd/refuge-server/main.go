@@ -51,6 +51,8 @@ Serve:
                         upload that would go below it is refused with 507
     --rate-limit N      requests per second for all clients together (default 200;
                         the server keeps no addresses, so the limit is global)
+    --max-connections N connections open at once, over all --listen addresses
+                        (default 4096, some tens of KiB each); more wait
     --dev               throwaway demo setup in a temporary directory: demo keys,
                         a signed manifest, 127.0.0.1 only. NEVER for real use.
                         Ctrl-C (or SIGTERM) stops it and deletes the directory

@@ -24,6 +24,7 @@ type serveFlags struct {
 	data, rootPub, tlsCert, tlsKey string
 	listen                         []string // each --listen, in order
 	maxUpload, minFree             int64
+	maxConns                       int
 	rate                           float64
 	dev, keep                      bool
 }
@@ -42,6 +43,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS key file")
 	fs.Int64Var(&f.maxUpload, "max-upload", 64<<30, "largest upload in bytes")
 	fs.Int64Var(&f.minFree, "min-free", 128<<20, "disk space uploads never take, in bytes")
+	fs.IntVar(&f.maxConns, "max-connections", server.DefaultMaxConnections, "connections open at once")
 	fs.BoolVar(&f.dev, "dev", false, "throwaway demo setup")
 	fs.BoolVar(&f.keep, "keep", false, "with --dev: leave the dev directory when stopped")
 	fs.Float64Var(&f.rate, "rate-limit", 200, "requests per second, all clients together")
@@ -51,6 +53,10 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		errorf(stderr, []string{"run refuge-server --help"}, "unexpected argument %q", fs.Arg(0))
+		return exitUsage
+	}
+	if f.maxConns < 1 {
+		errorf(stderr, []string{"for example --max-connections 4096"}, "--max-connections must be at least 1")
 		return exitUsage
 	}
 	if f.maxUpload < 1 || f.minFree < 1 {
@@ -157,6 +163,11 @@ func serve(ctx context.Context, st store.Store, root signing.PublicKey, ls []net
 		log.Info("serving TLS", "certificate_valid_until", cert.NotAfter().UTC().Format(time.DateOnly))
 	}
 	hs := server.HTTPServer(srv, tlsConf)
+	limit := server.NewConnLimit(f.maxConns)
+	served := make([]net.Listener, len(ls))
+	for i, l := range ls {
+		served[i] = limit.Listener(l)
+	}
 	n := &noticer{log: log}
 	n.check(ctx, st, cert, time.Now())
 	var addrs []string
@@ -176,7 +187,7 @@ func serve(ctx context.Context, st store.Store, root signing.PublicKey, ls []net
 	}
 	ready(addrs[0])
 	go expireLoop(ctx, st, cert, log, n)
-	err = server.Serve(ctx, hs, 30*time.Second, ls...)
+	err = server.Serve(ctx, hs, 30*time.Second, served...)
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
