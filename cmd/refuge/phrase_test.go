@@ -21,6 +21,21 @@ func numbered(phrase string) string {
 	return strings.TrimSuffix(b.String(), ", ")
 }
 
+// holdsPhrase reports whether text holds two words of phrase in a row, as
+// an echo or a leak of it would. One word alone proves nothing for a
+// random phrase: a list word is often part of an ordinary word ("office"
+// of "officers") or a word of the output itself ("day" in "UTC day"), and
+// a three-letter word and a space turn up in megabytes of ciphertext.
+func holdsPhrase(text, phrase string) bool {
+	w := strings.Fields(phrase)
+	for i := 0; i+1 < len(w); i++ {
+		if strings.Contains(text, w[i]+" "+w[i+1]) {
+			return true
+		}
+	}
+	return false
+}
+
 // holdsPhraseWord reports whether out holds a word of phrase (as a word).
 func holdsPhraseWord(out, phrase string) string {
 	for _, w := range strings.Fields(phrase) {
