@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -269,16 +268,13 @@ func TestSubmitNothingToSend(t *testing.T) {
 // gives up with exit 4, nothing shown or sent.
 func TestSubmitTellsOfRetries(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
 	keys := clienttest.NewKeys(t)
 	u := newUser(t)
 	f := randomFile(t, t.TempDir(), "a.pdf", 100)
-	r := u.run("", "submit", "--server", "http://"+addr, "--root-pub", keys.RootPub.String(), f)
+	// Port 1 (tcpmux, privileged): nothing listens there. A port freed by
+	// closing a listener of this test could be taken by another test's
+	// server in the seconds the retries take.
+	r := u.run("", "submit", "--server", "http://127.0.0.1:1", "--root-pub", keys.RootPub.String(), f)
 	if r.code != exitNetwork || r.stdout != "" {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
