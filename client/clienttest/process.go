@@ -2,10 +2,13 @@ package clienttest
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -23,60 +26,109 @@ func BuildServer(t testing.TB) string {
 }
 
 // StartProcess runs the refuge-server binary bin on the data directory of
-// s (see Setup) with extra flags args, on a free port of 127.0.0.1, or on
-// s.Addr again if a process ran there before. It is killed when the test
-// ends, or by stop (which waits for it to exit). Log returns what it
-// printed.
+// s (see Setup) with extra flags args, and returns once it says it
+// listens (its admin socket is up by then too). The process listens on a
+// port of its own choosing, behind a relay that the test holds on
+// 127.0.0.1: s.Addr stays the same when a process is started again after
+// stop, and no other test can take the address in between. The process is
+// killed when the test ends, or by stop (which waits for it to exit). Log
+// returns what it printed.
 func (s *Server) StartProcess(t testing.TB, bin string, args ...string) (log func() string, stop func()) {
 	t.Helper()
-	if s.Addr == "" {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Addr = ln.Addr().String()
-		ln.Close()
+	if s.relay == nil {
+		s.relay = startRelay(t)
+		s.Addr = s.relay.addr
 		s.URL = "http://" + s.Addr
 	}
 	pub := s.Keys.RootPub.String()
-	cmd := exec.Command(bin, append([]string{"--data", s.Dir, "--root-pub", pub, "--listen", s.Addr}, args...)...) // #nosec G204 -- test helper: runs the binary it just built
-	var mu sync.Mutex
-	var out bytes.Buffer
-	cmd.Stdout = lockedWriter{&mu, &out}
-	cmd.Stderr = cmd.Stdout
+	cmd := exec.Command(bin, append([]string{"--data", s.Dir, "--root-pub", pub, "--listen", "127.0.0.1:0"}, args...)...) // #nosec G204 -- test helper: runs the binary it just built
+	out := &processLog{listening: make(chan string, 1)}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
 			cmd.Process.Kill()
-			cmd.Wait()
+			<-exited
 		})
 	}
 	t.Cleanup(stop)
-	log = func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", s.Addr, time.Second)
-		if err == nil {
-			c.Close()
-			return log, stop
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("refuge-server did not start listening: %v\n%s", err, log())
-		}
-		time.Sleep(20 * time.Millisecond)
+	select {
+	case addr := <-out.listening:
+		s.relay.target.Store(&addr)
+	case <-exited:
+		t.Fatalf("refuge-server exited before it listened:\n%s", out.String())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("refuge-server did not start listening:\n%s", out.String())
 	}
+	return out.String, stop
 }
 
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
+// processLog collects what a refuge-server process prints, and sends the
+// address of its "refuge-server listening" line on listening.
+type processLog struct {
+	mu        sync.Mutex
+	buf       bytes.Buffer
+	found     bool
+	listening chan string
 }
 
-func (l lockedWriter) Write(p []byte) (int, error) {
+var listeningLine = regexp.MustCompile(`refuge-server listening.* addr=https?://(127\.0\.0\.1:[0-9]+)\n`)
+
+func (l *processLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	l.buf.Write(p)
+	if !l.found {
+		if m := listeningLine.FindSubmatch(l.buf.Bytes()); m != nil {
+			l.found = true
+			l.listening <- string(m[1])
+		}
+	}
+	return len(p), nil
+}
+
+func (l *processLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// relay forwards TCP connections from its own address on 127.0.0.1 to
+// target, the address of the refuge-server process of the moment; with
+// no process there, it closes them.
+type relay struct {
+	addr   string
+	target atomic.Pointer[string]
+}
+
+func startRelay(t testing.TB) *relay {
+	t.Helper()
+	r := &relay{}
+	r.addr = listen(t, r.serve)
+	return r
+}
+
+func (r *relay) serve(c net.Conn) {
+	target := r.target.Load()
+	if target == nil {
+		return
+	}
+	s, err := net.Dial("tcp", *target)
+	if err != nil {
+		return
+	}
+	back := make(chan struct{})
+	go func() {
+		io.Copy(c, s)
+		c.Close()
+		close(back)
+	}()
+	io.Copy(s, c)
+	s.Close()
+	<-back
 }

@@ -92,6 +92,8 @@ type Server struct {
 	// (the body bytes of PATCH requests that reached the handler), and by
 	// "status:" + the response status code.
 	Requests func() map[string]int
+
+	relay *relay // in front of the subprocesses (StartProcess)
 }
 
 // Setup prepares a data directory with a manifest and a courier and a

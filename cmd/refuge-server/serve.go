@@ -180,10 +180,14 @@ func serve(ctx context.Context, st store.Store, root signing.PublicKey, ls []net
 			}
 		}
 		addrs = append(addrs, addr)
-		log.Info("refuge-server listening", "addr", addr)
 	}
 	if err := listenAdmin(ctx, f.data, st, root, log); err != nil {
 		log.Warn("token and publish commands will need the server stopped", "err", err)
+	}
+	// Said once the admin socket is up too: a script that waits for these
+	// lines may run the token and publish commands at once.
+	for _, addr := range addrs {
+		log.Info("refuge-server listening", "addr", addr)
 	}
 	ready(addrs[0])
 	go expireLoop(ctx, st, cert, log, n)
