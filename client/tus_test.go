@@ -524,9 +524,17 @@ func TestTerminateWaitsForWriter(t *testing.T) {
 	case err := <-uploaded:
 		t.Fatalf("the upload was not held: %v", err)
 	}
+	// On a new connection, which the proxy lets through, by a client whose
+	// tries span seconds: how soon the server ends the held request once
+	// the writer stops depends on the machine's load, and fast's tries
+	// span well under half a second.
+	terminator, err := client.New(client.Options{Server: "http://" + hold.Addr, Proxy: "direct",
+		Retry: client.Retry{Attempts: 40, Min: 100 * time.Millisecond, Max: 500 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	terminated := make(chan error, 1)
-	// On a new connection, which the proxy lets through.
-	go func() { terminated <- held.TerminateUpload(context.Background(), u, "") }()
+	go func() { terminated <- terminator.TerminateUpload(context.Background(), u, "") }()
 	deadline := time.Now().Add(30 * time.Second)
 	for srv.Requests()["status:409"] == 0 { // the server refused the first try
 		if time.Now().After(deadline) {
