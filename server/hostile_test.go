@@ -139,6 +139,13 @@ func replyCase(c hostileCase) hostileCase { c.reply = true; return c }
 // free space than any disk has.
 func diskFull(c *serverConfig) { c.MinFreeBytes = 1 << 62 }
 
+// shortStall configures a server that cuts a body after 300 ms without a
+// byte, so that the slow-body cases end soon. Only they run on it: on a
+// busy machine a sound request, or the PATCH that holds an upload in
+// "concurrent PATCH to one upload" while the other is refused, can pause
+// that long.
+func shortStall(c *serverConfig) { c.BodyStall = 300 * time.Millisecond }
+
 func hostileCases(e *env, f *fixtures) []hostileCase {
 	tus := func(kv ...string) map[string]string { return tusHdr(kv...) }
 	withAuth := func(h map[string]string, tok string) map[string]string {
@@ -241,7 +248,7 @@ func hostileCases(e *env, f *fixtures) []hostileCase {
 		{name: "DELETE without Tus-Resumable", method: "DELETE", path: "{up}", status: 412, code: "precondition"},
 		{name: "concurrent PATCH to one upload", run: concurrentPatch, status: 409, code: "conflict"},
 		{name: "slow body", run: func(e *env, f *fixtures) (*http.Response, []byte) {
-			c := rawPatch(e.t, e.url, f.up, 1000, 100, nil, false)
+			c := rawPatch(e.t, e.sibling(shortStall).url, f.up, 1000, 100, nil, false)
 			defer c.Close()
 			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 			if err != nil {
@@ -252,7 +259,7 @@ func hostileCases(e *env, f *fixtures) []hostileCase {
 		}, status: 408, code: "timeout"},
 
 		{name: "slow JSON body", run: func(e *env, f *fixtures) (*http.Response, []byte) {
-			return e.raw("POST /v1/acks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + e.courier + "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"statement\":")
+			return e.sibling(shortStall).raw("POST /v1/acks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + e.courier + "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"statement\":")
 		}, status: 408, code: "timeout"},
 
 		// completion checks
@@ -382,7 +389,7 @@ func concurrentPatch(e *env, f *fixtures) (*http.Response, []byte) {
 }
 
 func TestHostileRequests(t *testing.T) {
-	e := newEnv(t, func(c *serverConfig) { c.BodyStall = 300 * time.Millisecond })
+	e := newEnv(t)
 	ctx := context.Background()
 	f := &fixtures{sub: newSubmitter()}
 	body := e.bundle(4 << 10)
