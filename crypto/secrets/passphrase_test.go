@@ -25,8 +25,11 @@ func TestPassphraseFromFile(t *testing.T) {
 		{desc: "empty first line refused", content: "\nsecret\n", mode: 0o600, wantErr: "empty passphrase"},
 		{desc: "too long refused", content: strings.Repeat("x", maxPassphrase+1), mode: 0o600, wantErr: "longer than"},
 		{desc: "longest accepted", content: strings.Repeat("x", maxPassphrase) + "\n", mode: 0o600, want: strings.Repeat("x", maxPassphrase)},
-		{desc: "world readable warns", content: "pw\n", mode: 0o644, want: "pw", warn: true},
-		{desc: "group readable warns", content: "pw\n", mode: 0o640, want: "pw", warn: true},
+		// The warnings name the file, whose path holds $TMPDIR: the
+		// passphrase must be one that no path holds by chance ("pw" is
+		// in about one in 400 random ten-letter names such as mktemp's).
+		{desc: "world readable warns", content: "not a real passphrase\n", mode: 0o644, want: "not a real passphrase", warn: true},
+		{desc: "group readable warns", content: "not a real passphrase\n", mode: 0o640, want: "not a real passphrase", warn: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
