@@ -79,7 +79,27 @@ func (c *Client) Status(ctx context.Context, submissionID, token string) (api.St
 	if err := checkReplies(st.Replies); err != nil {
 		return st, fmt.Errorf("asking for the submission's status: %w", err)
 	}
+	if !validState(st.Status) || !validDay(st.Received) {
+		return st, fmt.Errorf("asking for the submission's status: %w",
+			permanent(errors.New("the server answered with a malformed status (a state or day that no refuge-server gives)")))
+	}
 	return st, nil
+}
+
+// validState reports whether s can be a submission's state: a short
+// lowercase word (received, collected, replied, deleted, or one a later
+// server adds). The client prints it, so it must hold nothing a terminal
+// would act on (escape sequences from a hostile server).
+func validState(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 // Replies lists the officers' replies to a submission (submitter token).
@@ -109,8 +129,8 @@ func checkReplies(rs []api.Reply) error {
 }
 
 func checkReply(r api.Reply) error {
-	if !lowerhex.ID(r.ID) || r.Size < 0 || !lowerhex.Valid(r.SHA256, 64) {
-		return permanent(errors.New("the server listed a malformed reply (an id, size or hash that no refuge-server gives); nothing was saved"))
+	if !lowerhex.ID(r.ID) || r.Size < 0 || !lowerhex.Valid(r.SHA256, 64) || !validDay(r.Created) {
+		return permanent(errors.New("the server listed a malformed reply (an id, size, hash or day that no refuge-server gives); nothing was saved"))
 	}
 	return nil
 }

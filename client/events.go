@@ -45,9 +45,10 @@ func VerifyEvents(prevSeq uint64, prevHash string, events []api.Event) (uint64, 
 // eventTypes are the entry types of docs/events.md.
 var eventTypes = map[string]bool{"created": true, "completed": true, "collected": true, "replied": true, "deleted": true}
 
-// validDay reports whether s is a day as the log writes it, 2006-01-02:
-// with the type, the one field whose content the hex checks do not
-// bound, so the line the hash covers can be read one way only.
+// validDay reports whether s is a day as the server writes it, 2006-01-02.
+// In the event log it is, with the type, the one field whose content the
+// hex checks do not bound, so the line the hash covers can be read one way
+// only; in a status or a reply list the client prints it.
 func validDay(s string) bool {
 	t, err := time.Parse(time.DateOnly, s)
 	return err == nil && t.Format(time.DateOnly) == s

@@ -94,3 +94,48 @@ func TestRepliesRefusesHostileReplyID(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusRefusesTerminalEscapes: a compromised server answers a status
+// whose state, day or reply day holds terminal escape sequences (one that
+// sets the clipboard, one that rewrites the window title). The client
+// printed them as they came, to the defender's terminal; now such an
+// answer is refused and nothing of it is printed.
+func TestStatusRefusesTerminalEscapes(t *testing.T) {
+	t.Parallel()
+	good := api.Reply{ID: strings.Repeat("ab", 16), Size: 10, SHA256: strings.Repeat("0", 64), Created: "2026-11-30"}
+	evil := "\x1b]52;c;cm0gLXJmIH4K\x07"
+	tests := []struct {
+		desc string
+		st   api.Status
+	}{
+		{"state", api.Status{Status: "received" + evil, Received: "2026-11-30"}},
+		{"state with a space", api.Status{Status: "received: fine", Received: "2026-11-30"}},
+		{"day", api.Status{Status: "received", Received: "2026-11-30\x1b]0;title\x07"}},
+		{"empty day", api.Status{Status: "received"}},
+		{"reply day", api.Status{Status: "replied", Received: "2026-11-30",
+			Replies: []api.Reply{good, {ID: good.ID, Size: 10, SHA256: good.SHA256, Created: "2026-11-30" + evil}}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				json.NewEncoder(w).Encode(tc.st)
+			}))
+			defer srv.Close()
+			r := newUser(t).run(newPhrase(t)+"\n", "status", "--server", srv.URL)
+			if r.code != 1 || !strings.Contains(r.stderr, "malformed") {
+				t.Fatalf("exit %d, want 1 naming a malformed answer\nstdout: %q\nstderr: %q", r.code, r.stdout, r.stderr)
+			}
+			if strings.ContainsAny(r.stdout+r.stderr, "\x1b\x07") {
+				t.Fatalf("an escape sequence reached the terminal:\nstdout: %q\nstderr: %q", r.stdout, r.stderr)
+			}
+		})
+	}
+	// A well-formed status still prints.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(api.Status{Status: "replied", Received: "2026-11-30", Replies: []api.Reply{good}})
+	}))
+	defer srv.Close()
+	if r := newUser(t).run(newPhrase(t)+"\n", "status", "--server", srv.URL); r.code != 0 || !strings.Contains(r.stdout, "status: replied") {
+		t.Fatalf("a good status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
