@@ -172,14 +172,23 @@ func (c *Client) PostAck(ctx context.Context, token string, statement, signature
 	return res, nil
 }
 
+// maxEvents bounds the event log a courier reads (some hundreds of bytes
+// in memory each): a hostile server could otherwise send pages forever.
+// A million entries is some 200,000 submissions.
+var maxEvents = 1 << 20
+
 // Events returns the event log from seq on, following the server's pages
-// until it has everything (courier). The caller verifies the chain.
+// until it has everything (courier), at most maxEvents entries. The caller
+// verifies the chain.
 func (c *Client) Events(ctx context.Context, token string, from uint64) ([]api.Event, error) {
 	var all []api.Event
 	for {
 		var l api.EventList
 		if err := c.getJSON(ctx, api.PathEvents+"?from="+strconv.FormatUint(from, 10), token, &l); err != nil {
 			return nil, fmt.Errorf("fetching the event log: %w", err)
+		}
+		if len(all)+len(l.Events) > maxEvents {
+			return nil, permanent(fmt.Errorf("fetching the event log: the server sends more than %d entries, far more than it can have written (about 5 per submission); refusing to read more", maxEvents))
 		}
 		all = append(all, l.Events...)
 		if len(l.Events) == 0 || l.Next <= from {
