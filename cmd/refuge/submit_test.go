@@ -88,10 +88,11 @@ func TestSubmitRefusesBadManifest(t *testing.T) {
 		sig      []byte
 		seen     uint64 // a version the client saw before
 		want     string
+		alarm    bool // the hint warns of a compromised server
 	}{
-		{"forged", forged, forgedSig, 0, "different key than the pinned root key"},
-		{"expired", expired, expiredSig, 0, "expired"},
-		{"rolled back", old, oldSig, 5, "rollback"},
+		{"forged", forged, forgedSig, 0, "different key than the pinned root key", true},
+		{"expired", expired, expiredSig, 0, "the officers' keys on the server have expired", false},
+		{"rolled back", old, oldSig, 5, "rollback", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,6 +112,11 @@ func TestSubmitRefusesBadManifest(t *testing.T) {
 			}
 			if !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "nothing was sent") {
 				t.Fatalf("message does not say why: %s", r.stderr)
+			}
+			// An expiry is the operator's delay, not an attack: it says
+			// what to do, without the alarm a forgery gets.
+			if strings.Contains(r.stderr, "compromised") != tt.alarm || !tt.alarm && !strings.Contains(r.stderr, "hint: nothing is lost") {
+				t.Fatalf("hint (alarm %v): %s", tt.alarm, r.stderr)
 			}
 			if r.stdout != "" {
 				t.Fatalf("a phrase was printed: %q", r.stdout)

@@ -41,6 +41,13 @@ func servedManifestRefused(err error) error {
 	if !errors.As(manifestRefused(err), &ce) {
 		return err
 	}
+	if errors.Is(err, manifest.ErrExpired) {
+		// The usual case, and no sign of an attack: the people who run
+		// the drop-box have not yet published the officers' new keys.
+		ce.msg = "the officers' keys on the server have expired (" + err.Error() + "), so nothing can be sent to them now; nothing was sent"
+		ce.hints = nil
+		return ce.hint("nothing is lost: the files stay as they are on this device. Run the same command again in a day or two, once the people who run the drop-box have published the officers' new keys")
+	}
 	ce.msg = "the key manifest from the server was refused: " + err.Error() + "; nothing was sent"
 	return ce.hint("the server may be misconfigured or compromised; do not submit until the officers confirm their root key on another channel")
 }
