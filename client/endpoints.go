@@ -22,10 +22,10 @@ const maxManifest = 64 << 10
 // key (crypto/manifest) before trusting a byte.
 func (c *Client) Manifest(ctx context.Context) (manifest, signature []byte, err error) {
 	if manifest, err = c.getBytes(ctx, api.PathManifest, "", maxManifest); err != nil {
-		return nil, nil, fmt.Errorf("fetching the key manifest: %w", err)
+		return nil, nil, fmt.Errorf("fetching the officers' keys (the key manifest): %w", err)
 	}
 	if signature, err = c.getBytes(ctx, api.PathManifestSig, "", 4<<10); err != nil {
-		return nil, nil, fmt.Errorf("fetching the key manifest's signature: %w", err)
+		return nil, nil, fmt.Errorf("fetching the signature of the officers' keys: %w", err)
 	}
 	return manifest, signature, nil
 }

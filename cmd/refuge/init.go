@@ -274,7 +274,7 @@ const exitNetwork = 4
 // when the failure may pass (network, 5xx, 408, 429 after the retries).
 //
 // what names the step, for errors that do not already (those of the
-// client name theirs: "fetching the key manifest: …"); "" adds nothing.
+// client name theirs: "fetching the officers' keys (the key manifest): …"); "" adds nothing.
 func netFail(what string, err error) error {
 	msg := err.Error()
 	if what != "" {
