@@ -20,31 +20,14 @@ import (
 // file come back as sent.
 func TestRefer(t *testing.T) {
 	t.Parallel()
-	kdfcost.LowerForTests() // for the key file written here
-	key, err := signing.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	keyFile := filepath.Join(dir, "fld.key")
-	if err := key.WriteFile(keyFile, []byte("partner pass")); err != nil {
-		t.Fatal(err)
-	}
-	passFile := filepath.Join(dir, "pass")
-	os.WriteFile(passFile, []byte("partner pass\n"), 0o600)
-	keys := clienttest.NewKeys(t)
-	keys.Partners = map[string]string{"fld": key.Public().String()}
-	m, sig := keys.Manifest(t, 1, "2099-12-31")
-	srv := clienttest.Setup(t, keys, m, sig, 1).Start(t)
-	u := newUser(t)
-	u.init(srv)
-	u.env = []string{"REFUGE_TOKEN=" + srv.Partner}
+	p := newPartner(t)
+	srv, u, dir, base := p.srv, p.u, p.dir, p.base
+	keyFile, passFile := p.keyFile, p.passFile
 	doc := randomFile(t, dir, "threats.pdf", 40<<10)
 	form := filepath.Join(dir, "referral.json")
 	os.WriteFile(form, []byte(`{"defender_name":"A. Defender","nationality":"X","current_country":"Y",
 "work":"land rights","risk":"arrest warrant","urgency":"medium","consent":true,
 "safe_contact":"signal","referring_organisation":"FLD"}`), 0o600)
-	base := []string{"refer", "--partner", "fld", "--partner-key", keyFile, "--passphrase-file", passFile}
 
 	// Refusals first: nothing reaches the server.
 	other, _ := signing.Generate()
@@ -83,7 +66,7 @@ func TestRefer(t *testing.T) {
 	if !res.HasSignature() {
 		t.Fatal("the referral is not signed")
 	}
-	if _, err := key.Public().Verify(res.ManifestJSON, res.Signature); err != nil {
+	if _, err := p.pub.Verify(res.ManifestJSON, res.Signature); err != nil {
 		t.Fatalf("the partner signature does not verify: %v", err)
 	}
 	data, err := os.ReadFile(filepath.Join(res.Dir, "referral.json"))
@@ -107,10 +90,12 @@ func TestRefer(t *testing.T) {
 // that partner's device: its key file, passphrase file and the start of
 // a refer command line (the partner token is in u.env).
 type partnerSetup struct {
-	srv  *clienttest.Server
-	u    *user
-	dir  string
-	base []string
+	srv               *clienttest.Server
+	u                 *user
+	dir               string
+	base              []string
+	pub               signing.PublicKey
+	keyFile, passFile string
 }
 
 func newPartner(t *testing.T) *partnerSetup {
@@ -134,7 +119,7 @@ func newPartner(t *testing.T) *partnerSetup {
 	u := newUser(t)
 	u.init(srv)
 	u.env = []string{"REFUGE_TOKEN=" + srv.Partner}
-	return &partnerSetup{srv: srv, u: u, dir: dir,
+	return &partnerSetup{srv: srv, u: u, dir: dir, pub: key.Public(), keyFile: keyFile, passFile: passFile,
 		base: []string{"refer", "--partner", "fld", "--partner-key", keyFile, "--passphrase-file", passFile}}
 }
 
