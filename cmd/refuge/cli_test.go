@@ -165,3 +165,13 @@ func pendingEmpty(t *testing.T, u *user) {
 }
 
 var _ = context.Background
+
+// submitted starts a server and a defender who has submitted one file of
+// size bytes, and returns both and the receipt phrase.
+func submitted(t *testing.T, name string, size int64) (*clienttest.Server, *user, string) {
+	t.Helper()
+	srv := clienttest.StartServer(t)
+	u := newUser(t)
+	u.init(srv)
+	return srv, u, phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), name, size)))
+}

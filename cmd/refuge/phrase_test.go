@@ -5,8 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"refuge/client/clienttest"
 )
 
 // A published BIP39 test vector, not anyone's phrase.
@@ -90,10 +88,7 @@ func TestPhraseMistakes(t *testing.T) {
 // numbered list with commas: it is the same phrase.
 func TestPhrasePunctuated(t *testing.T) {
 	t.Parallel()
-	srv := clienttest.StartServer(t)
-	u := newUser(t)
-	u.init(srv)
-	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "a.txt", 100)))
+	_, u, phrase := submitted(t, "a.txt", 100)
 	for _, in := range []string{numbered(phrase), strings.ToUpper(strings.ReplaceAll(phrase, " ", ", ")) + "."} {
 		if r := u.ok(in+"\n", "status"); !strings.Contains(r.stdout, "status: received") {
 			t.Fatalf("status: %s%s", r.stdout, r.stderr)
@@ -128,10 +123,7 @@ func TestPhraseUnknownWordAtTerminal(t *testing.T) {
 // read to its end, so each is the same phrase.
 func TestPhraseOnLines(t *testing.T) {
 	t.Parallel()
-	srv := clienttest.StartServer(t)
-	u := newUser(t)
-	u.init(srv)
-	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "a.txt", 100)))
+	_, u, phrase := submitted(t, "a.txt", 100)
 	words := strings.Fields(phrase)
 	var numbered strings.Builder
 	for i, w := range words {

@@ -125,10 +125,7 @@ func TestRelay(t *testing.T) {
 // server deleted the ciphertext.
 func TestRepliesAndAcks(t *testing.T) {
 	t.Parallel()
-	srv := clienttest.StartServer(t)
-	u := newUser(t)
-	u.init(srv)
-	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "a.pdf", 20<<10)))
+	srv, u, phrase := submitted(t, "a.pdf", 20<<10)
 	if r := u.ok(phrase+"\n", "replies"); !strings.Contains(r.stderr, "no reply yet") {
 		t.Fatalf("replies before any: %s", r.stderr)
 	}

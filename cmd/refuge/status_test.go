@@ -11,7 +11,6 @@ import (
 
 	"aead.dev/minisign"
 
-	"refuge/client/clienttest"
 	"refuge/crypto/receipt"
 	"refuge/internal/kdfcost"
 	"refuge/server/api"
@@ -22,10 +21,7 @@ import (
 // name (as status --help lists them), then the submission id.
 func TestStatusOutput(t *testing.T) {
 	t.Parallel()
-	srv := clienttest.StartServer(t)
-	u := newUser(t)
-	u.init(srv)
-	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "a.pdf", 1000)))
+	srv, u, phrase := submitted(t, "a.pdf", 1000)
 	kdfcost.LowerForTests() // as the refuge subprocesses do
 	p, err := receipt.Parse([]byte(phrase))
 	if err != nil {

@@ -6,8 +6,6 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-
-	"refuge/client/clienttest"
 )
 
 // TestStatusPhraseNotEchoed types the phrase at a real terminal (script(1)
@@ -17,10 +15,7 @@ func TestStatusPhraseNotEchoed(t *testing.T) {
 	if _, err := exec.LookPath("script"); err != nil {
 		t.Fatal("script(1) is needed to give refuge a terminal: apt-get install util-linux")
 	}
-	srv := clienttest.StartServer(t)
-	u := newUser(t)
-	u.init(srv)
-	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "a.txt", 100)))
+	_, u, phrase := submitted(t, "a.txt", 100)
 	out, rest, cmd := statusAtTerminal(t, u, "", phrase)
 	prompted := len(out)
 	out += rest
