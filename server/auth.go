@@ -132,14 +132,19 @@ func (s *Server) submitter(r *http.Request, id string) (store.Submission, *api.E
 	return sub, nil
 }
 
-// partnerRevoked refuses to go on with a partner's upload once that
-// partner's token is revoked. An upload URL is a capability that PATCH and
-// HEAD take without a token; without this, a partner whose token was
-// revoked (an office known to be compromised) could still finish, as its
-// relays or referrals, every upload it had created before. DELETE stays
-// allowed: it only removes.
-func (s *Server) partnerRevoked(r *http.Request, u store.Upload) *api.Error {
-	if u.Partner == "" {
+// creatorRevoked refuses to go on with a partner's or a courier's upload
+// once the token of the partner or courier that created it is revoked. An
+// upload URL is a capability that PATCH and HEAD take without a token;
+// without this, a partner or courier whose token was revoked (an office
+// or a machine known to be compromised) could still finish every upload
+// it had created before: relays and referrals as that partner's, replies
+// to defenders. DELETE stays allowed: it only removes.
+func (s *Server) creatorRevoked(r *http.Request, u store.Upload) *api.Error {
+	role, name := store.RolePartner, u.Partner
+	if u.Courier != "" {
+		role, name = store.RoleCourier, u.Courier
+	}
+	if name == "" {
 		return nil
 	}
 	toks, err := s.cfg.Store.Tokens(r.Context())
@@ -147,9 +152,9 @@ func (s *Server) partnerRevoked(r *http.Request, u store.Upload) *api.Error {
 		return s.storeError("tokens", err)
 	}
 	for _, t := range toks {
-		if t.Role == store.RolePartner && t.Name == u.Partner && !t.Revoked {
+		if t.Role == role && t.Name == name && !t.Revoked {
 			return nil
 		}
 	}
-	return api.Errorf(api.CodeUnauthorized, "the partner token that created this upload was revoked")
+	return api.Errorf(api.CodeUnauthorized, "the %s token that created this upload was revoked", role)
 }

@@ -160,8 +160,11 @@ func (s *Server) newUpload(r *http.Request, c caller) (store.Upload, *api.Error)
 	u.Expires = store.DayOf(today.AddDate(0, 0, s.cfg.UploadLifetimeDays))
 	u.Kind = kind
 	u.SubmissionID = md.submissionID
-	if c.role == store.RolePartner {
+	switch c.role {
+	case store.RolePartner:
 		u.Partner = c.name
+	case store.RoleCourier:
+		u.Courier = c.name
 	}
 	return u, nil
 }
@@ -227,7 +230,7 @@ func setUploadHeaders(w http.ResponseWriter, u store.Upload, offset int64) {
 func (s *Server) tusHead(w http.ResponseWriter, r *http.Request) {
 	u, e := s.upload(r)
 	if e == nil {
-		e = s.partnerRevoked(r, u)
+		e = s.creatorRevoked(r, u)
 	}
 	if e != nil {
 		writeHeadError(w, e)
@@ -278,7 +281,7 @@ func (s *Server) tusPatch(w http.ResponseWriter, r *http.Request) {
 	}
 	u, e := s.upload(r)
 	if e == nil {
-		e = s.partnerRevoked(r, u)
+		e = s.creatorRevoked(r, u)
 	}
 	if e != nil {
 		writeError(w, e)

@@ -61,6 +61,7 @@ type uploadRecord struct {
 	SubmissionID string `json:"submission_id"`
 	Verifier     sum    `json:"verifier"`
 	Partner      string `json:"partner,omitempty"`
+	Courier      string `json:"courier,omitempty"`
 	// HashState is the marshalled SHA-256 state over bytes [0, Offset),
 	// so Complete never re-reads the ciphertext to hash it.
 	HashState []byte `json:"hash_state"`
@@ -69,7 +70,7 @@ type uploadRecord struct {
 func (r *uploadRecord) upload() Upload {
 	return Upload{
 		ID: r.ID, Length: r.Length, Offset: r.Offset, Created: r.Created, Expires: r.Expires,
-		Kind: r.Kind, SubmissionID: r.SubmissionID, Verifier: r.Verifier, Partner: r.Partner,
+		Kind: r.Kind, SubmissionID: r.SubmissionID, Verifier: r.Verifier, Partner: r.Partner, Courier: r.Courier,
 	}
 }
 

@@ -95,6 +95,7 @@ type Upload struct {
 	SubmissionID string   // for KindReply: the submission replied to
 	Verifier     [32]byte // SHA-256 of the submitter's access token (zero for replies)
 	Partner      string   // the partner that relayed or referred, if any
+	Courier      string   // the courier that uploads a reply (none in records older than this field)
 }
 
 // Submission is a completed upload that officers have not yet acknowledged.

@@ -49,7 +49,7 @@ func (s *BoltStore) CreateUpload(ctx context.Context, u Upload) error {
 	}
 	rec := uploadRecord{
 		ID: u.ID, Length: u.Length, Created: u.Created, Expires: u.Expires, Kind: u.Kind,
-		SubmissionID: u.SubmissionID, Verifier: u.Verifier, Partner: u.Partner, HashState: state,
+		SubmissionID: u.SubmissionID, Verifier: u.Verifier, Partner: u.Partner, Courier: u.Courier, HashState: state,
 	}
 	err = s.gc.update(func(tx *bolt.Tx) error {
 		if err := checkNewUpload(tx, &u); err != nil {
