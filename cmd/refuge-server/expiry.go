@@ -58,8 +58,13 @@ func daysLeft(m *manifest.Manifest, now time.Time) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	today := now.UTC().Truncate(24 * time.Hour)
-	return int(end.Sub(today)/(24*time.Hour)) - 1, nil
+	return daysFrom(now, end) - 1, nil
+}
+
+// daysFrom is the number of UTC days from from's day to to's day.
+func daysFrom(from, to time.Time) int {
+	day := func(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
+	return int(day(to).Sub(day(from)) / (24 * time.Hour))
 }
 
 // inDays words a number of days left for the log: "today", "tomorrow",
@@ -81,8 +86,7 @@ func certificateNotice(cert *server.Certificate, now time.Time) (slog.Level, str
 		return slog.LevelInfo, ""
 	}
 	end := cert.NotAfter().UTC()
-	today := now.UTC().Truncate(24 * time.Hour)
-	days := int(end.Truncate(24*time.Hour).Sub(today) / (24 * time.Hour))
+	days := daysFrom(now, end)
 	switch {
 	case !now.Before(end):
 		return slog.LevelError, fmt.Sprintf("the TLS certificate expired on %s (UTC): clients refuse to connect until it is renewed "+
