@@ -144,6 +144,27 @@ func (c *Client) DownloadReply(ctx context.Context, submissionID, token string, 
 	return c.Download(ctx, submissionPath(submissionID, "/replies/"+r.ID), token, path, r.Size, r.SHA256, nil)
 }
 
+// TokenRole asks the server what a partner or courier token may do:
+// "partner" or "courier". A wrong, unknown or revoked token is an error
+// that matches api.ErrUnauthorized. A server from before this question
+// existed answers 404; TokenRole then returns "" and no error, and the
+// caller learns only later, from the request that needs the token.
+func (c *Client) TokenRole(ctx context.Context, token string) (string, error) {
+	var info api.TokenInfo
+	err := c.getJSON(ctx, api.PathToken, token, &info)
+	if errors.Is(err, api.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("checking the token: %w", err)
+	}
+	switch info.Role {
+	case "partner", "courier":
+		return info.Role, nil
+	}
+	return "", permanent(errors.New("checking the token: the server's answer names no role this program knows"))
+}
+
 // Submissions lists the submissions that are not yet deleted (courier).
 func (c *Client) Submissions(ctx context.Context, token string) ([]api.Submission, error) {
 	var l api.SubmissionList

@@ -98,6 +98,21 @@ func (s *Server) requireRole(r *http.Request, role store.Role) (caller, *api.Err
 	return c, nil
 }
 
+// checkToken answers GET /v1/token: the role of a valid partner or courier
+// token, and the same 401 as every other endpoint for a bad, unknown or
+// revoked one. It reads the store and changes nothing.
+func (s *Server) checkToken(w http.ResponseWriter, r *http.Request) {
+	c, e := s.identify(r)
+	if e == nil && c.role == "" {
+		e = api.Errorf(api.CodeUnauthorized, "this endpoint needs a partner or courier token")
+	}
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.TokenInfo{Role: string(c.role)})
+}
+
 // dummyVerifier is compared against when a submission does not exist, so
 // that an unknown id and a wrong token take the same path.
 var dummyVerifier = sha256.Sum256([]byte("refuge: no such submission"))

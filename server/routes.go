@@ -49,6 +49,7 @@ func (s *Server) routes() http.Handler {
 
 	r.HandleFunc(api.PathAcks, s.postAck).Methods(http.MethodPost)
 	r.HandleFunc(api.PathEvents, s.listEvents).Methods(http.MethodGet)
+	r.HandleFunc(api.PathToken, s.checkToken).Methods(http.MethodGet)
 
 	return closeOnError(s.securityHeaders(s.headerLimit(s.rateLimit(r))))
 }

@@ -8,6 +8,7 @@ const (
 	PathSubmissions  = "/v1/submissions"      // GET: the courier's list
 	PathAcks         = "/v1/acks"             // POST: a signed acknowledgement (courier)
 	PathEvents       = "/v1/events"           // GET ?from=N: the hash-chained event log (courier)
+	PathToken        = "/v1/token"            // GET: what the bearer token may do (partner or courier)
 	HeaderTusVersion = "1.0.0"
 )
 
@@ -19,6 +20,14 @@ const (
 	MetaSubmissionID = "submission-id" // 32 lowercase hex characters
 	MetaVerifier     = "verifier"      // 64 lowercase hex characters: SHA-256 of the access token
 )
+
+// TokenInfo is the body of GET /v1/token: the role of the partner or
+// courier token sent, so that a client can find a wrong or revoked token
+// before it does anything that cannot be taken back (refer shows a receipt
+// phrase before it uploads). It names no one: the caller holds the token.
+type TokenInfo struct {
+	Role string `json:"role"` // "partner" or "courier"
+}
 
 // Submission is one entry of GET /v1/submissions (courier).
 type Submission struct {
