@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,6 +127,15 @@ func newPartner(t *testing.T) *partnerSetup {
 		base: []string{"refer", "--partner", "fld", "--partner-key", keyFile, "--passphrase-file", passFile}}
 }
 
+// cutLink returns a link to the partner's server that lets the manifest
+// and the token check through and no chunk of an upload (until
+// SetEvery(1 << 40)), and the --server flag for it: a referral run through
+// it shows its phrase and stops with exit 4, its state kept.
+func (p *partnerSetup) cutLink(t *testing.T) (*clienttest.CutProxy, string) {
+	cut := clienttest.StartCutProxy(t, p.srv.Addr, 32<<10) // less than the smallest chunk
+	return cut, "--server=http://" + cut.Addr
+}
+
 // form is the field flags of a complete referral for defender.
 func (p *partnerSetup) form(defender string) []string {
 	return []string{"--defender", defender, "--nationality", "X", "--country", "Y", "--work", "w", "--risk", "r",
@@ -166,15 +179,16 @@ func TestReferOtherDefenderSameFiles(t *testing.T) {
 	t.Parallel()
 	p := newPartner(t)
 	doc := randomFile(t, p.dir, "shared-evidence.pdf", 20<<10)
-	first := append(append(append([]string(nil), p.base...), p.form("First Defender")...), doc)
-	second := append(append(append([]string(nil), p.base...), p.form("Second Defender")...), doc)
+	cut, server := p.cutLink(t)
+	first := append(append(append([]string(nil), p.base...), p.form("First Defender")...), server, doc)
+	second := append(append(append([]string(nil), p.base...), p.form("Second Defender")...), server, doc)
 
-	bad := &user{t: t, state: p.u.state, env: []string{"REFUGE_TOKEN=" + strings.Repeat("ab", 32)}}
-	r := bad.run("", first...)
-	if r.code != 1 {
-		t.Fatalf("refused token: exit %d\n%s", r.code, r.stderr)
+	r := p.u.run("", first...)
+	if r.code != 4 {
+		t.Fatalf("cut link: exit %d\n%s", r.code, r.stderr)
 	}
 	firstPhrase := phraseOf(t, r)
+	cut.SetEvery(1 << 40)
 
 	r = p.u.ok("", second...)
 	if strings.Contains(r.stderr, "resuming") {
@@ -196,22 +210,21 @@ func TestReferOtherDefenderSameFiles(t *testing.T) {
 }
 
 // TestReferReceiptOutRunAgain: a referral that wrote its phrase to
-// --receipt-out and stopped before its upload was done (a token the server
-// refused) is finished by the same command, run again once the token is
-// right: the run resumes under that phrase and leaves the file as it is,
-// instead of refusing because the file exists. The failed run said that
-// the phrase stays valid. A new referral never overwrites the file.
+// --receipt-out and stopped before its upload was done (here the link
+// failed) is finished by the same command, run again: the run resumes
+// under that phrase and leaves the file as it is, instead of refusing
+// because the file exists. A new referral never overwrites the file.
 func TestReferReceiptOutRunAgain(t *testing.T) {
 	t.Parallel()
 	p := newPartner(t)
+	cut, server := p.cutLink(t)
 	doc := randomFile(t, p.dir, "passport.pdf", 20<<10)
 	out := filepath.Join(p.dir, "case-7.phrase")
-	args := append(append(append([]string(nil), p.base...), p.form("A. Defender")...), "--receipt-out", out, doc)
+	args := append(append(append([]string(nil), p.base...), p.form("A. Defender")...), server, "--receipt-out", out, doc)
 
-	bad := &user{t: t, state: p.u.state, env: []string{"REFUGE_TOKEN=" + strings.Repeat("ab", 32)}}
-	r := bad.run("", args...)
-	if r.code != 1 || !strings.Contains(r.stderr, "the receipt phrase above stays valid") {
-		t.Fatalf("refused token: exit %d\n%s", r.code, r.stderr)
+	r := p.u.run("", args...)
+	if r.code != 4 || !strings.Contains(r.stderr, "run the same command again") {
+		t.Fatalf("cut link: exit %d\n%s", r.code, r.stderr)
 	}
 	phrase := phraseOf(t, r)
 	written, err := os.ReadFile(out)
@@ -219,6 +232,7 @@ func TestReferReceiptOutRunAgain(t *testing.T) {
 		t.Fatalf("--receipt-out: %q (%v), printed %q", written, err, phrase)
 	}
 
+	cut.SetEvery(1 << 40)
 	r = p.u.ok("", args...)
 	if r.stdout != "" || !strings.Contains(r.stderr, "resuming") {
 		t.Fatalf("run again:\nstdout: %s\n%s", r.stdout, r.stderr)
@@ -239,6 +253,70 @@ func TestReferReceiptOutRunAgain(t *testing.T) {
 	}
 	if p.srv.Requests()["POST"] != before {
 		t.Fatal("a refused referral reached the server")
+	}
+	pendingEmpty(t, p.u)
+}
+
+// TestReferTokenCheckedFirst: refer asks the server whether its token is
+// a partner's before it makes a receipt phrase. Before, a wrong or revoked
+// token was found by the upload, after the phrase had been printed and
+// written to --receipt-out: the partner was left with a phrase for a
+// referral that had not gone. Now such a run prints no phrase, writes no
+// file, keeps no state and sends no upload. A server too old to answer
+// the question (404) leaves it to the upload, as before.
+func TestReferTokenCheckedFirst(t *testing.T) {
+	t.Parallel()
+	p := newPartner(t)
+	doc := randomFile(t, p.dir, "passport.pdf", 20<<10)
+	out := filepath.Join(p.dir, "case-8.phrase")
+	args := append(append(append([]string(nil), p.base...), p.form("A. Defender")...), "--receipt-out", out, doc)
+	for name, c := range map[string]struct{ token, want string }{
+		"unknown": {strings.Repeat("ab", 32), "unknown or revoked token"},
+		"courier": {p.srv.Courier, "this token is a courier's, not a partner's"},
+	} {
+		before := p.srv.Requests()["POST"]
+		u := &user{t: t, state: p.u.state, env: []string{"REFUGE_TOKEN=" + c.token}}
+		r := u.run("", args...)
+		if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, c.want) ||
+			!strings.Contains(r.stderr, "no receipt phrase was made") || strings.Contains(r.stderr, "stays valid") {
+			t.Fatalf("%s token: exit %d\nstdout: %s\n%s", name, r.code, r.stdout, r.stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Fatalf("%s token: --receipt-out was written", name)
+		}
+		if p.srv.Requests()["POST"] != before {
+			t.Fatalf("%s token: an upload was created", name)
+		}
+		pendingEmpty(t, p.u)
+	}
+
+	// A server from before GET /v1/token: the run goes on, and the
+	// upload finds the token wrong after the phrase, as it used to.
+	target, err := url.Parse(p.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/token" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(404)
+			w.Write([]byte(`{"error":{"code":"not_found","message":"no such endpoint"}}`))
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer old.Close()
+	bad := &user{t: t, state: p.u.state, env: []string{"REFUGE_TOKEN=" + strings.Repeat("ab", 32)}}
+	r := bad.run("", append(args, "--server", old.URL)...)
+	if r.code != 1 || !strings.Contains(r.stderr, "the receipt phrase above stays valid") {
+		t.Fatalf("older server, refused token: exit %d\n%s", r.code, r.stderr)
+	}
+	phraseOf(t, r)
+	// With the right token, the same command finishes that referral.
+	r = p.u.ok("", append(args, "--server", old.URL)...)
+	if r.stdout != "" || !strings.Contains(r.stderr, "resuming") {
+		t.Fatalf("run again:\nstdout: %s\n%s", r.stdout, r.stderr)
 	}
 	pendingEmpty(t, p.u)
 }
@@ -264,15 +342,16 @@ func TestReferFormRewrittenResumes(t *testing.T) {
 			}
 		}
 	}
-	args := append(append([]string(nil), p.base...), "--form", form, "--note-file", note, doc)
+	cut, server := p.cutLink(t)
+	args := append(append([]string(nil), p.base...), "--form", form, "--note-file", note, server, doc)
 
 	write(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
-	bad := &user{t: t, state: p.u.state, env: []string{"REFUGE_TOKEN=" + strings.Repeat("ab", 32)}}
-	r := bad.run("", args...)
-	if r.code != 1 {
-		t.Fatalf("refused token: exit %d\n%s", r.code, r.stderr)
+	r := p.u.run("", args...)
+	if r.code != 4 {
+		t.Fatalf("cut link: exit %d\n%s", r.code, r.stderr)
 	}
 	phrase := phraseOf(t, r)
+	cut.SetEvery(1 << 40)
 
 	write(time.Date(2026, 1, 2, 9, 0, 0, 0, time.UTC))
 	if r := p.u.ok("", args...); r.stdout != "" || !strings.Contains(r.stderr, "resuming") {

@@ -243,6 +243,11 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 		return err
 	}
 	e.out.infof("checked the officers' keys: their list is signed by the pinned root key (key manifest version %d, %s)", km.Version, plural(len(recipients), "key"))
+	if job.token != "" && job.resumed == nil {
+		if err := checkPartnerToken(ctx, c, job.token); err != nil {
+			return err
+		}
+	}
 	if job.prepare != nil {
 		if err := job.prepare(km, &contents); err != nil {
 			return err
@@ -357,6 +362,25 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 		return phraseStays(upErr, "above")
 	}
 	return upErr
+}
+
+// checkPartnerToken asks the server whether token is a partner's, before
+// a receipt phrase is made: a wrong or revoked token used to be found by
+// the upload, after the phrase had been shown, leaving a partner with a
+// phrase for a referral that had not gone. A server too old to tell
+// leaves it to the upload, as before.
+func checkPartnerToken(ctx context.Context, c *client.Client, token string) error {
+	role, err := c.TokenRole(ctx, token)
+	if err != nil {
+		var ce *cliError
+		errors.As(netFail("", err), &ce)
+		return ce.hint("nothing was sent and no receipt phrase was made")
+	}
+	if role == "courier" {
+		return failf("this token is a courier's, not a partner's; nothing was sent and no receipt phrase was made").
+			hint("use your organisation's partner token (--token, or $REFUGE_TOKEN), as the people who run the drop-box gave it to you")
+	}
+	return nil
 }
 
 // phraseStays adds to err, the failure of an upload whose state stays on
