@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -14,30 +16,67 @@ const exitInterrupted = 130
 // interruptible returns a context that ends at the first Ctrl-C or
 // SIGTERM. The command then winds down instead of stopping dead (an
 // upload keeps its state, a partial file is removed), and run says that
-// it was interrupted and what the same command does when run again
-// (resume, the hint given here). A second Ctrl-C stops the process at
-// once; secrets are only ever in locked memory, which the system frees.
+// it was interrupted, by what, and what the same command does when run
+// again (resume, the hint given here). A second signal stops the process
+// at once; secrets are only ever in locked memory, which the system frees.
 //
 // memguard's own handler (secrets.Init) would exit at the first Ctrl-C,
 // with status 1 and without a word: it is replaced here.
 func (e *env) interruptible(resume string) (context.Context, func()) {
 	signal.Reset(os.Interrupt, syscall.SIGTERM)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-ch:
+			cancel(signalled{sig})
+		case <-done:
+		}
+		signal.Stop(ch) // the next signal acts as if no one caught it
+	}()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() { close(done) })
+		cancel(nil)
+	}
 	e.signals, e.resumeHint = ctx, resume
-	context.AfterFunc(ctx, stop) // the next signal acts as if no one caught it
 	return ctx, stop
 }
 
-// interrupted reports whether a signal ended the context of interruptible
-// (and not its stop function, whose cause is plain context.Canceled).
-func (e *env) interrupted() bool {
-	return e.signals != nil && e.signals.Err() != nil && context.Cause(e.signals) != context.Canceled //nolint:errorlint // identity: a signal's cause also matches Canceled
+// signalled is the cause of the context of interruptible when a signal
+// ended it.
+type signalled struct{ sig os.Signal }
+
+func (s signalled) Error() string { return s.sig.String() + " signal received" }
+
+// signal returns the signal that ended the context of interruptible, or
+// nil (none did: it was not made, or its stop function ended it).
+func (e *env) signal() os.Signal {
+	if e.signals == nil {
+		return nil
+	}
+	var s signalled
+	if errors.As(context.Cause(e.signals), &s) {
+		return s.sig
+	}
+	return nil
 }
 
-// interruptedError is what a command interrupted by Ctrl-C returns,
-// whatever error its winding down produced.
+// interrupted reports whether a signal ended the context of interruptible.
+func (e *env) interrupted() bool { return e.signal() != nil }
+
+// interruptedError is what a command stopped by a signal returns, whatever
+// error its winding down produced. The message names the signal: a script
+// stopped by its supervisor (SIGTERM: a service stopped, a time limit)
+// was not interrupted by someone at the keyboard.
 func (e *env) interruptedError() error {
-	err := &cliError{code: exitInterrupted, msg: "interrupted (Ctrl-C)"}
+	msg := "interrupted (Ctrl-C)"
+	if e.signal() == syscall.SIGTERM {
+		msg = "stopped by SIGTERM"
+	}
+	err := &cliError{code: exitInterrupted, msg: msg}
 	if e.resumeHint != "" {
 		err.msg += "; nothing is lost"
 		err.hint("%s", e.resumeHint)

@@ -61,8 +61,8 @@ Exit codes:
         or not post-quantum): nothing was encrypted
     4   the network failed after retries: run the same command again; it
         resumes
-    130 interrupted (Ctrl-C): an upload resumes when the same command is
-        run again`
+    130 interrupted (Ctrl-C, or SIGTERM): an upload resumes when the same
+        command is run again`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

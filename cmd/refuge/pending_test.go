@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -283,6 +284,31 @@ func TestSubmitInterrupted(t *testing.T) {
 		t.Fatalf("the next run did not resume:\n%s", r.stderr)
 	}
 	checkDelivered(t, u, srv, phrase, f)
+}
+
+// TestSubmitTerminated: SIGTERM (a supervisor stopping the job, a time
+// limit) winds an upload down as Ctrl-C does, exit 130 with its state
+// kept, and says what stopped it. Before, it said "interrupted (Ctrl-C)",
+// which sends whoever reads a job's log looking for a person at a
+// keyboard.
+func TestSubmitTerminated(t *testing.T) {
+	t.Parallel()
+	h := startHeld(t, 4<<20, 12<<20)
+	if err := h.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := h.cmd.Wait()
+	var ee *exec.ExitError
+	out := h.stderr.String()
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 || !strings.Contains(out, "refuge: error: stopped by SIGTERM; nothing is lost") ||
+		strings.Contains(out, "Ctrl-C") || !strings.Contains(out, "run the same command again") {
+		t.Fatalf("a submit stopped by SIGTERM: %v\n%s", err, out)
+	}
+	h.hold.Release()
+	if r := h.u.ok("", h.args...); !strings.Contains(r.stderr, "resuming") || r.stdout != "" {
+		t.Fatalf("the next run did not resume:\n%s", r.stderr)
+	}
+	checkDelivered(t, h.u, h.srv, h.phrase, h.file)
 }
 
 // TestResealFindsCompleted: a run stopped after its last byte reached the
