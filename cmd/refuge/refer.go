@@ -130,7 +130,9 @@ func cmdRefer(e *env, args []string) error {
 		}
 		r, err := parseReferral(data)
 		if err != nil {
-			return failf("%v", err)
+			// Exit 2, as for an incomplete form: the input is wrong,
+			// nothing was tried.
+			return usagef("refer", "%s: %v", *formFile, err)
 		}
 		form = *r
 	}

@@ -33,6 +33,11 @@ func TestRefer(t *testing.T) {
 "work":"land rights","risk":"arrest warrant","urgency":"medium","consent":true,
 "safe_contact":"signal","referring_organisation":"FLD"}`), 0o600)
 
+	broken := filepath.Join(dir, "broken.json")
+	os.WriteFile(broken, []byte(`{"defender_name":"A. Defender",`), 0o600)
+	unknown := filepath.Join(dir, "unknown.json")
+	os.WriteFile(unknown, []byte(`{"defender_name":"A. Defender","passport_scan":"x"}`), 0o600)
+
 	// Refusals first: nothing reaches the server.
 	other, _ := signing.Generate()
 	otherFile := filepath.Join(dir, "other.key")
@@ -45,6 +50,8 @@ func TestRefer(t *testing.T) {
 	}{
 		{"no consent", append(base, "--defender", "A", "--nationality", "X", "--country", "Y", "--work", "w", "--risk", "r", "--urgency", "high", "--contact", "c", "--referring-org", "o", doc), 2, "consent"},
 		{"bad urgency", append(base, "--form", form, "--urgency", "soon", doc), 2, "urgency"},
+		{"form not JSON", append(base, "--form", broken, doc), 2, "broken.json: the referral form is not valid"},
+		{"form with an unknown field", append(base, "--form", unknown, doc), 2, `unknown field "passport_scan"`},
 		{"wrong key", []string{"refer", "--partner", "fld", "--partner-key", otherFile, "--passphrase-file", passFile, "--form", form, doc}, 1, "not the key the manifest lists"},
 		{"unknown partner", []string{"refer", "--partner", "nobody", "--partner-key", keyFile, "--passphrase-file", passFile, "--form", form, doc}, 1, "not in the officers' key manifest"},
 	}
