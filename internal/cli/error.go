@@ -1,0 +1,53 @@
+// Package cli is the command-line plumbing the Refuge programs share: an
+// error that carries its exit code and hint lines, the messages on standard
+// error with the program's name in front, flag parsing that lets flags come
+// after the arguments and answers a mistyped flag with one line and a
+// "did you mean", and the matcher behind those suggestions.
+//
+// What a program prints is its own: each keeps its usage text, its further
+// exit codes and its wording; this package only makes the shape of a
+// message the same in every program:
+//
+//	refuge-officer: error: flag provided but not defined: -outbx
+//	refuge-officer: hint: did you mean --outbox?
+//	refuge-officer: hint: run "refuge-officer open --help" for usage
+package cli
+
+import "fmt"
+
+// Exit codes that every program here gives the same meaning; each program
+// documents its own further codes.
+const (
+	ExitFailure = 1 // the command failed
+	ExitUsage   = 2 // bad command line
+)
+
+// Error is an error meant for the person at the terminal: one line saying
+// what failed, hint lines saying what to do, and the exit code.
+type Error struct {
+	Code  int      // the exit code; 0 counts as ExitFailure
+	Msg   string   // what failed, lowercase, without "error:"
+	Hints []string // what to do about it, a line each
+	Cause error    // for errors.Is and errors.As, when a caller must tell this failure apart; not printed
+}
+
+// Errorf returns an Error that exits with code.
+func Errorf(code int, format string, args ...any) *Error {
+	return &Error{Code: code, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Usagef returns an Error for a bad command line: it exits with ExitUsage
+// and points to the help of command, the words that run it ("refuge-officer
+// open").
+func Usagef(command, format string, args ...any) *Error {
+	return Errorf(ExitUsage, format, args...).Hint("run %q for usage", command+" --help")
+}
+
+// Hint adds a hint line to e and returns e.
+func (e *Error) Hint(format string, args ...any) *Error {
+	e.Hints = append(e.Hints, fmt.Sprintf(format, args...))
+	return e
+}
+
+func (e *Error) Error() string { return e.Msg }
+func (e *Error) Unwrap() error { return e.Cause }

@@ -1,0 +1,147 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// openFlags is a command's flag set: strings, a bool, a repeatable flag
+// and one-letter flags, with its help going to help.
+func openFlags(help *strings.Builder) (*flag.FlagSet, map[string]*string, *bool, *[]string) {
+	fs := NewFlags("prog open", "Usage: prog open -i FILE -o DIR BUNDLE...", help)
+	s := map[string]*string{
+		"i":      fs.String("i", "", "identity"),
+		"o":      fs.String("o", "", "output"),
+		"outbox": fs.String("outbox", "", "outbox"),
+	}
+	force := fs.Bool("force", false, "force")
+	var to []string
+	fs.Func("to", "repeatable", func(v string) error { to = append(to, v); return nil })
+	return fs, s, force, &to
+}
+
+func TestParse(t *testing.T) {
+	for _, tc := range []struct {
+		desc  string
+		args  []string
+		pos   []string
+		i, o  string
+		force bool
+		to    []string
+	}{
+		{desc: "nothing", args: nil},
+		{desc: "flags then positionals", args: []string{"-i", "k", "-o", "d", "a", "b"}, pos: []string{"a", "b"}, i: "k", o: "d"},
+		{desc: "flags after positionals", args: []string{"a", "-i", "k", "b", "--o=d"}, pos: []string{"a", "b"}, i: "k", o: "d"},
+		{desc: "-- ends the flags", args: []string{"a", "--", "-i", "k"}, pos: []string{"a", "-i", "k"}},
+		{desc: "-- first", args: []string{"--", "--", "-o"}, pos: []string{"--", "-o"}},
+		{desc: "-- last", args: []string{"-o", "d", "--"}, o: "d"},
+		{desc: "-- as a flag's value", args: []string{"-o", "--", "a", "-i", "k"}, pos: []string{"a"}, i: "k", o: "--"},
+		{desc: "-- as a value, then --", args: []string{"-o=--", "--o", "--", "--", "-i"}, pos: []string{"-i"}, o: "--"},
+		{desc: "-- after a bool flag", args: []string{"--force", "--", "-o"}, pos: []string{"-o"}, force: true},
+		{desc: "- is positional", args: []string{"-", "-o", "d"}, pos: []string{"-"}, o: "d"},
+		{desc: "empty strings", args: []string{"", "-o", "", ""}, pos: []string{"", ""}},
+		{desc: "unicode", args: []string{"ѕubmit", "-o", "déjà vu", "日本.age"}, pos: []string{"ѕubmit", "日本.age"}, o: "déjà vu"},
+		{desc: "a flag given twice: the last wins", args: []string{"-o", "a", "x", "-o", "b"}, pos: []string{"x"}, o: "b"},
+		{desc: "a repeatable flag", args: []string{"--to", "a", "x", "--to=b"}, pos: []string{"x"}, to: []string{"a", "b"}},
+		{desc: "a value that looks like a flag", args: []string{"-o", "-i", "x"}, pos: []string{"x"}, o: "-i"},
+		{desc: "a value that is -h", args: []string{"-o", "-h"}, o: "-h"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			var help strings.Builder
+			fs, s, force, to := openFlags(&help)
+			pos, err := Parse(fs, tc.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(pos, tc.pos) || *s["i"] != tc.i || *s["o"] != tc.o || *force != tc.force || !slices.Equal(*to, tc.to) {
+				t.Fatalf("positionals %q, -i %q, -o %q, --force %v, --to %q", pos, *s["i"], *s["o"], *force, *to)
+			}
+			if help.Len() != 0 {
+				t.Fatalf("help shown: %q", help.String())
+			}
+		})
+	}
+}
+
+func TestParseHelp(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"-help"}, {"a", "b", "-h"}, {"-o", "d", "a", "--help"}, {"-o", "-h", "a", "-h"}} {
+		var help strings.Builder
+		fs, _, _, _ := openFlags(&help)
+		pos, err := Parse(fs, args)
+		if !errors.Is(err, flag.ErrHelp) || pos != nil {
+			t.Errorf("%q: %q, %v; want flag.ErrHelp", args, pos, err)
+		}
+		if help.String() != "Usage: prog open -i FILE -o DIR BUNDLE...\n" {
+			t.Errorf("%q: help %q", args, help.String())
+		}
+	}
+	// After "--", -h is an argument.
+	var help strings.Builder
+	fs, _, _, _ := openFlags(&help)
+	if pos, err := Parse(fs, []string{"--", "-h"}); err != nil || !slices.Equal(pos, []string{"-h"}) || help.Len() != 0 {
+		t.Fatalf("%q, %v, help %q", pos, err, help.String())
+	}
+	// A flag set without help still answers -h with flag.ErrHelp.
+	bare := flag.NewFlagSet("bare", flag.ContinueOnError)
+	if _, err := Parse(bare, []string{"x", "--help"}); !errors.Is(err, flag.ErrHelp) {
+		t.Fatal(err)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct {
+		desc  string
+		args  []string
+		msg   string
+		hints []string
+	}{
+		{"a mistyped flag", []string{"a", "--outbx", "d"}, "flag provided but not defined: -outbx",
+			[]string{"did you mean --outbox?", `run "prog open --help" for usage`}},
+		{"a mistyped one-letter flag", []string{"-oo", "d"}, "flag provided but not defined: -oo",
+			[]string{"did you mean -o?", `run "prog open --help" for usage`}},
+		{"a prefix of a flag", []string{"--forc"}, "flag provided but not defined: -forc",
+			[]string{"did you mean --force?", `run "prog open --help" for usage`}},
+		{"nothing near", []string{"--bogus"}, "flag provided but not defined: -bogus",
+			[]string{`run "prog open --help" for usage`}},
+		{"a unicode flag", []string{"--fоrce"}, "flag provided but not defined: -fоrce",
+			[]string{"did you mean --force?", `run "prog open --help" for usage`}},
+		{"a missing value", []string{"a", "-o"}, "flag needs an argument: -o",
+			[]string{`run "prog open --help" for usage`}},
+		{"--=x", []string{"--=x"}, "bad flag syntax: --=x", []string{`run "prog open --help" for usage`}},
+		{"three dashes", []string{"---o", "d"}, "bad flag syntax: ---o", []string{`run "prog open --help" for usage`}},
+		{"a value for a bool", []string{"--force=maybe"}, `invalid boolean value "maybe" for -force: parse error`,
+			[]string{`run "prog open --help" for usage`}},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			var help strings.Builder
+			fs, _, _, _ := openFlags(&help)
+			_, err := Parse(fs, tc.args)
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Code != ExitUsage || ce.Msg != tc.msg || !slices.Equal(ce.Hints, tc.hints) {
+				t.Fatalf("%#v", err)
+			}
+			if help.Len() != 0 {
+				t.Fatalf("an error shows the help: %q", help.String())
+			}
+		})
+	}
+}
+
+// TestParseKeepsUsage checks that Parse leaves fs.Usage as it found it,
+// and that a flag set is parsed again the same way.
+func TestParseKeepsUsage(t *testing.T) {
+	var help strings.Builder
+	fs, _, _, _ := openFlags(&help)
+	for range 2 {
+		if _, err := Parse(fs, []string{"--bogus"}); err == nil {
+			t.Fatal("no error")
+		}
+	}
+	fs.Usage()
+	if help.String() != "Usage: prog open -i FILE -o DIR BUNDLE...\n" {
+		t.Fatalf("help %q", help.String())
+	}
+}
