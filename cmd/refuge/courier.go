@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"refuge/client"
+	"refuge/internal/cli"
 	"refuge/internal/lowerhex"
 	"refuge/internal/progress"
 	"refuge/server/api"
@@ -79,7 +80,7 @@ func (e *env) courierSetup(name string, args []string, withOut bool) (*client.Cl
 	if withOut {
 		out = fl.String("o", "", "")
 	}
-	pos, err := e.parse(fl, args)
+	pos, err := cli.Parse(fl, args)
 	if err != nil {
 		return nil, "", "", nil, err
 	}
@@ -156,7 +157,7 @@ func (e *env) courierPull(args []string) error {
 	if err := writeSums(dir, subs); err != nil {
 		return err
 	}
-	e.out.infof("pulled %s; %d listed; event log verified up to entry %d", plural(got, "new submission"), len(subs), head.Seq)
+	e.out.Infof("pulled %s; %d listed; event log verified up to entry %d", plural(got, "new submission"), len(subs), head.Seq)
 	return nil
 }
 
@@ -178,16 +179,16 @@ func (e *env) pullEvents(ctx context.Context, c *client.Client, tok, dir string)
 	}
 	seq, hash, err := client.VerifyEvents(0, client.ZeroHash, evs)
 	if err != nil {
-		return old, failf("the server's %v", err).hint("the server's history is not what it was; keep DIR as evidence and tell the officers")
+		return old, failf("the server's %v", err).Hint("the server's history is not what it was; keep DIR as evidence and tell the officers")
 	}
 	if old.Seq > 0 {
 		if seq < old.Seq {
 			return old, failf("the server's event log is shorter than when last seen (%d entries, %d before): history was dropped", seq, old.Seq).
-				hint("keep DIR as evidence and tell the officers")
+				Hint("keep DIR as evidence and tell the officers")
 		}
 		if evs[old.Seq-1].Hash != old.Hash {
 			return old, failf("the server's event log was rewritten before entry %d, which was seen last time", old.Seq).
-				hint("keep DIR as evidence and tell the officers")
+				Hint("keep DIR as evidence and tell the officers")
 		}
 	}
 	var b strings.Builder
@@ -272,7 +273,7 @@ func (e *env) courierPush(args []string) error {
 		if resumable(err) || ctx.Err() != nil || errors.Is(err, errBusy) {
 			return false, err
 		}
-		e.out.infof("refused, left in place: %v", err)
+		e.out.Infof("refused, left in place: %v", err)
 		refused = append(refused, name)
 		return false, nil
 	}
@@ -316,14 +317,14 @@ func (e *env) courierPush(args []string) error {
 		}
 	}
 	if published {
-		e.out.infof("pushed the key manifest, %s and %s", plural(replies, "reply"), plural(acks, "acknowledgement"))
+		e.out.Infof("pushed the key manifest, %s and %s", plural(replies, "reply"), plural(acks, "acknowledgement"))
 	} else {
-		e.out.infof("pushed %s and %s", plural(replies, "reply"), plural(acks, "acknowledgement"))
+		e.out.Infof("pushed %s and %s", plural(replies, "reply"), plural(acks, "acknowledgement"))
 	}
 	if len(refused) > 0 {
 		return failf("the server refused %s; they are still in %s, the rest went through: %s",
 			plural(len(refused), "file"), dir, strings.Join(refused, ", ")).
-			hint("the reasons are above; an acknowledgement refused for its signature or hash deletes nothing, so check the officer's outbox before pushing it again")
+			Hint("the reasons are above; an acknowledgement refused for its signature or hash deletes nothing, so check the officer's outbox before pushing it again")
 	}
 	return nil
 }
@@ -374,11 +375,11 @@ func (e *env) pushAck(ctx context.Context, c *client.Client, tok, dir, file stri
 	res, err := c.PostAck(ctx, tok, stmt, sig)
 	switch {
 	case errors.Is(err, api.ErrGone):
-		e.out.infof("%s: the server had already deleted that ciphertext", filepath.Base(file))
+		e.out.Infof("%s: the server had already deleted that ciphertext", filepath.Base(file))
 	case err != nil:
 		return netFail("acknowledgement "+filepath.Base(file), err)
 	default:
-		e.out.infof("%s: submission %s acknowledged; the server deleted its ciphertext", filepath.Base(file), res.SubmissionID)
+		e.out.Infof("%s: submission %s acknowledged; the server deleted its ciphertext", filepath.Base(file), res.SubmissionID)
 	}
 	if err := moveSent(dir, file+".minisig"); err != nil {
 		return err
@@ -399,7 +400,7 @@ func (e *env) pushManifest(ctx context.Context, c *client.Client, tok, dir strin
 	sig, err := readSmall(file+".minisig", maxManifestFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return failf("the key manifest %s has no signature beside it (manifest.json.minisig)", file).
-			hint("refuge-officer manifest sign writes both files: carry them together")
+			Hint("refuge-officer manifest sign writes both files: carry them together")
 	}
 	if err != nil {
 		return err
@@ -407,14 +408,14 @@ func (e *env) pushManifest(ctx context.Context, c *client.Client, tok, dir strin
 	version, err := c.PutManifest(ctx, tok, mj, sig)
 	switch {
 	case errors.Is(err, api.ErrConflict):
-		e.out.infof("manifest.json: the server already has this key manifest or a newer one")
+		e.out.Infof("manifest.json: the server already has this key manifest or a newer one")
 	case errors.Is(err, &api.Error{Code: api.CodeUnprocessable}):
 		return failf("key manifest %s: the server refused it: %v", file, errors.Unwrap(err)).
-			hint("the server accepts only a manifest signed by its root key, not expired, with post-quantum recipients")
+			Hint("the server accepts only a manifest signed by its root key, not expired, with post-quantum recipients")
 	case err != nil:
 		return netFail("key manifest", err)
 	default:
-		e.out.infof("manifest.json: published key manifest version %d", version)
+		e.out.Infof("manifest.json: published key manifest version %d", version)
 	}
 	if err := moveSent(dir, file+".minisig"); err != nil {
 		return err
@@ -430,7 +431,7 @@ const maxManifestFile = 64 << 10
 func readSmall(file string, limit int64) ([]byte, error) {
 	f, err := os.Open(file) // #nosec G304 -- a file in the folder the courier named
 	if err != nil {
-		return nil, &cliError{code: exitError, msg: fmt.Sprintf("cannot read %s: %v", file, errors.Unwrap(err)), cause: err}
+		return nil, &cli.Error{Code: exitError, Msg: fmt.Sprintf("cannot read %s: %v", file, errors.Unwrap(err)), Cause: err}
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))

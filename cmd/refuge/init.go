@@ -15,6 +15,7 @@ import (
 	"aead.dev/minisign"
 
 	"refuge/client"
+	"refuge/internal/cli"
 	"refuge/server/api"
 )
 
@@ -60,7 +61,7 @@ func stateDir() (string, error) {
 	if dir == "" {
 		base, err := os.UserConfigDir()
 		if err != nil {
-			return "", failf("cannot find a configuration directory: %v", err).hint("set REFUGE_STATE_DIR to a private folder")
+			return "", failf("cannot find a configuration directory: %v", err).Hint("set REFUGE_STATE_DIR to a private folder")
 		}
 		dir = filepath.Join(base, "refuge")
 	}
@@ -87,7 +88,7 @@ func loadProfile(dir string) (profile, error) {
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
-		return p, failf("the profile %s is damaged: %v", filepath.Join(dir, profileFile), err).hint("run refuge init again")
+		return p, failf("the profile %s is damaged: %v", filepath.Join(dir, profileFile), err).Hint("run refuge init again")
 	}
 	return p, nil
 }
@@ -117,7 +118,7 @@ func cmdInit(e *env, args []string) error {
 	rootPub := fs.String("root-pub", "", "")
 	proxy := fs.String("proxy", "", "")
 	force := fs.Bool("force", false, "")
-	pos, err := e.parse(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -149,13 +150,13 @@ func cmdInit(e *env, args []string) error {
 	}
 	if old.RootPub != "" && old.RootPub != p.RootPub && !*force {
 		return failf("the profile already pins another root key; nothing changed").
-			hint("if the officers really changed their root key (check with them on another channel), run again with --force")
+			Hint("if the officers really changed their root key (check with them on another channel), run again with --force")
 	}
 	data, _ := json.MarshalIndent(p, "", "  ")
 	if err := writeFileAtomic(filepath.Join(dir, profileFile), append(data, '\n')); err != nil {
 		return failf("cannot write the profile: %v", err)
 	}
-	e.out.infof("profile written to %s", filepath.Join(dir, profileFile))
+	e.out.Infof("profile written to %s", filepath.Join(dir, profileFile))
 	return nil
 }
 
@@ -243,7 +244,7 @@ func (e *env) newClient(p profile) (*client.Client, error) {
 	}
 	c, err := client.New(o)
 	if err != nil {
-		return nil, usagef("", "%v", err)
+		return nil, cli.Usagef(prog, "%v", err)
 	}
 	return c, nil
 }
@@ -263,14 +264,14 @@ func (e *env) retrying(r client.RetryNotice) {
 	if s := r.Wait.Round(time.Second); s > 0 {
 		wait = s.String()
 	}
-	e.out.infof("no answer from the server yet (%v); trying again in %s (%d tries failed in a row, giving up after %d)", r.Err, wait, r.Failed, r.Of)
+	e.out.Infof("no answer from the server yet (%v); trying again in %s (%d tries failed in a row, giving up after %d)", r.Err, wait, r.Failed, r.Of)
 }
 
 // exitNetwork is the exit code when the network failed after retries:
 // running the same command again resumes (see the usage text).
 const exitNetwork = 4
 
-// netFail turns a client error into a cliError: exit code 4 with a hint
+// netFail turns a client error into a cli.Error: exit code 4 with a hint
 // when the failure may pass (network, 5xx, 408, 429 after the retries).
 //
 // what names the step, for errors that do not already (those of the
@@ -282,23 +283,23 @@ func netFail(what string, err error) error {
 	}
 	switch {
 	case errors.Is(err, api.ErrNoSpace):
-		return (&cliError{code: exitNetwork, msg: msg}).
-			hint("nothing is lost: run the same command again later (hours rather than minutes), and it resumes where it stopped; if this lasts, tell the people who run the server")
+		return (&cli.Error{Code: exitNetwork, Msg: msg}).
+			Hint("nothing is lost: run the same command again later (hours rather than minutes), and it resumes where it stopped; if this lasts, tell the people who run the server")
 	case client.Temporary(err):
-		return (&cliError{code: exitNetwork, msg: msg}).
-			hint("check the connection (or the proxy, or Tor) and run the same command again; uploads and downloads resume where they stopped")
+		return (&cli.Error{Code: exitNetwork, Msg: msg}).
+			Hint("check the connection (or the proxy, or Tor) and run the same command again; uploads and downloads resume where they stopped")
 	case errors.Is(err, api.ErrUnauthorized):
-		return (&cliError{code: exitError, msg: msg, cause: err}).
-			hint("check the token (--token, or $REFUGE_TOKEN): use it exactly as the people who run the drop-box gave it to your organisation; a revoked token is refused")
+		return (&cli.Error{Code: exitError, Msg: msg, Cause: err}).
+			Hint("check the token (--token, or $REFUGE_TOKEN): use it exactly as the people who run the drop-box gave it to your organisation; a revoked token is refused")
 	case errors.Is(err, api.ErrForbidden):
-		return (&cliError{code: exitError, msg: msg, cause: err}).
-			hint("this token's role cannot do that: partner tokens refer and relay, courier tokens pull and push")
+		return (&cli.Error{Code: exitError, Msg: msg, Cause: err}).
+			Hint("this token's role cannot do that: partner tokens refer and relay, courier tokens pull and push")
 	case errors.Is(err, client.ErrOnionNeedsTor):
 		return failf("%s", msg).
-			hint("start Tor and give its proxy: --proxy socks5h://127.0.0.1:9050 (with Tor Browser running, 127.0.0.1:9150); refuge init --proxy … keeps it for later commands")
+			Hint("start Tor and give its proxy: --proxy socks5h://127.0.0.1:9050 (with Tor Browser running, 127.0.0.1:9150); refuge init --proxy … keeps it for later commands")
 	case errors.Is(err, client.ErrNotTLS):
 		return failf("%s", msg).
-			hint("check the server address; if it is right, something on the way (a censor's filter, a hotel or airport Wi-Fi login page) answered in its place: try again over Tor (--proxy socks5h://127.0.0.1:9050)")
+			Hint("check the server address; if it is right, something on the way (a censor's filter, a hotel or airport Wi-Fi login page) answered in its place: try again over Tor (--proxy socks5h://127.0.0.1:9050)")
 	}
-	return &cliError{code: exitError, msg: msg, cause: err}
+	return &cli.Error{Code: exitError, Msg: msg, Cause: err}
 }

@@ -255,18 +255,6 @@ func officerKeyFile(t *testing.T, srv *clienttest.Server) (string, string) {
 	return key, pass
 }
 
-func TestNearest(t *testing.T) {
-	names := []string{"submit", "status", "seal", "relay", "replies", "restart", "note-file", "receipt-out"}
-	for word, want := range map[string]string{
-		"sumbit": "submit", "submti": "submit", "stauts": "status", "sael": "seal", "replys": "replies",
-		"note": "note-file", "restrat": "restart", "receipt": "receipt-out", "frobnicate": "", "x": "", "": "",
-	} {
-		if got := nearest(word, names); got != want {
-			t.Errorf("nearest(%q) = %q, want %q", word, got, want)
-		}
-	}
-}
-
 // An .onion server with no proxy set for it: refused before its name is
 // looked up, with how to reach it through Tor.
 func TestOnionWithoutProxy(t *testing.T) {

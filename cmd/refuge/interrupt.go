@@ -7,6 +7,8 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+
+	"refuge/internal/cli"
 )
 
 // exitInterrupted is the exit code after Ctrl-C (or SIGTERM), as shells
@@ -76,10 +78,10 @@ func (e *env) interruptedError() error {
 	if e.signal() == syscall.SIGTERM {
 		msg = "stopped by SIGTERM"
 	}
-	err := &cliError{code: exitInterrupted, msg: msg}
+	err := &cli.Error{Code: exitInterrupted, Msg: msg}
 	if e.resumeHint != "" {
-		err.msg += "; nothing is lost"
-		err.hint("%s", e.resumeHint)
+		err.Msg += "; nothing is lost"
+		err.Hint("%s", e.resumeHint)
 	}
 	return err
 }

@@ -15,11 +15,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"golang.org/x/term"
 
-	"refuge/internal/editdist"
+	"refuge/internal/cli"
 )
 
 const usage = `refuge: send files to immigration officers, encrypted on this device.
@@ -74,7 +73,7 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	stdoutFile     *os.File // standard output as a file, for bundles
-	out            output
+	out            cli.Output
 	// signals is the context of interruptible, which a Ctrl-C ends, and
 	// resumeHint what running the command again then does.
 	signals    context.Context
@@ -99,7 +98,7 @@ var commands = map[string]func(e *env, args []string) error{
 }
 
 func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdoutFile: stdout, out: output{stderr}}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdoutFile: stdout, out: cli.Output{Prog: prog, W: stderr}}
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return exitUsage
@@ -111,15 +110,7 @@ func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer) int 
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		ce := usagef("", "unknown command %q", args[0])
-		var names []string
-		for name := range commands {
-			names = append(names, name)
-		}
-		if near := nearest(args[0], names); near != "" {
-			ce.hint("did you mean %q?", prog+" "+near)
-		}
-		return e.out.fail(ce.hint("commands: init, submit, status, replies, seal, refer, relay, courier"))
+		return e.out.Fail(cli.UnknownCommand(prog, args[0], []string{"init", "submit", "status", "replies", "seal", "refer", "relay", "courier"}))
 	}
 	err := cmd(e, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
@@ -129,77 +120,13 @@ func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer) int 
 		err = e.interruptedError()
 	}
 	if err != nil {
-		return e.out.fail(err)
+		return e.out.Fail(err)
 	}
 	return exitOK
 }
 
-// newFlags returns a flag set that prints help on stdout for --help and
-// leaves errors to the caller.
+// newFlags returns the flag set of the command name, whose --help prints
+// help on standard output; parse it with cli.Parse.
 func (e *env) newFlags(name, help string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() { fmt.Fprintln(e.stdout, help) }
-	return fs
-}
-
-// parse parses args, allowing flags after positional arguments, and
-// returns the positional arguments. Flag errors become usage errors.
-// Everything after "--" is positional.
-func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	// The flag package shows the help after any error too: a mistyped
-	// flag would bury its one-line error under the whole help text.
-	help := fs.Usage
-	fs.Usage = func() {}
-	defer func() { fs.Usage = help }()
-	var pos []string
-	for {
-		err := fs.Parse(args)
-		if errors.Is(err, flag.ErrHelp) {
-			help()
-			return nil, err
-		}
-		if err != nil {
-			return nil, flagError(fs, err)
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if i := len(args) - len(rest) - 1; i >= 0 && args[i] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos, args = append(pos, rest[0]), rest[1:]
-	}
-}
-
-// flagError is a usage error for a flag the command refused, naming the
-// flag it has that comes nearest to a mistyped one.
-func flagError(fs *flag.FlagSet, err error) error {
-	ce := usagef(fs.Name(), "%v", err)
-	const undefined = "flag provided but not defined: -"
-	if name, ok := strings.CutPrefix(err.Error(), undefined); ok {
-		var names []string
-		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-		if near := nearest(strings.TrimLeft(name, "-"), names); near != "" {
-			ce.hints = append([]string{fmt.Sprintf("did you mean --%s?", near)}, ce.hints...)
-		}
-	}
-	return ce
-}
-
-// nearest returns the name in names that word most likely meant to be
-// (a prefix of it, or a few letters off), or "" if none comes near.
-func nearest(word string, names []string) string {
-	best, bestD := "", 3 // at most two edits away
-	for _, n := range names {
-		d := editdist.Distance([]rune(word), []rune(n))
-		if len(word) >= 3 && strings.HasPrefix(n, word) {
-			d = 1
-		}
-		if d < bestD || d == bestD && n < best {
-			best, bestD = n, d
-		}
-	}
-	return best
+	return cli.NewFlags(prog+" "+name, help, e.stdout)
 }

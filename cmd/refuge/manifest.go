@@ -8,6 +8,7 @@ import (
 
 	"refuge/crypto/manifest"
 	"refuge/crypto/signing"
+	"refuge/internal/cli"
 )
 
 // verifyManifest reads FILE and FILE.minisig and verifies them against the
@@ -26,7 +27,7 @@ func verifyManifest(name, rootPub string) ([]age.Recipient, uint64, error) {
 		return nil, 0, manifestRefused(err)
 	case err != nil:
 		return nil, 0, failf("%v", err).
-			hint("the signature must be beside the manifest, named %s.minisig", name)
+			Hint("the signature must be beside the manifest, named %s.minisig", name)
 	}
 	seen, err := manifest.OpenSeenStore("")
 	if err != nil {
@@ -44,16 +45,16 @@ func verifyManifest(name, rootPub string) ([]age.Recipient, uint64, error) {
 }
 
 func manifestRefused(err error) error {
-	ce := &cliError{code: exitManifest, msg: "key manifest refused: " + err.Error()}
+	ce := &cli.Error{Code: exitManifest, Msg: "key manifest refused: " + err.Error()}
 	switch {
 	case errors.Is(err, manifest.ErrExpired):
-		ce.hint("get the current manifest from the officers or the server")
+		ce.Hint("get the current manifest from the officers or the server")
 	case errors.Is(err, manifest.ErrRollback):
-		ce.hint("someone may be replaying old keys: get the current manifest from a trusted source")
+		ce.Hint("someone may be replaying old keys: get the current manifest from a trusted source")
 	case errors.Is(err, manifest.ErrBadSignature):
-		ce.hint("check --root-pub against the key the officers published; do not use this manifest")
+		ce.Hint("check --root-pub against the key the officers published; do not use this manifest")
 	case errors.Is(err, manifest.ErrStateCorrupt):
-		ce.code = exitError
+		ce.Code = exitError
 	}
 	return ce
 }

@@ -48,15 +48,15 @@ func (e *env) claimPending(dir, what string) (*pending, error) {
 		}
 		err = flock.TryLock(f)
 		if errors.Is(err, errors.ErrUnsupported) {
-			e.out.infof("warning: the file system of %s cannot lock files: make sure no other refuge process is sending %s", dir, what)
+			e.out.Warnf("the file system of %s cannot lock files: make sure no other refuge process is sending %s", dir, what)
 			err = nil
 		}
 		if err != nil {
 			f.Close()
 			if errors.Is(err, flock.ErrLocked) {
 				busy := failf("another refuge process on this device is already sending %s", what).
-					hint("let it finish, or stop it (Ctrl-C) and run this command again: the upload resumes where it stopped")
-				busy.cause = errBusy
+					Hint("let it finish, or stop it (Ctrl-C) and run this command again: the upload resumes where it stopped")
+				busy.Cause = errBusy
 				return nil, busy
 			}
 			return nil, failf("cannot lock the upload state folder: %v", err)
@@ -158,7 +158,7 @@ func (e *env) otherPending(pd *pending) {
 	if n == 0 {
 		return
 	}
-	e.out.infof("note: this device still keeps %s in %s (ciphertext and upload state, never files in clear or a phrase; the most recent from %s)",
+	e.out.Infof("note: this device still keeps %s in %s (ciphertext and upload state, never files in clear or a phrase; the most recent from %s)",
 		plural(n, "other unfinished upload"), parent, latest.Format("2 January 2006"))
-	e.out.hintf("to finish one, run the command that started it again, with the same files; if they have changed or moved since, it cannot resume: delete its folder to discard it")
+	e.out.Hintf("to finish one, run the command that started it again, with the same files; if they have changed or moved since, it cannot resume: delete its folder to discard it")
 }

@@ -16,6 +16,7 @@ import (
 
 	"refuge/client"
 	"refuge/client/clienttest"
+	"refuge/internal/cli"
 	"refuge/internal/flock"
 )
 
@@ -127,7 +128,7 @@ func files(t *testing.T, dir string) map[string]os.FileInfo {
 // lock on a file without a name; a killed run's temporary files go.
 func TestClaimPending(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pending", "0123")
-	e := &env{out: output{w: io.Discard}}
+	e := &env{out: cli.Output{W: io.Discard}}
 	a, err := e.claimPending(dir, "these files")
 	if err != nil {
 		t.Fatal(err)

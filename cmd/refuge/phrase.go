@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"refuge/crypto/receipt"
+	"refuge/internal/cli"
 )
 
 // maxPipedPhrase bounds what is read from standard input for a phrase: 12
@@ -26,14 +27,14 @@ func readPipedPhrase(r io.Reader) ([]byte, error) {
 	case n > maxPipedPhrase:
 		clear(buf)
 		return nil, failf("standard input holds more than %d bytes: a receipt phrase is 12 words", maxPipedPhrase).
-			hint("pipe only the phrase, on one line or one word per line: refuge status < phrase.txt")
+			Hint("pipe only the phrase, on one line or one word per line: refuge status < phrase.txt")
 	case err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF):
 		clear(buf)
 		return nil, failf("cannot read the phrase from standard input: %v", err)
 	case bytes.IndexByte(buf[:n], 0) >= 0:
 		clear(buf)
 		return nil, failf("standard input holds binary data (NUL bytes), not a receipt phrase").
-			hint("pipe a text file holding only the 12 words; a file saved as UTF-16 (\"Unicode\" in some editors) must be saved again as UTF-8 or plain text")
+			Hint("pipe a text file holding only the 12 words; a file saved as UTF-16 (\"Unicode\" in some editors) must be saved again as UTF-8 or plain text")
 	}
 	return bytes.TrimPrefix(buf[:n], []byte("\xef\xbb\xbf")), nil
 }
@@ -42,7 +43,7 @@ func readPipedPhrase(r io.Reader) ([]byte, error) {
 // for someone who is not an expert and may be frightened; piped says it was
 // read from standard input, not typed at the terminal. No message holds any
 // word of the phrase.
-func phraseError(err error, piped bool) *cliError {
+func phraseError(err error, piped bool) *cli.Error {
 	var we *receipt.WordError
 	var ne *receipt.NumberError
 	var ce *receipt.CountError
@@ -51,7 +52,7 @@ func phraseError(err error, piped bool) *cliError {
 		return unknownWord(we)
 	case errors.As(err, &ne):
 		return failf("the numbers before the words of your receipt phrase must run 1, 2, 3 … 12, one before each word; word %d's number is not %d", ne.Position, ne.Position).
-			hint("a word may be missing or written twice; or type just the 12 words in order, without numbers")
+			Hint("a word may be missing or written twice; or type just the 12 words in order, without numbers")
 	case errors.As(err, &ce):
 		got := fmt.Sprintf("%d were given", ce.Found)
 		if ce.Found == 1 {
@@ -59,16 +60,16 @@ func phraseError(err error, piped bool) *cliError {
 		}
 		if piped {
 			return failf("a receipt phrase has 12 words; %s", got).
-				hint("give all 12 words in order, on one line or one per line (numbers such as \"1.\" and commas are fine): everything on standard input is read as the phrase")
+				Hint("give all 12 words in order, on one line or one per line (numbers such as \"1.\" and commas are fine): everything on standard input is read as the phrase")
 		}
 		return failf("a receipt phrase has 12 words; %s", got).
-			hint("type all 12 words in order on one line, with spaces between them (numbers such as \"1.\" and commas are fine)")
+			Hint("type all 12 words in order on one line, with spaces between them (numbers such as \"1.\" and commas are fine)")
 	case errors.Is(err, receipt.ErrChecksum):
 		return failf("this receipt phrase is not right: its words are all receipt words, but they do not fit together").
-			hint("a word may be wrong, misspelt into another list word, or two words swapped: check it against where you wrote it down")
+			Hint("a word may be wrong, misspelt into another list word, or two words swapped: check it against where you wrote it down")
 	case errors.Is(err, receipt.ErrTooLong):
 		return failf("that is far longer than a receipt phrase").
-			hint("type or pipe only the 12 words")
+			Hint("type or pipe only the 12 words")
 	}
 	return failf("%v", err)
 }
@@ -77,7 +78,7 @@ func phraseError(err error, piped bool) *cliError {
 // word's position only: the phrase is read without echo so that no one
 // looking at the screen sees it, and the message must not show a word of
 // it either, nor the list words near it.
-func unknownWord(we *receipt.WordError) *cliError {
+func unknownWord(we *receipt.WordError) *cli.Error {
 	return failf("word %d of your receipt phrase is not one of the receipt words", we.Position).
-		hint("check word %d against where you wrote it down; receipt words are common English words, and their first four letters are enough", we.Position)
+		Hint("check word %d against where you wrote it down; receipt words are common English words, and their first four letters are enough", we.Position)
 }

@@ -16,6 +16,7 @@ import (
 	"refuge/crypto/manifest"
 	"refuge/crypto/secrets"
 	"refuge/crypto/signing"
+	"refuge/internal/cli"
 )
 
 const referHelp = `Usage: refuge refer --token T --partner NAME --partner-key FILE [--form FILE]
@@ -108,7 +109,7 @@ func cmdRefer(e *env, args []string) error {
 	var fam []family
 	fl.Var(familyFlag{&fam}, "family", "")
 	consent := fl.Bool("consent", false, "")
-	files, err := e.parse(fl, args)
+	files, err := cli.Parse(fl, args)
 	if err != nil {
 		return err
 	}
@@ -184,7 +185,7 @@ func cmdRefer(e *env, args []string) error {
 			pub, ok := m.PartnerKey(*partner)
 			if !ok {
 				return failf("partner %q is not in the officers' key manifest; nothing was sent", *partner).
-					hint("use your organisation's name exactly as the officers listed it")
+					Hint("use your organisation's name exactly as the officers listed it")
 			}
 			if !pub.Equal(key.Public()) {
 				return failf("--partner-key is not the key the manifest lists for %q; nothing was sent", *partner)
@@ -244,7 +245,7 @@ func (e *env) askMissing(r *referral, fields map[string]*string) error {
 // loadPartnerKey decrypts the partner's minisign key.
 func (e *env) loadPartnerKey(name, passFile string) (*signing.PrivateKey, error) {
 	pass, err := secrets.ReadPassphrase(secrets.Prompt{File: passFile, Label: "partner key",
-		Warn: func(m string) { e.out.infof("warning: %s", m) }})
+		Warn: func(m string) { e.out.Warnf("%s", m) }})
 	if err != nil {
 		return nil, failf("%v", err)
 	}

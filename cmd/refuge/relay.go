@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"refuge/client"
+	"refuge/internal/cli"
 	"refuge/server/api"
 )
 
@@ -54,7 +55,7 @@ func cmdRelay(e *env, args []string) error {
 	fl := e.newFlags("relay", relayHelp)
 	cn := addConn(fl)
 	token := fl.String("token", "", "")
-	pos, err := e.parse(fl, args)
+	pos, err := cli.Parse(fl, args)
 	if err != nil {
 		return err
 	}
@@ -77,7 +78,7 @@ func cmdRelay(e *env, args []string) error {
 		}
 		t, err := client.ReadTicket(b)
 		if errors.Is(err, fs.ErrNotExist) {
-			return failf("%s has no ticket beside it", b).hint("refuge seal writes BUNDLE.ticket next to each bundle; relay needs both files")
+			return failf("%s has no ticket beside it", b).Hint("refuge seal writes BUNDLE.ticket next to each bundle; relay needs both files")
 		}
 		if err != nil {
 			return failf("ticket of %s: %v", b, err)
@@ -103,7 +104,7 @@ func cmdRelay(e *env, args []string) error {
 			// Relayed before (a batch run again), or sent by its defender:
 			// nothing to send. (Or another upload of it is under way, which
 			// this device cannot tell apart.)
-			e.out.infof("skipped %s: the server already has submission %s (relayed before, or sent by the defender); the defender's receipt phrase shows its state", b, tickets[i].SubmissionID)
+			e.out.Infof("skipped %s: the server already has submission %s (relayed before, or sent by the defender); the defender's receipt phrase shows its state", b, tickets[i].SubmissionID)
 			continue
 		}
 		if err != nil {
@@ -111,15 +112,15 @@ func cmdRelay(e *env, args []string) error {
 				errors.Is(err, api.ErrUnauthorized) || errors.Is(err, api.ErrForbidden) {
 				return namedError(b, err)
 			}
-			e.out.infof("refused %s: %v", b, err)
+			e.out.Infof("refused %s: %v", b, err)
 			refused = append(refused, b)
 			continue
 		}
-		e.out.infof("relayed %s (submission %s)", b, tickets[i].SubmissionID)
+		e.out.Infof("relayed %s (submission %s)", b, tickets[i].SubmissionID)
 	}
 	if len(refused) > 0 {
 		return failf("%s of %d not relayed: %s", plural(len(refused), "bundle"), len(pos), strings.Join(refused, ", ")).
-			hint("the reasons are above; the others were relayed or skipped. A bundle the server refuses as no bundle for the officers' keys was most likely sealed with an older key manifest: ask the defender to seal it again")
+			Hint("the reasons are above; the others were relayed or skipped. A bundle the server refuses as no bundle for the officers' keys was most likely sealed with an older key manifest: ask the defender to seal it again")
 	}
 	return nil
 }
@@ -127,12 +128,12 @@ func cmdRelay(e *env, args []string) error {
 // namedError puts the bundle's name before the message of err, which
 // stops a batch.
 func namedError(bundle string, err error) error {
-	var ce *cliError
+	var ce *cli.Error
 	if !errors.As(err, &ce) {
 		return failf("%s: %v", bundle, err)
 	}
 	named := *ce
-	named.msg = bundle + ": " + ce.msg
+	named.Msg = bundle + ": " + ce.Msg
 	return &named
 }
 
@@ -160,7 +161,7 @@ func (e *env) relayOne(ctx context.Context, c *client.Client, token, state, serv
 			return err
 		}
 	} else if st.UploadURL != "" {
-		e.out.infof("resuming the relay of %s", bundle)
+		e.out.Infof("resuming the relay of %s", bundle)
 	}
 	if err := e.upload(ctx, c, token, dir, &st, bundle, "relay"); err != nil {
 		// Nothing to resume: the ticket is all a new run needs. (A bundle
@@ -184,7 +185,7 @@ func checkAgeFile(name string) error {
 	head := make([]byte, len(ageMagic))
 	if _, err := io.ReadFull(f, head); err != nil || !bytes.Equal(head, ageMagic) {
 		return failf("%s is not a sealed bundle (it does not start like an age file); nothing was sent", name).
-			hint("relay only uploads bundles made with refuge seal")
+			Hint("relay only uploads bundles made with refuge seal")
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"refuge/client"
 	"refuge/crypto/bundle"
 	"refuge/crypto/receipt"
+	"refuge/internal/cli"
 	"refuge/server/api"
 )
 
@@ -47,7 +48,7 @@ func cmdReplies(e *env, args []string) error {
 	fl := e.newFlags("replies", repliesHelp)
 	cn := addConn(fl)
 	outDir := fl.String("o", "", "")
-	pos, err := e.parse(fl, args)
+	pos, err := cli.Parse(fl, args)
 	if err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ func cmdReplies(e *env, args []string) error {
 		return lookupFail(err)
 	}
 	if len(list) == 0 {
-		e.out.infof("no reply yet")
+		e.out.Infof("no reply yet")
 		return nil
 	}
 	tmp, err := os.MkdirTemp(state, "replies-*")
@@ -90,7 +91,7 @@ func cmdReplies(e *env, args []string) error {
 	for i, r := range list {
 		if *outDir != "" {
 			if _, err := os.Lstat(filepath.Join(*outDir, "reply-"+r.ID)); err == nil {
-				e.out.infof("reply %d of %d is already saved in %s", i+1, len(list), filepath.Join(*outDir, "reply-"+r.ID))
+				e.out.Infof("reply %d of %d is already saved in %s", i+1, len(list), filepath.Join(*outDir, "reply-"+r.ID))
 				continue
 			}
 		}
@@ -141,9 +142,9 @@ func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys
 		}
 	}
 	if outDir != "" {
-		e.out.infof("reply %d saved in %s", n, res.Dir)
+		e.out.Infof("reply %d saved in %s", n, res.Dir)
 	} else if files > 0 {
-		e.out.infof("reply %d has %s attached; run again with -o DIR to keep them", n, plural(files, "file"))
+		e.out.Infof("reply %d has %s attached; run again with -o DIR to keep them", n, plural(files, "file"))
 	}
 	return nil
 }
@@ -174,7 +175,7 @@ func (e *env) plainReply(f *os.File, keys *receipt.Keys, r api.Reply, n, total i
 		if err := os.WriteFile(filepath.Join(dest, "message.txt"), b, 0o600); err != nil {
 			return failf("cannot save reply %d: %v", n, err)
 		}
-		e.out.infof("reply %d saved in %s", n, dest)
+		e.out.Infof("reply %d saved in %s", n, dest)
 	}
 	return nil
 }

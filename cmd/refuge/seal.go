@@ -17,6 +17,7 @@ import (
 	"refuge/crypto/bundle"
 	"refuge/crypto/receipt"
 	"refuge/crypto/secrets"
+	"refuge/internal/cli"
 )
 
 const sealHelp = `Usage: refuge seal --manifest FILE --root-pub KEY -o OUT [--note-file F] [--receipt-out F] FILES...
@@ -68,7 +69,7 @@ func cmdSeal(e *env, args []string) error {
 	outName := fs.String("o", "", "")
 	noteFile := fs.String("note-file", "", "")
 	receiptOut := fs.String("receipt-out", "", "")
-	paths, err := e.parse(fs, args)
+	paths, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -85,12 +86,12 @@ func cmdSeal(e *env, args []string) error {
 	toStdout := *outName == "-"
 	if toStdout && isTerminal(e.stdout) {
 		return failf("refusing to write a binary bundle to a terminal").
-			hint("use -o bundle.age, or redirect standard output to a file")
+			Hint("use -o bundle.age, or redirect standard output to a file")
 	}
 	if !toStdout {
 		for _, f := range []string{*outName, client.TicketPath(*outName)} {
 			if _, err := os.Lstat(f); err == nil {
-				return failf("%s already exists; refusing to overwrite it", f).hint("choose another -o file")
+				return failf("%s already exists; refusing to overwrite it", f).Hint("choose another -o file")
 			}
 		}
 	}
@@ -115,7 +116,7 @@ func cmdSeal(e *env, args []string) error {
 	}
 	purge, err := secrets.Init()
 	if errors.Is(err, secrets.ErrMemlock) {
-		return failf("%v", err).hint("the receipt phrase is kept in locked memory so it never reaches swap; allow at least 64 KiB")
+		return failf("%v", err).Hint("the receipt phrase is kept in locked memory so it never reaches swap; allow at least 64 KiB")
 	}
 	if err != nil {
 		return failf("%v", err)
@@ -173,11 +174,11 @@ func cmdSeal(e *env, args []string) error {
 		return err
 	}
 	if !toStdout {
-		e.out.infof("wrote the relay ticket %s: a partner relays the bundle with it (refuge relay)", client.TicketPath(*outName))
+		e.out.Infof("wrote the relay ticket %s: a partner relays the bundle with it (refuge relay)", client.TicketPath(*outName))
 	}
-	e.out.infof("sealed %d file(s) for %d officer key(s) of key manifest version %d", len(files), len(recipients), version)
+	e.out.Infof("sealed %d file(s) for %d officer key(s) of key manifest version %d", len(files), len(recipients), version)
 	if *receiptOut != "" {
-		e.out.infof("wrote the receipt phrase to %s (mode 0600)", *receiptOut)
+		e.out.Infof("wrote the receipt phrase to %s (mode 0600)", *receiptOut)
 	}
 	e.showPhrase(text.Bytes(), toStdout)
 	return nil
@@ -220,7 +221,7 @@ func (e *env) writeBundle(name string, recipients []age.Recipient, c bundle.Cont
 		out.Abort()
 		ce := failf("cannot seal: %v", err)
 		if name == "-" {
-			ce.hint("the bundle on standard output is incomplete: discard it")
+			ce.Hint("the bundle on standard output is incomplete: discard it")
 		}
 		return ce
 	}
@@ -241,7 +242,7 @@ func checkReceiptOut(name string) error {
 		return nil
 	}
 	if _, err := os.Lstat(name); err == nil {
-		return failf("%s already exists; refusing to overwrite it", name).hint("choose another file for --receipt-out")
+		return failf("%s already exists; refusing to overwrite it", name).Hint("choose another file for --receipt-out")
 	}
 	return nil
 }
@@ -271,11 +272,11 @@ func (e *env) checkContents(paths []string, files []bundle.File, note []byte) er
 			hold = "holds"
 		}
 		return failf("nothing to send: %s %s no file, and there is no note", strings.Join(paths, ", "), hold).
-			hint("give the files themselves or a folder that holds some, or write a note with --note-file")
+			Hint("give the files themselves or a folder that holds some, or write a note with --note-file")
 	}
 	for _, f := range files {
 		if f.Size == 0 {
-			e.out.infof("note: %s is empty (0 bytes); it is sealed as it is", f.Name)
+			e.out.Infof("note: %s is empty (0 bytes); it is sealed as it is", f.Name)
 		}
 	}
 	return nil
@@ -303,7 +304,7 @@ func (e *env) readNote(name string) ([]byte, error) {
 	}
 	if len(note) > bundle.MaxNoteSize {
 		return nil, failf("note is larger than %s", progress.Size(bundle.MaxNoteSize)).
-			hint("put long texts in a file to seal instead")
+			Hint("put long texts in a file to seal instead")
 	}
 	return note, nil
 }
@@ -312,12 +313,12 @@ func (e *env) readNote(name string) ([]byte, error) {
 func (e *env) showPhrase(phrase []byte, bundleOnStdout bool) {
 	if !bundleOnStdout && !isTerminal(e.stdout) {
 		fmt.Fprintf(e.stdout, "%s\n", phrase)
-		e.out.infof("the receipt phrase is on standard output")
+		e.out.Infof("the receipt phrase is on standard output")
 	} else {
 		fmt.Fprintf(e.stderr, "\n    %s\n\n", phrase)
 	}
 	for _, line := range strings.Split(phraseAdvice, "\n") {
-		e.out.infof("%s", line)
+		e.out.Infof("%s", line)
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 func secure() (func(), error) {
 	purge, err := secrets.Init()
 	if errors.Is(err, secrets.ErrMemlock) {
-		return nil, failf("%v", err).hint("the receipt phrase is kept in locked memory so it never reaches swap; allow at least 64 KiB")
+		return nil, failf("%v", err).Hint("the receipt phrase is kept in locked memory so it never reaches swap; allow at least 64 KiB")
 	}
 	if err != nil {
 		return nil, failf("%v", err)

@@ -76,7 +76,7 @@ func createSpool(name string, size int64) (*spool, error) {
 		f.Close()
 		os.Remove(name)
 		return nil, failf("not enough room on this disk for the sealed bundle (%s): %v", progress.Size(size), err).
-			hint("free some space (or point REFUGE_STATE_DIR at a disk with more) and run the command again; nothing was sent")
+			Hint("free some space (or point REFUGE_STATE_DIR at a disk with more) and run the command again; nothing was sent")
 	}
 	s := &spool{f: f, size: size}
 	s.grew = sync.NewCond(&s.mu)

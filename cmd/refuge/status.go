@@ -12,6 +12,7 @@ import (
 
 	"refuge/client"
 	"refuge/crypto/receipt"
+	"refuge/internal/cli"
 	"refuge/server/api"
 )
 
@@ -60,7 +61,7 @@ var stateText = map[string]string{
 func cmdStatus(e *env, args []string) error {
 	fl := e.newFlags("status", statusHelp)
 	cn := addConn(fl)
-	pos, err := e.parse(fl, args)
+	pos, err := cli.Parse(fl, args)
 	if err != nil {
 		return err
 	}
@@ -136,7 +137,7 @@ func (e *env) openSubmitter(p profile) (*submitter, error) {
 func lookupFail(err error) error {
 	if errors.Is(err, api.ErrNotFound) || errors.Is(err, api.ErrUnauthorized) {
 		return failf("no submission matches this receipt phrase on this server").
-			hint("check the words (any order mistake changes everything) and the server; a submission still uploading is not there yet")
+			Hint("check the words (any order mistake changes everything) and the server; a submission still uploading is not there yet")
 	}
 	return netFail("", err)
 }
@@ -170,7 +171,7 @@ func (e *env) readPhrase() (*receipt.Keys, error) {
 	}
 	line := bytes.TrimSpace(text)
 	if len(line) == 0 {
-		return nil, failf("no receipt phrase given").hint("type it at the prompt, or pipe it on standard input")
+		return nil, failf("no receipt phrase given").Hint("type it at the prompt, or pipe it on standard input")
 	}
 	phrase, err := receipt.Parse(line)
 	if err != nil && piped {

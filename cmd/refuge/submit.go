@@ -15,6 +15,7 @@ import (
 	"refuge/client"
 	"refuge/crypto/bundle"
 	"refuge/crypto/manifest"
+	"refuge/internal/cli"
 	"refuge/server/api"
 )
 
@@ -64,7 +65,7 @@ func cmdSubmit(e *env, args []string) error {
 	noteFile := fl.String("note-file", "", "")
 	receiptOut := fl.String("receipt-out", "", "")
 	restart := fl.Bool("restart", false, "")
-	files, err := e.parse(fl, args)
+	files, err := cli.Parse(fl, args)
 	if err != nil {
 		return err
 	}
@@ -159,8 +160,8 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, content []byte
 		ok = false
 	}
 	if ok && st.Sealed && spoolIntact(sealed, st.Size, st.SealedCRC, st.Released, st.ReleasedCRC) {
-		e.out.infof("resuming an interrupted upload of these files")
-		e.out.infof("its receipt phrase was printed when it started; if you lost it, run again with --restart")
+		e.out.Infof("resuming an interrupted upload of these files")
+		e.out.Infof("its receipt phrase was printed when it started; if you lost it, run again with --restart")
 		err := e.upload(ctx, c, token, dir, &st, sealed, "upload")
 		if err == nil {
 			return e.submitted(pd)
@@ -170,12 +171,12 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, content []byte
 		}
 		// The server lost what it had acknowledged, which this device
 		// freed: sealed again below, as a damaged spool is.
-		e.out.infof("the server no longer has the part of the upload it had acknowledged")
+		e.out.Infof("the server no longer has the part of the upload it had acknowledged")
 	}
 	if ok && st.ReplyRecipient != "" {
 		// What the server holds of the old upload cannot be completed:
 		// the ciphertext it began is gone.
-		e.out.infof("resuming an interrupted submission of these files: sealing them again, under the receipt phrase printed when it started")
+		e.out.Infof("resuming an interrupted submission of these files: sealing them again, under the receipt phrase printed when it started")
 		if st.UploadURL != "" {
 			err := c.TerminateUpload(ctx, st.UploadURL, token)
 			// Gone: it expired, or it completed (the run was stopped
@@ -242,7 +243,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 	if err != nil {
 		return err
 	}
-	e.out.infof("checked the officers' keys: their list is signed by the pinned root key (key manifest version %d, %s)", km.Version, plural(len(recipients), "key"))
+	e.out.Infof("checked the officers' keys: their list is signed by the pinned root key (key manifest version %d, %s)", km.Version, plural(len(recipients), "key"))
 	if job.token != "" && job.resumed == nil {
 		if err := checkPartnerToken(ctx, c, job.token); err != nil {
 			return err
@@ -314,13 +315,13 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 				pd.clear()
 				return err
 			}
-			e.out.infof("wrote the receipt phrase to %s (mode 0600)", job.receiptOut)
+			e.out.Infof("wrote the receipt phrase to %s (mode 0600)", job.receiptOut)
 		}
 		e.showPhrase(text.Bytes(), false)
 	}
 
 	// 5. Seal and upload at once.
-	e.out.infof("encrypting %s for the officers (%s once encrypted) and uploading as it goes", plural(len(contents.Files), "file"), progress.Size(st.Size))
+	e.out.Infof("encrypting %s for the officers (%s once encrypted) and uploading as it goes", plural(len(contents.Files), "file"), progress.Size(st.Size))
 	sealCtx, stopSealing := context.WithCancel(ctx)
 	defer stopSealing()
 	sealed := make(chan error, 1)
@@ -356,7 +357,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 			os.Remove(job.receiptOut) // this run wrote it (O_EXCL), and its phrase is void
 		}
 		return failf("sealing failed: %v; nothing was submitted, and the receipt phrase above is void", sealErr).
-			hint("fix the problem and run the command again: you will get a new phrase")
+			Hint("fix the problem and run the command again: you will get a new phrase")
 	}
 	if text != nil {
 		return phraseStays(upErr, "above")
@@ -372,13 +373,13 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 func checkPartnerToken(ctx context.Context, c *client.Client, token string) error {
 	role, err := c.TokenRole(ctx, token)
 	if err != nil {
-		var ce *cliError
+		var ce *cli.Error
 		errors.As(netFail("", err), &ce)
-		return ce.hint("nothing was sent and no receipt phrase was made")
+		return ce.Hint("nothing was sent and no receipt phrase was made")
 	}
 	if role == "courier" {
 		return failf("this token is a courier's, not a partner's; nothing was sent and no receipt phrase was made").
-			hint("use your organisation's partner token (--token, or $REFUGE_TOKEN), as the people who run the drop-box gave it to you")
+			Hint("use your organisation's partner token (--token, or $REFUGE_TOKEN), as the people who run the drop-box gave it to you")
 	}
 	return nil
 }
@@ -390,25 +391,25 @@ func checkPartnerToken(ctx context.Context, c *client.Client, token string) erro
 // A network failure or an interruption already says how to resume, and
 // an id the server holds already says what to do instead.
 func phraseStays(err error, where string) error {
-	var ce *cliError
-	if !errors.As(err, &ce) || ce.code != exitError || errors.Is(err, errTaken) {
+	var ce *cli.Error
+	if !errors.As(err, &ce) || ce.Code != exitError || errors.Is(err, errTaken) {
 		return err
 	}
-	return ce.hint("the receipt phrase %s stays valid: once this is fixed, run the same command again and it sends this submission under that phrase (--restart discards it for a new one)", where)
+	return ce.Hint("the receipt phrase %s stays valid: once this is fixed, run the same command again and it sends this submission under that phrase (--restart discards it for a new one)", where)
 }
 
 // resumable reports whether an upload error leaves something that the
 // same command, run again, resumes.
 func resumable(err error) bool {
-	var ce *cliError
-	return errors.As(err, &ce) && ce.code == exitNetwork
+	var ce *cli.Error
+	return errors.As(err, &ce) && ce.Code == exitNetwork
 }
 
 func (e *env) submitted(pd *pending) error {
 	if err := pd.clear(); err != nil {
-		e.out.infof("warning: the upload is complete but its local state could not be removed: %v", err)
+		e.out.Warnf("the upload is complete but its local state could not be removed: %v", err)
 	}
-	e.out.infof("submitted: the officers will collect it; check with \"refuge status\" and your receipt phrase")
+	e.out.Infof("submitted: the officers will collect it; check with \"refuge status\" and your receipt phrase")
 	e.otherPending(pd)
 	return nil
 }

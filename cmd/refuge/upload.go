@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"refuge/client"
+	"refuge/internal/cli"
 	"refuge/server/api"
 )
 
@@ -171,16 +172,16 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 			}
 			u, err := c.CreateUpload(ctx, st.Size, meta, token)
 			if errors.Is(err, api.ErrConflict) && vanished {
-				e.out.infof("the server already holds this submission: the upload had completed")
+				e.out.Infof("the server already holds this submission: the upload had completed")
 				return nil
 			}
 			if errors.Is(err, api.ErrConflict) {
 				taken := failf("the server already has a submission with this id; nothing more was sent")
-				taken.cause = errTaken
+				taken.Cause = errTaken
 				if st.Kind == "relay" {
 					return taken // relay says what this means for a bundle
 				}
-				return taken.hint("an earlier attempt may have reached the server without its answer reaching you; run again with --restart (a new receipt phrase), or wait for that upload to expire")
+				return taken.Hint("an earlier attempt may have reached the server without its answer reaching you; run again with --restart (a new receipt phrase), or wait for that upload to expire")
 			}
 			if err != nil {
 				return netFail("", err)
@@ -219,9 +220,9 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 // receipt phrase already shown (sealedUpload), so it exits as a network
 // failure does.
 func releasedFail() error {
-	return (&cliError{code: exitNetwork, cause: errReleased,
-		msg: "the server no longer has the part of this upload it had acknowledged"}).
-		hint("run the same command again: it seals the files again, under the same receipt phrase, and sends them from the start")
+	return (&cli.Error{Code: exitNetwork, Cause: errReleased,
+		Msg: "the server no longer has the part of this upload it had acknowledged"}).
+		Hint("run the same command again: it seals the files again, under the same receipt phrase, and sends them from the start")
 }
 
 // fileSize returns the size of name.

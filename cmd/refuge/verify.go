@@ -8,6 +8,7 @@ import (
 
 	"refuge/crypto/manifest"
 	"refuge/crypto/signing"
+	"refuge/internal/cli"
 )
 
 // verifyServedManifest checks a manifest fetched from the server against the
@@ -37,17 +38,17 @@ func verifyServedManifest(rootPub string, m, sig []byte, stateDir string, now ti
 // servedManifestRefused explains a manifest from the server that failed
 // verification: exit 3, nothing was encrypted or sent.
 func servedManifestRefused(err error) error {
-	var ce *cliError
+	var ce *cli.Error
 	if !errors.As(manifestRefused(err), &ce) {
 		return err
 	}
 	if errors.Is(err, manifest.ErrExpired) {
 		// The usual case, and no sign of an attack: the people who run
 		// the drop-box have not yet published the officers' new keys.
-		ce.msg = "the officers' keys on the server have expired (" + err.Error() + "), so nothing can be sent to them now; nothing was sent"
-		ce.hints = nil
-		return ce.hint("nothing is lost: the files stay as they are on this device. Run the same command again in a day or two, once the people who run the drop-box have published the officers' new keys")
+		ce.Msg = "the officers' keys on the server have expired (" + err.Error() + "), so nothing can be sent to them now; nothing was sent"
+		ce.Hints = nil
+		return ce.Hint("nothing is lost: the files stay as they are on this device. Run the same command again in a day or two, once the people who run the drop-box have published the officers' new keys")
 	}
-	ce.msg = "the key manifest from the server was refused: " + err.Error() + "; nothing was sent"
-	return ce.hint("the server may be misconfigured or compromised; do not submit until the officers confirm their root key on another channel")
+	ce.Msg = "the key manifest from the server was refused: " + err.Error() + "; nothing was sent"
+	return ce.Hint("the server may be misconfigured or compromised; do not submit until the officers confirm their root key on another channel")
 }

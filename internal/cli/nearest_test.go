@@ -8,21 +8,27 @@ import (
 func TestNearest(t *testing.T) {
 	commands := []string{"init", "submit", "status", "replies", "seal", "refer", "relay", "courier"}
 	flags := []string{"note-file", "receipt-out", "restart", "o", "i", "server"}
+	mixed := []string{"submit", "status", "seal", "relay", "replies", "restart", "note-file", "receipt-out"}
 	for _, tc := range []struct {
 		word  string
 		names []string
 		want  string
 	}{
-		{"sumbit", commands, "submit"},                 // a swap
-		{"stauts", commands, "status"},                 // a swap
-		{"replys", commands, "replies"},                // two edits
-		{"cour", commands, "courier"},                  // a prefix
-		{"rel", commands, "relay"},                     // a prefix of relay, two edits from seal and refer: the prefix wins
-		{"re", commands, ""},                           // too short for a prefix, two edits from all but fewer letters than that
-		{"frobnicate", commands, ""},                   // nothing near
-		{"submit", commands, "submit"},                 // exact
-		{"sea", commands, "seal"},                      // prefix, also one edit
-		{"rela", commands, "relay"},                    // one edit from relay, a prefix of it
+		{"sumbit", commands, "submit"},  // a swap
+		{"stauts", commands, "status"},  // a swap
+		{"replys", commands, "replies"}, // two edits
+		{"cour", commands, "courier"},   // a prefix
+		{"rel", commands, "relay"},      // a prefix of relay, two edits from seal and refer: the prefix wins
+		{"re", commands, ""},            // too short for a prefix, two edits from all but fewer letters than that
+		{"frobnicate", commands, ""},    // nothing near
+		{"submit", commands, "submit"},  // exact
+		{"sea", commands, "seal"},       // prefix, also one edit
+		{"rela", commands, "relay"},     // one edit from relay, a prefix of it
+		{"submti", commands, "submit"},
+		{"sael", commands, "seal"},
+		{"replys", mixed, "replies"},
+		{"receipt", mixed, "receipt-out"},
+		{"restrat", mixed, "restart"},
 		{"note", flags, "note-file"},                   // a prefix
 		{"restrat", flags, "restart"},                  // a swap
 		{"oo", flags, "o"},                             // one letter too many
