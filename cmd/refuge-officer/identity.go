@@ -53,7 +53,7 @@ func (e *env) loadIdentity(name, passFile string) (*age.HybridIdentity, error) {
 	debug.FreeOSMemory()
 	var noMatch *age.NoIdentityMatchError
 	if errors.As(err, &noMatch) {
-		return nil, failf("wrong passphrase for %s", name).hint("%s", passphraseHint(passFile))
+		return nil, failf("wrong passphrase for %s", name).Hint("%s", passphraseHint(passFile))
 	}
 	if err != nil {
 		return nil, keyFileError(name, err)
@@ -71,7 +71,7 @@ func (e *env) loadIdentity(name, passFile string) (*age.HybridIdentity, error) {
 	ids, err := age.ParseIdentities(bytes.NewReader(buf.Bytes()[:n]))
 	if err != nil {
 		return nil, failf("%s decrypted, but does not hold a valid age identity", name).
-			hint("make a new key with \"refuge-officer keygen\"")
+			Hint("make a new key with \"refuge-officer keygen\"")
 	}
 	if len(ids) != 1 {
 		return nil, failf("%s holds %d identities, want exactly one", name, len(ids))
@@ -79,7 +79,7 @@ func (e *env) loadIdentity(name, passFile string) (*age.HybridIdentity, error) {
 	id, ok := ids[0].(*age.HybridIdentity)
 	if !ok {
 		return nil, failf("%s holds a %s identity, not a post-quantum one (age1pq1…)", name, fmt.Sprintf("%T", ids[0])).
-			hint("make a new key with \"refuge-officer keygen\"")
+			Hint("make a new key with \"refuge-officer keygen\"")
 	}
 	return id, nil
 }
@@ -91,7 +91,7 @@ func checkKeyFile(f *os.File, name, passFile string) error {
 	notKey := func(why string) error {
 		e := failf("%s is not an officer key (made by \"refuge-officer keygen\"): %s", name, why)
 		if passFile != "" && filepath.Clean(passFile) == filepath.Clean(name) {
-			e.hint("-i names the officer key and --passphrase-file the file holding its passphrase; both name %s", name)
+			e.Hint("-i names the officer key and --passphrase-file the file holding its passphrase; both name %s", name)
 		}
 		return e
 	}
@@ -120,7 +120,7 @@ func keyFileError(name string, err error) error {
 		return failf("cannot read %s: %v", name, pe.Err)
 	}
 	return failf("%s is damaged: it does not decrypt as an officer key", name).
-		hint("use a backup of the key made by \"refuge-officer keygen\"")
+		Hint("use a backup of the key made by \"refuge-officer keygen\"")
 }
 
 // passphraseHint says where the passphrase that did not match came from.

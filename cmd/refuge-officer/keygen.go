@@ -12,6 +12,7 @@ import (
 	"github.com/awnumar/memguard"
 
 	"refuge/crypto/secrets"
+	"refuge/internal/cli"
 	"refuge/internal/kdfcost"
 )
 
@@ -45,7 +46,7 @@ func cmdKeygen(e *env, args []string) error {
 	fs := e.newFlags("keygen", keygenHelp)
 	outName := fs.String("o", "", "")
 	passFile := fs.String("passphrase-file", "", "")
-	pos, err := e.parse(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -96,8 +97,8 @@ func cmdKeygen(e *env, args []string) error {
 		return writeKeyError(*outName, err)
 	}
 	fmt.Fprintln(e.stdout, recipient)
-	e.out.infof("wrote the encrypted officer identity to %s", *outName)
-	e.out.hintf("keep %s and its passphrase on this machine; put %s in the key manifest", *outName, e.printed("the recipient"))
+	e.out.Infof("wrote the encrypted officer identity to %s", *outName)
+	e.out.Hintf("keep %s and its passphrase on this machine; put %s in the key manifest", *outName, e.printed("the recipient"))
 	return nil
 }
 
@@ -116,7 +117,7 @@ func identityText(id *age.HybridIdentity, now time.Time) *memguard.LockedBuffer 
 func refuseExisting(name string) error {
 	if _, err := os.Lstat(name); err == nil {
 		return failf("%s already exists; refusing to overwrite a key", name).
-			hint("choose another -o file, or move the old key away yourself")
+			Hint("choose another -o file, or move the old key away yourself")
 	}
 	return nil
 }
@@ -147,7 +148,7 @@ func (e *env) newPassphrase(file, label string) (*memguard.LockedBuffer, error) 
 	if utf8.RuneCount(p.Bytes()) < minNewPassphrase {
 		p.Destroy()
 		return nil, failf("passphrase too short: a new key needs at least %d characters", minNewPassphrase).
-			hint("it is all that protects the key if the file is copied; a few unrelated words are long enough and easy to type")
+			Hint("it is all that protects the key if the file is copied; a few unrelated words are long enough and easy to type")
 	}
 	return p, nil
 }
@@ -157,13 +158,13 @@ func (e *env) newPassphrase(file, label string) (*memguard.LockedBuffer, error) 
 func (e *env) passphrase(file string, confirm bool, label string) (*memguard.LockedBuffer, error) {
 	p, err := secrets.ReadPassphrase(secrets.Prompt{
 		File: file, Confirm: confirm, Label: label,
-		Warn: func(msg string) { e.out.warnf("%s", msg) },
+		Warn: func(msg string) { e.out.Warnf("%s", msg) },
 	})
 	switch {
 	case errors.Is(err, secrets.ErrNoTerminal):
-		return nil, failf("%v", err).hint("use --passphrase-file F when running without a terminal")
+		return nil, failf("%v", err).Hint("use --passphrase-file F when running without a terminal")
 	case errors.Is(err, secrets.ErrEmptyPassphrase):
-		return nil, failf("%v", err).hint("a key needs a passphrase; an empty one protects nothing")
+		return nil, failf("%v", err).Hint("a key needs a passphrase; an empty one protects nothing")
 	case err != nil:
 		return nil, failf("%v", err)
 	}

@@ -21,7 +21,7 @@ func loadKeyManifest(name, rootPub string) (*manifest.Manifest, error) {
 	}
 	doc, sig, err := manifest.ReadFiles(name, name+".minisig")
 	if err != nil {
-		return nil, failf("%v", err).hint("the signature must be beside the manifest, named %s.minisig", name)
+		return nil, failf("%v", err).Hint("the signature must be beside the manifest, named %s.minisig", name)
 	}
 	seen, err := manifest.OpenSeenStore("")
 	if err != nil {
@@ -30,7 +30,7 @@ func loadKeyManifest(name, rootPub string) (*manifest.Manifest, error) {
 	m, err := manifest.Verify(doc, sig, root, time.Now(), seen)
 	if err != nil {
 		return nil, failf("key manifest refused: %v", err).
-			hint("use the current manifest signed with the root key %s", root.KeyID())
+			Hint("use the current manifest signed with the root key %s", root.KeyID())
 	}
 	return m, nil
 }

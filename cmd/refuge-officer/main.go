@@ -16,6 +16,7 @@ import (
 	"os"
 
 	"refuge/crypto/secrets"
+	"refuge/internal/cli"
 )
 
 const usage = `refuge-officer: officers' tool for the air-gapped machine.
@@ -71,7 +72,7 @@ func main() {
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	out            output
+	out            cli.Output
 	purge          func()
 }
 
@@ -83,7 +84,7 @@ func (e *env) secure() error {
 	}
 	purge, err := secrets.Init()
 	if errors.Is(err, secrets.ErrMemlock) {
-		return failf("%v", err).hint("secrets are kept in locked memory so they never reach swap; allow at least 64 KiB")
+		return failf("%v", err).Hint("secrets are kept in locked memory so they never reach swap; allow at least 64 KiB")
 	}
 	if err != nil {
 		return failf("%v", err)
@@ -102,7 +103,7 @@ var commands = map[string]func(e *env, args []string) error{
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, out: output{stderr}}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, out: cli.Output{Prog: prog, W: stderr}}
 	defer func() {
 		if e.purge != nil {
 			e.purge()
@@ -119,47 +120,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		return e.out.fail(usagef("", "unknown command %q", args[0]).hint("commands: keygen, rootkey, ackkey, manifest, open, reply"))
+		return e.out.Fail(cli.UnknownCommand(prog, args[0], []string{"keygen", "rootkey", "ackkey", "manifest", "open", "reply"}))
 	}
 	err := cmd(e, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
 	if err != nil {
-		return e.out.fail(err)
+		return e.out.Fail(err)
 	}
 	return exitOK
 }
 
-// newFlags returns a flag set that prints help on stdout for --help and
-// leaves errors to the caller.
+// newFlags returns the flag set of the command name, whose --help prints
+// help on standard output; parse it with cli.Parse.
 func (e *env) newFlags(name, help string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() { fmt.Fprintln(e.stdout, help) }
-	return fs
-}
-
-// parse parses args, allowing flags after positional arguments (as in
-// "open -i KEY BUNDLE -o DIR"), and returns the positional arguments. Flag
-// errors become usage errors. Everything after "--" is positional.
-func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		err := fs.Parse(args)
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		if err != nil {
-			return nil, usagef(fs.Name(), "%v", err)
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if i := len(args) - len(rest) - 1; i >= 0 && args[i] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos, args = append(pos, rest[0]), rest[1:]
-	}
+	return cli.NewFlags(prog+" "+name, help, e.stdout)
 }

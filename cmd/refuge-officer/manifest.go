@@ -15,6 +15,7 @@ import (
 	"refuge/crypto/manifest"
 	"refuge/crypto/secrets"
 	"refuge/crypto/signing"
+	"refuge/internal/cli"
 )
 
 const manifestHelp = `Usage: refuge-officer manifest sign --root-key FILE [--passphrase-file F]
@@ -80,7 +81,7 @@ func cmdManifestSign(e *env, args []string) error {
 	version := fs.String("version", "", "")
 	expires := fs.String("expires", "", "")
 	outName := fs.String("o", "", "")
-	pos, err := e.parse(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -94,7 +95,7 @@ func cmdManifestSign(e *env, args []string) error {
 	sigName := *outName + ".minisig"
 	for _, name := range []string{*outName, sigName} {
 		if _, err := os.Lstat(name); err == nil {
-			return failf("%s already exists; refusing to overwrite it", name).hint("choose another -o file")
+			return failf("%s already exists; refusing to overwrite it", name).Hint("choose another -o file")
 		}
 	}
 	if err := e.secure(); err != nil {
@@ -116,9 +117,9 @@ func cmdManifestSign(e *env, args []string) error {
 		os.Remove(*outName) // #nosec G104 -- never leave a manifest without its signature
 		return err
 	}
-	e.out.infof("signed key manifest version %d, valid through %s (UTC), for %d recipient(s): %s and %s",
+	e.out.Infof("signed key manifest version %d, valid through %s (UTC), for %d recipient(s): %s and %s",
 		m.Version, m.Expires, len(m.Recipients), *outName, sigName)
-	e.out.hintf("check it anywhere with: minisign -Vm %s -P %s", *outName, key.Public())
+	e.out.Hintf("check it anywhere with: minisign -Vm %s -P %s", *outName, key.Public())
 	return nil
 }
 
@@ -149,7 +150,7 @@ func manifestFromFlags(rootKey string, recipients, partners []string, ackKey, ve
 		if _, err := age.ParseHybridRecipient(r); err != nil {
 			if _, xerr := age.ParseX25519Recipient(r); xerr == nil {
 				return nil, failf("recipient %.20s… is a classic age key, not post-quantum", r).
-					hint("officer keys must be age1pq1… keys from \"refuge-officer keygen\"")
+					Hint("officer keys must be age1pq1… keys from \"refuge-officer keygen\"")
 			}
 			return nil, failf("recipient %.20s… is not an age1pq1 recipient: %v", r, err)
 		}

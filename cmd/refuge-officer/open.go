@@ -16,6 +16,7 @@ import (
 	"refuge/crypto/bundle"
 	"refuge/crypto/manifest"
 	"refuge/crypto/signing"
+	"refuge/internal/cli"
 	"refuge/internal/progress"
 )
 
@@ -91,7 +92,7 @@ func cmdOpen(e *env, args []string) error {
 	ackKeyFile := fs.String("ack-key", "", "")
 	ackPassFile := fs.String("ack-passphrase-file", "", "")
 	outbox := fs.String("outbox", "", "")
-	bundles, err := e.parse(fs, args)
+	bundles, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -146,7 +147,7 @@ func cmdOpen(e *env, args []string) error {
 		}
 		if err != nil {
 			failed++
-			e.out.fail(err)
+			e.out.Fail(err)
 		}
 	}
 	for _, name := range bundles {
@@ -165,11 +166,11 @@ func cmdOpen(e *env, args []string) error {
 		}
 		if err != nil {
 			failed++
-			var ce *cliError
+			var ce *cli.Error
 			if !errors.As(err, &ce) {
 				ce = failf("%s: %v", name, err)
 			}
-			e.out.fail(ce)
+			e.out.Fail(ce)
 			continue
 		}
 		r := newReport(name, res, km)
@@ -181,7 +182,7 @@ func cmdOpen(e *env, args []string) error {
 		_, repErr := writeReport(r)
 		for _, err := range []error{ackErr, repErr} {
 			if err != nil {
-				e.out.fail(failf("%s: opened, but %v", name, err))
+				e.out.Fail(failf("%s: opened, but %v", name, err))
 			}
 		}
 		if repErr == nil {
@@ -207,7 +208,7 @@ func openSummary(failed, flagged, total int) error {
 	if len(parts) == 0 {
 		return nil
 	}
-	return &cliError{code: exitPartial, msg: strings.Join(parts, "; ")}
+	return &cli.Error{Code: exitPartial, Msg: strings.Join(parts, "; ")}
 }
 
 // checkBundleNames refuses names that do not exist or are folders, before
@@ -220,12 +221,12 @@ func checkBundleNames(names []string) error {
 		case err != nil:
 			e := failf("%s: %v", name, errors.Unwrap(err))
 			if strings.ContainsAny(name, "*?[") {
-				e.hint("no file matches %s", name)
+				e.Hint("no file matches %s", name)
 			}
-			return e.hint("nothing was opened; give the bundle files that exist")
+			return e.Hint("nothing was opened; give the bundle files that exist")
 		case fi.IsDir():
 			return failf("%s is a folder; give the bundle files (%s)", name, filepath.Join(name, "*.age")).
-				hint("nothing was opened")
+				Hint("nothing was opened")
 		}
 	}
 	return nil
@@ -283,8 +284,8 @@ func warnLeftovers(e *env, outDir string) {
 	if err != nil || len(left) == 0 {
 		return
 	}
-	e.out.warnf("%s holds %d unfinished extraction(s) from an interrupted open (%s…): their content is UNVERIFIED", outDir, len(left), filepath.Base(left[0]))
-	e.out.hintf("delete them once no other open is running there; opening their bundles again is safe")
+	e.out.Warnf("%s holds %d unfinished extraction(s) from an interrupted open (%s…): their content is UNVERIFIED", outDir, len(left), filepath.Base(left[0]))
+	e.out.Hintf("delete them once no other open is running there; opening their bundles again is safe")
 }
 
 func (e *env) openOne(name string, id *age.HybridIdentity, outDir string) (*bundle.Result, error) {

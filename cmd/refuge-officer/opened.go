@@ -15,6 +15,7 @@ import (
 	"refuge/crypto/ack"
 	"refuge/crypto/bundle"
 	"refuge/crypto/signing"
+	"refuge/internal/cli"
 	"refuge/internal/lowerhex"
 )
 
@@ -177,10 +178,10 @@ func alreadyOpened(name, outDir string, ao *bundle.AlreadyOpenedError) (openedRe
 	switch {
 	case !ok:
 		return rec, failf("%s: %s already exists, with no %s saying which bundle it came from; nothing was overwritten", name, dir, reportName).
-			hint("if an open was cut short there, move %s away and open the bundle again; or open it into another -o folder", dir)
+			Hint("if an open was cut short there, move %s away and open the bundle again; or open it into another -o folder", dir)
 	case rec.id != ao.SubmissionID || rec.sum != hex.EncodeToString(ao.CiphertextSHA256[:]):
 		return rec, failf("%s: submission %s is already in %s, opened from another bundle (its %s records another ciphertext); nothing was overwritten", name, ao.SubmissionID, dir, reportName).
-			hint("two bundles sealed for one submission id (a replayed or sealed-again upload?): compare them before acting; open this one into another -o folder to read it")
+			Hint("two bundles sealed for one submission id (a replayed or sealed-again upload?): compare them before acting; open this one into another -o folder to read it")
 	}
 	return rec, nil
 }
@@ -194,7 +195,7 @@ func alreadyOpened(name, outDir string, ao *bundle.AlreadyOpenedError) (openedRe
 // bundle is flagged, it was pushed already, or its partner signature was
 // never checked and the officer now gives a key manifest to check it.
 // report.txt is left as it was. It returns whether the bundle is flagged.
-func (e *env) skipOpened(name string, rec openedRecord, key *signing.PrivateKey, outbox string, checking bool) (flagged bool, err *cliError) {
+func (e *env) skipOpened(name string, rec openedRecord, key *signing.PrivateKey, outbox string, checking bool) (flagged bool, err *cli.Error) {
 	fmt.Fprintf(e.stdout, "%s: already opened into %s; skipped\n", name, rec.dir)
 	if rec.flagged {
 		flagged = true
@@ -214,7 +215,7 @@ func (e *env) skipOpened(name string, rec openedRecord, key *signing.PrivateKey,
 
 // ackOpened writes the acknowledgement of a bundle opened before, if it may
 // have one, and says what it did.
-func ackOpened(name string, rec openedRecord, flagged bool, key *signing.PrivateKey, outbox string, checking bool) (string, *cliError) {
+func ackOpened(name string, rec openedRecord, flagged bool, key *signing.PrivateKey, outbox string, checking bool) (string, *cli.Error) {
 	s := ack.Statement{SubmissionID: rec.id}
 	switch {
 	case flagged:
@@ -222,7 +223,7 @@ func ackOpened(name string, rec openedRecord, flagged bool, key *signing.Private
 	case rec.unchecked && checking:
 		return "NOT written: its partner signature was not checked when it was opened (no --manifest then)",
 			failf("%s: opened before, but not acknowledged: its partner signature was not checked when it was opened (no --manifest then)", name).
-				hint("open it into another -o folder with --manifest, --root-pub, --ack-key and --outbox: that checks the signature and writes the acknowledgement")
+				Hint("open it into another -o folder with --manifest, --root-pub, --ack-key and --outbox: that checks the signature and writes the acknowledgement")
 	case !lowerhex.Valid(rec.sum, 64):
 		return "NOT written: its report.txt records no valid ciphertext SHA-256",
 			failf("%s: opened before, but its %s records no valid ciphertext SHA-256; no acknowledgement was written", name, reportName)

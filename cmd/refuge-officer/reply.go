@@ -15,6 +15,7 @@ import (
 
 	"refuge/crypto/bundle"
 	"refuge/crypto/secrets"
+	"refuge/internal/cli"
 )
 
 const replyHelp = `Usage: refuge-officer reply --to OUTDIR/<submission id> (--message-file F | --message TEXT)
@@ -55,7 +56,7 @@ func cmdReply(e *env, args []string) error {
 	message := fs.String("message", "", "")
 	messageFile := fs.String("message-file", "", "")
 	outbox := fs.String("o", "", "")
-	paths, err := e.parse(fs, args)
+	paths, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -97,8 +98,8 @@ func cmdReply(e *env, args []string) error {
 		return failf("%v", err)
 	}
 	fmt.Fprintln(e.stdout, path)
-	e.out.infof("sealed the reply to submission %s with %d file(s) into the outbox", m.SubmissionID, len(files))
-	e.out.hintf("the courier uploads it with: refuge courier push --token T %s", *outbox)
+	e.out.Infof("sealed the reply to submission %s with %d file(s) into the outbox", m.SubmissionID, len(files))
+	e.out.Hintf("the courier uploads it with: refuge courier push --token T %s", *outbox)
 	return nil
 }
 
@@ -132,7 +133,7 @@ func replyRecipient(dir string) (*bundle.Manifest, *age.HybridRecipient, error) 
 	f, err := os.Open(filepath.Join(dir, "manifest.json")) // #nosec G304 -- the submission folder named by the officer
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, failf("%s holds no manifest.json", dir).
-			hint("--to is the folder that \"refuge-officer open\" made for the submission: OUTDIR/<submission id>")
+			Hint("--to is the folder that \"refuge-officer open\" made for the submission: OUTDIR/<submission id>")
 	}
 	if err != nil {
 		return nil, nil, failf("cannot read the submission's manifest.json: %v", err)

@@ -47,9 +47,9 @@ func (e *env) loadSigningKey(name, passFile string) (*signing.PrivateKey, error)
 	key, err := signing.LoadPrivateKey(name, pass.Bytes())
 	switch {
 	case errors.Is(err, signing.ErrWrongPassphrase):
-		return nil, failf("wrong passphrase for %s", name).hint("%s", passphraseHint(passFile))
+		return nil, failf("wrong passphrase for %s", name).Hint("%s", passphraseHint(passFile))
 	case errors.Is(err, signing.ErrNotKeyFile), errors.Is(err, signing.ErrNotEncrypted):
-		return nil, failf("%s: %v", name, err).hint("the file must be a key made by \"refuge-officer rootkey\" or \"refuge-officer ackkey\"")
+		return nil, failf("%s: %v", name, err).Hint("the file must be a key made by \"refuge-officer rootkey\" or \"refuge-officer ackkey\"")
 	case err != nil:
 		return nil, failf("cannot load %s: %v", name, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"refuge/crypto/signing"
+	"refuge/internal/cli"
 )
 
 // signingKeyKind describes one of the minisign keys the officers make
@@ -23,7 +24,7 @@ func (e *env) makeSigningKey(args []string, k signingKeyKind) error {
 	fs := e.newFlags(k.cmd, k.help)
 	outName := fs.String("o", "", "")
 	passFile := fs.String("passphrase-file", "", "")
-	pos, err := e.parse(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -56,7 +57,7 @@ func (e *env) makeSigningKey(args []string, k signingKeyKind) error {
 		return failf("cannot write %s: %v", *outName, err)
 	}
 	fmt.Fprintln(e.stdout, key.Public())
-	e.out.infof("wrote the encrypted %s to %s", k.what, *outName)
-	e.out.hintf("%s", k.hint(*outName, e.printed("the public key")))
+	e.out.Infof("wrote the encrypted %s to %s", k.what, *outName)
+	e.out.Hintf("%s", k.hint(*outName, e.printed("the public key")))
 	return nil
 }
