@@ -76,6 +76,54 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// TestMistyped checks what a mistyped flag or subcommand gets: one line
+// saying what is wrong, the one meant, and exit code 2; never the usage,
+// which would bury the error. Help asked for anywhere is help.
+func TestMistyped(t *testing.T) {
+	for _, tc := range []struct {
+		desc   string
+		args   []string
+		stderr string
+	}{
+		{"serve flag", []string{"--listn", "x"}, `refuge-server: flag provided but not defined: -listn
+refuge-server: hint: did you mean --listen?
+refuge-server: hint: run "refuge-server --help" for usage
+`},
+		{"publish flag", []string{"publish", "--dat", "x", "m.json", "m.json.minisig"}, `refuge-server: flag provided but not defined: -dat
+refuge-server: hint: did you mean --data?
+refuge-server: hint: run "refuge-server publish --help" for usage
+`},
+		{"token flag", []string{"token", "add", "--partnr", "fld", "--data", "x"}, `refuge-server: flag provided but not defined: -partnr
+refuge-server: hint: did you mean --partner?
+refuge-server: hint: run "refuge-server token add --help" for usage
+`},
+		{"token subcommand", []string{"token", "ad", "--partner", "fld", "--data", "x"}, `refuge-server: unknown token subcommand "ad" (add, revoke, list)
+refuge-server: hint: did you mean "refuge-server token add"?
+refuge-server: hint: run "refuge-server token --help" for usage
+`},
+		{"command", []string{"tokn", "add", "--data", "x"}, `refuge-server: unexpected argument "tokn"
+refuge-server: hint: did you mean "refuge-server token"?
+refuge-server: hint: run "refuge-server --help" for usage
+`},
+		{"nothing near", []string{"--bogus"}, `refuge-server: flag provided but not defined: -bogus
+refuge-server: hint: run "refuge-server --help" for usage
+`},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if rc := run(tc.args, &out, &errb); rc != exitUsage || errb.String() != tc.stderr || out.Len() != 0 {
+				t.Fatalf("exit %d, want %d\nstderr:\n%s\nwant:\n%s\nstdout: %q", rc, exitUsage, errb.String(), tc.stderr, out.String())
+			}
+		})
+	}
+	for _, args := range [][]string{{"--help"}, {"--data", "x", "-h"}, {"publish", "m.json", "--help"}, {"token", "add", "--partner", "fld", "--help"}, {"token", "--help"}} {
+		var out, errb bytes.Buffer
+		if rc := run(args, &out, &errb); rc != exitOK || out.String() != usage+"\n" || errb.Len() != 0 {
+			t.Errorf("%q: exit %d, stderr %q, stdout %d bytes", args, rc, errb.String(), out.Len())
+		}
+	}
+}
+
 // TestDev runs --dev in process (with the test knob's cheap key files),
 // and checks what it promises: a served manifest signed by the printed
 // root key, an officer key that opens with the printed passphrase and is

@@ -14,9 +14,13 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+
+	"refuge/internal/cli"
 )
 
 // Exit codes.
@@ -72,8 +76,7 @@ Examples:
         --listen 0.0.0.0:443 --tls-cert /etc/refuge/tls/fullchain.pem --tls-key /etc/refuge/tls/privkey.pem
     refuge-server token add --courier desk1 --data /var/lib/refuge
 
-Exit status: 0 success, 1 failure, 2 usage error.
-`
+Exit status: 0 success, 1 failure, 2 usage error.`
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
@@ -85,7 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		case "publish":
 			return publishCmd(args[1:], stdout, stderr)
 		case "help", "-h", "-help", "--help":
-			fmt.Fprint(stdout, usage)
+			fmt.Fprintln(stdout, usage)
 			return exitOK
 		}
 	}
@@ -98,4 +101,37 @@ func errorf(stderr io.Writer, hints []string, format string, args ...any) {
 	for _, h := range hints {
 		fmt.Fprintf(stderr, "refuge-server: hint: %s\n", h)
 	}
+}
+
+// newFlags returns the flag set of command ("refuge-server publish"),
+// whose -h and --help print the usage on stdout.
+func newFlags(command string, stdout io.Writer) *flag.FlagSet {
+	return cli.NewFlags(command, usage, stdout)
+}
+
+// flagFail ends a command whose arguments cli.Parse refused: exitOK after
+// the help it printed, exitUsage after the error, printed with its hints
+// (one line and a did-you-mean for a mistyped flag).
+func flagFail(stderr io.Writer, err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	var ce *cli.Error
+	if !errors.As(err, &ce) {
+		ce = cli.Errorf(exitUsage, "%v", err)
+	}
+	errorf(stderr, ce.Hints, "%s", ce.Msg)
+	return exitUsage
+}
+
+// usageFail prints the usage error of command with its hints, and a
+// did-you-mean when word is near one of names ("tokn": "refuge-server
+// token"), and returns exitUsage.
+func usageFail(stderr io.Writer, command, word string, names []string, format string, args ...any) int {
+	ce := cli.Usagef(command, format, args...)
+	if near := cli.Nearest(word, names); near != "" {
+		ce.Hints = append([]string{fmt.Sprintf("did you mean %q?", command+" "+near)}, ce.Hints...)
+	}
+	errorf(stderr, ce.Hints, "%s", ce.Msg)
+	return exitUsage
 }

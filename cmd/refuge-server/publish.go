@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"refuge/crypto/manifest"
 	"refuge/crypto/signing"
+	"refuge/internal/cli"
 	"refuge/server"
 	"refuge/server/store"
 )
@@ -18,11 +18,14 @@ import (
 // ones couriers PUT over HTTP). If the server is running, it publishes
 // through the server's admin socket.
 func publishCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("refuge-server publish", stdout)
 	data := fs.String("data", "", "data directory")
 	rootPub := fs.String("root-pub", "", "root public key")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 2 || *data == "" || *rootPub == "" {
+	pos, err := cli.Parse(fs, args)
+	if err != nil {
+		return flagFail(stderr, err)
+	}
+	if len(pos) != 2 || *data == "" || *rootPub == "" {
 		errorf(stderr, []string{"refuge-server publish --data DIR --root-pub KEY manifest.json manifest.json.minisig"}, "bad arguments to publish")
 		return exitUsage
 	}
@@ -32,11 +35,11 @@ func publishCmd(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	req := publishRequest{Root: root}
-	if req.Manifest, err = readFile(fs.Arg(0)); err != nil {
+	if req.Manifest, err = readFile(pos[0]); err != nil {
 		errorf(stderr, nil, "%v", err)
 		return exitError
 	}
-	if req.Signature, err = readFile(fs.Arg(1)); err != nil {
+	if req.Signature, err = readFile(pos[1]); err != nil {
 		errorf(stderr, nil, "%v", err)
 		return exitError
 	}

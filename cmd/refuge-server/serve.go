@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"refuge/crypto/signing"
+	"refuge/internal/cli"
 	"refuge/server"
 	"refuge/server/store"
 )
@@ -31,8 +31,7 @@ type serveFlags struct {
 
 func serveCmd(args []string, stdout, stderr io.Writer) int {
 	var f serveFlags
-	fs := flag.NewFlagSet("refuge-server", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("refuge-server", stdout)
 	fs.StringVar(&f.data, "data", "", "data directory")
 	fs.Func("listen", "listen address (repeatable)", func(a string) error {
 		f.listen = append(f.listen, a)
@@ -47,13 +46,12 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.dev, "dev", false, "throwaway demo setup")
 	fs.BoolVar(&f.keep, "keep", false, "with --dev: leave the dev directory when stopped")
 	fs.Float64Var(&f.rate, "rate-limit", 200, "requests per second, all clients together")
-	if err := fs.Parse(args); err != nil {
-		errorf(stderr, []string{"run refuge-server --help"}, "%v", err)
-		return exitUsage
+	pos, err := cli.Parse(fs, args)
+	if err != nil {
+		return flagFail(stderr, err)
 	}
-	if fs.NArg() > 0 {
-		errorf(stderr, []string{"run refuge-server --help"}, "unexpected argument %q", fs.Arg(0))
-		return exitUsage
+	if len(pos) > 0 {
+		return usageFail(stderr, "refuge-server", pos[0], []string{"token", "publish"}, "unexpected argument %q", pos[0])
 	}
 	if f.maxConns < 1 {
 		errorf(stderr, []string{"for example --max-connections 4096"}, "--max-connections must be at least 1")

@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"refuge/internal/cli"
 	"refuge/server"
 	"refuge/server/store"
 )
@@ -21,21 +21,27 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	sub := args[0]
-	fs := flag.NewFlagSet("token "+sub, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	switch sub {
+	case "-h", "-help", "--help":
+		fmt.Fprintln(stdout, usage)
+		return exitOK
+	case "add", "revoke", "list":
+	default:
+		return usageFail(stderr, "refuge-server token", sub, []string{"add", "revoke", "list"}, "unknown token subcommand %q (add, revoke, list)", sub)
+	}
+	fs := newFlags("refuge-server token "+sub, stdout)
 	data := fs.String("data", "", "data directory")
 	partner := fs.String("partner", "", "partner name")
 	courier := fs.String("courier", "", "courier name")
-	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
-		errorf(stderr, []string{"run refuge-server --help"}, "bad arguments to token %s", sub)
-		return exitUsage
+	pos, err := cli.Parse(fs, args[1:])
+	if err != nil {
+		return flagFail(stderr, err)
+	}
+	if len(pos) > 0 {
+		return usageFail(stderr, "refuge-server token "+sub, pos[0], nil, "unexpected argument %q", pos[0])
 	}
 	if *data == "" {
 		errorf(stderr, nil, "--data is required")
-		return exitUsage
-	}
-	if sub != "add" && sub != "revoke" && sub != "list" {
-		errorf(stderr, nil, "unknown token subcommand %q (add, revoke, list)", sub)
 		return exitUsage
 	}
 	var role store.Role
