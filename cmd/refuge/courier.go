@@ -16,6 +16,7 @@ import (
 	"refuge/internal/cli"
 	"refuge/internal/lowerhex"
 	"refuge/internal/progress"
+	"refuge/internal/uploaders"
 	"refuge/server/api"
 )
 
@@ -29,7 +30,9 @@ officers' air-gapped desk and never holds a decryption key.
 pull downloads every submission's ciphertext that is not yet in DIR, as
 DIR/<submission id>.age, resuming partial downloads (Range) and checking each
 against the SHA-256 the server lists; writes DIR/SHA256SUMS (check it with
-"sha256sum -c SHA256SUMS" on the other side); and fetches the server's
+"sha256sum -c SHA256SUMS" on the other side) and DIR/UPLOADERS (who uploaded
+each bundle, as the server recorded it: the officer's report names the
+partner that relayed a bundle); and fetches the server's
 hash-chained event log into DIR/events.log, verified entry by entry and
 against the head seen last time (DIR/events-head.json). A server that
 rewrites or drops history is reported and the pull fails.
@@ -157,6 +160,9 @@ func (e *env) courierPull(args []string) error {
 	if err := writeSums(dir, subs); err != nil {
 		return err
 	}
+	if err := e.writeUploaders(dir, subs); err != nil {
+		return err
+	}
 	e.out.Infof("pulled %s; %d listed; event log verified up to entry %d", plural(got, "new submission"), len(subs), head.Seq)
 	return nil
 }
@@ -229,6 +235,49 @@ func writeSums(dir string, subs []api.Submission) error {
 	sort.Strings(lines)
 	if err := writeFileAtomic(filepath.Join(dir, "SHA256SUMS"), []byte(strings.Join(lines, ""))); err != nil {
 		return failf("cannot write SHA256SUMS: %v", err)
+	}
+	return nil
+}
+
+// writeUploaders writes UPLOADERS (package uploaders) for every pulled
+// ciphertext in dir: the kind of upload and the partner the server
+// recorded, which the officer's report shows (a relayed bundle names no
+// sender of its own). Entries of files pulled before that the server no
+// longer lists are kept. A server's record that is not well formed (a
+// hostile server) is left out and said so; the bundle is still pulled.
+func (e *env) writeUploaders(dir string, subs []api.Submission) error {
+	path := filepath.Join(dir, uploaders.FileName)
+	have := map[string]uploaders.Entry{}
+	if old, err := os.ReadFile(path); err == nil { // #nosec G304 -- in the courier's own folder
+		if have, err = uploaders.Parse(old); err != nil {
+			e.out.Warnf("%s was damaged (%v): written again from the server's list, without bundles it no longer lists", path, err)
+			have = map[string]uploaders.Entry{}
+		}
+	}
+	for _, s := range subs {
+		if !lowerhex.ID(s.ID) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, s.ID+".age")); err != nil {
+			continue
+		}
+		en := uploaders.Entry{ID: s.ID, Kind: s.Kind, Partner: s.Partner}
+		if err := en.Valid(); err != nil {
+			e.out.Warnf("the server's record of who uploaded %s is malformed (%v): left out of %s", s.ID, err, uploaders.FileName)
+			continue
+		}
+		have[s.ID] = en
+	}
+	list := make([]uploaders.Entry, 0, len(have))
+	for _, en := range have {
+		list = append(list, en)
+	}
+	data, err := uploaders.Format(list)
+	if err == nil {
+		err = writeFileAtomic(path, data)
+	}
+	if err != nil {
+		return failf("cannot write %s: %v", uploaders.FileName, err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"refuge/crypto/receipt"
@@ -137,5 +138,76 @@ func TestStatusRefusesTerminalEscapes(t *testing.T) {
 	defer srv.Close()
 	if r := newUser(t).run(newPhrase(t)+"\n", "status", "--server", srv.URL); r.code != 0 || !strings.Contains(r.stdout, "status: replied") {
 		t.Fatalf("a good status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestPullLeavesOutHostileUploaders: the courier writes UPLOADERS (who
+// uploaded each bundle, as the server recorded it) for the officer's
+// report. A compromised server names partners with a line break that
+// would add a made-up line, an escape sequence for the officer's
+// terminal, an unknown kind: each such record is left out with a warning
+// that repeats none of it, the bundles are still pulled, and the
+// well-formed record is written.
+func TestPullLeavesOutHostileUploaders(t *testing.T) {
+	t.Parallel()
+	body := []byte("ciphertext, as far as the courier can tell")
+	sum := sha256.Sum256(body)
+	hexSum := hex.EncodeToString(sum[:])
+	ids := []string{strings.Repeat("1", 32), strings.Repeat("2", 32), strings.Repeat("3", 32), strings.Repeat("4", 32)}
+	subs := []api.Submission{
+		{ID: ids[0], Kind: "relay", Partner: "fld\n" + ids[3] + ".age relay Made Up", Status: "received"},
+		{ID: ids[1], Kind: "relay", Partner: "fld\x1b]52;c;aGk=\a", Status: "received"},
+		{ID: ids[2], Kind: "courier", Partner: "x", Status: "received"},
+		{ID: ids[3], Kind: "relay", Partner: "Front Line Office", Status: "received"},
+	}
+	for i := range subs {
+		subs[i].Size, subs[i].SHA256, subs[i].Received = int64(len(body)), hexSum, "2026-11-30"
+	}
+	var listed atomic.Pointer[[]api.Submission]
+	listed.Store(&subs)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == api.PathEvents:
+			json.NewEncoder(w).Encode(api.EventList{Next: 1})
+		case r.URL.Path == api.PathSubmissions:
+			json.NewEncoder(w).Encode(api.SubmissionList{Submissions: *listed.Load()})
+		default:
+			w.Write(body)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	u := newUser(t)
+	out := filepath.Join(t.TempDir(), "inbox")
+	r := u.run("", "courier", "pull", "--server", srv.URL, "--proxy", "direct", "--token", strings.Repeat("ab", 32), "-o", out)
+	if r.code != 0 {
+		t.Fatalf("pull: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, id := range ids[:3] {
+		if !strings.Contains(r.stderr, "warning: the server's record of who uploaded "+id+" is malformed") {
+			t.Errorf("no warning for %s:\n%s", id, r.stderr)
+		}
+	}
+	if strings.ContainsAny(r.stderr, "\x1b\a") || strings.Contains(r.stderr, "Made Up") {
+		t.Fatalf("the warning repeats the server's record:\n%q", r.stderr)
+	}
+	for _, id := range ids {
+		if _, err := os.Stat(filepath.Join(out, id+".age")); err != nil {
+			t.Fatalf("%s was not pulled: %v", id, err)
+		}
+	}
+	got, err := os.ReadFile(filepath.Join(out, "UPLOADERS"))
+	want := "# refuge courier pull: who uploaded each bundle, as the server recorded it (not signed)\n" + ids[3] + ".age relay Front Line Office\n"
+	if err != nil || string(got) != want {
+		t.Fatalf("UPLOADERS: %q (%v), want %q", got, err, want)
+	}
+
+	// The next pull, once the server no longer lists them (deleted after
+	// their acknowledgement), keeps what the first wrote.
+	listed.Store(&[]api.Submission{})
+	if r := u.run("", "courier", "pull", "--server", srv.URL, "--proxy", "direct", "--token", strings.Repeat("ab", 32), "-o", out); r.code != 0 {
+		t.Fatalf("second pull: exit %d\n%s", r.code, r.stderr)
+	}
+	if again, _ := os.ReadFile(filepath.Join(out, "UPLOADERS")); string(again) != want {
+		t.Fatalf("UPLOADERS after a pull that lists nothing: %q", again)
 	}
 }
