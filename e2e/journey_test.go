@@ -124,15 +124,20 @@ func TestJourney(t *testing.T) {
 			sameFile(t, filepath.Join(dir, "files", "evidence", "video.bin"), defender.path("evidence", "video.bin"))
 			sameFile(t, filepath.Join(dir, "files", "evidence", "statement.txt"), defender.path("evidence", "statement.txt"))
 			sameFile(t, filepath.Join(dir, "note.txt"), defender.path("note.txt"))
-			mustContain(t, "report", string(rep), "sender           unauthenticated (anonymous submission)", "Please help: I must leave")
+			mustContain(t, "report", string(rep), "sender           unauthenticated (anonymous submission)", "Please help: I must leave",
+				"uploaded         anonymously, with no token (the server's record)")
 		case exists(filepath.Join(dir, "files", "photo.jpg")):
 			ids["relay"] = id
 			sameFile(t, filepath.Join(dir, "files", "photo.jpg"), offline.path("photo.jpg"))
-			mustContain(t, "report", string(rep), "sender           unauthenticated (anonymous submission)")
+			// The bundle names no sender; the courier's UPLOADERS names
+			// the partner that relayed it.
+			mustContain(t, "report", string(rep), "sender           unauthenticated (anonymous submission)",
+				`uploaded         relayed by partner "`+partnerName+`" (the server's record of the token used; not signed)`)
 		case exists(filepath.Join(dir, "files", "passport.pdf")):
 			ids["refer"] = id
 			sameFile(t, filepath.Join(dir, "files", "passport.pdf"), partner.path("passport.pdf"))
-			mustContain(t, "report", string(rep), `partner "fld": signature verified`, "defender name: A. N. Defender", "relationship: child", "urgency: high")
+			mustContain(t, "report", string(rep), `partner "fld": signature verified`, "defender name: A. N. Defender", "relationship: child", "urgency: high",
+				`uploaded         as a referral by partner "`+partnerName+`"`)
 		default:
 			t.Fatalf("submission %s holds none of the files sent", id)
 		}

@@ -41,7 +41,9 @@ manifest's partner keys, or "unauthenticated sender" for anonymous
 submissions), the note, the referral form as text, and whether the bundle
 was sealed for the submission id it was pulled under (the courier names
 files <submission id>.age; SHA256SUMS beside them is checked too; a bundle
-named otherwise, such as one handed over by hand, is "not checked" for it).
+named otherwise, such as one handed over by hand, is "not checked" for it),
+and who uploaded it, from the courier's UPLOADERS beside it (the server's
+record, not signed: for a relayed bundle, the partner that relayed it).
 The report holds plaintext and stays on this machine.
 
 With --ack-key, each bundle that opened and was not flagged gets a signed
@@ -336,6 +338,9 @@ func printSummary(w io.Writer, name string, rep *report) {
 	fmt.Fprintf(w, "  kind        %s\n", printable(r.Kind))
 	fmt.Fprintf(w, "  created     %s\n", printable(r.Created))
 	fmt.Fprintf(w, "  sender      %s\n", rep.sender)
+	if rep.uploaderLine != "" {
+		fmt.Fprintf(w, "  uploaded    %s\n", rep.uploaderLine)
+	}
 	fmt.Fprintf(w, "  ack         %s\n", rep.ackLine)
 	fmt.Fprintf(w, "  report      %s\n", filepath.Join(r.Dir, reportName))
 	var files []bundle.Entry

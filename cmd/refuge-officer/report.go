@@ -16,6 +16,7 @@ import (
 	"refuge/crypto/bundle"
 	"refuge/crypto/manifest"
 	"refuge/internal/progress"
+	"refuge/internal/uploaders"
 )
 
 // ReportName is the readable report that open writes beside the contents
@@ -33,8 +34,11 @@ type report struct {
 	idLine   string // whether the pulled id matches the sealed one
 	sumsLine string // what SHA256SUMS beside the bundle says
 	sender   string // partner signature verified, not, or anonymous
-	ackLine  string // whether an acknowledgement was written, and why not
-	flags    []string
+	// uploaderLine is who uploaded the bundle, as the server recorded it
+	// and the courier's UPLOADERS says; "" when there is no such file.
+	uploaderLine string
+	ackLine      string // whether an acknowledgement was written, and why not
+	flags        []string
 }
 
 var pulledName = regexp.MustCompile(`^[0-9a-f]{32}\.age$`)
@@ -65,7 +69,41 @@ func newReport(source string, res *bundle.Result, m *manifest.Manifest) *report 
 	}
 	r.sumsLine = checkSums(source, base, sum, r)
 	r.sender = checkSender(res, m, r)
+	r.uploaderLine = uploaderOf(source, r.pulledAs)
 	return r
+}
+
+// uploaderOf says who uploaded the bundle pulled as id, from the
+// courier's UPLOADERS beside it (package uploaders): the server's record,
+// signed by no one, shown for what it is. It is what names the partner
+// who relayed a bundle its defender sealed anonymously. "" when there is
+// no UPLOADERS (a bundle handed over by hand).
+func uploaderOf(source, id string) string {
+	f, err := os.Open(filepath.Join(filepath.Dir(source), uploaders.FileName)) // #nosec G304 G703 -- beside a bundle named by the officer
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, uploaders.MaxSize+1))
+	if err != nil {
+		return "the courier's " + uploaders.FileName + " beside the bundle cannot be read: " + printable(err.Error())
+	}
+	list, err := uploaders.Parse(data)
+	if err != nil {
+		return "the courier's " + uploaders.FileName + " beside the bundle is malformed, not read (" + printable(err.Error()) + ")"
+	}
+	en, ok := list[id]
+	if !ok {
+		return "not listed in the courier's " + uploaders.FileName + " beside the bundle"
+	}
+	const record = "the server's record of the token used; not signed"
+	switch en.Kind {
+	case uploaders.Relay:
+		return fmt.Sprintf("relayed by partner %q (%s)", en.Partner, record)
+	case uploaders.Referral:
+		return fmt.Sprintf("as a referral by partner %q (%s)", en.Partner, record)
+	}
+	return "anonymously, with no token (the server's record)"
 }
 
 func (r *report) flag(why string) { r.flags = append(r.flags, why) }
@@ -142,6 +180,9 @@ func (r *report) text() string {
 	line("kind", printable(res.Kind))
 	line("created", printable(res.Created))
 	line("sender", r.sender)
+	if r.uploaderLine != "" {
+		line("uploaded", r.uploaderLine)
+	}
 	if res.ReplyRecipient != "" {
 		line("reply", "possible: refuge-officer reply --to "+printable(res.Dir))
 	} else {
