@@ -98,7 +98,11 @@ func cmdReply(e *env, args []string) error {
 		return failf("%v", err)
 	}
 	fmt.Fprintln(e.stdout, path)
-	e.out.Infof("sealed the reply to submission %s with %d file(s) into the outbox", m.SubmissionID, len(files))
+	what := "the message"
+	if len(files) > 0 {
+		what += " and " + cli.Plural(len(files), "file")
+	}
+	e.out.Infof("sealed the reply to submission %s (%s) into the outbox", m.SubmissionID, what)
 	e.out.Hintf("the courier uploads it with: refuge courier push --token T %s", *outbox)
 	return nil
 }

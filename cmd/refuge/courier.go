@@ -163,7 +163,7 @@ func (e *env) courierPull(args []string) error {
 	if err := e.writeUploaders(dir, subs); err != nil {
 		return err
 	}
-	e.out.Infof("pulled %s; %d listed; event log verified up to entry %d", plural(got, "new submission"), len(subs), head.Seq)
+	e.out.Infof("pulled %s; %d listed; event log verified up to entry %d", cli.Plural(got, "new submission"), len(subs), head.Seq)
 	return nil
 }
 
@@ -366,13 +366,13 @@ func (e *env) courierPush(args []string) error {
 		}
 	}
 	if published {
-		e.out.Infof("pushed the key manifest, %s and %s", plural(replies, "reply"), plural(acks, "acknowledgement"))
+		e.out.Infof("pushed the key manifest, %s and %s", cli.Plural(replies, "reply"), cli.Plural(acks, "acknowledgement"))
 	} else {
-		e.out.Infof("pushed %s and %s", plural(replies, "reply"), plural(acks, "acknowledgement"))
+		e.out.Infof("pushed %s and %s", cli.Plural(replies, "reply"), cli.Plural(acks, "acknowledgement"))
 	}
 	if len(refused) > 0 {
 		return failf("the server refused %s; they are still in %s, the rest went through: %s",
-			plural(len(refused), "file"), dir, strings.Join(refused, ", ")).
+			cli.Plural(len(refused), "file"), dir, strings.Join(refused, ", ")).
 			Hint("the reasons are above; an acknowledgement refused for its signature or hash deletes nothing, so check the officer's outbox before pushing it again")
 	}
 	return nil

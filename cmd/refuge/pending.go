@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"refuge/internal/cli"
 	"refuge/internal/flock"
 )
 
@@ -159,6 +160,6 @@ func (e *env) otherPending(pd *pending) {
 		return
 	}
 	e.out.Infof("note: this device still keeps %s in %s (ciphertext and upload state, never files in clear or a phrase; the most recent from %s)",
-		plural(n, "other unfinished upload"), parent, latest.Format("2 January 2006"))
+		cli.Plural(n, "other unfinished upload"), parent, latest.Format("2 January 2006"))
 	e.out.Hintf("to finish one, run the command that started it again, with the same files; if they have changed or moved since, it cannot resume: delete its folder to discard it")
 }

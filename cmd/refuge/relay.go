@@ -119,7 +119,7 @@ func cmdRelay(e *env, args []string) error {
 		e.out.Infof("relayed %s (submission %s)", b, tickets[i].SubmissionID)
 	}
 	if len(refused) > 0 {
-		return failf("%s of %d not relayed: %s", plural(len(refused), "bundle"), len(pos), strings.Join(refused, ", ")).
+		return failf("%s of %d not relayed: %s", cli.Plural(len(refused), "bundle"), len(pos), strings.Join(refused, ", ")).
 			Hint("the reasons are above; the others were relayed or skipped. A bundle the server refuses as no bundle for the officers' keys was most likely sealed with an older key manifest: ask the defender to seal it again")
 	}
 	return nil

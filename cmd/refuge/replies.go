@@ -144,7 +144,7 @@ func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys
 	if outDir != "" {
 		e.out.Infof("reply %d saved in %s", n, res.Dir)
 	} else if files > 0 {
-		e.out.Infof("reply %d has %s attached; run again with -o DIR to keep them", n, plural(files, "file"))
+		e.out.Infof("reply %d has %s attached; run again with -o DIR to keep them", n, cli.Plural(files, "file"))
 	}
 	return nil
 }

@@ -176,7 +176,7 @@ func cmdSeal(e *env, args []string) error {
 	if !toStdout {
 		e.out.Infof("wrote the relay ticket %s: a partner relays the bundle with it (refuge relay)", client.TicketPath(*outName))
 	}
-	e.out.Infof("sealed %d file(s) for %d officer key(s) of key manifest version %d", len(files), len(recipients), version)
+	e.out.Infof("sealed %s for %s of key manifest version %d", cli.Plural(len(files), "file"), cli.Plural(len(recipients), "officer key"), version)
 	if *receiptOut != "" {
 		e.out.Infof("wrote the receipt phrase to %s (mode 0600)", *receiptOut)
 	}

@@ -243,7 +243,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 	if err != nil {
 		return err
 	}
-	e.out.Infof("checked the officers' keys: their list is signed by the pinned root key (key manifest version %d, %s)", km.Version, plural(len(recipients), "key"))
+	e.out.Infof("checked the officers' keys: their list is signed by the pinned root key (key manifest version %d, %s)", km.Version, cli.Plural(len(recipients), "key"))
 	if job.token != "" && job.resumed == nil {
 		if err := checkPartnerToken(ctx, c, job.token); err != nil {
 			return err
@@ -321,7 +321,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 	}
 
 	// 5. Seal and upload at once.
-	e.out.Infof("encrypting %s for the officers (%s once encrypted) and uploading as it goes", plural(len(contents.Files), "file"), progress.Size(st.Size))
+	e.out.Infof("encrypting %s for the officers (%s once encrypted) and uploading as it goes", cli.Plural(len(contents.Files), "file"), progress.Size(st.Size))
 	sealCtx, stopSealing := context.WithCancel(ctx)
 	defer stopSealing()
 	sealed := make(chan error, 1)

@@ -12,8 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"refuge/internal/progress"
-	"strconv"
-	"strings"
 	"sync"
 
 	"refuge/client"
@@ -232,14 +230,4 @@ func fileSize(name string) (int64, error) {
 		return 0, err
 	}
 	return fi.Size(), nil
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	if strings.HasSuffix(word, "y") {
-		return strconv.Itoa(n) + " " + word[:len(word)-1] + "ies"
-	}
-	return strconv.Itoa(n) + " " + word + "s"
 }
