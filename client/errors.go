@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"refuge/server/api"
 )
@@ -52,10 +54,60 @@ func readError(resp *http.Response) error {
 	if json.Unmarshal(data, &body) == nil && body.Error != nil && body.Error.Code != "" {
 		e = body.Error
 	}
+	if !validCode(e.Code) {
+		e.Code = codeFor(resp.StatusCode)
+	}
+	e.Message = printableMessage(e.Message)
 	if e.Message == "" {
 		e.Message = fmt.Sprintf("the server answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
 	return &statusError{err: e, status: resp.StatusCode, retryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+}
+
+// validCode reports whether c can be an error code: a short word of
+// lowercase letters and underscores, as every code of package api is (a
+// later server may add codes).
+func validCode(c api.Code) bool {
+	if c == "" || len(c) > 32 {
+		return false
+	}
+	for _, b := range []byte(c) {
+		if (b < 'a' || b > 'z') && b != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// maxMessage bounds the length of a server's error message as the client
+// keeps it: the server's own are one sentence.
+const maxMessage = 512
+
+// printableMessage returns a server's error message as it may reach a
+// person's terminal: one line, at most maxMessage bytes, every character
+// a terminal would act on (escape sequences, carriage returns, line
+// breaks, bidi controls) replaced. A hostile server's message could
+// otherwise set the clipboard, rewrite the window title or forge lines of
+// the program's output.
+func printableMessage(s string) string {
+	cut := len(s) > maxMessage
+	if cut {
+		n := maxMessage
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n]
+	}
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return '\uFFFD'
+	}, s)
+	if cut {
+		s += "…"
+	}
+	return s
 }
 
 // statusError is an *api.Error with the HTTP status it came with. It

@@ -6,19 +6,23 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"refuge/server/api"
 )
 
 // FuzzReadError feeds arbitrary error bodies and statuses (a hostile
 // server's answers) to readError: it always yields an *api.Error with a
-// code and a message, and never panics.
+// code and a message, both of which a terminal can show as they are (no
+// control characters, one line, bounded), and never panics.
 func FuzzReadError(f *testing.F) {
 	f.Add(404, []byte(`{"error":{"code":"not_found","message":"no such upload"}}`), "")
 	f.Add(429, []byte(`{"error":{"code":"rate_limited","message":"slow down"}}`), "3")
 	f.Add(500, []byte(`<html>bad gateway</html>`), "Wed, 21 Oct 2015 07:28:00 GMT")
 	f.Add(460, []byte(`{"error":null}`), "-1")
 	f.Add(400, []byte(`{"error":{"code":"","message":""}}`), "99999999999999999999")
+	f.Add(400, []byte("{\"error\":{\"code\":\"bad_request\\u001b[2J\",\"message\":\"a\\u001b]52;c;eA==\\u0007\\nb\\u202e\"}}"), "")
 	f.Fuzz(func(t *testing.T, status int, body []byte, ra string) {
 		if status < 100 || status > 999 {
 			return
@@ -28,6 +32,14 @@ func FuzzReadError(f *testing.F) {
 		var ae *api.Error
 		if !errors.As(err, &ae) || ae.Code == "" || ae.Message == "" {
 			t.Fatalf("readError gave %#v", err)
+		}
+		if !validCode(ae.Code) || len(ae.Message) > maxMessage+len("…") || !utf8.ValidString(ae.Message) {
+			t.Fatalf("readError kept code %q, message %q", ae.Code, ae.Message)
+		}
+		for _, r := range ae.Error() {
+			if !unicode.IsPrint(r) {
+				t.Fatalf("readError kept %q, which a terminal would act on, in %q", r, ae.Error())
+			}
 		}
 		if d := retryAfter(ra); d < 0 {
 			t.Fatalf("negative Retry-After %v", d)

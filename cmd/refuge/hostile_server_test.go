@@ -211,3 +211,49 @@ func TestPullLeavesOutHostileUploaders(t *testing.T) {
 		t.Fatalf("UPLOADERS after a pull that lists nothing: %q", again)
 	}
 }
+
+// TestServerErrorRefusesTerminalEscapes: a compromised server answers
+// every request with an error whose message and code hold terminal escape
+// sequences (one that sets the clipboard, one that rewrites the window
+// title) and a line break that forges a line of output. The message was
+// printed as it came, to the defender's or the courier's terminal; now
+// what a terminal would act on is replaced, and a long message is cut.
+func TestServerErrorRefusesTerminalEscapes(t *testing.T) {
+	t.Parallel()
+	evil := "\x1b]52;c;cm0gLXJmIH4K\x07"
+	tests := []struct {
+		desc string
+		body api.Error
+	}{
+		{"message", api.Error{Code: api.CodeBadRequest, Message: "no such submission" + evil}},
+		{"message with a forged line", api.Error{Code: api.CodeBadRequest, Message: "gone\nrefuge: status: received\r\x1b]0;title\x07"}},
+		{"code", api.Error{Code: api.Code("bad_request" + evil), Message: "no such submission"}},
+		{"bidi override", api.Error{Code: api.CodeBadRequest, Message: "gpj.\u202eexe"}},
+		{"huge message", api.Error{Code: api.CodeBadRequest, Message: strings.Repeat("x", 60<<10)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				json.NewEncoder(w).Encode(api.ErrorBody{Error: &tc.body})
+			}))
+			defer srv.Close()
+			r := newUser(t).run(newPhrase(t)+"\n", "status", "--server", srv.URL)
+			if r.code != 1 {
+				t.Fatalf("exit %d, want 1\nstdout: %q\nstderr: %q", r.code, r.stdout, r.stderr)
+			}
+			if strings.ContainsAny(r.stdout+r.stderr, "\x1b\x07\r\u202e") {
+				t.Fatalf("an escape sequence reached the terminal:\nstdout: %q\nstderr: %q", r.stdout, r.stderr)
+			}
+			for _, l := range strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n") {
+				if !strings.HasPrefix(l, "refuge: ") {
+					t.Fatalf("the server's message forged a line of output: %q\nstderr: %q", l, r.stderr)
+				}
+			}
+			if len(r.stderr) > 4<<10 {
+				t.Fatalf("a %d-byte message from the server was printed whole", len(r.stderr))
+			}
+		})
+	}
+}
