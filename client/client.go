@@ -162,9 +162,50 @@ func (c *Client) newRequest(ctx context.Context, method, ref string, body io.Rea
 	}
 	req.Header.Set("User-Agent", UserAgent)
 	if token != "" {
+		if !headerToken(token) {
+			// net/http would refuse to send it, and that error would
+			// look like a network failure and be retried.
+			return nil, errMalformedToken
+		}
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	return req, nil
+}
+
+var errMalformedToken = errors.New("the token is malformed: it holds a character that cannot be sent (a space, a line break or a control character)")
+
+// headerToken reports whether tok can go into an Authorization header as
+// it is: printable ASCII without spaces.
+func headerToken(tok string) bool {
+	for _, b := range []byte(tok) {
+		if b <= ' ' || b > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidToken reports whether tok has the shape of a bearer token that
+// refuge-server hands out to partners and couriers: 64 hexadecimal
+// characters, or 43 characters of unpadded base64url.
+func ValidToken(tok string) bool {
+	switch len(tok) {
+	case 64:
+		for _, b := range []byte(tok) {
+			if !('0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F') {
+				return false
+			}
+		}
+		return true
+	case 43:
+		for _, b := range []byte(tok) {
+			if !('0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || b == '-' || b == '_') {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // send performs one request without retrying; a non-2xx answer becomes

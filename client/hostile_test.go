@@ -10,8 +10,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"refuge/client"
 	"refuge/client/clienttest"
@@ -121,5 +123,37 @@ func TestVerifyEventsRefusesAmbiguousFields(t *testing.T) {
 		if wellFormed := e.Day == "2026-11-30" && e.Type == "completed"; (err == nil) != wellFormed {
 			t.Errorf("day %q, type %q: VerifyEvents gave %v", e.Day, e.Type, err)
 		}
+	}
+}
+
+// TestMalformedTokenNotRetried: a token that cannot go into a header (a
+// carriage return or a line break from a copied file, a control
+// character) fails at once with a plain message, before anything is sent.
+// net/http refused it with an error that the client took for a network
+// failure and retried until it gave up.
+func TestMalformedTokenNotRetried(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Write([]byte(`{"submissions":[]}`))
+	}))
+	defer srv.Close()
+	c, err := client.New(client.Options{Server: srv.URL, Proxy: "direct", Retry: client.Retry{Attempts: 3, Min: time.Millisecond, Max: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	good := "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	for _, tok := range []string{good + "\r", good[:30] + "\n" + good[31:], good + " ", "\x00" + good, good + "\x7f", good[:63] + "é"} {
+		_, err := c.Submissions(context.Background(), tok)
+		if err == nil || !strings.Contains(err.Error(), "token is malformed") || client.Temporary(err) || errors.Is(err, client.ErrNetwork) {
+			t.Fatalf("token %q: %v, want a final error naming a malformed token", tok, err)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("%d requests reached the server", n)
+	}
+	if !client.ValidToken(good) || !client.ValidToken("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA_") || client.ValidToken(good+"\r") || client.ValidToken("") {
+		t.Fatal("ValidToken is wrong about a token's shape")
 	}
 }

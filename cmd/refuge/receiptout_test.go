@@ -30,7 +30,7 @@ func TestReceiptOut(t *testing.T) {
 	before, _ := os.ReadFile(out)
 	for _, args := range [][]string{
 		{"submit", "--receipt-out", out, doc},
-		{"refer", "--token", "t", "--partner", "fld", "--partner-key", filepath.Join(dir, "no.key"), "--receipt-out", out, doc},
+		{"refer", "--token", strings.Repeat("ab", 32), "--partner", "fld", "--partner-key", filepath.Join(dir, "no.key"), "--receipt-out", out, doc},
 	} {
 		r := u.run("", args...)
 		if r.code != 1 || !strings.Contains(r.stderr, "error: "+out+" already exists; refusing to overwrite it") ||

@@ -190,7 +190,12 @@ func checkAgeFile(name string) error {
 	return nil
 }
 
-// tokenFrom returns the token of --token or $REFUGE_TOKEN.
+// tokenFrom returns the token of --token or $REFUGE_TOKEN, without the
+// white space that copying adds (a token file with Windows line ends read
+// with "$(cat FILE)" keeps a carriage return). A token that is then not
+// one the server hands out is refused before anything is sent, without
+// repeating it: net/http would refuse to send some (a control character
+// in a header) and that came out as a network failure after retries.
 func tokenFrom(flagValue, cmd string) (string, error) {
 	t := flagValue
 	if t == "" {
@@ -198,6 +203,11 @@ func tokenFrom(flagValue, cmd string) (string, error) {
 	}
 	if t == "" {
 		return "", usagef(cmd, "no token: pass --token T or set REFUGE_TOKEN")
+	}
+	t = strings.TrimSpace(t)
+	if !client.ValidToken(t) {
+		return "", usagef(cmd, "the token is malformed: a token is 64 hexadecimal characters (or 43 of base64url) with nothing else in them").
+			Hint("use the token exactly as the people who run the drop-box gave it to your organisation; a character may have been lost or added in copying")
 	}
 	return t, nil
 }

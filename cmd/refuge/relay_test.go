@@ -82,7 +82,7 @@ func TestRelay(t *testing.T) {
 			return []string{"relay", "--server", srv.URL, "--token", srv.Partner, p}
 		}, 1, "no ticket"},
 		{"courier token refused", func() []string { return []string{"relay", "--server", srv.URL, "--token", srv.Courier, b} }, 1, "partner tokens refer and relay"},
-		{"wrong token", func() []string { return []string{"relay", "--server", srv.URL, "--token", "wrongtoken", b} }, 1, "hint: check the token"},
+		{"wrong token", func() []string { return []string{"relay", "--server", srv.URL, "--token", strings.Repeat("cd", 32), b} }, 1, "hint: check the token"},
 		{"https where nothing speaks it", func() []string {
 			return []string{"relay", "--server", "https://" + srv.Addr, "--token", srv.Partner, b}
 		}, 1, "does not speak HTTPS"},
