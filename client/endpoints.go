@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
 
 	"refuge/internal/lowerhex"
 	"refuge/server/api"
@@ -171,7 +173,39 @@ func (c *Client) Submissions(ctx context.Context, token string) ([]api.Submissio
 	if err := c.getJSON(ctx, api.PathSubmissions, token, &l); err != nil {
 		return nil, fmt.Errorf("listing submissions: %w", err)
 	}
+	for _, s := range l.Submissions {
+		if err := checkSubmission(s); err != nil {
+			return nil, fmt.Errorf("listing submissions: %w", err)
+		}
+	}
 	return l.Submissions, nil
+}
+
+// checkSubmission refuses a listed submission that a hostile server could
+// turn against the courier: its id names the file it is saved as, its
+// hash goes into SHA256SUMS, which the officers check the inbox with, its
+// size bounds the download; none of its words may hold what a terminal
+// acts on.
+func checkSubmission(s api.Submission) error {
+	if !lowerhex.ID(s.ID) || s.Size < 0 || !lowerhex.Valid(s.SHA256, 64) || !validState(s.Kind) ||
+		!validState(s.Status) || !validDay(s.Received) || !validName(s.Partner) || checkReplies(s.Replies) != nil {
+		return permanent(errors.New("the server listed a malformed submission (an id, size, hash, word or day that no refuge-server gives); nothing was saved"))
+	}
+	return nil
+}
+
+// validName reports whether s can be a partner's name as the server keeps
+// it: empty (anonymous), or at most 64 printable characters.
+func validName(s string) bool {
+	if utf8.RuneCountInString(s) > 64 || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // DownloadCiphertext saves a submission's ciphertext to path (courier),
@@ -189,6 +223,10 @@ func (c *Client) PostAck(ctx context.Context, token string, statement, signature
 		api.AckPost{Statement: string(statement), Signature: string(signature)}, &res)
 	if err != nil {
 		return res, fmt.Errorf("posting the acknowledgement: %w", err)
+	}
+	if !lowerhex.ID(res.SubmissionID) {
+		return api.AckResult{}, fmt.Errorf("posting the acknowledgement: %w",
+			permanent(errors.New("the server answered with a malformed result (a submission id that no refuge-server gives)")))
 	}
 	return res, nil
 }

@@ -257,3 +257,99 @@ func TestServerErrorRefusesTerminalEscapes(t *testing.T) {
 		})
 	}
 }
+
+// hostileCourierServer is a compromised server as the courier meets it:
+// an empty event log, the submission list subs, and ack as the answer to
+// every acknowledgement.
+func hostileCourierServer(t *testing.T, subs []api.Submission, ack api.AckResult) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case api.PathEvents:
+			json.NewEncoder(w).Encode(api.EventList{Events: []api.Event{}, Next: 1})
+		case api.PathSubmissions:
+			json.NewEncoder(w).Encode(api.SubmissionList{Submissions: subs})
+		case api.PathAcks:
+			json.NewEncoder(w).Encode(ack)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestCourierRefusesHostileLists: a compromised server lists submissions
+// whose fields are not what a refuge-server gives: a hash holding a line
+// break and a terminal escape sequence (written as it came into
+// SHA256SUMS, which the officers check the inbox with, and shown by
+// "sha256sum -c" on their machine), a size below zero, an id that is a
+// path (skipped without a word before); or answers an acknowledgement
+// with a submission id holding an escape sequence (printed as it came).
+// Each is now refused: exit 1 naming a malformed answer, SHA256SUMS as it
+// was, the acknowledgement left in place, nothing of it printed.
+func TestCourierRefusesHostileLists(t *testing.T) {
+	t.Parallel()
+	evil := "\x1b]52;c;cm0gLXJmIH4K\x07"
+	id := strings.Repeat("ab", 16)
+	good := api.Submission{ID: id, Kind: "anonymous", Received: "2026-11-30", Status: "received", Size: 3, SHA256: strings.Repeat("0", 64), Replies: []api.Reply{}}
+	with := func(f func(*api.Submission)) []api.Submission {
+		s := good
+		f(&s)
+		return []api.Submission{s}
+	}
+	for _, tc := range []struct {
+		desc string
+		subs []api.Submission
+	}{
+		{"hash with a line and an escape", with(func(s *api.Submission) { s.SHA256 += "  forged.age\n" + evil })},
+		{"upper-case hash", with(func(s *api.Submission) { s.SHA256 = strings.Repeat("A", 64) })},
+		{"negative size", with(func(s *api.Submission) { s.Size = -1 })},
+		{"id that is a path", with(func(s *api.Submission) { s.ID = "../" + id })},
+		{"status with an escape", with(func(s *api.Submission) { s.Status = "received" + evil })},
+		{"day that is not a day", with(func(s *api.Submission) { s.Received = "2026-11-30" + evil })},
+		{"reply id that is a path", with(func(s *api.Submission) {
+			s.Replies = []api.Reply{{ID: "../x", Size: 1, SHA256: strings.Repeat("0", 64), Created: "2026-11-30"}}
+		})},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			srv := hostileCourierServer(t, tc.subs, api.AckResult{})
+			dir := t.TempDir()
+			// Pulled before: the file is there, so nothing is downloaded and
+			// only SHA256SUMS is written.
+			sums := strings.Repeat("0", 64) + "  " + id + ".age\n"
+			os.WriteFile(filepath.Join(dir, id+".age"), []byte("age"), 0o600)
+			os.WriteFile(filepath.Join(dir, "SHA256SUMS"), []byte(sums), 0o600)
+			r := newUser(t).run("", "courier", "pull", "--server", srv.URL, "--token", strings.Repeat("ab", 32), "-o", dir)
+			if r.code != 1 || !strings.Contains(r.stderr, "malformed") {
+				t.Fatalf("exit %d, want 1 naming a malformed list\nstderr: %q", r.code, r.stderr)
+			}
+			if strings.ContainsAny(r.stdout+r.stderr, "\x1b\x07") {
+				t.Fatalf("an escape sequence reached the terminal: %q", r.stderr)
+			}
+			if got, _ := os.ReadFile(filepath.Join(dir, "SHA256SUMS")); string(got) != sums {
+				t.Fatalf("SHA256SUMS changed to %q", got)
+			}
+		})
+	}
+
+	t.Run("acknowledgement answered with an escape", func(t *testing.T) {
+		srv := hostileCourierServer(t, nil, api.AckResult{SubmissionID: id + evil, Deleted: true})
+		dir := t.TempDir()
+		ack := filepath.Join(dir, "acks", id+".json")
+		os.MkdirAll(filepath.Dir(ack), 0o700)
+		os.WriteFile(ack, []byte("{}"), 0o600)
+		os.WriteFile(ack+".minisig", []byte("sig"), 0o600)
+		r := newUser(t).run("", "courier", "push", "--server", srv.URL, "--token", strings.Repeat("ab", 32), dir)
+		if r.code != 1 || !strings.Contains(r.stderr, "malformed") {
+			t.Fatalf("exit %d, want 1 naming a malformed answer\nstderr: %q", r.code, r.stderr)
+		}
+		if strings.ContainsAny(r.stdout+r.stderr, "\x1b\x07") {
+			t.Fatalf("an escape sequence reached the terminal: %q", r.stderr)
+		}
+		if _, err := os.Stat(ack); err != nil {
+			t.Fatalf("the acknowledgement was moved: %v", err)
+		}
+	})
+}
