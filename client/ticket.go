@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -32,11 +33,14 @@ const TicketFormat = "refuge-ticket-v1"
 // TicketPath returns where the ticket of bundle lives.
 func TicketPath(bundle string) string { return bundle + ".ticket" }
 
+// maxTicket bounds a ticket: one is some 150 bytes.
+const maxTicket = 4096
+
 // ParseTicket reads a ticket strictly: unknown fields, a wrong format or
 // malformed ids are refused.
 func ParseTicket(data []byte) (Ticket, error) {
 	var t Ticket
-	if len(data) > 4096 {
+	if len(data) > maxTicket {
 		return t, errors.New("ticket is too large")
 	}
 	dec := json.NewDecoder(strings.NewReader(string(data)))
@@ -59,9 +63,16 @@ func ParseTicket(data []byte) (Ticket, error) {
 	return t, nil
 }
 
-// ReadTicket reads and parses the ticket beside bundle.
+// ReadTicket reads and parses the ticket beside bundle. It reads no more
+// than a ticket can be: the ticket comes with the bundle, from whoever
+// handed it over.
 func ReadTicket(bundle string) (Ticket, error) {
-	data, err := os.ReadFile(TicketPath(bundle))
+	f, err := os.Open(TicketPath(bundle))
+	if err != nil {
+		return Ticket{}, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxTicket+1))
 	if err != nil {
 		return Ticket{}, err
 	}

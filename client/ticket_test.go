@@ -1,7 +1,10 @@
 package client
 
 import (
+	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 
 	"refuge/internal/lowerhex"
@@ -40,4 +43,66 @@ func FuzzParseTicket(f *testing.F) {
 			t.Fatalf("accepted a bad ticket: %+v", tk)
 		}
 	})
+}
+
+// TestReadTicketHostile: the ticket beside a bundle comes from whoever
+// handed the bundle over. Hostile ones are refused with an error, and a
+// huge one (or one that never ends) is not read into memory whole: before,
+// ReadTicket read the whole file and only then refused it as too large.
+func TestReadTicketHostile(t *testing.T) {
+	dir := t.TempDir()
+	good := `{"format":"refuge-ticket-v1","submission_id":"0123456789abcdef0123456789abcdef","verifier":"` + strings.Repeat("ab", 32) + `"}`
+	for _, tc := range []struct {
+		desc string
+		data string
+	}{
+		{"empty", ""},
+		{"NUL", "\x00"},
+		{"invalid UTF-8", "\xff\xfe{}"},
+		{"trailing data", good + "{}"},
+		{"unknown field", strings.Replace(good, `"format"`, `"extra":1,"format"`, 1)},
+		{"upper-case id", strings.Replace(good, "0123456789abcdef0123456789abcdef", "0123456789ABCDEF0123456789abcdef", 1)},
+		{"path for an id", strings.Replace(good, "0123456789abcdef0123456789abcdef", "../../../../../../../etc/passwd", 1)},
+		{"escape sequence in the format", strings.Replace(good, "refuge-ticket-v1", `refuge-ticket-v1\u001b[2J`, 1)},
+		{"deep nesting", strings.Repeat("[", 100000)},
+		{"number for an id", strings.Replace(good, `"0123456789abcdef0123456789abcdef"`, "1e999", 1)},
+		{"just over 4 KiB", good + strings.Repeat(" ", 4097-len(good))},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			b := filepath.Join(dir, strings.ReplaceAll(tc.desc, " ", "-")+".age")
+			if err := os.WriteFile(TicketPath(b), []byte(tc.data), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if tk, err := ReadTicket(b); err == nil {
+				t.Fatalf("accepted %+v", tk)
+			}
+		})
+	}
+
+	// 256 MiB (sparse: no disk used), and one that never ends.
+	huge := filepath.Join(dir, "huge.age")
+	f, err := os.Create(TicketPath(huge))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(256 << 20); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	endless := filepath.Join(dir, "endless.age")
+	if err := os.Symlink("/dev/zero", TicketPath(endless)); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{huge, endless} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := ReadTicket(b)
+		runtime.ReadMemStats(&after)
+		if err == nil || !strings.Contains(err.Error(), "too large") {
+			t.Fatalf("%s: %v, want too large", filepath.Base(b), err)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+			t.Fatalf("%s: reading the ticket allocated %d MiB", filepath.Base(b), n>>20)
+		}
+	}
 }
