@@ -34,6 +34,14 @@ func TestOpenHostile(t *testing.T) {
 		all := append(files, reg("manifest.json", manifestJSON(t, listed...)))
 		return buildTar(t, all, make([]byte, 4096))
 	}
+	// goodWith is a bundle holding good.txt whose manifest ends with extra.
+	goodWith := func(extra string) []byte {
+		m := manifestJSON(t, goodEntry)
+		return buildTar(t, []tarEntry{reg("files/good.txt", good), reg("manifest.json", append(m[:len(m)-1], extra+"}"...))}, nil)
+	}
+	if _, err := Open(bytes.NewReader(encrypt(t, goodWith(""), r)), []age.Identity{id}, t.TempDir(), Options{}); err != nil {
+		t.Fatalf("the bundle the manifest rows start from does not open: %v", err)
+	}
 	sealed := seal(t, id, baseContents(bytesFile("good.txt", good), bytesFile("big.bin", make([]byte, 200<<10))))
 	hdr, err := age.ExtractHeader(bytes.NewReader(sealed))
 	if err != nil {
@@ -117,6 +125,17 @@ func TestOpenHostile(t *testing.T) {
 		{desc: "manifest missing", bundle: encrypt(t, buildTar(t, []tarEntry{reg("files/good.txt", good)}, nil), r), want: ErrNotBundle},
 		{desc: "manifest malformed", bundle: encrypt(t, buildTar(t, []tarEntry{reg("manifest.json", []byte(`{"format":`))}, nil), r), want: ErrNotBundle},
 		{desc: "manifest unknown field", bundle: encrypt(t, buildTar(t, []tarEntry{reg("manifest.json", []byte(`{"format":"refuge-bundle-v1","evil":1}`))}, nil), r), want: ErrNotBundle},
+		// The standard decoder keeps the last of two fields of one name and
+		// takes a field whose name differs only in case: a signed manifest
+		// could be read one way here and another way by other tools.
+		{desc: "manifest field twice", bundle: encrypt(t, goodWith(`,"kind":"anonymous"`), r), want: ErrNotBundle},
+		{desc: "manifest entry list twice", bundle: encrypt(t, buildTar(t, []tarEntry{reg("files/good.txt", good),
+			reg("manifest.json", []byte(strings.Replace(string(manifestJSON(t, goodEntry)), `"entries":[`, `"entries":[],"entries":[`, 1)))}, nil), r), want: ErrNotBundle},
+		{desc: "manifest field in other case", bundle: encrypt(t, goodWith(`,"Partner":""`), r), want: ErrNotBundle},
+		{desc: "manifest entry field twice", bundle: encrypt(t, buildTar(t, []tarEntry{reg("files/good.txt", good),
+			reg("manifest.json", []byte(strings.Replace(string(manifestJSON(t, goodEntry)), `"size":`, `"name":"files/good.txt","size":`, 1)))}, nil), r), want: ErrNotBundle},
+		{desc: "manifest entry field in other case", bundle: encrypt(t, buildTar(t, []tarEntry{reg("files/good.txt", good),
+			reg("manifest.json", []byte(strings.Replace(string(manifestJSON(t, goodEntry)), `"size":`, `"SIZE":`, 1)))}, nil), r), want: ErrNotBundle},
 		{desc: "manifest duplicated", bundle: encrypt(t, buildTar(t, []tarEntry{reg("manifest.json", manifestJSON(t)), reg("manifest.json", manifestJSON(t))}, nil), r), want: ErrUnsafeEntry},
 		{desc: "entry after manifest", bundle: encrypt(t, buildTar(t, []tarEntry{reg("manifest.json", manifestJSON(t)), reg("files/evil", good)}, nil), r), want: ErrNotBundle},
 		{desc: "signature before manifest", bundle: encrypt(t, buildTar(t, []tarEntry{reg("manifest.json.minisig", good), reg("manifest.json", manifestJSON(t))}, nil), r), want: ErrNotBundle},
