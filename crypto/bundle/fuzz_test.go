@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -115,6 +116,87 @@ func FuzzParseManifest(f *testing.F) {
 			if checkEntryName(e.Name) != nil {
 				t.Fatalf("accepted a bad entry name")
 			}
+		}
+	})
+}
+
+// countingReader counts the bytes read from r.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+// FuzzHeaderStanzaTypes feeds arbitrary bytes to the header check the
+// server runs on every finished upload, with no key: it must not panic,
+// read no more than maxHeaderSize, and when it accepts a header, report
+// one type per stanza line of that header, in order, each the stanza's
+// first word. CheckStanzaTypes must accept exactly lists of post-quantum
+// stanzas.
+func FuzzHeaderStanzaTypes(f *testing.F) {
+	id := newIdentity(f)
+	x, _ := age.GenerateX25519Identity()
+	// Cut after the header and a little of the payload: small seeds keep
+	// minimisation fast.
+	head := func(file []byte) []byte {
+		hdr, err := age.ExtractHeader(bytes.NewReader(file))
+		if err != nil {
+			f.Fatal(err)
+		}
+		return file[:len(hdr)+16]
+	}
+	for _, s := range [][]byte{
+		head(seal(f, id, baseContents())),
+		head(encrypt(f, []byte("x"), id.Recipient(), newIdentity(f).Recipient())),
+		head(encrypt(f, []byte("x"), x.Recipient())),
+		head(encrypt(f, []byte("x"), scryptRecipient(f))),
+		[]byte("age-encryption.org/v1\n-> X25519 a\nAAAA\n--- AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"),
+		[]byte("age-encryption.org/v1\n-> \x1b[2J\n\n--- AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"),
+		[]byte("age-encryption.org/v1\n--- AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"),
+		[]byte("age-encryption.org/v1\n-> mlkem768x25519\n"),
+		[]byte("-----BEGIN AGE ENCRYPTED FILE-----\n"),
+		[]byte("PK\x03\x04"),
+		nil,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := &countingReader{r: bytes.NewReader(data)}
+		types, err := HeaderStanzaTypes(r)
+		if r.n > maxHeaderSize {
+			t.Fatalf("read %d bytes, more than %d", r.n, maxHeaderSize)
+		}
+		if err != nil {
+			if CheckStanzaTypes(types) == nil {
+				t.Fatal("a refused header's (empty) type list passes CheckStanzaTypes")
+			}
+			return
+		}
+		hdr, err := age.ExtractHeader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("accepted a header that age cannot extract: %v", err)
+		}
+		var want []string
+		for _, l := range strings.Split(string(hdr), "\n") {
+			if rest, ok := strings.CutPrefix(l, "-> "); ok {
+				typ, _, _ := strings.Cut(rest, " ")
+				want = append(want, typ)
+			}
+		}
+		if !slices.Equal(types, want) {
+			t.Fatalf("types %q, but the header's stanza lines say %q", types, want)
+		}
+		pq := len(types) > 0
+		for _, typ := range types {
+			pq = pq && typ == StanzaType
+		}
+		if (CheckStanzaTypes(types) == nil) != pq {
+			t.Fatalf("CheckStanzaTypes(%q) = %v", types, CheckStanzaTypes(types))
 		}
 	})
 }
