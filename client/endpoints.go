@@ -78,14 +78,22 @@ func (c *Client) Status(ctx context.Context, submissionID, token string) (api.St
 	if err := c.getJSON(ctx, submissionPath(submissionID, "/status"), token, &st); err != nil {
 		return st, fmt.Errorf("asking for the submission's status: %w", err)
 	}
-	if err := checkReplies(st.Replies); err != nil {
+	if err := checkStatus(st); err != nil {
 		return st, fmt.Errorf("asking for the submission's status: %w", err)
 	}
-	if !validState(st.Status) || !validDay(st.Received) {
-		return st, fmt.Errorf("asking for the submission's status: %w",
-			permanent(errors.New("the server answered with a malformed status (a state or day that no refuge-server gives)")))
-	}
 	return st, nil
+}
+
+// checkStatus refuses a status that the client could not print as it is,
+// or whose replies it could not save (checkReplies).
+func checkStatus(st api.Status) error {
+	if err := checkReplies(st.Replies); err != nil {
+		return err
+	}
+	if !validState(st.Status) || !validDay(st.Received) {
+		return permanent(errors.New("the server answered with a malformed status (a state or day that no refuge-server gives)"))
+	}
+	return nil
 }
 
 // validState reports whether s can be a submission's state: a short
@@ -224,11 +232,19 @@ func (c *Client) PostAck(ctx context.Context, token string, statement, signature
 	if err != nil {
 		return res, fmt.Errorf("posting the acknowledgement: %w", err)
 	}
-	if !lowerhex.ID(res.SubmissionID) {
-		return api.AckResult{}, fmt.Errorf("posting the acknowledgement: %w",
-			permanent(errors.New("the server answered with a malformed result (a submission id that no refuge-server gives)")))
+	if err := checkAckResult(res); err != nil {
+		return api.AckResult{}, fmt.Errorf("posting the acknowledgement: %w", err)
 	}
 	return res, nil
+}
+
+// checkAckResult refuses an acknowledgement's answer whose submission id
+// the courier could not print as it is.
+func checkAckResult(res api.AckResult) error {
+	if !lowerhex.ID(res.SubmissionID) {
+		return permanent(errors.New("the server answered with a malformed result (a submission id that no refuge-server gives)"))
+	}
+	return nil
 }
 
 // maxEvents bounds the event log a courier reads (some hundreds of bytes

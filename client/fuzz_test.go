@@ -2,10 +2,14 @@ package client
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -59,4 +63,93 @@ func FuzzVerifyEvents(f *testing.F) {
 			t.Fatal("accepted an event whose hash does not match")
 		}
 	})
+}
+
+// FuzzServerAnswers decodes arbitrary bytes as a hostile server's status,
+// reply list, submission list and acknowledgement answer, and runs the
+// checks the client runs on each. What passes must be safe to print and
+// to name files with: every text printable (nothing a terminal acts on),
+// ids and hashes lowercase hex that cannot be paths, sizes not negative,
+// days real dates.
+func FuzzServerAnswers(f *testing.F) {
+	id, sum := "0123456789abcdef0123456789abcdef", strings.Repeat("0", 64)
+	f.Add([]byte(`{"id":"` + id + `","status":"replied","received":"2026-11-30","replies":[{"id":"` + id + `","size":10,"sha256":"` + sum + `","created":"2026-11-30"}]}`))
+	f.Add([]byte(`{"submissions":[{"id":"` + id + `","kind":"referral","partner":"FLD","received":"2026-11-30","status":"received","size":3,"sha256":"` + sum + `","replies":[]}]}`))
+	f.Add([]byte(`{"submission_id":"` + id + `","deleted":true}`))
+	f.Add([]byte(`{"status":"received\u001b]52;c;eA==\u0007","received":"2026-02-30","replies":[{"id":"../x","size":-1}]}`))
+	f.Add([]byte(`{"submissions":[{"id":"` + id + `","partner":"a\u202eb","sha256":"` + sum + "  x\\n" + `"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var st api.Status
+		if json.Unmarshal(data, &st) == nil && checkStatus(st) == nil {
+			word(t, st.Status)
+			day(t, st.Received)
+			replies(t, st.Replies)
+		}
+		var rl api.ReplyList
+		if json.Unmarshal(data, &rl) == nil && checkReplies(rl.Replies) == nil {
+			replies(t, rl.Replies)
+		}
+		var ar api.AckResult
+		if json.Unmarshal(data, &ar) == nil && checkAckResult(ar) == nil {
+			hexOf(t, ar.SubmissionID, 32)
+		}
+		var sl api.SubmissionList
+		if json.Unmarshal(data, &sl) == nil {
+			for _, s := range sl.Submissions {
+				if checkSubmission(s) != nil {
+					continue
+				}
+				hexOf(t, s.ID, 32)
+				hexOf(t, s.SHA256, 64)
+				word(t, s.Kind)
+				word(t, s.Status)
+				day(t, s.Received)
+				printable(t, s.Partner)
+				if s.Size < 0 {
+					t.Fatalf("accepted size %d", s.Size)
+				}
+				replies(t, s.Replies)
+			}
+		}
+	})
+}
+
+func replies(t *testing.T, rs []api.Reply) {
+	for _, r := range rs {
+		hexOf(t, r.ID, 32)
+		hexOf(t, r.SHA256, 64)
+		day(t, r.Created)
+		if r.Size < 0 {
+			t.Fatalf("accepted reply size %d", r.Size)
+		}
+	}
+}
+
+func hexOf(t *testing.T, s string, n int) {
+	if len(s) != n || strings.Trim(s, "0123456789abcdef") != "" || filepath.Base(s) != s {
+		t.Fatalf("accepted %q where %d lowercase hex characters belong", s, n)
+	}
+}
+
+func word(t *testing.T, s string) {
+	if s == "" || strings.Trim(s, "abcdefghijklmnopqrstuvwxyz") != "" {
+		t.Fatalf("accepted %q where a lowercase word belongs", s)
+	}
+}
+
+func day(t *testing.T, s string) {
+	if d, err := time.Parse(time.DateOnly, s); err != nil || d.Format(time.DateOnly) != s {
+		t.Fatalf("accepted %q where a day belongs", s)
+	}
+}
+
+func printable(t *testing.T, s string) {
+	if !utf8.ValidString(s) {
+		t.Fatalf("accepted %q, not UTF-8", s)
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			t.Fatalf("accepted %q, which holds %q", s, r)
+		}
+	}
 }
