@@ -202,3 +202,34 @@ func TestAckOpened(t *testing.T) {
 		t.Fatalf("acknowledgement %+v, %v", s, err)
 	}
 }
+
+// TestReportSumsMismatchPrintable: the courier's SHA256SUMS travels on the
+// same medium as the bundles, so whoever can change one can change the
+// other. A line that lists the bundle with another "hash" put that hash
+// into report.txt as it was, escape sequences included; now it is made
+// printable and cut, as everything else from outside in the report.
+func TestReportSumsMismatchPrintable(t *testing.T) {
+	out, inbox := t.TempDir(), t.TempDir()
+	data := []byte("age-encryption.org/v1\n")
+	id := strings.Repeat("ab", 16)
+	source := writeBundle(t, filepath.Join(inbox, id+".age"), data)
+	evil := "\x1b]52;c;cm0gLXJmIH4K\x07\x1b[2J" + strings.Repeat("f", 200)
+	if err := os.WriteFile(filepath.Join(inbox, "SHA256SUMS"), []byte(evil+"  "+id+".age\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := &bundle.Result{Kind: "anonymous", Dir: filepath.Join(out, id), SubmissionID: id, CiphertextSHA256: sha256.Sum256(data), CiphertextSize: int64(len(data))}
+	if err := os.MkdirAll(res.Dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r := newReport(source, res, nil)
+	text := r.text()
+	if len(r.flags) == 0 || !strings.Contains(text, "MISMATCH with the courier's SHA256SUMS") {
+		t.Fatalf("a SHA256SUMS that lists another hash is not flagged:\n%s", text)
+	}
+	if strings.ContainsAny(text, "\x1b\x07") {
+		t.Fatalf("an escape sequence from SHA256SUMS reached the report:\n%q", text)
+	}
+	if strings.Contains(text, strings.Repeat("f", 100)) {
+		t.Fatal("a 200-character hash from SHA256SUMS reached the report whole")
+	}
+}

@@ -126,7 +126,13 @@ func checkSums(source, base, sum string, r *report) string {
 			return "matches the courier's SHA256SUMS"
 		}
 		r.flag("the ciphertext is not the one the courier's SHA256SUMS lists")
-		return "MISMATCH with the courier's SHA256SUMS (" + fl[0] + ")"
+		// SHA256SUMS comes on the courier's medium, as the bundle does:
+		// what it lists is shown as no more than a hash can be.
+		listed := fl[0]
+		if len(listed) > 64 {
+			listed = listed[:64] + "…"
+		}
+		return "MISMATCH with the courier's SHA256SUMS (" + printable(listed) + ")"
 	}
 	return "not listed in the SHA256SUMS beside the bundle"
 }
