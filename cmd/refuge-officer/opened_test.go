@@ -233,3 +233,55 @@ func TestReportSumsMismatchPrintable(t *testing.T) {
 		t.Fatal("a 200-character hash from SHA256SUMS reached the report whole")
 	}
 }
+
+// FuzzReportRecord writes the report of a bundle whose file name (on the
+// courier's medium, any bytes a file name can hold), SHA256SUMS beside it,
+// partner name, note and referral form are fuzzed, and reads its record
+// back as a later open does: nothing from outside may forge or hide a line
+// of the record, so what is read is what was recorded.
+func FuzzReportRecord(f *testing.F) {
+	id := strings.Repeat("ab", 16)
+	f.Add(id+".age", "", "", "", "", false)
+	f.Add("x.age", strings.Repeat("0", 64)+"  x.age\n", "NGO", "a note", `{"defender_name":"A"}`, true)
+	f.Add("b\nsubmission id "+strings.Repeat("cd", 16)+"\nFiles:", "\x1b[2J  b\n", "x\nsender "+uncheckedSender, "\nFiles: 0\n", `{"a":"\nciphertext 1 bytes, SHA-256 00"}`, false)
+	// A hash as long as a SHA256SUMS line can hold made a report line too
+	// long to read back, which hid the sender line after it.
+	f.Add("c.age", strings.Repeat("f", 65500)+"  c.age\n", "NGO", "", "", true)
+	f.Fuzz(func(t *testing.T, name, sums, partner, note, referral string, signed bool) {
+		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") || len(name) > 255 || name == "SHA256SUMS" {
+			return
+		}
+		dir := t.TempDir()
+		out, inbox := filepath.Join(dir, "out"), filepath.Join(dir, "inbox")
+		if err := os.Mkdir(inbox, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		data := []byte("age-encryption.org/v1\n")
+		source := filepath.Join(inbox, name)
+		if os.WriteFile(source, data, 0o600) != nil {
+			return // a name this file system refuses
+		}
+		if err := os.WriteFile(filepath.Join(inbox, "SHA256SUMS"), []byte(sums), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		res := &bundle.Result{Kind: "referral", Created: "2026-11-30", Partner: partner, Dir: filepath.Join(out, id), SubmissionID: id,
+			CiphertextSHA256: sha256.Sum256(data), CiphertextSize: int64(len(data)),
+			Entries: []bundle.Entry{{Name: "files/" + name, Size: 1, SHA256: strings.Repeat("0", 64)}}}
+		if signed {
+			res.Signature = []byte("signature")
+		}
+		if err := os.MkdirAll(res.Dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(res.Dir, "note.txt"), []byte(note), 0o600)
+		os.WriteFile(filepath.Join(res.Dir, "referral.json"), []byte(referral), 0o600)
+		r := newReport(source, res, nil)
+		if err := os.WriteFile(filepath.Join(res.Dir, reportName), []byte(r.text()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rec, ok := readReportRecord(res.Dir)
+		if want := recordOf(r); !ok || rec != want {
+			t.Fatalf("read %+v (ok %v), recorded %+v", rec, ok, want)
+		}
+	})
+}
