@@ -24,8 +24,8 @@
 // # Guarantees
 //
 // [Parse] accepts only a statement of that form (unknown, missing or
-// duplicate fields, trailing data, upper-case hex and imported false are
-// refused) of at most [MaxStatementSize] bytes. [Verify] accepts a statement
+// duplicate fields, field names in another letter case, trailing data,
+// upper-case hex and imported false are refused) of at most [MaxStatementSize] bytes. [Verify] accepts a statement
 // only if its signature verifies with the given key and it parses.
 package ack
 
@@ -107,9 +107,9 @@ func Parse(b []byte) (Statement, error) {
 	return s, nil
 }
 
-// checkNoDuplicateKeys refuses an object that names a field twice (the
-// standard decoder would keep the last one, so a signed statement could
-// be read two ways).
+// checkNoDuplicateKeys refuses an object that names a field twice, or a
+// field in another letter case (the standard decoder would keep the last
+// one and take any case, so a signed statement could be read two ways).
 func checkNoDuplicateKeys(b []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
@@ -122,6 +122,9 @@ func checkNoDuplicateKeys(b []byte) error {
 			return fmt.Errorf("%w: not the expected JSON object", ErrMalformed)
 		}
 		k, _ := t.(string)
+		if k != "submission_id" && k != "sha256" && k != "imported" {
+			return fmt.Errorf("%w: a field name is not submission_id, sha256 or imported", ErrMalformed)
+		}
 		if seen[k] {
 			return fmt.Errorf("%w: a field appears twice", ErrMalformed)
 		}

@@ -70,7 +70,13 @@ func TestParse(t *testing.T) {
 		{"missing imported", `{"submission_id":"` + id + `","sha256":"` + sum + `"}`, false},
 		{"unknown field", `{"submission_id":"` + id + `","sha256":"` + sum + `","imported":true,"x":1}`, false},
 		{"duplicate id", `{"submission_id":"` + strings.Repeat("0", 32) + `","submission_id":"` + id + `","sha256":"` + sum + `","imported":true}`, false},
+		// The standard decoder takes a field whose name differs only in
+		// case, the last of them: a signed statement read two ways.
+		{"field name in upper case", `{"SUBMISSION_ID":"` + id + `","sha256":"` + sum + `","imported":true}`, false},
+		{"second id in another case", `{"submission_id":"` + strings.Repeat("0", 32) + `","sha256":"` + sum + `","imported":true,"Submission_Id":"` + id + `"}`, false},
 		{"upper-case hash", `{"submission_id":"` + id + `","sha256":"` + strings.ToUpper(sum) + `","imported":true}`, false},
+		{"NUL in id", `{"submission_id":"` + id[:31] + `\u0000","sha256":"` + sum + `","imported":true}`, false},
+		{"nested 1000 deep", strings.Repeat("[", 1000), false},
 		{"short id", `{"submission_id":"abc","sha256":"` + sum + `","imported":true}`, false},
 		{"path in id", `{"submission_id":"../../../../../../etc/passwd0000","sha256":"` + sum + `","imported":true}`, false},
 		{"trailing data", `{"submission_id":"` + id + `","sha256":"` + sum + `","imported":true}{}`, false},
