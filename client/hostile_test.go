@@ -157,3 +157,76 @@ func TestMalformedTokenNotRetried(t *testing.T) {
 		t.Fatal("ValidToken is wrong about a token's shape")
 	}
 }
+
+// TestUploadHostileTusAnswers: a compromised server (or something in its
+// place) answers the tus requests with headers no refuge-server sends: a
+// Location on another host or none, offsets that are negative, past int64,
+// past the upload's length or not numbers. Each is a final error that says
+// what was wrong, after one try, and no request goes to another host.
+func TestUploadHostileTusAnswers(t *testing.T) {
+	var elsewhere atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere.Add(1) }))
+	defer other.Close()
+	for _, tc := range []struct {
+		desc     string
+		location string            // answer to POST
+		head     map[string]string // answer to HEAD
+		patch    string            // Upload-Offset answered to PATCH
+		want     string
+	}{
+		{desc: "Location on another host", location: other.URL + "/v1/uploads/x", want: "no usable Location"},
+		{desc: "scheme-relative Location", location: "//" + strings.TrimPrefix(other.URL, "http://") + "/v1/uploads/x", want: "no usable Location"},
+		{desc: "no Location", location: "", want: "no usable Location"},
+		{desc: "Location not a URL", location: "http://[::1", want: "no usable Location"},
+		{desc: "negative offset", head: map[string]string{"Upload-Offset": "-5", "Upload-Length": "10"}, want: "no valid Upload-Offset"},
+		{desc: "offset past int64", head: map[string]string{"Upload-Offset": "99999999999999999999", "Upload-Length": "10"}, want: "no valid Upload-Offset"},
+		{desc: "offset not a number", head: map[string]string{"Upload-Offset": "0x10", "Upload-Length": "10"}, want: "no valid Upload-Offset"},
+		{desc: "no length", head: map[string]string{"Upload-Offset": "0"}, want: "no valid Upload-Length"},
+		{desc: "offset past the length", head: map[string]string{"Upload-Offset": "11", "Upload-Length": "10"}, want: "offset past the upload's length"},
+		{desc: "another length", head: map[string]string{"Upload-Offset": "0", "Upload-Length": "11"}, want: "another length"},
+		{desc: "chunk answered past its end", head: map[string]string{"Upload-Offset": "0", "Upload-Length": "10"}, patch: "11", want: "impossible offset"},
+		{desc: "chunk answered behind its start", head: map[string]string{"Upload-Offset": "5", "Upload-Length": "10"}, patch: "4", want: "impossible offset"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			var requests atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				switch r.Method {
+				case http.MethodPost:
+					if tc.location != "" {
+						w.Header().Set("Location", tc.location)
+					}
+					w.WriteHeader(http.StatusCreated)
+				case http.MethodHead:
+					for k, v := range tc.head {
+						w.Header().Set(k, v)
+					}
+				case http.MethodPatch:
+					io.Copy(io.Discard, r.Body)
+					w.Header().Set("Upload-Offset", tc.patch)
+					w.WriteHeader(http.StatusNoContent)
+				}
+			}))
+			defer srv.Close()
+			c, err := client.New(client.Options{Server: srv.URL, Proxy: "direct", Retry: client.Retry{Attempts: 3, Min: time.Millisecond, Max: time.Millisecond}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if tc.head == nil {
+				_, err = c.CreateUpload(context.Background(), 10, nil, "")
+			} else {
+				err = c.Upload(context.Background(), srv.URL+"/v1/uploads/x", "", strings.NewReader("0123456789"), 10, nil)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || client.Temporary(err) {
+				t.Fatalf("%v, want a final error naming %q", err, tc.want)
+			}
+			if n := requests.Load(); n > 2 {
+				t.Fatalf("%d requests: the answer was taken for a passing failure and tried again", n)
+			}
+			if n := elsewhere.Load(); n != 0 {
+				t.Fatalf("%d requests went to another host", n)
+			}
+		})
+	}
+}
