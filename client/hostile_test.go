@@ -185,6 +185,7 @@ func TestUploadHostileTusAnswers(t *testing.T) {
 		{desc: "offset past the length", head: map[string]string{"Upload-Offset": "11", "Upload-Length": "10"}, want: "offset past the upload's length"},
 		{desc: "another length", head: map[string]string{"Upload-Offset": "0", "Upload-Length": "11"}, want: "another length"},
 		{desc: "chunk answered past its end", head: map[string]string{"Upload-Offset": "0", "Upload-Length": "10"}, patch: "11", want: "impossible offset"},
+		{desc: "chunk answered without an offset", head: map[string]string{"Upload-Offset": "0", "Upload-Length": "10"}, patch: "", want: "Upload-Offset"},
 		{desc: "chunk answered behind its start", head: map[string]string{"Upload-Offset": "5", "Upload-Length": "10"}, patch: "4", want: "impossible offset"},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {

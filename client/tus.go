@@ -313,7 +313,10 @@ func (c *Client) patch(ctx context.Context, uploadURL, token string, src io.Read
 	defer resp.Body.Close()
 	next, err := headerInt(resp, "Upload-Offset")
 	if err != nil {
-		return 0, &netError{err: err}
+		// A 2xx without its offset is no passing failure of the network
+		// (a cut connection gives no answer at all): saying so beats
+		// "connection failed" after every retry.
+		return 0, permanent(err)
 	}
 	if next < offset || next > offset+n {
 		return 0, permanent(errors.New("the server reports an impossible offset after a chunk"))
