@@ -271,6 +271,13 @@ func (c *Client) doJSON(ctx context.Context, method, ref, token string, in, out 
 		}
 		dec := json.NewDecoder(io.LimitReader(resp.Body, maxJSON))
 		if err := dec.Decode(out); err != nil {
+			var se *json.SyntaxError
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &se) || errors.As(err, &te) {
+				// Not a body cut short: something else answers there (a
+				// login page, a proxy's notice, another service).
+				return permanent(errNotOurAnswer)
+			}
 			return &netError{err: fmt.Errorf("reading the server's answer: %w", err)}
 		}
 		return nil
@@ -281,6 +288,8 @@ func (c *Client) doJSON(ctx context.Context, method, ref, token string, in, out 
 // not speak TLS: a server without TLS, or something on the way in its
 // place (a censor's filter, a Wi-Fi login page). Retrying does not help.
 var ErrNotTLS = errors.New("what answers at this https:// address does not speak HTTPS (TLS)")
+
+var errNotOurAnswer = errors.New("the server's answer is not the answer of a refuge-server (something else answers at this address, or a page in its place: a Wi-Fi login, a proxy's notice)")
 
 var errRedirect = errors.New("the server answered with a redirect, which refuge never follows")
 

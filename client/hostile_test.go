@@ -231,3 +231,51 @@ func TestUploadHostileTusAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestAnswerNotJSON: something answers 200 with what is not the JSON of
+// a refuge-server (a login page, a proxy's notice, another service at that
+// address), or with JSON of another shape. That is no passing failure of
+// the network: a final error says the answer is not a refuge-server's,
+// after one try. A body cut short is still retried.
+func TestAnswerNotJSON(t *testing.T) {
+	for _, tc := range []struct {
+		desc, body string
+		final      bool
+	}{
+		{"HTML", "<html><body>Welcome to the hotel Wi-Fi</body></html>", true},
+		{"another shape", `{"replies":"none"}`, true},
+		{"a number too large", `{"replies":[{"size":1e999}]}`, true},
+		{"empty", "", false},
+		{"cut short", `{"replies":[`, false},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			var requests atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				w.Write([]byte(tc.body))
+			}))
+			defer srv.Close()
+			c, err := client.New(client.Options{Server: srv.URL, Proxy: "direct", Retry: client.Retry{Attempts: 3, Min: time.Millisecond, Max: time.Millisecond}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_, err = c.Replies(context.Background(), strings.Repeat("ab", 16), strings.Repeat("cd", 32))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !tc.final {
+				if n := requests.Load(); n != 3 {
+					t.Fatalf("%d requests, want 3 (retried): %v", n, err)
+				}
+				return
+			}
+			if !strings.Contains(err.Error(), "not the answer of a refuge-server") || client.Temporary(err) {
+				t.Fatalf("%v, want a final error saying the answer is not a refuge-server's", err)
+			}
+			if n := requests.Load(); n != 1 {
+				t.Fatalf("%d requests, want 1", n)
+			}
+		})
+	}
+}
