@@ -8,10 +8,9 @@ import (
 	"net/http"
 	"strconv"
 	"sync/atomic"
-	"unicode"
-	"unicode/utf8"
 
 	"refuge/internal/lowerhex"
+	"refuge/internal/uploaders"
 	"refuge/server/api"
 )
 
@@ -203,18 +202,9 @@ func checkSubmission(s api.Submission) error {
 }
 
 // validName reports whether s can be a partner's name as the server keeps
-// it: empty (anonymous), or at most 64 printable characters.
-func validName(s string) bool {
-	if utf8.RuneCountInString(s) > 64 || !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return false
-		}
-	}
-	return true
-}
+// it: empty (anonymous), or the rule of package uploaders, which writes it
+// onto the courier's stick.
+func validName(s string) bool { return s == "" || uploaders.ValidName(s) }
 
 // DownloadCiphertext saves a submission's ciphertext to path (courier),
 // resuming with Range and checking its SHA-256 (see Download). The server

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -143,28 +144,23 @@ func TestStatusRefusesTerminalEscapes(t *testing.T) {
 
 // TestPullLeavesOutHostileUploaders: the courier writes UPLOADERS (who
 // uploaded each bundle, as the server recorded it) for the officer's
-// report. A compromised server names partners with a line break that
-// would add a made-up line, an escape sequence for the officer's
-// terminal, an unknown kind: each such record is left out with a warning
-// that repeats none of it, the bundles are still pulled, and the
-// well-formed record is written.
+// report. A compromised server's list that names a partner with a line
+// break (which would add a made-up line) or an escape sequence for the
+// officer's terminal is refused whole: nothing saved, none of it printed.
+// A record whose kind is a word the courier does not know is left out of
+// UPLOADERS with a warning, and its bundle is still pulled. A later pull
+// keeps the entries of bundles the server no longer lists.
 func TestPullLeavesOutHostileUploaders(t *testing.T) {
 	t.Parallel()
 	body := []byte("ciphertext, as far as the courier can tell")
 	sum := sha256.Sum256(body)
 	hexSum := hex.EncodeToString(sum[:])
-	ids := []string{strings.Repeat("1", 32), strings.Repeat("2", 32), strings.Repeat("3", 32), strings.Repeat("4", 32)}
-	subs := []api.Submission{
-		{ID: ids[0], Kind: "relay", Partner: "fld\n" + ids[3] + ".age relay Made Up", Status: "received"},
-		{ID: ids[1], Kind: "relay", Partner: "fld\x1b]52;c;aGk=\a", Status: "received"},
-		{ID: ids[2], Kind: "courier", Partner: "x", Status: "received"},
-		{ID: ids[3], Kind: "relay", Partner: "Front Line Office", Status: "received"},
-	}
-	for i := range subs {
-		subs[i].Size, subs[i].SHA256, subs[i].Received = int64(len(body)), hexSum, "2026-11-30"
+	ids := []string{strings.Repeat("1", 32), strings.Repeat("2", 32), strings.Repeat("3", 32)}
+	sub := func(id, kind, partner string) api.Submission {
+		return api.Submission{ID: id, Kind: kind, Partner: partner, Status: "received",
+			Size: int64(len(body)), SHA256: hexSum, Received: "2026-11-30"}
 	}
 	var listed atomic.Pointer[[]api.Submission]
-	listed.Store(&subs)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path == api.PathEvents:
@@ -178,33 +174,46 @@ func TestPullLeavesOutHostileUploaders(t *testing.T) {
 	t.Cleanup(srv.Close)
 	u := newUser(t)
 	out := filepath.Join(t.TempDir(), "inbox")
-	r := u.run("", "courier", "pull", "--server", srv.URL, "--proxy", "direct", "--token", strings.Repeat("ab", 32), "-o", out)
-	if r.code != 0 {
-		t.Fatalf("pull: exit %d\n%s", r.code, r.stderr)
+	pull := func() result {
+		return u.run("", "courier", "pull", "--server", srv.URL, "--proxy", "direct", "--token", strings.Repeat("ab", 32), "-o", out)
 	}
-	for _, id := range ids[:3] {
-		if !strings.Contains(r.stderr, "warning: the server's record of who uploaded "+id+" is malformed") {
-			t.Errorf("no warning for %s:\n%s", id, r.stderr)
+
+	for name, partner := range map[string]string{
+		"line break":      "fld\n" + ids[2] + ".age relay Made Up",
+		"escape sequence": "fld\x1b]52;c;aGk=\a",
+	} {
+		listed.Store(&[]api.Submission{sub(ids[0], "relay", partner), sub(ids[1], "relay", "Front Line Office")})
+		r := pull()
+		if r.code != 1 || !strings.Contains(r.stderr, "malformed submission") ||
+			strings.ContainsAny(r.stderr, "\x1b\a") || strings.Contains(r.stderr, "Made Up") {
+			t.Fatalf("%s: exit %d\n%q", name, r.code, r.stderr)
+		}
+		if left, _ := filepath.Glob(filepath.Join(out, "*")); slices.ContainsFunc(left, func(p string) bool {
+			return strings.HasSuffix(p, ".age") || strings.HasSuffix(p, "UPLOADERS")
+		}) {
+			t.Fatalf("%s: a refused list left %v", name, left)
 		}
 	}
-	if strings.ContainsAny(r.stderr, "\x1b\a") || strings.Contains(r.stderr, "Made Up") {
-		t.Fatalf("the warning repeats the server's record:\n%q", r.stderr)
+
+	listed.Store(&[]api.Submission{sub(ids[0], "courier", "x"), sub(ids[1], "relay", "Front Line Office")})
+	r := pull()
+	if r.code != 0 || !strings.Contains(r.stderr, "warning: the server's record of who uploaded "+ids[0]+" is malformed") {
+		t.Fatalf("pull: exit %d\n%s", r.code, r.stderr)
 	}
-	for _, id := range ids {
+	for _, id := range ids[:2] {
 		if _, err := os.Stat(filepath.Join(out, id+".age")); err != nil {
 			t.Fatalf("%s was not pulled: %v", id, err)
 		}
 	}
-	got, err := os.ReadFile(filepath.Join(out, "UPLOADERS"))
-	want := "# refuge courier pull: who uploaded each bundle, as the server recorded it (not signed)\n" + ids[3] + ".age relay Front Line Office\n"
-	if err != nil || string(got) != want {
+	want := "# refuge courier pull: who uploaded each bundle, as the server recorded it (not signed)\n" + ids[1] + ".age relay Front Line Office\n"
+	if got, err := os.ReadFile(filepath.Join(out, "UPLOADERS")); err != nil || string(got) != want {
 		t.Fatalf("UPLOADERS: %q (%v), want %q", got, err, want)
 	}
 
 	// The next pull, once the server no longer lists them (deleted after
 	// their acknowledgement), keeps what the first wrote.
 	listed.Store(&[]api.Submission{})
-	if r := u.run("", "courier", "pull", "--server", srv.URL, "--proxy", "direct", "--token", strings.Repeat("ab", 32), "-o", out); r.code != 0 {
+	if r := pull(); r.code != 0 {
 		t.Fatalf("second pull: exit %d\n%s", r.code, r.stderr)
 	}
 	if again, _ := os.ReadFile(filepath.Join(out, "UPLOADERS")); string(again) != want {
