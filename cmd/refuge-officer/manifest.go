@@ -65,7 +65,11 @@ func cmdManifest(e *env, args []string) error {
 		return nil
 	}
 	if args[0] != "sign" {
-		return usagef("manifest", "unknown subcommand %q (want: sign)", args[0])
+		ce := usagef("manifest", "unknown subcommand %q (want: sign)", args[0])
+		if cli.Nearest(args[0], []string{"sign"}) != "" {
+			ce.Hint("did you mean %q?", prog+" manifest sign")
+		}
+		return ce
 	}
 	return cmdManifestSign(e, args[1:])
 }

@@ -72,7 +72,11 @@ func cmdCourier(e *env, args []string) error {
 		fmt.Fprintln(e.stdout, courierHelp)
 		return nil
 	}
-	return usagef("courier", "unknown courier command %q (pull or push)", args[0])
+	ce := usagef("courier", "unknown courier command %q (pull or push)", args[0])
+	if near := cli.Nearest(args[0], []string{"pull", "push"}); near != "" {
+		ce.Hint("did you mean %q?", prog+" courier "+near)
+	}
+	return ce
 }
 
 func (e *env) courierSetup(name string, args []string, withOut bool) (*client.Client, string, string, []string, error) {

@@ -53,6 +53,7 @@ func TestHelpAndUsage(t *testing.T) {
 		{"bad root key", []string{"init", "--server", "https://example.org", "--root-pub", "nope"}, 2, "minisign", ""},
 		{"bad proxy", []string{"init", "--server", "https://example.org", "--root-pub", "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3", "--proxy", "ftp://x"}, 2, "proxy", ""},
 		{"courier without action", []string{"courier"}, 2, "pull or push", ""},
+		{"courier action mistyped", []string{"courier", "pul", "-o", "inbox"}, 2, `did you mean "refuge courier pull"?`, "Usage:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
