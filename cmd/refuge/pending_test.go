@@ -312,6 +312,48 @@ func TestSubmitTerminated(t *testing.T) {
 	checkDelivered(t, h.u, h.srv, h.phrase, h.file)
 }
 
+// TestSubmitStoppedBeforePhrase: a submit stopped while it still fetches
+// the officers' keys has made no phrase. Before, it said that the same
+// command resumes "under the same receipt phrase", which sent a defender
+// looking for a phrase never shown. Now it says that nothing was sent and
+// no phrase made; the next run starts afresh and shows one.
+func TestSubmitStoppedBeforePhrase(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	hold := clienttest.StartHoldProxy(t, srv.Addr, 1) // the first request hangs
+	u := newUser(t)
+	args := []string{"submit", "--server", "http://" + hold.Addr, "--root-pub", srv.Keys.RootPub.String(),
+		randomFile(t, t.TempDir(), "a.pdf", 1<<10)}
+	cmd := u.command(nil, args...)
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	select {
+	case <-hold.Holding:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the run never asked for the manifest:\n%s", stderr.String())
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 || stdout.String() != "" ||
+		!strings.Contains(stderr.String(), "nothing was sent and no receipt phrase was made yet") ||
+		strings.Contains(stderr.String(), "same receipt phrase") {
+		t.Fatalf("a submit stopped before its phrase: %v\nstdout: %s\n%s", err, stdout.String(), stderr.String())
+	}
+	hold.Release()
+	r := u.ok("", args...)
+	if strings.Contains(r.stderr, "resuming") {
+		t.Fatalf("the next run resumed a submission whose phrase was never shown:\n%s", r.stderr)
+	}
+	phraseOf(t, r)
+}
+
 // TestResealFindsCompleted: a run stopped after its last byte reached the
 // server but before the answer came back, with its sealing unfinished
 // (Ctrl-C, a power cut), leaves a state to seal again. The next run finds

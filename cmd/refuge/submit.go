@@ -120,6 +120,14 @@ func inputs(files []string, noteFile string) []string {
 	return in
 }
 
+// What running the same command again does after an interruption (see
+// interruptible): resume under the phrase shown, or, stopped before a new
+// phrase was shown, start over with nothing to lose.
+const (
+	resumeUnderPhrase = "run the same command again, with the same files: the upload resumes where it stopped, under the same receipt phrase"
+	noPhraseYet       = "nothing was sent and no receipt phrase was made yet: run the same command again to start"
+)
+
 // sealedUpload resumes the interrupted upload of these inputs if there is
 // one, or calls start to seal and upload them afresh. An upload whose
 // sealing never finished, or whose spool was damaged (a device that lost
@@ -145,7 +153,7 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, content []byte
 		return err
 	}
 	defer c.Close()
-	ctx, stop := e.interruptible("run the same command again, with the same files: the upload resumes where it stopped, under the same receipt phrase")
+	ctx, stop := e.interruptible(resumeUnderPhrase)
 	defer stop()
 
 	st, ok, err := loadState(dir)
@@ -196,6 +204,7 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, content []byte
 	if err := pd.clear(); err != nil {
 		return failf("cannot clear the old upload state: %v", err)
 	}
+	e.resumeHint = noPhraseYet // until sealAndUpload shows one
 	return start(ctx, c, p, state, pd, nil)
 }
 
@@ -318,6 +327,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 			e.out.Infof("wrote the receipt phrase to %s (mode 0600)", job.receiptOut)
 		}
 		e.showPhrase(text.Bytes(), false)
+		e.resumeHint = resumeUnderPhrase
 	}
 
 	// 5. Seal and upload at once.
