@@ -121,8 +121,8 @@ func cmdManifestSign(e *env, args []string) error {
 		os.Remove(*outName) // #nosec G104 -- never leave a manifest without its signature
 		return err
 	}
-	e.out.Infof("signed key manifest version %d, valid through %s (UTC), for %d recipient(s): %s and %s",
-		m.Version, m.Expires, len(m.Recipients), *outName, sigName)
+	e.out.Infof("signed key manifest version %d, valid through %s (UTC), for %s: %s and %s",
+		m.Version, m.Expires, cli.Plural(len(m.Recipients), "recipient"), *outName, sigName)
 	e.out.Hintf("check it anywhere with: minisign -Vm %s -P %s", *outName, key.Public())
 	return nil
 }

@@ -202,10 +202,10 @@ func cmdOpen(e *env, args []string) error {
 func openSummary(failed, flagged, total int) error {
 	var parts []string
 	if failed > 0 {
-		parts = append(parts, fmt.Sprintf("%d of %d bundle(s) could not be opened or acknowledged", failed, total))
+		parts = append(parts, fmt.Sprintf("%d of %s could not be opened or acknowledged", failed, cli.Plural(total, "bundle")))
 	}
 	if flagged > 0 {
-		parts = append(parts, fmt.Sprintf("%d of %d bundle(s) flagged (see their report.txt)", flagged, total))
+		parts = append(parts, fmt.Sprintf("%d of %s flagged (see their report.txt)", flagged, cli.Plural(total, "bundle")))
 	}
 	if len(parts) == 0 {
 		return nil
@@ -268,12 +268,12 @@ func (e *env) acknowledge(r *report, key *signing.PrivateKey, outbox string) err
 	if id == "" {
 		id = r.res.SubmissionID
 	}
-	path, err := writeAck(outbox, key, ack.Statement{SubmissionID: id, SHA256: r.res.CiphertextSHA256})
+	line, err := writeAck(outbox, key, ack.Statement{SubmissionID: id, SHA256: r.res.CiphertextSHA256})
 	if err != nil {
 		r.ackLine = "NOT written: " + err.Error()
 		return fmt.Errorf("the acknowledgement was not written: %v", err)
 	}
-	r.ackLine = "written to " + path + " (the server deletes the ciphertext when the courier pushes it)"
+	r.ackLine = line
 	return nil
 }
 
@@ -286,7 +286,7 @@ func warnLeftovers(e *env, outDir string) {
 	if err != nil || len(left) == 0 {
 		return
 	}
-	e.out.Warnf("%s holds %d unfinished extraction(s) from an interrupted open (%s…): their content is UNVERIFIED", outDir, len(left), filepath.Base(left[0]))
+	e.out.Warnf("%s holds %s from an interrupted open (%s…): their content is UNVERIFIED", outDir, cli.Plural(len(left), "unfinished extraction"), filepath.Base(left[0]))
 	e.out.Hintf("delete them once no other open is running there; opening their bundles again is safe")
 }
 

@@ -232,11 +232,11 @@ func ackOpened(name string, rec openedRecord, flagged bool, key *signing.Private
 	if sent := filepath.Join(outbox, "sent", "acks", ack.FileName(rec.id)); sentAlready(sent, s) {
 		return "already pushed: " + sent, nil
 	}
-	path, err := writeAck(outbox, key, s)
+	line, err := writeAck(outbox, key, s)
 	if err != nil {
 		return "NOT written: " + err.Error(), failf("%s: opened before, but the acknowledgement was not written: %v", name, err)
 	}
-	return "written to " + path + " (the server deletes the ciphertext when the courier pushes it)", nil
+	return line, nil
 }
 
 // sentAlready reports whether path, in the outbox's sent/ folder where

@@ -24,33 +24,50 @@ import (
 // Never plaintext, file names from a bundle, or a report.
 
 // writeAck signs the acknowledgement of one submission's ciphertext and
-// puts it in the outbox. It returns the statement's path.
+// puts it in the outbox. It returns the line that says so for the summary
+// and the report: "written to" the statement's path, or "already in the
+// outbox" when the same acknowledgement was there (the bundle opened
+// again).
 func writeAck(outbox string, key *signing.PrivateKey, s ack.Statement) (string, error) {
-	stmt, sig, err := ack.Sign(key, s)
+	path, fresh, err := putAck(outbox, key, s)
 	if err != nil {
 		return "", err
 	}
+	const then = " (the server deletes the ciphertext when the courier pushes it)"
+	if !fresh {
+		return "already in the outbox: " + path + then, nil
+	}
+	return "written to " + path + then, nil
+}
+
+// putAck writes the acknowledgement s into the outbox; fresh is false when
+// the same one was there already.
+func putAck(outbox string, key *signing.PrivateKey, s ack.Statement) (path string, fresh bool, err error) {
+	stmt, sig, err := ack.Sign(key, s)
+	if err != nil {
+		return "", false, err
+	}
 	dir := filepath.Join(outbox, "acks")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("cannot create the outbox: %w", err)
+		return "", false, fmt.Errorf("cannot create the outbox: %w", err)
 	}
 	name := filepath.Join(dir, ack.FileName(s.SubmissionID))
 	// The same acknowledgement again (the bundle opened into another
 	// folder) is not an error; a different one never replaces it.
 	if old, err := os.ReadFile(name); err == nil && bytes.Equal(old, stmt) { // #nosec G304 -- inside the outbox named by the officer
 		if oldSig, err := os.ReadFile(name + ".minisig"); err == nil && bytes.Equal(oldSig, sig) { // #nosec G304 -- idem
-			return name, nil
+			return name, false, nil
 		}
 	}
 	// The signature first: push sends a statement only with its signature.
 	if err := publishFile(name+".minisig", sig); err != nil {
-		return "", err
+		return "", false, err
 	}
 	if err := publishFile(name, stmt); err != nil {
 		os.Remove(name + ".minisig") // #nosec G104 -- cleanup after the error being returned
-		return "", err
+		return "", false, err
 	}
-	return name, nil
+	return name, true, nil
 }
 
 // publishFile writes data to a new file at path atomically: a temporary
