@@ -37,9 +37,9 @@ submission already in OUTDIR is refused. Nothing is ever overwritten.
 
 For each bundle it writes OUTDIR/<submission id>/report.txt: files, sizes
 and hashes, the sender (a partner's signature checked against the key
-manifest's partner keys, or "unauthenticated sender" for anonymous
-submissions), the note, the referral form as text, and whether the bundle
-was sealed for the submission id it was pulled under (the courier names
+manifest's partner keys, or "unauthenticated (anonymous submission)"), the
+note, the referral form as text, and whether the bundle was sealed for the
+submission id it was pulled under (the courier names
 files <submission id>.age; SHA256SUMS beside them is checked too; a bundle
 named otherwise, such as one handed over by hand, is "not checked" for it),
 and who uploaded it, from the courier's UPLOADERS beside it (the server's

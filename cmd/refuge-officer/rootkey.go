@@ -15,7 +15,8 @@ is never overwritten. Standard output carries only the public key ("RW…"),
 which every client pins; messages go to standard error. The passphrase must
 be at least 12 characters long.
 
-The same command makes the acknowledgement key (--ack-key of manifest sign).
+The acknowledgement key (--ack-key of manifest sign) is made the same way
+by "refuge-officer ackkey".
 
 Flags:
     -o FILE                 the encrypted key file to create (required)
@@ -25,7 +26,6 @@ Flags:
 
 Examples:
     $ refuge-officer rootkey -o root.key > root.pub
-    $ refuge-officer rootkey -o ack.key > ack.pub
     $ minisign -Vm manifest.json -P "$(cat root.pub)"`
 
 func cmdRootkey(e *env, args []string) error {
