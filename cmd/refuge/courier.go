@@ -57,7 +57,8 @@ Examples:
     $ refuge courier push --token "$(cat courier.token)" /media/usb/outbox
 
 Exit codes: 0 done, 1 failed (also: the event log does not verify), 2 bad
-command line, 4 network failure after retries (run again; it resumes).`
+command line, 4 network failure after retries (run again; it resumes), 130
+interrupted by Ctrl-C or SIGTERM (likewise).`
 
 func cmdCourier(e *env, args []string) error {
 	if len(args) == 0 {

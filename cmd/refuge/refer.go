@@ -63,7 +63,7 @@ Examples:
 
 Exit codes: 0 referred, 1 failed, 2 bad command line, 3 the key manifest was
 refused (nothing encrypted or sent), 4 network failure after retries (run the
-same command again to resume).`
+same command again to resume), 130 interrupted by Ctrl-C (likewise).`
 
 type familyFlag struct{ list *[]family }
 

@@ -42,7 +42,7 @@ Examples:
     $ refuge replies --proxy socks5h://127.0.0.1:9050 < phrase.txt
 
 Exit codes: 0 done (also when there is no reply yet), 1 failed, 2 bad
-command line, 4 network failure after retries.`
+command line, 4 network failure after retries, 130 interrupted.`
 
 func cmdReplies(e *env, args []string) error {
 	fl := e.newFlags("replies", repliesHelp)

@@ -60,7 +60,10 @@ Flags:
 Examples:
     $ refuge seal --manifest manifest.json --root-pub RWS… -o bundle.age photo.jpg notes/
     $ refuge seal --manifest manifest.json --root-pub RWS… --note-file note.txt \
-          --receipt-out /media/usb/receipt.txt -o bundle.age report.pdf`
+          --receipt-out /media/usb/receipt.txt -o bundle.age report.pdf
+
+Exit codes: 0 sealed, 1 failed (nothing written), 2 bad command line, 3 the
+key manifest was refused (nothing encrypted).`
 
 func cmdSeal(e *env, args []string) error {
 	fs := e.newFlags("seal", sealHelp)

@@ -49,7 +49,7 @@ status is one of the states above):
     replies: 0
 
 Exit codes: 0 shown, 1 failed (also: no submission for this phrase),
-2 bad command line, 4 network failure after retries.`
+2 bad command line, 4 network failure after retries, 130 interrupted.`
 
 var stateText = map[string]string{
 	"received":  "received: stored on the server, not yet collected by the officers",
