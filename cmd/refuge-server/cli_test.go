@@ -105,6 +105,12 @@ refuge-server: hint: run "refuge-server token --help" for usage
 refuge-server: hint: did you mean "refuge-server token"?
 refuge-server: hint: run "refuge-server --help" for usage
 `},
+		{"subcommand after flags", []string{"--data", "x", "token", "add", "--partner", "fld"}, `refuge-server: "token" is a subcommand, and comes before any flag
+refuge-server: hint: write the subcommand first, then its flags: refuge-server token … --data DIR
+`},
+		{"publish after flags", []string{"--data", "x", "--root-pub", "RW", "publish", "m.json", "m.json.minisig"}, `refuge-server: "publish" is a subcommand, and comes before any flag
+refuge-server: hint: write the subcommand first, then its flags: refuge-server publish … --data DIR
+`},
 		{"nothing near", []string{"--bogus"}, `refuge-server: flag provided but not defined: -bogus
 refuge-server: hint: run "refuge-server --help" for usage
 `},

@@ -47,6 +47,13 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.keep, "keep", false, "with --dev: leave the dev directory when stopped")
 	fs.Float64Var(&f.rate, "rate-limit", 200, "requests per second, all clients together")
 	pos, err := cli.Parse(fs, args)
+	if sub := subcommandLater(args); sub != "" && (err != nil || len(pos) > 0) {
+		// "refuge-server --data D token add …": the subcommand's flags
+		// are not the server's, and the word itself is no argument.
+		errorf(stderr, []string{fmt.Sprintf("write the subcommand first, then its flags: refuge-server %s … --data DIR", sub)},
+			"%q is a subcommand, and comes before any flag", sub)
+		return exitUsage
+	}
 	if err != nil {
 		return flagFail(stderr, err)
 	}
@@ -236,4 +243,16 @@ func newLogger(w io.Writer) *slog.Logger {
 			return a
 		},
 	}))
+}
+
+// subcommandLater returns "token" or "publish" when args, which do not
+// begin with it, hold it as a word of their own: a subcommand written after
+// the flags it takes.
+func subcommandLater(args []string) string {
+	for _, a := range args {
+		if a == "token" || a == "publish" {
+			return a
+		}
+	}
+	return ""
 }
