@@ -129,25 +129,17 @@ func writeKeyError(name string, err error) error {
 	return failf("cannot write %s: %v", name, err)
 }
 
-// minNewPassphrase is the shortest passphrase, in characters, that keygen,
-// rootkey and ackkey accept for a new key. The officer key opens every
-// submission and the signing keys speak for the officers, and a copied key
-// file can be attacked offline at scrypt's cost per guess. Keys that exist
-// are opened whatever their passphrase (stock age and minisign set no
-// minimum).
-const minNewPassphrase = 12
-
 // newPassphrase reads the passphrase of a new key (asked twice at the
-// terminal) and refuses one shorter than minNewPassphrase. Its messages
+// terminal) and refuses one shorter than secrets.MinNewPassphrase. Its messages
 // never tell the length of what was typed.
 func (e *env) newPassphrase(file, label string) (*memguard.LockedBuffer, error) {
 	p, err := e.passphrase(file, true, label)
 	if err != nil {
 		return nil, err
 	}
-	if utf8.RuneCount(p.Bytes()) < minNewPassphrase {
+	if utf8.RuneCount(p.Bytes()) < secrets.MinNewPassphrase {
 		p.Destroy()
-		return nil, failf("passphrase too short: a new key needs at least %d characters", minNewPassphrase).
+		return nil, failf("passphrase too short: a new key needs at least %d characters", secrets.MinNewPassphrase).
 			Hint("it is all that protects the key if the file is copied; a few unrelated words are long enough and easy to type")
 	}
 	return p, nil

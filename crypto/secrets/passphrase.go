@@ -14,6 +14,15 @@ import (
 // maxPassphrase bounds how much of a passphrase file or terminal line is read.
 const maxPassphrase = 1024
 
+// MinNewPassphrase is the shortest passphrase, in characters, that the
+// commands accept for a new key: the officers' (keygen, rootkey, ackkey)
+// and a partner's (refuge partnerkey). The officer key opens every
+// submission, the signing keys speak for the officers or a partner, and a
+// copied key file can be attacked offline at scrypt's cost per guess. Keys
+// that exist are opened whatever their passphrase (stock age and minisign
+// set no minimum).
+const MinNewPassphrase = 12
+
 // ErrEmptyPassphrase is returned when the passphrase is empty.
 var ErrEmptyPassphrase = errors.New("empty passphrase refused")
 
