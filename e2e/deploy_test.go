@@ -130,7 +130,7 @@ func deploy(t *testing.T, bin string) *deployment {
 	d.pass = d.officer.path("pass")
 	write(t, d.pass, "correct horse battery staple\n")
 	pubs := map[string]signing.PublicKey{}
-	for _, name := range []string{"root", "ack", "partner"} {
+	for _, name := range []string{"root", "ack"} {
 		k, err := signing.Generate()
 		if err != nil {
 			t.Fatal(err)
@@ -142,9 +142,12 @@ func deploy(t *testing.T, bin string) *deployment {
 		k.Destroy()
 	}
 	d.rootPub = pubs["root"].String()
+	// The partner organisation makes its own key and sends the officers
+	// its public half.
+	partnerPub := strings.TrimSpace(d.role("partner").ok("", "refuge", "partnerkey", "-o", "partner.key", "--passphrase-file", d.pass).stdout)
 	recipient := writeOfficerKey(t, d.officer.path("officer.key"), "correct horse battery staple")
 	d.officer.ok("", "refuge-officer", "manifest", "sign", "--root-key", "root.key", "--passphrase-file", "pass",
-		"--recipient", recipient, "--partner", partnerName+"="+pubs["partner"].String(), "--ack-key", pubs["ack"].String(),
+		"--recipient", recipient, "--partner", partnerName+"="+partnerPub, "--ack-key", pubs["ack"].String(),
 		"--version", "1", "--expires", time.Now().UTC().AddDate(0, 0, 30).Format("2006-01-02"), "-o", "manifest.json")
 
 	op := d.role("operator")

@@ -70,7 +70,7 @@ func TestJourney(t *testing.T) {
 	 "family_members":[{"name":"B. Defender","relationship":"child","age":7}],"consent":true,
 	 "safe_contact":"signal, ask for the coordinator","referring_organisation":"FLD"}`)
 	phrase3 := phraseOf(t, partner.ok("", "refuge", "refer", srv, "--root-pub", d.rootPub, "--token", d.partner,
-		"--partner", partnerName, "--partner-key", officer.path("partner.key"), "--passphrase-file", d.pass, "--form", "form.json", "passport.pdf"))
+		"--partner", partnerName, "--partner-key", partner.path("partner.key"), "--passphrase-file", d.pass, "--form", "form.json", "passport.pdf"))
 
 	// 4. The courier pulls the ciphertext onto the USB stick.
 	courier.ok("", "refuge", "courier", "pull", srv, "--token", d.courier, "-o", "usb/inbox")

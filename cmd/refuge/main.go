@@ -31,6 +31,7 @@ Usage:
     refuge seal --manifest FILE --root-pub KEY -o bundle.age [--note-file F] [--receipt-out F] FILES...
     refuge refer --token T --partner NAME --partner-key FILE [--form FILE] [FILES...]
     refuge relay --token T BUNDLE...
+    refuge partnerkey -o FILE
     refuge courier pull --token T -o DIR
     refuge courier push --token T DIR
 
@@ -44,6 +45,7 @@ Commands:
               to hand to a partner organisation for relay
     refer     partners: file a signed, structured referral with files
     relay     partners: upload bundles sealed offline by defenders
+    partnerkey  partners, once: make the key that signs referrals
     courier   couriers: pull ciphertext to removable media, push replies and
               acknowledgements back
 
@@ -95,6 +97,8 @@ var commands = map[string]func(e *env, args []string) error{
 	"relay":   cmdRelay,
 	"courier": cmdCourier,
 	"refer":   cmdRefer,
+
+	"partnerkey": cmdPartnerKey,
 }
 
 func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer) int {
@@ -110,7 +114,7 @@ func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer) int 
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		return e.out.Fail(cli.UnknownCommand(prog, args[0], []string{"init", "submit", "status", "replies", "seal", "refer", "relay", "courier"}))
+		return e.out.Fail(cli.UnknownCommand(prog, args[0], []string{"init", "submit", "status", "replies", "seal", "refer", "relay", "partnerkey", "courier"}))
 	}
 	err := cmd(e, args[1:])
 	if errors.Is(err, flag.ErrHelp) {

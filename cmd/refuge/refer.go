@@ -44,7 +44,8 @@ same content is the same form); a referral with another form is a new one.
 Flags:
     --token T               your partner token (default: $REFUGE_TOKEN)
     --partner NAME          your organisation's name in the key manifest
-    --partner-key FILE      your organisation's minisign secret key
+    --partner-key FILE      your organisation's key (made once with
+                            refuge partnerkey, or stock minisign -G)
     --passphrase-file F     read the key's passphrase from the first line of F
     --form FILE             the referral form, JSON
     --defender, --nationality, --country, --organisation, --work, --risk,

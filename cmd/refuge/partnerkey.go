@@ -1,0 +1,87 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"unicode/utf8"
+
+	"refuge/crypto/secrets"
+	"refuge/crypto/signing"
+	"refuge/internal/cli"
+)
+
+const partnerKeyHelp = `Usage: refuge partnerkey -o FILE [--passphrase-file F]
+
+For a partner organisation, once: makes the key that signs its referrals
+(a minisign key, Ed25519), writes it passphrase-encrypted to the new file
+FILE (mode 0600, never over an existing file) and prints its public key
+on standard output. Send the public key to the officers by a channel you
+trust (read it out on a call you placed, hand it over in person): they list
+it in their key manifest under your organisation's name, and from then on
+"refuge refer --partner NAME --partner-key FILE" signs with it.
+
+The passphrase is asked twice at the terminal (at least 12 characters); it
+is all that protects the key if the file is copied. Keep the file off the
+devices of the defenders you refer.
+
+    -o FILE               where to write the encrypted key
+    --passphrase-file F   read the passphrase from F's first line instead
+
+Example:
+    $ refuge partnerkey -o fld.key > fld.pub
+
+Exit codes: 0 made, 1 failed (nothing written), 2 bad command line.`
+
+func cmdPartnerKey(e *env, args []string) error {
+	fs := e.newFlags("partnerkey", partnerKeyHelp)
+	outName := fs.String("o", "", "")
+	passFile := fs.String("passphrase-file", "", "")
+	pos, err := cli.Parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("partnerkey", "unexpected argument %q", pos[0])
+	}
+	if *outName == "" {
+		return usagef("partnerkey", "missing -o FILE")
+	}
+	if _, err := os.Lstat(*outName); err == nil {
+		return failf("%s already exists; refusing to overwrite a key", *outName).
+			Hint("choose another -o file, or move the old key away yourself")
+	}
+	purge, err := secure()
+	if err != nil {
+		return err
+	}
+	defer purge()
+	pass, err := secrets.ReadPassphrase(secrets.Prompt{File: *passFile, Confirm: true, Label: "new partner key",
+		Warn: func(m string) { e.out.Warnf("%s", m) }})
+	switch {
+	case errors.Is(err, secrets.ErrNoTerminal):
+		return failf("%v", err).Hint("use --passphrase-file F when running without a terminal")
+	case err != nil:
+		return failf("%v", err)
+	}
+	defer pass.Destroy()
+	if utf8.RuneCount(pass.Bytes()) < secrets.MinNewPassphrase {
+		return failf("passphrase too short: a new key needs at least %d characters", secrets.MinNewPassphrase).
+			Hint("it is all that protects the key if the file is copied; a few unrelated words are long enough and easy to type")
+	}
+	key, err := signing.Generate()
+	if err != nil {
+		return failf("cannot make the key: %v", err)
+	}
+	defer key.Destroy()
+	if err := key.WriteFile(*outName, pass.Bytes()); err != nil {
+		if errors.Is(err, signing.ErrKeyFileExists) {
+			return failf("%s already exists; refusing to overwrite a key", *outName)
+		}
+		return failf("cannot write %s: %v", *outName, err)
+	}
+	fmt.Fprintln(e.stdout, key.Public())
+	e.out.Infof("wrote the encrypted partner key to %s", *outName)
+	e.out.Hintf("send the public key (on standard output) to the officers by a channel you trust; once their key manifest lists it under your organisation's name, refer with --partner NAME --partner-key %s", *outName)
+	return nil
+}
