@@ -45,18 +45,14 @@ func (e *env) makeSigningKey(args []string, k signingKeyKind) error {
 		return err
 	}
 	defer pass.Destroy()
-	key, err := signing.Generate()
+	pub, err := signing.GenerateFile(*outName, pass.Bytes())
+	if errors.Is(err, signing.ErrKeyFileExists) {
+		return failf("%s already exists; refusing to overwrite a key", *outName)
+	}
 	if err != nil {
-		return failf("cannot generate signing key: %v", err)
+		return failf("cannot make %s: %v", *outName, err)
 	}
-	defer key.Destroy()
-	if err := key.WriteFile(*outName, pass.Bytes()); err != nil {
-		if errors.Is(err, signing.ErrKeyFileExists) {
-			return failf("%s already exists; refusing to overwrite a key", *outName)
-		}
-		return failf("cannot write %s: %v", *outName, err)
-	}
-	fmt.Fprintln(e.stdout, key.Public())
+	fmt.Fprintln(e.stdout, pub)
 	e.out.Infof("wrote the encrypted %s to %s", k.what, *outName)
 	e.out.Hintf("%s", k.hint(*outName, e.printed("the public key")))
 	return nil

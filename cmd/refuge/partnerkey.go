@@ -69,18 +69,14 @@ func cmdPartnerKey(e *env, args []string) error {
 		return failf("passphrase too short: a new key needs at least %d characters", secrets.MinNewPassphrase).
 			Hint("it is all that protects the key if the file is copied; a few unrelated words are long enough and easy to type")
 	}
-	key, err := signing.Generate()
+	pub, err := signing.GenerateFile(*outName, pass.Bytes())
+	if errors.Is(err, signing.ErrKeyFileExists) {
+		return failf("%s already exists; refusing to overwrite a key", *outName)
+	}
 	if err != nil {
-		return failf("cannot make the key: %v", err)
+		return failf("cannot make %s: %v", *outName, err)
 	}
-	defer key.Destroy()
-	if err := key.WriteFile(*outName, pass.Bytes()); err != nil {
-		if errors.Is(err, signing.ErrKeyFileExists) {
-			return failf("%s already exists; refusing to overwrite a key", *outName)
-		}
-		return failf("cannot write %s: %v", *outName, err)
-	}
-	fmt.Fprintln(e.stdout, key.Public())
+	fmt.Fprintln(e.stdout, pub)
 	e.out.Infof("wrote the encrypted partner key to %s", *outName)
 	e.out.Hintf("send the public key (on standard output) to the officers by a channel you trust; once their key manifest lists it under your organisation's name, refer with --partner NAME --partner-key %s", *outName)
 	return nil

@@ -114,6 +114,22 @@ func (k *PrivateKey) writeFile(path string, passphrase []byte, lowCost bool) err
 	return nil
 }
 
+// GenerateFile makes a new key, writes it to the new file path encrypted
+// with passphrase (as WriteFile: O_EXCL, 0600, ErrKeyFileExists if the
+// path is taken), and returns its public key. The private key never
+// leaves this function.
+func GenerateFile(path string, passphrase []byte) (PublicKey, error) {
+	k, err := Generate()
+	if err != nil {
+		return PublicKey{}, err
+	}
+	defer k.Destroy()
+	if err := k.WriteFile(path, passphrase); err != nil {
+		return PublicKey{}, err
+	}
+	return k.Public(), nil
+}
+
 // LoadPrivateKey reads and decrypts a minisign secret key file (one written
 // by [PrivateKey.WriteFile] or by stock `minisign -G`).
 func LoadPrivateKey(path string, passphrase []byte) (*PrivateKey, error) {

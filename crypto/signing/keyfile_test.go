@@ -173,3 +173,25 @@ func TestReleaseKeyFileCost(t *testing.T) {
 	t.Parallel()
 	stockSignsWith(t, false)
 }
+
+func TestGenerateFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "partner.key")
+	pub, err := GenerateFile(path, []byte("pass phrase"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := LoadPrivateKey(path, []byte("pass phrase"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Destroy()
+	if !k.Public().Equal(pub) {
+		t.Fatal("the key written is not the one whose public key was returned")
+	}
+	if _, err := GenerateFile(path, []byte("pass phrase")); !errors.Is(err, ErrKeyFileExists) {
+		t.Fatalf("over an existing file: %v, want ErrKeyFileExists", err)
+	}
+	if again, err := LoadPrivateKey(path, []byte("pass phrase")); err != nil || !again.Public().Equal(pub) {
+		t.Fatal("the existing key file was changed")
+	}
+}
