@@ -90,22 +90,20 @@ const maxMessage = 512
 // otherwise set the clipboard, rewrite the window title or forge lines of
 // the program's output.
 func printableMessage(s string) string {
-	cut := len(s) > maxMessage
-	if cut {
-		n := maxMessage
-		for n > 0 && !utf8.RuneStart(s[n]) {
-			n--
-		}
-		s = s[:n]
-	}
+	// Replaced first, then cut: a one-byte control character becomes a
+	// three-byte replacement character, and the bound is on what is kept.
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsPrint(r) {
 			return r
 		}
 		return '\uFFFD'
 	}, s)
-	if cut {
-		s += "…"
+	if len(s) > maxMessage {
+		n := maxMessage
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n] + "…"
 	}
 	return s
 }

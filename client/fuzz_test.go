@@ -27,6 +27,10 @@ func FuzzReadError(f *testing.F) {
 	f.Add(460, []byte(`{"error":null}`), "-1")
 	f.Add(400, []byte(`{"error":{"code":"","message":""}}`), "99999999999999999999")
 	f.Add(400, []byte("{\"error\":{\"code\":\"bad_request\\u001b[2J\",\"message\":\"a\\u001b]52;c;eA==\\u0007\\nb\\u202e\"}}"), "")
+	// A long message of control characters: each one-byte character is
+	// replaced by a three-byte one, so cutting first kept three times the
+	// bound.
+	f.Add(400, []byte(`{"error":{"code":"bad_request","message":"`+strings.Repeat(`\u0001`, 600)+`"}}`), "")
 	f.Fuzz(func(t *testing.T, status int, body []byte, ra string) {
 		if status < 100 || status > 999 {
 			return
