@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -148,10 +149,12 @@ func put(b *bolt.Bucket, key []byte, v any) error {
 	return b.Put(key, data)
 }
 
-// validName accepts partner and token names: 1 to 64 printable
-// characters without spaces at either end, no control characters.
+// validName accepts partner and token names: 1 to 64 bytes of UTF-8,
+// printable characters without spaces at either end, no control
+// characters. It is the rule couriers check the names they are sent
+// against (internal/uploaders).
 func validName(name string) bool {
-	if name == "" || len(name) > 64 {
+	if name == "" || len(name) > 64 || !utf8.ValidString(name) {
 		return false
 	}
 	for _, r := range name {

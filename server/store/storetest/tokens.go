@@ -66,6 +66,9 @@ func testTokensInvalid(t *testing.T, s store.Store) {
 		{"unknown role", store.Token{Name: "a", Role: "admin", Verifier: sha256.Sum256([]byte("a"))}},
 		{"empty name", store.Token{Role: store.RolePartner, Verifier: sha256.Sum256([]byte("a"))}},
 		{"control in name", store.Token{Name: "a\x00b", Role: store.RolePartner, Verifier: sha256.Sum256([]byte("a"))}},
+		// Stored as JSON, it would come back (and go to couriers) with each
+		// byte a three-byte U+FFFD, no longer the name added.
+		{"name not UTF-8", store.Token{Name: "fld\xff", Role: store.RolePartner, Verifier: sha256.Sum256([]byte("a"))}},
 		{"zero verifier", store.Token{Name: "a", Role: store.RolePartner}},
 	}
 	for _, tc := range tests {
