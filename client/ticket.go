@@ -67,6 +67,13 @@ func ParseTicket(data []byte) (Ticket, error) {
 // than a ticket can be: the ticket comes with the bundle, from whoever
 // handed it over.
 func ReadTicket(bundle string) (Ticket, error) {
+	// A FIFO in the ticket's place would make the open wait forever for
+	// a writer.
+	if fi, err := os.Stat(TicketPath(bundle)); err != nil {
+		return Ticket{}, err
+	} else if !fi.Mode().IsRegular() {
+		return Ticket{}, errors.New("the ticket is not a regular file")
+	}
 	f, err := os.Open(TicketPath(bundle))
 	if err != nil {
 		return Ticket{}, err

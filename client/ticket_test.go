@@ -2,6 +2,7 @@ package client
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -93,13 +94,18 @@ func TestReadTicketHostile(t *testing.T) {
 	if err := os.Symlink("/dev/zero", TicketPath(endless)); err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range []string{huge, endless} {
+	// A FIFO would make the open wait for a writer that never comes.
+	fifo := filepath.Join(dir, "fifo.age")
+	if out, err := exec.Command("mkfifo", TicketPath(fifo)).CombinedOutput(); err != nil {
+		t.Fatalf("mkfifo: %v %s", err, out)
+	}
+	for b, want := range map[string]string{huge: "too large", endless: "not a regular file", fifo: "not a regular file"} {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		_, err := ReadTicket(b)
 		runtime.ReadMemStats(&after)
-		if err == nil || !strings.Contains(err.Error(), "too large") {
-			t.Fatalf("%s: %v, want too large", filepath.Base(b), err)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("%s: %v, want %s", filepath.Base(b), err, want)
 		}
 		if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
 			t.Fatalf("%s: reading the ticket allocated %d MiB", filepath.Base(b), n>>20)

@@ -125,7 +125,7 @@ func TestJourney(t *testing.T) {
 			sameFile(t, filepath.Join(dir, "files", "evidence", "statement.txt"), defender.path("evidence", "statement.txt"))
 			sameFile(t, filepath.Join(dir, "note.txt"), defender.path("note.txt"))
 			mustContain(t, "report", string(rep), "sender           unauthenticated (anonymous submission)", "Please help: I must leave",
-				"uploaded         anonymously, with no token (the server's record)")
+				"uploaded         anonymously, with no token (the server's record; not signed)")
 		case exists(filepath.Join(dir, "files", "photo.jpg")):
 			ids["relay"] = id
 			sameFile(t, filepath.Join(dir, "files", "photo.jpg"), offline.path("photo.jpg"))

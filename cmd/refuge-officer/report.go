@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -79,9 +80,12 @@ func newReport(source string, res *bundle.Result, m *manifest.Manifest) *report 
 // who relayed a bundle its defender sealed anonymously. "" when there is
 // no UPLOADERS (a bundle handed over by hand).
 func uploaderOf(source, id string) string {
-	f, err := os.Open(filepath.Join(filepath.Dir(source), uploaders.FileName)) // #nosec G304 G703 -- beside a bundle named by the officer
-	if err != nil {
+	f, err := openBeside(source, uploaders.FileName)
+	if errors.Is(err, fs.ErrNotExist) {
 		return ""
+	}
+	if err != nil {
+		return "the courier's " + uploaders.FileName + " beside the bundle cannot be read: " + printable(err.Error())
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, uploaders.MaxSize+1))
@@ -103,7 +107,25 @@ func uploaderOf(source, id string) string {
 	case uploaders.Referral:
 		return fmt.Sprintf("as a referral by partner %q (%s)", en.Partner, record)
 	}
-	return "anonymously, with no token (the server's record)"
+	return "anonymously, with no token (the server's record; not signed)"
+}
+
+// errNotRegular is the error of openBeside for what is not a file.
+var errNotRegular = errors.New("not a regular file")
+
+// openBeside opens the courier's file name in the bundle source's folder
+// for reading, if it is a regular file. A FIFO in its place (a tampered
+// stick) would otherwise make open wait forever for a writer.
+func openBeside(source, name string) (*os.File, error) {
+	path := filepath.Join(filepath.Dir(source), name)
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w", name, errNotRegular)
+	}
+	return os.Open(path) // #nosec G304 G703 -- beside a bundle named by the officer
 }
 
 func (r *report) flag(why string) { r.flags = append(r.flags, why) }
@@ -111,7 +133,10 @@ func (r *report) flag(why string) { r.flags = append(r.flags, why) }
 // checkSums compares the ciphertext hash with the courier's SHA256SUMS
 // beside the bundle, if there is one.
 func checkSums(source, base, sum string, r *report) string {
-	f, err := os.Open(filepath.Join(filepath.Dir(source), "SHA256SUMS")) // #nosec G304 G703 -- beside a bundle named by the officer
+	f, err := openBeside(source, "SHA256SUMS")
+	if errors.Is(err, errNotRegular) {
+		return "the SHA256SUMS beside the bundle is not a regular file, not read"
+	}
 	if err != nil {
 		return "no SHA256SUMS beside the bundle"
 	}

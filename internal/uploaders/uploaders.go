@@ -2,8 +2,9 @@
 // "refuge courier pull" writes beside the ciphertext it pulls: for each
 // bundle, the kind of upload the server recorded and, for a relay or a
 // referral, the name of the partner whose token made it. The officer's
-// report shows it for bundles that carry no sender of their own, a relayed
-// one above all, whose bundle the defender sealed anonymously.
+// report shows it for every bundle it lists; it matters most for a relayed
+// one, which the defender sealed anonymously and which names no sender of
+// its own.
 //
 // It is the server's record, not signed by anyone: it tells the officer
 // which organisation to ask about a relayed bundle, and proves nothing.
