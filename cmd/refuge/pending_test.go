@@ -354,6 +354,43 @@ func TestSubmitStoppedBeforePhrase(t *testing.T) {
 	phraseOf(t, r)
 }
 
+// TestSubmitPhraseNeverShown: a run that died after saving its state and
+// before showing its new phrase (power lost, killed: here the state is
+// set to that point after a kill) left a submission whose phrase no one
+// has. Before, the next run sent it under that phrase and said the phrase
+// "was printed when it started". Now it starts afresh with a new phrase,
+// the old upload is terminated, and the new phrase finds the submission.
+func TestSubmitPhraseNeverShown(t *testing.T) {
+	t.Parallel()
+	h := startHeld(t, 1<<20, 4<<20)
+	h.cmd.Process.Kill()
+	h.cmd.Wait()
+	dir, st := pendingState1(t, h.u)
+	if st.UploadURL == "" || st.PhraseUnshown {
+		t.Fatalf("the state after the phrase was shown: %+v", st)
+	}
+	st.PhraseUnshown = true
+	if err := saveState(dir, st); err != nil {
+		t.Fatal(err)
+	}
+	// Not released: what the killed run had sent stays held, as it
+	// would be lost with the run; the next run's connections pass.
+	before := h.srv.Requests()["DELETE"]
+	r := h.u.ok("", h.args...)
+	if !strings.Contains(r.stderr, "stopped before it showed its receipt phrase: starting afresh") || strings.Contains(r.stderr, "resuming") {
+		t.Fatalf("the run after a phrase never shown:\n%s", r.stderr)
+	}
+	phrase := phraseOf(t, r)
+	if phrase == h.phrase {
+		t.Fatal("the phrase never shown was used again")
+	}
+	if h.srv.Requests()["DELETE"] == before {
+		t.Fatal("the old upload was not terminated")
+	}
+	checkDelivered(t, h.u, h.srv, phrase, h.file)
+	pendingEmpty(t, h.u)
+}
+
 // TestResealFindsCompleted: a run stopped after its last byte reached the
 // server but before the answer came back, with its sealing unfinished
 // (Ctrl-C, a power cut), leaves a state to seal again. The next run finds

@@ -161,6 +161,12 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, content []byte
 		return err
 	}
 	sealed := filepath.Join(dir, sealedFile)
+	if ok && st.PhraseUnshown {
+		// An earlier run stopped between saving its state and showing its
+		// phrase: no one has that phrase, so nothing may go under it.
+		e.out.Infof("an earlier run of these files stopped before it showed its receipt phrase: starting afresh, with a new phrase")
+		restart = true
+	}
 	if ok && restart {
 		if st.UploadURL != "" {
 			_ = c.TerminateUpload(ctx, st.UploadURL, token)
@@ -309,7 +315,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 	}
 	defer sp.Close()
 	ps := &pendingState{dir: dir, st: st}
-	if err := ps.update(func(*uploadState) {}); err != nil {
+	if err := ps.update(func(s *uploadState) { s.PhraseUnshown = text != nil }); err != nil {
 		return err
 	}
 	sp.onRelease = func(upTo int64, crc uint32) error {
@@ -319,15 +325,36 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 	// 4. The phrase, before the first byte goes out (as refuge seal
 	// shows it: alone on stdout for scripts, else on stderr).
 	if text != nil {
+		// Once the phrase is in the person's hands (the --receipt-out
+		// file if there is one, else the screen), the state says so, once.
+		shown := func() error {
+			err := ps.update(func(s *uploadState) { s.PhraseUnshown = false })
+			if err == nil {
+				return nil
+			}
+			if job.receiptOut != "" {
+				os.Remove(job.receiptOut) // #nosec G104 -- this run wrote it (O_EXCL), and its phrase is void
+			}
+			return failf("cannot save the upload state: %v; nothing was sent, and the receipt phrase is void", err).
+				Hint("fix the problem (a full disk?) and run the command again: you will get a new phrase")
+		}
 		if job.receiptOut != "" {
 			if err := writeReceipt(job.receiptOut, text.Bytes()); err != nil {
 				pd.clear()
 				return err
 			}
 			e.out.Infof("wrote the receipt phrase to %s (mode 0600)", job.receiptOut)
+			if err := shown(); err != nil {
+				return err
+			}
 		}
 		e.showPhrase(text.Bytes(), false)
 		e.resumeHint = resumeUnderPhrase
+		if job.receiptOut == "" {
+			if err := shown(); err != nil {
+				return err
+			}
+		}
 	}
 
 	// 5. Seal and upload at once.

@@ -49,6 +49,13 @@ type uploadState struct {
 	// because the server held them; ReleasedCRC was their CRC-32C.
 	Released    int64  `json:"released,omitempty"`
 	ReleasedCRC uint32 `json:"released_crc32c,omitempty"`
+	// PhraseUnshown is true from the state's first save until the new
+	// receipt phrase it was saved for has been shown (and written to
+	// --receipt-out). A run that died in between (power lost, killed)
+	// made a phrase no one saw: the next run starts afresh instead of
+	// sending the submission under it. States saved before this field
+	// existed read as shown, as they were.
+	PhraseUnshown bool `json:"phrase_unshown,omitempty"`
 	// Vanished, never saved, is true when this run found that the server
 	// no longer knew the upload of an earlier run: if it then holds the
 	// submission, that upload had completed.
