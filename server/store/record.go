@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
+
+	"refuge/internal/uploaders"
 )
 
 // The bbolt buckets. Keys are the random identifiers (or an event's
@@ -150,20 +150,10 @@ func put(b *bolt.Bucket, key []byte, v any) error {
 }
 
 // validName accepts partner and token names: 1 to 64 bytes of UTF-8,
-// printable characters without spaces at either end, no control
-// characters. It is the rule couriers check the names they are sent
-// against (internal/uploaders).
-func validName(name string) bool {
-	if name == "" || len(name) > 64 || !utf8.ValidString(name) {
-		return false
-	}
-	for _, r := range name {
-		if !unicode.IsPrint(r) {
-			return false
-		}
-	}
-	return name[0] != ' ' && name[len(name)-1] != ' '
-}
+// printable characters without spaces at either end. It is the rule of
+// internal/uploaders, which couriers check the names they are sent
+// against: one rule, written once.
+func validName(name string) bool { return uploaders.ValidName(name) }
 
 // validDay reports whether d is a real date in the form 2006-01-02.
 func validDay(d Day) bool {
