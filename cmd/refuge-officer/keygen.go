@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"time"
-	"unicode/utf8"
 
 	"filippo.io/age"
 	"github.com/awnumar/memguard"
@@ -137,10 +136,9 @@ func (e *env) newPassphrase(file, label string) (*memguard.LockedBuffer, error) 
 	if err != nil {
 		return nil, err
 	}
-	if utf8.RuneCount(p.Bytes()) < secrets.MinNewPassphrase {
+	if err := secrets.CheckNew(p.Bytes()); err != nil {
 		p.Destroy()
-		return nil, failf("passphrase too short: a new key needs at least %d characters", secrets.MinNewPassphrase).
-			Hint("it is all that protects the key if the file is copied; a few unrelated words are long enough and easy to type")
+		return nil, failf("%v", err).Hint(secrets.NewPassphraseHint)
 	}
 	return p, nil
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"unicode/utf8"
 
 	"refuge/crypto/secrets"
 	"refuge/crypto/signing"
@@ -65,9 +64,8 @@ func cmdPartnerKey(e *env, args []string) error {
 		return failf("%v", err)
 	}
 	defer pass.Destroy()
-	if utf8.RuneCount(pass.Bytes()) < secrets.MinNewPassphrase {
-		return failf("passphrase too short: a new key needs at least %d characters", secrets.MinNewPassphrase).
-			Hint("it is all that protects the key if the file is copied; a few unrelated words are long enough and easy to type")
+	if err := secrets.CheckNew(pass.Bytes()); err != nil {
+		return failf("%v", err).Hint(secrets.NewPassphraseHint)
 	}
 	pub, err := signing.GenerateFile(*outName, pass.Bytes())
 	if errors.Is(err, signing.ErrKeyFileExists) {

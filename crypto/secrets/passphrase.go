@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unicode/utf8"
 
 	"github.com/awnumar/memguard"
 	"golang.org/x/term"
@@ -22,6 +23,23 @@ const maxPassphrase = 1024
 // that exist are opened whatever their passphrase (stock age and minisign
 // set no minimum).
 const MinNewPassphrase = 12
+
+// ErrShortPassphrase is the error of CheckNew. It never tells the length
+// of what was typed.
+var ErrShortPassphrase = fmt.Errorf("passphrase too short: a new key needs at least %d characters", MinNewPassphrase)
+
+// NewPassphraseHint is what to tell a person whose new passphrase
+// CheckNew refused.
+const NewPassphraseHint = "it is all that protects the key if the file is copied; a few unrelated words are long enough and easy to type"
+
+// CheckNew refuses the passphrase of a new key when it is shorter than
+// MinNewPassphrase characters (ErrShortPassphrase).
+func CheckNew(passphrase []byte) error {
+	if utf8.RuneCount(passphrase) < MinNewPassphrase {
+		return ErrShortPassphrase
+	}
+	return nil
+}
 
 // ErrEmptyPassphrase is returned when the passphrase is empty.
 var ErrEmptyPassphrase = errors.New("empty passphrase refused")

@@ -82,3 +82,18 @@ func writeTemp(t *testing.T, content string) string {
 	}
 	return name
 }
+
+func TestCheckNew(t *testing.T) {
+	for p, ok := range map[string]bool{
+		"":                      false,
+		"eleven chars":          true, // 12 characters
+		"eleven char":           false,
+		"ééééééééééé":           false, // 11 characters, 22 bytes
+		"éééééééééééé":          true,
+		"correct horse battery": true,
+	} {
+		if err := CheckNew([]byte(p)); (err == nil) != ok || err != nil && !errors.Is(err, ErrShortPassphrase) {
+			t.Errorf("CheckNew(%q) = %v, want ok %v", p, err, ok)
+		}
+	}
+}
