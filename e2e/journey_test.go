@@ -118,6 +118,12 @@ func TestJourney(t *testing.T) {
 			t.Fatalf("no report for %s: %v", id, err)
 		}
 		mustContain(t, "report", string(rep), "matches the id it was pulled under", "matches the courier's SHA256SUMS", "acknowledgement  written to")
+		// The server's record of each upload agrees with the bundle's
+		// signature: the partner's token uploaded its own referral, and
+		// relayed an unsigned bundle.
+		if strings.Contains(string(rep), "NOTICE") {
+			t.Fatalf("report of %s has a notice:\n%s", id, rep)
+		}
 		switch {
 		case exists(filepath.Join(dir, "files", "evidence", "video.bin")):
 			ids["submit"] = id

@@ -16,6 +16,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"refuge/crypto/bundle"
+	"refuge/crypto/signing"
 	"refuge/internal/kdfcost"
 )
 
@@ -86,11 +87,14 @@ func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
 
 // cmdSealFor seals files with crypto/bundle directly, for tests of open
 // that must not depend on the refuge client:
-// sealfor RECIPIENTFILE OUT [-id ID] [-note NOTEFILE] FILES...
-// (a random submission id unless -id is given).
+// sealfor RECIPIENTFILE OUT [-id ID] [-note NOTEFILE] [-partner NAME KEY PASSFILE] FILES...
+// (a random submission id unless -id is given). With -partner it is a
+// referral of partner NAME, signed as refuge refer signs one, with the
+// minisign key in the file KEY (one that ackkey makes will do), whose
+// passphrase is the first line of PASSFILE.
 func cmdSealFor(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 3 {
-		ts.Fatalf("usage: sealfor RECIPIENTFILE OUT [-id ID] [-note NOTEFILE] FILES...")
+		ts.Fatalf("usage: sealfor RECIPIENTFILE OUT [-id ID] [-note NOTEFILE] [-partner NAME KEY PASSFILE] FILES...")
 	}
 	r, err := age.ParseHybridRecipient(strings.TrimSpace(ts.ReadFile(args[0])))
 	ts.Check(err)
@@ -107,20 +111,29 @@ func cmdSealFor(ts *testscript.TestScript, neg bool, args []string) {
 		note = []byte(ts.ReadFile(files[1]))
 		files = files[2:]
 	}
+	c := bundle.Contents{Note: note, SubmissionID: hex.EncodeToString(id), Kind: bundle.KindAnonymous}
+	if files[0] == "-partner" {
+		pass, _, _ := strings.Cut(ts.ReadFile(files[3]), "\n")
+		key, err := signing.LoadPrivateKey(ts.MkAbs(files[2]), []byte(pass))
+		ts.Check(err)
+		defer key.Destroy()
+		partner := files[1]
+		c.Kind, c.Partner = bundle.KindReferral, partner
+		c.Sign = func(mj []byte) ([]byte, error) { return key.Sign(mj, "refuge referral by "+partner) }
+		files = files[4:]
+	}
 	for i := range files {
 		files[i] = ts.MkAbs(files[i])
 	}
-	fs, err := bundle.CollectFiles(files)
+	c.Files, err = bundle.CollectFiles(files)
 	ts.Check(err)
 	reply, err := age.GenerateHybridIdentity()
 	ts.Check(err)
+	c.ReplyRecipient = reply.Recipient().String()
 	f, err := os.Create(ts.MkAbs(out))
 	ts.Check(err)
 	defer f.Close()
-	_, err = bundle.Seal(f, []age.Recipient{r}, bundle.Contents{
-		Files: fs, Note: note, SubmissionID: hex.EncodeToString(id),
-		ReplyRecipient: reply.Recipient().String(), Kind: bundle.KindAnonymous,
-	})
+	_, err = bundle.Seal(f, []age.Recipient{r}, c)
 	if (err != nil) != neg {
 		ts.Fatalf("seal: %v", err)
 	}

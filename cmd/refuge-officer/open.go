@@ -44,6 +44,12 @@ files <submission id>.age; SHA256SUMS beside them is checked too; a bundle
 named otherwise, such as one handed over by hand, is "not checked" for it),
 and who uploaded it, from the courier's UPLOADERS beside it (the server's
 record, not signed: for a relayed bundle, the partner that relayed it).
+When that record and the bundle's partner signature disagree (a referral
+uploaded with a partner's token but not signed, a bundle signed by another
+partner than the one whose token uploaded it, a signed bundle recorded as
+an anonymous upload), a NOTICE says what disagrees and what it can mean. A
+relay of a bundle a defender sealed carries no signature, as it should. The
+notice is not a flag: the record is the server's, signed by no one.
 The report holds plaintext and stays on this machine.
 
 With --ack-key, each bundle that opened and was not flagged gets a signed
@@ -332,6 +338,12 @@ func printSummary(w io.Writer, name string, rep *report) {
 	fmt.Fprintf(w, "%s: opened into %s\n", name, r.Dir)
 	for _, f := range rep.flags {
 		fmt.Fprintf(w, "  FLAGGED     %s\n", f)
+	}
+	if rep.notice != nil {
+		fmt.Fprintf(w, "  NOTICE      %s\n", strings.TrimPrefix(noticeHead, "NOTICE: "))
+		for _, l := range rep.notice.lines() {
+			fmt.Fprintf(w, "              - %s\n", l)
+		}
 	}
 	fmt.Fprintf(w, "  submission  %s\n", r.SubmissionID)
 	fmt.Fprintf(w, "  pulled as   %s\n", rep.idLine)

@@ -35,6 +35,9 @@ type openedRecord struct {
 	sum     string // the ciphertext's SHA-256, lowercase hex
 	size    int64  // the ciphertext's size in bytes; -1 if the report gives none
 	flagged bool   // the report is flagged
+	// noticed: the report holds a notice that the server's record of the
+	// upload and the bundle's signature disagree (uploadMismatch).
+	noticed bool
 	// unchecked: the bundle carries a partner's signature that was not
 	// checked, because no key manifest was given when it was opened.
 	unchecked bool
@@ -61,6 +64,8 @@ func readReportRecord(dir string) (rec openedRecord, ok bool) {
 		switch {
 		case strings.HasPrefix(l, "!! FLAGGED"):
 			rec.flagged = true
+		case l == noticeHead:
+			rec.noticed = true
 		case strings.HasPrefix(l, "submission id "):
 			if fl := strings.Fields(strings.TrimPrefix(l, "submission id ")); len(fl) > 0 {
 				rec.id = fl[0]
@@ -89,7 +94,7 @@ func readReportRecord(dir string) (rec openedRecord, ok bool) {
 func recordOf(r *report) openedRecord {
 	return openedRecord{
 		dir: r.res.Dir, id: r.res.SubmissionID, sum: hex.EncodeToString(r.res.CiphertextSHA256[:]),
-		size: r.res.CiphertextSize, flagged: len(r.flags) > 0,
+		size: r.res.CiphertextSize, flagged: len(r.flags) > 0, noticed: r.notice != nil,
 		unchecked: strings.Contains(r.sender, uncheckedSender),
 	}
 }
@@ -200,6 +205,9 @@ func (e *env) skipOpened(name string, rec openedRecord, key *signing.PrivateKey,
 	if rec.flagged {
 		flagged = true
 		fmt.Fprintf(e.stdout, "  FLAGGED     when it was opened: see its %s\n", reportName)
+	}
+	if rec.noticed {
+		fmt.Fprintf(e.stdout, "  NOTICE      when it was opened, the server's record of the upload and the bundle's signature disagreed: see its %s\n", reportName)
 	}
 	if base := filepath.Base(name); pulledName.MatchString(base) && strings.TrimSuffix(base, ".age") != rec.id {
 		flagged = true

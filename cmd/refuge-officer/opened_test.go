@@ -15,6 +15,7 @@ import (
 	"refuge/crypto/ack"
 	"refuge/crypto/bundle"
 	"refuge/crypto/signing"
+	"refuge/internal/uploaders"
 )
 
 // reportFor writes OUTDIR/<id>/report.txt as open writes it, for a bundle
@@ -235,19 +236,25 @@ func TestReportSumsMismatchPrintable(t *testing.T) {
 }
 
 // FuzzReportRecord writes the report of a bundle whose file name (on the
-// courier's medium, any bytes a file name can hold), SHA256SUMS beside it,
-// partner name, note and referral form are fuzzed, and reads its record
-// back as a later open does: nothing from outside may forge or hide a line
-// of the record, so what is read is what was recorded.
+// courier's medium, any bytes a file name can hold), SHA256SUMS and
+// UPLOADERS beside it, partner name, note and referral form are fuzzed,
+// and reads its record back as a later open does: nothing from outside
+// may forge or hide a line of the record, so what is read is what was
+// recorded.
 func FuzzReportRecord(f *testing.F) {
 	id := strings.Repeat("ab", 16)
-	f.Add(id+".age", "", "", "", "", false)
-	f.Add("x.age", strings.Repeat("0", 64)+"  x.age\n", "NGO", "a note", `{"defender_name":"A"}`, true)
-	f.Add("b\nsubmission id "+strings.Repeat("cd", 16)+"\nFiles:", "\x1b[2J  b\n", "x\nsender "+uncheckedSender, "\nFiles: 0\n", `{"a":"\nciphertext 1 bytes, SHA-256 00"}`, false)
+	f.Add(id+".age", "", "", "", "", false, "", "")
+	f.Add("x.age", strings.Repeat("0", 64)+"  x.age\n", "NGO", "a note", `{"defender_name":"A"}`, true, "", "")
+	f.Add("b\nsubmission id "+strings.Repeat("cd", 16)+"\nFiles:", "\x1b[2J  b\n", "x\nsender "+uncheckedSender, "\nFiles: 0\n", `{"a":"\nciphertext 1 bytes, SHA-256 00"}`, false, "", "")
 	// A hash as long as a SHA256SUMS line can hold made a report line too
 	// long to read back, which hid the sender line after it.
-	f.Add("c.age", strings.Repeat("f", 65500)+"  c.age\n", "NGO", "", "", true)
-	f.Fuzz(func(t *testing.T, name, sums, partner, note, referral string, signed bool) {
+	f.Add("c.age", strings.Repeat("f", 65500)+"  c.age\n", "NGO", "", "", true, "", "")
+	// The server's record disagreeing with the signature: a notice.
+	f.Add(id+".age", "", "fld", "", "", true, uploaders.Referral, "other")
+	f.Add(id+".age", "", "fld", "", "", false, uploaders.Referral, "fld")
+	f.Add(id+".age", "", "fld", "", "", true, uploaders.Anonymous, "")
+	f.Add(id+".age", "", "fld", "", "", true, uploaders.Relay, "NOTICE: x")
+	f.Fuzz(func(t *testing.T, name, sums, partner, note, referral string, signed bool, upKind, upPartner string) {
 		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") || len(name) > 255 || name == "SHA256SUMS" {
 			return
 		}
@@ -263,6 +270,11 @@ func FuzzReportRecord(f *testing.F) {
 		}
 		if err := os.WriteFile(filepath.Join(inbox, "SHA256SUMS"), []byte(sums), 0o600); err != nil {
 			t.Fatal(err)
+		}
+		if list, err := uploaders.Format([]uploaders.Entry{{ID: id, Kind: upKind, Partner: upPartner}}); err == nil {
+			if err := os.WriteFile(filepath.Join(inbox, uploaders.FileName), list, 0o600); err != nil {
+				t.Fatal(err)
+			}
 		}
 		res := &bundle.Result{Kind: "referral", Created: "2026-11-30", Partner: partner, Dir: filepath.Join(out, id), SubmissionID: id,
 			CiphertextSHA256: sha256.Sum256(data), CiphertextSize: int64(len(data)),

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -38,8 +37,13 @@ type report struct {
 	// uploaderLine is who uploaded the bundle, as the server recorded it
 	// and the courier's UPLOADERS says; "" when there is no such file.
 	uploaderLine string
-	ackLine      string // whether an acknowledgement was written, and why not
-	flags        []string
+	upload       *uploaders.Entry // that record, nil when none was read
+	sig          sigState         // what checkSender found of the partner signature
+	// notice says how the server's record and the signature disagree, or
+	// is nil (uploadMismatch). Not a flag.
+	notice  *uploadNotice
+	ackLine string // whether an acknowledgement was written, and why not
+	flags   []string
 }
 
 var pulledName = regexp.MustCompile(`^[0-9a-f]{32}\.age$`)
@@ -70,44 +74,9 @@ func newReport(source string, res *bundle.Result, m *manifest.Manifest) *report 
 	}
 	r.sumsLine = checkSums(source, base, sum, r)
 	r.sender = checkSender(res, m, r)
-	r.uploaderLine = uploaderOf(source, r.pulledAs)
+	r.uploaderLine, r.upload = uploaderOf(source, r.pulledAs)
+	r.notice = uploadMismatch(r.upload, res.Partner, r.sig)
 	return r
-}
-
-// uploaderOf says who uploaded the bundle pulled as id, from the
-// courier's UPLOADERS beside it (package uploaders): the server's record,
-// signed by no one, shown for what it is. It is what names the partner
-// who relayed a bundle its defender sealed anonymously. "" when there is
-// no UPLOADERS (a bundle handed over by hand).
-func uploaderOf(source, id string) string {
-	f, err := openBeside(source, uploaders.FileName)
-	if errors.Is(err, fs.ErrNotExist) {
-		return ""
-	}
-	if err != nil {
-		return "the courier's " + uploaders.FileName + " beside the bundle cannot be read: " + printable(err.Error())
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, uploaders.MaxSize+1))
-	if err != nil {
-		return "the courier's " + uploaders.FileName + " beside the bundle cannot be read: " + printable(err.Error())
-	}
-	list, err := uploaders.Parse(data)
-	if err != nil {
-		return "the courier's " + uploaders.FileName + " beside the bundle is malformed, not read (" + printable(err.Error()) + ")"
-	}
-	en, ok := list[id]
-	if !ok {
-		return "not listed in the courier's " + uploaders.FileName + " beside the bundle"
-	}
-	const record = "the server's record of the token used; not signed"
-	switch en.Kind {
-	case uploaders.Relay:
-		return fmt.Sprintf("relayed by partner %q (%s)", en.Partner, record)
-	case uploaders.Referral:
-		return fmt.Sprintf("as a referral by partner %q (%s)", en.Partner, record)
-	}
-	return "anonymously, with no token (the server's record; not signed)"
 }
 
 // errNotRegular is the error of openBeside for what is not a file.
@@ -163,20 +132,25 @@ func checkSums(source, base, sum string, r *report) string {
 }
 
 // checkSender verifies a partner's signature over manifest.json with the
-// partner key that the verified key manifest lists under that name.
+// partner key that the verified key manifest lists under that name, and
+// records in r.sig what it found.
 func checkSender(res *bundle.Result, m *manifest.Manifest, r *report) string {
+	r.sig = sigOther
 	if res.Partner == "" {
 		if res.HasSignature() {
 			return "unauthenticated (anonymous submission; it carries a signature that names no partner, not checked)"
 		}
+		r.sig = sigNone
 		return "unauthenticated (anonymous submission)"
 	}
 	who := fmt.Sprintf("partner %q", printable(res.Partner))
 	switch {
 	case !res.HasSignature():
+		r.sig = sigNone
 		r.flag("the bundle names a partner but carries no partner signature")
 		return who + ": NOT SIGNED, the sender is not authenticated"
 	case m == nil:
+		r.sig = sigUnchecked
 		return who + ": signature present, NOT VERIFIED (no --manifest given to check it against)"
 	}
 	key, ok := m.PartnerKey(res.Partner)
@@ -188,6 +162,7 @@ func checkSender(res *bundle.Result, m *manifest.Manifest, r *report) string {
 		r.flag("the partner signature does not verify")
 		return fmt.Sprintf("%s: signature INVALID for key %s of key manifest version %d", who, key.KeyID(), m.Version)
 	}
+	r.sig = sigVerified
 	return fmt.Sprintf("%s: signature verified with key %s of key manifest version %d", who, key.KeyID(), m.Version)
 }
 
@@ -200,6 +175,13 @@ func (r *report) text() string {
 		fmt.Fprintf(&b, "!! FLAGGED: check before acting on this submission\n")
 		for _, f := range r.flags {
 			fmt.Fprintf(&b, "!!   - %s\n", f)
+		}
+		b.WriteString("\n")
+	}
+	if r.notice != nil {
+		b.WriteString(noticeHead + "\n")
+		for _, l := range r.notice.lines() {
+			fmt.Fprintf(&b, "  - %s\n", l)
 		}
 		b.WriteString("\n")
 	}
