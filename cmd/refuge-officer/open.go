@@ -33,7 +33,8 @@ A bundle already opened into OUTDIR is skipped without being decrypted
 again, whatever its file name: a report.txt in OUTDIR records the SHA-256 of
 its bytes (a bundle is hashed first only when a report records its size), so
 a run cut short can be run again on the whole inbox. Another bundle for a
-submission already in OUTDIR is refused. Nothing is ever overwritten.
+submission already in OUTDIR is refused. Nothing is ever overwritten but
+the acknowledgement line of a report.txt (see --ack-key below).
 
 For each bundle it writes OUTDIR/<submission id>/report.txt: files, sizes
 and hashes, the sender (a partner's signature checked against the key
@@ -58,10 +59,14 @@ acknowledgement in the outbox, OUTBOX/acks/<submission id>.json (+ .minisig):
 server deletes that ciphertext. A flagged bundle (id mismatch, bad partner
 signature) gets none: the ciphertext stays on the server as evidence. A
 bundle skipped as opened before gets its acknowledgement too, signed from
-the submission id and ciphertext SHA-256 its report.txt records (report.txt
-is left as it was), unless it is flagged, it was pushed already (it is in
-OUTBOX/sent/acks), or --manifest is given now and it names a partner whose
-signature was not checked when it was opened (no --manifest then).
+the submission id and ciphertext SHA-256 its report.txt records, unless it
+is flagged, it was pushed already (it is in OUTBOX/sent/acks), or
+--manifest is given now and it names a partner whose signature was not
+checked when it was opened (no --manifest then). If its report.txt said
+that no acknowledgement was written, open then rewrites it (atomically, in
+its folder, never through a link) with only that line changed: it says
+what became of the acknowledgement, by a later open, and what it said
+before.
 
 A summary goes to standard output. A bundle that fails leaves nothing behind;
 the others are still opened. Exit code 3 if any bundle failed or was flagged.

@@ -38,6 +38,9 @@ type openedRecord struct {
 	// noticed: the report holds a notice that the server's record of the
 	// upload and the bundle's signature disagree (uploadMismatch).
 	noticed bool
+	// acked: the report says the acknowledgement is in the outbox or was
+	// pushed (ackDone); a later open with --ack-key updates it if not.
+	acked bool
 	// unchecked: the bundle carries a partner's signature that was not
 	// checked, because no key manifest was given when it was opened.
 	unchecked bool
@@ -83,6 +86,8 @@ func readReportRecord(dir string) (rec openedRecord, ok bool) {
 			}
 		case strings.HasPrefix(l, "sender "):
 			rec.unchecked = strings.Contains(l, uncheckedSender)
+		case strings.HasPrefix(l, ackLabel+" "):
+			rec.acked = ackDone(strings.TrimSpace(strings.TrimPrefix(l, ackLabel)))
 		case strings.HasPrefix(l, "Files:"):
 			return rec, rec.id != "" && rec.sum != ""
 		}
@@ -95,7 +100,7 @@ func recordOf(r *report) openedRecord {
 	return openedRecord{
 		dir: r.res.Dir, id: r.res.SubmissionID, sum: hex.EncodeToString(r.res.CiphertextSHA256[:]),
 		size: r.res.CiphertextSize, flagged: len(r.flags) > 0, noticed: r.notice != nil,
-		unchecked: strings.Contains(r.sender, uncheckedSender),
+		unchecked: strings.Contains(r.sender, uncheckedSender), acked: ackDone(r.ackLine),
 	}
 }
 
@@ -199,7 +204,9 @@ func alreadyOpened(name, outDir string, ao *bundle.AlreadyOpenedError) (openedRe
 // (the submission id and the SHA-256 of the bytes just hashed), unless the
 // bundle is flagged, it was pushed already, or its partner signature was
 // never checked and the officer now gives a key manifest to check it.
-// report.txt is left as it was. It returns whether the bundle is flagged.
+// When the acknowledgement is then in the outbox, or pushed, and
+// report.txt said it was not written, it updates report.txt to say so
+// (updateReportAck). It returns whether the bundle is flagged.
 func (e *env) skipOpened(name string, rec openedRecord, key *signing.PrivateKey, outbox string, checking bool) (flagged bool, err *cli.Error) {
 	fmt.Fprintf(e.stdout, "%s: already opened into %s; skipped\n", name, rec.dir)
 	if rec.flagged {
@@ -218,7 +225,17 @@ func (e *env) skipOpened(name string, rec openedRecord, key *signing.PrivateKey,
 	}
 	line, err := ackOpened(name, rec, flagged, key, outbox, checking)
 	fmt.Fprintf(e.stdout, "  ack         %s\n", line)
-	return flagged, err
+	if err != nil || !ackDone(line) || rec.acked {
+		return flagged, err
+	}
+	path := filepath.Join(rec.dir, reportName)
+	if uerr := updateReportAck(rec.dir, line); uerr != nil {
+		fmt.Fprintf(e.stdout, "  report      NOT updated: %v\n", uerr)
+		return flagged, failf("%s: acknowledged, but its %s, which says it was not, was not updated: %v", name, reportName, uerr).
+			Hint("the acknowledgement is in the outbox all the same; run the same open again to update %s", path)
+	}
+	fmt.Fprintf(e.stdout, "  report      %s now says so\n", path)
+	return flagged, nil
 }
 
 // ackOpened writes the acknowledgement of a bundle opened before, if it may

@@ -297,3 +297,85 @@ func FuzzReportRecord(f *testing.F) {
 		}
 	})
 }
+
+// TestUpdateReportAck: a later acknowledgement changes the acknowledgement
+// line of report.txt and no other byte, and the record read back says it
+// is acknowledged; a report.txt that is a symbolic link, or has no such
+// line, is left as it was, and so is what a link points to.
+func TestUpdateReportAck(t *testing.T) {
+	out, elsewhere := t.TempDir(), t.TempDir()
+	id := strings.Repeat("cd", 16)
+	r := newReportFor(t, out, id, []byte("age-encryption.org/v1\n"), &bundle.Result{Kind: "anonymous",
+		Entries: []bundle.Entry{{Name: "files/acknowledgement written to x", Size: 1, SHA256: strings.Repeat("0", 64)}}})
+	r.ackLine = "not written (no --ack-key given)"
+	if err := os.WriteFile(filepath.Join(r.res.Dir, "note.txt"), []byte("acknowledgement written to nowhere\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path, err := writeReport(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(path)
+	if rec, _ := readReportRecord(r.res.Dir); rec.acked {
+		t.Fatal("a report that says no acknowledgement was written is read as acknowledged")
+	}
+
+	line := "written to outbox/acks/" + id + ".json (the server deletes the ciphertext when the courier pushes it)"
+	if err := updateReportAck(r.res.Dir, line); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(path)
+	want := strings.Replace(string(before), "acknowledgement  not written (no --ack-key given)\n",
+		"acknowledgement  "+line+", by a later open; when the bundle was opened: not written (no --ack-key given)\n", 1)
+	if string(after) != want {
+		t.Fatalf("updated report:\n%s\nwant:\n%s", after, want)
+	}
+	if rec, ok := readReportRecord(r.res.Dir); !ok || !rec.acked || rec.id != id {
+		t.Fatalf("record after the update: %+v (ok %v)", rec, ok)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("report.txt after the update: %v, %v", fi.Mode(), err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(r.res.Dir, ".refuge-*")); len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+
+	// report.txt a symbolic link to a file elsewhere: neither changes.
+	target := filepath.Join(elsewhere, reportName)
+	if err := os.WriteFile(target, before, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := updateReportAck(r.res.Dir, line); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("through a link: %v", err)
+	}
+	if got, _ := os.ReadFile(target); string(got) != string(before) {
+		t.Fatal("the file a link points to was changed")
+	}
+	if fi, err := os.Lstat(path); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v, %v", fi.Mode(), err)
+	}
+
+	// No acknowledgement line: left as it was.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	odd := strings.Replace(string(before), "acknowledgement  ", "ack ", 1)
+	if err := os.WriteFile(path, []byte(odd), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := updateReportAck(r.res.Dir, line); !errors.Is(err, errNoAckLine) {
+		t.Fatalf("no acknowledgement line: %v", err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != odd {
+		t.Fatal("a report with no acknowledgement line was changed")
+	}
+	if left, _ := filepath.Glob(filepath.Join(r.res.Dir, ".refuge-*")); len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -75,13 +76,49 @@ func putAck(outbox string, key *signing.PrivateKey, s ack.Statement) (path strin
 // path exists, so nothing is ever overwritten), and the folder fsynced. A
 // crash leaves either nothing or the whole file, never part of it.
 func publishFile(path string, data []byte) error {
+	tmp, err := stageFile(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp) // #nosec G104 -- the temporary name; the file stays under path
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s already exists; refusing to overwrite it", path)
+		}
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	return secrets.SyncDir(filepath.Dir(path))
+}
+
+// replaceFile replaces the file at path atomically with what write
+// writes: a temporary file in the same folder, fsynced, renamed over path
+// (which replaces the name, never follows it), and the folder fsynced. A
+// crash leaves either the old file or the whole new one.
+func replaceFile(path string, write func(io.Writer) error) error {
+	tmp, err := stageFile(path, write)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp) // #nosec G104 -- the temporary name, gone once renamed
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	return secrets.SyncDir(filepath.Dir(path))
+}
+
+// stageFile writes a new temporary file (mode 0600) in the folder of path
+// with write, fsyncs and closes it, and returns its name. The caller
+// removes it once it is in place or not wanted.
+func stageFile(path string, write func(io.Writer) error) (string, error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, ".refuge-outbox-*")
 	if err != nil {
-		return fmt.Errorf("cannot write into %s: %w", dir, err)
+		return "", fmt.Errorf("cannot write into %s: %w", dir, err)
 	}
-	defer os.Remove(tmp.Name()) // #nosec G104 -- the temporary name; the file stays under path
-	_, err = tmp.Write(data)
+	err = write(tmp)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -89,13 +126,8 @@ func publishFile(path string, data []byte) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
+		os.Remove(tmp.Name()) // #nosec G104 -- cleanup after the error being returned
+		return "", fmt.Errorf("cannot write %s: %w", path, err)
 	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%s already exists; refusing to overwrite it", path)
-		}
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	return secrets.SyncDir(dir)
+	return tmp.Name(), nil
 }

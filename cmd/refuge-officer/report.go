@@ -201,7 +201,7 @@ func (r *report) text() string {
 	} else {
 		line("reply", "not possible: the bundle names no reply recipient")
 	}
-	line("acknowledgement", r.ackLine)
+	line(ackLabel, r.ackLine)
 
 	var files []bundle.Entry
 	var total int64
