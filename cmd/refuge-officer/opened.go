@@ -231,7 +231,7 @@ func (e *env) skipOpened(name string, rec openedRecord, key *signing.PrivateKey,
 	path := filepath.Join(rec.dir, reportName)
 	if uerr := updateReportAck(rec.dir, line); uerr != nil {
 		fmt.Fprintf(e.stdout, "  report      NOT updated: %v\n", uerr)
-		return flagged, failf("%s: acknowledged, but its %s, which says it was not, was not updated: %v", name, reportName, uerr).
+		return flagged, failf("%s: acknowledged, but its %s still says no acknowledgement was written: %v", name, reportName, uerr).
 			Hint("the acknowledgement is in the outbox all the same; run the same open again to update %s", path)
 	}
 	fmt.Fprintf(e.stdout, "  report      %s now says so\n", path)
