@@ -93,13 +93,15 @@ func (e *env) secure() error {
 	return nil
 }
 
-var commands = map[string]func(e *env, args []string) error{
-	"keygen":   cmdKeygen,
-	"rootkey":  cmdRootkey,
-	"manifest": cmdManifest,
-	"open":     cmdOpen,
-	"ackkey":   cmdAckkey,
-	"reply":    cmdReply,
+// commands are refuge-officer's commands, in the order an unknown
+// command's hint lists them.
+var commands = cli.Commands[func(e *env, args []string) error]{
+	{Name: "keygen", Run: cmdKeygen},
+	{Name: "rootkey", Run: cmdRootkey},
+	{Name: "ackkey", Run: cmdAckkey},
+	{Name: "manifest", Run: cmdManifest},
+	{Name: "open", Run: cmdOpen},
+	{Name: "reply", Run: cmdReply},
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -118,9 +120,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, usage)
 		return exitOK
 	}
-	cmd, ok := commands[args[0]]
+	cmd, ok := commands.Lookup(args[0])
 	if !ok {
-		return e.out.Fail(cli.UnknownCommand(prog, args[0], []string{"keygen", "rootkey", "ackkey", "manifest", "open", "reply"}))
+		return e.out.Fail(cli.UnknownCommand(prog, args[0], commands.Names()))
 	}
 	err := cmd(e, args[1:])
 	if errors.Is(err, flag.ErrHelp) {

@@ -56,22 +56,29 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
+// manifestCommands are manifest's subcommands.
+var manifestCommands = cli.Commands[func(e *env, args []string) error]{
+	{Name: "sign", Run: cmdManifestSign},
+}
+
 func cmdManifest(e *env, args []string) error {
+	names := strings.Join(manifestCommands.Names(), ", ")
 	if len(args) == 0 {
-		return usagef("manifest", "missing subcommand: sign")
+		return usagef("manifest", "missing subcommand: %s", names)
 	}
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
 		fmt.Fprintln(e.stdout, manifestHelp)
 		return nil
 	}
-	if args[0] != "sign" {
-		ce := usagef("manifest", "unknown subcommand %q (want: sign)", args[0])
-		if cli.Nearest(args[0], []string{"sign"}) != "" {
-			ce.Hint("did you mean %q?", prog+" manifest sign")
+	run, ok := manifestCommands.Lookup(args[0])
+	if !ok {
+		ce := usagef("manifest", "unknown subcommand %q (want: %s)", args[0], names)
+		if near := cli.Nearest(args[0], manifestCommands.Names()); near != "" {
+			ce.Hint("did you mean %q?", prog+" manifest "+near)
 		}
 		return ce
 	}
-	return cmdManifestSign(e, args[1:])
+	return run(e, args[1:])
 }
 
 func cmdManifestSign(e *env, args []string) error {

@@ -80,13 +80,19 @@ Exit status: 0 success, 1 failure, 2 usage error.`
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
+// subcommands are refuge-server's commands besides serving, which come
+// first on the command line, in the order its messages list them.
+var subcommands = cli.Commands[func(args []string, stdout, stderr io.Writer) int]{
+	{Name: "token", Run: tokenCmd},
+	{Name: "publish", Run: publishCmd},
+}
+
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
+		if cmd, ok := subcommands.Lookup(args[0]); ok {
+			return cmd(args[1:], stdout, stderr)
+		}
 		switch args[0] {
-		case "token":
-			return tokenCmd(args[1:], stdout, stderr)
-		case "publish":
-			return publishCmd(args[1:], stdout, stderr)
 		case "help", "-h", "-help", "--help":
 			fmt.Fprintln(stdout, usage)
 			return exitOK

@@ -58,7 +58,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		return flagFail(stderr, err)
 	}
 	if len(pos) > 0 {
-		return usageFail(stderr, "refuge-server", pos[0], []string{"token", "publish"}, "unexpected argument %q", pos[0])
+		return usageFail(stderr, "refuge-server", pos[0], subcommands.Names(), "unexpected argument %q", pos[0])
 	}
 	if f.maxConns < 1 {
 		errorf(stderr, []string{"for example --max-connections 4096"}, "--max-connections must be at least 1")
@@ -245,12 +245,12 @@ func newLogger(w io.Writer) *slog.Logger {
 	}))
 }
 
-// subcommandLater returns "token" or "publish" when args, which do not
-// begin with it, hold it as a word of their own: a subcommand written after
-// the flags it takes.
+// subcommandLater returns the name of a subcommand ("token", "publish")
+// when args, which do not begin with it, hold it as a word of their own: a
+// subcommand written after the flags it takes.
 func subcommandLater(args []string) string {
 	for _, a := range args {
-		if a == "token" || a == "publish" {
+		if _, ok := subcommands.Lookup(a); ok {
 			return a
 		}
 	}

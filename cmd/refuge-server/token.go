@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,19 +16,22 @@ import (
 	"refuge/server/store"
 )
 
+// tokenCommands are token's subcommands, in the order its messages list
+// them; doToken does each.
+var tokenCommands = []string{"add", "revoke", "list"}
+
 func tokenCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		errorf(stderr, []string{"refuge-server token add|revoke|list --help"}, "token needs a subcommand")
+		errorf(stderr, []string{"refuge-server token " + strings.Join(tokenCommands, "|") + " --help"}, "token needs a subcommand")
 		return exitUsage
 	}
 	sub := args[0]
-	switch sub {
-	case "-h", "-help", "--help":
+	switch {
+	case sub == "-h" || sub == "-help" || sub == "--help":
 		fmt.Fprintln(stdout, usage)
 		return exitOK
-	case "add", "revoke", "list":
-	default:
-		return usageFail(stderr, "refuge-server token", sub, []string{"add", "revoke", "list"}, "unknown token subcommand %q (add, revoke, list)", sub)
+	case !slices.Contains(tokenCommands, sub):
+		return usageFail(stderr, "refuge-server token", sub, tokenCommands, "unknown token subcommand %q (%s)", sub, strings.Join(tokenCommands, ", "))
 	}
 	fs := newFlags("refuge-server token "+sub, stdout)
 	data := fs.String("data", "", "data directory")
@@ -108,7 +112,7 @@ func doToken(ctx context.Context, st store.Store, req tokenRequest) adminResult 
 		tw.Flush()
 		return adminResult{Out: b.String()}
 	}
-	return adminResult{Error: fmt.Sprintf("unknown token subcommand %q (add, revoke, list)", req.Op)}
+	return adminResult{Error: fmt.Sprintf("unknown token subcommand %q (%s)", req.Op, strings.Join(tokenCommands, ", "))}
 }
 
 // addToken creates a 32-byte random token, stores its verifier and

@@ -60,21 +60,28 @@ Exit codes: 0 done, 1 failed (also: the event log does not verify), 2 bad
 command line, 4 network failure after retries (run again; it resumes), 130
 interrupted by Ctrl-C or SIGTERM (likewise).`
 
+// courierCommands are the courier's subcommands, in the order its
+// messages list them.
+var courierCommands = cli.Commands[func(e *env, args []string) error]{
+	{Name: "pull", Run: (*env).courierPull},
+	{Name: "push", Run: (*env).courierPush},
+}
+
 func cmdCourier(e *env, args []string) error {
+	either := strings.Join(courierCommands.Names(), " or ")
 	if len(args) == 0 {
-		return usagef("courier", "courier needs pull or push")
+		return usagef("courier", "courier needs %s", either)
 	}
 	switch args[0] {
-	case "pull":
-		return e.courierPull(args[1:])
-	case "push":
-		return e.courierPush(args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(e.stdout, courierHelp)
 		return nil
 	}
-	ce := usagef("courier", "unknown courier command %q (pull or push)", args[0])
-	if near := cli.Nearest(args[0], []string{"pull", "push"}); near != "" {
+	if run, ok := courierCommands.Lookup(args[0]); ok {
+		return run(e, args[1:])
+	}
+	ce := usagef("courier", "unknown courier command %q (%s)", args[0], either)
+	if near := cli.Nearest(args[0], courierCommands.Names()); near != "" {
 		ce.Hint("did you mean %q?", prog+" courier "+near)
 	}
 	return ce

@@ -88,17 +88,18 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-var commands = map[string]func(e *env, args []string) error{
-	"seal":    cmdSeal,
-	"init":    cmdInit,
-	"submit":  cmdSubmit,
-	"status":  cmdStatus,
-	"replies": cmdReplies,
-	"relay":   cmdRelay,
-	"courier": cmdCourier,
-	"refer":   cmdRefer,
-
-	"partnerkey": cmdPartnerKey,
+// commands are refuge's commands, in the order an unknown command's hint
+// lists them.
+var commands = cli.Commands[func(e *env, args []string) error]{
+	{Name: "init", Run: cmdInit},
+	{Name: "submit", Run: cmdSubmit},
+	{Name: "status", Run: cmdStatus},
+	{Name: "replies", Run: cmdReplies},
+	{Name: "seal", Run: cmdSeal},
+	{Name: "refer", Run: cmdRefer},
+	{Name: "relay", Run: cmdRelay},
+	{Name: "partnerkey", Run: cmdPartnerKey},
+	{Name: "courier", Run: cmdCourier},
 }
 
 func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer) int {
@@ -112,9 +113,9 @@ func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer) int 
 		fmt.Fprintln(stdout, usage)
 		return exitOK
 	}
-	cmd, ok := commands[args[0]]
+	cmd, ok := commands.Lookup(args[0])
 	if !ok {
-		return e.out.Fail(cli.UnknownCommand(prog, args[0], []string{"init", "submit", "status", "replies", "seal", "refer", "relay", "partnerkey", "courier"}))
+		return e.out.Fail(cli.UnknownCommand(prog, args[0], commands.Names()))
 	}
 	err := cmd(e, args[1:])
 	if errors.Is(err, flag.ErrHelp) {

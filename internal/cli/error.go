@@ -2,7 +2,8 @@
 // error that carries its exit code and hint lines, the messages on standard
 // error with the program's name in front, flag parsing that lets flags come
 // after the arguments and answers a mistyped flag with one line and a
-// "did you mean", and the matcher behind those suggestions.
+// "did you mean", the matcher behind those suggestions, and the table of a
+// program's commands that both its dispatch and its suggestions read.
 //
 // What a program prints is its own: each keeps its usage text, its further
 // exit codes and its wording; this package only makes the shape of a
