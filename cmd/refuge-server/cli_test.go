@@ -114,6 +114,25 @@ refuge-server: hint: write the subcommand first, then its flags: refuge-server p
 		{"nothing near", []string{"--bogus"}, `refuge-server: flag provided but not defined: -bogus
 refuge-server: hint: run "refuge-server --help" for usage
 `},
+		{"a data folder named token", []string{"--data", "token", "--bogus"}, `refuge-server: flag provided but not defined: -bogus
+refuge-server: hint: run "refuge-server --help" for usage
+`},
+		{"a data folder named publish", []string{"--data", "publish", "--listn", "x"}, `refuge-server: flag provided but not defined: -listn
+refuge-server: hint: did you mean --listen?
+refuge-server: hint: run "refuge-server --help" for usage
+`},
+		{"a data folder named token, and no root key", []string{"--data", "token"}, `refuge-server: --data and --root-pub are required
+refuge-server: hint: a quick demo: refuge-server --dev
+`},
+		{"a data folder named token, then the subcommand", []string{"--data", "token", "token", "add", "--partner", "fld"}, `refuge-server: "token" is a subcommand, and comes before any flag
+refuge-server: hint: write the subcommand first, then its flags: refuge-server token … --data DIR
+`},
+		{"subcommand after --data=", []string{"--data=x", "token", "list"}, `refuge-server: "token" is a subcommand, and comes before any flag
+refuge-server: hint: write the subcommand first, then its flags: refuge-server token … --data DIR
+`},
+		{"subcommand after its own flag", []string{"--partner", "fld", "token", "add", "--data", "x"}, `refuge-server: "token" is a subcommand, and comes before any flag
+refuge-server: hint: write the subcommand first, then its flags: refuge-server token … --data DIR
+`},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			var out, errb bytes.Buffer

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,7 +48,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.keep, "keep", false, "with --dev: leave the dev directory when stopped")
 	fs.Float64Var(&f.rate, "rate-limit", 200, "requests per second, all clients together")
 	pos, err := cli.Parse(fs, args)
-	if sub := subcommandLater(args); sub != "" && (err != nil || len(pos) > 0) {
+	if sub := subcommandLater(fs, args); sub != "" && (err != nil || len(pos) > 0) {
 		// "refuge-server --data D token add …": the subcommand's flags
 		// are not the server's, and the word itself is no argument.
 		errorf(stderr, []string{fmt.Sprintf("write the subcommand first, then its flags: refuge-server %s … --data DIR", sub)},
@@ -246,12 +247,13 @@ func newLogger(w io.Writer) *slog.Logger {
 }
 
 // subcommandLater returns the name of a subcommand ("token", "publish")
-// when args, which do not begin with it, hold it as a word of their own: a
+// when args, which do not begin with it, hold it where an argument stands,
+// not as the value of one of fs's flags ("--data token" is a folder): a
 // subcommand written after the flags it takes.
-func subcommandLater(args []string) string {
-	for _, a := range args {
-		if _, ok := subcommands.Lookup(a); ok {
-			return a
+func subcommandLater(fs *flag.FlagSet, args []string) string {
+	for _, w := range cli.Words(fs, args) {
+		if _, ok := subcommands.Lookup(w); ok {
+			return w
 		}
 	}
 	return ""

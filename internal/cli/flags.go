@@ -63,15 +63,44 @@ func endsFlags(fs *flag.FlagSet, read []string) bool {
 		if read[i] == "--" {
 			return true
 		}
-		name := strings.TrimPrefix(strings.TrimPrefix(read[i], "-"), "-")
-		if strings.Contains(name, "=") {
-			continue
-		}
-		if f := fs.Lookup(name); f != nil && !isBool(f) {
+		if takesValue(fs, read[i]) {
 			i++ // its value, whatever it looks like
 		}
 	}
 	return false
+}
+
+// Words returns the words of args that Parse takes as positional
+// arguments, and does so where Parse fails too: each word that is neither
+// a flag nor the value of one of fs's flags ("-o FILE"), and each word
+// after a "--" that ends the flags. A flag fs does not define is taken to
+// stand alone, so the word after it counts. A program reads them to tell
+// what a refused command line meant ("--data D token add --partner P": a
+// subcommand written late).
+func Words(fs *flag.FlagSet, args []string) []string {
+	var words []string
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--":
+			return append(words, args[i+1:]...)
+		case len(a) < 2 || a[0] != '-':
+			words = append(words, a)
+		case takesValue(fs, a):
+			i++
+		}
+	}
+	return words
+}
+
+// takesValue reports whether word is a flag of fs that takes the next word
+// as its value: "-o" or "--o", not "-o=FILE", a bool or an undefined flag.
+func takesValue(fs *flag.FlagSet, word string) bool {
+	name := strings.TrimPrefix(strings.TrimPrefix(word, "-"), "-")
+	if strings.Contains(name, "=") {
+		return false
+	}
+	f := fs.Lookup(name)
+	return f != nil && !isBool(f)
 }
 
 func isBool(f *flag.Flag) bool {

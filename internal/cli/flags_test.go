@@ -76,7 +76,40 @@ func TestParse(t *testing.T) {
 			if help.Len() != 0 {
 				t.Fatalf("help shown: %q", help.String())
 			}
+			fresh, _, _, _ := openFlags(&help)
+			if w := Words(fresh, tc.args); !slices.Equal(w, tc.pos) {
+				t.Fatalf("Words %q, Parse %q", w, pos)
+			}
 		})
+	}
+}
+
+// TestWords checks the positional words of command lines Parse refuses:
+// what a flag fs defines takes as its value is no word, the word after a
+// flag fs does not define is.
+func TestWords(t *testing.T) {
+	for _, tc := range []struct {
+		args, words []string
+	}{
+		{[]string{"a", "--bogus", "b", "-o", "c", "d"}, []string{"a", "b", "d"}},
+		{[]string{"-o", "token", "--bogus"}, nil},
+		{[]string{"--o", "token", "--bogus", "token"}, []string{"token"}},
+		{[]string{"--o=token", "token", "--bogus"}, []string{"token"}},
+		{[]string{"--bogus", "-o"}, nil},
+		{[]string{"a", "-o"}, []string{"a"}},
+		{[]string{"--force=maybe", "a"}, []string{"a"}},
+		{[]string{"--force", "a", "--to", "b", "c"}, []string{"a", "c"}},
+		{[]string{"---o", "a"}, []string{"a"}},
+		{[]string{"-h", "a"}, []string{"a"}},
+		{[]string{"-o", "--", "--bogus", "a"}, []string{"a"}},
+		{[]string{"--bogus", "--", "-o", "a"}, []string{"-o", "a"}},
+		{[]string{"-", "", "-o", "-"}, []string{"-", ""}},
+	} {
+		var help strings.Builder
+		fs, _, _, _ := openFlags(&help)
+		if w := Words(fs, tc.args); !slices.Equal(w, tc.words) {
+			t.Errorf("Words(%q) = %q, want %q", tc.args, w, tc.words)
+		}
 	}
 }
 
