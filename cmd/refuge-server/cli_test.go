@@ -141,7 +141,7 @@ refuge-server: hint: write the subcommand first, then its flags: refuge-server t
 			}
 		})
 	}
-	for _, args := range [][]string{{"--help"}, {"--data", "x", "-h"}, {"publish", "m.json", "--help"}, {"token", "add", "--partner", "fld", "--help"}, {"token", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"--data", "x", "-h"}, {"--data", "x", "token", "-h"}, {"--data", "token", "--help"}, {"publish", "m.json", "--help"}, {"token", "add", "--partner", "fld", "--help"}, {"token", "--help"}} {
 		var out, errb bytes.Buffer
 		if rc := run(args, &out, &errb); rc != exitOK || out.String() != usage+"\n" || errb.Len() != 0 {
 			t.Errorf("%q: exit %d, stderr %q, stdout %d bytes", args, rc, errb.String(), out.Len())

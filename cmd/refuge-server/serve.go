@@ -48,7 +48,10 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.keep, "keep", false, "with --dev: leave the dev directory when stopped")
 	fs.Float64Var(&f.rate, "rate-limit", 200, "requests per second, all clients together")
 	pos, err := cli.Parse(fs, args)
-	if sub := subcommandLater(fs, args); sub != "" && (err != nil || len(pos) > 0) {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK // help asked for anywhere, shown
+	}
+	if sub := subcommandLater(fs, args); sub != "" {
 		// "refuge-server --data D token add …": the subcommand's flags
 		// are not the server's, and the word itself is no argument.
 		errorf(stderr, []string{fmt.Sprintf("write the subcommand first, then its flags: refuge-server %s … --data DIR", sub)},
