@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"filippo.io/age"
@@ -42,26 +41,14 @@ Examples:
 const testScryptWorkFactor = 10
 
 func cmdKeygen(e *env, args []string) error {
-	fs := e.newFlags("keygen", keygenHelp)
-	outName := fs.String("o", "", "")
-	passFile := fs.String("passphrase-file", "", "")
-	pos, err := cli.Parse(fs, args)
+	kf, err := cli.ParseKeyFile(e.newFlags("keygen", keygenHelp), args)
 	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("keygen", "unexpected argument %q", pos[0])
-	}
-	if *outName == "" {
-		return usagef("keygen", "missing -o FILE")
-	}
-	if err := refuseExisting(*outName); err != nil {
 		return err
 	}
 	if err := e.secure(); err != nil {
 		return err
 	}
-	pass, err := e.newPassphrase(*passFile, "new officer key")
+	pass, err := e.newPassphrase(kf.PassphraseFile, "new officer key")
 	if err != nil {
 		return err
 	}
@@ -82,7 +69,7 @@ func cmdKeygen(e *env, args []string) error {
 	if kdfcost.Low() {
 		r.SetWorkFactor(testScryptWorkFactor)
 	}
-	err = secrets.WriteFile(*outName, func(w io.Writer) error {
+	err = secrets.WriteFile(kf.Out, func(w io.Writer) error {
 		aw, err := age.Encrypt(w, r)
 		if err != nil {
 			return err
@@ -93,11 +80,11 @@ func cmdKeygen(e *env, args []string) error {
 		return aw.Close()
 	})
 	if err != nil {
-		return writeKeyError(*outName, err)
+		return writeKeyError(kf.Out, err)
 	}
 	fmt.Fprintln(e.stdout, recipient)
-	e.out.Infof("wrote the encrypted officer identity to %s", *outName)
-	e.out.Hintf("keep %s and its passphrase on this machine; put %s in the key manifest", *outName, e.printed("the recipient"))
+	e.out.Infof("wrote the encrypted officer identity to %s", kf.Out)
+	e.out.Hintf("keep %s and its passphrase on this machine; put %s in the key manifest", kf.Out, e.printed("the recipient"))
 	return nil
 }
 
@@ -109,16 +96,6 @@ func identityText(id *age.HybridIdentity, now time.Time) *memguard.LockedBuffer 
 	b := memguard.NewBuffer(len(s))
 	copy(b.Bytes(), s)
 	return b
-}
-
-// refuseExisting fails early, before any passphrase is asked, when a key
-// file already exists. The file is still created with O_EXCL later.
-func refuseExisting(name string) error {
-	if _, err := os.Lstat(name); err == nil {
-		return failf("%s already exists; refusing to overwrite a key", name).
-			Hint("choose another -o file, or move the old key away yourself")
-	}
-	return nil
 }
 
 func writeKeyError(name string, err error) error {

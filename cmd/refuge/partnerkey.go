@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"refuge/crypto/secrets"
 	"refuge/crypto/signing"
@@ -33,29 +32,16 @@ Example:
 Exit codes: 0 made, 1 failed (nothing written), 2 bad command line.`
 
 func cmdPartnerKey(e *env, args []string) error {
-	fs := e.newFlags("partnerkey", partnerKeyHelp)
-	outName := fs.String("o", "", "")
-	passFile := fs.String("passphrase-file", "", "")
-	pos, err := cli.Parse(fs, args)
+	kf, err := cli.ParseKeyFile(e.newFlags("partnerkey", partnerKeyHelp), args)
 	if err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("partnerkey", "unexpected argument %q", pos[0])
-	}
-	if *outName == "" {
-		return usagef("partnerkey", "missing -o FILE")
-	}
-	if _, err := os.Lstat(*outName); err == nil {
-		return failf("%s already exists; refusing to overwrite a key", *outName).
-			Hint("choose another -o file, or move the old key away yourself")
 	}
 	purge, err := secure()
 	if err != nil {
 		return err
 	}
 	defer purge()
-	pass, err := secrets.ReadPassphrase(secrets.Prompt{File: *passFile, Confirm: true, Label: "new partner key",
+	pass, err := secrets.ReadPassphrase(secrets.Prompt{File: kf.PassphraseFile, Confirm: true, Label: "new partner key",
 		Warn: func(m string) { e.out.Warnf("%s", m) }})
 	switch {
 	case errors.Is(err, secrets.ErrNoTerminal):
@@ -67,15 +53,15 @@ func cmdPartnerKey(e *env, args []string) error {
 	if err := secrets.CheckNew(pass.Bytes()); err != nil {
 		return failf("%v", err).Hint(secrets.NewPassphraseHint)
 	}
-	pub, err := signing.GenerateFile(*outName, pass.Bytes())
+	pub, err := signing.GenerateFile(kf.Out, pass.Bytes())
 	if errors.Is(err, signing.ErrKeyFileExists) {
-		return failf("%s already exists; refusing to overwrite a key", *outName)
+		return failf("%s already exists; refusing to overwrite a key", kf.Out)
 	}
 	if err != nil {
-		return failf("cannot make %s: %v", *outName, err)
+		return failf("cannot make %s: %v", kf.Out, err)
 	}
 	fmt.Fprintln(e.stdout, pub)
-	e.out.Infof("wrote the encrypted partner key to %s", *outName)
-	e.out.Hintf("send the public key (on standard output) to the officers by a channel you trust; once their key manifest lists it under your organisation's name, refer with --partner NAME --partner-key %s", *outName)
+	e.out.Infof("wrote the encrypted partner key to %s", kf.Out)
+	e.out.Hintf("send the public key (on standard output) to the officers by a channel you trust; once their key manifest lists it under your organisation's name, refer with --partner NAME --partner-key %s", kf.Out)
 	return nil
 }
