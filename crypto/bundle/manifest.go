@@ -12,6 +12,7 @@ import (
 	"filippo.io/age"
 
 	"refuge/internal/lowerhex"
+	"refuge/internal/strictjson"
 )
 
 // ManifestFormat is the value of the "format" field of a bundle manifest.
@@ -64,7 +65,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	if len(data) > MaxManifestSize {
 		return nil, fmt.Errorf("%w: manifest.json is larger than %d bytes", ErrNotBundle, MaxManifestSize)
 	}
-	if err := checkFieldNames(data); err != nil {
+	if err := strictjson.CheckFieldNames(data, fieldNames...); err != nil {
 		return nil, fmt.Errorf("%w: manifest.json: %v", ErrNotBundle, err)
 	}
 	d := json.NewDecoder(bytes.NewReader(data))
@@ -83,62 +84,14 @@ func ParseManifest(data []byte) (*Manifest, error) {
 }
 
 // fieldNames are the names of the fields of a Manifest and of an Entry,
-// as they are written.
-var fieldNames = map[string]bool{
-	"format": true, "kind": true, "created": true, "submission_id": true, "reply_recipient": true, "partner": true, "entries": true,
-	"name": true, "size": true, "sha256": true,
-}
-
-// checkFieldNames refuses what the standard decoder would let through in a
-// manifest: a field named twice in one object (it keeps the last) and a
-// field name that differs from one of fieldNames only in case (it takes
-// it). Either way a manifest, which a partner signs, could be read one way
-// here and another way by other tools. Which names belong to which object
+// as they are written. The standard decoder would keep the last of a field
+// named twice and take a name in another letter case: a manifest, which a
+// partner signs, could be read one way here and another way by other
+// tools, so strictjson refuses both. Which names belong to which object
 // the decoder checks (DisallowUnknownFields).
-func checkFieldNames(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	// One entry per open object or array: the keys seen so far in an
-	// object, nil for an array.
-	var open []map[string]bool
-	wantKey := false
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return nil // malformed JSON: the decoder says so
-		}
-		switch v := tok.(type) {
-		case json.Delim:
-			switch v {
-			case '{':
-				open = append(open, map[string]bool{})
-				wantKey = true
-				continue
-			case '[':
-				open = append(open, nil)
-			case '}', ']':
-				open = open[:len(open)-1]
-			}
-		case string:
-			if wantKey {
-				if !fieldNames[v] {
-					return errors.New("a field name is not one of the manifest's (in another case?)")
-				}
-				seen := open[len(open)-1]
-				if seen[v] {
-					return fmt.Errorf("field %s appears twice", v)
-				}
-				seen[v] = true
-				wantKey = false
-				continue
-			}
-		}
-		// After a value (or a closing delimiter), the next token in an
-		// object is a key.
-		wantKey = len(open) > 0 && open[len(open)-1] != nil
-	}
+var fieldNames = []string{
+	"format", "kind", "created", "submission_id", "reply_recipient", "partner", "entries",
+	"name", "size", "sha256",
 }
 
 // jsonErr drops the offending value from JSON errors that quote it.

@@ -1,0 +1,73 @@
+// Package strictjson refuses the JSON that encoding/json reads loosely: a
+// field named twice in one object (the decoder keeps the last) and a field
+// name that differs from the expected one only in letter case (the decoder
+// takes it). Either way the same bytes could be read one way by Refuge and
+// another way by another tool, or by a check made before the decoding.
+//
+// It does not decode: callers check the field names first, then decode as
+// before (DisallowUnknownFields, nothing after the value), and that decoder
+// reports malformed JSON.
+package strictjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// CheckFieldNames returns an error if an object in
+// data, at any depth, names a field twice or names a field that is not
+// exactly one of names. Which names belong to which object it leaves to the
+// decoder. Malformed JSON is no error here: the decoder reports it. The
+// errors never repeat the input, only a name from names.
+func CheckFieldNames(data []byte, names ...string) error {
+	allowed := make(map[string]bool, len(names))
+	for _, n := range names {
+		allowed[n] = true
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	// One entry per open object or array: the keys seen so far in an
+	// object, nil for an array.
+	var open []map[string]bool
+	wantKey := false
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return nil // malformed JSON: the decoder says so
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				open = append(open, map[string]bool{})
+				wantKey = true
+				continue
+			case '[':
+				open = append(open, nil)
+			case '}', ']':
+				open = open[:len(open)-1]
+			}
+		case string:
+			if wantKey {
+				if !allowed[v] {
+					return errors.New("a field name is unknown or in another letter case")
+				}
+				seen := open[len(open)-1]
+				if seen[v] {
+					return fmt.Errorf("field %s appears twice", v)
+				}
+				seen[v] = true
+				wantKey = false
+				continue
+			}
+		}
+		// After a value (or a closing delimiter), the next token in an
+		// object is a key.
+		wantKey = len(open) > 0 && open[len(open)-1] != nil
+	}
+}
