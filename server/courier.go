@@ -91,7 +91,7 @@ func (s *Server) postAck(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req api.AckPost
-	if e := s.readJSON(w, r, &req); e != nil {
+	if e := s.readJSON(w, r, &req, "statement", "signature"); e != nil {
 		writeError(w, e)
 		return
 	}

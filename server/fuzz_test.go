@@ -2,14 +2,17 @@ package server
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"refuge/internal/lowerhex"
 	"refuge/server/api"
@@ -101,6 +104,50 @@ func FuzzParseAck(f *testing.F) {
 		}
 		if _, _, err := parseAck(Statement(id, sum)); err != nil {
 			t.Fatalf("the canonical statement of an accepted one is refused: %v", err)
+		}
+	})
+}
+
+// FuzzReadJSON: a request envelope the server accepts reads the same as a
+// case-sensitive reading of its bytes that sees every field, which is what
+// any other tool sees: no field in another letter case, none twice.
+func FuzzReadJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"statement":"a","signature":"b"}`, `{"statement":"a","signature":"b","statement":"c"}`,
+		`{"Statement":"a","signature":"b"}`, `{"\u017ftatement":"a"}`, "{\"\u017ftatement\":\"a\"}",
+		`{"statement":"a","\u0073tatement":"c"}`, `{"statement":"a"} {}`, `{"statement":1}`, `[]`, `null`, ``,
+	} {
+		f.Add(s)
+	}
+	s := &Server{cfg: Config{MaxJSONBody: 1 << 10, BodyStall: time.Minute}}
+	f.Fuzz(func(t *testing.T, body string) {
+		r := httptest.NewRequest("POST", "/v1/acks", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		var req api.AckPost
+		if e := s.readJSON(httptest.NewRecorder(), r, &req, "statement", "signature"); e != nil {
+			if strings.Contains(e.Message, body) && len(body) > 8 {
+				t.Fatalf("the error repeats the body: %s", e.Message)
+			}
+			return
+		}
+		if len(body) > 1<<10 {
+			t.Fatalf("accepted a %d-byte body", len(body))
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(body), &fields); err != nil {
+			t.Fatalf("accepted %q, which is not a JSON object: %v", body, err)
+		}
+		var want api.AckPost
+		for name, dst := range map[string]*string{"statement": &want.Statement, "signature": &want.Signature} {
+			if raw, ok := fields[name]; ok {
+				if err := json.Unmarshal(raw, dst); err != nil {
+					t.Fatalf("accepted %q: %v", body, err)
+				}
+			}
+			delete(fields, name)
+		}
+		if len(fields) != 0 || req != want {
+			t.Fatalf("accepted %q as %+v; its exact fields say %+v, and %d others", body, req, want, len(fields))
 		}
 	})
 }

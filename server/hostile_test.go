@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	stdjson "encoding/json" // hostileCases calls its header helper json
 	"fmt"
 	"io"
 	"net"
@@ -112,6 +113,16 @@ type fixtures struct {
 
 func (e *env) signAck(key minisign.PrivateKey, statement string) string {
 	return mustJSON(map[string]string{"statement": statement, "signature": string(minisign.Sign(key, []byte(statement)))})
+}
+
+// twice returns the JSON object body with its field name repeated at the
+// end, with the same value: a request the standard decoder takes as sound.
+func twice(body, name string) string {
+	var fields map[string]any
+	if err := stdjson.Unmarshal([]byte(body), &fields); err != nil {
+		panic(err)
+	}
+	return strings.TrimSuffix(body, "}") + `,"` + name + `":` + mustJSON(fields[name]) + "}"
 }
 
 func manifestPut(m, sig []byte) string {
@@ -326,6 +337,13 @@ func hostileCases(e *env, f *fixtures) []hostileCase {
 		{name: "ack body nested 100000 deep", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(strings.Repeat("[", 100000)), status: 400, code: "bad_request"},
 		{name: "ack body not UTF-8", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte("{\"statement\":\"\xff\xfe\",\"signature\":\"\x00\"}"), status: 400, code: "bad_request"},
 		{name: "ack body oversized", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(`{"statement":"` + strings.Repeat("a", 300<<10) + `"}`), status: 413, code: "too_large"},
+		// encoding/json keeps the last of a field named twice and takes a
+		// name in another letter case (ſ, the long s, folds to s): the
+		// envelope is as strict as the statement inside it.
+		{name: "ack body with a field twice", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(twice(e.signAck(e.ack, ack(f.sub.id, f.subSum)), "statement")), status: 400, code: "bad_request"},
+		{name: "ack body with a field twice, once escaped", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(strings.Replace(twice(e.signAck(e.ack, ack(f.sub.id, f.subSum)), "signature"), `"signature"`, `"\u0073ignature"`, 1)), status: 400, code: "bad_request"},
+		{name: "ack body with a field in upper case", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(strings.Replace(e.signAck(e.ack, ack(f.sub.id, f.subSum)), `"statement"`, `"Statement"`, 1)), status: 400, code: "bad_request"},
+		{name: "ack body with a long s in a field name", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(strings.Replace(e.signAck(e.ack, ack(f.sub.id, f.subSum)), `"signature"`, `"ſignature"`, 1)), status: 400, code: "bad_request"},
 		{name: "ack statement not JSON", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(e.signAck(e.ack, "delete "+f.sub.id)), status: 400, code: "bad_request"},
 		{name: "ack statement not imported", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(e.signAck(e.ack, fmt.Sprintf(`{"submission_id":%q,"sha256":%q,"imported":false}`, f.sub.id, hexSum))), status: 400, code: "bad_request"},
 		{name: "ack statement with an extra field", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(e.signAck(e.ack, fmt.Sprintf(`{"submission_id":%q,"sha256":%q,"imported":true,"all":true}`, f.sub.id, hexSum))), status: 400, code: "bad_request"},
@@ -347,6 +365,9 @@ func hostileCases(e *env, f *fixtures) []hostileCase {
 		{name: "manifest without recipients", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(m(9, []string{}, 30)), status: 422, code: "unprocessable"},
 		{name: "manifest by a partner", method: "PUT", path: "/v1/manifest", hdr: json(e.partner), body: []byte(m(9, e.recipients(), 30)), status: 403, code: "forbidden"},
 		{name: "manifest by anonymous", method: "PUT", path: "/v1/manifest", hdr: map[string]string{"Content-Type": "application/json"}, body: []byte(m(9, e.recipients(), 30)), status: 401, code: "unauthorized"},
+		{name: "manifest body with a field twice", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(twice(m(9, e.recipients(), 30), "manifest")), status: 400, code: "bad_request"},
+		{name: "manifest body with a field in upper case", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(strings.Replace(m(9, e.recipients(), 30), `"manifest"`, `"MANIFEST"`, 1)), status: 400, code: "bad_request"},
+		{name: "manifest body with a long s in a field name", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(strings.Replace(m(9, e.recipients(), 30), `"signature"`, `"ſignature"`, 1)), status: 400, code: "bad_request"},
 		{name: "manifest body with an unknown field", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(`{"manifest":"{}","signature":"","force":true}`), status: 400, code: "bad_request"},
 
 		{name: "unknown endpoint", method: "GET", path: "/admin", status: 404, code: "not_found"},

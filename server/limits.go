@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"refuge/internal/strictjson"
 	"refuge/server/api"
 )
 
@@ -87,17 +89,17 @@ func bodyError(err error) *api.Error {
 }
 
 // readJSON decodes a small JSON body strictly: at most MaxJSONBody bytes,
-// no unknown fields, nothing after the value.
-func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) *api.Error {
+// an object whose field names are exactly fields, each at most once (the
+// standard decoder would take one in another letter case and keep the
+// last of two), nothing after the value.
+func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any, fields ...string) *api.Error {
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		return api.Errorf(api.CodeUnsupportedType, "Content-Type must be application/json")
 	}
 	// A small body has BodyStall to arrive in full.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyStall))
-	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxJSONBody)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxJSONBody))
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return api.Errorf(api.CodeTooLarge, "JSON body is larger than %d bytes", mbe.Limit)
@@ -105,6 +107,14 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) *api.Er
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return api.Errorf(api.CodeTimeout, "JSON body arrived too slowly")
 		}
+		return api.Errorf(api.CodeBadRequest, "JSON body could not be read")
+	}
+	if err := strictjson.CheckFieldNames(body, fields...); err != nil {
+		return api.Errorf(api.CodeBadRequest, "malformed JSON body: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
 		return api.Errorf(api.CodeBadRequest, "malformed JSON body: %s", jsonProblem(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {

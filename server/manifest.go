@@ -57,7 +57,7 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req api.ManifestPut
-	if e := s.readJSON(w, r, &req); e != nil {
+	if e := s.readJSON(w, r, &req, "manifest", "signature"); e != nil {
 		writeError(w, e)
 		return
 	}
