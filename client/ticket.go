@@ -1,15 +1,16 @@
 package client
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"refuge/internal/lowerhex"
+	"refuge/internal/strictjson"
 )
 
 // A Ticket travels beside a bundle that a defender sealed offline
@@ -36,19 +37,23 @@ func TicketPath(bundle string) string { return bundle + ".ticket" }
 // maxTicket bounds a ticket: one is some 150 bytes.
 const maxTicket = 4096
 
-// ParseTicket reads a ticket strictly: unknown fields, a wrong format or
-// malformed ids are refused.
+// ParseTicket reads a ticket strictly: unknown fields, a field named twice
+// or in another letter case, trailing data, a wrong format or malformed ids
+// are refused.
 func ParseTicket(data []byte) (Ticket, error) {
 	var t Ticket
 	if len(data) > maxTicket {
 		return t, errors.New("ticket is too large")
 	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	if err := strictjson.CheckFieldNames(data, "format", "submission_id", "verifier"); err != nil {
+		return t, fmt.Errorf("ticket is not of the expected shape: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&t); err != nil {
 		return t, errors.New("ticket is not valid JSON of the expected shape")
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return t, errors.New("ticket has trailing data")
 	}
 	if t.Format != TicketFormat {

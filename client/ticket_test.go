@@ -1,6 +1,7 @@
 package client
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +36,7 @@ func FuzzParseTicket(f *testing.F) {
 	f.Add([]byte(`{"format":"refuge-ticket-v1","submission_id":"0123456789ABCDEF0123456789abcdef","verifier":""}`))
 	f.Add([]byte(`{"format":"x","extra":1}`))
 	f.Add([]byte(`{}{}`))
+	f.Add([]byte(`{"format":"refuge-ticket-v1","Submission_ID":"0123456789abcdef0123456789abcdef","verifier":"ab00000000000000000000000000000000000000000000000000000000000000","verifier":"cd00000000000000000000000000000000000000000000000000000000000000"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tk, err := ParseTicket(data)
 		if err != nil {
@@ -42,6 +44,14 @@ func FuzzParseTicket(f *testing.F) {
 		}
 		if !lowerhex.Valid(tk.SubmissionID, 32) || !lowerhex.Valid(tk.Verifier, 64) || tk.Format != TicketFormat {
 			t.Fatalf("accepted a bad ticket: %+v", tk)
+		}
+		// A case-sensitive reading that sees every field reads the same.
+		var fields map[string]string
+		if err := json.Unmarshal(data, &fields); err != nil {
+			t.Fatalf("accepted %q: %v", data, err)
+		}
+		if len(fields) != 3 || fields["format"] != tk.Format || fields["submission_id"] != tk.SubmissionID || fields["verifier"] != tk.Verifier {
+			t.Fatalf("accepted %q as %+v", data, tk)
 		}
 	})
 }
@@ -62,6 +72,12 @@ func TestReadTicketHostile(t *testing.T) {
 		{"invalid UTF-8", "\xff\xfe{}"},
 		{"trailing data", good + "{}"},
 		{"unknown field", strings.Replace(good, `"format"`, `"extra":1,"format"`, 1)},
+		// encoding/json takes a name in another letter case (ſ, the long
+		// s, folds to s) and keeps the last of a field named twice.
+		{"field twice", strings.Replace(good, `}`, `,"submission_id":"0123456789abcdef0123456789abcdef"}`, 1)},
+		{"field in upper case", strings.Replace(good, `"verifier"`, `"Verifier"`, 1)},
+		{"long s in a field name", strings.Replace(good, `"submission_id"`, `"ſubmission_id"`, 1)},
+		{"closing bracket after the object", good + "]"},
 		{"upper-case id", strings.Replace(good, "0123456789abcdef0123456789abcdef", "0123456789ABCDEF0123456789abcdef", 1)},
 		{"path for an id", strings.Replace(good, "0123456789abcdef0123456789abcdef", "../../../../../../../etc/passwd", 1)},
 		{"escape sequence in the format", strings.Replace(good, "refuge-ticket-v1", `refuge-ticket-v1\u001b[2J`, 1)},
