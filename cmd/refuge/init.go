@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -16,6 +18,7 @@ import (
 
 	"refuge/client"
 	"refuge/internal/cli"
+	"refuge/internal/strictjson"
 	"refuge/server/api"
 )
 
@@ -85,10 +88,24 @@ func loadProfile(dir string) (profile, error) {
 	if err != nil {
 		return p, failf("cannot read the profile: %v", err)
 	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	// As strict as what refuge init writes: a field named twice or in
+	// another letter case, which encoding/json would read one way and
+	// another reader another way, is refused. The error names the file and
+	// repeats none of it.
+	damaged := func(why string) error {
+		return failf("the profile %s is damaged: %s", filepath.Join(dir, profileFile), why).
+			Hint("run refuge init again with --force, with the server and the root key you were given")
+	}
+	if err := strictjson.CheckFieldNames(data, "server", "root_pub", "proxy"); err != nil {
+		return profile{}, damaged(err.Error())
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
-		return p, failf("the profile %s is damaged: %v", filepath.Join(dir, profileFile), err).Hint("run refuge init again")
+		return profile{}, damaged("it is not the JSON object refuge init writes")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return profile{}, damaged("something follows its JSON object")
 	}
 	return p, nil
 }

@@ -108,6 +108,48 @@ func TestInitProfile(t *testing.T) {
 	u.ok("", "submit", "--root-pub", pub, f)
 }
 
+// TestProfileStrict: a profile.json that refuge init would not write is
+// refused, naming the file and none of what it holds: encoding/json took a
+// field name in another letter case (ſ, the long s, folds to s), kept the
+// last of a field named twice and ignored what followed the object, so a
+// profile could pin one key to one reader and another to the next. The
+// refused profile is left as it was, and init --force writes a sound one.
+func TestProfileStrict(t *testing.T) {
+	t.Parallel()
+	const server, key = `"https://example.org"`, `"RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3"`
+	for _, tc := range []struct{ desc, data string }{
+		{"field twice", `{"server":` + server + `,"root_pub":` + key + `,"root_pub":` + key + `}`},
+		{"field in upper case", `{"Server":` + server + `,"root_pub":` + key + `}`},
+		{"long s in a field name", `{"ſerver":` + server + `,"root_pub":` + key + `}`},
+		{"unknown field", `{"server":` + server + `,"root_pub":` + key + `,"zzevil":1}`},
+		{"data after the object", `{"server":` + server + `,"root_pub":` + key + `} zzevil`},
+		{"not JSON", `zzevil`},
+		{"a string for an object", `"zzevil"`},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			t.Parallel()
+			u := newUser(t)
+			p := filepath.Join(u.state, profileFile)
+			if err := os.WriteFile(p, []byte(tc.data), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := u.run("", "init", "--server", "https://example.org", "--root-pub", strings.Trim(key, `"`))
+			if r.code != 1 || !strings.Contains(r.stderr, "the profile "+p+" is damaged") || !strings.Contains(r.stderr, "--force") {
+				t.Fatalf("exit %d, want 1 naming the damaged profile:\n%s", r.code, r.stderr)
+			}
+			for _, s := range []string{"zzevil", "Server", "ſerver", "example.org", "RWQ"} {
+				if strings.Contains(r.stderr, s) {
+					t.Fatalf("the error repeats the profile (%q):\n%s", s, r.stderr)
+				}
+			}
+			if data, _ := os.ReadFile(p); string(data) != tc.data {
+				t.Fatal("the refused profile was changed")
+			}
+			u.ok("", "init", "--server", "https://example.org", "--root-pub", strings.Trim(key, `"`), "--force")
+		})
+	}
+}
+
 // TestCourierDetectsRewrittenLog: a pull remembers the log's head; if the
 // history it saw changes, the next pull fails.
 func TestCourierDetectsRewrittenLog(t *testing.T) {
