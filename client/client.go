@@ -37,6 +37,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"refuge/server/api"
 )
 
 // UserAgent is the only User-Agent the client ever sends: the same for
@@ -185,27 +187,13 @@ func headerToken(tok string) bool {
 	return true
 }
 
-// ValidToken reports whether tok has the shape of a bearer token that
-// refuge-server hands out to partners and couriers: 64 hexadecimal
-// characters, or 43 characters of unpadded base64url.
+// ValidToken reports whether tok is a bearer token that refuge-server
+// can decode (api.DecodeToken, the server's own rule): 64 hexadecimal
+// characters, or 43 characters of unpadded base64url in its canonical
+// spelling. A token it refuses would only be answered 401.
 func ValidToken(tok string) bool {
-	switch len(tok) {
-	case 64:
-		for _, b := range []byte(tok) {
-			if !('0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F') {
-				return false
-			}
-		}
-		return true
-	case 43:
-		for _, b := range []byte(tok) {
-			if !('0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || b == '-' || b == '_') {
-				return false
-			}
-		}
-		return true
-	}
-	return false
+	_, ok := api.DecodeToken(tok)
+	return ok
 }
 
 // send performs one request without retrying; a non-2xx answer becomes

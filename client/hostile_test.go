@@ -153,7 +153,7 @@ func TestMalformedTokenNotRetried(t *testing.T) {
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("%d requests reached the server", n)
 	}
-	if !client.ValidToken(good) || !client.ValidToken("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA_") || client.ValidToken(good+"\r") || client.ValidToken("") {
+	if !client.ValidToken(good) || !client.ValidToken(strings.Repeat("A", 42)+"w") || client.ValidToken(strings.Repeat("A", 42)+"_") || client.ValidToken(good+"\r") || client.ValidToken("") {
 		t.Fatal("ValidToken is wrong about a token's shape")
 	}
 }

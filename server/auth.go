@@ -3,8 +3,6 @@ package server
 import (
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
@@ -42,19 +40,11 @@ func bearer(r *http.Request) ([]byte, error) {
 	return decodeToken(tok)
 }
 
-// decodeToken accepts 64 hex characters or 43 unpadded base64url ones.
+// decodeToken accepts 64 hex characters or 43 unpadded base64url ones
+// (api.DecodeToken, the client's rule too).
 func decodeToken(tok string) ([]byte, error) {
-	switch len(tok) {
-	case 64:
-		b, err := hex.DecodeString(tok)
-		if err == nil {
-			return b, nil
-		}
-	case 43:
-		b, err := base64.RawURLEncoding.Strict().DecodeString(tok)
-		if err == nil && len(b) == 32 { // the decoder skips \r and \n
-			return b, nil
-		}
+	if b, ok := api.DecodeToken(tok); ok {
+		return b, nil
 	}
 	return nil, errors.New("the bearer token is malformed")
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"refuge/client"
 	"refuge/internal/lowerhex"
 	"refuge/server/api"
 )
@@ -152,8 +154,16 @@ func FuzzReadJSON(f *testing.F) {
 	})
 }
 
+// FuzzDecodeToken: what the server accepts is 32 bytes, and the client
+// accepts a token exactly when the server does: a token the server would
+// refuse is refused before anything is sent (exit 2, "malformed token"),
+// not answered 401 after the network round trips.
 func FuzzDecodeToken(f *testing.F) {
-	for _, s := range []string{strings.Repeat("ab", 32), strings.Repeat("A", 43), "zz", strings.Repeat("G", 64), ""} {
+	for _, s := range []string{
+		strings.Repeat("ab", 32), strings.Repeat("AB", 32), strings.Repeat("A", 43), "zz", strings.Repeat("G", 64), "",
+		strings.Repeat("A", 42) + "_", strings.Repeat("A", 42) + "E", strings.Repeat("A", 42) + "\n",
+		strings.Repeat("A", 40) + "\r\nA", strings.Repeat("A", 43) + "=",
+	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -161,7 +171,47 @@ func FuzzDecodeToken(f *testing.F) {
 		if err == nil && len(b) != 32 {
 			t.Fatalf("accepted a %d-byte token", len(b))
 		}
+		if client.ValidToken(s) != (err == nil) {
+			t.Fatalf("%q: the client says valid %v, the server %v", s, client.ValidToken(s), err)
+		}
 	})
+}
+
+// TestValidTokenAgreesWithServer: every byte in every place of a 43- and a
+// 64-character token, and every length up to 100, is valid to the client
+// exactly when the server decodes it. A 43-character token holds 258 bits
+// for 256: the last character's two low bits must be zero, which the
+// server's strict decoder requires and the client did not check.
+func TestValidTokenAgreesWithServer(t *testing.T) {
+	var toks []string
+	var raw [32]byte
+	for i := range raw {
+		raw[i] = byte(i * 37)
+	}
+	for _, good := range []string{base64.RawURLEncoding.EncodeToString(raw[:]), hex.EncodeToString(raw[:])} {
+		for i := range len(good) {
+			for c := range 256 {
+				toks = append(toks, good[:i]+string([]byte{byte(c)})+good[i+1:])
+			}
+		}
+		toks = append(toks, good, good+"\n", good[1:], "A"+good)
+	}
+	for n := range 101 {
+		toks = append(toks, strings.Repeat("A", n), strings.Repeat("0", n), strings.Repeat("_", n))
+	}
+	accepted := 0
+	for _, tok := range toks {
+		_, err := decodeToken(tok)
+		if client.ValidToken(tok) != (err == nil) {
+			t.Errorf("%q: the client says valid %v, the server %v", tok, client.ValidToken(tok), err)
+		}
+		if err == nil {
+			accepted++
+		}
+	}
+	if accepted < 100 || accepted == len(toks) {
+		t.Fatalf("%d of %d tokens accepted: the enumeration tests nothing", accepted, len(toks))
+	}
 }
 
 // The standard base64 decoder skips \r and \n even in strict mode; the

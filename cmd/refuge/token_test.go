@@ -61,6 +61,10 @@ func TestTokenMalformed(t *testing.T) {
 		{"one character more", good + "a"},
 		{"not hex", strings.Repeat("g", 64)},
 		{"base64url with padding", strings.Repeat("A", 42) + "="},
+		// 43 characters hold 258 bits: the last one's two spare bits must
+		// be zero, or the server refuses the token (401 after the round
+		// trips, before).
+		{"base64url with spare bits set", strings.Repeat("A", 42) + "_"},
 		{"invalid UTF-8", good[:62] + "\xff\xfe"},
 		{"100 KiB (an argument holds at most 128)", strings.Repeat("a", 100<<10)},
 		{"white space only", " \r\n"},
