@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -245,4 +247,63 @@ func TestAdminCommandsWhenTheSocketDoesNotAnswer(t *testing.T) {
 	if _, _, v, err := st.Manifest(t.Context()); err == nil || v != 0 {
 		t.Fatalf("a manifest was stored: version %d", v)
 	}
+}
+
+// FuzzAdminRequest: what the admin socket reads from a request body
+// (decodeAdmin into a token or a publish request) never panics, is never
+// longer than the socket's limit for it, and is what its own client would
+// send: encoded again and read back, it is the same request.
+func FuzzAdminRequest(f *testing.F) {
+	keys := clienttest.NewKeys(f)
+	m, sig := keys.Manifest(f, 1, "2099-12-31")
+	root := keys.RootPub.String()
+	b64 := base64.StdEncoding.EncodeToString
+	for _, s := range []string{
+		`{"op":"add","role":"partner","name":"ngo"}`, `{"op":"list"}`, `{"op":"revoke","role":"courier","name":"night-desk"}`,
+		`{"op":"add","role":"admin","name":"x"}`, `{"op":"drop"}`, `{"op":"list","extra":1}`, `{"op":"list"} {}`, `{"OP":"list"}`,
+		`{"op":"add","role":"partner","name":"\u001b[2J"}`, `{"op":null}`, `{"op":1}`, "", "{", `[]`, strings.Repeat("[", 10000),
+		`{"manifest":"` + b64(m) + `","signature":"` + b64(sig) + `","root":"` + root + `"}`,
+		`{"manifest":"!!"}`, `{"root":"RWQ"}`, `{"root":null}`, `{"root":"` + root + `x"}`, `{"manifest":"` + b64(m) + `"} x`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		var tr tokenRequest
+		if decodeTest(t, maxAdminRequest, body, &tr) {
+			var again tokenRequest
+			if !decodeTest(t, maxAdminRequest, mustMarshal(t, tr), &again) || again != tr {
+				t.Fatalf("token request %+v reads back as %+v", tr, again)
+			}
+		}
+		var pr publishRequest
+		if decodeTest(t, maxPublishRequest, body, &pr) {
+			if pr.Root.IsZero() {
+				return // no key: doPublish refuses it, and it cannot be encoded
+			}
+			var again publishRequest
+			if !decodeTest(t, maxPublishRequest, mustMarshal(t, pr), &again) ||
+				!bytes.Equal(again.Manifest, pr.Manifest) || !bytes.Equal(again.Signature, pr.Signature) || !again.Root.Equal(pr.Root) {
+				t.Fatalf("publish request reads back as another")
+			}
+		}
+	})
+}
+
+// decodeTest runs decodeAdmin on body as the admin socket's handler does,
+// and fails t if it accepts more than limit bytes.
+func decodeTest(t *testing.T, limit int64, body string, v any) bool {
+	r := httptest.NewRequest("POST", "/token", strings.NewReader(body))
+	ok := decodeAdmin(httptest.NewRecorder(), r, limit, v)
+	if ok && int64(len(body)) > limit {
+		t.Fatalf("accepted a %d-byte request, over the %d-byte limit", len(body), limit)
+	}
+	return ok
+}
+
+func mustMarshal(t *testing.T, v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("cannot encode an accepted request: %v", err)
+	}
+	return string(b)
 }
