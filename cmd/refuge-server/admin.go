@@ -45,12 +45,8 @@ func listenAdmin(ctx context.Context, data string, st store.Store, root signing.
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("admin socket: %w", err)
 	}
-	l, err := net.Listen("unix", path)
+	l, err := listenPrivate(path)
 	if err != nil {
-		return fmt.Errorf("admin socket: %w", err)
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		l.Close()
 		return fmt.Errorf("admin socket: %w", err)
 	}
 	mux := http.NewServeMux()
@@ -83,6 +79,35 @@ func listenAdmin(ctx context.Context, data string, st store.Store, root signing.
 		}
 	}()
 	return nil
+}
+
+// listenPrivate listens on a Unix socket at path that is 0600 from the
+// moment it is there. listen makes a socket with the permissions the umask
+// leaves, so the socket is made in a fresh 0700 folder beside path (no one
+// else may enter it), made 0600 there, and renamed to path. Setting the
+// umask around listen instead would change it for the whole process, and
+// so for any file that another goroutine creates meanwhile.
+func listenPrivate(path string) (net.Listener, error) {
+	dir, err := os.MkdirTemp(filepath.Dir(path), ".admin")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, "s")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
+	if err != nil {
+		return nil, err
+	}
+	l.SetUnlinkOnClose(false) // the name it would unlink is gone; listenAdmin removes path
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		l.Close()
+		return nil, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
 }
 
 // decodeAdmin reads one JSON request of at most limit bytes into v,
