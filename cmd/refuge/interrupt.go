@@ -13,7 +13,7 @@ import (
 
 // exitInterrupted is the exit code after Ctrl-C (or SIGTERM), as shells
 // report a process that SIGINT stopped.
-const exitInterrupted = 130
+const exitInterrupted = cli.ExitInterrupted
 
 // interruptible returns a context that ends at the first Ctrl-C or
 // SIGTERM. The command then winds down instead of stopping dead (an
@@ -22,8 +22,9 @@ const exitInterrupted = 130
 // again (resume, the hint given here). A second signal stops the process
 // at once; secrets are only ever in locked memory, which the system frees.
 //
-// memguard's own handler (secrets.Init) would exit at the first Ctrl-C,
-// with status 1 and without a word: it is replaced here.
+// The handler of secrets.Init would exit at the first Ctrl-C, with status
+// 1 and without a word: it is replaced here. (A prompt without echo
+// catches the signals itself: see secrets.ReadSecretLine.)
 func (e *env) interruptible(resume string) (context.Context, func()) {
 	signal.Reset(os.Interrupt, syscall.SIGTERM)
 	ch := make(chan os.Signal, 1)
@@ -74,11 +75,7 @@ func (e *env) interrupted() bool { return e.signal() != nil }
 // stopped by its supervisor (SIGTERM: a service stopped, a time limit)
 // was not interrupted by someone at the keyboard.
 func (e *env) interruptedError() error {
-	msg := "interrupted (Ctrl-C)"
-	if e.signal() == syscall.SIGTERM {
-		msg = "stopped by SIGTERM"
-	}
-	err := &cli.Error{Code: exitInterrupted, Msg: msg}
+	err := cli.Interrupted(e.signal())
 	if e.resumeHint != "" {
 		err.Msg += "; nothing is lost"
 		err.Hint("%s", e.resumeHint)

@@ -14,13 +14,20 @@
 //	refuge-officer: hint: run "refuge-officer open --help" for usage
 package cli
 
-import "fmt"
+import (
+	"fmt"
+	"os"
+	"syscall"
+)
 
 // Exit codes that every program here gives the same meaning; each program
 // documents its own further codes.
 const (
 	ExitFailure = 1 // the command failed
 	ExitUsage   = 2 // bad command line
+	// ExitInterrupted: stopped by Ctrl-C (SIGINT) or SIGTERM, as shells
+	// report a process that SIGINT stopped.
+	ExitInterrupted = 130
 )
 
 // Error is an error meant for the person at the terminal: one line saying
@@ -42,6 +49,18 @@ func Errorf(code int, format string, args ...any) *Error {
 // open").
 func Usagef(command, format string, args ...any) *Error {
 	return Errorf(ExitUsage, format, args...).Hint("run %q for usage", command+" --help")
+}
+
+// Interrupted returns the Error of a command that the signal sig stopped
+// (ExitInterrupted). It names the signal: a command stopped by its
+// supervisor (SIGTERM: a service stopped, a time limit) was not
+// interrupted by someone at the keyboard.
+func Interrupted(sig os.Signal) *Error {
+	msg := "interrupted (Ctrl-C)"
+	if sig == syscall.SIGTERM {
+		msg = "stopped by SIGTERM"
+	}
+	return &Error{Code: ExitInterrupted, Msg: msg}
 }
 
 // Hint adds a hint line to e and returns e.

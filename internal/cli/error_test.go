@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"slices"
+	"syscall"
 	"testing"
 )
 
@@ -32,5 +34,21 @@ func TestUsagef(t *testing.T) {
 	// A format verb in an argument stays text.
 	if e := Usagef("p", "%s", "100%d"); e.Msg != "100%d" {
 		t.Fatalf("%q", e.Msg)
+	}
+}
+
+func TestInterrupted(t *testing.T) {
+	tests := []struct {
+		desc string
+		sig  os.Signal
+		msg  string
+	}{
+		{desc: "Ctrl-C", sig: os.Interrupt, msg: "interrupted (Ctrl-C)"},
+		{desc: "SIGTERM", sig: syscall.SIGTERM, msg: "stopped by SIGTERM"},
+	}
+	for _, tc := range tests {
+		if e := Interrupted(tc.sig); e.Code != ExitInterrupted || e.Msg != tc.msg || len(e.Hints) != 0 {
+			t.Errorf("%s: %+v", tc.desc, e)
+		}
 	}
 }
