@@ -121,13 +121,17 @@ func (e *env) newPassphrase(file, label string) (*memguard.LockedBuffer, error) 
 }
 
 // passphrase reads a passphrase from a file or the terminal, turning the
-// usual failures into errors with hints.
+// usual failures into errors with hints, and Ctrl-C or SIGTERM at the
+// prompt into exit 130.
 func (e *env) passphrase(file string, confirm bool, label string) (*memguard.LockedBuffer, error) {
 	p, err := secrets.ReadPassphrase(secrets.Prompt{
 		File: file, Confirm: confirm, Label: label,
 		Warn: func(msg string) { e.out.Warnf("%s", msg) },
 	})
+	var stopped *secrets.InterruptedError
 	switch {
+	case errors.As(err, &stopped):
+		return nil, cli.Interrupted(stopped.Signal)
 	case errors.Is(err, secrets.ErrNoTerminal):
 		return nil, failf("%v", err).Hint("use --passphrase-file F when running without a terminal")
 	case errors.Is(err, secrets.ErrEmptyPassphrase):

@@ -50,6 +50,8 @@ Exit codes:
         not exist or is a folder)
     2   bad command line
     3   open: at least one bundle failed or was flagged; the others were opened
+    130 interrupted (Ctrl-C, or SIGTERM) at a passphrase prompt: nothing was
+        written
 
 Example (one officer, fresh machine):
     $ refuge-officer keygen -o officer.key > officer.pub

@@ -1,6 +1,11 @@
 package main
 
-import "refuge/internal/cli"
+import (
+	"errors"
+
+	"refuge/crypto/secrets"
+	"refuge/internal/cli"
+)
 
 // Exit codes of refuge. They are part of the command-line contract (see
 // usage and README.md).
@@ -16,6 +21,17 @@ const prog = "refuge"
 // failf returns an error that exits with exitError.
 func failf(format string, args ...any) *cli.Error {
 	return cli.Errorf(exitError, format, args...)
+}
+
+// promptFail is the error of a prompt that failed with err: the
+// interruption (exit 130) when Ctrl-C or SIGTERM stopped it, or else
+// failf(format, err).
+func promptFail(format string, err error) *cli.Error {
+	var stopped *secrets.InterruptedError
+	if errors.As(err, &stopped) {
+		return cli.Interrupted(stopped.Signal)
+	}
+	return failf(format, err)
 }
 
 // usagef returns an error that exits with exitUsage and points to the

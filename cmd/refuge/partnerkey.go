@@ -29,7 +29,8 @@ devices of the defenders you refer.
 Example:
     $ refuge partnerkey -o fld.key > fld.pub
 
-Exit codes: 0 made, 1 failed (nothing written), 2 bad command line.`
+Exit codes: 0 made, 1 failed (nothing written), 2 bad command line, 130
+interrupted at the passphrase prompt (nothing written).`
 
 func cmdPartnerKey(e *env, args []string) error {
 	kf, err := cli.ParseKeyFile(e.newFlags("partnerkey", partnerKeyHelp), args)
@@ -47,7 +48,7 @@ func cmdPartnerKey(e *env, args []string) error {
 	case errors.Is(err, secrets.ErrNoTerminal):
 		return failf("%v", err).Hint("use --passphrase-file F when running without a terminal")
 	case err != nil:
-		return failf("%v", err)
+		return promptFail("%v", err)
 	}
 	defer pass.Destroy()
 	if err := secrets.CheckNew(pass.Bytes()); err != nil {

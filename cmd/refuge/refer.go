@@ -248,7 +248,7 @@ func (e *env) loadPartnerKey(name, passFile string) (*signing.PrivateKey, error)
 	pass, err := secrets.ReadPassphrase(secrets.Prompt{File: passFile, Label: "partner key",
 		Warn: func(m string) { e.out.Warnf("%s", m) }})
 	if err != nil {
-		return nil, failf("%v", err)
+		return nil, promptFail("%v", err)
 	}
 	defer pass.Destroy()
 	key, err := signing.LoadPrivateKey(name, pass.Bytes())

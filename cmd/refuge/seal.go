@@ -194,7 +194,8 @@ func (e *env) writeBundle(name string, recipients []age.Recipient, c bundle.Cont
 	// On Ctrl-C or SIGTERM, remove the partial bundle, then memguard wipes
 	// the secrets and exits. The handler is in place before the temporary
 	// file exists, and waits until its name is known: a signal in between
-	// would otherwise leave the file behind (a test caught that).
+	// would otherwise leave the file behind (a test caught that). Then the
+	// handler of secrets.Init is back.
 	var mu sync.Mutex
 	var out *bundle.Output
 	memguard.CatchSignal(func(os.Signal) {
@@ -204,7 +205,7 @@ func (e *env) writeBundle(name string, recipients []age.Recipient, c bundle.Cont
 			out.Abort()
 		}
 	}, os.Interrupt, syscall.SIGTERM)
-	defer memguard.CatchInterrupt()
+	defer secrets.CatchInterrupt()
 	mu.Lock()
 	o, err := bundle.CreateOutput(name, e.stdoutFile)
 	out = o

@@ -12,6 +12,7 @@ import (
 
 	"refuge/client"
 	"refuge/crypto/receipt"
+	"refuge/crypto/secrets"
 	"refuge/internal/cli"
 	"refuge/server/api"
 )
@@ -162,8 +163,8 @@ func (e *env) readPhrase() (*receipt.Keys, error) {
 	var err error
 	if piped {
 		text, err = readPipedPhrase(e.stdin)
-	} else if text, err = readSecretLine(f, e.stderr, prog+": receipt phrase (12 words, not shown): "); err != nil {
-		err = failf("cannot read the phrase: %v", err)
+	} else if text, err = secrets.ReadSecretLine(f, e.stderr, prog+": receipt phrase (12 words, not shown): "); err != nil {
+		err = promptFail("cannot read the phrase: %v", err)
 	}
 	defer clear(text)
 	if err != nil {

@@ -21,7 +21,9 @@ const probePages = 16
 // process exits (it wipes every memguard buffer). It sets RLIMIT_CORE to 0
 // and marks the process not dumpable (PR_SET_DUMPABLE), fails with
 // [ErrMemlock] when memory cannot be locked, and refuses to continue if core
-// dumps cannot be disabled.
+// dumps cannot be disabled. It sets the handler of Ctrl-C
+// ([CatchInterrupt]), which wipes every memguard buffer before the process
+// exits.
 func Init() (purge func(), err error) {
 	if err := disableCoreDumps(); err != nil {
 		return nil, fmt.Errorf("cannot disable core dumps: %v", err)
@@ -29,6 +31,6 @@ func Init() (purge func(), err error) {
 	if err := probeMemlock(probePages); err != nil {
 		return nil, err
 	}
-	memguard.CatchInterrupt()
+	CatchInterrupt()
 	return memguard.Purge, nil
 }

@@ -52,7 +52,8 @@ var ErrNoTerminal = errors.New("no terminal to ask for the passphrase")
 type Prompt struct {
 	// File, if set, is a file whose first line is the passphrase (the
 	// trailing newline is stripped). Otherwise the passphrase is typed at
-	// the terminal without echo.
+	// the terminal without echo (ReadSecretLine: Ctrl-C or SIGTERM there
+	// gives an *InterruptedError).
 	File string
 	// Confirm asks twice at the terminal (for a new key).
 	Confirm bool
@@ -132,14 +133,14 @@ func passphraseFromTerminal(label string, confirm bool) (*memguard.LockedBuffer,
 	if label == "" {
 		label = "key"
 	}
-	first, err := readLine(tty, ttyOut, fmt.Sprintf("Passphrase for the %s: ", label))
+	first, err := readPassphraseLine(tty, ttyOut, fmt.Sprintf("Passphrase for the %s: ", label))
 	if err != nil {
 		return nil, err
 	}
 	if !confirm {
 		return first, nil
 	}
-	second, err := readLine(tty, ttyOut, "Same passphrase again: ")
+	second, err := readPassphraseLine(tty, ttyOut, "Same passphrase again: ")
 	if err != nil {
 		first.Destroy()
 		return nil, err
@@ -152,20 +153,20 @@ func passphraseFromTerminal(label string, confirm bool) (*memguard.LockedBuffer,
 	return first, nil
 }
 
-// readLine reads one line without echo and moves it into a locked buffer,
-// wiping the heap copy that the terminal reader returned.
-func readLine(tty, out *os.File, prompt string) (*memguard.LockedBuffer, error) {
-	fmt.Fprint(out, prompt)
-	line, err := term.ReadPassword(int(tty.Fd()))
-	fmt.Fprintln(out)
-	if err != nil {
+// readPassphraseLine reads one line without echo (ReadSecretLine) and
+// moves it into a locked buffer, wiping the heap copy.
+func readPassphraseLine(tty, out *os.File, prompt string) (*memguard.LockedBuffer, error) {
+	line, err := ReadSecretLine(tty, out, prompt)
+	var interrupted *InterruptedError
+	switch {
+	case errors.As(err, &interrupted):
+		return nil, err
+	case err != nil:
 		memguard.WipeBytes(line)
 		return nil, fmt.Errorf("cannot read passphrase from the terminal: %v", err)
-	}
-	if len(line) == 0 {
+	case len(line) == 0:
 		return nil, ErrEmptyPassphrase
-	}
-	if len(line) > maxPassphrase {
+	case len(line) > maxPassphrase:
 		memguard.WipeBytes(line)
 		return nil, fmt.Errorf("passphrase longer than %d bytes", maxPassphrase)
 	}

@@ -1,13 +1,22 @@
-// Package secrets keeps the officer tool's secrets — passphrases and the
+// Package secrets keeps secrets — passphrases, receipt phrases and the
 // plaintext of private key files — out of swap, core dumps and long-lived
-// memory, and writes secret files safely.
+// memory, reads them at a terminal without echo, and writes secret files
+// safely.
 //
 // # Guarantees
 //
 //   - [Init] disables core dumps (RLIMIT_CORE=0 and PR_SET_DUMPABLE=0, on top of memguard's own
 //     setting) and checks that the process may lock memory before any secret
 //     is read, so a low memlock limit gives [ErrMemlock] instead of a panic
-//     from memguard. It also wipes every memguard buffer on interrupt.
+//     from memguard. It also wipes every memguard buffer on interrupt
+//     ([CatchInterrupt]).
+//   - On Linux and the BSDs, a prompt ([ReadSecretLine], under
+//     [ReadPassphrase]) does not leave the terminal without echo: echo is
+//     back before it returns, and Ctrl-C or SIGTERM while it waits restores
+//     the terminal, drops what was typed of the line and returns an
+//     [*InterruptedError], so that the program winds down, wipes its
+//     secrets and exits. (SIGKILL cannot be caught: "stty sane" mends the
+//     terminal then.)
 //   - Passphrases ([ReadPassphrase]) live in memguard buffers (locked,
 //     guarded, wiped on Destroy); an empty passphrase is refused.
 //   - [WriteFile] creates a secret file with O_EXCL and mode 0600, never
