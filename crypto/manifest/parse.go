@@ -84,7 +84,7 @@ func (m *Manifest) validate() error {
 	}
 	names := map[string]bool{}
 	for i, p := range m.Partners {
-		if !validPartnerName(p.Name) {
+		if !ValidPartnerName(p.Name) {
 			return malformed("partner %d: name must be 1 to %d characters of a-z, 0-9 and -", i+1, maxPartnerName)
 		}
 		if names[p.Name] {
@@ -127,7 +127,11 @@ func checkKey(s string) error {
 	return nil
 }
 
-func validPartnerName(s string) bool {
+// ValidPartnerName reports whether s can name a partner in a manifest:
+// 1 to 32 characters of a-z, 0-9 and -. (The server names a partner's
+// token by a looser rule; a token named otherwise than the manifest names
+// its partner is one the officers' report cannot match to a signature.)
+func ValidPartnerName(s string) bool {
 	if len(s) < 1 || len(s) > maxPartnerName {
 		return false
 	}

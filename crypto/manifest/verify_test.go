@@ -289,3 +289,18 @@ func flipLast(s string) string {
 	}
 	return s[:len(s)-1] + last
 }
+
+// TestValidPartnerName pins the rule Parse holds partner names to, which
+// the server checks a partner token's name by.
+func TestValidPartnerName(t *testing.T) {
+	for _, name := range []string{"fld", "a", "front-line-2", strings.Repeat("a", 32), "-"} {
+		if !ValidPartnerName(name) {
+			t.Errorf("%q refused", name)
+		}
+	}
+	for _, name := range []string{"", "FLD", "Fld", "a b", "fld ", "fld_2", "fld.org", strings.Repeat("a", 33), "fl\u00e9", "fld\x00", "\u202efld"} {
+		if ValidPartnerName(name) {
+			t.Errorf("%q accepted", name)
+		}
+	}
+}
