@@ -124,11 +124,25 @@ func writeAdmin(w http.ResponseWriter, res adminResult) {
 }
 
 // adminResult is what an admin command prints: Out on stdout (a new
-// token, the list), Info on stderr; Error if it failed.
+// token, the list), Info and then each of Notes on stderr; Error and its
+// Hints if it failed.
 type adminResult struct {
-	Out   string `json:"out,omitempty"`
-	Info  string `json:"info,omitempty"`
-	Error string `json:"error,omitempty"`
+	Out   string   `json:"out,omitempty"`
+	Info  string   `json:"info,omitempty"`
+	Notes []string `json:"notes,omitempty"`
+	Error string   `json:"error,omitempty"`
+	Hints []string `json:"hints,omitempty"`
+}
+
+// print writes what a successful command says: Out on stdout, Info and
+// Notes on stderr.
+func (res adminResult) print(stdout, stderr io.Writer) {
+	fmt.Fprint(stdout, res.Out)
+	for _, line := range append([]string{res.Info}, res.Notes...) {
+		if line != "" {
+			fmt.Fprintf(stderr, "refuge-server: %s\n", line)
+		}
+	}
 }
 
 // runAdmin runs one admin command on the data directory data: on the
@@ -154,7 +168,7 @@ func runAdmin(stderr io.Writer, data, endpoint string, req any, stopHint string,
 		st.Close()
 	}
 	if res.Error != "" {
-		errorf(stderr, nil, "%s", res.Error)
+		errorf(stderr, res.Hints, "%s", res.Error)
 		return res, false
 	}
 	return res, true

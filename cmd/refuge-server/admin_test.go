@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,9 +24,13 @@ import (
 
 // While a real refuge-server process holds the database, the token
 // commands go through its admin socket: a partner token added then works
-// at once, and revoked stops working at once, with no restart.
+// at once, and revoked stops working at once, with no restart. The
+// running server checks a partner's name against the manifest it
+// publishes as the offline command does.
 func TestTokensWhileServerRuns(t *testing.T) {
-	srv := clienttest.Setup(t, nil, nil, nil, 0)
+	keys := clienttest.NewKeys(t)
+	keys.Partners = map[string]string{"ngo": partnerKey(t)}
+	srv := clienttest.Setup(t, keys, nil, nil, 0)
 	_, stop := srv.StartProcess(t, clienttest.BuildServer(t))
 	token := func(args ...string) (string, string, int) {
 		var out, errb bytes.Buffer
@@ -67,14 +72,25 @@ func TestTokensWhileServerRuns(t *testing.T) {
 	if _, errs, rc := token("add", "--partner", "ngo"); rc != exitError || !strings.Contains(errs, "already exists") {
 		t.Fatalf("adding a taken name while running: %d %q", rc, errs)
 	}
+	if out, errs, rc := token("add", "--partner", "nog"); rc != exitError || out != "" ||
+		!strings.HasPrefix(errs, `refuge-server: add token: the published key manifest (version 1) does not list partner "nog" (it lists "ngo"); no token was added
+refuge-server: hint: did you mean "ngo"?
+`) || !strings.Contains(errs, "add --unlisted\n") {
+		t.Fatalf("adding a name the manifest does not list while running: %d %q %q", rc, out, errs)
+	}
+	if out, errs, rc := token("add", "--partner", "relay-only", "--unlisted"); rc != 0 || len(strings.TrimSpace(out)) != 64 ||
+		!strings.Contains(errs, `note: the published key manifest (version 1) does not list partner "relay-only"; added as asked (--unlisted)`) {
+		t.Fatalf("token add --unlisted while running: %d %q %q", rc, out, errs)
+	}
 	if _, errs, rc := token("revoke", "--partner", "ngo"); rc != 0 || !strings.Contains(errs, "revoked") {
 		t.Fatalf("token revoke while running: %d %q", rc, errs)
 	}
 	if code := relay(); code != http.StatusUnauthorized {
 		t.Fatalf("relay with the revoked token: %d", code)
 	}
-	if out, _, rc := token("list"); rc != 0 || !strings.Contains(out, "ngo") || !strings.Contains(out, "true") {
-		t.Fatalf("token list while running: %d %q", rc, out)
+	if out, errs, rc := token("list"); rc != 0 || !regexp.MustCompile(`(?m)^ngo\s+partner\s+\S+\s+true\s+yes$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^relay-only\s+partner\s+\S+\s+false\s+NO$`).MatchString(out) || !strings.Contains(errs, `does not list partners "fld", "relay-only", whose tokens are active`) {
+		t.Fatalf("token list while running: %d %q %q", rc, out, errs)
 	}
 	if _, errs, rc := token("revoke", "--courier", "nobody"); rc != exitError || !strings.Contains(errs, "not found") {
 		t.Fatalf("revoking an unknown token while running: %d %q", rc, errs)
@@ -82,7 +98,9 @@ func TestTokensWhileServerRuns(t *testing.T) {
 
 	// Hostile or broken requests on the socket change nothing.
 	for _, body := range []string{"", "{", `{"op":"add","role":"admin","name":"x"}`, `{"op":"drop"}`,
-		`{"op":"list","extra":1}`, `{"op":"add","role":"partner","name":"` + strings.Repeat("n", 5000) + `"}`} {
+		`{"op":"list","extra":1}`, `{"op":"add","role":"partner","name":"` + strings.Repeat("n", 5000) + `"}`,
+		`{"op":"add","role":"partner","name":"unlisted"}`, `{"op":"add","role":"partner","name":"x","unlisted":1}`,
+		`{"op":"add","role":"courier","name":"x","unlisted":true}`, `{"op":"list","unlisted":true}`, `{"op":"revoke","role":"partner","name":"ngo","unlisted":true}`} {
 		c, err := net.Dial("unix", filepath.Join(srv.Dir, adminSocketName))
 		if err != nil {
 			t.Fatal(err)
@@ -111,7 +129,8 @@ func TestTokensWhileServerRuns(t *testing.T) {
 	for _, tk := range toks {
 		names = append(names, string(tk.Role)+":"+tk.Name)
 	}
-	if got := strings.Join(names, " "); !strings.Contains(got, "partner:ngo") || strings.Contains(got, "admin") {
+	if got := strings.Join(names, " "); !strings.Contains(got, "partner:ngo") || strings.Contains(got, "admin") || strings.Contains(got, ":x") ||
+		strings.Contains(got, "partner:nog") || strings.Contains(got, "partner:unlisted") {
 		t.Fatalf("tokens after the server stopped: %s", got)
 	}
 	if out, _, rc := token("list"); rc != 0 || !strings.Contains(out, "ngo") {
@@ -146,8 +165,10 @@ func TestPublishWhileServerRuns(t *testing.T) {
 	}
 	root := srv.Keys.RootPub.String()
 
+	// Setup's partner token "fld" is not in version 1; version 2 lists it.
+	srv.Keys.Partners = map[string]string{"fld": partnerKey(t)}
 	m2, s2 := srv.Keys.Manifest(t, 2, "2099-12-31")
-	if errs, rc := publish(root, m2, s2); rc != 0 || !strings.Contains(errs, "manifest published: version 2, valid through 2099-12-31 (UTC)\n") {
+	if errs, rc := publish(root, m2, s2); rc != 0 || errs != "refuge-server: manifest published: version 2, valid through 2099-12-31 (UTC)\n" {
 		t.Fatalf("publish while running: %d %q", rc, errs)
 	}
 	if !bytes.Equal(served(), m2) {
@@ -185,10 +206,13 @@ func TestPublishWhileServerRuns(t *testing.T) {
 		t.Fatal("a refused publish changed the served manifest")
 	}
 
-	// One that expires soon is published, and the command says so.
+	// One that expires soon is published, and the command says so; it
+	// drops "fld", whose token is active, and the command warns of that.
+	srv.Keys.Partners = nil
 	m4, s4 := srv.Keys.Manifest(t, 4, time.Now().UTC().AddDate(0, 0, 3).Format(time.DateOnly))
-	if errs, rc := publish(root, m4, s4); rc != 0 || !strings.Contains(errs, "; it expires in ") || !strings.Contains(errs, "sign the next one soon") {
-		t.Fatalf("publishing a manifest that expires in 3 days: %d %q", rc, errs)
+	if errs, rc := publish(root, m4, s4); rc != 0 || !strings.Contains(errs, "; it expires in ") || !strings.Contains(errs, "sign the next one soon") ||
+		!strings.Contains(errs, "\nrefuge-server: warning: the key manifest (version 4) no longer lists partner \"fld\" (version 2 did), whose token is still active") {
+		t.Fatalf("publishing a manifest that expires in 3 days and drops a partner: %d %q", rc, errs)
 	}
 
 	stop()

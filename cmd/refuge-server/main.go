@@ -7,7 +7,7 @@
 //
 //	refuge-server --data DIR --root-pub RW... [--listen ADDR] [--tls-cert F --tls-key F]
 //	refuge-server --dev [--keep] [--listen 127.0.0.1:PORT]
-//	refuge-server token add (--partner NAME | --courier NAME) --data DIR
+//	refuge-server token add (--partner NAME [--unlisted] | --courier NAME) --data DIR
 //	refuge-server token revoke (--partner NAME | --courier NAME) --data DIR
 //	refuge-server token list --data DIR
 //	refuge-server publish --data DIR --root-pub RW... manifest.json manifest.json.minisig
@@ -33,7 +33,7 @@ const (
 const usage = `Usage:
     refuge-server --data DIR --root-pub KEY [--listen ADDR...] [--tls-cert FILE --tls-key FILE]
     refuge-server --dev [--keep] [--listen 127.0.0.1:PORT]
-    refuge-server token add (--partner NAME | --courier NAME) --data DIR
+    refuge-server token add (--partner NAME [--unlisted] | --courier NAME) --data DIR
     refuge-server token revoke (--partner NAME | --courier NAME) --data DIR
     refuge-server token list --data DIR
     refuge-server publish --data DIR --root-pub KEY manifest.json manifest.json.minisig
@@ -64,7 +64,14 @@ Serve:
 
 Tokens (partner and courier bearer tokens; the server keeps only SHA-256):
     token add prints a new token once; token revoke disables one;
-    token list shows names, roles, creation day and revocation.
+    token list shows names, roles, creation day, revocation, and whether
+    the published key manifest lists a partner token's name.
+    Name a partner's token as the key manifest names the partner (the
+    officers' report compares the two): token add --partner refuses a name
+    the published manifest does not list, unless --unlisted is given (a
+    partner that only relays needs no key in the manifest; or one the next
+    manifest will list). publish warns of an active partner token the new
+    manifest no longer lists.
     While the server runs they go through its admin socket (DATA/admin.sock,
     0600: only the server's own user and root can use it), so a token takes
     effect, or stops working, at once; otherwise they open the database.

@@ -48,7 +48,7 @@ func publishCmd(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return exitError
 	}
-	fmt.Fprintf(stderr, "refuge-server: %s\n", res.Info)
+	res.print(stdout, stderr)
 	return exitOK
 }
 
@@ -64,11 +64,13 @@ type publishRequest struct {
 // doPublish verifies req's manifest against root, the key the server
 // pins, and stores it. A running server refuses a request made with
 // another root key: the operator meant another server, or the server
-// pins a key it should not.
+// pins a key it should not. It says which active partner tokens the new
+// manifest does not list (partnerNotes).
 func doPublish(ctx context.Context, st store.Store, root signing.PublicKey, req publishRequest) adminResult {
 	if !req.Root.Equal(root) {
 		return adminResult{Error: "publish manifest: the running server pins another root key than --root-pub; nothing was published"}
 	}
+	before, _ := publishedPartners(ctx, st) // nil, as for none, when the old one cannot be read
 	now := time.Now()
 	if err := server.Publish(ctx, st, root, req.Manifest, req.Signature, now); err != nil {
 		return adminResult{Error: fmt.Sprintf("publish manifest: %v", err)}
@@ -81,5 +83,15 @@ func doPublish(ctx context.Context, st store.Store, root signing.PublicKey, req 
 	if days, err := daysLeft(m, now); err == nil && days <= warnDays {
 		info += fmt.Sprintf("; it expires %s: have the officers sign the next one soon", inDays(days))
 	}
-	return adminResult{Info: info}
+	return adminResult{Info: info, Notes: tokenNotes(ctx, st, before, m)}
+}
+
+// tokenNotes checks the active partner tokens against m, just published
+// after the manifest before (nil if none).
+func tokenNotes(ctx context.Context, st store.Store, before *published, m *manifest.Manifest) []string {
+	toks, err := st.Tokens(ctx)
+	if err != nil {
+		return []string{fmt.Sprintf("warning: cannot list the tokens to check their names against the new manifest: %v", err)}
+	}
+	return partnerNotes(before, partnersOf(m, m.Version), activePartners(toks))
 }

@@ -37,6 +37,7 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 	data := fs.String("data", "", "data directory")
 	partner := fs.String("partner", "", "partner name")
 	courier := fs.String("courier", "", "courier name")
+	unlisted := fs.Bool("unlisted", false, "with add --partner: add it though the published key manifest does not list the name")
 	pos, err := cli.Parse(fs, args[1:])
 	if err != nil {
 		return flagFail(stderr, err)
@@ -61,58 +62,101 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	req := tokenRequest{Op: sub, Role: role, Name: name}
+	if *unlisted && (sub != "add" || role != store.RolePartner) {
+		errorf(stderr, nil, "--unlisted is only for token add --partner NAME")
+		return exitUsage
+	}
+	req := tokenRequest{Op: sub, Role: role, Name: name, Unlisted: *unlisted}
 	res, ok := runAdmin(stderr, *data, "/token", req, "stop the server and run the command again",
 		func(st store.Store) adminResult { return doToken(context.Background(), st, req) })
 	if !ok {
 		return exitError
 	}
-	fmt.Fprint(stdout, res.Out)
-	if res.Info != "" {
-		fmt.Fprintf(stderr, "refuge-server: %s\n", res.Info)
-	}
+	res.print(stdout, stderr)
 	return exitOK
 }
 
 // tokenRequest is one token command, run directly on the database or sent
-// to a running server over its admin socket.
+// to a running server over its admin socket. Unlisted adds a partner token
+// whose name the published key manifest does not list (partners.go).
 type tokenRequest struct {
-	Op   string     `json:"op"` // add, revoke, list
-	Role store.Role `json:"role,omitempty"`
-	Name string     `json:"name,omitempty"`
+	Op       string     `json:"op"` // add, revoke, list
+	Role     store.Role `json:"role,omitempty"`
+	Name     string     `json:"name,omitempty"`
+	Unlisted bool       `json:"unlisted,omitempty"`
 }
 
 func doToken(ctx context.Context, st store.Store, req tokenRequest) adminResult {
+	if req.Unlisted && (req.Op != "add" || req.Role != store.RolePartner) {
+		return adminResult{Error: "--unlisted is only for token add --partner NAME"}
+	}
 	switch req.Op {
 	case "add":
-		if req.Role != store.RolePartner && req.Role != store.RoleCourier {
-			return adminResult{Error: "add token: the role must be partner or courier"}
-		}
-		tok, err := addToken(ctx, st, req.Role, req.Name)
-		if err != nil {
-			return adminResult{Error: fmt.Sprintf("add token: %v", err)}
-		}
-		return adminResult{Out: tok + "\n", Info: fmt.Sprintf("this %s token for %q is shown only once; the server keeps only its SHA-256", req.Role, req.Name)}
+		return doAdd(ctx, st, req)
 	case "revoke":
 		if err := st.RevokeToken(ctx, req.Role, req.Name); err != nil {
 			return adminResult{Error: fmt.Sprintf("revoke token: %v", err)}
 		}
 		return adminResult{Info: fmt.Sprintf("revoked the %s token %q", req.Role, req.Name)}
 	case "list":
-		toks, err := st.Tokens(ctx)
-		if err != nil {
-			return adminResult{Error: fmt.Sprintf("list tokens: %v", err)}
-		}
-		var b strings.Builder
-		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tROLE\tCREATED\tREVOKED")
-		for _, t := range toks {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\n", t.Name, t.Role, t.Created, t.Revoked)
-		}
-		tw.Flush()
-		return adminResult{Out: b.String()}
+		return listTokens(ctx, st)
 	}
 	return adminResult{Error: fmt.Sprintf("unknown token subcommand %q (%s)", req.Op, strings.Join(tokenCommands, ", "))}
+}
+
+// doAdd adds a token; a partner's only under a name the published key
+// manifest lists, unless req.Unlisted (checkPartnerName).
+func doAdd(ctx context.Context, st store.Store, req tokenRequest) adminResult {
+	if req.Role != store.RolePartner && req.Role != store.RoleCourier {
+		return adminResult{Error: "add token: the role must be partner or courier"}
+	}
+	var notes []string
+	if req.Role == store.RolePartner {
+		var refused *adminResult
+		if notes, refused = checkPartnerName(ctx, st, req.Name, req.Unlisted); refused != nil {
+			return *refused
+		}
+	}
+	tok, err := addToken(ctx, st, req.Role, req.Name)
+	if err != nil {
+		return adminResult{Error: fmt.Sprintf("add token: %v", err)}
+	}
+	return adminResult{Out: tok + "\n", Info: fmt.Sprintf("this %s token for %q is shown only once; the server keeps only its SHA-256", req.Role, req.Name), Notes: notes}
+}
+
+// listTokens lists the tokens, and for a partner's whether the published
+// key manifest lists its name: "yes", "NO", or "-" when no manifest is
+// published (or it cannot be read), and for a courier's.
+func listTokens(ctx context.Context, st store.Store) adminResult {
+	toks, err := st.Tokens(ctx)
+	if err != nil {
+		return adminResult{Error: fmt.Sprintf("list tokens: %v", err)}
+	}
+	var notes []string
+	p, err := publishedPartners(ctx, st)
+	switch {
+	case err != nil:
+		notes = []string{fmt.Sprintf("warning: %v: partner names are not checked against it", err)}
+	case p == nil:
+		notes = []string{"note: no key manifest is published yet, so partner names are not checked against it"}
+	default:
+		notes = partnerNotes(nil, p, activePartners(toks))
+	}
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tROLE\tCREATED\tREVOKED\tIN MANIFEST")
+	for _, t := range toks {
+		listed := "-"
+		if t.Role == store.RolePartner && p != nil {
+			listed = "NO"
+			if p.lists(t.Name) {
+				listed = "yes"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", t.Name, t.Role, t.Created, t.Revoked, listed)
+	}
+	tw.Flush()
+	return adminResult{Out: b.String(), Notes: notes}
 }
 
 // addToken creates a 32-byte random token, stores its verifier and
