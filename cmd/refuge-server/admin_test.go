@@ -285,7 +285,8 @@ func FuzzAdminRequest(f *testing.F) {
 	for _, s := range []string{
 		`{"op":"add","role":"partner","name":"ngo"}`, `{"op":"list"}`, `{"op":"revoke","role":"courier","name":"night-desk"}`,
 		`{"op":"add","role":"admin","name":"x"}`, `{"op":"drop"}`, `{"op":"list","extra":1}`, `{"op":"list"} {}`, `{"OP":"list"}`,
-		`{"op":"add","role":"partner","name":"\u001b[2J"}`, `{"op":null}`, `{"op":1}`, "", "{", `[]`, strings.Repeat("[", 10000),
+		`{"op":"add","role":"partner","name":"\u001b[2J"}`, `{"op":"add","role":"partner","name":"relay-only","unlisted":true}`,
+		`{"op":"list","unlisted":true}`, `{"op":"add","role":"partner","name":"x","unlisted":1}`, `{"op":null}`, `{"op":1}`, "", "{", `[]`, strings.Repeat("[", 10000),
 		`{"manifest":"` + b64(m) + `","signature":"` + b64(sig) + `","root":"` + root + `"}`,
 		`{"manifest":"!!"}`, `{"root":"RWQ"}`, `{"root":null}`, `{"root":"` + root + `x"}`, `{"manifest":"` + b64(m) + `"} x`,
 	} {
