@@ -1,6 +1,8 @@
 package secrets
 
 import (
+	"context"
+	"errors"
 	"os"
 	"os/signal"
 	"sync"
@@ -30,35 +32,102 @@ var interrupts struct {
 	mu       sync.Mutex
 	prompts  int  // prompts open (ReadSecretLine): they take the signals
 	stopping bool // a prompt was interrupted: the process is winding down
+	// windDown ends the context of Interruptible at the first signal;
+	// nil when none is open or it has ended.
+	windDown context.CancelCauseFunc
+	// woundDown: the context of Interruptible was ended by a signal; the
+	// next signal exits at once.
+	woundDown bool
 }
+
+// exitInterrupted is the status of a process that a second signal stopped
+// while it wound down, as shells report a process that SIGINT stopped
+// (and as the programs here exit after an interruption).
+const exitInterrupted = 130
 
 // CatchInterrupt sets the process's handler of Ctrl-C (SIGINT): it wipes
 // every memguard buffer and exits with status 1, as memguard's own
 // (memguard.CatchInterrupt) did, except while a prompt waits: the prompt
 // then restores the terminal and returns an [*InterruptedError], and the
 // handler leaves the signal, and any that follow, to the program winding
-// down. SIGTERM is not caught outside a prompt.
+// down. SIGTERM is not caught outside a prompt, but while a command winds
+// down gracefully ([Interruptible]).
 //
 // [Init] calls it. A command that set another handler for a while
 // (memguard.CatchSignal, signal.Notify) calls it to put this one back.
 func CatchInterrupt() {
-	interrupts.start.Do(func() {
-		interrupts.ch = make(chan os.Signal, 1)
-		go handleInterrupts(interrupts.ch)
-	})
+	startHandler()
 	signal.Reset(os.Interrupt, syscall.SIGTERM)
 	signal.Notify(interrupts.ch, os.Interrupt)
 }
 
+func startHandler() {
+	interrupts.start.Do(func() {
+		interrupts.ch = make(chan os.Signal, 2)
+		go handleInterrupts(interrupts.ch)
+	})
+}
+
 func handleInterrupts(ch <-chan os.Signal) {
-	for range ch {
+	for sig := range ch {
 		interrupts.mu.Lock()
-		if interrupts.prompts == 0 && !interrupts.stopping {
+		switch {
+		case interrupts.prompts > 0 || interrupts.stopping:
+			// A prompt takes it, or the program winds down after one.
+		case interrupts.windDown != nil:
+			interrupts.windDown(&InterruptedError{Signal: sig})
+			interrupts.windDown, interrupts.woundDown = nil, true
+		case interrupts.woundDown:
+			memguard.SafeExit(exitInterrupted)
+		default:
 			// With the lock held: no prompt turns echo off meanwhile.
 			memguard.SafeExit(1)
 		}
 		interrupts.mu.Unlock()
 	}
+}
+
+// Interruptible lets a command wind down at Ctrl-C (SIGINT) or SIGTERM
+// instead of exiting at once: until stop, the first of them ends ctx,
+// whose cause ([context.Cause]) is an [*InterruptedError] naming it. The
+// command stops its work where it is safe to (a partial output removed,
+// what was finished kept), says what it finished and what not, and
+// returns; the program wipes its secrets (the purge of [Init]) and exits,
+// with status 130 here. A second signal, while it winds down, wipes every
+// memguard buffer and exits with status 130 at once: what a kill would
+// leave is left. A prompt open meanwhile ([ReadSecretLine]) takes the
+// signals as ever.
+//
+// stop ends ctx (with no signal as its cause, if none came) and puts the
+// handler of [CatchInterrupt] back; it may be called more than once. One
+// Interruptible at a time.
+func Interruptible() (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	startHandler()
+	interrupts.mu.Lock()
+	interrupts.windDown = cancel
+	interrupts.mu.Unlock()
+	signal.Notify(interrupts.ch, os.Interrupt, syscall.SIGTERM)
+	var once sync.Once
+	return ctx, func() {
+		once.Do(func() {
+			interrupts.mu.Lock()
+			interrupts.windDown = nil
+			interrupts.mu.Unlock()
+			cancel(nil)
+			CatchInterrupt()
+		})
+	}
+}
+
+// InterruptSignal returns the signal that ended ctx, a context of
+// [Interruptible], or nil: no signal ended it (or ctx is nil).
+func InterruptSignal(ctx context.Context) os.Signal {
+	var stopped *InterruptedError
+	if ctx != nil && errors.As(context.Cause(ctx), &stopped) {
+		return stopped.Signal
+	}
+	return nil
 }
 
 // promptSignals catches SIGINT and SIGTERM while a prompt waits, and

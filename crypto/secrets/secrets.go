@@ -17,6 +17,11 @@
 //     [*InterruptedError], so that the program winds down, wipes its
 //     secrets and exits. (SIGKILL cannot be caught: "stty sane" mends the
 //     terminal then.)
+//   - Outside a prompt, Ctrl-C wipes every memguard buffer and exits with
+//     status 1, except while a command runs [Interruptible]: Ctrl-C or
+//     SIGTERM then ends its context, and the command winds down (partial
+//     output removed, what was finished kept, a message), wipes its
+//     secrets and exits; a second signal wipes them and exits at once.
 //   - Passphrases ([ReadPassphrase]) live in memguard buffers (locked,
 //     guarded, wiped on Destroy); an empty passphrase is refused.
 //   - [WriteFile] creates a secret file with O_EXCL and mode 0600, never
