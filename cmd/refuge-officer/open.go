@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"refuge/crypto/ack"
 	"refuge/crypto/bundle"
 	"refuge/crypto/manifest"
+	"refuge/crypto/secrets"
 	"refuge/crypto/signing"
 	"refuge/internal/cli"
 	"refuge/internal/progress"
@@ -133,12 +135,20 @@ func cmdOpen(e *env, args []string) error {
 	if err := e.secure(); err != nil {
 		return err
 	}
+	// From here, Ctrl-C or SIGTERM stops the run between two steps that
+	// are each safe to stop after (stopAt); the read of a bundle is
+	// stopped at once, and Open removes what it staged.
+	ctx, stop := secrets.Interruptible()
+	defer stop()
 	id, err := e.loadIdentity(*keyFile, *passFile)
 	if err != nil {
 		return err
 	}
 	var ackKey *signing.PrivateKey
 	if *ackKeyFile != "" {
+		if err := stopped(ctx, "nothing was opened"); err != nil {
+			return err
+		}
 		if *ackPassFile == "" {
 			*ackPassFile = *passFile
 		}
@@ -147,28 +157,38 @@ func cmdOpen(e *env, args []string) error {
 		}
 		defer ackKey.Destroy()
 	}
+	if err := stopped(ctx, "nothing was opened"); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(*outDir, 0o700); err != nil {
 		return failf("cannot create output directory: %v", err)
 	}
 	warnLeftovers(e, *outDir)
 	opened := loadOpened(*outDir)
-	failed, flagged := 0, 0
+	var n openCounts
 	skip := func(name string, rec openedRecord) {
+		n.opened++
 		wasFlagged, err := e.skipOpened(name, rec, ackKey, *outbox, km != nil)
 		if wasFlagged {
-			flagged++
+			n.flagged++
 		}
 		if err != nil {
-			failed++
+			n.failed++
 			e.out.Fail(err)
 		}
 	}
-	for _, name := range bundles {
-		if rec, ok := opened.find(name); ok {
+	for i, name := range bundles {
+		if ctx.Err() != nil {
+			return openStopped(ctx, n, bundles[i:], len(bundles))
+		}
+		if rec, ok := opened.find(ctx, name); ok {
 			skip(name, rec)
 			continue
 		}
-		res, err := e.openOne(name, id, *outDir)
+		if ctx.Err() != nil { // perhaps while find hashed it
+			return openStopped(ctx, n, bundles[i:], len(bundles))
+		}
+		res, err := e.openOne(ctx, name, id, *outDir)
 		var ao *bundle.AlreadyOpenedError
 		if errors.As(err, &ao) {
 			var rec openedRecord
@@ -177,8 +197,13 @@ func cmdOpen(e *env, args []string) error {
 				continue
 			}
 		}
+		if err != nil && ctx.Err() != nil {
+			// Stopped while reading it (or failed as the signal came):
+			// Open kept nothing of it.
+			return openStopped(ctx, n, bundles[i:], len(bundles))
+		}
 		if err != nil {
-			failed++
+			n.failed++
 			var ce *cli.Error
 			if !errors.As(err, &ce) {
 				ce = failf("%s: %v", name, err)
@@ -186,9 +211,13 @@ func cmdOpen(e *env, args []string) error {
 			e.out.Fail(ce)
 			continue
 		}
+		// Opened: a signal from now on stops the run only once the
+		// report and the acknowledgement are written, as for a bundle
+		// opened before it.
+		n.opened++
 		r := newReport(name, res, km)
 		if len(r.flags) > 0 {
-			flagged++
+			n.flagged++
 		}
 		ackErr := e.acknowledge(r, ackKey, *outbox)
 		printSummary(e.stdout, name, r)
@@ -202,15 +231,30 @@ func cmdOpen(e *env, args []string) error {
 			opened.add(recordOf(r))
 		}
 		if ackErr != nil || repErr != nil {
-			failed++
+			n.failed++
 		}
 	}
-	return openSummary(failed, flagged, len(bundles))
+	return openSummary(n.failed, n.flagged, len(bundles))
+}
+
+// openCounts counts the bundles of a run of open so far.
+type openCounts struct {
+	opened  int // opened, now or before (skipped)
+	failed  int // could not be opened or acknowledged
+	flagged int
 }
 
 // openSummary is the error that ends a run in which bundles failed or were
 // flagged, or nil.
 func openSummary(failed, flagged, total int) error {
+	parts := summaryParts(failed, flagged, total)
+	if len(parts) == 0 {
+		return nil
+	}
+	return &cli.Error{Code: exitPartial, Msg: strings.Join(parts, "; ")}
+}
+
+func summaryParts(failed, flagged, total int) []string {
 	var parts []string
 	if failed > 0 {
 		parts = append(parts, fmt.Sprintf("%d of %s could not be opened or acknowledged", failed, cli.Plural(total, "bundle")))
@@ -218,10 +262,23 @@ func openSummary(failed, flagged, total int) error {
 	if flagged > 0 {
 		parts = append(parts, fmt.Sprintf("%d of %s flagged (see their report.txt)", flagged, cli.Plural(total, "bundle")))
 	}
-	if len(parts) == 0 {
-		return nil
+	return parts
+}
+
+// openStopped is the error of a run of open that a signal stopped before
+// the bundle left[0]: what was done (the lines above said how each went),
+// and that nothing of left[0], which may have been half read, was kept.
+// Running the same command again skips what was opened and goes on.
+func openStopped(ctx context.Context, n openCounts, left []string, total int) error {
+	parts := []string{fmt.Sprintf("opened %d of %s", n.opened, cli.Plural(total, "bundle"))}
+	parts = append(parts, summaryParts(n.failed, n.flagged, total)...)
+	parts = append(parts, fmt.Sprintf("%s was not opened, nothing of it was kept", left[0]))
+	if more := len(left) - 1; more > 0 {
+		parts = append(parts, fmt.Sprintf("%s not started", cli.Plural(more, "more bundle")))
 	}
-	return &cli.Error{Code: exitPartial, Msg: strings.Join(parts, "; ")}
+	err := cli.Interrupted(secrets.InterruptSignal(ctx))
+	err.Msg += ": " + strings.Join(parts, "; ")
+	return err.Hint("run the same command again to go on: the bundles opened are skipped, not decrypted again")
 }
 
 // checkBundleNames refuses names that do not exist or are folders, before
@@ -301,12 +358,16 @@ func warnLeftovers(e *env, outDir string) {
 	e.out.Hintf("delete them once no other open is running there; opening their bundles again is safe")
 }
 
-func (e *env) openOne(name string, id *age.HybridIdentity, outDir string) (*bundle.Result, error) {
+// openOne opens the bundle name into outDir. When ctx ends (Ctrl-C), the
+// bundle file is closed: the read fails at once, even one that waits on a
+// pipe, and Open removes what it staged.
+func (e *env) openOne(ctx context.Context, name string, id *age.HybridIdentity, outDir string) (*bundle.Result, error) {
 	f, err := os.Open(name) // #nosec G304 G703 -- a bundle named by the officer on the command line
 	if err != nil {
 		return nil, errors.Unwrap(err) // the path is already in the message
 	}
 	defer f.Close()
+	defer context.AfterFunc(ctx, func() { f.Close() })()
 	if err := checkBundleHead(f, name); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -148,7 +149,10 @@ func (x *openedIndex) add(rec openedRecord) {
 // is not in the cache, and filling the cache with it cost more than
 // decrypting it (1 GiB, on the VM of docs/BENCHMARKS.md: 4-5 s against
 // 2.5 s for open).
-func (x *openedIndex) find(name string) (openedRecord, bool) {
+//
+// When ctx ends (Ctrl-C), the file is closed: the hash is cut short and
+// the bundle not found.
+func (x *openedIndex) find(ctx context.Context, name string) (openedRecord, bool) {
 	// Stat before opening: opening a named pipe would wait for a writer,
 	// and reading from it would take what open needs.
 	if fi, err := os.Stat(name); len(x.bySum) == 0 || err != nil || !x.mayHold(fi) {
@@ -159,6 +163,7 @@ func (x *openedIndex) find(name string) (openedRecord, bool) {
 		return openedRecord{}, false
 	}
 	defer f.Close()
+	defer context.AfterFunc(ctx, func() { f.Close() })()
 	if fi, err := f.Stat(); err != nil || !x.mayHold(fi) {
 		return openedRecord{}, false
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -71,7 +72,7 @@ func TestOpenedIndex(t *testing.T) {
 	id := "0123456789abcdef0123456789abcdef"
 	carried := writeBundle(t, filepath.Join(in, "dossier.age"), data)
 
-	if _, ok := loadOpened(out).find(carried); ok {
+	if _, ok := loadOpened(out).find(context.Background(), carried); ok {
 		t.Fatal("found in an empty OUTDIR")
 	}
 	// Many other submissions, none of this bundle's size.
@@ -86,7 +87,7 @@ func TestOpenedIndex(t *testing.T) {
 		t.Fatalf("%d records, want 501", len(x.bySum))
 	}
 	for _, name := range []string{carried, writeBundle(t, filepath.Join(in, id+".age"), data)} {
-		rec, ok := x.find(name)
+		rec, ok := x.find(context.Background(), name)
 		if !ok || rec.id != id || rec.dir != filepath.Join(out, id) || rec.flagged || rec.size != int64(len(data)) {
 			t.Fatalf("%s: found %v, record %+v", name, ok, rec)
 		}
@@ -95,13 +96,13 @@ func TestOpenedIndex(t *testing.T) {
 		t.Fatalf("hashed %d bundles, want 2", x.hashed)
 	}
 	// A size no report records: not read at all.
-	if _, ok := x.find(writeBundle(t, filepath.Join(in, "new.age"), append(data, 'x'))); ok || x.hashed != 2 {
+	if _, ok := x.find(context.Background(), writeBundle(t, filepath.Join(in, "new.age"), append(data, 'x'))); ok || x.hashed != 2 {
 		t.Fatalf("a new bundle: found %v, hashed %d (want not found, not hashed)", ok, x.hashed)
 	}
 	// Same size, one byte changed: hashed, not found.
 	changed := append([]byte(nil), data...)
 	changed[len(changed)-2] ^= 1
-	if _, ok := x.find(writeBundle(t, filepath.Join(in, "changed.age"), changed)); ok || x.hashed != 3 {
+	if _, ok := x.find(context.Background(), writeBundle(t, filepath.Join(in, "changed.age"), changed)); ok || x.hashed != 3 {
 		t.Fatalf("a changed bundle: found %v, hashed %d", ok, x.hashed)
 	}
 	// A named pipe is neither opened nor read (open reads it, once).
@@ -109,7 +110,7 @@ func TestOpenedIndex(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := x.find(fifo); ok || x.hashed != 3 {
+	if _, ok := x.find(context.Background(), fifo); ok || x.hashed != 3 {
 		t.Fatalf("a named pipe: found %v, hashed %d", ok, x.hashed)
 	}
 	// A report moved into a folder named after another id is left out.
@@ -117,7 +118,7 @@ func TestOpenedIndex(t *testing.T) {
 	if err := os.Rename(filepath.Join(out, id), moved); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := loadOpened(out).find(carried); ok {
+	if _, ok := loadOpened(out).find(context.Background(), carried); ok {
 		t.Fatal("found through a report in a folder of another id")
 	}
 }
