@@ -255,3 +255,95 @@ func noPlaintext(t *testing.T, dir string, marker []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestReplyInterrupted stops "reply" while it seals a large attachment
+// (256 MiB, sparse), by SIGINT or SIGTERM, as soon as its temporary file
+// appears in the outbox: it must exit 130 saying that the reply was not
+// written, leave nothing in the outbox's folder of the submission (no
+// temporary file, no reply), and the same command again writes the
+// reply. Before, Ctrl-C exited 1 without a word and SIGTERM killed the
+// process, and both left the temporary file.
+func TestReplyInterrupted(t *testing.T) {
+	t.Parallel()
+	bin, err := exec.LookPath("refuge-officer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	_, _, officer := officerKey(t, bin, dir)
+	sender, err := age.GenerateHybridIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sealed bytes.Buffer
+	c := bundle.Contents{SubmissionID: strings.Repeat("5e", 16), Kind: bundle.KindAnonymous,
+		ReplyRecipient: sender.Recipient().String(), Note: []byte("a note")}
+	if _, err := bundle.Seal(&sealed, []age.Recipient{officer}, c); err != nil {
+		t.Fatal(err)
+	}
+	inbox := filepath.Join(dir, "inbox")
+	if err := os.Mkdir(inbox, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(inbox, c.SubmissionID)
+	attachment := filepath.Join(dir, "form.bin")
+	if err := os.WriteFile(attachment, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(attachment, 256<<20); err != nil {
+		t.Fatal(err)
+	}
+	// Opened: the submission to answer.
+	key, pass := filepath.Join(dir, "officer.key"), filepath.Join(dir, "pass")
+	cmd := exec.Command(bin, "open", "-i", key, "--passphrase-file", pass, "-o", inbox, writeBundle(t, filepath.Join(dir, "in.age"), sealed.Bytes()))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("open: %v\n%s", err, out)
+	}
+
+	for _, tc := range []struct {
+		sig syscall.Signal
+		msg string
+	}{
+		{syscall.SIGINT, "refuge-officer: error: interrupted (Ctrl-C): the reply was not written, nothing of it was kept\n"},
+		{syscall.SIGTERM, "refuge-officer: error: stopped by SIGTERM: the reply was not written, nothing of it was kept\n"},
+	} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			outbox := t.TempDir()
+			replies := filepath.Join(outbox, "replies", c.SubmissionID)
+			if err := os.MkdirAll(replies, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			watch := fswatch.Start(t, replies)
+			args := []string{"reply", "--to", sub, "--message", "Received.", "-o", outbox, attachment}
+			cmd := exec.Command(bin, args...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill() })
+			watch.Created(".refuge-outbox-", 1)
+			if err := cmd.Process.Signal(tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			err = runBounded(t, cmd)
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != cli.ExitInterrupted {
+				t.Fatalf("an interrupted reply: %v, want exit %d\n%s%s", err, cli.ExitInterrupted, stdout.String(), stderr.String())
+			}
+			if want := tc.msg + "refuge-officer: hint: run the same command again to write it\n"; stderr.String() != want || stdout.Len() != 0 {
+				t.Errorf("stdout %q, stderr %q; want stderr %q", stdout.String(), stderr.String(), want)
+			}
+			if left, _ := os.ReadDir(replies); len(left) != 0 {
+				t.Errorf("the interrupted reply left %v in the outbox", left)
+			}
+			again := exec.Command(bin, args...)
+			if out, err := again.CombinedOutput(); err != nil {
+				t.Fatalf("the same command again: %v\n%s", err, out)
+			}
+			if left, _ := filepath.Glob(filepath.Join(replies, "reply-*.age")); len(left) != 1 {
+				t.Errorf("after the run again, the outbox holds %v, want one reply", left)
+			}
+		})
+	}
+}

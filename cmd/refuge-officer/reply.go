@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -85,15 +86,23 @@ func cmdReply(e *env, args []string) error {
 		if err := e.secure(); err != nil {
 			return err
 		}
+	}
+	// Ctrl-C or SIGTERM stops the sealing; the temporary file goes.
+	ctx, stop := secrets.Interruptible()
+	defer stop()
+	if *keyFile != "" {
 		id, err := e.loadIdentity(*keyFile, *passFile)
 		if err != nil {
 			return err
 		}
 		recipients = append(recipients, id.Recipient())
 	}
-	path, err := sealReply(*outbox, m.SubmissionID, recipients, bundle.Contents{
+	path, err := sealReply(ctx, *outbox, m.SubmissionID, recipients, bundle.Contents{
 		Files: files, Note: msg, SubmissionID: m.SubmissionID, Kind: bundle.KindReply,
 	})
+	if serr := stopped(ctx, "the reply was not written, nothing of it was kept"); err != nil && serr != nil {
+		return serr.Hint("run the same command again to write it")
+	}
 	if err != nil {
 		return failf("%v", err)
 	}
@@ -167,8 +176,10 @@ func replyRecipient(dir string) (*bundle.Manifest, *age.HybridRecipient, error) 
 
 // sealReply seals c into OUTBOX/replies/<id>/reply-<random>.age: into a
 // temporary file first, fsynced, then linked into place, so the courier
-// never pushes half a reply.
-func sealReply(outbox, id string, recipients []age.Recipient, c bundle.Contents) (string, error) {
+// never pushes half a reply. When ctx ends (Ctrl-C) before the reply is
+// in place, the temporary file is closed, which stops the sealing, and
+// removed.
+func sealReply(ctx context.Context, outbox, id string, recipients []age.Recipient, c bundle.Contents) (string, error) {
 	dir := filepath.Join(outbox, "replies", id)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("cannot create the outbox: %w", err)
@@ -183,6 +194,7 @@ func sealReply(outbox, id string, recipients []age.Recipient, c bundle.Contents)
 		return "", fmt.Errorf("cannot write into the outbox: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // #nosec G104 -- the temporary name; the file stays under path
+	defer context.AfterFunc(ctx, func() { tmp.Close() })()
 	_, err = bundle.Seal(tmp, recipients, c)
 	if err == nil {
 		err = tmp.Sync()
