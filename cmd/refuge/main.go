@@ -121,8 +121,9 @@ func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer) int 
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
-	if err != nil && e.interrupted() {
-		err = e.interruptedError()
+	var ce *cli.Error
+	if err != nil && e.interrupted() && (!errors.As(err, &ce) || ce.Code != exitInterrupted) {
+		err = e.interruptedError() // unless the command said itself what was done
 	}
 	if err != nil {
 		return e.out.Fail(err)

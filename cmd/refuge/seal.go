@@ -1,17 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"refuge/internal/progress"
 	"strings"
-	"sync"
-	"syscall"
 
 	"filippo.io/age"
-	"github.com/awnumar/memguard"
 
 	"refuge/client"
 	"refuge/crypto/bundle"
@@ -125,6 +123,10 @@ func cmdSeal(e *env, args []string) error {
 		return failf("%v", err)
 	}
 	defer purge()
+	// Ctrl-C or SIGTERM stops the sealing (writeBundle); once the bundle
+	// is in place, the command finishes: the phrase is shown.
+	ctx, stop := e.interruptible("")
+	defer stop()
 
 	phrase, keys, verifier, err := newReceipt()
 	if err != nil {
@@ -167,7 +169,7 @@ func cmdSeal(e *env, args []string) error {
 		savedTicket = true
 		return nil
 	}
-	if err := e.writeBundle(*outName, recipients, contents, beforeCommit); err != nil {
+	if err := e.writeBundle(ctx, *outName, recipients, contents, beforeCommit); err != nil {
 		if savedReceipt {
 			os.Remove(*receiptOut) // #nosec G104 -- best effort: the phrase of a bundle that does not exist
 		}
@@ -189,27 +191,11 @@ func cmdSeal(e *env, args []string) error {
 
 // writeBundle seals into a temporary file (see bundle.CreateOutput), calls
 // beforeCommit, and renames the bundle into place only if both succeeded.
-// With -o - it seals straight to standard output.
-func (e *env) writeBundle(name string, recipients []age.Recipient, c bundle.Contents, beforeCommit func() error) error {
-	// On Ctrl-C or SIGTERM, remove the partial bundle, then memguard wipes
-	// the secrets and exits. The handler is in place before the temporary
-	// file exists, and waits until its name is known: a signal in between
-	// would otherwise leave the file behind (a test caught that). Then the
-	// handler of secrets.Init is back.
-	var mu sync.Mutex
-	var out *bundle.Output
-	memguard.CatchSignal(func(os.Signal) {
-		mu.Lock()
-		defer mu.Unlock()
-		if out != nil {
-			out.Abort()
-		}
-	}, os.Interrupt, syscall.SIGTERM)
-	defer secrets.CatchInterrupt()
-	mu.Lock()
-	o, err := bundle.CreateOutput(name, e.stdoutFile)
-	out = o
-	mu.Unlock()
+// With -o - it seals straight to standard output. When ctx ends (Ctrl-C,
+// SIGTERM) while it seals, the sealing stops and the partial bundle is
+// removed.
+func (e *env) writeBundle(ctx context.Context, name string, recipients []age.Recipient, c bundle.Contents, beforeCommit func() error) error {
+	out, err := bundle.CreateOutput(name, e.stdoutFile)
 	if err != nil {
 		return failf("%v", err)
 	}
@@ -219,13 +205,20 @@ func (e *env) writeBundle(name string, recipients []age.Recipient, c bundle.Cont
 	}
 	p := progress.Start(e.stderr, prog, "sealing", total, progress.TerminalOnly)
 	c.Progress = &p.N
-	_, err = bundle.Seal(out, recipients, c)
+	_, err = bundle.Seal(stopWriter{ctx, out}, recipients, c)
 	p.Finish()
 	if err != nil {
 		out.Abort()
 		ce := failf("cannot seal: %v", err)
+		if sig := e.signal(); sig != nil {
+			ce = cli.Interrupted(sig)
+			ce.Msg += ": nothing was sealed; no bundle, relay ticket or receipt phrase was kept"
+		}
 		if name == "-" {
 			ce.Hint("the bundle on standard output is incomplete: discard it")
+		}
+		if ce.Code == exitInterrupted {
+			ce.Hint("run the same command again to seal the files (under a new receipt phrase)")
 		}
 		return ce
 	}
@@ -237,6 +230,19 @@ func (e *env) writeBundle(name string, recipients []age.Recipient, c bundle.Cont
 		return failf("%v", err)
 	}
 	return nil
+}
+
+// stopWriter writes to w until ctx ends, then fails with its cause.
+type stopWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (s stopWriter) Write(p []byte) (int, error) {
+	if err := context.Cause(s.ctx); err != nil {
+		return 0, err
+	}
+	return s.w.Write(p)
 }
 
 // checkReceiptOut refuses a --receipt-out file that exists, before

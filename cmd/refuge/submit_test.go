@@ -192,62 +192,6 @@ func TestSubmitThroughSocks(t *testing.T) {
 	}
 }
 
-// TestSealInterrupted: Ctrl-C (SIGINT) in the middle of refuge seal leaves
-// nothing behind: no bundle, no temporary file, no ticket, no phrase file.
-func TestSealInterrupted(t *testing.T) {
-	t.Parallel()
-	work := t.TempDir()
-	vars, err := writeFixtures(work)
-	if err != nil {
-		t.Fatal(err)
-	}
-	video := filepath.Join(work, "video.bin")
-	f, err := os.Create(video)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Sparse, so it costs no disk, and sealing it takes seconds.
-	if err := f.Truncate(8 << 30); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	out := filepath.Join(work, "out")
-	if err := os.Mkdir(out, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	u := newUser(t)
-	cmd := u.command(nil, "seal", "--manifest", filepath.Join(work, "manifest.json"), "--root-pub", vars["ROOTPUB"],
-		"--receipt-out", filepath.Join(out, "phrase.txt"), "-o", filepath.Join(out, "bundle.age"), video)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Interrupt once sealing has begun (the temporary bundle exists);
-	// polling is bounded.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if tmp, _ := filepath.Glob(filepath.Join(out, ".refuge-tmp-*")); len(tmp) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("sealing never started:\n%s", stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	err = cmd.Wait()
-	if err == nil {
-		t.Fatal("an interrupted seal exited 0")
-	}
-	if left, _ := os.ReadDir(out); len(left) != 0 {
-		t.Fatalf("an interrupted seal (%v) left %v behind:\n%s", err, left, stderr.String())
-	}
-}
-
 // TestSubmitNothingToSend: folders that hold no file, and no note, are
 // refused before anything is shown or sent.
 func TestSubmitNothingToSend(t *testing.T) {
