@@ -50,8 +50,10 @@ Exit codes:
         not exist or is a folder)
     2   bad command line
     3   open: at least one bundle failed or was flagged; the others were opened
-    130 interrupted (Ctrl-C, or SIGTERM) at a passphrase prompt: nothing was
-        written
+    130 interrupted (Ctrl-C, or SIGTERM): at a passphrase prompt, nothing was
+        written; in open, the bundles opened are kept and the one being read
+        is not (the same command goes on); in reply, no reply was written.
+        A second Ctrl-C stops at once, leaving what a kill would
 
 Example (one officer, fresh machine):
     $ refuge-officer keygen -o officer.key > officer.pub

@@ -74,8 +74,13 @@ A summary goes to standard output. A bundle that fails leaves nothing behind;
 the others are still opened. Exit code 3 if any bundle failed or was flagged.
 A BUNDLE that does not exist or is a folder stops open before the passphrase
 is asked: exit code 1, nothing written.
-An open cut short by a crash or a kill leaves OUTDIR/.refuge-staging-*:
-unverified plaintext, which open warns about and never shows as a submission.
+Ctrl-C (or SIGTERM) stops open between bundles, or in the middle of one: a
+bundle already opened gets its report and acknowledgement first; of the one
+being read nothing is kept (its staging folder is removed). open says which
+bundles it opened and which not, and exits 130; run the same command again
+to go on. A second Ctrl-C stops at once, as a kill does: an open cut short by
+a crash or a kill leaves OUTDIR/.refuge-staging-*: unverified plaintext,
+which open warns about and never shows as a submission.
 
 Flags:
     -i FILE                 officer identity file (from keygen)

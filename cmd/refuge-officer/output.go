@@ -15,7 +15,7 @@ const (
 	exitError   = cli.ExitFailure // the command failed; nothing was written
 	exitUsage   = cli.ExitUsage   // bad command line
 	exitPartial = 3               // open: at least one bundle failed or was flagged; the others were opened
-	// cli.ExitInterrupted (130): Ctrl-C or SIGTERM at a passphrase prompt
+	// cli.ExitInterrupted (130): Ctrl-C or SIGTERM (interrupt.go)
 )
 
 const prog = "refuge-officer"

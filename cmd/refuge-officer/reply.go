@@ -34,7 +34,8 @@ uploads; the submitter reads it with "refuge replies" and the phrase.
 With -i, the reply is also encrypted to that officer identity, so the desk
 can reread what it sent (age -d -i officer.key). A submission without a
 reply recipient (or with a malformed one) cannot be answered: reply fails
-and writes nothing.
+and writes nothing. Ctrl-C (or SIGTERM) while it seals stops it: nothing is
+written (exit 130).
 
 Flags:
     --to DIR                the opened submission, OUTDIR/<submission id>

@@ -63,7 +63,7 @@ Exit codes:
     4   the network failed after retries: run the same command again; it
         resumes
     130 interrupted (Ctrl-C, or SIGTERM): an upload resumes when the same
-        command is run again`
+        command is run again; seal wrote nothing`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

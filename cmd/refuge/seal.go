@@ -61,7 +61,8 @@ Examples:
           --receipt-out /media/usb/receipt.txt -o bundle.age report.pdf
 
 Exit codes: 0 sealed, 1 failed (nothing written), 2 bad command line, 3 the
-key manifest was refused (nothing encrypted).`
+key manifest was refused (nothing encrypted), 130 interrupted by Ctrl-C or
+SIGTERM while sealing (nothing written).`
 
 func cmdSeal(e *env, args []string) error {
 	fs := e.newFlags("seal", sealHelp)
