@@ -140,9 +140,9 @@ func cmdOpen(e *env, args []string) error {
 	if err := e.secure(); err != nil {
 		return err
 	}
-	// From here, Ctrl-C or SIGTERM stops the run between two steps that
-	// are each safe to stop after (stopAt); the read of a bundle is
-	// stopped at once, and Open removes what it staged.
+	// From here, Ctrl-C or SIGTERM stops the run before the next key or
+	// bundle; the read of a bundle is stopped at once, and Open removes
+	// what it staged (interrupt.go).
 	ctx, stop := secrets.Interruptible()
 	defer stop()
 	id, err := e.loadIdentity(*keyFile, *passFile)
