@@ -24,9 +24,14 @@
 //     secrets and exits; a second signal wipes them and exits at once.
 //   - Passphrases ([ReadPassphrase]) live in memguard buffers (locked,
 //     guarded, wiped on Destroy); an empty passphrase is refused.
-//   - [WriteFile] creates a secret file with O_EXCL and mode 0600, never
-//     overwrites an existing file, fsyncs the file and its directory, and
-//     removes a half-written file after a failure.
+//   - [WriteFile] writes a secret file (mode 0600) that appears at its name
+//     only complete and durable, and never over an existing file: it fills
+//     a temporary file in the same folder (created exclusively, mode 0600,
+//     a random name beginning with [PartialPrefix]), fsyncs it, puts it in
+//     place with a rename that never replaces (or a hard link), and fsyncs
+//     the folder. A failure, or Ctrl-C under [Interruptible] ([WriteNew]),
+//     leaves nothing; a kill or a power loss may leave the temporary file,
+//     which is never taken for the file itself.
 //
 // # Limits
 //
