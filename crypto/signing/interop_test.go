@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -100,7 +101,7 @@ func stockSignsWith(t *testing.T, low bool) {
 	k := mustGenerate(t)
 	dir := t.TempDir()
 	key, msg := filepath.Join(dir, "root.key"), filepath.Join(dir, "msg")
-	if err := k.writeFile(key, []byte("interop passphrase"), low); err != nil {
+	if err := k.writeFile(context.Background(), key, []byte("interop passphrase"), low); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(msg, []byte("signed by stock minisign with our key\n"), 0o600)

@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -14,6 +15,7 @@ import (
 
 	"aead.dev/minisign"
 
+	"refuge/crypto/secrets"
 	"refuge/internal/kdfcost"
 )
 
@@ -72,11 +74,12 @@ func (k *PrivateKey) encrypt(passphrase []byte, low bool) ([]byte, error) {
 	return out, err
 }
 
-// WriteFile writes the passphrase-encrypted key to a new file created with
-// O_EXCL and mode 0600. It fails with [ErrKeyFileExists] if anything exists
-// at path, and leaves no partial file behind on other failures.
+// WriteFile writes the passphrase-encrypted key to a new file of mode
+// 0600 (secrets.WriteFile: it appears at path only complete and durable).
+// It fails with [ErrKeyFileExists] if anything exists at path, and leaves
+// no partial file behind on other failures.
 func (k *PrivateKey) WriteFile(path string, passphrase []byte) error {
-	return k.writeFile(path, passphrase, kdfcost.Low())
+	return k.writeFile(context.Background(), path, passphrase, kdfcost.Low())
 }
 
 // WriteDemoFile is WriteFile at a deliberately weak scrypt cost (1 MiB, about
@@ -85,46 +88,54 @@ func (k *PrivateKey) WriteFile(path string, passphrase []byte) error {
 // `refuge-server --dev` only: a key written this way falls to a passphrase
 // search quickly and must never protect a real deployment.
 func (k *PrivateKey) WriteDemoFile(path string, passphrase []byte) error {
-	return k.writeFile(path, passphrase, true)
+	return k.writeFile(context.Background(), path, passphrase, true)
 }
 
-func (k *PrivateKey) writeFile(path string, passphrase []byte, lowCost bool) error {
-	data, err := k.encrypt(passphrase, lowCost)
-	if err != nil {
+// writeFile derives the key file's encryption key while the file is being
+// written (secrets.WriteNew), so that it stops, with nothing written, at
+// the first write after ctx ended.
+func (k *PrivateKey) writeFile(ctx context.Context, path string, passphrase []byte, lowCost bool) error {
+	if len(passphrase) == 0 {
+		return ErrEmptyPassphrase
+	}
+	err := secrets.WriteNew(ctx, path, 0o600, func(w io.Writer) error {
+		data, err := k.encrypt(passphrase, lowCost)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(data)
+		return err
+	})
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, secrets.ErrExists):
+		return ErrKeyFileExists
+	case context.Cause(ctx) != nil:
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return ErrKeyFileExists
-	}
-	if err != nil {
-		return fmt.Errorf("cannot create key file: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-		return fmt.Errorf("cannot write key file: %w", err)
-	}
-	return nil
+	return fmt.Errorf("cannot write key file: %w", err)
 }
 
 // GenerateFile makes a new key, writes it to the new file path encrypted
-// with passphrase (as WriteFile: O_EXCL, 0600, ErrKeyFileExists if the
-// path is taken), and returns its public key. The private key never
-// leaves this function.
+// with passphrase (as WriteFile: mode 0600, ErrKeyFileExists if the path
+// is taken), and returns its public key. The private key never leaves
+// this function.
 func GenerateFile(path string, passphrase []byte) (PublicKey, error) {
+	return GenerateFileContext(context.Background(), path, passphrase)
+}
+
+// GenerateFileContext is GenerateFile that stops when ctx ends (Ctrl-C
+// under secrets.Interruptible): once the key derivation under way is
+// done, nothing is written and the error is ctx's cause
+// ([context.Cause]).
+func GenerateFileContext(ctx context.Context, path string, passphrase []byte) (PublicKey, error) {
 	k, err := Generate()
 	if err != nil {
 		return PublicKey{}, err
 	}
 	defer k.Destroy()
-	if err := k.WriteFile(path, passphrase); err != nil {
+	if err := k.writeFile(ctx, path, passphrase, kdfcost.Low()); err != nil {
 		return PublicKey{}, err
 	}
 	return k.Public(), nil

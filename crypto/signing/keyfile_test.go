@@ -2,6 +2,7 @@ package signing
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"io/fs"
@@ -82,6 +83,38 @@ func TestWriteFileRefusesOverwrite(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "target")); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal("WriteFile created the symlink's target")
+	}
+}
+
+// TestGenerateFileContextStopped: a context that ends (Ctrl-C under
+// secrets.Interruptible) before the key file is in place leaves no file,
+// neither at the path nor a temporary one beside it, and the error is
+// the context's cause.
+func TestGenerateFileContextStopped(t *testing.T) {
+	dir := t.TempDir()
+	stop := errors.New("stopped")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(stop)
+	if _, err := GenerateFileContext(ctx, filepath.Join(dir, "root.key"), []byte("pw")); err != stop {
+		t.Fatalf("GenerateFileContext after the end: %v, want the cause", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the folder holds %v, want nothing", entries)
+	}
+	pub, err := GenerateFileContext(context.Background(), filepath.Join(dir, "root.key"), []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := LoadPrivateKey(filepath.Join(dir, "root.key"), []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Destroy()
+	if k.Public().String() != pub.String() {
+		t.Error("the key file holds another key")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the folder holds %v, want the key file alone", entries)
 	}
 }
 

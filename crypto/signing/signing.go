@@ -13,8 +13,9 @@
 //     with a trusted comment that the signature covers.
 //   - Private key files use minisign's own passphrase-encrypted format
 //     (scrypt N = 2^18: 256 MiB and about a second, as age uses for
-//     passphrases; stock minisign's own is 1 GiB), are
-//     created with O_EXCL and mode 0600 and are never overwritten.
+//     passphrases; stock minisign's own is 1 GiB), have mode 0600, appear
+//     at their name only complete and durable and never over an existing
+//     file (crypto/secrets.WriteFile).
 //     Unencrypted key files are refused.
 //
 // # Memory hygiene, and what it cannot cover
