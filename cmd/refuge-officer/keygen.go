@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -48,6 +49,9 @@ func cmdKeygen(e *env, args []string) error {
 	if err := e.secure(); err != nil {
 		return err
 	}
+	// Ctrl-C or SIGTERM from here on: no key file (see keyNotWritten).
+	ctx, stop := secrets.Interruptible()
+	defer stop()
 	pass, err := e.newPassphrase(kf.PassphraseFile, "new officer key")
 	if err != nil {
 		return err
@@ -69,7 +73,7 @@ func cmdKeygen(e *env, args []string) error {
 	if kdfcost.Low() {
 		r.SetWorkFactor(testScryptWorkFactor)
 	}
-	err = secrets.WriteFile(kf.Out, func(w io.Writer) error {
+	err = secrets.WriteNew(ctx, kf.Out, 0o600, func(w io.Writer) error {
 		aw, err := age.Encrypt(w, r)
 		if err != nil {
 			return err
@@ -79,6 +83,9 @@ func cmdKeygen(e *env, args []string) error {
 		}
 		return aw.Close()
 	})
+	if serr := keyNotWritten(ctx, kf.Out); err != nil && serr != nil {
+		return serr
+	}
 	if err != nil {
 		return writeKeyError(kf.Out, err)
 	}
@@ -96,6 +103,20 @@ func identityText(id *age.HybridIdentity, now time.Time) *memguard.LockedBuffer 
 	b := memguard.NewBuffer(len(s))
 	copy(b.Bytes(), s)
 	return b
+}
+
+// keyNotWritten is the error of a command that makes a key (keygen,
+// rootkey, ackkey) when Ctrl-C or SIGTERM came after its prompt, while it
+// derived the key that encrypts the file or wrote it: the file was not
+// put in place, and its temporary file was removed
+// (secrets.WriteNew). A signal during the key derivation takes effect
+// when it ends, a second or so. It returns nil when no signal came.
+func keyNotWritten(ctx context.Context, name string) *cli.Error {
+	err := stopped(ctx, "%s was not written", name)
+	if err != nil {
+		err.Hint("run the same command again to make the key")
+	}
+	return err
 }
 
 func writeKeyError(name string, err error) error {

@@ -1,11 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -112,20 +112,40 @@ func cmdManifestSign(e *env, args []string) error {
 	if err := e.secure(); err != nil {
 		return err
 	}
+	// Ctrl-C or SIGTERM from here on (after the prompt: while the root
+	// key is decrypted, or the files written) writes nothing.
+	ctx, stop := secrets.Interruptible()
+	defer stop()
+	notWritten := func() *cli.Error {
+		err := stopped(ctx, "the manifest was not signed, nothing was written")
+		if err != nil {
+			err.Hint("run the same command again to sign it")
+		}
+		return err
+	}
 	key, err := e.loadSigningKey(*rootKey, *passFile)
 	if err != nil {
 		return err
 	}
 	defer key.Destroy()
+	if err := notWritten(); err != nil {
+		return err
+	}
 	doc, sig, err := manifest.Sign(*m, key, time.Now())
 	if err != nil {
 		return failf("cannot sign the manifest: %v", err)
 	}
-	if err := writeNewFile(*outName, doc); err != nil {
-		return err
+	// The signature first: a manifest is never in place without it.
+	err = writeNewFile(ctx, sigName, sig)
+	if err == nil {
+		if err = writeNewFile(ctx, *outName, doc); err != nil {
+			os.Remove(sigName) // #nosec G104 -- the signature of a manifest that was not written
+		}
 	}
-	if err := writeNewFile(sigName, sig); err != nil {
-		os.Remove(*outName) // #nosec G104 -- never leave a manifest without its signature
+	if serr := notWritten(); err != nil && serr != nil {
+		return serr
+	}
+	if err != nil {
 		return err
 	}
 	e.out.Infof("signed key manifest version %d, valid through %s (UTC), for %s: %s and %s",
@@ -184,28 +204,18 @@ func manifestFromFlags(rootKey string, recipients, partners []string, ackKey, ve
 	return m, nil
 }
 
-// writeNewFile writes a public file (mode 0644) that must not exist yet,
-// durably.
-func writeNewFile(name string, data []byte) error {
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644) // #nosec G302 G304 -- a public document named by the officer
-	if errors.Is(err, fs.ErrExist) {
+// writeNewFile writes a public file (mode 0644) that must not exist yet:
+// it appears at its name only complete and durable (secrets.WriteNew),
+// and not once ctx has ended.
+func writeNewFile(ctx context.Context, name string, data []byte) error {
+	err := secrets.WriteNew(ctx, name, 0o644, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+	if errors.Is(err, secrets.ErrExists) {
 		return failf("%s already exists; refusing to overwrite it", name)
 	}
 	if err != nil {
-		return failf("cannot create %s: %v", name, err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = secrets.SyncDir(filepath.Dir(name))
-	}
-	if err != nil {
-		os.Remove(name) // #nosec G104 -- cleanup after the error being returned
 		return failf("cannot write %s: %v", name, err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"refuge/crypto/secrets"
 	"refuge/crypto/signing"
 	"refuge/internal/cli"
 )
@@ -18,8 +19,8 @@ type signingKeyKind struct {
 }
 
 // makeSigningKey makes a minisign key, writes it passphrase-encrypted to the
-// new file named by -o (O_EXCL, 0600, never overwriting) and prints only its
-// public key on standard output.
+// new file named by -o (0600, never overwriting, there only once complete)
+// and prints only its public key on standard output.
 func (e *env) makeSigningKey(args []string, k signingKeyKind) error {
 	kf, err := cli.ParseKeyFile(e.newFlags(k.cmd, k.help), args)
 	if err != nil {
@@ -28,12 +29,18 @@ func (e *env) makeSigningKey(args []string, k signingKeyKind) error {
 	if err := e.secure(); err != nil {
 		return err
 	}
+	// Ctrl-C or SIGTERM from here on: no key file (keyNotWritten).
+	ctx, stop := secrets.Interruptible()
+	defer stop()
 	pass, err := e.newPassphrase(kf.PassphraseFile, k.passphraseLabel)
 	if err != nil {
 		return err
 	}
 	defer pass.Destroy()
-	pub, err := signing.GenerateFile(kf.Out, pass.Bytes())
+	pub, err := signing.GenerateFileContext(ctx, kf.Out, pass.Bytes())
+	if serr := keyNotWritten(ctx, kf.Out); err != nil && serr != nil {
+		return serr
+	}
 	if errors.Is(err, signing.ErrKeyFileExists) {
 		return failf("%s already exists; refusing to overwrite a key", kf.Out)
 	}
