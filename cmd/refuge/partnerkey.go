@@ -30,7 +30,9 @@ Example:
     $ refuge partnerkey -o fld.key > fld.pub
 
 Exit codes: 0 made, 1 failed (nothing written), 2 bad command line, 130
-interrupted at the passphrase prompt (nothing written).`
+interrupted by Ctrl-C or SIGTERM (nothing written). FILE appears only
+once complete: a kill or a power loss while it is written may leave a
+file named .refuge-partial-… beside it, which is not the key: delete it.`
 
 func cmdPartnerKey(e *env, args []string) error {
 	kf, err := cli.ParseKeyFile(e.newFlags("partnerkey", partnerKeyHelp), args)
@@ -42,6 +44,10 @@ func cmdPartnerKey(e *env, args []string) error {
 		return err
 	}
 	defer purge()
+	// Ctrl-C or SIGTERM from here on, after the prompt (while the key that
+	// encrypts the file is derived, or the file written): no key file.
+	ctx, stop := e.interruptible("")
+	defer stop()
 	pass, err := secrets.ReadPassphrase(secrets.Prompt{File: kf.PassphraseFile, Confirm: true, Label: "new partner key",
 		Warn: func(m string) { e.out.Warnf("%s", m) }})
 	switch {
@@ -54,7 +60,12 @@ func cmdPartnerKey(e *env, args []string) error {
 	if err := secrets.CheckNew(pass.Bytes()); err != nil {
 		return failf("%v", err).Hint(secrets.NewPassphraseHint)
 	}
-	pub, err := signing.GenerateFile(kf.Out, pass.Bytes())
+	pub, err := signing.GenerateFileContext(ctx, kf.Out, pass.Bytes())
+	if sig := e.signal(); err != nil && sig != nil {
+		ce := cli.Interrupted(sig)
+		ce.Msg += ": " + kf.Out + " was not written"
+		return ce.Hint("run the same command again to make the key")
+	}
 	if errors.Is(err, signing.ErrKeyFileExists) {
 		return failf("%s already exists; refusing to overwrite a key", kf.Out)
 	}
