@@ -8,8 +8,9 @@ statements "submission X, ciphertext SHA-256 Y, imported" which "open
 public key in the key manifest (manifest sign --ack-key).
 
 FILE is written in minisign's passphrase-encrypted format (stock
-"minisign -S -s FILE" can use it), created with mode 0600 and never
-overwritten. Standard output carries only the public key ("RW…"). The
+"minisign -S -s FILE" can use it), created with mode 0600, never
+overwritten, and there only once complete (Ctrl-C or SIGTERM leaves none,
+and exits 130). Standard output carries only the public key ("RW…"). The
 passphrase must be at least 12 characters long.
 
 Flags:

@@ -20,7 +20,8 @@ const keygenHelp = `Usage: refuge-officer keygen -o FILE [--passphrase-file F]
 Makes a post-quantum hybrid age identity (ML-KEM-768 + X25519) and writes it
 to FILE, encrypted with a passphrase in age's own scrypt format, so that stock
 "age -d -i FILE" can still use it. FILE is created with mode 0600 and is never
-overwritten. Standard output carries only the recipient (age1pq1…), which goes
+overwritten; it appears only once complete (Ctrl-C or SIGTERM leaves none, and
+exits 130). Standard output carries only the recipient (age1pq1…), which goes
 into the key manifest; messages go to standard error.
 
 The passphrase must be at least 12 characters long: it is all that protects

@@ -52,8 +52,14 @@ Exit codes:
     3   open: at least one bundle failed or was flagged; the others were opened
     130 interrupted (Ctrl-C, or SIGTERM): at a passphrase prompt, nothing was
         written; in open, the bundles opened are kept and the one being read
-        is not (the same command goes on); in reply, no reply was written.
-        A second Ctrl-C stops at once, leaving what a kill would
+        is not (the same command goes on); in reply, no reply was written; in
+        keygen, rootkey, ackkey and manifest sign, nothing was written (once
+        the key derivation under way ends, a second or so). A second Ctrl-C
+        stops at once, leaving what a kill would
+
+Key files and manifests appear at their name only once complete. A kill or a
+power loss while one is written may leave a file named .refuge-partial-…
+(mode 0600) beside it: it is not the file, no command reads it; delete it.
 
 Example (one officer, fresh machine):
     $ refuge-officer keygen -o officer.key > officer.pub

@@ -25,7 +25,9 @@ const manifestHelp = `Usage: refuge-officer manifest sign --root-key FILE [--pas
 Signs the key manifest: the officers' age recipients that clients encrypt to,
 the partners' signing keys, the acknowledgement key, a version and an expiry.
 Writes FILE (JSON) and FILE.minisig (a minisign signature by the root key, so
-stock "minisign -Vm FILE -P RW…" verifies it). Neither file is overwritten.
+stock "minisign -Vm FILE -P RW…" verifies it). Neither file is overwritten;
+each appears only once complete, the signature first. Ctrl-C or SIGTERM
+after the passphrase writes neither, and exits 130.
 
 Clients refuse a manifest that is expired (it is valid through the end of the
 expiry day, UTC), whose version is lower than one they have seen, or that

@@ -10,8 +10,9 @@ const rootkeyHelp = `Usage: refuge-officer rootkey -o FILE [--passphrase-file F]
 
 Makes the root signing key (a minisign Ed25519 key) that signs the key
 manifest, and writes it to FILE in minisign's passphrase-encrypted format
-(stock "minisign -S -s FILE" can use it). FILE is created with mode 0600 and
-is never overwritten. Standard output carries only the public key ("RW…"),
+(stock "minisign -S -s FILE" can use it). FILE is created with mode 0600, is
+never overwritten, and appears only once complete (Ctrl-C or SIGTERM leaves
+none, and exits 130). Standard output carries only the public key ("RW…"),
 which every client pins; messages go to standard error. The passphrase must
 be at least 12 characters long.
 
