@@ -333,7 +333,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 				return nil
 			}
 			if job.receiptOut != "" {
-				os.Remove(job.receiptOut) // #nosec G104 -- this run wrote it (O_EXCL), and its phrase is void
+				os.Remove(job.receiptOut) // #nosec G104 -- this run wrote it (never over another file), and its phrase is void
 			}
 			return failf("cannot save the upload state: %v; nothing was sent, and the receipt phrase is void", err).
 				Hint("fix the problem (a full disk?) and run the command again: you will get a new phrase")
@@ -391,7 +391,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 		}
 		pd.clear()
 		if text != nil && job.receiptOut != "" {
-			os.Remove(job.receiptOut) // this run wrote it (O_EXCL), and its phrase is void
+			os.Remove(job.receiptOut) // this run wrote it (never over another file), and its phrase is void
 		}
 		return failf("sealing failed: %v; nothing was submitted, and the receipt phrase above is void", sealErr).
 			Hint("fix the problem and run the command again: you will get a new phrase")
