@@ -8,12 +8,12 @@
 package fswatch
 
 import (
+	"encoding/binary"
 	"errors"
 	"os"
 	"strings"
 	"testing"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -81,9 +81,11 @@ func (w *Watch) Created(prefix string, n int) string {
 		}
 		var names []string
 		for off := 0; off+unix.SizeofInotifyEvent <= k; {
-			ev := (*unix.InotifyEvent)(unsafe.Pointer(&w.buf[off]))
-			raw := w.buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(ev.Len)]
-			off += unix.SizeofInotifyEvent + int(ev.Len)
+			// struct inotify_event: wd, mask, cookie, then len, the
+			// length of the name that follows.
+			n := int(binary.NativeEndian.Uint32(w.buf[off+12:]))
+			raw := w.buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+n]
+			off += unix.SizeofInotifyEvent + n
 			names = append(names, strings.TrimRight(string(raw), "\x00"))
 		}
 		w.seen = append(w.seen, names...)
