@@ -64,8 +64,6 @@ power loss while one is written may leave a file named .refuge-partial-…
 Example (one officer, fresh machine):
     $ refuge-officer keygen -o officer.key > officer.pub
     $ refuge-officer rootkey -o root.key > root.pub
-    $ refuge-officer manifest sign --root-key root.key --recipient "$(cat officer.pub)" \
-          --version 1 --expires 2027-06-30 -o manifest.json
     $ refuge-officer ackkey -o ack.key > ack.pub
     $ refuge-officer manifest sign --root-key root.key --recipient "$(cat officer.pub)" \
           --ack-key "$(cat ack.pub)" --version 1 --expires 2027-06-30 -o manifest.json
