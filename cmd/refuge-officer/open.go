@@ -319,7 +319,13 @@ func (e *env) loadAckKey(name, passFile string, km *manifest.Manifest) (*signing
 		want, ok := km.AckPublicKey()
 		if !ok || !want.Equal(key.Public()) {
 			key.Destroy()
-			return nil, failf("%s is not the acknowledgement key of the key manifest (version %d); the server would refuse its acknowledgements", name, km.Version)
+			ferr := failf("%s is not the acknowledgement key of the key manifest (version %d); the server would refuse its acknowledgements", name, km.Version)
+			if ok {
+				ferr.Hint("the manifest's acknowledgement key is the one whose public key is %s: give that one to --ack-key", want)
+			} else {
+				ferr.Hint("the key manifest names no acknowledgement key")
+			}
+			return nil, ferr.Hint(`to use this key, list its public key in a new key manifest of a higher version, in a file that does not exist yet: manifest sign … --ack-key "$(cat ack.pub)" --version %d (ack.pub: what ackkey printed)`, km.Version+1)
 		}
 	}
 	return key, nil
