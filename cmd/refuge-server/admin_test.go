@@ -69,7 +69,7 @@ func TestTokensWhileServerRuns(t *testing.T) {
 	if code := relay(); code != http.StatusCreated {
 		t.Fatalf("relay with the new token: %d", code)
 	}
-	if _, errs, rc := token("add", "--partner", "ngo"); rc != exitError || !strings.Contains(errs, "already exists") {
+	if _, errs, rc := token("add", "--partner", "ngo"); rc != exitError || !strings.Contains(errs, `there is already a partner token named "ngo"`) {
 		t.Fatalf("adding a taken name while running: %d %q", rc, errs)
 	}
 	if out, errs, rc := token("add", "--partner", "nog"); rc != exitError || out != "" ||
@@ -92,7 +92,7 @@ refuge-server: hint: did you mean "ngo"?
 		!regexp.MustCompile(`(?m)^relay-only\s+partner\s+\S+\s+false\s+NO$`).MatchString(out) || !strings.Contains(errs, `does not list partners "fld", "relay-only", whose tokens are active`) {
 		t.Fatalf("token list while running: %d %q %q", rc, out, errs)
 	}
-	if _, errs, rc := token("revoke", "--courier", "nobody"); rc != exitError || !strings.Contains(errs, "not found") {
+	if _, errs, rc := token("revoke", "--courier", "nobody"); rc != exitError || !strings.Contains(errs, `there is no courier token named "nobody"; nothing was revoked`) {
 		t.Fatalf("revoking an unknown token while running: %d %q", rc, errs)
 	}
 
@@ -100,7 +100,8 @@ refuge-server: hint: did you mean "ngo"?
 	for _, body := range []string{"", "{", `{"op":"add","role":"admin","name":"x"}`, `{"op":"drop"}`,
 		`{"op":"list","extra":1}`, `{"op":"add","role":"partner","name":"` + strings.Repeat("n", 5000) + `"}`,
 		`{"op":"add","role":"partner","name":"unlisted"}`, `{"op":"add","role":"partner","name":"x","unlisted":1}`,
-		`{"op":"add","role":"courier","name":"x","unlisted":true}`, `{"op":"list","unlisted":true}`, `{"op":"revoke","role":"partner","name":"ngo","unlisted":true}`} {
+		`{"op":"add","role":"courier","name":"x","unlisted":true}`, `{"op":"list","unlisted":true}`, `{"op":"revoke","role":"partner","name":"ngo","unlisted":true}`,
+		`{"op":"revoke","role":"\u001b[2J","name":"ngo"}`} {
 		c, err := net.Dial("unix", filepath.Join(srv.Dir, adminSocketName))
 		if err != nil {
 			t.Fatal(err)

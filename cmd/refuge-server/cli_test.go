@@ -40,14 +40,37 @@ func TestTokenCommands(t *testing.T) {
 	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(tok) {
 		t.Fatalf("token %q", tok)
 	}
-	if rc := run([]string{"token", "add", "--partner", "fld", "--data", data}, io.Discard, io.Discard); rc != exitError {
-		t.Fatalf("second add of the same name: %d", rc)
+	errb.Reset()
+	if rc := run([]string{"token", "add", "--partner", "fld", "--data", data}, io.Discard, &errb); rc != exitError ||
+		errb.String() != "refuge-server: add token: there is already a partner token named \"fld\" (token list shows it; a revoked token keeps its name); no token was added\n" {
+		t.Fatalf("second add of the same name: %d %q", rc, errb.String())
+	}
+	// Unknown names, or a name under the other role, revoke nothing and
+	// say so; a name is quoted in ASCII, so a control character shows.
+	for _, c := range []struct{ args, stderr string }{
+		{"--partner nobody", "refuge-server: revoke token: there is no partner token named \"nobody\"; nothing was revoked\n" +
+			"refuge-server: hint: token list shows the tokens, with their roles\n"},
+		{"--courier fld", "refuge-server: revoke token: there is no courier token named \"fld\"; nothing was revoked\n" +
+			"refuge-server: hint: there is a partner token named \"fld\": did you mean --partner?\n"},
+		{"--partner fl\u0434\x1b", "refuge-server: revoke token: there is no partner token named \"fl\\u0434\\x1b\"; nothing was revoked\n" +
+			"refuge-server: hint: token list shows the tokens, with their roles\n"},
+	} {
+		role, name, _ := strings.Cut(c.args, " ")
+		errb.Reset()
+		if rc := run([]string{"token", "revoke", role, name, "--data", data}, io.Discard, &errb); rc != exitError || errb.String() != c.stderr {
+			t.Errorf("revoke %s: %d %q", c.args, rc, errb.String())
+		}
 	}
 	if rc := run([]string{"token", "add", "--partner", "a", "--courier", "b", "--data", data}, io.Discard, io.Discard); rc != exitUsage {
 		t.Fatalf("both roles: %d", rc)
 	}
 	if rc := run([]string{"token", "revoke", "--partner", "fld", "--data", data}, io.Discard, io.Discard); rc != 0 {
 		t.Fatalf("revoke: %d", rc)
+	}
+	errb.Reset()
+	if rc := run([]string{"token", "add", "--partner", "fld", "--data", data}, io.Discard, &errb); rc != exitError ||
+		!strings.Contains(errb.String(), `a partner token named "fld" (token list shows it; a revoked token keeps its name)`) {
+		t.Fatalf("add of a revoked name: %d %q", rc, errb.String())
 	}
 	out.Reset()
 	if rc := run([]string{"token", "list", "--data", data}, &out, io.Discard); rc != 0 || !regexp.MustCompile(`fld\s+partner\s+\d{4}-\d\d-\d\d\s+true`).MatchString(out.String()) {

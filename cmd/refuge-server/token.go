@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -94,7 +95,14 @@ func doToken(ctx context.Context, st store.Store, req tokenRequest) adminResult 
 	case "add":
 		return doAdd(ctx, st, req)
 	case "revoke":
-		if err := st.RevokeToken(ctx, req.Role, req.Name); err != nil {
+		if req.Role != store.RolePartner && req.Role != store.RoleCourier {
+			return adminResult{Error: "revoke token: the role must be partner or courier"}
+		}
+		err := st.RevokeToken(ctx, req.Role, req.Name)
+		if errors.Is(err, store.ErrNotFound) {
+			return revokeNotFound(ctx, st, req)
+		}
+		if err != nil {
 			return adminResult{Error: fmt.Sprintf("revoke token: %v", err)}
 		}
 		return adminResult{Info: fmt.Sprintf("revoked the %s token %q", req.Role, req.Name)}
@@ -118,10 +126,39 @@ func doAdd(ctx context.Context, st store.Store, req tokenRequest) adminResult {
 		}
 	}
 	tok, err := addToken(ctx, st, req.Role, req.Name)
+	if errors.Is(err, store.ErrExists) && hasToken(ctx, st, req.Role, req.Name) {
+		return adminResult{Error: fmt.Sprintf("add token: there is already a %s token named %+q (token list shows it; a revoked token keeps its name); no token was added", req.Role, req.Name)}
+	}
 	if err != nil {
 		return adminResult{Error: fmt.Sprintf("add token: %v", err)}
 	}
 	return adminResult{Out: tok + "\n", Info: fmt.Sprintf("this %s token for %q is shown only once; the server keeps only its SHA-256", req.Role, req.Name), Notes: notes}
+}
+
+// revokeNotFound says that there is no token of req's role and name, and
+// whether there is one of that name under the other role. The name, which
+// no check has passed, is quoted in ASCII (%+q).
+func revokeNotFound(ctx context.Context, st store.Store, req tokenRequest) adminResult {
+	res := adminResult{Error: fmt.Sprintf("revoke token: there is no %s token named %+q; nothing was revoked", req.Role, req.Name),
+		Hints: []string{"token list shows the tokens, with their roles"}}
+	other := store.RolePartner
+	if req.Role == store.RolePartner {
+		other = store.RoleCourier
+	}
+	if hasToken(ctx, st, other, req.Name) {
+		res.Hints = []string{fmt.Sprintf("there is a %s token named %+q: did you mean --%s?", other, req.Name, other)}
+	}
+	return res
+}
+
+// hasToken reports whether st holds a token, revoked or not, of role and
+// name.
+func hasToken(ctx context.Context, st store.Store, role store.Role, name string) bool {
+	toks, err := st.Tokens(ctx)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(toks, func(t store.Token) bool { return t.Role == role && t.Name == name })
 }
 
 // listTokens lists the tokens, and for a partner's whether the published
