@@ -195,7 +195,9 @@ func TestRepliesAndAcks(t *testing.T) {
 	// -o makes its folder (private), as courier pull does, and saves
 	// where replies --help says.
 	saved := filepath.Join(t.TempDir(), "new", "replies")
-	u.ok(phrase+"\n", "replies", "-o", saved)
+	if r := u.ok(phrase+"\n", "replies", "-o", saved); !strings.Contains(r.stdout, "received; we need your passport scan") {
+		t.Fatalf("replies -o does not print the message, as replies --help says:\n%s", r.stdout)
+	}
 	if fi, err := os.Stat(saved); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("-o folder: %v %v", fi, err)
 	}
@@ -206,7 +208,8 @@ func TestRepliesAndAcks(t *testing.T) {
 	if notes, _ := filepath.Glob(filepath.Join(saved, "reply-*", id, "note.txt")); len(notes) != 1 {
 		t.Fatalf("saved reply message: %v", notes)
 	}
-	if h := u.ok("", "replies", "--help"); !strings.Contains(h.stdout, "DIR/reply-<id>/<submission id>/ (message in\nnote.txt") {
+	if h := u.ok("", "replies", "--help"); !strings.Contains(h.stdout, "DIR/reply-<id>/<submission id>/ (message in\nnote.txt") ||
+		!strings.Contains(h.stdout, "Each reply's message is printed on standard output.") {
 		t.Fatalf("replies --help does not say where replies are saved:\n%s", h.stdout)
 	}
 	if r := u.ok(phrase+"\n", "replies", "-o", saved); !strings.Contains(r.stderr, "already saved") {

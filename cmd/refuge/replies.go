@@ -25,9 +25,9 @@ device with a key derived from your receipt phrase (asked without echo at a
 terminal, or read from standard input: all of it, on one line or one word
 per line, at most 4096 bytes). The server only ever holds them encrypted.
 
-Without -o, each reply's message is printed on standard output and attached
+Each reply's message is printed on standard output. Without -o, attached
 files are not kept. With -o DIR (created if needed, readable only by you),
-each reply is saved under DIR/reply-<id>/<submission id>/ (message in
+each reply is also saved under DIR/reply-<id>/<submission id>/ (message in
 note.txt, attachments under files/; a plain-text reply as
 DIR/reply-<id>/message.txt); replies already saved there are skipped.
 
