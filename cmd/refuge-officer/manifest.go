@@ -108,7 +108,7 @@ func cmdManifestSign(e *env, args []string) error {
 	sigName := *outName + ".minisig"
 	for _, name := range []string{*outName, sigName} {
 		if _, err := os.Lstat(name); err == nil {
-			return failf("%s already exists; refusing to overwrite it", name).Hint("choose another -o file")
+			return failf("%s already exists; refusing to overwrite it", name).Hint("choose another -o file (a manifest that replaces a published one needs a higher --version)")
 		}
 	}
 	if err := e.secure(); err != nil {
