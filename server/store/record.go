@@ -18,7 +18,7 @@ var (
 	bucketUploads     = []byte("uploads")     // upload ID → uploadRecord
 	bucketReserved    = []byte("reserved")    // submission ID → upload ID reserving it
 	bucketSubmissions = []byte("submissions") // submission ID → submissionRecord
-	bucketTokens      = []byte("tokens")      // role NUL name → tokenRecord
+	bucketTokens      = []byte("tokens")      // role NUL name (NUL seq) → tokenRecord (token.go)
 	bucketManifest    = []byte("manifest")    // "current" → manifestRecord
 	bucketEvents      = []byte("events")      // seq (8 bytes BE) → eventRecord
 	allBuckets        = [][]byte{bucketUploads, bucketReserved, bucketSubmissions, bucketTokens, bucketManifest, bucketEvents}

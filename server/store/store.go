@@ -258,17 +258,31 @@ type Store interface {
 	// ciphertext is then ErrNotFound and ErrGone; the record stays.
 	DeleteSubmission(ctx context.Context, id string, sum [sha256.Size]byte) error
 
-	// AddToken stores a token record: ErrExists if the name is taken for
-	// that role or the verifier by any token. ErrInvalid for an unknown
-	// role, a zero verifier, a name that is not 1 to 64 printable
-	// characters. An empty Created means today.
+	// AddToken stores a token record: ErrExists if a token of that role
+	// and name is active, or if any token, revoked ones too, has the
+	// verifier. A name whose tokens are all revoked is free again: the
+	// revoked records stay (Tokens lists them, TokenByVerifier finds
+	// them, still revoked). ErrInvalid for an unknown role, a zero
+	// verifier, a name that is not 1 to 64 printable characters. An
+	// empty Created means today.
 	AddToken(ctx context.Context, t Token) error
+	// ReissueToken revokes the token of t's role and name, if it is
+	// active, and stores t in its place, in one step: a crash leaves
+	// either the old token active and no new one, or the old revoked
+	// and the new active. It reports whether it revoked a token (false:
+	// every token of that name was revoked already). ErrNotFound if no
+	// token of that role ever had the name; otherwise as AddToken, and
+	// ErrInvalid if t is revoked.
+	ReissueToken(ctx context.Context, t Token) (revoked bool, err error)
 	// TokenByVerifier finds a token, revoked or not, by its verifier
 	// (ErrNotFound). Implementations compare verifiers in constant time.
 	TokenByVerifier(ctx context.Context, v [32]byte) (Token, error)
-	// RevokeToken marks a token revoked (ErrNotFound); again is a no-op.
+	// RevokeToken marks the active token of role and name revoked
+	// (ErrNotFound if no token ever had the name); again is a no-op.
 	RevokeToken(ctx context.Context, role Role, name string) error
-	// Tokens lists every token record.
+	// Tokens lists every token record, revoked ones too, by role then
+	// name; the tokens of one role and name oldest first, so the active
+	// one, if any, is last.
 	Tokens(ctx context.Context) ([]Token, error)
 
 	// FreeSpace reports how many more bytes the store can hold, as its

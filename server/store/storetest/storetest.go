@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Submissions", testSubmissions},
 		{"Tokens", testTokens},
 		{"TokensInvalid", testTokensInvalid},
+		{"TokenNewAfterRevoke", testTokenNewAfterRevoke},
 		{"Manifest", testManifest},
 		{"Events", testEvents},
 		{"Concurrent", testConcurrent},
