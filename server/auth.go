@@ -18,8 +18,9 @@ import (
 
 // caller is who sent a request, as far as the server knows.
 type caller struct {
-	role store.Role // "" for anonymous
-	name string     // partner or courier name
+	role  store.Role // "" for anonymous
+	name  string     // partner or courier name
+	token [32]byte   // the verifier of its token (zero for anonymous)
 }
 
 var errNoToken = errors.New("no bearer token")
@@ -70,7 +71,7 @@ func (s *Server) identify(r *http.Request) (caller, *api.Error) {
 	if err != nil {
 		return caller{}, s.storeError("token lookup", err)
 	}
-	return caller{role: t.Role, name: t.Name}, nil
+	return caller{role: t.Role, name: t.Name, token: t.Verifier}, nil
 }
 
 // requireRole identifies the caller and refuses anyone without role.
@@ -138,12 +139,22 @@ func (s *Server) submitter(r *http.Request, id string) (store.Submission, *api.E
 }
 
 // creatorRevoked refuses to go on with a partner's or a courier's upload
-// once the token of the partner or courier that created it is revoked. An
-// upload URL is a capability that PATCH and HEAD take without a token;
-// without this, a partner or courier whose token was revoked (an office
-// or a machine known to be compromised) could still finish every upload
+// once the token that created it is revoked. An upload URL is a
+// capability that PATCH and HEAD take without a token; without this, a
+// partner or courier whose token was revoked (an office or a machine known
+// to be compromised, a token that leaked) could still finish every upload
 // it had created before: relays and referrals as that partner's, replies
 // to defenders. DELETE stays allowed: it only removes.
+//
+// The upload is bound to the token, by its verifier (Upload.CreatorToken),
+// not to the name: once a name has a new token (token reissue, or token
+// add after a revocation), the new token is active under the same name,
+// and the old one's uploads must still stop. An upload recorded before the
+// binding names only its partner or courier: it may go on only while the
+// name has had one token and that token is active, so a name that has had
+// a new token since stops them all (a few uploads begun before an upgrade
+// and cut by a reissue are started again; none is finished by the wrong
+// token).
 func (s *Server) creatorRevoked(r *http.Request, u store.Upload) *api.Error {
 	role, name := store.RolePartner, u.Partner
 	if u.Courier != "" {
@@ -152,14 +163,35 @@ func (s *Server) creatorRevoked(r *http.Request, u store.Upload) *api.Error {
 	if name == "" {
 		return nil
 	}
+	refused := api.Errorf(api.CodeUnauthorized, "the %s token that created this upload was revoked", role)
+	if u.CreatorToken != [32]byte{} {
+		t, err := s.cfg.Store.TokenByVerifier(r.Context(), u.CreatorToken)
+		if errors.Is(err, store.ErrNotFound) {
+			return refused
+		}
+		if err != nil {
+			return s.storeError("token lookup", err)
+		}
+		if t.Revoked || t.Role != role || t.Name != name {
+			return refused
+		}
+		return nil
+	}
 	toks, err := s.cfg.Store.Tokens(r.Context())
 	if err != nil {
 		return s.storeError("tokens", err)
 	}
+	var had, active int
 	for _, t := range toks {
-		if t.Role == role && t.Name == name && !t.Revoked {
-			return nil
+		if t.Role == role && t.Name == name {
+			had++
+			if !t.Revoked {
+				active++
+			}
 		}
 	}
-	return api.Errorf(api.CodeUnauthorized, "the %s token that created this upload was revoked", role)
+	if had != 1 || active != 1 {
+		return refused
+	}
+	return nil
 }

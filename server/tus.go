@@ -162,9 +162,9 @@ func (s *Server) newUpload(r *http.Request, c caller) (store.Upload, *api.Error)
 	u.SubmissionID = md.submissionID
 	switch c.role {
 	case store.RolePartner:
-		u.Partner = c.name
+		u.Partner, u.CreatorToken = c.name, c.token
 	case store.RoleCourier:
-		u.Courier = c.name
+		u.Courier, u.CreatorToken = c.name, c.token
 	}
 	return u, nil
 }

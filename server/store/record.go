@@ -63,16 +63,21 @@ type uploadRecord struct {
 	Verifier     sum    `json:"verifier"`
 	Partner      string `json:"partner,omitempty"`
 	Courier      string `json:"courier,omitempty"`
+	CreatorToken *sum   `json:"creator_token,omitempty"` // nil for anonymous uploads
 	// HashState is the marshalled SHA-256 state over bytes [0, Offset),
 	// so Complete never re-reads the ciphertext to hash it.
 	HashState []byte `json:"hash_state"`
 }
 
 func (r *uploadRecord) upload() Upload {
-	return Upload{
+	u := Upload{
 		ID: r.ID, Length: r.Length, Offset: r.Offset, Created: r.Created, Expires: r.Expires,
 		Kind: r.Kind, SubmissionID: r.SubmissionID, Verifier: r.Verifier, Partner: r.Partner, Courier: r.Courier,
 	}
+	if r.CreatorToken != nil {
+		u.CreatorToken = *r.CreatorToken
+	}
+	return u
 }
 
 type replyRecord struct {

@@ -96,6 +96,11 @@ type Upload struct {
 	Verifier     [32]byte // SHA-256 of the submitter's access token (zero for replies)
 	Partner      string   // the partner that relayed or referred, if any
 	Courier      string   // the courier that uploads a reply (none in records older than this field)
+	// CreatorToken is the verifier of the partner's or courier's token
+	// that created the upload: a name may have had other tokens, and
+	// only this one may go on with it. Zero for anonymous uploads and in
+	// records older than this field.
+	CreatorToken [32]byte
 }
 
 // Submission is a completed upload that officers have not yet acknowledged.
@@ -178,7 +183,8 @@ type Store interface {
 	// submission must exist (ErrNotFound); it may be deleted (officers
 	// may answer after acknowledging). ErrInvalid for a malformed ID,
 	// a negative length, a non-zero Offset, an unknown kind, a bad day
-	// or partner name. An empty Created means today. Appends
+	// or partner name, a CreatorToken without a Partner or Courier.
+	// An empty Created means today. Appends
 	// EventCreated (not for replies).
 	CreateUpload(ctx context.Context, u Upload) error
 

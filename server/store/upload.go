@@ -51,6 +51,9 @@ func (s *BoltStore) CreateUpload(ctx context.Context, u Upload) error {
 		ID: u.ID, Length: u.Length, Created: u.Created, Expires: u.Expires, Kind: u.Kind,
 		SubmissionID: u.SubmissionID, Verifier: u.Verifier, Partner: u.Partner, Courier: u.Courier, HashState: state,
 	}
+	if u.CreatorToken != [32]byte{} {
+		rec.CreatorToken = (*sum)(&u.CreatorToken)
+	}
 	err = s.gc.update(func(tx *bolt.Tx) error {
 		if err := checkNewUpload(tx, &u); err != nil {
 			return err
@@ -88,6 +91,10 @@ func validateUpload(u *Upload) error {
 		return invalid("submission id must be 32 lowercase hex characters")
 	case u.Partner != "" && !validName(u.Partner):
 		return invalid("partner name must be 1 to 64 printable characters")
+	case u.Courier != "" && !validName(u.Courier):
+		return invalid("courier name must be 1 to 64 printable characters")
+	case u.CreatorToken != [32]byte{} && u.Partner == "" && u.Courier == "":
+		return invalid("an upload created by a token names its partner or courier")
 	case u.Created != "" && !validDay(u.Created):
 		return invalid("creation day is not a date")
 	case !validDay(u.Expires):

@@ -15,6 +15,9 @@ func testCreateUpload(t *testing.T, s store.Store) {
 	for _, kind := range []store.Kind{store.KindAnonymous, store.KindRelay, store.KindReferral} {
 		u := newUpload(t, kind, NewID(t), 1000)
 		u.Partner = "Front Line Defenders"
+		if kind != store.KindAnonymous {
+			u.CreatorToken = sha256.Sum256([]byte("the partner's token"))
+		}
 		create(t, s, u)
 		got, err := s.Upload(ctx, u.ID)
 		if err != nil {
@@ -51,6 +54,8 @@ func testCreateUploadInvalid(t *testing.T, s store.Store) {
 		{"bad created", func(u *store.Upload) { u.Created = "yesterday" }},
 		{"control in partner", func(u *store.Upload) { u.Partner = "a\nb" }},
 		{"long partner", func(u *store.Upload) { u.Partner = string(bytes.Repeat([]byte("p"), 65)) }},
+		{"control in courier", func(u *store.Upload) { u.Courier = "desk\x1b[2J" }},
+		{"creator token of nobody", func(u *store.Upload) { u.CreatorToken = sha256.Sum256([]byte("t")) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
