@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"refuge/crypto/signing"
@@ -168,6 +169,11 @@ func runAdmin(stderr io.Writer, data, endpoint string, req any, stopHint string,
 		st.Close()
 	}
 	if res.Error != "" {
+		// A hint that gives a command to run says --data DIR; this one
+		// is DIR.
+		for i, h := range res.Hints {
+			res.Hints[i] = strings.ReplaceAll(h, " --data DIR", " --data "+shellWord(data))
+		}
 		errorf(stderr, res.Hints, "%s", res.Error)
 		return res, false
 	}

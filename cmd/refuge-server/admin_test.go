@@ -69,7 +69,8 @@ func TestTokensWhileServerRuns(t *testing.T) {
 	if code := relay(); code != http.StatusCreated {
 		t.Fatalf("relay with the new token: %d", code)
 	}
-	if _, errs, rc := token("add", "--partner", "ngo"); rc != exitError || !strings.Contains(errs, `there is already a partner token named "ngo"`) {
+	if _, errs, rc := token("add", "--partner", "ngo"); rc != exitError || !strings.Contains(errs, `the partner token named "ngo" is active; no token was added`) ||
+		!strings.Contains(errs, "refuge-server token reissue --partner ngo --data "+srv.Dir+" revokes it") {
 		t.Fatalf("adding a taken name while running: %d %q", rc, errs)
 	}
 	if out, errs, rc := token("add", "--partner", "nog"); rc != exitError || out != "" ||
@@ -88,8 +89,8 @@ refuge-server: hint: did you mean "ngo"?
 	if code := relay(); code != http.StatusUnauthorized {
 		t.Fatalf("relay with the revoked token: %d", code)
 	}
-	if out, errs, rc := token("list"); rc != 0 || !regexp.MustCompile(`(?m)^ngo\s+partner\s+\S+\s+true\s+yes$`).MatchString(out) ||
-		!regexp.MustCompile(`(?m)^relay-only\s+partner\s+\S+\s+false\s+NO$`).MatchString(out) || !strings.Contains(errs, `does not list partners "fld", "relay-only", whose tokens are active`) {
+	if out, errs, rc := token("list"); rc != 0 || !regexp.MustCompile(`(?m)^ngo\s+partner\s+\S+\s+revoked\s+yes$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^relay-only\s+partner\s+\S+\s+active\s+NO$`).MatchString(out) || !strings.Contains(errs, `does not list partners "fld", "relay-only", whose tokens are active`) {
 		t.Fatalf("token list while running: %d %q %q", rc, out, errs)
 	}
 	if _, errs, rc := token("revoke", "--courier", "nobody"); rc != exitError || !strings.Contains(errs, `there is no courier token named "nobody"; nothing was revoked`) {
@@ -288,6 +289,8 @@ func FuzzAdminRequest(f *testing.F) {
 		`{"op":"add","role":"admin","name":"x"}`, `{"op":"drop"}`, `{"op":"list","extra":1}`, `{"op":"list"} {}`, `{"OP":"list"}`,
 		`{"op":"add","role":"partner","name":"\u001b[2J"}`, `{"op":"add","role":"partner","name":"relay-only","unlisted":true}`,
 		`{"op":"list","unlisted":true}`, `{"op":"add","role":"partner","name":"x","unlisted":1}`, `{"op":null}`, `{"op":1}`, "", "{", `[]`, strings.Repeat("[", 10000),
+		`{"op":"reissue","role":"partner","name":"ngo"}`, `{"op":"reissue","role":"courier","name":"night-desk"}`, `{"op":"reissue","role":"partner","name":"ngo","unlisted":true}`,
+		`{"op":"reissue","role":"partner","name":"ngo","token":"00"}`, `{"op":"reissue","role":"partner","name":"\u202e"}`,
 		`{"manifest":"` + b64(m) + `","signature":"` + b64(sig) + `","root":"` + root + `"}`,
 		`{"manifest":"!!"}`, `{"root":"RWQ"}`, `{"root":null}`, `{"root":"` + root + `x"}`, `{"manifest":"` + b64(m) + `"} x`,
 	} {

@@ -42,7 +42,8 @@ func TestTokenCommands(t *testing.T) {
 	}
 	errb.Reset()
 	if rc := run([]string{"token", "add", "--partner", "fld", "--data", data}, io.Discard, &errb); rc != exitError ||
-		errb.String() != "refuge-server: add token: there is already a partner token named \"fld\" (token list shows it; a revoked token keeps its name); no token was added\n" {
+		errb.String() != "refuge-server: add token: the partner token named \"fld\" is active; no token was added\n"+
+			"refuge-server: hint: if it leaked or was lost: refuge-server token reissue --partner fld --data "+data+" revokes it and prints a new one under the same name, in one step\n" {
 		t.Fatalf("second add of the same name: %d %q", rc, errb.String())
 	}
 	// Unknown names, or a name under the other role, revoke nothing and
@@ -67,22 +68,26 @@ func TestTokenCommands(t *testing.T) {
 	if rc := run([]string{"token", "revoke", "--partner", "fld", "--data", data}, io.Discard, io.Discard); rc != 0 {
 		t.Fatalf("revoke: %d", rc)
 	}
+	// Once revoked, the name takes a new token; the revoked one stays.
 	errb.Reset()
-	if rc := run([]string{"token", "add", "--partner", "fld", "--data", data}, io.Discard, &errb); rc != exitError ||
-		!strings.Contains(errb.String(), `a partner token named "fld" (token list shows it; a revoked token keeps its name)`) {
+	out.Reset()
+	if rc := run([]string{"token", "add", "--partner", "fld", "--data", data}, &out, &errb); rc != 0 || !strings.Contains(errb.String(),
+		"\nrefuge-server: note: the partner token named \"fld\" before this one stays revoked; uploads begun with it cannot be finished\n") {
 		t.Fatalf("add of a revoked name: %d %q", rc, errb.String())
 	}
+	tok2 := strings.TrimSpace(out.String())
 	out.Reset()
-	if rc := run([]string{"token", "list", "--data", data}, &out, io.Discard); rc != 0 || !regexp.MustCompile(`fld\s+partner\s+\d{4}-\d\d-\d\d\s+true`).MatchString(out.String()) {
+	if rc := run([]string{"token", "list", "--data", data}, &out, io.Discard); rc != 0 ||
+		!regexp.MustCompile(`(?m)^fld\s+partner\s+\d{4}-\d\d-\d\d\s+revoked\s+-\nfld\s+partner\s+\d{4}-\d\d-\d\d\s+active\s+-$`).MatchString(out.String()) {
 		t.Fatalf("list: %d %q", rc, out.String())
 	}
-	if strings.Contains(out.String(), tok) {
-		t.Fatal("token list shows the token")
+	if strings.Contains(out.String(), tok) || strings.Contains(out.String(), tok2) {
+		t.Fatal("token list shows a token")
 	}
-	// Only the verifier is on disk.
+	// Only the verifiers are on disk.
 	db, _ := os.ReadFile(filepath.Join(data, "refuge.db"))
-	if bytes.Contains(db, []byte(tok)) {
-		t.Fatal("the token is stored")
+	if bytes.Contains(db, []byte(tok)) || bytes.Contains(db, []byte(tok2)) {
+		t.Fatal("a token is stored")
 	}
 }
 
@@ -120,7 +125,7 @@ refuge-server: hint: run "refuge-server publish --help" for usage
 refuge-server: hint: did you mean --partner?
 refuge-server: hint: run "refuge-server token add --help" for usage
 `},
-		{"token subcommand", []string{"token", "ad", "--partner", "fld", "--data", "x"}, `refuge-server: unknown token subcommand "ad" (add, revoke, list)
+		{"token subcommand", []string{"token", "ad", "--partner", "fld", "--data", "x"}, `refuge-server: unknown token subcommand "ad" (add, reissue, revoke, list)
 refuge-server: hint: did you mean "refuge-server token add"?
 refuge-server: hint: run "refuge-server token --help" for usage
 `},

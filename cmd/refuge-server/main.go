@@ -8,6 +8,7 @@
 //	refuge-server --data DIR --root-pub RW... [--listen ADDR] [--tls-cert F --tls-key F]
 //	refuge-server --dev [--keep] [--listen 127.0.0.1:PORT]
 //	refuge-server token add (--partner NAME [--unlisted] | --courier NAME) --data DIR
+//	refuge-server token reissue (--partner NAME | --courier NAME) --data DIR
 //	refuge-server token revoke (--partner NAME | --courier NAME) --data DIR
 //	refuge-server token list --data DIR
 //	refuge-server publish --data DIR --root-pub RW... manifest.json manifest.json.minisig
@@ -34,6 +35,7 @@ const usage = `Usage:
     refuge-server --data DIR --root-pub KEY [--listen ADDR...] [--tls-cert FILE --tls-key FILE]
     refuge-server --dev [--keep] [--listen 127.0.0.1:PORT]
     refuge-server token add (--partner NAME [--unlisted] | --courier NAME) --data DIR
+    refuge-server token reissue (--partner NAME | --courier NAME) --data DIR
     refuge-server token revoke (--partner NAME | --courier NAME) --data DIR
     refuge-server token list --data DIR
     refuge-server publish --data DIR --root-pub KEY manifest.json manifest.json.minisig
@@ -63,9 +65,14 @@ Serve:
     --keep              with --dev: leave the directory when stopped
 
 Tokens (partner and courier bearer tokens; the server keeps only SHA-256):
-    token add prints a new token once; token revoke disables one;
-    token list shows names, roles, creation day, revocation, and whether
-    the published key manifest lists a partner token's name.
+    token add prints a new token once; token revoke disables one.
+    A token that leaked or was lost: token reissue revokes the active token
+    of NAME and prints a new one under the same name, in one step; uploads
+    the old one began stop with it. After a revoke, token add takes the
+    name again; while a token of the name is active, it refuses it.
+    token list shows every token, revoked ones too, a name's oldest first:
+    name, role, creation day, state (active or revoked), and whether the
+    published key manifest lists a partner token's name.
     Name a partner's token as the key manifest names the partner (the
     officers' report compares the two): token add --partner refuses a name
     the published manifest does not list, unless --unlisted is given (a
@@ -82,6 +89,7 @@ Examples:
     refuge-server --data /var/lib/refuge --root-pub RWQf6LRC... --listen unix:/run/refuge/refuge.sock \
         --listen 0.0.0.0:443 --tls-cert /etc/refuge/tls/fullchain.pem --tls-key /etc/refuge/tls/privkey.pem
     refuge-server token add --courier desk1 --data /var/lib/refuge
+    refuge-server token reissue --partner fld --data /var/lib/refuge
 
 Exit status: 0 success, 1 failure, 2 usage error.`
 

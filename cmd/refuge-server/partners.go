@@ -104,6 +104,21 @@ func checkPartnerName(ctx context.Context, st store.Store, name string, unlisted
 	}
 }
 
+// reissueNotes is what token reissue says of a partner's name, which it
+// keeps and does not refuse: a note when the published key manifest does
+// not list it, a warning when it cannot be read.
+func reissueNotes(ctx context.Context, st store.Store, name string) []string {
+	p, err := publishedPartners(ctx, st)
+	switch {
+	case err != nil:
+		return []string{fmt.Sprintf("warning: %v: the partner name was not checked against it", err)}
+	case p == nil || p.lists(name):
+		return nil
+	}
+	return []string{fmt.Sprintf("note: the published key manifest (version %d) does not list partner %+q: right for a partner that only relays; "+
+		"a partner that refers must have its token named as the manifest names it, or the officers' report shows a notice on each of its referrals", p.version, name)}
+}
+
 // listsWhat says which partners a manifest lists, quoted, at most 20.
 func listsWhat(names []string) string {
 	if len(names) == 0 {

@@ -196,9 +196,9 @@ refuge-server: hint: to add it anyway, for a partner the officers' next manifest
 		t.Fatalf("revoke hrw: %q", errs)
 	}
 	out, errs, rc = serverCmd("token", "list", "--data", data)
-	for _, re := range []string{`(?m)^NAME\s+ROLE\s+CREATED\s+REVOKED\s+IN MANIFEST$`, `(?m)^early\s+partner\s+\S+\s+false\s+NO$`,
-		`(?m)^fld\s+partner\s+\S+\s+false\s+yes$`, `(?m)^hrw\s+partner\s+\S+\s+true\s+yes$`,
-		`(?m)^Front Line Office\s+partner\s+\S+\s+false\s+NO$`, `(?m)^Night Desk\s+courier\s+\S+\s+false\s+-$`} {
+	for _, re := range []string{`(?m)^NAME\s+ROLE\s+CREATED\s+STATE\s+IN MANIFEST$`, `(?m)^early\s+partner\s+\S+\s+active\s+NO$`,
+		`(?m)^fld\s+partner\s+\S+\s+active\s+yes$`, `(?m)^hrw\s+partner\s+\S+\s+revoked\s+yes$`,
+		`(?m)^Front Line Office\s+partner\s+\S+\s+active\s+NO$`, `(?m)^Night Desk\s+courier\s+\S+\s+active\s+-$`} {
 		if !regexp.MustCompile(re).MatchString(out) {
 			t.Errorf("token list lacks %s:\n%s", re, out)
 		}
@@ -218,7 +218,7 @@ refuge-server: hint: to add it anyway, for a partner the officers' next manifest
 		strings.Contains(errs, "hrw") || strings.Count(errs, "\n") != 3 {
 		t.Fatalf("publish dropping a partner: %q", errs)
 	}
-	if out, _, _ := serverCmd("token", "list", "--data", data); !regexp.MustCompile(`(?m)^fld\s+partner\s+\S+\s+false\s+NO$`).MatchString(out) {
+	if out, _, _ := serverCmd("token", "list", "--data", data); !regexp.MustCompile(`(?m)^fld\s+partner\s+\S+\s+active\s+NO$`).MatchString(out) {
 		t.Fatalf("token list after fld was dropped:\n%s", out)
 	}
 	// The renamed partner's new token, under the manifest's name.
@@ -235,7 +235,7 @@ func TestPartnerTokenNamesNoManifest(t *testing.T) {
 		t.Fatal(errs)
 	}
 	out, errs, rc := serverCmd("token", "list", "--data", data)
-	if rc != exitOK || !regexp.MustCompile(`(?m)^fld\s+partner\s+\S+\s+false\s+-$`).MatchString(out) ||
+	if rc != exitOK || !regexp.MustCompile(`(?m)^fld\s+partner\s+\S+\s+active\s+-$`).MatchString(out) ||
 		errs != "refuge-server: note: no key manifest is published yet, so partner names are not checked against it\n" {
 		t.Fatalf("token list with no manifest: %d %q %q", rc, out, errs)
 	}
@@ -270,7 +270,7 @@ func TestPartnerTokenNamesBrokenManifest(t *testing.T) {
 		t.Fatalf("add with a broken manifest: %d %q %q", rc, out, errs)
 	}
 	out, errs, rc = serverCmd("token", "list", "--data", srv.Dir)
-	if rc != exitOK || !regexp.MustCompile(`(?m)^ngo\s+partner\s+\S+\s+false\s+-$`).MatchString(out) ||
+	if rc != exitOK || !regexp.MustCompile(`(?m)^ngo\s+partner\s+\S+\s+active\s+-$`).MatchString(out) ||
 		!strings.HasPrefix(errs, "refuge-server: warning: the published key manifest does not parse: ") {
 		t.Fatalf("list with a broken manifest: %d %q %q", rc, out, errs)
 	}

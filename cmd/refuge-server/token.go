@@ -19,7 +19,7 @@ import (
 
 // tokenCommands are token's subcommands, in the order its messages list
 // them; doToken does each.
-var tokenCommands = []string{"add", "revoke", "list"}
+var tokenCommands = []string{"add", "reissue", "revoke", "list"}
 
 func tokenCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -64,7 +64,11 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *unlisted && (sub != "add" || role != store.RolePartner) {
-		errorf(stderr, nil, "--unlisted is only for token add --partner NAME")
+		var hints []string
+		if sub == "reissue" {
+			hints = []string{"token reissue keeps the name of the token it replaces; leave out --unlisted"}
+		}
+		errorf(stderr, hints, "--unlisted is only for token add --partner NAME")
 		return exitUsage
 	}
 	req := tokenRequest{Op: sub, Role: role, Name: name, Unlisted: *unlisted}
@@ -81,7 +85,7 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 // to a running server over its admin socket. Unlisted adds a partner token
 // whose name the published key manifest does not list (partners.go).
 type tokenRequest struct {
-	Op       string     `json:"op"` // add, revoke, list
+	Op       string     `json:"op"` // add, reissue, revoke, list
 	Role     store.Role `json:"role,omitempty"`
 	Name     string     `json:"name,omitempty"`
 	Unlisted bool       `json:"unlisted,omitempty"`
@@ -94,13 +98,15 @@ func doToken(ctx context.Context, st store.Store, req tokenRequest) adminResult 
 	switch req.Op {
 	case "add":
 		return doAdd(ctx, st, req)
+	case "reissue":
+		return doReissue(ctx, st, req)
 	case "revoke":
 		if req.Role != store.RolePartner && req.Role != store.RoleCourier {
 			return adminResult{Error: "revoke token: the role must be partner or courier"}
 		}
 		err := st.RevokeToken(ctx, req.Role, req.Name)
 		if errors.Is(err, store.ErrNotFound) {
-			return revokeNotFound(ctx, st, req)
+			return notFound(ctx, st, req, "revoke token", "nothing was revoked")
 		}
 		if err != nil {
 			return adminResult{Error: fmt.Sprintf("revoke token: %v", err)}
@@ -125,40 +131,106 @@ func doAdd(ctx context.Context, st store.Store, req tokenRequest) adminResult {
 			return *refused
 		}
 	}
+	before := countTokens(ctx, st, req.Role, req.Name)
 	tok, err := addToken(ctx, st, req.Role, req.Name)
-	if errors.Is(err, store.ErrExists) && hasToken(ctx, st, req.Role, req.Name) {
-		return adminResult{Error: fmt.Sprintf("add token: there is already a %s token named %+q (token list shows it; a revoked token keeps its name); no token was added", req.Role, req.Name)}
+	if errors.Is(err, store.ErrExists) && before.active > 0 {
+		return adminResult{Error: fmt.Sprintf("add token: the %s token named %+q is active; no token was added", req.Role, req.Name),
+			Hints: []string{fmt.Sprintf("if it leaked or was lost: refuge-server token reissue --%s %s --data DIR revokes it and prints a new one under the same name, in one step",
+				req.Role, shellWord(req.Name))}}
 	}
 	if err != nil {
 		return adminResult{Error: fmt.Sprintf("add token: %v", err)}
 	}
-	return adminResult{Out: tok + "\n", Info: fmt.Sprintf("this %s token for %q is shown only once; the server keeps only its SHA-256", req.Role, req.Name), Notes: notes}
+	switch n := before.revoked; {
+	case n == 1:
+		notes = append(notes, fmt.Sprintf("note: the %s token named %q before this one stays revoked; uploads begun with it cannot be finished", req.Role, req.Name))
+	case n > 1:
+		notes = append(notes, fmt.Sprintf("note: the %s named %q before this one stay revoked; uploads begun with them cannot be finished",
+			cli.Plural(n, string(req.Role)+" token"), req.Name))
+	}
+	return adminResult{Out: tok + "\n", Info: shownOnce(req), Notes: notes}
 }
 
-// revokeNotFound says that there is no token of req's role and name, and
-// whether there is one of that name under the other role. The name, which
-// no check has passed, is quoted in ASCII (%+q).
-func revokeNotFound(ctx context.Context, st store.Store, req tokenRequest) adminResult {
-	res := adminResult{Error: fmt.Sprintf("revoke token: there is no %s token named %+q; nothing was revoked", req.Role, req.Name),
-		Hints: []string{"token list shows the tokens, with their roles"}}
+// doReissue revokes the active token of req's role and name, if there is
+// one, and adds a new one under the same name, in one step
+// (store.ReissueToken): what an operator does when a token leaked. A
+// partner's name is not checked against the published key manifest as
+// token add checks a new name: it is the name the partner has had, and a
+// partner that only relays rightly has one the manifest does not list; a
+// note says so.
+func doReissue(ctx context.Context, st store.Store, req tokenRequest) adminResult {
+	if req.Role != store.RolePartner && req.Role != store.RoleCourier {
+		return adminResult{Error: "reissue token: the role must be partner or courier"}
+	}
+	var revoked bool
+	tok, err := newToken(func(v [32]byte) (err error) {
+		revoked, err = st.ReissueToken(ctx, store.Token{Name: req.Name, Role: req.Role, Verifier: v, Created: store.DayOf(time.Now())})
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound(ctx, st, req, "reissue token", "nothing was revoked or added",
+			fmt.Sprintf("a name's first token is added by refuge-server token add --%s %s --data DIR", req.Role, shellWord(req.Name)))
+	}
+	if err != nil {
+		return adminResult{Error: fmt.Sprintf("reissue token: %v", err)}
+	}
+	notes := []string{"note: uploads begun with the old token cannot be finished; they are started again with the new one"}
+	if !revoked {
+		notes[0] = fmt.Sprintf("note: no %s token named %q was active (revoked before); uploads begun with the old one cannot be finished", req.Role, req.Name)
+	}
+	if req.Role == store.RolePartner {
+		notes = append(notes, reissueNotes(ctx, st, req.Name)...)
+	}
+	info := fmt.Sprintf("revoked the %s token %q and added a new one under that name: %s", req.Role, req.Name, shownOnce(req))
+	if !revoked {
+		info = fmt.Sprintf("added a new %s token under the name %q: %s", req.Role, req.Name, shownOnce(req))
+	}
+	return adminResult{Out: tok + "\n", Info: info, Notes: notes}
+}
+
+func shownOnce(req tokenRequest) string {
+	return fmt.Sprintf("this %s token for %q is shown only once; the server keeps only its SHA-256", req.Role, req.Name)
+}
+
+// notFound says that there is no token of req's role and name (op and
+// nothing say what failed and what was left undone), and whether there
+// is one of that name under the other role; if there is none, it gives
+// the hints more after its own. The name, which no check has passed, is
+// quoted in ASCII (%+q).
+func notFound(ctx context.Context, st store.Store, req tokenRequest, op, nothing string, more ...string) adminResult {
+	res := adminResult{Error: fmt.Sprintf("%s: there is no %s token named %+q; %s", op, req.Role, req.Name, nothing),
+		Hints: append([]string{"token list shows the tokens, with their roles"}, more...)}
 	other := store.RolePartner
 	if req.Role == store.RolePartner {
 		other = store.RoleCourier
 	}
-	if hasToken(ctx, st, other, req.Name) {
+	if n := countTokens(ctx, st, other, req.Name); n.active+n.revoked > 0 {
 		res.Hints = []string{fmt.Sprintf("there is a %s token named %+q: did you mean --%s?", other, req.Name, other)}
 	}
 	return res
 }
 
-// hasToken reports whether st holds a token, revoked or not, of role and
-// name.
-func hasToken(ctx context.Context, st store.Store, role store.Role, name string) bool {
+// tokenCount is how many tokens of a role and name are active (at most
+// one) and revoked.
+type tokenCount struct{ active, revoked int }
+
+// countTokens counts the tokens of role and name in st.
+func countTokens(ctx context.Context, st store.Store, role store.Role, name string) tokenCount {
+	var n tokenCount
 	toks, err := st.Tokens(ctx)
 	if err != nil {
-		return false
+		return n
 	}
-	return slices.ContainsFunc(toks, func(t store.Token) bool { return t.Role == role && t.Name == name })
+	for _, t := range toks {
+		switch {
+		case t.Role != role || t.Name != name:
+		case t.Revoked:
+			n.revoked++
+		default:
+			n.active++
+		}
+	}
+	return n
 }
 
 // listTokens lists the tokens, and for a partner's whether the published
@@ -181,7 +253,7 @@ func listTokens(ctx context.Context, st store.Store) adminResult {
 	}
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tROLE\tCREATED\tREVOKED\tIN MANIFEST")
+	fmt.Fprintln(tw, "NAME\tROLE\tCREATED\tSTATE\tIN MANIFEST")
 	for _, t := range toks {
 		listed := "-"
 		if t.Role == store.RolePartner && p != nil {
@@ -190,22 +262,45 @@ func listTokens(ctx context.Context, st store.Store) adminResult {
 				listed = "yes"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", t.Name, t.Role, t.Created, t.Revoked, listed)
+		state := "active"
+		if t.Revoked {
+			state = "revoked"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Role, t.Created, state, listed)
 	}
 	tw.Flush()
 	return adminResult{Out: b.String(), Notes: notes}
 }
 
-// addToken creates a 32-byte random token, stores its verifier and
-// returns it as 64 hex characters.
+// addToken adds a new token of role and name to st and returns it, as
+// 64 hex characters.
 func addToken(ctx context.Context, st store.Store, role store.Role, name string) (string, error) {
+	return newToken(func(v [32]byte) error {
+		return st.AddToken(ctx, store.Token{Name: name, Role: role, Verifier: v, Created: store.DayOf(time.Now())})
+	})
+}
+
+// newToken makes a token of 32 random bytes, has store keep its verifier
+// (server.Verifier) and returns it as 64 hex characters.
+func newToken(store func(verifier [32]byte) error) (string, error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err
 	}
-	err := st.AddToken(ctx, store.Token{Name: name, Role: role, Verifier: server.Verifier(b[:]), Created: store.DayOf(time.Now())})
-	if err != nil {
+	if err := store(server.Verifier(b[:])); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(b[:]), nil
+}
+
+// shellWord is s as one word of a shell command: as it is when it is
+// made of letters, digits and ./_-, else in single quotes.
+func shellWord(s string) string {
+	unsafe := strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("./_-", r))
+	})
+	if s != "" && unsafe < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
