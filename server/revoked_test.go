@@ -1,10 +1,16 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -265,5 +271,59 @@ func TestUploadOfAnOlderRecordAfterReissue(t *testing.T) {
 	}
 	if _, err := e.st.Submission(ctx, sub.id); err == nil {
 		t.Fatal("the older record's upload became a submission")
+	}
+}
+
+// TestRevokedDuringLastChunk: a token revoked (here: reissued) while the
+// PATCH that brings its upload to its length is under way. The PATCH
+// passed the check at its start; before, nothing looked again, so a
+// thief who sent the rest of an upload in one long request when the leak
+// was found finished it after the revocation, as the partner's. Now the
+// completion asks again: 401, no submission, the upload gone. The PATCH
+// is held between its check and its body by Expect: 100-continue: the
+// server answers "100 Continue" only when it starts reading the body.
+func TestRevokedDuringLastChunk(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, how := range []string{"reissue", "revoke"} {
+		name := "office-" + how
+		old := e.addToken(store.RolePartner, name)
+		sub := newSubmitter()
+		body := e.bundle(8 << 10)
+		loc := e.create(len(body), meta(api.MetaKind, "relay", api.MetaSubmissionID, sub.id), old)
+		c, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "PATCH %s HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n"+
+			"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n", loc, len(body))
+		br := bufio.NewReader(c)
+		line, err := br.ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, "HTTP/1.1 100 ") {
+			t.Fatalf("%s: waiting for 100 Continue: %q, %v", how, line, err)
+		}
+		br.ReadString('\n') // the empty line after it
+		if how == "reissue" {
+			e.newToken("reissue", store.RolePartner, name)
+		} else if err := e.st.RevokeToken(ctx, store.RolePartner, name); err != nil {
+			t.Fatal(err)
+		}
+		c.Write(body)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		c.Close()
+		if resp.StatusCode != 401 || !strings.Contains(string(b), "the partner token that created this upload was revoked") {
+			t.Fatalf("%s during the last chunk: %d %s, want 401", how, resp.StatusCode, b)
+		}
+		if _, err := e.st.Submission(ctx, sub.id); err == nil {
+			t.Fatalf("%s during the last chunk: the upload became a submission", how)
+		}
+		if _, err := e.st.Upload(ctx, loc[len("/v1/uploads/"):]); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("%s during the last chunk: the upload is still there: %v", how, err)
+		}
 	}
 }

@@ -388,7 +388,17 @@ func (s *Server) completionCheck(r *http.Request, u store.Upload) (func(io.Reade
 		want = n
 	}
 	why := new(error)
+	// Not cut short by a client gone away: a failed look-up would
+	// refuse, and so delete, the upload.
+	kept := r.WithContext(context.WithoutCancel(r.Context()))
 	check := func(ct io.Reader) error {
+		// The token that created u was active when the request began;
+		// a long last chunk may end after it was revoked. Then the
+		// upload can never be finished, and it goes (as DELETE would).
+		if e := s.creatorRevoked(kept, u); e != nil {
+			*why = e
+			return e
+		}
 		*why = checkAge(want)(ct)
 		return *why
 	}
@@ -397,6 +407,10 @@ func (s *Server) completionCheck(r *http.Request, u store.Upload) (func(io.Reade
 
 // completeError maps the store's answer to a completion.
 func (s *Server) completeError(err, why error) *api.Error {
+	var refused *api.Error
+	if errors.Is(err, store.ErrRejected) && errors.As(why, &refused) {
+		return refused // creatorRevoked's
+	}
 	if errors.Is(err, store.ErrRejected) && why != nil {
 		return api.Errorf(api.CodeUnprocessable, "upload rejected and deleted: %v", why)
 	}
