@@ -27,7 +27,7 @@ func TestListenFailedAddressInUse(t *testing.T) {
 	var out bytes.Buffer
 	listenFailed(&out, addr, err)
 	for _, want := range []string{
-		"refuge-server: cannot listen on " + addr + ": another server (perhaps another refuge-server --dev) is already listening there\n",
+		"refuge-server: error: cannot listen on " + addr + ": another server (perhaps another refuge-server --dev) is already listening there\n",
 		"refuge-server: hint: pick another address with --listen",
 	} {
 		if !strings.Contains(out.String(), want) {

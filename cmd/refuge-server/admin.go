@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"refuge/crypto/signing"
+	"refuge/internal/cli"
 	"refuge/server/store"
 )
 
@@ -136,12 +137,13 @@ type adminResult struct {
 }
 
 // print writes what a successful command says: Out on stdout, Info and
-// Notes on stderr.
+// Notes on stderr, each a line after "refuge-server: " (a note or warning
+// begins "note: " or "warning: " itself).
 func (res adminResult) print(stdout, stderr io.Writer) {
 	fmt.Fprint(stdout, res.Out)
 	for _, line := range append([]string{res.Info}, res.Notes...) {
 		if line != "" {
-			fmt.Fprintf(stderr, "refuge-server: %s\n", line)
+			out(stderr).Infof("%s", line)
 		}
 	}
 }
@@ -150,20 +152,19 @@ func (res adminResult) print(stdout, stderr io.Writer) {
 // database itself when no server holds it (local), else by the running
 // server through its admin socket (callAdmin with endpoint and req).
 // stopHint tells the operator what to do when the socket does not answer.
-// It prints any failure to stderr and reports whether the command
-// succeeded.
-func runAdmin(stderr io.Writer, data, endpoint string, req any, stopHint string, local func(store.Store) adminResult) (adminResult, bool) {
+// It returns the command's result, or its failure (exitError) with the
+// hints to print; either way the same, whichever ran the command.
+func runAdmin(data, endpoint string, req any, stopHint string, local func(store.Store) adminResult) (adminResult, *cli.Error) {
 	var res adminResult
 	st, err := store.Open(data, store.Options{})
 	switch {
 	case errors.Is(err, store.ErrInUse):
 		if res, err = callAdmin(data, endpoint, req); err != nil {
-			errorf(stderr, []string{"refuge-server is running but its admin socket " + adminSocket(data) + " does not answer; " + stopHint}, "%v", err)
-			return res, false
+			return res, cli.Errorf(exitError, "%v", err).
+				Hint("refuge-server is running but its admin socket %s does not answer; %s", adminSocket(data), stopHint)
 		}
 	case err != nil:
-		errorf(stderr, nil, "%v", err)
-		return res, false
+		return res, cli.Errorf(exitError, "%v", err)
 	default:
 		res = local(st)
 		st.Close()
@@ -171,13 +172,13 @@ func runAdmin(stderr io.Writer, data, endpoint string, req any, stopHint string,
 	if res.Error != "" {
 		// A hint that gives a command to run says --data DIR; this one
 		// is DIR.
-		for i, h := range res.Hints {
-			res.Hints[i] = strings.ReplaceAll(h, " --data DIR", " --data "+shellWord(data))
+		e := &cli.Error{Code: exitError, Msg: res.Error}
+		for _, h := range res.Hints {
+			e.Hints = append(e.Hints, strings.ReplaceAll(h, " --data DIR", " --data "+shellWord(data)))
 		}
-		errorf(stderr, res.Hints, "%s", res.Error)
-		return res, false
+		return res, e
 	}
-	return res, true
+	return res, nil
 }
 
 // callAdmin sends req to the admin socket of the server running on data,

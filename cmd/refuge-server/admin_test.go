@@ -74,7 +74,7 @@ func TestTokensWhileServerRuns(t *testing.T) {
 		t.Fatalf("adding a taken name while running: %d %q", rc, errs)
 	}
 	if out, errs, rc := token("add", "--partner", "nog"); rc != exitError || out != "" ||
-		!strings.HasPrefix(errs, `refuge-server: add token: the published key manifest (version 1) does not list partner "nog" (it lists "ngo"); no token was added
+		!strings.HasPrefix(errs, `refuge-server: error: add token: the published key manifest (version 1) does not list partner "nog" (it lists "ngo"); no token was added
 refuge-server: hint: did you mean "ngo"?
 `) || !strings.Contains(errs, "add --unlisted\n") {
 		t.Fatalf("adding a name the manifest does not list while running: %d %q %q", rc, out, errs)

@@ -42,18 +42,18 @@ func TestTokenCommands(t *testing.T) {
 	}
 	errb.Reset()
 	if rc := run([]string{"token", "add", "--partner", "fld", "--data", data}, io.Discard, &errb); rc != exitError ||
-		errb.String() != "refuge-server: add token: the partner token named \"fld\" is active; no token was added\n"+
+		errb.String() != "refuge-server: error: add token: the partner token named \"fld\" is active; no token was added\n"+
 			"refuge-server: hint: if it leaked or was lost: refuge-server token reissue --partner fld --data "+data+" revokes it and prints a new one under the same name, in one step\n" {
 		t.Fatalf("second add of the same name: %d %q", rc, errb.String())
 	}
 	// Unknown names, or a name under the other role, revoke nothing and
 	// say so; a name is quoted in ASCII, so a control character shows.
 	for _, c := range []struct{ args, stderr string }{
-		{"--partner nobody", "refuge-server: revoke token: there is no partner token named \"nobody\"; nothing was revoked\n" +
+		{"--partner nobody", "refuge-server: error: revoke token: there is no partner token named \"nobody\"; nothing was revoked\n" +
 			"refuge-server: hint: token list shows the tokens, with their roles\n"},
-		{"--courier fld", "refuge-server: revoke token: there is no courier token named \"fld\"; nothing was revoked\n" +
+		{"--courier fld", "refuge-server: error: revoke token: there is no courier token named \"fld\"; nothing was revoked\n" +
 			"refuge-server: hint: there is a partner token named \"fld\": did you mean --partner?\n"},
-		{"--partner fl\u0434\x1b", "refuge-server: revoke token: there is no partner token named \"fl\\u0434\\x1b\"; nothing was revoked\n" +
+		{"--partner fl\u0434\x1b", "refuge-server: error: revoke token: there is no partner token named \"fl\\u0434\\x1b\"; nothing was revoked\n" +
 			"refuge-server: hint: token list shows the tokens, with their roles\n"},
 	} {
 		role, name, _ := strings.Cut(c.args, " ")
@@ -98,7 +98,7 @@ func TestUsageErrors(t *testing.T) {
 		{"token", "bogus", "--data", "x"}, {"token", "add", "--data", "x"},
 		{"--keep", "--data", "x", "--root-pub", "y"}, {"--dev", "--data", "x"}, {"--dev", "--root-pub", "y"}} {
 		var errb bytes.Buffer
-		if rc := run(args, io.Discard, &errb); rc != exitUsage || !strings.HasPrefix(errb.String(), "refuge-server: ") {
+		if rc := run(args, io.Discard, &errb); rc != exitUsage || !strings.HasPrefix(errb.String(), "refuge-server: error: ") {
 			t.Errorf("%v: %d %q", args, rc, errb.String())
 		}
 	}
@@ -113,52 +113,52 @@ func TestMistyped(t *testing.T) {
 		args   []string
 		stderr string
 	}{
-		{"serve flag", []string{"--listn", "x"}, `refuge-server: flag provided but not defined: -listn
+		{"serve flag", []string{"--listn", "x"}, `refuge-server: error: flag provided but not defined: -listn
 refuge-server: hint: did you mean --listen?
 refuge-server: hint: run "refuge-server --help" for usage
 `},
-		{"publish flag", []string{"publish", "--dat", "x", "m.json", "m.json.minisig"}, `refuge-server: flag provided but not defined: -dat
+		{"publish flag", []string{"publish", "--dat", "x", "m.json", "m.json.minisig"}, `refuge-server: error: flag provided but not defined: -dat
 refuge-server: hint: did you mean --data?
 refuge-server: hint: run "refuge-server publish --help" for usage
 `},
-		{"token flag", []string{"token", "add", "--partnr", "fld", "--data", "x"}, `refuge-server: flag provided but not defined: -partnr
+		{"token flag", []string{"token", "add", "--partnr", "fld", "--data", "x"}, `refuge-server: error: flag provided but not defined: -partnr
 refuge-server: hint: did you mean --partner?
 refuge-server: hint: run "refuge-server token add --help" for usage
 `},
-		{"token subcommand", []string{"token", "ad", "--partner", "fld", "--data", "x"}, `refuge-server: unknown token subcommand "ad" (add, reissue, revoke, list)
+		{"token subcommand", []string{"token", "ad", "--partner", "fld", "--data", "x"}, `refuge-server: error: unknown token subcommand "ad" (add, reissue, revoke, list)
 refuge-server: hint: did you mean "refuge-server token add"?
 refuge-server: hint: run "refuge-server token --help" for usage
 `},
-		{"command", []string{"tokn", "add", "--data", "x"}, `refuge-server: unexpected argument "tokn"
+		{"command", []string{"tokn", "add", "--data", "x"}, `refuge-server: error: unexpected argument "tokn"
 refuge-server: hint: did you mean "refuge-server token"?
 refuge-server: hint: run "refuge-server --help" for usage
 `},
-		{"subcommand after flags", []string{"--data", "x", "token", "add", "--partner", "fld"}, `refuge-server: "token" is a subcommand, and comes before any flag
+		{"subcommand after flags", []string{"--data", "x", "token", "add", "--partner", "fld"}, `refuge-server: error: "token" is a subcommand, and comes before any flag
 refuge-server: hint: write the subcommand first, then its flags: refuge-server token … --data DIR
 `},
-		{"publish after flags", []string{"--data", "x", "--root-pub", "RW", "publish", "m.json", "m.json.minisig"}, `refuge-server: "publish" is a subcommand, and comes before any flag
+		{"publish after flags", []string{"--data", "x", "--root-pub", "RW", "publish", "m.json", "m.json.minisig"}, `refuge-server: error: "publish" is a subcommand, and comes before any flag
 refuge-server: hint: write the subcommand first, then its flags: refuge-server publish … --data DIR
 `},
-		{"nothing near", []string{"--bogus"}, `refuge-server: flag provided but not defined: -bogus
+		{"nothing near", []string{"--bogus"}, `refuge-server: error: flag provided but not defined: -bogus
 refuge-server: hint: run "refuge-server --help" for usage
 `},
-		{"a data folder named token", []string{"--data", "token", "--bogus"}, `refuge-server: flag provided but not defined: -bogus
+		{"a data folder named token", []string{"--data", "token", "--bogus"}, `refuge-server: error: flag provided but not defined: -bogus
 refuge-server: hint: run "refuge-server --help" for usage
 `},
-		{"a data folder named publish", []string{"--data", "publish", "--listn", "x"}, `refuge-server: flag provided but not defined: -listn
+		{"a data folder named publish", []string{"--data", "publish", "--listn", "x"}, `refuge-server: error: flag provided but not defined: -listn
 refuge-server: hint: did you mean --listen?
 refuge-server: hint: run "refuge-server --help" for usage
 `},
-		{"a data folder named token, and no root key", []string{"--data", "token"}, `refuge-server: --data and --root-pub are required
+		{"a data folder named token, and no root key", []string{"--data", "token"}, `refuge-server: error: --data and --root-pub are required
 refuge-server: hint: a quick demo: refuge-server --dev
 `},
-		{"a data folder named token, then the subcommand", []string{"--data", "token", "token", "add", "--partner", "fld"}, `refuge-server: "token" is a subcommand, and comes before any flag
+		{"a data folder named token, then the subcommand", []string{"--data", "token", "token", "add", "--partner", "fld"}, `refuge-server: error: "token" is a subcommand, and comes before any flag
 refuge-server: hint: write the subcommand first, then its flags: refuge-server token … --data DIR
 `},
-		{"subcommand after --data=", []string{"--data=x", "token", "list"}, `refuge-server: "token" is a subcommand, and comes before any flag
+		{"subcommand after --data=", []string{"--data=x", "token", "list"}, `refuge-server: error: "token" is a subcommand, and comes before any flag
 refuge-server: hint: write the subcommand first, then its flags: refuge-server token … --data DIR
 `},
-		{"subcommand after its own flag", []string{"--partner", "fld", "token", "add", "--data", "x"}, `refuge-server: "token" is a subcommand, and comes before any flag
+		{"subcommand after its own flag", []string{"--partner", "fld", "token", "add", "--data", "x"}, `refuge-server: error: "token" is a subcommand, and comes before any flag
 refuge-server: hint: write the subcommand first, then its flags: refuge-server token … --data DIR
 `},
 	} {

@@ -18,6 +18,7 @@ import (
 
 	"refuge/crypto/manifest"
 	"refuge/crypto/signing"
+	"refuge/internal/cli"
 	"refuge/server"
 	"refuge/server/store"
 )
@@ -37,44 +38,41 @@ func devCmd(ctx context.Context, f serveFlags, stdout, stderr io.Writer, log *sl
 	case 1:
 		listen = f.listen[0]
 	default:
-		errorf(stderr, nil, "--dev listens on one address")
-		return exitUsage
+		return fail(stderr, cli.Errorf(exitUsage, "--dev listens on one address"))
 	}
 	if host, _, err := net.SplitHostPort(listen); err != nil || host != "127.0.0.1" {
-		errorf(stderr, nil, "--dev listens on 127.0.0.1 only (for example --listen 127.0.0.1:0)")
-		return exitUsage
+		return fail(stderr, cli.Errorf(exitUsage, "--dev listens on 127.0.0.1 only (for example --listen 127.0.0.1:0)"))
 	}
 	if f.tlsCert != "" {
-		errorf(stderr, nil, "--dev does not serve TLS")
-		return exitUsage
+		return fail(stderr, cli.Errorf(exitUsage, "--dev does not serve TLS"))
 	}
 	l, err := server.Listen(listen)
 	if err != nil {
-		listenFailed(stderr, listen, err)
-		return exitError
+		return listenFailed(stderr, listen, err)
 	}
 	defer l.Close()
 	dir, err := os.MkdirTemp("", "refuge-dev-")
 	if err != nil {
-		errorf(stderr, nil, "create dev directory: %v", err)
-		return exitError
+		return fail(stderr, cli.Errorf(exitError, "create dev directory: %v", err))
 	}
 	rc := runDev(ctx, dir, l, f, stdout, stderr, log)
 	if f.keep {
-		fmt.Fprintf(stderr, "refuge-server: kept the dev directory %s (--keep): it holds demo private keys and their passphrase; delete it when done\n", dir)
+		out(stderr).Infof("kept the dev directory %s (--keep): it holds demo private keys and their passphrase; delete it when done", dir)
 	} else if !removeDevDir(stderr, dir) && rc == exitOK {
 		rc = exitError
 	}
 	return rc
 }
 
-// removeDevDir removes the dev directory and says so in one line.
+// removeDevDir removes the dev directory and says so in one line, or
+// says why it could not (the caller decides the exit code).
 func removeDevDir(stderr io.Writer, dir string) bool {
 	if err := os.RemoveAll(dir); err != nil {
-		errorf(stderr, []string{"it holds demo private keys and their passphrase: delete it yourself"}, "remove the dev directory %s: %v", dir, err)
+		out(stderr).Fail(cli.Errorf(exitError, "remove the dev directory %s: %v", dir, err).
+			Hint("it holds demo private keys and their passphrase: delete it yourself"))
 		return false
 	}
-	fmt.Fprintf(stderr, "refuge-server: removed the dev directory %s\n", dir)
+	out(stderr).Infof("removed the dev directory %s", dir)
 	return true
 }
 
@@ -83,18 +81,15 @@ func removeDevDir(stderr io.Writer, dir string) bool {
 func runDev(ctx context.Context, dir string, l net.Listener, f serveFlags, stdout, stderr io.Writer, log *slog.Logger) int {
 	d, err := makeDevSetup(dir)
 	if err != nil {
-		errorf(stderr, nil, "dev setup: %v", err)
-		return exitError
+		return fail(stderr, cli.Errorf(exitError, "dev setup: %v", err))
 	}
 	st, err := store.Open(filepath.Join(dir, "data"), store.Options{})
 	if err != nil {
-		errorf(stderr, nil, "%v", err)
-		return exitError
+		return fail(stderr, cli.Errorf(exitError, "%v", err))
 	}
 	defer st.Close()
 	if err := server.Publish(ctx, st, d.root, d.manifest, d.sig, time.Now()); err != nil {
-		errorf(stderr, nil, "publish dev manifest: %v", err)
-		return exitError
+		return fail(stderr, cli.Errorf(exitError, "publish dev manifest: %v", err))
 	}
 	courier, err := addToken(ctx, st, store.RoleCourier, "dev-courier")
 	if err == nil {
@@ -102,13 +97,11 @@ func runDev(ctx context.Context, dir string, l net.Listener, f serveFlags, stdou
 		d.partnerToken, err = addToken(ctx, st, store.RolePartner, "dev-partner")
 	}
 	if err != nil {
-		errorf(stderr, nil, "dev tokens: %v", err)
-		return exitError
+		return fail(stderr, cli.Errorf(exitError, "dev tokens: %v", err))
 	}
 	for _, t := range []struct{ name, tok string }{{"courier.token", d.courierToken}, {"partner.token", d.partnerToken}} {
 		if err := writeNew(filepath.Join(dir, t.name), []byte(t.tok+"\n")); err != nil {
-			errorf(stderr, nil, "%v", err)
-			return exitError
+			return fail(stderr, cli.Errorf(exitError, "%v", err))
 		}
 	}
 	f.data = filepath.Join(dir, "data")
@@ -116,8 +109,7 @@ func runDev(ctx context.Context, dir string, l net.Listener, f serveFlags, stdou
 		printDevBanner(stdout, dir, addr, d, f.keep)
 	})
 	if err != nil {
-		errorf(stderr, nil, "%v", err)
-		return exitError
+		return fail(stderr, cli.Errorf(exitError, "%v", err))
 	}
 	return exitOK
 }

@@ -58,7 +58,7 @@ func TestDevAddressInUse(t *testing.T) {
 		t.Fatalf("exit: %v, want status %d\n%s", err, exitError, stderr.String())
 	}
 	for _, want := range []string{
-		"refuge-server: cannot listen on " + addr + ": another server (perhaps another refuge-server --dev) is already listening there\n",
+		"refuge-server: error: cannot listen on " + addr + ": another server (perhaps another refuge-server --dev) is already listening there\n",
 		"refuge-server: hint: pick another address with --listen",
 		"refuge-server: hint: or stop the other server first\n",
 	} {

@@ -116,13 +116,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return serveCmd(args, stdout, stderr)
 }
 
-// errorf prints "refuge-server: MESSAGE" and any hints to stderr.
-func errorf(stderr io.Writer, hints []string, format string, args ...any) {
-	fmt.Fprintf(stderr, "refuge-server: "+format+"\n", args...)
-	for _, h := range hints {
-		fmt.Fprintf(stderr, "refuge-server: hint: %s\n", h)
-	}
-}
+// prog is the name in front of each line refuge-server prints for the
+// operator, as the other programs put theirs.
+const prog = "refuge-server"
+
+// out returns the output of refuge-server's messages to stderr:
+// "refuge-server: MESSAGE", "refuge-server: warning: …", "refuge-server:
+// hint: …". The server's log (slog) is not written through it.
+func out(stderr io.Writer) cli.Output { return cli.Output{Prog: prog, W: stderr} }
+
+// fail prints err as "refuge-server: error: MESSAGE" and its hints to
+// stderr, and returns its exit code.
+func fail(stderr io.Writer, err *cli.Error) int { return out(stderr).Fail(err) }
 
 // newFlags returns the flag set of command ("refuge-server publish"),
 // whose -h and --help print the usage on stdout.
@@ -141,8 +146,7 @@ func flagFail(stderr io.Writer, err error) int {
 	if !errors.As(err, &ce) {
 		ce = cli.Errorf(exitUsage, "%v", err)
 	}
-	errorf(stderr, ce.Hints, "%s", ce.Msg)
-	return exitUsage
+	return fail(stderr, &cli.Error{Code: exitUsage, Msg: ce.Msg, Hints: ce.Hints})
 }
 
 // usageFail prints the usage error of command with its hints, and a
@@ -153,6 +157,5 @@ func usageFail(stderr io.Writer, command, word string, names []string, format st
 	if near := cli.Nearest(word, names); near != "" {
 		ce.Hints = append([]string{fmt.Sprintf("did you mean %q?", command+" "+near)}, ce.Hints...)
 	}
-	errorf(stderr, ce.Hints, "%s", ce.Msg)
-	return exitUsage
+	return fail(stderr, ce)
 }

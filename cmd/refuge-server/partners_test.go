@@ -118,7 +118,7 @@ func TestPartnerTokenNames(t *testing.T) {
 	// A typo is refused, with the names the manifest has and the way out.
 	before := tokenNames(t, data)
 	out, errs, rc = serverCmd("token", "add", "--partner", "fdl", "--data", data)
-	if want := `refuge-server: add token: the published key manifest (version 1) does not list partner "fdl" (it lists "fld", "hrw"); no token was added
+	if want := `refuge-server: error: add token: the published key manifest (version 1) does not list partner "fdl" (it lists "fld", "hrw"); no token was added
 refuge-server: hint: did you mean "fld"?
 refuge-server: hint: name a partner's token as the key manifest names the partner: the officers' report compares the two and shows a notice for each referral where they differ
 refuge-server: hint: to add it anyway, for a partner the officers' next manifest will list or one that only relays (it needs no key in the manifest), add --unlisted
@@ -180,7 +180,7 @@ refuge-server: hint: to add it anyway, for a partner the officers' next manifest
 		{"token", "revoke", "--partner", "fld", "--unlisted", "--data", data},
 		{"token", "list", "--unlisted", "--data", data},
 	} {
-		if out, errs, rc := serverCmd(args...); rc != exitUsage || out != "" || errs != "refuge-server: --unlisted is only for token add --partner NAME\n" {
+		if out, errs, rc := serverCmd(args...); rc != exitUsage || out != "" || errs != "refuge-server: error: --unlisted is only for token add --partner NAME\n" {
 			t.Errorf("%q: %d %q %q", args, rc, out, errs)
 		}
 	}

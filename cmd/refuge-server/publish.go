@@ -26,27 +26,23 @@ func publishCmd(args []string, stdout, stderr io.Writer) int {
 		return flagFail(stderr, err)
 	}
 	if len(pos) != 2 || *data == "" || *rootPub == "" {
-		errorf(stderr, []string{"refuge-server publish --data DIR --root-pub KEY manifest.json manifest.json.minisig"}, "bad arguments to publish")
-		return exitUsage
+		return fail(stderr, cli.Errorf(exitUsage, "bad arguments to publish").Hint("refuge-server publish --data DIR --root-pub KEY manifest.json manifest.json.minisig"))
 	}
 	root, err := signing.ParsePublicKey(strings.TrimSpace(*rootPub))
 	if err != nil {
-		errorf(stderr, nil, "--root-pub is not a minisign public key")
-		return exitUsage
+		return fail(stderr, cli.Errorf(exitUsage, "--root-pub is not a minisign public key"))
 	}
 	req := publishRequest{Root: root}
 	if req.Manifest, err = readFile(pos[0]); err != nil {
-		errorf(stderr, nil, "%v", err)
-		return exitError
+		return fail(stderr, cli.Errorf(exitError, "%v", err))
 	}
 	if req.Signature, err = readFile(pos[1]); err != nil {
-		errorf(stderr, nil, "%v", err)
-		return exitError
+		return fail(stderr, cli.Errorf(exitError, "%v", err))
 	}
-	res, ok := runAdmin(stderr, *data, "/manifest", req, "stop the server and run the command again, or PUT the manifest with a courier token",
+	res, ferr := runAdmin(*data, "/manifest", req, "stop the server and run the command again, or PUT the manifest with a courier token",
 		func(st store.Store) adminResult { return doPublish(context.Background(), st, root, req) })
-	if !ok {
-		return exitError
+	if ferr != nil {
+		return fail(stderr, ferr)
 	}
 	res.print(stdout, stderr)
 	return exitOK

@@ -58,25 +58,25 @@ func TestTokenReissue(t *testing.T) {
 		rc     int
 		stderr string
 	}{
-		{[]string{"--courier", "fld"}, exitError, "refuge-server: reissue token: there is no courier token named \"fld\"; nothing was revoked or added\n" +
+		{[]string{"--courier", "fld"}, exitError, "refuge-server: error: reissue token: there is no courier token named \"fld\"; nothing was revoked or added\n" +
 			"refuge-server: hint: there is a partner token named \"fld\": did you mean --partner?\n"},
-		{[]string{"--partner", "nobody"}, exitError, "refuge-server: reissue token: there is no partner token named \"nobody\"; nothing was revoked or added\n" +
+		{[]string{"--partner", "nobody"}, exitError, "refuge-server: error: reissue token: there is no partner token named \"nobody\"; nothing was revoked or added\n" +
 			"refuge-server: hint: token list shows the tokens, with their roles\n" +
 			"refuge-server: hint: a name's first token is added by refuge-server token add --partner nobody --data " + shellWord(data) + "\n"},
-		{[]string{"--partner", "fl\u0434"}, exitError, "refuge-server: reissue token: there is no partner token named \"fl\\u0434\"; nothing was revoked or added\n" +
+		{[]string{"--partner", "fl\u0434"}, exitError, "refuge-server: error: reissue token: there is no partner token named \"fl\\u0434\"; nothing was revoked or added\n" +
 			"refuge-server: hint: token list shows the tokens, with their roles\n" +
 			"refuge-server: hint: a name's first token is added by refuge-server token add --partner 'fl\u0434' --data " + shellWord(data) + "\n"},
-		{[]string{"--partner", "fld\x1b[2J"}, exitError, "refuge-server: reissue token: invalid argument: token name must be 1 to 64 printable characters\n"},
-		{[]string{"--partner", "fld\u202e"}, exitError, "refuge-server: reissue token: invalid argument: token name must be 1 to 64 printable characters\n"},
-		{[]string{"--partner", "it's"}, exitError, "refuge-server: reissue token: there is no partner token named \"it's\"; nothing was revoked or added\n" +
+		{[]string{"--partner", "fld\x1b[2J"}, exitError, "refuge-server: error: reissue token: invalid argument: token name must be 1 to 64 printable characters\n"},
+		{[]string{"--partner", "fld\u202e"}, exitError, "refuge-server: error: reissue token: invalid argument: token name must be 1 to 64 printable characters\n"},
+		{[]string{"--partner", "it's"}, exitError, "refuge-server: error: reissue token: there is no partner token named \"it's\"; nothing was revoked or added\n" +
 			"refuge-server: hint: token list shows the tokens, with their roles\n" +
 			"refuge-server: hint: a name's first token is added by refuge-server token add --partner 'it'\\''s' --data " + shellWord(data) + "\n"},
-		{[]string{"--partner", strings.Repeat("f", 65)}, exitError, "refuge-server: reissue token: invalid argument: token name must be 1 to 64 printable characters\n"},
-		{[]string{"--partner", "fld\xff"}, exitError, "refuge-server: reissue token: invalid argument: token name must be 1 to 64 printable characters\n"},
-		{[]string{"--partner", "fld", "--unlisted"}, exitUsage, "refuge-server: --unlisted is only for token add --partner NAME\n" +
+		{[]string{"--partner", strings.Repeat("f", 65)}, exitError, "refuge-server: error: reissue token: invalid argument: token name must be 1 to 64 printable characters\n"},
+		{[]string{"--partner", "fld\xff"}, exitError, "refuge-server: error: reissue token: invalid argument: token name must be 1 to 64 printable characters\n"},
+		{[]string{"--partner", "fld", "--unlisted"}, exitUsage, "refuge-server: error: --unlisted is only for token add --partner NAME\n" +
 			"refuge-server: hint: token reissue keeps the name of the token it replaces; leave out --unlisted\n"},
-		{[]string{"--partner", "fld", "--courier", "fld"}, exitUsage, "refuge-server: give exactly one of --partner NAME or --courier NAME\n"},
-		{[]string{"--partner", ""}, exitUsage, "refuge-server: give exactly one of --partner NAME or --courier NAME\n"},
+		{[]string{"--partner", "fld", "--courier", "fld"}, exitUsage, "refuge-server: error: give exactly one of --partner NAME or --courier NAME\n"},
+		{[]string{"--partner", ""}, exitUsage, "refuge-server: error: give exactly one of --partner NAME or --courier NAME\n"},
 	} {
 		out, errs, rc := serverCmd(append(append([]string{"token", "reissue"}, c.args...), "--data", data)...)
 		if rc != c.rc || out != "" || errs != c.stderr {

@@ -54,9 +54,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	if sub := subcommandLater(fs, args); sub != "" {
 		// "refuge-server --data D token add …": the subcommand's flags
 		// are not the server's, and the word itself is no argument.
-		errorf(stderr, []string{fmt.Sprintf("write the subcommand first, then its flags: refuge-server %s … --data DIR", sub)},
-			"%q is a subcommand, and comes before any flag", sub)
-		return exitUsage
+		return fail(stderr, cli.Errorf(exitUsage, "%q is a subcommand, and comes before any flag", sub).
+			Hint("write the subcommand first, then its flags: refuge-server %s … --data DIR", sub))
 	}
 	if err != nil {
 		return flagFail(stderr, err)
@@ -65,39 +64,35 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		return usageFail(stderr, "refuge-server", pos[0], subcommands.Names(), "unexpected argument %q", pos[0])
 	}
 	if f.maxConns < 1 {
-		errorf(stderr, []string{"for example --max-connections 4096"}, "--max-connections must be at least 1")
-		return exitUsage
+		return fail(stderr, cli.Errorf(exitUsage, "--max-connections must be at least 1").Hint("for example --max-connections 4096"))
 	}
 	if f.maxUpload < 1 || f.minFree < 1 {
-		errorf(stderr, []string{"give both in bytes, e.g. --max-upload 68719476736 --min-free 134217728"}, "--max-upload and --min-free must be at least 1 byte")
-		return exitUsage
+		return fail(stderr, cli.Errorf(exitUsage, "--max-upload and --min-free must be at least 1 byte").
+			Hint("give both in bytes, e.g. --max-upload 68719476736 --min-free 134217728"))
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
-		errorf(stderr, nil, "--tls-cert and --tls-key go together")
-		return exitUsage
+		return fail(stderr, cli.Errorf(exitUsage, "--tls-cert and --tls-key go together"))
 	}
 	log := newLogger(stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if f.keep && !f.dev {
-		errorf(stderr, nil, "--keep goes with --dev")
-		return exitUsage
+		return fail(stderr, cli.Errorf(exitUsage, "--keep goes with --dev"))
 	}
 	if f.dev && (f.data != "" || f.rootPub != "") {
-		errorf(stderr, []string{"refuge-server --dev --keep leaves the dev directory in place when stopped"}, "--dev makes its own directory and keys: --data and --root-pub are for a real server")
-		return exitUsage
+		return fail(stderr, cli.Errorf(exitUsage, "--dev makes its own directory and keys: --data and --root-pub are for a real server").
+			Hint("refuge-server --dev --keep leaves the dev directory in place when stopped"))
 	}
 	if f.dev {
 		return devCmd(ctx, f, stdout, stderr, log)
 	}
 	if f.data == "" || f.rootPub == "" {
-		errorf(stderr, []string{"a quick demo: refuge-server --dev"}, "--data and --root-pub are required")
-		return exitUsage
+		return fail(stderr, cli.Errorf(exitUsage, "--data and --root-pub are required").Hint("a quick demo: refuge-server --dev"))
 	}
 	root, err := signing.ParsePublicKey(strings.TrimSpace(f.rootPub))
 	if err != nil {
-		errorf(stderr, []string{`the root key is the minisign public key string "RW..." printed by refuge-officer rootkey`}, "--root-pub is not a minisign public key")
-		return exitUsage
+		return fail(stderr, cli.Errorf(exitUsage, "--root-pub is not a minisign public key").
+			Hint(`the root key is the minisign public key string "RW..." printed by refuge-officer rootkey`))
 	}
 	if len(f.listen) == 0 {
 		f.listen = []string{server.DefaultListen}
@@ -105,16 +100,13 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	var cert *server.Certificate
 	if f.tlsCert != "" {
 		if cert, err = server.LoadCertificate(f.tlsCert, f.tlsKey, server.CertificateCheckEvery, log); err != nil {
-			errorf(stderr, []string{
-				"--tls-cert is the certificate chain (certbot's fullchain.pem) and --tls-key its private key (privkey.pem), both PEM, readable by this user",
-			}, "cannot load the TLS certificate: %v", err)
-			return exitError
+			return fail(stderr, cli.Errorf(exitError, "cannot load the TLS certificate: %v", err).
+				Hint("--tls-cert is the certificate chain (certbot's fullchain.pem) and --tls-key its private key (privkey.pem), both PEM, readable by this user"))
 		}
 	}
 	st, err := store.Open(f.data, store.Options{})
 	if err != nil {
-		errorf(stderr, nil, "%v", err)
-		return exitError
+		return fail(stderr, cli.Errorf(exitError, "%v", err))
 	}
 	defer st.Close()
 	var ls []net.Listener
@@ -124,30 +116,26 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 			for _, l := range ls {
 				l.Close()
 			}
-			listenFailed(stderr, addr, err)
-			return exitError
+			return listenFailed(stderr, addr, err)
 		}
 		ls = append(ls, l)
 	}
 	if err := serve(ctx, st, root, ls, f, cert, log, func(string) {}); err != nil {
-		errorf(stderr, nil, "%v", err)
-		return exitError
+		return fail(stderr, cli.Errorf(exitError, "%v", err))
 	}
 	return exitOK
 }
 
-// listenFailed reports a failed listen on addr. An address in use is the
-// usual case (a second server, or a second --dev, on the default address),
-// so it says so and how to go on.
-func listenFailed(stderr io.Writer, addr string, err error) {
+// listenFailed reports a failed listen on addr and returns exitError. An
+// address in use is the usual case (a second server, or a second --dev,
+// on the default address), so it says so and how to go on.
+func listenFailed(stderr io.Writer, addr string, err error) int {
 	if !addrInUse(err) {
-		errorf(stderr, nil, "%v", err)
-		return
+		return fail(stderr, cli.Errorf(exitError, "%v", err))
 	}
-	errorf(stderr, []string{
-		"pick another address with --listen, for example --listen 127.0.0.1:8444 (or 127.0.0.1:0 for any free port)",
-		"or stop the other server first",
-	}, "cannot listen on %s: another server (perhaps another refuge-server --dev) is already listening there", addr)
+	return fail(stderr, cli.Errorf(exitError, "cannot listen on %s: another server (perhaps another refuge-server --dev) is already listening there", addr).
+		Hint("pick another address with --listen, for example --listen 127.0.0.1:8444 (or 127.0.0.1:0 for any free port)").
+		Hint("or stop the other server first"))
 }
 
 // serve runs the server on the listeners ls until ctx is done, and closes

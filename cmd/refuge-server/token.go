@@ -23,8 +23,7 @@ var tokenCommands = []string{"add", "reissue", "revoke", "list"}
 
 func tokenCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		errorf(stderr, []string{"refuge-server token " + strings.Join(tokenCommands, "|") + " --help"}, "token needs a subcommand")
-		return exitUsage
+		return fail(stderr, cli.Errorf(exitUsage, "token needs a subcommand").Hint("refuge-server token %s --help", strings.Join(tokenCommands, "|")))
 	}
 	sub := args[0]
 	switch {
@@ -47,8 +46,7 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 		return usageFail(stderr, "refuge-server token "+sub, pos[0], nil, "unexpected argument %q", pos[0])
 	}
 	if *data == "" {
-		errorf(stderr, nil, "--data is required")
-		return exitUsage
+		return fail(stderr, cli.Errorf(exitUsage, "--data is required"))
 	}
 	var role store.Role
 	var name string
@@ -59,23 +57,21 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 		case *courier != "" && *partner == "":
 			role, name = store.RoleCourier, *courier
 		default:
-			errorf(stderr, nil, "give exactly one of --partner NAME or --courier NAME")
-			return exitUsage
+			return fail(stderr, cli.Errorf(exitUsage, "give exactly one of --partner NAME or --courier NAME"))
 		}
 	}
 	if *unlisted && (sub != "add" || role != store.RolePartner) {
-		var hints []string
+		e := cli.Errorf(exitUsage, "--unlisted is only for token add --partner NAME")
 		if sub == "reissue" {
-			hints = []string{"token reissue keeps the name of the token it replaces; leave out --unlisted"}
+			e.Hint("token reissue keeps the name of the token it replaces; leave out --unlisted")
 		}
-		errorf(stderr, hints, "--unlisted is only for token add --partner NAME")
-		return exitUsage
+		return fail(stderr, e)
 	}
 	req := tokenRequest{Op: sub, Role: role, Name: name, Unlisted: *unlisted}
-	res, ok := runAdmin(stderr, *data, "/token", req, "stop the server and run the command again",
+	res, ferr := runAdmin(*data, "/token", req, "stop the server and run the command again",
 		func(st store.Store) adminResult { return doToken(context.Background(), st, req) })
-	if !ok {
-		return exitError
+	if ferr != nil {
+		return fail(stderr, ferr)
 	}
 	res.print(stdout, stderr)
 	return exitOK
