@@ -206,7 +206,7 @@ func (e *env) writeBundle(ctx context.Context, name string, recipients []age.Rec
 	}
 	p := progress.Start(e.stderr, prog, "sealing", total, progress.TerminalOnly)
 	c.Progress = &p.N
-	_, err = bundle.Seal(stopWriter{ctx, out}, recipients, c)
+	_, err = bundle.Seal(secrets.StopWriter(ctx, out), recipients, c)
 	p.Finish()
 	if err != nil {
 		out.Abort()
@@ -231,19 +231,6 @@ func (e *env) writeBundle(ctx context.Context, name string, recipients []age.Rec
 		return failf("%v", err)
 	}
 	return nil
-}
-
-// stopWriter writes to w until ctx ends, then fails with its cause.
-type stopWriter struct {
-	ctx context.Context
-	w   io.Writer
-}
-
-func (s stopWriter) Write(p []byte) (int, error) {
-	if err := context.Cause(s.ctx); err != nil {
-		return 0, err
-	}
-	return s.w.Write(p)
 }
 
 // checkReceiptOut refuses a --receipt-out file that exists, before

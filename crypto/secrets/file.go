@@ -108,6 +108,12 @@ func createPartial(dir string, perm fs.FileMode) (*os.File, error) {
 	return nil, errors.New("no free temporary name")
 }
 
+// StopWriter returns a writer to w that fails with ctx's cause
+// ([context.Cause]) once ctx has ended: the writer [WriteNew] gives its
+// write function, for output that goes elsewhere (a bundle sealed under
+// [Interruptible]).
+func StopWriter(ctx context.Context, w io.Writer) io.Writer { return stopWriter{ctx, w} }
+
 // stopWriter writes to w until ctx ends, then fails with its cause.
 type stopWriter struct {
 	ctx context.Context
