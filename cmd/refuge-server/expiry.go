@@ -104,6 +104,7 @@ func certificateNotice(cert *server.Certificate, now time.Time) (slog.Level, str
 type noticer struct {
 	log  *slog.Logger
 	last map[string]string
+	seen *published // the key manifest's partners at the last check
 }
 
 func (n *noticer) say(ctx context.Context, kind string, level slog.Level, msg string) {
@@ -126,4 +127,31 @@ func (n *noticer) check(ctx context.Context, st store.Store, cert *server.Certif
 	n.say(ctx, "manifest", level, msg)
 	level, msg = certificateNotice(cert, now)
 	n.say(ctx, "certificate", level, msg)
+	n.checkPartners(ctx, st)
+}
+
+// checkPartners warns, once, when the key manifest published since the
+// last check no longer lists a partner whose token is still active.
+// refuge-server publish says so at the operator's terminal; a manifest a
+// courier pushes over HTTP has no terminal, and the server never logs a
+// request, so the warning waits for the next check, as the expiry notices
+// do. The first check only notes the partners of the manifest it finds; a
+// look-up that fails only loses the warning.
+func (n *noticer) checkPartners(ctx context.Context, st store.Store) {
+	p, err := publishedPartners(ctx, st)
+	if err != nil || p == nil {
+		return
+	}
+	before := n.seen
+	n.seen = p
+	if before == nil || before.version == p.version {
+		return
+	}
+	toks, err := st.Tokens(ctx)
+	if err != nil {
+		return
+	}
+	if w := droppedWarning(before, p, activePartners(toks)); w != "" {
+		n.log.Warn(w)
+	}
 }

@@ -221,3 +221,75 @@ func TestBadCertificateAtStart(t *testing.T) {
 		t.Fatalf("the data directory was made: %v", err)
 	}
 }
+
+// A manifest published since the last check (as a courier's push is)
+// that no longer lists a partner whose token is active is warned of once,
+// by name, at the next check; revoked tokens, partners no manifest
+// listed, the first check and a manifest that drops no one say nothing.
+func TestNoticerWarnsOfDroppedPartner(t *testing.T) {
+	keys := clienttest.NewKeys(t)
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, tk := range []store.Token{
+		{Name: "fld", Role: store.RolePartner, Verifier: [32]byte{1}},
+		{Name: "gone", Role: store.RolePartner, Verifier: [32]byte{2}},
+		{Name: "old", Role: store.RolePartner, Verifier: [32]byte{3}},
+		{Name: "relay", Role: store.RolePartner, Verifier: [32]byte{4}},
+		{Name: "desk", Role: store.RoleCourier, Verifier: [32]byte{5}},
+	} {
+		tk.Created = store.DayOf(time.Now())
+		if err := st.AddToken(t.Context(), tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.RevokeToken(t.Context(), store.RolePartner, "old"); err != nil {
+		t.Fatal(err)
+	}
+	publish := func(version uint64, partners ...string) {
+		t.Helper()
+		keys.Partners = map[string]string{}
+		for _, p := range partners {
+			keys.Partners[p] = partnerKey(t)
+		}
+		m, sig := keys.Manifest(t, version, "2099-12-31")
+		if err := st.PutManifest(t.Context(), m, sig, version); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	n := &noticer{log: newLogger(&buf)}
+	check := func() string {
+		t.Helper()
+		before := buf.Len()
+		n.check(t.Context(), st, nil, time.Now())
+		return buf.String()[before:]
+	}
+	if got := check(); !strings.Contains(got, "no key manifest is published yet") || strings.Count(got, "msg=") != 1 {
+		t.Fatalf("no manifest yet: %q, want only the no-manifest notice", got)
+	}
+	publish(1, "fld", "gone", "old", "desk")
+	if got := check(); strings.Contains(got, "no longer lists") {
+		t.Fatalf("first manifest: %q", got)
+	}
+	publish(2, "fld")
+	got := check()
+	if strings.Count(got, "msg=") != 1 || !strings.Contains(got, "level=WARN") ||
+		!strings.Contains(got, `the key manifest (version 2) no longer lists partner \"gone\" (version 1 did), whose token is still active`) {
+		t.Fatalf("manifest dropping gone: %q", got)
+	}
+	for _, name := range []string{"old", "relay", "desk"} {
+		if strings.Contains(got, `\"`+name+`\"`) {
+			t.Errorf("warning names %q: %q", name, got)
+		}
+	}
+	if got := check(); got != "" {
+		t.Fatalf("the same manifest again: %q", got)
+	}
+	publish(3, "fld")
+	if got := check(); got != "" {
+		t.Fatalf("a manifest dropping no one more: %q", got)
+	}
+}

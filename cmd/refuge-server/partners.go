@@ -157,22 +157,15 @@ func activePartners(toks []store.Token) []string {
 // partner dropped, or renamed; before is nil when there was none), a note
 // for the others, which a partner that only relays rightly is.
 func partnerNotes(before, after *published, active []string) []string {
-	var dropped, missing []string
+	var missing []string
 	for _, n := range active {
-		switch {
-		case after.lists(n):
-		case before != nil && before.lists(n):
-			dropped = append(dropped, n)
-		default:
+		if !after.lists(n) && (before == nil || !before.lists(n)) {
 			missing = append(missing, n)
 		}
 	}
 	var notes []string
-	if len(dropped) > 0 {
-		notes = append(notes, fmt.Sprintf("warning: the key manifest (version %d) no longer lists %s (version %d did), %s still active: "+
-			"a partner the manifest does not list can relay but not refer; if the partner was renamed, add a token under its new name "+
-			"and revoke the old one (refuge-server token revoke --partner NAME), or have the officers list it again",
-			after.version, partnersPhrase(dropped), before.version, whoseTokens(dropped)))
+	if w := droppedWarning(before, after, active); w != "" {
+		notes = append(notes, "warning: "+w)
 	}
 	if len(missing) > 0 {
 		notes = append(notes, fmt.Sprintf("note: the key manifest (version %d) does not list %s, %s active: "+
@@ -180,6 +173,28 @@ func partnerNotes(before, after *published, active []string) []string {
 			"or the officers' report shows a notice on each of its referrals", after.version, partnersPhrase(missing), whoseTokens(missing)))
 	}
 	return notes
+}
+
+// droppedWarning says which of the active partner tokens the manifest
+// after no longer lists though before (nil when there was none) did: ""
+// when none.
+func droppedWarning(before, after *published, active []string) string {
+	if before == nil {
+		return ""
+	}
+	var dropped []string
+	for _, n := range active {
+		if !after.lists(n) && before.lists(n) {
+			dropped = append(dropped, n)
+		}
+	}
+	if len(dropped) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the key manifest (version %d) no longer lists %s (version %d did), %s still active: "+
+		"a partner the manifest does not list can relay but not refer; if the partner was renamed, add a token under its new name "+
+		"and revoke the old one (refuge-server token revoke --partner NAME), or have the officers list it again",
+		after.version, partnersPhrase(dropped), before.version, whoseTokens(dropped))
 }
 
 // partnersPhrase is `partner "a"` or `partners "a", "b"`.
