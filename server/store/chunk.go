@@ -143,30 +143,53 @@ func (s *BoltStore) writeChunk(ctx context.Context, id string, offset int64, r i
 // place (rename, fsync the file, fsync the directory, one commit). A
 // crash before the commit leaves the upload at its old offset with its
 // file renamed or not; Open renames it back and cuts it to that offset.
+//
+// A completion that cannot be decided (ErrUndecided) keeps the chunk:
+// it is committed by itself, so that the upload is recorded fully
+// received, and Complete finishes it later.
 func (s *BoltStore) finish(f *os.File, rec *uploadRecord, running hash.Hash, check func(io.Reader) error) (int64, error) {
 	old := rec.Offset
+	state, err := hashState(running)
+	if err != nil {
+		_ = f.Truncate(old) // the recorded offset is still old
+		return old, err
+	}
 	if check != nil {
 		// Before the fsync: a rejected upload needs none.
-		if err := s.checkPart(rec, check); err != nil {
+		if err := s.checkPart(rec, check); errors.Is(err, ErrUndecided) {
+			return s.keepFull(f, rec, state, err)
+		} else if err != nil {
 			if !errors.Is(err, ErrRejected) {
-				_ = f.Truncate(old) // the recorded offset is still old
+				_ = f.Truncate(old)
 			}
 			return old, err
 		}
 	}
-	state, err := hashState(running)
-	if err != nil {
-		_ = f.Truncate(old)
-		return old, err
-	}
 	done := *rec
 	done.Offset, done.HashState = rec.Length, state
 	syncData := func() error { return syncUpload(f, rec.Length) }
-	if _, err := s.place(&done, syncData); err != nil {
-		_ = f.Truncate(old) // place put the file back
+	if _, err := s.place(&done, syncData); errors.Is(err, ErrUndecided) {
+		return s.keepFull(f, rec, state, err) // place put the file back
+	} else if err != nil {
+		if !errors.Is(err, ErrRejected) {
+			_ = f.Truncate(old) // place put the file back
+		}
 		return old, err
 	}
 	return rec.Length, nil
+}
+
+// keepFull commits the last chunk of an upload whose completion could not
+// be decided (why wraps ErrUndecided), as WriteChunk would have: the
+// upload is then recorded fully received. If that fails too, the chunk
+// is dropped as after any failed chunk, and the client sends it again.
+func (s *BoltStore) keepFull(f *os.File, rec *uploadRecord, state []byte, why error) (int64, error) {
+	old := rec.Offset
+	if err := s.commitChunk(f, s.partPath(rec.ID), rec, rec.Length, state); err != nil {
+		_ = f.Truncate(old)
+		return old, errors.Join(why, err)
+	}
+	return rec.Length, why
 }
 
 // syncPart dates a part file and makes its first n bytes durable.

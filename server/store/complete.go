@@ -1,9 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,12 +18,15 @@ import (
 )
 
 // Complete checks a fully received upload, renames its part file into
-// place and, in one transaction, replaces the upload record by the
-// submission (or adds the reply to its submission) and appends the event.
+// place and, in one transaction, checks that the token that created the
+// upload is still active (creatorActive), replaces the upload record by
+// the submission (or adds the reply to its submission) and appends the
+// event.
 //
 // The rename is made durable before the commit. A crash between the two
 // leaves the file renamed and the upload recorded; Open renames it back,
 // so the store is as before the call and the client can complete again.
+// A completion that cannot be decided (ErrUndecided) leaves it so too.
 func (s *BoltStore) Complete(ctx context.Context, id string, check func(ciphertext io.Reader) error) (Submission, error) {
 	if !lowerhex.ID(id) {
 		return Submission{}, notFound("upload")
@@ -84,8 +90,19 @@ func (s *BoltStore) place(rec *uploadRecord, syncData func() error) (Submission,
 		}
 	}
 	var out submissionRecord
-	// The new name is durable before the commit (see placeBlob).
+	var revoked bool
+	// The new name is durable before the commit (see placeBlob). The
+	// token is asked in the commit's own transaction: bbolt runs one
+	// writer at a time, so no revocation can come between the answer and
+	// the commit.
 	err = s.gc.updateAfterSync(filepath.Dir(dst), func(tx *bolt.Tx) error {
+		revoked = false // the function may run twice
+		if err := creatorActive(tx, rec); errors.Is(err, ErrRevoked) {
+			revoked = true
+			return deleteUploadRecord(tx, id)
+		} else if err != nil {
+			return err
+		}
 		if err := deleteUploadRecord(tx, id); err != nil {
 			return err
 		}
@@ -101,26 +118,98 @@ func (s *BoltStore) place(rec *uploadRecord, syncData func() error) (Submission,
 		s.unplace(dst, id)
 		return Submission{}, err
 	}
+	if revoked {
+		// Nothing references the file now; if it cannot go, the sweep
+		// removes it.
+		if os.Remove(dst) == nil {
+			_ = syncDir(filepath.Dir(dst))
+		}
+		return Submission{}, fmt.Errorf("%w: %w", ErrRejected, ErrRevoked)
+	}
 	return out.submission(), nil
 }
 
+// creatorActive tells, inside a transaction, whether the partner's or the
+// courier's token that created an upload may still finish it: nil if it
+// may (and for an upload that names neither), ErrRevoked if not, an
+// error wrapping ErrUndecided if the token record cannot be read. The
+// rule is the server's creatorRevoked, which refuses PATCH and HEAD: the
+// active token of the upload's role and name (always at its tokenKey)
+// must be the one that created it; for an upload recorded before
+// CreatorToken existed, the name must have had that one token only (no
+// retired record beside it).
+func creatorActive(tx *bolt.Tx, rec *uploadRecord) error {
+	role, name := RolePartner, rec.Partner
+	if rec.Courier != "" {
+		role, name = RoleCourier, rec.Courier
+	}
+	if name == "" {
+		return nil
+	}
+	b := tx.Bucket(bucketTokens)
+	key := tokenKey(role, name)
+	var cur tokenRecord
+	ok, err := get(b, key, &cur)
+	if err != nil {
+		return fmt.Errorf("%w: token look-up: %w", ErrUndecided, err)
+	}
+	if !ok || cur.Revoked {
+		return ErrRevoked
+	}
+	if rec.CreatorToken != nil {
+		if subtle.ConstantTimeCompare(cur.Verifier[:], rec.CreatorToken[:]) != 1 {
+			return ErrRevoked
+		}
+		return nil
+	}
+	retired := append(key, 0)
+	if k, _ := b.Cursor().Seek(retired); bytes.HasPrefix(k, retired) {
+		return ErrRevoked
+	}
+	return nil
+}
+
 // checkPart runs check over the part file; if it refuses the content the
-// upload is deleted and ErrRejected returned, wrapping check's error.
+// upload is deleted and ErrRejected returned, wrapping check's error. If
+// check says it cannot decide (its error wraps ErrUndecided), or the
+// part file could not be read, the upload stays as it is and the error
+// wraps ErrUndecided: a fault of the server's own disk is no reason to
+// delete what a client sent.
 func (s *BoltStore) checkPart(rec *uploadRecord, check func(io.Reader) error) error {
 	f, err := os.Open(s.partPath(rec.ID)) // #nosec G304 -- path is built from a validated hex ID
 	if err != nil {
-		return fmt.Errorf("store: open upload file: %w", err)
+		return fmt.Errorf("%w: open upload file: %w", ErrUndecided, err)
 	}
-	cerr := check(io.NewSectionReader(f, 0, rec.Length))
+	r := &readErrs{r: io.NewSectionReader(f, 0, rec.Length)}
+	cerr := check(r)
 	_ = f.Close() // read only
-	if cerr == nil {
+	switch {
+	case cerr == nil:
 		return nil
+	case errors.Is(cerr, ErrUndecided):
+		return cerr
+	case r.err != nil:
+		return fmt.Errorf("%w: read upload file: %w", ErrUndecided, r.err)
 	}
 	if err := s.db.Update(func(tx *bolt.Tx) error { return deleteUploadRecord(tx, rec.ID) }); err != nil {
 		return err
 	}
 	_ = s.removePart(rec.ID) // unreferenced now: the sweep removes it if this fails
 	return fmt.Errorf("%w: %w", ErrRejected, cerr)
+}
+
+// readErrs is a reader that remembers its first error other than io.EOF.
+type readErrs struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErrs) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF && r.err == nil {
+		r.err = err
+	}
+	return n, err
 }
 
 // unplace puts a finished upload's file back where its upload record

@@ -41,6 +41,16 @@ var (
 	ErrIncomplete     = errors.New("upload is not complete")
 	ErrRejected       = errors.New("upload content was rejected")
 	ErrBadState       = errors.New("not allowed in the current state")
+	// ErrRevoked is returned together with ErrRejected (errors.Is
+	// matches both) when a completion finds that the token that created
+	// the upload is no longer active: the upload is deleted.
+	ErrRevoked = errors.New("the token that created the upload is no longer active")
+	// ErrUndecided wraps the error of a completion that could not be
+	// decided either way: a record the store could not read, the part
+	// file not readable, or a check that says so by returning an error
+	// that wraps ErrUndecided. The upload is kept exactly as it was,
+	// fully received, and completing it again may succeed.
+	ErrUndecided = errors.New("the completion could not be decided; the upload is kept")
 	// ErrInUse is Open's error when another process (a running server)
 	// holds the database.
 	ErrInUse = errors.New("store: the database is in use by another process")
@@ -215,7 +225,20 @@ type Store interface {
 	// Complete turns a fully received upload into a submission, or into a
 	// reply to its submission. check reads the ciphertext from its start
 	// and returns an error to reject it (ErrRejected wraps that error and
-	// the upload is deleted). ErrIncomplete if offset < length.
+	// the upload is deleted), or an error wrapping ErrUndecided to leave
+	// it as it is (then Complete returns that error). ErrIncomplete if
+	// offset < length.
+	//
+	// An upload that names a partner or a courier completes only if, in
+	// the very transaction that commits it, the token that created it
+	// (CreatorToken) is still that name's active token; an upload without
+	// CreatorToken (recorded before the field existed) only if its name
+	// has had one token and it is active. Otherwise the upload is deleted
+	// and the error is ErrRejected and ErrRevoked. If the store cannot
+	// tell (it cannot read the token record), or cannot read the part
+	// file for check, the error wraps ErrUndecided and the upload is kept
+	// as it was: nothing is deleted and a later Complete may succeed.
+	//
 	// Appends EventCompleted (or EventReplied) to the log. For a reply
 	// it returns the submission replied to, with the new reply last.
 	Complete(ctx context.Context, id string, check func(ciphertext io.Reader) error) (Submission, error)
@@ -227,7 +250,11 @@ type Store interface {
 	// short is kept and committed as WriteChunk does. When it returns
 	// the upload's length and no error, the upload is complete; errors
 	// are those of WriteChunk and Complete (ErrRejected: the upload is
-	// deleted). It saves a commit and a directory fsync per upload.
+	// deleted). With ErrUndecided the chunk is kept: the upload is
+	// recorded fully received, not completed, and the returned offset is
+	// its length (or, if even that commit failed, the offset before the
+	// chunk, as after any failed chunk); Complete may finish it later.
+	// It saves a commit and a directory fsync per upload.
 	WriteLastChunk(ctx context.Context, id string, offset int64, r io.Reader, sum *Checksum, check func(ciphertext io.Reader) error) (int64, error)
 
 	// DeleteUpload removes an upload and its bytes (tus termination).

@@ -38,6 +38,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Complete", testComplete},
 		{"CompleteIncomplete", testCompleteIncomplete},
 		{"CompleteRejected", testCompleteRejected},
+		{"CompleteUndecided", testCompleteUndecided},
+		{"CompleteCreatorRevoked", testCompleteCreatorRevoked},
 		{"WriteLastChunk", testWriteLastChunk},
 		{"WriteLastChunkRejected", testWriteLastChunkRejected},
 		{"WriteLastChunkEdges", testWriteLastChunkEdges},

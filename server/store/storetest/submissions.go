@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"testing"
 
 	"refuge/server/store"
@@ -18,6 +20,10 @@ func testComplete(t *testing.T, s store.Store) {
 	data := Data(70000)
 	u := newUpload(t, store.KindRelay, NewID(t), int64(len(data)))
 	u.Partner = "fld"
+	u.CreatorToken = sha256.Sum256([]byte("fld's token"))
+	if err := s.AddToken(ctx, store.Token{Name: "fld", Role: store.RolePartner, Verifier: u.CreatorToken}); err != nil {
+		t.Fatal(err)
+	}
 	create(t, s, u)
 	write(t, s, u.ID, 0, data)
 	var seen []byte
@@ -80,6 +86,134 @@ func testCompleteRejected(t *testing.T, s store.Store) {
 	wantErr(t, "rejected submission", err, store.ErrNotFound)
 	// The submission id is free again: the submitter may retry.
 	create(t, s, newUpload(t, store.KindAnonymous, u.SubmissionID, 1))
+}
+
+// testCompleteUndecided: a check that cannot decide (its error wraps
+// ErrUndecided) leaves the upload as it was, with Complete and with
+// WriteLastChunk, whose chunk is then kept; a later Complete finishes it
+// with the same bytes.
+func testCompleteUndecided(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	errLookup := fmt.Errorf("%w: the manifest could not be read", store.ErrUndecided)
+	undecided := func(io.Reader) error { return errLookup }
+	data := Data(70000)
+	u := newUpload(t, store.KindAnonymous, NewID(t), int64(len(data)))
+	create(t, s, u)
+	write(t, s, u.ID, 0, data)
+	_, err := s.Complete(ctx, u.ID, undecided)
+	wantErr(t, "undecided Complete", err, store.ErrUndecided, errLookup)
+	if errors.Is(err, store.ErrRejected) || offsetOf(t, s, u.ID) != u.Length {
+		t.Fatalf("undecided Complete: %v, offset %d; want the upload kept full", err, offsetOf(t, s, u.ID))
+	}
+	_, err = s.Submission(ctx, u.SubmissionID)
+	wantErr(t, "submission after an undecided Complete", err, store.ErrNotFound)
+	checkStored(t, s, complete(t, s, u.ID), data)
+
+	u = newUpload(t, store.KindAnonymous, NewID(t), int64(len(data)))
+	create(t, s, u)
+	write(t, s, u.ID, 0, data[:1000])
+	n, err := s.WriteLastChunk(ctx, u.ID, 1000, bytes.NewReader(data[1000:]), nil, undecided)
+	wantErr(t, "undecided last chunk", err, store.ErrUndecided, errLookup)
+	if errors.Is(err, store.ErrRejected) || n != u.Length || offsetOf(t, s, u.ID) != u.Length {
+		t.Fatalf("undecided last chunk: offset %d (recorded %d), want the chunk kept: %d", n, offsetOf(t, s, u.ID), u.Length)
+	}
+	checkStored(t, s, complete(t, s, u.ID), data)
+}
+
+// testCompleteCreatorRevoked: an upload that names a partner or a
+// courier completes only while the token that created it is the name's
+// active token (or, for an upload recorded without CreatorToken, while
+// the name has had one token, active); otherwise Complete and
+// WriteLastChunk delete it (ErrRejected and ErrRevoked), and the
+// submission id is free again.
+func testCompleteCreatorRevoked(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	n := 0
+	token := func(role store.Role, name string) [32]byte {
+		n++
+		v := sha256.Sum256([]byte("creator " + strconv.Itoa(n)))
+		if err := s.AddToken(ctx, store.Token{Name: name, Role: role, Verifier: v}); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	reissue := func(role store.Role, name string) {
+		n++
+		if _, err := s.ReissueToken(ctx, store.Token{Name: name, Role: role, Verifier: sha256.Sum256([]byte("creator " + strconv.Itoa(n)))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	revoke := func(role store.Role, name string) {
+		if err := s.RevokeToken(ctx, role, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		desc    string
+		role    store.Role
+		bound   bool                               // the upload names its CreatorToken
+		after   func(role store.Role, name string) // between creation and completion
+		refused bool
+	}{
+		{"partner, token active", store.RolePartner, true, nil, false},
+		{"partner, token revoked", store.RolePartner, true, revoke, true},
+		{"partner, token reissued", store.RolePartner, true, reissue, true},
+		{"courier, token active", store.RoleCourier, true, nil, false},
+		{"courier, token revoked", store.RoleCourier, true, revoke, true},
+		{"courier, token reissued", store.RoleCourier, true, reissue, true},
+		{"older record, one token", store.RolePartner, false, nil, false},
+		{"older record, token revoked", store.RolePartner, false, revoke, true},
+		{"older record, token reissued", store.RolePartner, false, reissue, true},
+		{"older record of a courier, token reissued", store.RoleCourier, false, reissue, true},
+	} {
+		for _, last := range []bool{false, true} {
+			name := fmt.Sprintf("name %d", n)
+			v := token(tc.role, name)
+			data := Data(5000)
+			u := newUpload(t, store.KindRelay, NewID(t), int64(len(data)))
+			u.Partner = name
+			var parent store.Submission
+			if tc.role == store.RoleCourier {
+				parent = submit(t, s, Data(100))
+				u = newUpload(t, store.KindReply, parent.ID, int64(len(data)))
+				u.Verifier, u.Courier = [32]byte{}, name
+			}
+			if tc.bound {
+				u.CreatorToken = v
+			}
+			create(t, s, u)
+			write(t, s, u.ID, 0, data[:1000])
+			if tc.after != nil {
+				tc.after(tc.role, name)
+			}
+			var err error
+			if last {
+				_, err = s.WriteLastChunk(ctx, u.ID, 1000, bytes.NewReader(data[1000:]), nil, func(io.Reader) error { return nil })
+			} else {
+				write(t, s, u.ID, 1000, data[1000:])
+				_, err = s.Complete(ctx, u.ID, func(io.Reader) error { return nil })
+			}
+			what := fmt.Sprintf("%s (last chunk %v)", tc.desc, last)
+			if !tc.refused {
+				if err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+				continue
+			}
+			wantErr(t, what, err, store.ErrRejected, store.ErrRevoked)
+			_, err = s.Upload(ctx, u.ID)
+			wantErr(t, what+": the upload", err, store.ErrNotFound)
+			if tc.role == store.RoleCourier {
+				if sub, err := s.Submission(ctx, parent.ID); err != nil || len(sub.Replies) != 0 {
+					t.Fatalf("%s: the submission replied to: %+v, %v; want no reply", what, sub, err)
+				}
+				continue
+			}
+			_, err = s.Submission(ctx, u.SubmissionID)
+			wantErr(t, what+": the submission", err, store.ErrNotFound)
+			create(t, s, newUpload(t, store.KindAnonymous, u.SubmissionID, 1))
+		}
+	}
 }
 
 func testEmptyUpload(t *testing.T, s store.Store) {
