@@ -138,6 +138,22 @@ func (s *Server) submitter(r *http.Request, id string) (store.Submission, *api.E
 	return sub, nil
 }
 
+// creator is the role and name of the partner or courier that created
+// u; name is "" for an anonymous upload.
+func creator(u store.Upload) (store.Role, string) {
+	if u.Courier != "" {
+		return store.RoleCourier, u.Courier
+	}
+	return store.RolePartner, u.Partner
+}
+
+// revokedError is the answer to a request that would go on with an
+// upload whose creating token is no longer active.
+func revokedError(u store.Upload) *api.Error {
+	role, _ := creator(u)
+	return api.Errorf(api.CodeUnauthorized, "the %s token that created this upload was revoked", role)
+}
+
 // creatorRevoked refuses to go on with a partner's or a courier's upload
 // once the token that created it is revoked. An upload URL is a
 // capability that PATCH and HEAD take without a token; without this, a
@@ -155,15 +171,16 @@ func (s *Server) submitter(r *http.Request, id string) (store.Submission, *api.E
 // a new token since stops them all (a few uploads begun before an upgrade
 // and cut by a reissue are started again; none is finished by the wrong
 // token).
+//
+// The store applies the same rule once more when it commits the
+// completion (store.Complete), in that commit's transaction, so that a
+// revocation during the last chunk is not missed.
 func (s *Server) creatorRevoked(r *http.Request, u store.Upload) *api.Error {
-	role, name := store.RolePartner, u.Partner
-	if u.Courier != "" {
-		role, name = store.RoleCourier, u.Courier
-	}
+	role, name := creator(u)
 	if name == "" {
 		return nil
 	}
-	refused := api.Errorf(api.CodeUnauthorized, "the %s token that created this upload was revoked", role)
+	refused := revokedError(u)
 	if u.CreatorToken != [32]byte{} {
 		t, err := s.cfg.Store.TokenByVerifier(r.Context(), u.CreatorToken)
 		if errors.Is(err, store.ErrNotFound) {

@@ -54,6 +54,11 @@ func (s *Server) storeError(op string, err error) *api.Error {
 		return api.Errorf(api.CodeConflict, "not allowed in the current state")
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
 		return api.Errorf(api.CodeNoSpace, "the server ran out of disk space while writing; what it had acknowledged is kept; try again later")
+	case errors.Is(err, store.ErrUndecided):
+		// A fault of the server's own, not of the request: logged as
+		// such, and retryable (503) since nothing was lost.
+		s.log.Error("internal error", "op", op, "err", err)
+		return api.Errorf(api.CodeUnavailable, "the server could not finish this upload now; what it received is kept; ask for its offset again later to complete it")
 	}
 	s.log.Error("internal error", "op", op, "err", err)
 	return api.Errorf(api.CodeInternal, "internal error")

@@ -333,7 +333,7 @@ func (s *Server) tusPatch(w http.ResponseWriter, r *http.Request) {
 		n, err = s.cfg.Store.WriteChunk(ctx, u.ID, off, body, sum)
 	}
 	if last && errors.Is(err, store.ErrRejected) {
-		writeError(w, s.completeError(err, *why))
+		writeError(w, s.completeError(err, *why, u))
 		return
 	}
 	if err != nil {
@@ -357,7 +357,7 @@ func (s *Server) tusPatch(w http.ResponseWriter, r *http.Request) {
 
 func isStoreError(err error) bool {
 	for _, e := range []error{store.ErrNotFound, store.ErrExists, store.ErrOffsetMismatch, store.ErrTooLarge,
-		store.ErrChecksum, store.ErrLocked, store.ErrIncomplete, store.ErrRejected, store.ErrBadState} {
+		store.ErrChecksum, store.ErrLocked, store.ErrIncomplete, store.ErrRejected, store.ErrBadState, store.ErrUndecided} {
 		if errors.Is(err, e) {
 			return true
 		}
@@ -373,11 +373,18 @@ func (s *Server) complete(r *http.Request, u store.Upload) *api.Error {
 		return e
 	}
 	_, err := s.cfg.Store.Complete(context.WithoutCancel(r.Context()), u.ID, check)
-	return s.completeError(err, *why)
+	return s.completeError(err, *why, u)
 }
 
 // completionCheck returns the store's check for completing u, and where
 // the check leaves its reason when it refuses the upload.
+//
+// The token that created u was active when the request began, but a
+// long last chunk may end after it was revoked. The store asks again, in
+// the transaction that commits the completion (see store.Complete): a
+// revoked token's upload is deleted (ErrRevoked, as DELETE would), and
+// one whose token it cannot read is kept (ErrUndecided) for the client
+// to complete later.
 func (s *Server) completionCheck(r *http.Request, u store.Upload) (func(io.Reader) error, *error, *api.Error) {
 	want := 0
 	if u.Kind != store.KindReply {
@@ -388,36 +395,24 @@ func (s *Server) completionCheck(r *http.Request, u store.Upload) (func(io.Reade
 		want = n
 	}
 	why := new(error)
-	// Not cut short by a client gone away: a failed look-up would
-	// refuse, and so delete, the upload.
-	kept := r.WithContext(context.WithoutCancel(r.Context()))
 	check := func(ct io.Reader) error {
-		// The token that created u was active when the request began;
-		// a long last chunk may end after it was revoked. Then the
-		// upload can never be finished, and it goes (as DELETE would).
-		if e := s.creatorRevoked(kept, u); e != nil {
-			*why = e
-			return e
-		}
 		*why = checkAge(want)(ct)
 		return *why
 	}
 	return check, why, nil
 }
 
-// completeError maps the store's answer to a completion.
-func (s *Server) completeError(err, why error) *api.Error {
-	var refused *api.Error
-	if errors.Is(err, store.ErrRejected) && errors.As(why, &refused) {
-		return refused // creatorRevoked's
-	}
-	if errors.Is(err, store.ErrRejected) && why != nil {
+// completeError maps the store's answer to a completion of u.
+func (s *Server) completeError(err, why error, u store.Upload) *api.Error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrRevoked):
+		return revokedError(u)
+	case errors.Is(err, store.ErrRejected) && why != nil:
 		return api.Errorf(api.CodeUnprocessable, "upload rejected and deleted: %v", why)
 	}
-	if err != nil {
-		return s.storeError("complete upload", err)
-	}
-	return nil
+	return s.storeError("complete upload", err)
 }
 
 // tusDelete is DELETE /v1/uploads/{id} (termination extension).
