@@ -18,6 +18,7 @@ import (
 
 	"refuge/crypto/signing"
 	"refuge/internal/cli"
+	"refuge/internal/strictjson"
 	"refuge/server/store"
 )
 
@@ -55,7 +56,7 @@ func listenAdmin(ctx context.Context, data string, st store.Store, root signing.
 	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
 		var req tokenRequest
 		res := adminResult{Error: "malformed admin request"}
-		if decodeAdmin(w, r, maxAdminRequest, &req) {
+		if decodeAdmin(w, r, maxAdminRequest, &req, tokenRequestFields...) {
 			res = doToken(r.Context(), st, req)
 		}
 		writeAdmin(w, res)
@@ -63,7 +64,7 @@ func listenAdmin(ctx context.Context, data string, st store.Store, root signing.
 	mux.HandleFunc("POST /manifest", func(w http.ResponseWriter, r *http.Request) {
 		var req publishRequest
 		res := adminResult{Error: "malformed admin request"}
-		if decodeAdmin(w, r, maxPublishRequest, &req) {
+		if decodeAdmin(w, r, maxPublishRequest, &req, publishRequestFields...) {
 			res = doPublish(r.Context(), st, root, req)
 		}
 		writeAdmin(w, res)
@@ -112,10 +113,16 @@ func listenPrivate(path string) (net.Listener, error) {
 	return l, nil
 }
 
-// decodeAdmin reads one JSON request of at most limit bytes into v,
-// refusing unknown fields and anything after it.
-func decodeAdmin(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+// decodeAdmin reads one JSON request of at most limit bytes into v, as
+// strictly as the other JSON that crosses a trust boundary: it refuses a
+// field that is not exactly one of fields (v's names), one named twice or
+// in another letter case (strictjson), and anything after the object.
+func decodeAdmin(w http.ResponseWriter, r *http.Request, limit int64, v any, fields ...string) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil || strictjson.CheckFieldNames(body, fields...) != nil {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	return dec.Decode(v) == nil && dec.Decode(new(json.RawMessage)) == io.EOF
 }

@@ -12,7 +12,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -102,7 +104,7 @@ refuge-server: hint: did you mean "ngo"?
 		`{"op":"list","extra":1}`, `{"op":"add","role":"partner","name":"` + strings.Repeat("n", 5000) + `"}`,
 		`{"op":"add","role":"partner","name":"unlisted"}`, `{"op":"add","role":"partner","name":"x","unlisted":1}`,
 		`{"op":"add","role":"courier","name":"x","unlisted":true}`, `{"op":"list","unlisted":true}`, `{"op":"revoke","role":"partner","name":"ngo","unlisted":true}`,
-		`{"op":"revoke","role":"\u001b[2J","name":"ngo"}`} {
+		`{"op":"revoke","role":"\u001b[2J","name":"ngo"}`, `{"op":"list","op":"list"}`, `{"OP":"list"}`} {
 		c, err := net.Dial("unix", filepath.Join(srv.Dir, adminSocketName))
 		if err != nil {
 			t.Fatal(err)
@@ -293,24 +295,31 @@ func FuzzAdminRequest(f *testing.F) {
 		`{"op":"reissue","role":"partner","name":"ngo","token":"00"}`, `{"op":"reissue","role":"partner","name":"\u202e"}`,
 		`{"manifest":"` + b64(m) + `","signature":"` + b64(sig) + `","root":"` + root + `"}`,
 		`{"manifest":"!!"}`, `{"root":"RWQ"}`, `{"root":null}`, `{"root":"` + root + `x"}`, `{"manifest":"` + b64(m) + `"} x`,
+		`{"op":"list","op":"list"}`, `{"op":"add","role":"partner","name":"ngo","name":"fld"}`, `{"Op":"list"}`,
+		`{"op":"add","role":"partner","NAME":"ngo"}`, `{"op":"add","role":"partner","name":"ngo","unlisted":true,"Unlisted":false}`,
+		`{"\u006fp":"list"}`, `{"op":"list"}` + "\n\n", `{"op":"list"}` + "\x00",
+		`{"manifest":"` + b64(m) + `","signature":"` + b64(sig) + `","root":"` + root + `","manifest":"` + b64(m) + `"}`,
+		`{"manifest":"` + b64(m) + `","signature":"` + b64(sig) + `","Root":"` + root + `"}`,
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
 		var tr tokenRequest
-		if decodeTest(t, maxAdminRequest, body, &tr) {
+		if decodeTest(t, maxAdminRequest, body, &tr, tokenRequestFields...) {
+			checkStrict(t, body, tokenRequestFields)
 			var again tokenRequest
-			if !decodeTest(t, maxAdminRequest, mustMarshal(t, tr), &again) || again != tr {
+			if !decodeTest(t, maxAdminRequest, mustMarshal(t, tr), &again, tokenRequestFields...) || again != tr {
 				t.Fatalf("token request %+v reads back as %+v", tr, again)
 			}
 		}
 		var pr publishRequest
-		if decodeTest(t, maxPublishRequest, body, &pr) {
+		if decodeTest(t, maxPublishRequest, body, &pr, publishRequestFields...) {
+			checkStrict(t, body, publishRequestFields)
 			if pr.Root.IsZero() {
 				return // no key: doPublish refuses it, and it cannot be encoded
 			}
 			var again publishRequest
-			if !decodeTest(t, maxPublishRequest, mustMarshal(t, pr), &again) ||
+			if !decodeTest(t, maxPublishRequest, mustMarshal(t, pr), &again, publishRequestFields...) ||
 				!bytes.Equal(again.Manifest, pr.Manifest) || !bytes.Equal(again.Signature, pr.Signature) || !again.Root.Equal(pr.Root) {
 				t.Fatalf("publish request reads back as another")
 			}
@@ -318,11 +327,115 @@ func FuzzAdminRequest(f *testing.F) {
 	})
 }
 
+// TestAdminRequestStrict: the admin socket reads its requests as strictly
+// as the other JSON that crosses a trust boundary (internal/strictjson).
+// Before, encoding/json took a field named twice (the last one won), a
+// field name in another letter case ({"OP":"revoke"}, "Name"), so that one
+// request could be read one way by the socket and another by a check
+// made on its bytes. Each hostile body is refused; the well-formed ones
+// are read as written. The field lists are the structs' own JSON names.
+func TestAdminRequestStrict(t *testing.T) {
+	keys := clienttest.NewKeys(t)
+	m, sig := keys.Manifest(t, 1, "2099-12-31")
+	b64 := base64.StdEncoding.EncodeToString
+	pub := `"manifest":"` + b64(m) + `","signature":"` + b64(sig) + `","root":"` + keys.RootPub.String() + `"`
+	for _, tc := range []struct {
+		desc    string
+		publish bool // a publish request, else a token request
+		body    string
+		ok      bool
+	}{
+		{"token request", false, `{"op":"add","role":"partner","name":"ngo","unlisted":true}`, true},
+		{"list", false, `{"op":"list"}`, true},
+		{"field name written with an escape", false, `{"\u006fp":"list"}`, true},
+		{"white space around", false, " \n{\"op\":\"list\"}\n ", true},
+		{"publish request", true, `{` + pub + `}`, true},
+		{"op twice", false, `{"op":"list","op":"revoke"}`, false},
+		{"op twice, the same", false, `{"op":"list","op":"list"}`, false},
+		{"name twice", false, `{"op":"revoke","role":"partner","name":"x","name":"ngo"}`, false},
+		{"role twice", false, `{"op":"revoke","role":"partner","role":"courier","name":"ngo"}`, false},
+		{"unlisted twice", false, `{"op":"add","role":"partner","name":"x","unlisted":false,"unlisted":true}`, false},
+		{"OP", false, `{"OP":"list"}`, false},
+		{"Op", false, `{"Op":"list"}`, false},
+		{"Name beside name", false, `{"op":"revoke","role":"partner","name":"x","Name":"ngo"}`, false},
+		{"ROLE", false, `{"op":"revoke","ROLE":"partner","name":"ngo"}`, false},
+		{"Unlisted", false, `{"op":"add","role":"partner","name":"x","Unlisted":true}`, false},
+		{"long s (U+017F), which encoding/json folds to s", false, `{"op":"add","role":"partner","name":"x","unli\u017fted":true}`, false},
+		{"unknown field", false, `{"op":"list","token":"00"}`, false},
+		{"a second object", false, `{"op":"list"}{"op":"revoke"}`, false},
+		{"data after the object", false, `{"op":"list"} x`, false},
+		{"NUL after the object", false, `{"op":"list"}` + "\x00", false},
+		{"an array", false, `[{"op":"list"}]`, false},
+		{"a string", false, `"list"`, false},
+		{"empty", false, ``, false},
+		{"over the limit", false, `{"op":"add","role":"partner","name":"` + strings.Repeat("n", maxAdminRequest) + `"}`, false},
+		{"manifest twice", true, `{` + pub + `,"manifest":"` + b64(m) + `"}`, false},
+		{"root twice", true, `{` + pub + `,"root":"` + keys.RootPub.String() + `"}`, false},
+		{"Manifest", true, `{"Manifest":"` + b64(m) + `","signature":"` + b64(sig) + `","root":"` + keys.RootPub.String() + `"}`, false},
+		{"SIGNATURE beside signature", true, `{` + pub + `,"SIGNATURE":"` + b64(sig) + `"}`, false},
+		{"long s in signature", true, `{"manifest":"` + b64(m) + `","\u017fignature":"` + b64(sig) + `","root":"` + keys.RootPub.String() + `"}`, false},
+		{"a token request's field", true, `{` + pub + `,"op":"list"}`, false},
+		{"data after the publish request", true, `{` + pub + `} {}`, false},
+	} {
+		var ok bool
+		if tc.publish {
+			ok = decodeTest(t, maxPublishRequest, tc.body, new(publishRequest), publishRequestFields...)
+		} else {
+			var req tokenRequest
+			ok = decodeTest(t, maxAdminRequest, tc.body, &req, tokenRequestFields...)
+		}
+		if ok != tc.ok {
+			t.Errorf("%s: accepted %v, want %v", tc.desc, ok, tc.ok)
+		}
+	}
+	for _, c := range []struct {
+		v      any
+		fields []string
+	}{{tokenRequest{}, tokenRequestFields}, {publishRequest{}, publishRequestFields}} {
+		var tags []string
+		rt := reflect.TypeOf(c.v)
+		for i := range rt.NumField() {
+			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+			tags = append(tags, name)
+		}
+		if !slices.Equal(tags, c.fields) {
+			t.Errorf("%s's JSON names are %q, the socket takes %q", rt.Name(), tags, c.fields)
+		}
+	}
+}
+
+// checkStrict fails t unless body, a request the socket accepted, is one
+// JSON object that names each of its fields once, each exactly as one of
+// fields spells it.
+func checkStrict(t *testing.T, body string, fields []string) {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("accepted %q, which is not an object", body)
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		key, ok := tok.(string)
+		if err != nil || !ok {
+			t.Fatalf("accepted %q, whose field names do not read", body)
+		}
+		if seen[key] || !slices.Contains(fields, key) {
+			t.Fatalf("accepted %q, which names %q twice or not as %q does", body, key, fields)
+		}
+		seen[key] = true
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			t.Fatalf("accepted %q, whose values do not read", body)
+		}
+	}
+}
+
 // decodeTest runs decodeAdmin on body as the admin socket's handler does,
 // and fails t if it accepts more than limit bytes.
-func decodeTest(t *testing.T, limit int64, body string, v any) bool {
+func decodeTest(t *testing.T, limit int64, body string, v any, fields ...string) bool {
 	r := httptest.NewRequest("POST", "/token", strings.NewReader(body))
-	ok := decodeAdmin(httptest.NewRecorder(), r, limit, v)
+	ok := decodeAdmin(httptest.NewRecorder(), r, limit, v, fields...)
 	if ok && int64(len(body)) > limit {
 		t.Fatalf("accepted a %d-byte request, over the %d-byte limit", len(body), limit)
 	}

@@ -57,6 +57,10 @@ type publishRequest struct {
 	Root      signing.PublicKey `json:"root"`
 }
 
+// publishRequestFields are publishRequest's JSON names, all the admin
+// socket takes in a publish request.
+var publishRequestFields = []string{"manifest", "signature", "root"}
+
 // doPublish verifies req's manifest against root, the key the server
 // pins, and stores it. A running server refuses a request made with
 // another root key: the operator meant another server, or the server

@@ -87,6 +87,10 @@ type tokenRequest struct {
 	Unlisted bool       `json:"unlisted,omitempty"`
 }
 
+// tokenRequestFields are tokenRequest's JSON names, all the admin socket
+// takes in a token request.
+var tokenRequestFields = []string{"op", "role", "name", "unlisted"}
+
 func doToken(ctx context.Context, st store.Store, req tokenRequest) adminResult {
 	if req.Unlisted && (req.Op != "add" || req.Role != store.RolePartner) {
 		return adminResult{Error: "--unlisted is only for token add --partner NAME"}
