@@ -176,39 +176,13 @@ func revokedError(u store.Upload) *api.Error {
 // completion (store.Complete), in that commit's transaction, so that a
 // revocation during the last chunk is not missed.
 func (s *Server) creatorRevoked(r *http.Request, u store.Upload) *api.Error {
-	role, name := creator(u)
-	if name == "" {
+	err := s.cfg.Store.CreatorActive(r.Context(), u)
+	switch {
+	case err == nil:
 		return nil
+	case errors.Is(err, store.ErrRevoked):
+		return revokedError(u)
+	default:
+		return s.storeError("token lookup", err)
 	}
-	refused := revokedError(u)
-	if u.CreatorToken != [32]byte{} {
-		t, err := s.cfg.Store.TokenByVerifier(r.Context(), u.CreatorToken)
-		if errors.Is(err, store.ErrNotFound) {
-			return refused
-		}
-		if err != nil {
-			return s.storeError("token lookup", err)
-		}
-		if t.Revoked || t.Role != role || t.Name != name {
-			return refused
-		}
-		return nil
-	}
-	toks, err := s.cfg.Store.Tokens(r.Context())
-	if err != nil {
-		return s.storeError("tokens", err)
-	}
-	var had, active int
-	for _, t := range toks {
-		if t.Role == role && t.Name == name {
-			had++
-			if !t.Revoked {
-				active++
-			}
-		}
-	}
-	if had != 1 || active != 1 {
-		return refused
-	}
-	return nil
 }

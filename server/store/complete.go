@@ -133,8 +133,7 @@ func (s *BoltStore) place(rec *uploadRecord, syncData func() error) (Submission,
 // courier's token that created an upload may still finish it: nil if it
 // may (and for an upload that names neither), ErrRevoked if not, an
 // error wrapping ErrUndecided if the token record cannot be read. The
-// rule is the server's creatorRevoked, which refuses PATCH and HEAD: the
-// active token of the upload's role and name (always at its tokenKey)
+// same rule refuses PATCH and HEAD (CreatorActive): the active token of the upload's role and name (always at its tokenKey)
 // must be the one that created it; for an upload recorded before
 // CreatorToken existed, the name must have had that one token only (no
 // retired record beside it).
@@ -146,6 +145,7 @@ func creatorActive(tx *bolt.Tx, rec *uploadRecord) error {
 	if name == "" {
 		return nil
 	}
+
 	b := tx.Bucket(bucketTokens)
 	key := tokenKey(role, name)
 	var cur tokenRecord
@@ -285,4 +285,19 @@ func addReply(tx *bolt.Tx, rec *uploadRecord, digest sum, today Day) (submission
 		return sub, err
 	}
 	return sub, put(subs, []byte(sub.ID), &sub)
+}
+
+// CreatorActive answers, in a read-only transaction, creatorActive's
+// question for u: the server asks it before it goes on with a PATCH or a
+// HEAD, and Complete asks it again in the transaction that commits.
+func (s *BoltStore) CreatorActive(_ context.Context, u Upload) error {
+	rec := uploadRecord{Partner: u.Partner, Courier: u.Courier}
+	if u.CreatorToken != [32]byte{} {
+		rec.CreatorToken = (*sum)(&u.CreatorToken)
+	}
+	err := s.db.View(func(tx *bolt.Tx) error { return creatorActive(tx, &rec) })
+	if err != nil && !errors.Is(err, ErrRevoked) && !errors.Is(err, ErrUndecided) {
+		return fmt.Errorf("%w: %w", ErrUndecided, err)
+	}
+	return err
 }

@@ -243,6 +243,12 @@ type Store interface {
 	// it returns the submission replied to, with the new reply last.
 	Complete(ctx context.Context, id string, check func(ciphertext io.Reader) error) (Submission, error)
 
+	// CreatorActive tells whether the token that created u may still go
+	// on with it, by Complete's rule above: nil if it may (and for an
+	// anonymous upload), ErrRevoked if not, an error wrapping
+	// ErrUndecided if the store cannot tell.
+	CreatorActive(ctx context.Context, u Upload) error
+
 	// WriteLastChunk is WriteChunk followed, if the chunk brings the
 	// upload to its declared length, by Complete with check, in one
 	// commit: the full offset is never recorded by itself, the upload
