@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	stdlog "log"
 	"log/slog"
 	"net"
@@ -18,6 +21,7 @@ import (
 
 	"refuge/crypto/signing"
 	"refuge/internal/cli"
+	"refuge/internal/lowerhex"
 	"refuge/internal/strictjson"
 	"refuge/server/store"
 )
@@ -90,8 +94,17 @@ func listenAdmin(ctx context.Context, data string, st store.Store, root signing.
 // else may enter it), made 0600 there, and renamed to path. Setting the
 // umask around listen instead would change it for the whole process, and
 // so for any file that another goroutine creates meanwhile.
+//
+// The folder's name and the socket's in it ("<dir>/.a1b2c3/s") are as
+// long as "<dir>/admin.sock": a socket's path has a short limit (about
+// 100 bytes), and a data folder whose path fits it must not lose its
+// admin socket to a longer temporary name. A folder of that form left by a
+// kill is stale (the caller holds the database, so no other server uses
+// this data folder) and goes first.
 func listenPrivate(path string) (net.Listener, error) {
-	dir, err := os.MkdirTemp(filepath.Dir(path), ".admin")
+	parent := filepath.Dir(path)
+	removeStaleSocketDirs(parent)
+	dir, err := mkdirShort(parent)
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +124,58 @@ func listenPrivate(path string) (net.Listener, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// socketDirPrefix begins the name of the folder listenPrivate makes the
+// socket in: the prefix and 6 lowercase hex digits, so that with "/s" it
+// is as long as adminSocketName.
+const socketDirPrefix = ".a"
+
+// mkdirShort makes a fresh 0700 folder in parent named socketDirPrefix
+// and 6 random lowercase hex digits (a name taken is drawn again).
+func mkdirShort(parent string) (string, error) {
+	for range 100 {
+		var b [3]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", err
+		}
+		dir := filepath.Join(parent, socketDirPrefix+hex.EncodeToString(b[:]))
+		err := os.Mkdir(dir, 0o700)
+		if !errors.Is(err, fs.ErrExist) {
+			return dir, err
+		}
+	}
+	return "", errors.New("cannot make a temporary folder for the admin socket")
+}
+
+// isSocketDir tells whether name is of mkdirShort's form, or of the
+// ".adminNNN" form that earlier versions made with os.MkdirTemp.
+func isSocketDir(name string) bool {
+	if h, ok := strings.CutPrefix(name, socketDirPrefix); ok && lowerhex.Valid(h, 6) {
+		return true
+	}
+	d, ok := strings.CutPrefix(name, ".admin")
+	return ok && d != "" && strings.Trim(d, "0123456789") == ""
+}
+
+// removeStaleSocketDirs removes from parent the folders of isSocketDir's
+// forms that a killed server left: each holds at most a socket. Anything
+// else, or a folder that is not empty but for a socket, is left alone.
+func removeStaleSocketDirs(parent string) {
+	ents, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !e.IsDir() || !isSocketDir(e.Name()) {
+			continue
+		}
+		dir := filepath.Join(parent, e.Name())
+		if fi, err := os.Lstat(filepath.Join(dir, "s")); err == nil && fi.Mode().Type() == fs.ModeSocket {
+			_ = os.Remove(filepath.Join(dir, "s"))
+		}
+		_ = os.Remove(dir) // only if empty
+	}
 }
 
 // decodeAdmin reads one JSON request of at most limit bytes into v, as

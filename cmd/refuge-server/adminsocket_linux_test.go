@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,5 +92,78 @@ func TestAdminSocketNeverOpen(t *testing.T) {
 	// It answers at its new path.
 	if res, err := callAdmin(data, "/token", tokenRequest{Op: "list"}); err != nil || res.Error != "" || !strings.Contains(res.Out, "NAME") {
 		t.Fatalf("token list over the renamed socket: %+v, %v", res, err)
+	}
+}
+
+// TestAdminSocketLongestPath: a data folder whose admin.sock path is as
+// long as a socket's path may be (107 bytes on Linux) gets its admin
+// socket; the folder it is made in is no longer than admin.sock. Folders
+// that a killed server left are removed first; another folder, and a
+// socket folder holding anything but a socket, are kept.
+func TestAdminSocketLongestPath(t *testing.T) {
+	base := t.TempDir()
+	const limit = len(syscall.RawSockaddrUnix{}.Path) - 1 // one byte for the NUL
+	pad := limit - len(base) - len("/admin.sock") - 1
+	if pad < 1 {
+		t.Fatalf("temporary folder %s too long for this test", base)
+	}
+	data := filepath.Join(base, strings.Repeat("d", pad))
+	if n := len(adminSocket(data)); n != limit {
+		t.Fatalf("socket path is %d bytes, want %d", n, limit)
+	}
+	if err := os.Mkdir(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(data, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	root, err := signing.ParsePublicKey(clienttest.NewKeys(t).RootPub.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What a kill between the folder's making and its removal leaves: an
+	// empty folder, or one with the socket, of this version's form or the
+	// earlier ".adminNNN" one. And what must stay.
+	stale := []string{".a0f3c9e", ".admin123456"}
+	for _, d := range stale {
+		if err := os.Mkdir(filepath.Join(data, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := net.Listen("unix", filepath.Join(data, ".a0f3c9e", "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close()
+	kept := []string{".a0f3c", ".adminx", ".a0F3C9E", "a0f3c9e", ".a123456"}
+	for _, d := range kept {
+		if err := os.Mkdir(filepath.Join(data, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(data, ".a123456", "s"), []byte("not a socket"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := listenAdmin(ctx, data, st, root, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatalf("admin socket at %d bytes: %v", limit, err)
+	}
+	if res, err := callAdmin(data, "/token", tokenRequest{Op: "list"}); err != nil || res.Error != "" {
+		t.Fatalf("token list: %+v, %v", res, err)
+	}
+	for _, d := range stale {
+		if _, err := os.Lstat(filepath.Join(data, d)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("stale folder %s: %v, want it gone", d, err)
+		}
+	}
+	for _, d := range kept {
+		if _, err := os.Lstat(filepath.Join(data, d)); err != nil {
+			t.Errorf("folder %s: %v, want it kept", d, err)
+		}
 	}
 }
