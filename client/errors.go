@@ -14,9 +14,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
+	"refuge/internal/termtext"
 	"refuge/server/api"
 )
 
@@ -86,18 +86,13 @@ const maxMessage = 512
 // printableMessage returns a server's error message as it may reach a
 // person's terminal: one line, at most maxMessage bytes, every character
 // a terminal would act on (escape sequences, carriage returns, line
-// breaks, bidi controls) replaced. A hostile server's message could
-// otherwise set the clipboard, rewrite the window title or forge lines of
-// the program's output.
+// breaks, bidi controls) replaced (termtext.Line). A hostile server's
+// message could otherwise set the clipboard, rewrite the window title or
+// forge lines of the program's output.
 func printableMessage(s string) string {
 	// Replaced first, then cut: a one-byte control character becomes a
 	// three-byte replacement character, and the bound is on what is kept.
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsPrint(r) {
-			return r
-		}
-		return '\uFFFD'
-	}, s)
+	s = termtext.Line(s)
 	if len(s) > maxMessage {
 		n := maxMessage
 		for n > 0 && !utf8.RuneStart(s[n]) {

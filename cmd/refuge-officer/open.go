@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"unicode"
 
 	"filippo.io/age"
 
@@ -20,6 +19,7 @@ import (
 	"refuge/crypto/signing"
 	"refuge/internal/cli"
 	"refuge/internal/progress"
+	"refuge/internal/termtext"
 )
 
 const openHelp = `Usage: refuge-officer open -i FILE [--passphrase-file F] -o OUTDIR
@@ -424,8 +424,8 @@ func printSummary(w io.Writer, name string, rep *report) {
 	}
 	fmt.Fprintf(w, "  submission  %s\n", r.SubmissionID)
 	fmt.Fprintf(w, "  pulled as   %s\n", rep.idLine)
-	fmt.Fprintf(w, "  kind        %s\n", printable(r.Kind))
-	fmt.Fprintf(w, "  created     %s\n", printable(r.Created))
+	fmt.Fprintf(w, "  kind        %s\n", termtext.Line(r.Kind))
+	fmt.Fprintf(w, "  created     %s\n", termtext.Line(r.Created))
 	fmt.Fprintf(w, "  sender      %s\n", rep.sender)
 	if rep.uploaderLine != "" {
 		fmt.Fprintf(w, "  uploaded    %s\n", rep.uploaderLine)
@@ -442,7 +442,7 @@ func printSummary(w io.Writer, name string, rep *report) {
 	}
 	fmt.Fprintf(w, "  files       %d, %s in total\n", len(files), progress.Size(total))
 	for _, en := range files {
-		fmt.Fprintf(w, "    %10s  %s\n", progress.Size(en.Size), printable(strings.TrimPrefix(en.Name, "files/")))
+		fmt.Fprintf(w, "    %10s  %s\n", progress.Size(en.Size), termtext.Line(strings.TrimPrefix(en.Name, "files/")))
 	}
 	if r.Note != "" {
 		lines := strings.SplitN(strings.TrimSpace(r.Note), "\n", 4)
@@ -452,19 +452,10 @@ func printSummary(w io.Writer, name string, rep *report) {
 		}
 		fmt.Fprintf(w, "  note\n")
 		for _, l := range lines {
-			fmt.Fprintf(w, "    | %s\n", printable(l))
+			fmt.Fprintf(w, "    | %s\n", termtext.Line(l))
 		}
 		if more {
 			fmt.Fprintf(w, "    | … (the whole note is in %s)\n", filepath.Join(r.Dir, "note.txt"))
 		}
 	}
-}
-
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\t' || unicode.IsPrint(r) {
-			return r
-		}
-		return '\uFFFD'
-	}, s)
 }

@@ -52,7 +52,7 @@ type openedRecord struct {
 const uncheckedSender = "NOT VERIFIED (no --manifest given"
 
 // readReportRecord reads the record of OUTDIR/<id>/report.txt, written by
-// open. What a bundle puts in the report passes through printable (no line
+// open. What a bundle puts in the report passes through termtext.Line (no line
 // breaks), so it cannot forge these lines; they all come before "Files:",
 // where reading stops.
 func readReportRecord(dir string) (rec openedRecord, ok bool) {

@@ -16,6 +16,7 @@ import (
 	"refuge/crypto/bundle"
 	"refuge/crypto/manifest"
 	"refuge/internal/progress"
+	"refuge/internal/termtext"
 	"refuge/internal/uploaders"
 )
 
@@ -126,7 +127,7 @@ func checkSums(source, base, sum string, r *report) string {
 		if len(listed) > 64 {
 			listed = listed[:64] + "…"
 		}
-		return "MISMATCH with the courier's SHA256SUMS (" + printable(listed) + ")"
+		return "MISMATCH with the courier's SHA256SUMS (" + termtext.Line(listed) + ")"
 	}
 	return "not listed in the SHA256SUMS beside the bundle"
 }
@@ -143,7 +144,7 @@ func checkSender(res *bundle.Result, m *manifest.Manifest, r *report) string {
 		r.sig = sigNone
 		return "unauthenticated (anonymous submission)"
 	}
-	who := fmt.Sprintf("partner %q", printable(res.Partner))
+	who := fmt.Sprintf("partner %q", termtext.Line(res.Partner))
 	switch {
 	case !res.HasSignature():
 		r.sig = sigNone
@@ -186,18 +187,18 @@ func (r *report) text() string {
 		b.WriteString("\n")
 	}
 	line := func(k, v string) { fmt.Fprintf(&b, "%-16s %s\n", k, v) }
-	line("bundle file", printable(r.source))
+	line("bundle file", termtext.Line(r.source))
 	line("submission id", res.SubmissionID+" ("+r.idLine+")")
 	line("ciphertext", fmt.Sprintf("%d bytes, SHA-256 %x", res.CiphertextSize, res.CiphertextSHA256))
 	line("", r.sumsLine)
-	line("kind", printable(res.Kind))
-	line("created", printable(res.Created))
+	line("kind", termtext.Line(res.Kind))
+	line("created", termtext.Line(res.Created))
 	line("sender", r.sender)
 	if r.uploaderLine != "" {
 		line("uploaded", r.uploaderLine)
 	}
 	if res.ReplyRecipient != "" {
-		line("reply", "possible: refuge-officer reply --to "+printable(res.Dir))
+		line("reply", "possible: refuge-officer reply --to "+termtext.Line(res.Dir))
 	} else {
 		line("reply", "not possible: the bundle names no reply recipient")
 	}
@@ -213,7 +214,7 @@ func (r *report) text() string {
 	}
 	fmt.Fprintf(&b, "\nFiles: %d, %s in total (sizes and SHA-256 verified against manifest.json)\n", len(files), progress.Size(total))
 	for _, en := range files {
-		fmt.Fprintf(&b, "  %12d  %s  %s\n", en.Size, en.SHA256, printable(strings.TrimPrefix(en.Name, "files/")))
+		fmt.Fprintf(&b, "  %12d  %s  %s\n", en.Size, en.SHA256, termtext.Line(strings.TrimPrefix(en.Name, "files/")))
 	}
 	b.WriteString("\nNote:\n")
 	b.WriteString(indentText(readSmall(filepath.Join(res.Dir, "note.txt")), "(no note)"))
@@ -241,7 +242,7 @@ func indentText(text []byte, empty string) string {
 	}
 	var b strings.Builder
 	for _, l := range strings.Split(s, "\n") {
-		b.WriteString("  | " + printable(l) + "\n")
+		b.WriteString("  | " + termtext.Line(l) + "\n")
 	}
 	return b.String()
 }
@@ -288,7 +289,7 @@ func renderJSON(b *strings.Builder, dec *json.Decoder, indent, label string, dep
 				return err
 			}
 			key, _ := k.(string)
-			if err := renderJSON(b, dec, indent, printable(strings.ReplaceAll(key, "_", " "))+":", depth+1); err != nil {
+			if err := renderJSON(b, dec, indent, termtext.Line(strings.ReplaceAll(key, "_", " "))+":", depth+1); err != nil {
 				return err
 			}
 		}
@@ -314,9 +315,9 @@ func renderJSON(b *strings.Builder, dec *json.Decoder, indent, label string, dep
 		v = "(none)"
 	}
 	lines := strings.Split(v, "\n")
-	fmt.Fprintf(b, "%s%s %s\n", indent, label, printable(lines[0]))
+	fmt.Fprintf(b, "%s%s %s\n", indent, label, termtext.Line(lines[0]))
 	for _, l := range lines[1:] {
-		fmt.Fprintf(b, "%s    %s\n", indent, printable(l))
+		fmt.Fprintf(b, "%s    %s\n", indent, termtext.Line(l))
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"refuge/internal/termtext"
 )
 
 // report.txt is written once, when its bundle is opened. Its
@@ -87,7 +89,7 @@ func copyHead(w io.Writer, r *bufio.Reader, line string) error {
 			return errNoAckLine
 		case strings.HasPrefix(l, ackLabel+" "):
 			before := strings.TrimSpace(strings.TrimPrefix(l, ackLabel))
-			l = fmt.Sprintf("%-16s %s, by a later open; when the bundle was opened: %s\n", ackLabel, printable(line), before)
+			l = fmt.Sprintf("%-16s %s, by a later open; when the bundle was opened: %s\n", ackLabel, termtext.Line(line), before)
 		}
 		if _, err := io.WriteString(w, l); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 
+	"refuge/internal/termtext"
 	"refuge/internal/uploaders"
 )
 
@@ -39,16 +40,16 @@ func uploaderOf(source, id string) (string, *uploaders.Entry) {
 		return "", nil
 	}
 	if err != nil {
-		return "the courier's " + uploaders.FileName + " beside the bundle cannot be read: " + printable(err.Error()), nil
+		return "the courier's " + uploaders.FileName + " beside the bundle cannot be read: " + termtext.Line(err.Error()), nil
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, uploaders.MaxSize+1))
 	if err != nil {
-		return "the courier's " + uploaders.FileName + " beside the bundle cannot be read: " + printable(err.Error()), nil
+		return "the courier's " + uploaders.FileName + " beside the bundle cannot be read: " + termtext.Line(err.Error()), nil
 	}
 	list, err := uploaders.Parse(data)
 	if err != nil {
-		return "the courier's " + uploaders.FileName + " beside the bundle is malformed, not read (" + printable(err.Error()) + ")", nil
+		return "the courier's " + uploaders.FileName + " beside the bundle is malformed, not read (" + termtext.Line(err.Error()) + ")", nil
 	}
 	en, ok := list[id]
 	if !ok {
@@ -92,7 +93,7 @@ func uploadMismatch(en *uploaders.Entry, bundlePartner string, sig sigState) *up
 		return nil
 	}
 	token := fmt.Sprintf("partner %q", en.Partner)
-	signer := fmt.Sprintf("partner %q", printable(bundlePartner))
+	signer := fmt.Sprintf("partner %q", termtext.Line(bundlePartner))
 	bundleSays := "the bundle is signed by " + signer
 	shows := "the signature shows what " + signer + " sent, not who uploaded it"
 	if sig == sigUnchecked {

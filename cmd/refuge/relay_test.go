@@ -209,7 +209,7 @@ func TestRepliesAndAcks(t *testing.T) {
 		t.Fatalf("saved reply message: %v", notes)
 	}
 	if h := u.ok("", "replies", "--help"); !strings.Contains(h.stdout, "DIR/reply-<id>/<submission id>/ (message in\nnote.txt") ||
-		!strings.Contains(h.stdout, "Each reply's message is printed on standard output.") {
+		!strings.Contains(h.stdout, "Each reply's message is printed on standard output, with every character a\nterminal would act on rather than show") || !strings.Contains(h.stdout, "exactly as it came") {
 		t.Fatalf("replies --help does not say where replies are saved:\n%s", h.stdout)
 	}
 	if r := u.ok(phrase+"\n", "replies", "-o", saved); !strings.Contains(r.stderr, "already saved") {

@@ -15,6 +15,7 @@ import (
 	"refuge/crypto/bundle"
 	"refuge/crypto/receipt"
 	"refuge/internal/cli"
+	"refuge/internal/termtext"
 	"refuge/server/api"
 )
 
@@ -25,9 +26,12 @@ device with a key derived from your receipt phrase (asked without echo at a
 terminal, or read from standard input: all of it, on one line or one word
 per line, at most 4096 bytes). The server only ever holds them encrypted.
 
-Each reply's message is printed on standard output. Without -o, attached
-files are not kept. With -o DIR (created if needed, readable only by you),
-each reply is also saved under DIR/reply-<id>/<submission id>/ (message in
+Each reply's message is printed on standard output, with every character a
+terminal would act on rather than show (escape sequences, other control
+characters, bidi overrides, invalid UTF-8) shown as U+FFFD (�). Without -o,
+attached files are not kept. With -o DIR (created if needed, readable only
+by you), each reply is also saved, exactly as it came, under
+DIR/reply-<id>/<submission id>/ (message in
 note.txt, attachments under files/; a plain-text reply as
 DIR/reply-<id>/message.txt); replies already saved there are skipped.
 
@@ -131,7 +135,7 @@ func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys
 		os.RemoveAll(dest)
 		return failf("reply %d of %d is not an officers' reply to this submission; it was discarded", n, total)
 	}
-	fmt.Fprintf(e.stdout, "--- reply %d of %d (%s) ---\n%s\n", n, total, r.Created, res.Note)
+	e.printReply(r, n, total, res.Note)
 	if res.NoteTruncated {
 		fmt.Fprintln(e.stdout, "[the message continues; save it with -o DIR]")
 	}
@@ -147,6 +151,16 @@ func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys
 		e.out.Infof("reply %d has %s attached; run again with -o DIR to keep them", n, cli.Plural(files, "file"))
 	}
 	return nil
+}
+
+// printReply prints a reply's message on standard output. The message
+// comes from outside (whoever could encrypt to the reply key, through the
+// server): it is shown with every character a terminal would act on
+// replaced (termtext.Text), so that it cannot clear the screen, set the
+// window title or the clipboard, or hide or reorder its own text. The
+// copy saved with -o is the message as it came.
+func (e *env) printReply(r api.Reply, n, total int, msg string) {
+	fmt.Fprintf(e.stdout, "--- reply %d of %d (%s) ---\n%s\n", n, total, r.Created, termtext.Text(msg))
 }
 
 // plainReply handles a reply that is an age file but not a bundle: its
@@ -170,7 +184,7 @@ func (e *env) plainReply(f *os.File, keys *receipt.Keys, r api.Reply, n, total i
 	if !utf8.Valid(b) {
 		return failf("reply %d of %d is not text and not a bundle", n, total)
 	}
-	fmt.Fprintf(e.stdout, "--- reply %d of %d (%s) ---\n%s\n", n, total, r.Created, b)
+	e.printReply(r, n, total, string(b))
 	if outDir != "" {
 		if err := os.WriteFile(filepath.Join(dest, "message.txt"), b, 0o600); err != nil {
 			return failf("cannot save reply %d: %v", n, err)

@@ -4,10 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"refuge/internal/termtext"
 )
 
 // Output writes messages for people, one line each, to W (standard error:
 // standard output is for results), each prefixed with the program's name.
+// A message may quote what came from outside (a server's answer, a name
+// from a bundle, an error that repeats either): each is written as one
+// line with every character a terminal would act on replaced by U+FFFD
+// (termtext.Line), so that none can drive the terminal or forge a line.
 type Output struct {
 	Prog string
 	W    io.Writer
@@ -23,7 +29,7 @@ func (o Output) Warnf(format string, args ...any) { o.line("warning: ", format, 
 func (o Output) Hintf(format string, args ...any) { o.line("hint: ", format, args...) }
 
 func (o Output) line(kind, format string, args ...any) {
-	fmt.Fprintf(o.W, "%s: %s%s\n", o.Prog, kind, fmt.Sprintf(format, args...))
+	fmt.Fprintf(o.W, "%s: %s%s\n", o.Prog, kind, termtext.Line(fmt.Sprintf(format, args...)))
 }
 
 // Fail prints err as "PROG: error: MESSAGE" and its hints, and returns the

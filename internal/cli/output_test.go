@@ -20,6 +20,28 @@ func TestOutput(t *testing.T) {
 	}
 }
 
+// TestOutputTerminalSafe: what a message quotes from outside (a server's
+// answer, a name from a bundle, an error that repeats them) cannot drive
+// the terminal or forge a line of output: escape sequences, C1 controls,
+// line breaks, carriage returns and bidi overrides are replaced by U+FFFD,
+// in messages, warnings, hints and errors alike.
+func TestOutputTerminalSafe(t *testing.T) {
+	hostile := "a\x1b]0;title\x07b\u009b2J\rc\nrefuge: forged\u202ed\xff"
+	safe := "a\uFFFD]0;title\uFFFDb\uFFFD2J\uFFFDc\uFFFDrefuge: forged\uFFFDd\uFFFD"
+	var b strings.Builder
+	o := Output{Prog: "refuge", W: &b}
+	o.Infof("got %s", hostile)
+	o.Warnf("%s", hostile)
+	o.Hintf("%s", hostile)
+	o.Fail(Errorf(1, "%s", hostile).Hint("%s", hostile))
+	o.Fail(errors.New(hostile))
+	want := "refuge: got " + safe + "\nrefuge: warning: " + safe + "\nrefuge: hint: " + safe + "\n" +
+		"refuge: error: " + safe + "\nrefuge: hint: " + safe + "\nrefuge: error: " + safe + "\n"
+	if b.String() != want {
+		t.Fatalf("got\n%q\nwant\n%q", b.String(), want)
+	}
+}
+
 func TestFail(t *testing.T) {
 	for _, tc := range []struct {
 		desc string
