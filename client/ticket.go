@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 
+	"refuge/crypto/secrets"
 	"refuge/internal/lowerhex"
 	"refuge/internal/strictjson"
 )
@@ -91,24 +92,20 @@ func ReadTicket(bundle string) (Ticket, error) {
 	return ParseTicket(data)
 }
 
-// WriteTicket writes the ticket of bundle, refusing to overwrite one.
+// WriteTicket writes the ticket of bundle (mode 0600), refusing to
+// overwrite one: the error then wraps [secrets.ErrExists]. The ticket
+// appears at its name only complete and durable ([secrets.WriteFile]: a
+// temporary .refuge-partial-… file beside it, fsynced, put in place without
+// replacing anything, the folder fsynced), so a kill or a full disk in the
+// middle leaves no partial ticket that relay would refuse or misread.
 func WriteTicket(bundle string, submissionID string, verifier [32]byte) error {
 	t := Ticket{Format: TicketFormat, SubmissionID: submissionID, Verifier: hex.EncodeToString(verifier[:])}
 	if !lowerhex.Valid(t.SubmissionID, 32) {
 		return errors.New("submission id must be 32 lowercase hex characters")
 	}
 	data, _ := json.Marshal(t)
-	f, err := os.OpenFile(TicketPath(bundle), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	return secrets.WriteFile(TicketPath(bundle), func(w io.Writer) error {
+		_, err := w.Write(append(data, '\n'))
 		return err
-	}
-	if _, err := f.Write(append(data, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	})
 }

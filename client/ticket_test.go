@@ -2,13 +2,18 @@ package client
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
+	"refuge/crypto/secrets"
 	"refuge/internal/lowerhex"
 )
 
@@ -28,6 +33,113 @@ func TestTicketRoundTrip(t *testing.T) {
 	}
 	if got.SubmissionID != "0123456789abcdef0123456789abcdef" || got.Verifier[:2] != "ab" {
 		t.Fatalf("round trip gave %+v", got)
+	}
+}
+
+// TestWriteTicketKeepsExisting: a ticket already there (another bundle's
+// of the same name, or the defender's own) is not replaced, and the error
+// says so (secrets.ErrExists).
+func TestWriteTicketKeepsExisting(t *testing.T) {
+	b := filepath.Join(t.TempDir(), "bundle.age")
+	if err := os.WriteFile(TicketPath(b), []byte("the ticket already there\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var v [32]byte
+	if err := WriteTicket(b, "0123456789abcdef0123456789abcdef", v); !errors.Is(err, secrets.ErrExists) {
+		t.Fatalf("writing over a ticket: %v, want an error that wraps secrets.ErrExists", err)
+	}
+	if got, _ := os.ReadFile(TicketPath(b)); string(got) != "the ticket already there\n" {
+		t.Fatalf("the ticket already there now holds %q", got)
+	}
+	onlyFiles(t, filepath.Dir(b), "bundle.age.ticket")
+}
+
+// TestWriteTicketShortWrite: when the file system takes only part of the
+// ticket (for real: the writing process runs under prlimit --fsize=64, so
+// its files may not grow past 64 bytes, and a ticket is some 150), the
+// write fails and nothing is left: no ticket at its name, no temporary
+// file. Before, WriteTicket wrote into the ticket's own name, so a full
+// disk or a kill in the middle left a partial ticket there, which relay
+// then refused as damaged and seal as already there.
+func TestWriteTicketShortWrite(t *testing.T) {
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Fatalf("prlimit (util-linux) is needed: %v", err)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(prlimit, "--fsize=64", os.Args[0], "-test.run=^TestWriteTicketShortWriteChild$")
+	cmd.Env = append(os.Environ(), "CLIENT_TICKET_SHORT_WRITE_DIR="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the child: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "write error: ") || !strings.Contains(string(out), "file too large") {
+		t.Fatalf("the child did not see the short write fail:\n%s", out)
+	}
+	onlyFiles(t, dir)
+	if _, err := ReadTicket(filepath.Join(dir, "bundle.age")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("reading the ticket after the failed write: %v, want no ticket", err)
+	}
+}
+
+// TestWriteTicketShortWriteChild is the process of TestWriteTicketShortWrite.
+func TestWriteTicketShortWriteChild(t *testing.T) {
+	dir := os.Getenv("CLIENT_TICKET_SHORT_WRITE_DIR")
+	if dir == "" {
+		return // run only as TestWriteTicketShortWrite's child
+	}
+	var v [32]byte
+	err := WriteTicket(filepath.Join(dir, "bundle.age"), "0123456789abcdef0123456789abcdef", v)
+	if err == nil {
+		t.Fatal("a ticket past the file size limit was written")
+	}
+	fmt.Printf("write error: %v\n", err)
+}
+
+// TestTicketStalePartial: a temporary file that a killed write left beside
+// the bundle (.refuge-partial-…, half a ticket) is not the ticket:
+// ReadTicket finds no ticket, WriteTicket writes the whole one beside it,
+// which ReadTicket then reads, and the stale file is left as it was.
+func TestTicketStalePartial(t *testing.T) {
+	dir := t.TempDir()
+	b := filepath.Join(dir, "bundle.age")
+	stale := filepath.Join(dir, secrets.PartialPrefix+"0123456789abcdef")
+	half := `{"format":"refuge-ticket-v1","submission_id":"ffffffffffff`
+	if err := os.WriteFile(stale, []byte(half), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadTicket(b); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("reading the ticket beside a stale partial one: %v, want no ticket", err)
+	}
+	var v [32]byte
+	v[0] = 0xcd
+	if err := WriteTicket(b, "0123456789abcdef0123456789abcdef", v); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadTicket(b)
+	if err != nil || got.SubmissionID != "0123456789abcdef0123456789abcdef" || got.Verifier[:2] != "cd" {
+		t.Fatalf("the ticket written beside a stale partial one: %+v %v", got, err)
+	}
+	if data, _ := os.ReadFile(stale); string(data) != half {
+		t.Fatalf("the stale partial file now holds %q", data)
+	}
+	onlyFiles(t, dir, "bundle.age.ticket", filepath.Base(stale))
+}
+
+// onlyFiles fails unless dir holds exactly the files named.
+func onlyFiles(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	slices.Sort(names)
+	if !slices.Equal(got, names) {
+		t.Fatalf("%s holds %q, want %q", dir, got, names)
 	}
 }
 

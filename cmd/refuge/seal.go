@@ -164,8 +164,10 @@ func cmdSeal(e *env, args []string) error {
 		if toStdout {
 			return nil
 		}
-		if err := client.WriteTicket(*outName, keys.SubmissionID(), verifier); err != nil {
-			return failf("cannot write the relay ticket %s: %v", client.TicketPath(*outName), errors.Unwrap(err))
+		if err := client.WriteTicket(*outName, keys.SubmissionID(), verifier); errors.Is(err, secrets.ErrExists) {
+			return failf("cannot write the relay ticket %s: a file of that name already exists", client.TicketPath(*outName))
+		} else if err != nil {
+			return failf("cannot write the relay ticket %s: %v", client.TicketPath(*outName), err)
 		}
 		savedTicket = true
 		return nil
