@@ -45,7 +45,7 @@ func (u *user) command(stdin io.Reader, args ...string) *exec.Cmd {
 		u.t.Fatal(err)
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "REFUGE_STATE_DIR="+u.state, "REFUGE_TEST_FAST_RETRY=1",
+	cmd.Env = append(os.Environ(), "REFUGE_STATE_DIR="+u.state, fastRetryEnv+"=1",
 		"ALL_PROXY=", "HTTPS_PROXY=", "HTTP_PROXY=", "REFUGE_TOKEN=")
 	cmd.Env = append(cmd.Env, u.env...)
 	cmd.Stdin = stdin

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"refuge/client"
 	"refuge/internal/cli/clitest"
 )
 
@@ -21,7 +22,7 @@ func TestCommandTable(t *testing.T) {
 		}
 		defer stdout.Close()
 		var stderr strings.Builder
-		code := run(args, strings.NewReader(""), stdout, &stderr)
+		code := run(args, strings.NewReader(""), stdout, &stderr, client.Retry{})
 		out, err := os.ReadFile(stdout.Name())
 		if err != nil {
 			t.Fatal(err)

@@ -253,12 +253,7 @@ func (c *conn) settings(cmd string, needRoot bool) (profile, string, error) {
 
 // newClient makes the API client for p.
 func (e *env) newClient(p profile) (*client.Client, error) {
-	o := client.Options{Server: p.Server, Proxy: p.Proxy, OnRetry: e.retrying}
-	if os.Getenv("REFUGE_TEST_FAST_RETRY") == "1" {
-		// Test knob: the fault tests cut the link dozens of times, and
-		// production back-off would make them take minutes.
-		o.Retry = client.Retry{Attempts: 50, Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}
-	}
+	o := client.Options{Server: p.Server, Proxy: p.Proxy, Retry: e.retry, OnRetry: e.retrying}
 	c, err := client.New(o)
 	if err != nil {
 		return nil, cli.Usagef(prog, "%v", err)

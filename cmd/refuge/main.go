@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/term"
 
+	"refuge/client"
 	"refuge/internal/cli"
 )
 
@@ -66,7 +67,7 @@ Exit codes:
         command is run again; seal wrote nothing`
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, client.Retry{}))
 }
 
 // env is what a command may touch: its standard streams, whether they are
@@ -80,6 +81,10 @@ type env struct {
 	// resumeHint what running the command again then does.
 	signals    context.Context
 	resumeHint string
+	// retry is the client's retry policy: the zero Retry (the client's
+	// defaults) from main; only the tests' refuge (main_test.go) waits
+	// less, so that a link cut dozens of times takes seconds, not minutes.
+	retry client.Retry
 }
 
 // isTerminal reports whether w is a terminal.
@@ -102,8 +107,10 @@ var commands = cli.Commands[func(e *env, args []string) error]{
 	{Name: "courier", Run: cmdCourier},
 }
 
-func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdoutFile: stdout, out: cli.Output{Prog: prog, W: stderr}}
+// run runs refuge with args; retry is the client's retry policy (see
+// env.retry).
+func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer, retry client.Retry) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdoutFile: stdout, out: cli.Output{Prog: prog, W: stderr}, retry: retry}
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return exitUsage

@@ -7,17 +7,32 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"refuge/client"
 	"refuge/internal/kdfcost"
 )
+
+// fastRetryEnv, set to 1 in the environment of the tests' refuge (as
+// cli_test.go's user.command does), makes it retry after milliseconds:
+// the fault tests cut the link dozens of times, and the client's back-off
+// would make them take minutes. The knob is read here, in the test binary
+// only; the release binary has none (TestReleaseBuildHasNoTestKnob).
+const fastRetryEnv = "REFUGE_TEST_FAST_RETRY"
+
+var fastRetry = client.Retry{Attempts: 50, Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"refuge": func() {
 			kdfcost.LowerForTests()
-			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+			var retry client.Retry
+			if os.Getenv(fastRetryEnv) == "1" {
+				retry = fastRetry
+			}
+			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, retry))
 		},
 	})
 }
