@@ -34,7 +34,9 @@ type Keys struct {
 	Officer   *age.HybridIdentity
 	Recipient *age.HybridRecipient
 	// Partners maps partner names to their minisign public keys ("RW…"),
-	// listed in the manifests that Manifest signs.
+	// listed in the manifests that Manifest signs. NewKeys lists "fld",
+	// the name of Setup's partner token, under a fresh key (whose private
+	// half no one keeps: a test that signs as a partner sets its own).
 	Partners map[string]string
 }
 
@@ -53,6 +55,11 @@ func NewKeys(t testing.TB) *Keys {
 		t.Fatal(err)
 	}
 	k.Recipient = k.Officer.Recipient()
+	partner, _, err := minisign.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.Partners = map[string]string{"fld": partner.String()}
 	return &k
 }
 
@@ -97,7 +104,8 @@ type Server struct {
 }
 
 // Setup prepares a data directory with a manifest and a courier and a
-// partner token, without running a server. The manifest is put into the
+// partner token (named "fld", as the manifests of NewKeys's Keys list
+// the partner), without running a server. The manifest is put into the
 // store as it is (no check), so a test can serve a forged, expired or
 // old one; nil means a valid version 1 signed by keys.
 func Setup(t testing.TB, keys *Keys, manifest, sig []byte, version uint64) *Server {

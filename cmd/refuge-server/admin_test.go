@@ -169,7 +169,7 @@ func TestPublishWhileServerRuns(t *testing.T) {
 	}
 	root := srv.Keys.RootPub.String()
 
-	// Setup's partner token "fld" is not in version 1; version 2 lists it.
+	// Version 2 lists Setup's partner token "fld" (as version 1 does).
 	srv.Keys.Partners = map[string]string{"fld": partnerKey(t)}
 	m2, s2 := srv.Keys.Manifest(t, 2, "2099-12-31")
 	if errs, rc := publish(root, m2, s2); rc != 0 || errs != "refuge-server: manifest published: version 2, valid through 2099-12-31 (UTC)\n" {
