@@ -97,6 +97,14 @@ func workspace(t testing.TB) (base, outDir string) {
 	if err := os.WriteFile(filepath.Join(outDir, "earlier"), []byte("inside"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A submission opened before, which no later open may change.
+	opened := filepath.Join(outDir, "fedcba9876543210fedcba9876543210", "files")
+	if err := os.MkdirAll(opened, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(opened, "evidence.txt"), []byte("opened before"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return base, outDir
 }
 
@@ -185,37 +193,57 @@ func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
 // Go's tar writer drops GNU.sparse records, so the PAX header is patched in.
 func sparseTar(t testing.TB, name string, realSize int64) []byte {
 	t.Helper()
-	rec := func(k, v string) string {
-		s := " " + k + "=" + v + "\n"
-		n := len(s) + 1
-		for len(fmt.Sprint(n))+len(s) != n {
-			n++
-		}
-		return fmt.Sprint(n) + s
+	recs := paxRecord("GNU.sparse.size", fmt.Sprint(realSize)) + paxRecord("GNU.sparse.numblocks", "1") +
+		paxRecord("GNU.sparse.map", fmt.Sprintf("%d,1", realSize-1))
+	return paxTar(t, recs, reg(name, []byte("x")), reg("manifest.json", manifestJSON(t)))
+}
+
+// paxRecord is one record of a PAX extended header, length prefix included.
+func paxRecord(k, v string) string {
+	s := " " + k + "=" + v + "\n"
+	n := len(s) + 1
+	for len(fmt.Sprint(n))+len(s) != n {
+		n++
 	}
-	recs := rec("GNU.sparse.size", fmt.Sprint(realSize)) + rec("GNU.sparse.numblocks", "1") +
-		rec("GNU.sparse.map", fmt.Sprintf("%d,1", realSize-1))
+	return fmt.Sprint(n) + s
+}
+
+// paxTar returns a USTAR stream whose first header is a PAX extended header
+// holding records (applying to entries[0]), then entries and the end
+// marker. Go's tar writer derives PAX records from the Header and refuses
+// to write most by hand, so the records go in as a file that is then
+// retyped.
+func paxTar(t testing.TB, records string, entries ...tarEntry) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	for _, e := range []tarEntry{
-		{hdr: tar.Header{Typeflag: tar.TypeReg, Name: "pax", Size: int64(len(recs)), Format: tar.FormatUSTAR}, data: []byte(recs)},
-		{hdr: tar.Header{Typeflag: tar.TypeReg, Name: name, Size: 1, Format: tar.FormatUSTAR}, data: []byte("x")},
-		{hdr: tar.Header{Typeflag: tar.TypeReg, Name: "manifest.json", Size: int64(len(manifestJSON(t))), Format: tar.FormatUSTAR}, data: manifestJSON(t)},
-	} {
+	all := append([]tarEntry{{hdr: tar.Header{Typeflag: tar.TypeReg, Name: "pax", Size: int64(len(records))}, data: []byte(records)}}, entries...)
+	for _, e := range all {
 		h := e.hdr
+		h.Format = tar.FormatUSTAR
 		if err := tw.WriteHeader(&h); err != nil {
 			t.Fatal(err)
 		}
-		tw.Write(e.data)
+		if _, err := tw.Write(e.data); err != nil {
+			t.Fatal(err)
+		}
 	}
-	tw.Close()
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	raw := buf.Bytes()
-	raw[156] = tar.TypeXHeader
-	copy(raw[148:156], "        ")
+	retype(raw[:512], tar.TypeXHeader)
+	return raw
+}
+
+// retype sets the type flag of the 512-byte tar header block and mends its
+// checksum.
+func retype(block []byte, typ byte) {
+	block[156] = typ
+	copy(block[148:156], "        ")
 	sum := 0
-	for _, c := range raw[:512] {
+	for _, c := range block[:512] {
 		sum += int(c)
 	}
-	copy(raw[148:156], fmt.Sprintf("%06o\x00 ", sum))
-	return raw
+	copy(block[148:156], fmt.Sprintf("%06o\x00 ", sum))
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"filippo.io/age"
 )
@@ -57,6 +58,43 @@ func TestOpenHostile(t *testing.T) {
 	special := func(typ byte, link string) tarEntry {
 		return tarEntry{hdr: tar.Header{Typeflag: typ, Name: "files/evil", Linkname: link, Mode: 0o600}}
 	}
+	// named is a bundle holding one file of the given name, listed in its
+	// manifest: only the name can be refused.
+	named := func(name string) []byte {
+		return encrypt(t, valid([]tarEntry{reg(name, good)}, entryOf(name, good)), r)
+	}
+	// withManifest is a bundle holding good.txt whose manifest.json is
+	// the manifest that lists it, changed by edit.
+	withManifest := func(edit func(string) string) []byte {
+		m := edit(string(manifestJSON(t, goodEntry)))
+		return encrypt(t, buildTar(t, []tarEntry{reg("files/good.txt", good), reg("manifest.json", []byte(m))}, nil), r)
+	}
+	// retyped is a bundle whose entry files/evil has the type flag typ,
+	// which Go's tar writer would not write.
+	retyped := func(typ byte, format tar.Format) []byte {
+		e := reg("files/evil", good)
+		e.hdr.Format = format
+		raw := buildTar(t, []tarEntry{e, reg("manifest.json", manifestJSON(t))}, nil)
+		retype(raw[:512], typ)
+		return encrypt(t, raw, r)
+	}
+	// regularFolder is a bundle with a regular file entry named
+	// "files/evil/", which Go's tar writer would not write.
+	regularFolder := func() []byte {
+		raw := buildTar(t, []tarEntry{{hdr: tar.Header{Typeflag: tar.TypeDir, Name: "files/evil/", Mode: 0o700}}, reg("manifest.json", manifestJSON(t))}, nil)
+		retype(raw[:512], tar.TypeReg)
+		return encrypt(t, raw, r)
+	}
+	// Each stanza costs a decapsulation per identity: age reads at most
+	// 1024 (and 2 MiB of header).
+	manyStanzas := func() []byte {
+		rs := []age.Recipient{r}
+		for range 1024 {
+			rs = append(rs, newIdentity(t).Recipient())
+		}
+		return encrypt(t, valid(nil), rs...)
+	}
+	lastChunk := payloadStart + (len(sealed)-payloadStart-1)/chunk*chunk
 	tests := []struct {
 		desc    string
 		bundle  []byte
@@ -139,6 +177,64 @@ func TestOpenHostile(t *testing.T) {
 		{desc: "manifest duplicated", bundle: encrypt(t, buildTar(t, []tarEntry{reg("manifest.json", manifestJSON(t)), reg("manifest.json", manifestJSON(t))}, nil), r), want: ErrUnsafeEntry},
 		{desc: "entry after manifest", bundle: encrypt(t, buildTar(t, []tarEntry{reg("manifest.json", manifestJSON(t)), reg("files/evil", good)}, nil), r), want: ErrNotBundle},
 		{desc: "signature before manifest", bundle: encrypt(t, buildTar(t, []tarEntry{reg("manifest.json.minisig", good), reg("manifest.json", manifestJSON(t))}, nil), r), want: ErrNotBundle},
+		// Shapes added by an audit of what the rows above missed.
+		{desc: "truncated inside the nonce", bundle: sealed[:len(hdr)+8], want: ErrDamaged},
+		{desc: "truncated after the nonce", bundle: sealed[:payloadStart], want: ErrDamaged},
+		{desc: "truncated at last chunk boundary", bundle: sealed[:lastChunk], want: ErrDamaged},
+		{desc: "truncated one byte into last chunk", bundle: sealed[:lastChunk+1], want: ErrDamaged},
+		{desc: "1025 stanzas", bundle: manyStanzas(), want: ErrDamaged},
+		{desc: "windows drive letter", bundle: named("files/C:/evil"), want: ErrUnsafeEntry},
+		{desc: "alternate data stream", bundle: named("files/good.txt:evil"), want: ErrUnsafeEntry},
+		{desc: "windows device lower case", bundle: named("files/aux.evil"), want: ErrUnsafeEntry},
+		{desc: "trailing dot", bundle: named("files/evil."), want: ErrUnsafeEntry},
+		{desc: "trailing space", bundle: named("files/evil/ /x"), want: ErrUnsafeEntry},
+		{desc: "bidi isolate", bundle: named("files/evil\u2067txt.exe"), want: ErrUnsafeEntry},
+		{desc: "newline in name", bundle: named("files/evil\n  12 B  fake.pdf"), want: ErrUnsafeEntry},
+		{desc: "C1 control (8-bit CSI)", bundle: named("files/evil\u009b2J"), want: ErrUnsafeEntry},
+		{desc: "replacement character", bundle: named("files/evil\ufffd"), want: ErrUnsafeEntry},
+		{desc: "regular entry named as a folder", bundle: regularFolder(), want: ErrUnsafeEntry},
+		{desc: "GNU long name traversal", bundle: encrypt(t, valid([]tarEntry{{hdr: tar.Header{Typeflag: tar.TypeReg, Name: "files/" + strings.Repeat("a/", 60) + strings.Repeat("../", 62) + "evil", Size: 1, Format: tar.FormatGNU}, data: []byte("x")}}), r), want: ErrUnsafeEntry},
+		{desc: "PAX path traversal", bundle: encrypt(t, paxTar(t, paxRecord("path", "../../evil"), reg("files/good.txt", good), reg("manifest.json", manifestJSON(t, goodEntry))), r), want: ErrUnsafeEntry},
+		{desc: "PAX path outside files", bundle: encrypt(t, paxTar(t, paxRecord("path", "/tmp/evil"), reg("files/good.txt", good), reg("manifest.json", manifestJSON(t, goodEntry))), r), want: ErrUnsafeEntry},
+		{desc: "PAX path renames a file to the manifest", bundle: encrypt(t, paxTar(t, paxRecord("path", "manifest.json"), reg("files/good.txt", good), reg("manifest.json", manifestJSON(t, goodEntry))), r), want: ErrUnsafeEntry, or: ErrNotBundle},
+		{desc: "PAX size beyond the data", bundle: encrypt(t, paxTar(t, paxRecord("size", "999999"), reg("files/good.txt", good), reg("manifest.json", manifestJSON(t, goodEntry))), r), want: ErrNotBundle},
+		{desc: "PAX 1.0 sparse file", bundle: encrypt(t, paxTar(t, paxRecord("GNU.sparse.major", "1")+paxRecord("GNU.sparse.minor", "0")+paxRecord("GNU.sparse.realsize", "52428800"), reg("files/evil", good), reg("manifest.json", manifestJSON(t))), r), want: ErrUnsafeEntry, or: ErrNotBundle},
+		{desc: "old GNU sparse file", bundle: retyped(tar.TypeGNUSparse, tar.FormatGNU), want: ErrUnsafeEntry, or: ErrNotBundle},
+		{desc: "contiguous file", bundle: retyped(tar.TypeCont, tar.FormatUSTAR), want: ErrUnsafeEntry},
+		{desc: "GNU volume header", bundle: retyped('V', tar.FormatGNU), want: ErrUnsafeEntry, or: ErrNotBundle},
+		{desc: "global PAX header", bundle: encrypt(t, valid([]tarEntry{{hdr: tar.Header{Typeflag: tar.TypeXGlobalHeader, Name: "evil", PAXRecords: map[string]string{"path": "../evil"}}}}), r), want: ErrUnsafeEntry},
+		{desc: "symlink named manifest.json", bundle: encrypt(t, buildTar(t, []tarEntry{{hdr: tar.Header{Typeflag: tar.TypeSymlink, Name: "manifest.json", Linkname: "/etc/passwd"}}}, nil), r), want: ErrUnsafeEntry},
+		{desc: "folder entry traversal", bundle: encrypt(t, valid([]tarEntry{{hdr: tar.Header{Typeflag: tar.TypeDir, Name: "files/../../evil/", Mode: 0o777}}}), r), want: ErrUnsafeEntry},
+		{desc: "folder entry after manifest", bundle: encrypt(t, buildTar(t, []tarEntry{reg("manifest.json", manifestJSON(t)), {hdr: tar.Header{Typeflag: tar.TypeDir, Name: "files/evil/", Mode: 0o700}}}, nil), r), want: ErrUnsafeEntry},
+		{desc: "note after manifest", bundle: encrypt(t, buildTar(t, []tarEntry{reg("manifest.json", manifestJSON(t)), reg("note.txt", good)}, nil), r), want: ErrNotBundle},
+		{desc: "note twice", bundle: encrypt(t, valid([]tarEntry{reg("note.txt", good), reg("note.txt", good)}), r), want: ErrUnsafeEntry},
+		{desc: "signature twice", bundle: encrypt(t, buildTar(t, []tarEntry{reg("manifest.json", manifestJSON(t)), reg("manifest.json.minisig", good), reg("manifest.json.minisig", good)}, nil), r), want: ErrNotBundle},
+		{desc: "signature too large", bundle: encrypt(t, buildTar(t, []tarEntry{reg("manifest.json", manifestJSON(t)), reg("manifest.json.minisig", make([]byte, MaxSignatureSize+1))}, nil), r), want: ErrNotBundle},
+		{desc: "second tar stream after the end marker", bundle: encrypt(t, append(valid(nil), buildTar(t, []tarEntry{reg("files/evil", good)}, nil)...), r), want: ErrNotBundle},
+		{desc: "manifest lists itself", bundle: withManifest(func(m string) string {
+			return strings.Replace(m, `"name":"files/good.txt"`, `"name":"manifest.json"`, 1)
+		}), want: ErrNotBundle},
+		{desc: "manifest size beyond int64", bundle: withManifest(func(m string) string {
+			return strings.Replace(m, `"size":12`, `"size":99999999999999999999`, 1)
+		}), want: ErrNotBundle},
+		{desc: "manifest size negative", bundle: withManifest(func(m string) string { return strings.Replace(m, `"size":12`, `"size":-12`, 1) }), want: ErrNotBundle},
+		{desc: "manifest size fractional", bundle: withManifest(func(m string) string { return strings.Replace(m, `"size":12`, `"size":12.0`, 1) }), want: ErrNotBundle},
+		{desc: "manifest hash in upper case", bundle: withManifest(strings.ToUpper), want: ErrNotBundle},
+		{desc: "manifest field name escaped, twice", bundle: withManifest(func(m string) string {
+			return strings.Replace(m, `"kind":"anonymous"`, `"kind":"anonymous","\u006bind":"referral"`, 1)
+		}), want: ErrNotBundle},
+		{desc: "manifest field name with long s", bundle: withManifest(func(m string) string { return strings.Replace(m, `"size":`, `"\u017fize":`, 1) }), want: ErrNotBundle},
+		{desc: "manifest name with lone surrogate", bundle: withManifest(func(m string) string {
+			return strings.Replace(m, `"name":"files/good.txt"`, `"name":"files/good.txt\ud800"`, 1)
+		}), want: ErrNotBundle},
+		{desc: "manifest name escaped traversal", bundle: withManifest(func(m string) string {
+			return strings.Replace(m, `"name":"files/good.txt"`, `"name":"files/\u002e\u002e/evil"`, 1)
+		}), want: ErrNotBundle},
+		{desc: "manifest nested 100000 deep", bundle: withManifest(func(m string) string {
+			return strings.Replace(m, `"entries":[`, `"entries":[`+strings.Repeat("[", 100000)+strings.Repeat("]", 100000)+",", 1)
+		}), want: ErrNotBundle},
+		{desc: "manifest followed by a second object", bundle: withManifest(func(m string) string { return m + `{"kind":"referral"}` }), want: ErrNotBundle},
+		{desc: "manifest of an unknown kind", bundle: withManifest(func(m string) string { return strings.Replace(m, `"anonymous"`, `"evil"`, 1) }), want: ErrNotBundle},
 		{desc: "already opened", bundle: sealed, want: ErrAlreadyOpened, prepare: func(outDir string) {
 			os.Mkdir(filepath.Join(outDir, testID), 0o700)
 		}},
@@ -245,5 +341,40 @@ func TestOpenDirectoryEntriesIgnored(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(res.Dir, "files", "emptydir")); !os.IsNotExist(err) {
 		t.Errorf("empty folder entry was created: %v", err)
+	}
+}
+
+// TestOpenIgnoresHeaderModes checks that what a header says of modes,
+// owners and times is not applied: a setuid, world-writable file owned by
+// root in a world-writable folder is extracted as the officer's own file,
+// mode 0600, in a folder of mode 0700.
+func TestOpenIgnoresHeaderModes(t *testing.T) {
+	id := newIdentity(t)
+	data := []byte("#!/bin/sh\n")
+	e := reg("files/d/run.sh", data)
+	e.hdr.Mode = 0o7777
+	e.hdr.Uid, e.hdr.Gid, e.hdr.Uname, e.hdr.Gname = 0, 0, "root", "root"
+	e.hdr.ModTime = time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
+	plain := buildTar(t, []tarEntry{
+		{hdr: tar.Header{Typeflag: tar.TypeDir, Name: "files/d/", Mode: 0o7777}},
+		e,
+		reg("manifest.json", manifestJSON(t, entryOf("files/d/run.sh", data))),
+	}, nil)
+	_, outDir := workspace(t)
+	res, err := open(encrypt(t, plain, id.Recipient()), id, outDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]os.FileMode{"files/d/run.sh": 0o600, "files/d": os.ModeDir | 0o700} {
+		fi, err := os.Lstat(filepath.Join(res.Dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode() != want {
+			t.Errorf("%s has mode %v, want %v", name, fi.Mode(), want)
+		}
+		if fi.ModTime().Year() == 2099 {
+			t.Errorf("%s has the header's modification time", name)
+		}
 	}
 }
