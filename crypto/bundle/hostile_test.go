@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -77,6 +79,13 @@ func TestOpenHostile(t *testing.T) {
 		raw := buildTar(t, []tarEntry{e, reg("manifest.json", manifestJSON(t))}, nil)
 		retype(raw[:512], typ)
 		return encrypt(t, raw, r)
+	}
+	// hugeSize is a bundle whose second file declares (in a PAX record) a
+	// size that wraps a 64-bit sum, but holds 100 KiB and ends.
+	hugeSize := func() []byte {
+		first := buildTar(t, []tarEntry{reg("files/a", []byte("12345"))}, nil)
+		second := paxTar(t, paxRecord("size", fmt.Sprint(int64(math.MaxInt64))), reg("files/evil", bytes.Repeat([]byte("e"), 100<<10)))
+		return encrypt(t, append(first[:len(first)-1024], second...), r)
 	}
 	// regularFolder is a bundle with a regular file entry named
 	// "files/evil/", which Go's tar writer would not write.
@@ -198,6 +207,8 @@ func TestOpenHostile(t *testing.T) {
 		{desc: "PAX path outside files", bundle: encrypt(t, paxTar(t, paxRecord("path", "/tmp/evil"), reg("files/good.txt", good), reg("manifest.json", manifestJSON(t, goodEntry))), r), want: ErrUnsafeEntry},
 		{desc: "PAX path renames a file to the manifest", bundle: encrypt(t, paxTar(t, paxRecord("path", "manifest.json"), reg("files/good.txt", good), reg("manifest.json", manifestJSON(t, goodEntry))), r), want: ErrUnsafeEntry, or: ErrNotBundle},
 		{desc: "PAX size beyond the data", bundle: encrypt(t, paxTar(t, paxRecord("size", "999999"), reg("files/good.txt", good), reg("manifest.json", manifestJSON(t, goodEntry))), r), want: ErrNotBundle},
+		{desc: "PAX size wraps the total", opts: Options{MaxTotalBytes: 10}, bundle: hugeSize(), want: ErrLimit},
+		{desc: "PAX size wraps the default total", bundle: hugeSize(), want: ErrLimit},
 		{desc: "PAX 1.0 sparse file", bundle: encrypt(t, paxTar(t, paxRecord("GNU.sparse.major", "1")+paxRecord("GNU.sparse.minor", "0")+paxRecord("GNU.sparse.realsize", "52428800"), reg("files/evil", good), reg("manifest.json", manifestJSON(t))), r), want: ErrUnsafeEntry, or: ErrNotBundle},
 		{desc: "old GNU sparse file", bundle: retyped(tar.TypeGNUSparse, tar.FormatGNU), want: ErrUnsafeEntry, or: ErrNotBundle},
 		{desc: "contiguous file", bundle: retyped(tar.TypeCont, tar.FormatUSTAR), want: ErrUnsafeEntry},

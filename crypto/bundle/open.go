@@ -260,9 +260,13 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 		// A sparse entry expands a few stored bytes into many: a size bomb.
 		return fmt.Errorf("%w: sparse file entry", ErrUnsafeEntry)
 	}
-	if x.total += hdr.Size; x.total > x.opts.MaxTotalBytes {
+	// Compared before adding: a size near the int64 maximum (a PAX or
+	// base-256 size field can declare one) would wrap the sum negative and
+	// let the entry, and every entry after it, through.
+	if hdr.Size > x.opts.MaxTotalBytes-x.total {
 		return fmt.Errorf("%w: entries larger than %d bytes in total", ErrLimit, x.opts.MaxTotalBytes)
 	}
+	x.total += hdr.Size
 	switch hdr.Name {
 	case manifestName:
 		if x.manifest != nil {
