@@ -149,6 +149,9 @@ func TestCheckFileName(t *testing.T) {
 		{desc: "device lower", name: "com1"},
 		{desc: "long component", name: strings.Repeat("a", 256)},
 		{desc: "long name", name: strings.Repeat("a/", 510) + "b"},
+		{desc: "device superscript", name: "COM\u00b2"},
+		{desc: "device superscript with extension", name: "a/lpt\u00b9.txt"},
+		{desc: "superscript elsewhere", name: "x\u00b2.txt", ok: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {

@@ -195,6 +195,8 @@ func TestOpenHostile(t *testing.T) {
 		{desc: "windows drive letter", bundle: named("files/C:/evil"), want: ErrUnsafeEntry},
 		{desc: "alternate data stream", bundle: named("files/good.txt:evil"), want: ErrUnsafeEntry},
 		{desc: "windows device lower case", bundle: named("files/aux.evil"), want: ErrUnsafeEntry},
+		{desc: "windows device superscript digit", bundle: named("files/COM\u00b9"), want: ErrUnsafeEntry},
+		{desc: "windows device superscript with extension", bundle: named("files/evil/lpt\u00b3.txt"), want: ErrUnsafeEntry},
 		{desc: "trailing dot", bundle: named("files/evil."), want: ErrUnsafeEntry},
 		{desc: "trailing space", bundle: named("files/evil/ /x"), want: ErrUnsafeEntry},
 		{desc: "bidi isolate", bundle: named("files/evil\u2067txt.exe"), want: ErrUnsafeEntry},
