@@ -35,6 +35,9 @@ func TestSealRefusesBadContents(t *testing.T) {
 		{desc: "NFC and NFD duplicate", change: func(c *Contents) {
 			c.Files = []File{bytesFile("caf\u00e9", nil), bytesFile("cafe\u0301", nil)}
 		}},
+		{desc: "HFS+ ignorable duplicate", change: func(c *Contents) {
+			c.Files = []File{bytesFile("ab", nil), bytesFile("a\u200db", nil)}
+		}},
 		{desc: "negative size", change: func(c *Contents) { c.Files = []File{{Name: "n", Size: -1, Open: f.Open}} }},
 		{desc: "too many files", change: func(c *Contents) {
 			c.Files = make([]File, DefaultMaxEntries)
@@ -152,6 +155,7 @@ func TestCheckFileName(t *testing.T) {
 		{desc: "device superscript", name: "COM\u00b2"},
 		{desc: "device superscript with extension", name: "a/lpt\u00b9.txt"},
 		{desc: "superscript elsewhere", name: "x\u00b2.txt", ok: true},
+		{desc: "persian zero-width non-joiner", name: "می\u200cخواهم.pdf", ok: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {

@@ -203,6 +203,8 @@ func TestOpenHostile(t *testing.T) {
 		{desc: "newline in name", bundle: named("files/evil\n  12 B  fake.pdf"), want: ErrUnsafeEntry},
 		{desc: "C1 control (8-bit CSI)", bundle: named("files/evil\u009b2J"), want: ErrUnsafeEntry},
 		{desc: "replacement character", bundle: named("files/evil\ufffd"), want: ErrUnsafeEntry},
+		{desc: "HFS+ ignorable duplicate", bundle: encrypt(t, valid([]tarEntry{reg("files/evil.txt", good), reg("files/ev\u200cil.txt", good)}), r), want: ErrUnsafeEntry},
+		{desc: "HFS+ ignorable folder and file", bundle: encrypt(t, valid([]tarEntry{reg("files/evil\ufeff/x", good), reg("files/evil", good)}), r), want: ErrUnsafeEntry},
 		{desc: "regular entry named as a folder", bundle: regularFolder(), want: ErrUnsafeEntry},
 		{desc: "GNU long name traversal", bundle: encrypt(t, valid([]tarEntry{{hdr: tar.Header{Typeflag: tar.TypeReg, Name: "files/" + strings.Repeat("a/", 60) + strings.Repeat("../", 62) + "evil", Size: 1, Format: tar.FormatGNU}, data: []byte("x")}}), r), want: ErrUnsafeEntry},
 		{desc: "PAX path traversal", bundle: encrypt(t, paxTar(t, paxRecord("path", "../../evil"), reg("files/good.txt", good), reg("manifest.json", manifestJSON(t, goodEntry))), r), want: ErrUnsafeEntry},

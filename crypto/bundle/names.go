@@ -106,13 +106,17 @@ func checkEntryName(name string) error {
 // case-insensitive or normalization-insensitive file system (macOS's APFS
 // and HFS+ are both) would treat as the same: the canonical decomposition
 // (NFD), so "é" as one code point and as "e" with a combining accent are
-// one name, then simple Unicode case folding (each rune becomes the
-// smallest rune of its folding orbit).
+// one name, without the code points HFS+ ignores (hfsIgnorable), then
+// simple Unicode case folding (each rune becomes the smallest rune of its
+// folding orbit).
 func foldName(s string) string {
 	s = norm.NFD.String(s)
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
+		if hfsIgnorable(r) {
+			continue
+		}
 		min := r
 		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
 			if f < min {
@@ -122,6 +126,15 @@ func foldName(s string) string {
 		b.WriteRune(min)
 	}
 	return b.String()
+}
+
+// hfsIgnorable reports whether HFS+ (macOS's file system before APFS,
+// still the "Mac OS Extended" of many external disks) ignores r when it
+// compares names: "ab" and "a" U+200C "b" are one file there. U+200C, the
+// zero-width non-joiner, is part of ordinary Persian words, so such names
+// are not refused, only compared without these code points.
+func hfsIgnorable(r rune) bool {
+	return r >= 0x200c && r <= 0x200f || r >= 0x202a && r <= 0x202e || r >= 0x206a && r <= 0x206f || r == 0xfeff
 }
 
 // nameSet detects duplicate names, including names equal up to case, and

@@ -40,6 +40,7 @@ func TestRoundTrip(t *testing.T) {
 			bytesFile("a/b/side.txt", []byte("side")),
 			bytesFile("a/top.txt", []byte("top")),
 		}},
+		{desc: "persian name with zero-width non-joiner", files: []File{bytesFile("گزارش/می\u200cخواهم.txt", []byte("فارسی"))}},
 		{desc: "note only", note: []byte("Please call me back.\nملاحظة")},
 		{desc: "referral and note", files: []File{bytesFile("x.txt", []byte("x"))},
 			note: []byte("note"), referral: []byte(`{"case":"demo"}`)},
