@@ -27,7 +27,7 @@ func CollectFiles(paths []string) ([]File, error) {
 		if err := checkFileName(rel); err != nil {
 			return fmt.Errorf("cannot seal %s: %v (rename it)", local, err)
 		}
-		if err := names.add(rel); err != nil {
+		if err := names.add(filesPrefix + rel); err != nil {
 			if prev, ok := seen[foldName(rel)]; ok {
 				return fmt.Errorf("cannot seal %s: same name inside the bundle as %s (names are compared ignoring case and Unicode normalization)", local, prev)
 			}

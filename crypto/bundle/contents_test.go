@@ -38,6 +38,12 @@ func TestSealRefusesBadContents(t *testing.T) {
 		{desc: "HFS+ ignorable duplicate", change: func(c *Contents) {
 			c.Files = []File{bytesFile("ab", nil), bytesFile("a\u200db", nil)}
 		}},
+		{desc: "nested too deep", change: func(c *Contents) { c.Files = []File{bytesFile(strings.Repeat("a/", maxDepth+1)+"b", nil)} }},
+		{desc: "too many folders", change: func(c *Contents) {
+			for i := range maxFolders / 20 {
+				c.Files = append(c.Files, bytesFile(fmt.Sprintf("%d/", i)+strings.Repeat("a/", 20)+"b", nil))
+			}
+		}},
 		{desc: "negative size", change: func(c *Contents) { c.Files = []File{{Name: "n", Size: -1, Open: f.Open}} }},
 		{desc: "too many files", change: func(c *Contents) {
 			c.Files = make([]File, DefaultMaxEntries)
@@ -155,6 +161,8 @@ func TestCheckFileName(t *testing.T) {
 		{desc: "device superscript", name: "COM\u00b2"},
 		{desc: "device superscript with extension", name: "a/lpt\u00b9.txt"},
 		{desc: "superscript elsewhere", name: "x\u00b2.txt", ok: true},
+		{desc: "64 folders deep", name: strings.Repeat("a/", 64) + "b", ok: true},
+		{desc: "65 folders deep", name: strings.Repeat("a/", 65) + "b"},
 		{desc: "persian zero-width non-joiner", name: "می\u200cخواهم.pdf", ok: true},
 	}
 	for _, tc := range tests {
@@ -203,5 +211,23 @@ func TestHeaderStanzaTypes(t *testing.T) {
 	}
 	if CheckStanzaTypes(nil) == nil {
 		t.Error("CheckStanzaTypes accepts no stanza")
+	}
+}
+
+// TestNameSetFolders checks the folder limit at its edge: Seal and Open
+// both give nameSet whole entry names, so they count the same folders.
+func TestNameSetFolders(t *testing.T) {
+	s := newNameSet()
+	// "files" and one folder per name: maxFolders in all.
+	for i := range maxFolders - 1 {
+		if err := s.add(fmt.Sprintf("files/%d/x", i)); err != nil {
+			t.Fatalf("folder %d: %v", i+2, err)
+		}
+	}
+	if err := s.add("files/0/y"); err != nil {
+		t.Fatalf("a file in a folder already counted: %v", err)
+	}
+	if err := s.add("files/last/x"); !errors.Is(err, errTooManyFolders) {
+		t.Fatalf("folder %d: %v, want %v", maxFolders+1, err, errTooManyFolders)
 	}
 }

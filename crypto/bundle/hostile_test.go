@@ -80,6 +80,15 @@ func TestOpenHostile(t *testing.T) {
 		retype(raw[:512], typ)
 		return encrypt(t, raw, r)
 	}
+	// folders is a bundle of n files, each in its own chain of depth
+	// folders below files/.
+	folders := func(n, depth int) []byte {
+		var es []tarEntry
+		for i := range n {
+			es = append(es, reg(fmt.Sprintf("files/%d/", i)+strings.Repeat("d/", depth-1)+"x", nil))
+		}
+		return encrypt(t, valid(es), r)
+	}
 	// hugeSize is a bundle whose second file declares (in a PAX record) a
 	// size that wraps a 64-bit sum, but holds 100 KiB and ends.
 	hugeSize := func() []byte {
@@ -205,6 +214,8 @@ func TestOpenHostile(t *testing.T) {
 		{desc: "replacement character", bundle: named("files/evil\ufffd"), want: ErrUnsafeEntry},
 		{desc: "HFS+ ignorable duplicate", bundle: encrypt(t, valid([]tarEntry{reg("files/evil.txt", good), reg("files/ev\u200cil.txt", good)}), r), want: ErrUnsafeEntry},
 		{desc: "HFS+ ignorable folder and file", bundle: encrypt(t, valid([]tarEntry{reg("files/evil\ufeff/x", good), reg("files/evil", good)}), r), want: ErrUnsafeEntry},
+		{desc: "nested too deep", bundle: named("files/" + strings.Repeat("evil/", maxDepth+1) + "x"), want: ErrUnsafeEntry},
+		{desc: "too many folders", bundle: folders(170, 60), want: ErrLimit},
 		{desc: "regular entry named as a folder", bundle: regularFolder(), want: ErrUnsafeEntry},
 		{desc: "GNU long name traversal", bundle: encrypt(t, valid([]tarEntry{{hdr: tar.Header{Typeflag: tar.TypeReg, Name: "files/" + strings.Repeat("a/", 60) + strings.Repeat("../", 62) + "evil", Size: 1, Format: tar.FormatGNU}, data: []byte("x")}}), r), want: ErrUnsafeEntry},
 		{desc: "PAX path traversal", bundle: encrypt(t, paxTar(t, paxRecord("path", "../../evil"), reg("files/good.txt", good), reg("manifest.json", manifestJSON(t, goodEntry))), r), want: ErrUnsafeEntry},

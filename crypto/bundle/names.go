@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -18,7 +19,18 @@ const (
 	signatureName     = "manifest.json.minisig"
 	maxNameBytes      = 1024 // whole entry name, "files/" included
 	maxComponentBytes = 255
+	// maxDepth bounds the folders a name below files/ is nested in, and
+	// maxFolders the folders of a bundle ("files" included). Without
+	// them, 10 000 names of 1024 bytes ("files/1/a/a/a/…"), in a bundle
+	// of a few megabytes, made five million folders on the officer's
+	// disk, and 40 such names kept open busy for over a minute making
+	// each of their folders durable.
+	maxDepth   = 64
+	maxFolders = DefaultMaxEntries
 )
+
+// errTooManyFolders is the error of nameSet.add past maxFolders.
+var errTooManyFolders = fmt.Errorf("more than %d folders", maxFolders)
 
 // checkFileName checks the path of a sender's file relative to files/ (for
 // example "reports/2026/a.pdf"). The same rules apply when sealing and when
@@ -35,6 +47,8 @@ func checkFileName(rel string) error {
 		return errors.New("name is not valid UTF-8")
 	case strings.HasPrefix(rel, "/"):
 		return errors.New("absolute path")
+	case strings.Count(rel, "/") > maxDepth:
+		return fmt.Errorf("name is nested more than %d folders deep", maxDepth)
 	}
 	for _, c := range strings.Split(rel, "/") {
 		if err := checkComponent(c); err != nil {
@@ -138,15 +152,19 @@ func hfsIgnorable(r rune) bool {
 }
 
 // nameSet detects duplicate names, including names equal up to case, and
-// names that are both a file and a directory ("a" and "a/b").
+// names that are both a file and a directory ("a" and "a/b"), and counts
+// the folders. It is given whole entry names ("files/a/b"), when sealing
+// as when opening, so that both count the same folders.
 type nameSet struct {
-	kinds map[string]bool // folded name → is a directory
+	kinds   map[string]bool // folded name → is a directory
+	folders int
 }
 
 func newNameSet() *nameSet { return &nameSet{kinds: make(map[string]bool)} }
 
 // add records a file name; it fails if the name (up to case) is already a
-// file or a directory, or if one of its parent directories is already a file.
+// file or a directory, if one of its parent directories is already a file,
+// or if it makes more than maxFolders folders (errTooManyFolders).
 func (s *nameSet) add(name string) error {
 	f := foldName(name)
 	for i := 0; i < len(f); i++ {
@@ -154,10 +172,16 @@ func (s *nameSet) add(name string) error {
 			continue
 		}
 		dir := f[:i]
-		if isDir, seen := s.kinds[dir]; seen && !isDir {
+		isDir, seen := s.kinds[dir]
+		switch {
+		case seen && !isDir:
 			return errors.New("a file name is also used as a folder name")
+		case !seen && s.folders >= maxFolders:
+			return errTooManyFolders
+		case !seen:
+			s.folders++
+			s.kinds[dir] = true
 		}
-		s.kinds[dir] = true
 	}
 	if isDir, seen := s.kinds[f]; seen {
 		if isDir {

@@ -289,7 +289,9 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 	if x.manifest != nil {
 		return fmt.Errorf("%w: an entry follows manifest.json", ErrNotBundle)
 	}
-	if err := x.names.add(hdr.Name); err != nil {
+	if err := x.names.add(hdr.Name); errors.Is(err, errTooManyFolders) {
+		return fmt.Errorf("%w: %v", ErrLimit, err)
+	} else if err != nil {
 		return fmt.Errorf("%w: %v", ErrUnsafeEntry, err)
 	}
 	return x.file(tr, hdr)

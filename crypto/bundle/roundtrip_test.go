@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -40,6 +41,7 @@ func TestRoundTrip(t *testing.T) {
 			bytesFile("a/b/side.txt", []byte("side")),
 			bytesFile("a/top.txt", []byte("top")),
 		}},
+		{desc: "nested as deep as allowed", files: []File{bytesFile(strings.Repeat("d/", maxDepth)+"deepest.txt", []byte("deep"))}},
 		{desc: "persian name with zero-width non-joiner", files: []File{bytesFile("گزارش/می\u200cخواهم.txt", []byte("فارسی"))}},
 		{desc: "note only", note: []byte("Please call me back.\nملاحظة")},
 		{desc: "referral and note", files: []File{bytesFile("x.txt", []byte("x"))},

@@ -128,7 +128,7 @@ func (c *Contents) manifest() (*Manifest, error) {
 		if err := checkFileName(f.Name); err != nil {
 			return nil, bad("file %q: %v", f.Name, err)
 		}
-		if err := names.add(f.Name); err != nil {
+		if err := names.add(filesPrefix + f.Name); err != nil {
 			return nil, bad("file %q: %v", f.Name, err)
 		}
 		if f.Size < 0 || f.Open == nil {
