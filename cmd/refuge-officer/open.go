@@ -29,7 +29,9 @@ Decrypts each BUNDLE with the officer identity FILE (made by keygen; its
 passphrase is asked once), verifies every entry against the bundle's
 manifest.json, and moves the contents into OUTDIR/<submission id>/ only after
 the whole bundle authenticated. Nothing is ever written outside OUTDIR; links,
-devices, absolute or ".." paths, duplicates and size lies are refused.
+devices, absolute or ".." paths, duplicates and size lies are refused. Only
+submissions are opened: a bundle of kind "reply" is refused (officers send
+replies; a reply sealed to the desk's key with reply -i is read with age -d).
 
 A bundle already opened into OUTDIR is skipped without being decrypted
 again, whatever its file name: a report.txt in OUTDIR records the SHA-256 of
@@ -388,7 +390,21 @@ func (e *env) openOne(ctx context.Context, name string, id *age.HybridIdentity, 
 	}
 	p := progress.Start(e.stderr, prog, "opening "+name+":", size, progress.TerminalOnly)
 	defer p.Finish()
-	return bundle.Open(f, []age.Identity{id}, outDir, bundle.Options{Progress: &p.N})
+	// Officers open submissions. A reply sealed to this key too (reply -i)
+	// is the desk's own copy, read with stock age; one that comes in
+	// through an inbox was sealed by someone else, and a "reply" from
+	// the officers is the last thing it should pass for.
+	res, err := bundle.Open(f, []age.Identity{id}, outDir, bundle.Options{
+		Progress: &p.N,
+		Kinds:    []string{bundle.KindAnonymous, bundle.KindReferral},
+	})
+	if errors.Is(err, bundle.ErrUnexpectedKind) {
+		// The manifest's kind is one of three, and the other two are taken.
+		return nil, failf("%s is a reply, not a submission: open takes only submissions; nothing was kept", name).
+			Hint("officers send replies, they do not receive them: if it came in as a submission, someone else sealed it as a reply").
+			Hint("a reply the desk sealed to its own key too (reply -i) is read with stock age: age -d -i KEYFILE %s | tar t", name)
+	}
+	return res, err
 }
 
 // checkBundleHead tells a file that is not age at all (a text file, a

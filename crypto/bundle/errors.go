@@ -31,6 +31,11 @@ var (
 	// ErrManifestMismatch means the entries do not match manifest.json.
 	ErrManifestMismatch = errors.New("bundle entries do not match its manifest")
 
+	// ErrUnexpectedKind means the bundle is well formed but of a kind
+	// that [Options].Kinds does not accept (a reply where a submission is
+	// expected).
+	ErrUnexpectedKind = errors.New("bundle is not of a kind accepted here")
+
 	// ErrAlreadyOpened means OUTDIR/<submission id> already exists: the bundle
 	// was opened before, or it replays another submission's id.
 	ErrAlreadyOpened = errors.New("submission already exists in the output directory")

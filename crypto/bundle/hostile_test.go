@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -103,6 +104,11 @@ func TestOpenHostile(t *testing.T) {
 		retype(raw[:512], tar.TypeReg)
 		return encrypt(t, raw, r)
 	}
+	replyManifest, err := json.Marshal(Manifest{Format: ManifestFormat, Kind: KindReply, Created: "2026-11-30", SubmissionID: testID, Entries: []Entry{goodEntry}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	submissions := Options{Kinds: []string{KindAnonymous, KindReferral}}
 	// Each stanza costs a decapsulation per identity: age reads at most
 	// 1024 (and 2 MiB of header).
 	manyStanzas := func() []byte {
@@ -261,6 +267,8 @@ func TestOpenHostile(t *testing.T) {
 		}), want: ErrNotBundle},
 		{desc: "manifest followed by a second object", bundle: withManifest(func(m string) string { return m + `{"kind":"referral"}` }), want: ErrNotBundle},
 		{desc: "manifest of an unknown kind", bundle: withManifest(func(m string) string { return strings.Replace(m, `"anonymous"`, `"evil"`, 1) }), want: ErrNotBundle},
+		{desc: "reply where a submission is expected", opts: submissions,
+			bundle: encrypt(t, buildTar(t, []tarEntry{reg("files/good.txt", good), reg("manifest.json", replyManifest)}, nil), r), want: ErrUnexpectedKind},
 		{desc: "already opened", bundle: sealed, want: ErrAlreadyOpened, prepare: func(outDir string) {
 			os.Mkdir(filepath.Join(outDir, testID), 0o700)
 		}},

@@ -26,6 +26,10 @@ type Options struct {
 	// MaxTotalBytes is the largest sum of entry sizes accepted. Zero means
 	// DefaultMaxTotalBytes.
 	MaxTotalBytes int64
+	// Kinds, if not empty, are the manifest kinds accepted (KindAnonymous,
+	// KindReferral, KindReply): a bundle of another kind is refused with
+	// ErrUnexpectedKind, and nothing of it is moved into place.
+	Kinds []string
 	// Progress, if not nil, is advanced by the number of ciphertext bytes
 	// read so far, for a progress display that reads it on a ticker.
 	Progress *atomic.Int64

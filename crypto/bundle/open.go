@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"unicode/utf8"
@@ -58,7 +59,8 @@ func (r *Result) HasSignature() bool { return r.Signature != nil }
 // and moves them into place only after the whole age stream authenticated
 // (truncation is an error) and every entry matched manifest.json. It refuses
 // unsafe entries ([ErrUnsafeEntry]), limits ([ErrLimit]), non-zero padding
-// ([ErrNotBundle]) and an existing outDir/<submission id>
+// ([ErrNotBundle]), a kind opts.Kinds does not list ([ErrUnexpectedKind])
+// and an existing outDir/<submission id>
 // ([ErrAlreadyOpened], as an [*AlreadyOpenedError]). On any error the staging directory is removed and
 // nothing else in outDir is changed.
 func Open(src io.Reader, identities []age.Identity, outDir string, opts Options) (*Result, error) {
@@ -393,6 +395,9 @@ func (x *extractor) verify() (*Manifest, error) {
 	m, err := ParseManifest(x.manifest)
 	if err != nil {
 		return nil, err
+	}
+	if len(x.opts.Kinds) > 0 && !slices.Contains(x.opts.Kinds, m.Kind) {
+		return nil, fmt.Errorf("%w: it is of kind %q, not %s", ErrUnexpectedKind, m.Kind, strings.Join(x.opts.Kinds, " or "))
 	}
 	if len(m.Entries) != len(x.found) {
 		return nil, fmt.Errorf("%w: manifest.json lists %d entries, the bundle holds %d", ErrManifestMismatch, len(m.Entries), len(x.found))
