@@ -35,6 +35,16 @@ func openSeeds(t testing.TB) [][]byte {
 		buildTar(t, []tarEntry{{hdr: tar.Header{Typeflag: tar.TypeSymlink, Name: "files/l", Linkname: "/etc"}}, reg("manifest.json", manifestJSON(t))}, nil),
 		buildTar(t, []tarEntry{reg("files/A", g), reg("files/a", g), reg("manifest.json", manifestJSON(t))}, nil),
 		buildTar(t, []tarEntry{reg("manifest.json", manifestJSON(t))}, []byte{1}),
+		// PAX records that rename an entry or declare a size that wraps a
+		// 64-bit sum, a GNU long name, a global header, names that are
+		// one on HFS+ or a device on Windows, a name nested too deep.
+		paxTar(t, paxRecord("path", "../x"), reg("files/x", g), reg("manifest.json", manifestJSON(t, entryOf("files/x", g)))),
+		append(buildTar(t, []tarEntry{reg("files/a", g)}, nil)[:1024], paxTar(t, paxRecord("size", "9223372036854775807"), reg("files/b", g))...),
+		buildTar(t, []tarEntry{{hdr: tar.Header{Typeflag: tar.TypeReg, Name: "files/" + strings.Repeat("a/", 60) + "x", Size: 1, Format: tar.FormatGNU}, data: g}, reg("manifest.json", manifestJSON(t))}, nil),
+		buildTar(t, []tarEntry{{hdr: tar.Header{Typeflag: tar.TypeXGlobalHeader, Name: "g", PAXRecords: map[string]string{"path": "x"}}}, reg("manifest.json", manifestJSON(t))}, nil),
+		buildTar(t, []tarEntry{reg("files/ab", g), reg("files/a\u200cb", g), reg("manifest.json", manifestJSON(t))}, nil),
+		buildTar(t, []tarEntry{reg("files/COM\u00b9", g), reg("manifest.json", manifestJSON(t, entryOf("files/COM\u00b9", g)))}, nil),
+		buildTar(t, []tarEntry{reg("files/"+strings.Repeat("d/", maxDepth+1)+"x", g), reg("manifest.json", manifestJSON(t))}, nil),
 	}
 }
 
@@ -85,6 +95,9 @@ func FuzzParseManifest(f *testing.F) {
 		manifestJSON(f, entryOf("files/a.txt", []byte("a")), entryOf("note.txt", nil)),
 		[]byte(`{"format":"refuge-bundle-v1","kind":"referral","created":"2026-11-30","submission_id":"0123456789abcdef0123456789abcdef","reply_recipient":"","partner":"fld","entries":[]}`),
 		[]byte(`{"format":"refuge-bundle-v1","kind":"anonymous","created":"2026-02-30","submission_id":"0123456789abcdef0123456789abcdef","reply_recipient":"","partner":"","entries":[{"name":"files/../x","size":1,"sha256":""}]}`),
+		[]byte(`{"format":"refuge-bundle-v1","kind":"reply","created":"2026-11-30","submission_id":"0123456789abcdef0123456789abcdef","reply_recipient":"","partner":"","entries":[]}`),
+		[]byte(`{"format":"refuge-bundle-v1","kind":"anonymous","\u006bind":"referral","created":"2026-11-30","submission_id":"0123456789abcdef0123456789abcdef","reply_recipient":"","partner":"","entries":[{"name":"files/a\ud800","\u017fize":99999999999999999999,"sha256":""}]}`),
+		[]byte(`{"entries":[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]}`),
 		[]byte(`{}`),
 		[]byte(`{"format":"refuge-bundle-v1"} {}`),
 		[]byte(`[`),
