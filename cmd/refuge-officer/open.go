@@ -388,7 +388,7 @@ func (e *env) openOne(ctx context.Context, name string, id *age.HybridIdentity, 
 	if fi, err := f.Stat(); err == nil {
 		size = fi.Size()
 	}
-	p := progress.Start(e.stderr, prog, "opening "+name+":", size, progress.TerminalOnly)
+	p := progress.Start(e.stderr, prog, "opening "+termtext.Line(name)+":", size, progress.TerminalOnly)
 	defer p.Finish()
 	// Officers open submissions. A reply sealed to this key too (reply -i)
 	// is the desk's own copy, read with stock age; one that comes in
@@ -424,11 +424,12 @@ func checkBundleHead(f *os.File, name string) error {
 }
 
 // printSummary prints what an officer needs to see first. Names and the note
-// come from the bundle: control characters are replaced so that a hostile
-// bundle cannot drive the terminal.
+// come from the bundle, and the bundle's own file name from whoever named
+// it (a courier's stick, an inbox): control characters are replaced
+// (termtext.Line) so that neither can drive the terminal.
 func printSummary(w io.Writer, name string, rep *report) {
 	r := rep.res
-	fmt.Fprintf(w, "%s: opened into %s\n", name, r.Dir)
+	fmt.Fprintf(w, "%s: opened into %s\n", termtext.Line(name), termtext.Line(r.Dir))
 	for _, f := range rep.flags {
 		fmt.Fprintf(w, "  FLAGGED     %s\n", f)
 	}
@@ -447,7 +448,7 @@ func printSummary(w io.Writer, name string, rep *report) {
 		fmt.Fprintf(w, "  uploaded    %s\n", rep.uploaderLine)
 	}
 	fmt.Fprintf(w, "  ack         %s\n", rep.ackLine)
-	fmt.Fprintf(w, "  report      %s\n", filepath.Join(r.Dir, reportName))
+	fmt.Fprintf(w, "  report      %s\n", termtext.Line(filepath.Join(r.Dir, reportName)))
 	var files []bundle.Entry
 	var total int64
 	for _, en := range r.Entries {
@@ -471,7 +472,7 @@ func printSummary(w io.Writer, name string, rep *report) {
 			fmt.Fprintf(w, "    | %s\n", termtext.Line(l))
 		}
 		if more {
-			fmt.Fprintf(w, "    | … (the whole note is in %s)\n", filepath.Join(r.Dir, "note.txt"))
+			fmt.Fprintf(w, "    | … (the whole note is in %s)\n", termtext.Line(filepath.Join(r.Dir, "note.txt")))
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"refuge/crypto/signing"
 	"refuge/internal/cli"
 	"refuge/internal/lowerhex"
+	"refuge/internal/termtext"
 )
 
 // A bundle opened before is known by its ciphertext. The report.txt that
@@ -213,7 +214,7 @@ func alreadyOpened(name, outDir string, ao *bundle.AlreadyOpenedError) (openedRe
 // report.txt said it was not written, it updates report.txt to say so
 // (updateReportAck). It returns whether the bundle is flagged.
 func (e *env) skipOpened(name string, rec openedRecord, key *signing.PrivateKey, outbox string, checking bool) (flagged bool, err *cli.Error) {
-	fmt.Fprintf(e.stdout, "%s: already opened into %s; skipped\n", name, rec.dir)
+	fmt.Fprintf(e.stdout, "%s: already opened into %s; skipped\n", termtext.Line(name), termtext.Line(rec.dir))
 	if rec.flagged {
 		flagged = true
 		fmt.Fprintf(e.stdout, "  FLAGGED     when it was opened: see its %s\n", reportName)
@@ -229,17 +230,17 @@ func (e *env) skipOpened(name string, rec openedRecord, key *signing.PrivateKey,
 		return flagged, nil
 	}
 	line, err := ackOpened(name, rec, flagged, key, outbox, checking)
-	fmt.Fprintf(e.stdout, "  ack         %s\n", line)
+	fmt.Fprintf(e.stdout, "  ack         %s\n", termtext.Line(line))
 	if err != nil || !ackDone(line) || rec.acked {
 		return flagged, err
 	}
 	path := filepath.Join(rec.dir, reportName)
 	if uerr := updateReportAck(rec.dir, line); uerr != nil {
-		fmt.Fprintf(e.stdout, "  report      NOT updated: %v\n", uerr)
+		fmt.Fprintf(e.stdout, "  report      NOT updated: %s\n", termtext.Line(uerr.Error()))
 		return flagged, failf("%s: acknowledged, but its %s still says no acknowledgement was written: %v", name, reportName, uerr).
 			Hint("the acknowledgement is in the outbox all the same; run the same open again to update %s", path)
 	}
-	fmt.Fprintf(e.stdout, "  report      %s now says so\n", path)
+	fmt.Fprintf(e.stdout, "  report      %s now says so\n", termtext.Line(path))
 	return flagged, nil
 }
 
