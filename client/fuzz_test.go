@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"refuge/internal/termtext"
 	"refuge/server/api"
 )
 
@@ -31,6 +32,8 @@ func FuzzReadError(f *testing.F) {
 	// replaced by a three-byte one, so cutting first kept three times the
 	// bound.
 	f.Add(400, []byte(`{"error":{"code":"bad_request","message":"`+strings.Repeat(`\u0001`, 600)+`"}}`), "")
+	// Spaces of other scripts are shown as they are, and kept.
+	f.Add(400, []byte("{\"error\":{\"code\":\"bad_request\",\"message\":\"a\u00a0b\u3000c\u200cd\"}}"), "")
 	f.Fuzz(func(t *testing.T, status int, body []byte, ra string) {
 		if status < 100 || status > 999 {
 			return
@@ -45,7 +48,7 @@ func FuzzReadError(f *testing.F) {
 			t.Fatalf("readError kept code %q, message %q", ae.Code, ae.Message)
 		}
 		for _, r := range ae.Error() {
-			if !unicode.IsPrint(r) {
+			if !termtext.Shown(r) {
 				t.Fatalf("readError kept %q, which a terminal would act on, in %q", r, ae.Error())
 			}
 		}

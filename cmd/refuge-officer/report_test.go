@@ -3,7 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
-	"unicode"
+
+	"refuge/internal/termtext"
 )
 
 func TestReferralText(t *testing.T) {
@@ -37,17 +38,19 @@ func TestReferralText(t *testing.T) {
 }
 
 // FuzzReferralText: whatever a hostile bundle puts in referral.json, the
-// rendering neither panics nor lets a control character reach the
-// officer's terminal.
+// rendering neither panics nor lets a character that a terminal acts on
+// reach the officer's terminal (spaces of every script, such as U+00A0,
+// are shown as they are and stay).
 func FuzzReferralText(f *testing.F) {
 	f.Add([]byte(`{"format":"refuge-referral-v1","defender_name":"A","family_members":[{"name":"B","relationship":"child","age":7}],"consent":true}`))
 	f.Add([]byte(`[1,[2,{"x":null}],"\u001b"]`))
 	f.Add([]byte(`{"a":{"b":{"c":[]}}}`))
 	f.Add([]byte("\x00\x1b[31m"))
 	f.Add([]byte(`{"a":`))
+	f.Add([]byte("A0\u00a0"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, r := range referralText(b) {
-			if r != '\n' && r != '\t' && !unicode.IsPrint(r) {
+			if r != '\n' && !termtext.Shown(r) {
 				t.Fatalf("control character %U in the rendering of %q", r, b)
 			}
 		}

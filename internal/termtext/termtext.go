@@ -41,14 +41,24 @@ func Text(s string) string {
 	return strings.Map(func(r rune) rune { return keep(r, true) }, s)
 }
 
+// Shown reports whether a terminal shows r as it is, so that [Line]
+// keeps it: a letter, mark, digit, punctuation, symbol or space of any
+// script (not a line or paragraph separator), tab, or zero width
+// non-joiner or joiner. Tests of text bound for a terminal check what
+// they print with it.
+func Shown(r rune) bool {
+	switch {
+	case r == '\t', r == '\u200c', r == '\u200d':
+		return true
+	}
+	return unicode.IsGraphic(r) // L, M, N, P, S and Zs: not Zl, Zp, C*
+}
+
 // keep returns r if a terminal shows it as it is, else U+FFFD. strings.Map
 // gives invalid UTF-8 as utf8.RuneError, one byte at a time, and writes
 // U+FFFD for it.
 func keep(r rune, lines bool) rune {
-	switch {
-	case r == '\t', r == '\n' && lines, r == '\u200c', r == '\u200d':
-		return r
-	case unicode.IsGraphic(r): // L, M, N, P, S and Zs: not Zl, Zp, C*
+	if Shown(r) || r == '\n' && lines {
 		return r
 	}
 	return unicode.ReplacementChar
