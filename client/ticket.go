@@ -9,8 +9,8 @@ import (
 	"io"
 	"os"
 
-	"refuge/crypto/secrets"
 	"refuge/internal/lowerhex"
+	"refuge/internal/noreplace"
 	"refuge/internal/strictjson"
 )
 
@@ -93,8 +93,8 @@ func ReadTicket(bundle string) (Ticket, error) {
 }
 
 // WriteTicket writes the ticket of bundle (mode 0600), refusing to
-// overwrite one: the error then wraps [secrets.ErrExists]. The ticket
-// appears at its name only complete and durable ([secrets.WriteFile]: a
+// overwrite one: the error then wraps [noreplace.ErrExists]. The ticket
+// appears at its name only complete and durable ([noreplace.WriteFile]: a
 // temporary .refuge-partial-… file beside it, fsynced, put in place without
 // replacing anything, the folder fsynced), so a kill or a full disk in the
 // middle leaves no partial ticket that relay would refuse or misread.
@@ -104,7 +104,7 @@ func WriteTicket(bundle string, submissionID string, verifier [32]byte) error {
 		return errors.New("submission id must be 32 lowercase hex characters")
 	}
 	data, _ := json.Marshal(t)
-	return secrets.WriteFile(TicketPath(bundle), func(w io.Writer) error {
+	return noreplace.WriteFile(TicketPath(bundle), func(w io.Writer) error {
 		_, err := w.Write(append(data, '\n'))
 		return err
 	})

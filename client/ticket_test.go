@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"refuge/crypto/secrets"
 	"refuge/internal/lowerhex"
+	"refuge/internal/noreplace"
 )
 
 func TestTicketRoundTrip(t *testing.T) {
@@ -38,15 +38,15 @@ func TestTicketRoundTrip(t *testing.T) {
 
 // TestWriteTicketKeepsExisting: a ticket already there (another bundle's
 // of the same name, or the defender's own) is not replaced, and the error
-// says so (secrets.ErrExists).
+// says so (noreplace.ErrExists).
 func TestWriteTicketKeepsExisting(t *testing.T) {
 	b := filepath.Join(t.TempDir(), "bundle.age")
 	if err := os.WriteFile(TicketPath(b), []byte("the ticket already there\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var v [32]byte
-	if err := WriteTicket(b, "0123456789abcdef0123456789abcdef", v); !errors.Is(err, secrets.ErrExists) {
-		t.Fatalf("writing over a ticket: %v, want an error that wraps secrets.ErrExists", err)
+	if err := WriteTicket(b, "0123456789abcdef0123456789abcdef", v); !errors.Is(err, noreplace.ErrExists) {
+		t.Fatalf("writing over a ticket: %v, want an error that wraps noreplace.ErrExists", err)
 	}
 	if got, _ := os.ReadFile(TicketPath(b)); string(got) != "the ticket already there\n" {
 		t.Fatalf("the ticket already there now holds %q", got)
@@ -103,7 +103,7 @@ func TestWriteTicketShortWriteChild(t *testing.T) {
 func TestTicketStalePartial(t *testing.T) {
 	dir := t.TempDir()
 	b := filepath.Join(dir, "bundle.age")
-	stale := filepath.Join(dir, secrets.PartialPrefix+"0123456789abcdef")
+	stale := filepath.Join(dir, noreplace.PartialPrefix+"0123456789abcdef")
 	half := `{"format":"refuge-ticket-v1","submission_id":"ffffffffffff`
 	if err := os.WriteFile(stale, []byte(half), 0o600); err != nil {
 		t.Fatal(err)

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"refuge/crypto/secrets"
 	"refuge/internal/cli"
 	"refuge/internal/fswatch"
+	"refuge/internal/noreplace"
 )
 
 // releaseBuild builds refuge-officer as a release binary: its key
@@ -64,7 +64,7 @@ func TestKeyFileInterrupted(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { cmd.Process.Kill() })
-				watch.Created(secrets.PartialPrefix, 1) // the key derivation has begun
+				watch.Created(noreplace.PartialPrefix, 1) // the key derivation has begun
 				if err := cmd.Process.Signal(tc.sig); err != nil {
 					t.Fatal(err)
 				}
@@ -101,7 +101,7 @@ func TestKeygenKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill() })
-	partial := watch.Created(secrets.PartialPrefix, 1)
+	partial := watch.Created(noreplace.PartialPrefix, 1)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

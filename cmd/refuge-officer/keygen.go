@@ -13,6 +13,7 @@ import (
 	"refuge/crypto/secrets"
 	"refuge/internal/cli"
 	"refuge/internal/kdfcost"
+	"refuge/internal/noreplace"
 )
 
 const keygenHelp = `Usage: refuge-officer keygen -o FILE [--passphrase-file F]
@@ -74,7 +75,7 @@ func cmdKeygen(e *env, args []string) error {
 	if kdfcost.Low() {
 		r.SetWorkFactor(testScryptWorkFactor)
 	}
-	err = secrets.WriteNew(ctx, kf.Out, 0o600, func(w io.Writer) error {
+	err = noreplace.WriteNew(ctx, kf.Out, 0o600, func(w io.Writer) error {
 		aw, err := age.Encrypt(w, r)
 		if err != nil {
 			return err
@@ -110,7 +111,7 @@ func identityText(id *age.HybridIdentity, now time.Time) *memguard.LockedBuffer 
 // rootkey, ackkey) when Ctrl-C or SIGTERM came after its prompt, while it
 // derived the key that encrypts the file or wrote it: the file was not
 // put in place, and its temporary file was removed
-// (secrets.WriteNew). A signal during the key derivation takes effect
+// (noreplace.WriteNew). A signal during the key derivation takes effect
 // when it ends, a second or so. It returns nil when no signal came.
 func keyNotWritten(ctx context.Context, name string) *cli.Error {
 	err := stopped(ctx, "%s was not written", name)
@@ -121,7 +122,7 @@ func keyNotWritten(ctx context.Context, name string) *cli.Error {
 }
 
 func writeKeyError(name string, err error) error {
-	if errors.Is(err, secrets.ErrExists) {
+	if errors.Is(err, noreplace.ErrExists) {
 		return failf("%s already exists; refusing to overwrite a key", name)
 	}
 	return failf("cannot write %s: %v", name, err)

@@ -16,6 +16,7 @@ import (
 	"refuge/crypto/secrets"
 	"refuge/crypto/signing"
 	"refuge/internal/cli"
+	"refuge/internal/noreplace"
 )
 
 const manifestHelp = `Usage: refuge-officer manifest sign --root-key FILE [--passphrase-file F]
@@ -207,14 +208,14 @@ func manifestFromFlags(rootKey string, recipients, partners []string, ackKey, ve
 }
 
 // writeNewFile writes a public file (mode 0644) that must not exist yet:
-// it appears at its name only complete and durable (secrets.WriteNew),
+// it appears at its name only complete and durable (noreplace.WriteNew),
 // and not once ctx has ended.
 func writeNewFile(ctx context.Context, name string, data []byte) error {
-	err := secrets.WriteNew(ctx, name, 0o644, func(w io.Writer) error {
+	err := noreplace.WriteNew(ctx, name, 0o644, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
-	if errors.Is(err, secrets.ErrExists) {
+	if errors.Is(err, noreplace.ErrExists) {
 		return failf("%s already exists; refusing to overwrite it", name)
 	}
 	if err != nil {

@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 
 	"refuge/crypto/ack"
-	"refuge/crypto/secrets"
 	"refuge/crypto/signing"
+	"refuge/internal/noreplace"
 )
 
 // The outbox is the folder the courier carries back to the online machine
@@ -90,7 +90,7 @@ func publishFile(path string, data []byte) error {
 		}
 		return fmt.Errorf("cannot write %s: %w", path, err)
 	}
-	return secrets.SyncDir(filepath.Dir(path))
+	return noreplace.SyncDir(filepath.Dir(path))
 }
 
 // replaceFile replaces the file at path atomically with what write
@@ -106,7 +106,7 @@ func replaceFile(path string, write func(io.Writer) error) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, err)
 	}
-	return secrets.SyncDir(filepath.Dir(path))
+	return noreplace.SyncDir(filepath.Dir(path))
 }
 
 // stageFile writes a new temporary file (mode 0600) in the folder of path

@@ -17,6 +17,7 @@ import (
 	"refuge/crypto/bundle"
 	"refuge/crypto/secrets"
 	"refuge/internal/cli"
+	"refuge/internal/noreplace"
 )
 
 const replyHelp = `Usage: refuge-officer reply --to OUTDIR/<submission id> (--message-file F | --message TEXT)
@@ -209,5 +210,5 @@ func sealReply(ctx context.Context, outbox, id string, recipients []age.Recipien
 	if err := os.Link(tmp.Name(), path); err != nil {
 		return "", fmt.Errorf("cannot write the reply: %w", err)
 	}
-	return path, secrets.SyncDir(dir)
+	return path, noreplace.SyncDir(dir)
 }

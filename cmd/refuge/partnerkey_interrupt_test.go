@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"refuge/crypto/secrets"
 	"refuge/internal/fswatch"
+	"refuge/internal/noreplace"
 )
 
 // TestPartnerKeyInterrupted stops refuge partnerkey by SIGINT (Ctrl-C) or
@@ -52,7 +52,7 @@ func TestPartnerKeyInterrupted(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { cmd.Process.Kill() })
-			watch.Created(secrets.PartialPrefix, 1) // the key derivation has begun
+			watch.Created(noreplace.PartialPrefix, 1) // the key derivation has begun
 			if err := cmd.Process.Signal(tc.sig); err != nil {
 				t.Fatal(err)
 			}

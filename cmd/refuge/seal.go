@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"refuge/internal/progress"
 	"strings"
 
 	"filippo.io/age"
@@ -16,6 +15,8 @@ import (
 	"refuge/crypto/receipt"
 	"refuge/crypto/secrets"
 	"refuge/internal/cli"
+	"refuge/internal/noreplace"
+	"refuge/internal/progress"
 )
 
 const sealHelp = `Usage: refuge seal --manifest FILE --root-pub KEY -o OUT [--note-file F] [--receipt-out F] FILES...
@@ -164,7 +165,7 @@ func cmdSeal(e *env, args []string) error {
 		if toStdout {
 			return nil
 		}
-		if err := client.WriteTicket(*outName, keys.SubmissionID(), verifier); errors.Is(err, secrets.ErrExists) {
+		if err := client.WriteTicket(*outName, keys.SubmissionID(), verifier); errors.Is(err, noreplace.ErrExists) {
 			return failf("cannot write the relay ticket %s: a file of that name already exists", client.TicketPath(*outName))
 		} else if err != nil {
 			return failf("cannot write the relay ticket %s: %v", client.TicketPath(*outName), err)
@@ -208,7 +209,7 @@ func (e *env) writeBundle(ctx context.Context, name string, recipients []age.Rec
 	}
 	p := progress.Start(e.stderr, prog, "sealing", total, progress.TerminalOnly)
 	c.Progress = &p.N
-	_, err = bundle.Seal(secrets.StopWriter(ctx, out), recipients, c)
+	_, err = bundle.Seal(noreplace.StopWriter(ctx, out), recipients, c)
 	p.Finish()
 	if err != nil {
 		out.Abort()
@@ -249,7 +250,7 @@ func checkReceiptOut(name string) error {
 
 // writeReceipt writes the phrase to a new file with mode 0600.
 func writeReceipt(name string, phrase []byte) error {
-	err := secrets.WriteFile(name, func(w io.Writer) error {
+	err := noreplace.WriteFile(name, func(w io.Writer) error {
 		if _, err := w.Write(phrase); err != nil {
 			return err
 		}

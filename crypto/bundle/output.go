@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/term"
+
+	"refuge/internal/noreplace"
 )
 
 // Output is where a command writes a bundle: a temporary file next to the
@@ -78,7 +80,7 @@ func (o *Output) Commit() error {
 		err = cerr
 	}
 	if err == nil {
-		err = renameNoReplace(o.tmp, o.final)
+		err = noreplace.Rename(o.tmp, o.final)
 	}
 	if err != nil {
 		os.Remove(o.tmp)
@@ -87,7 +89,7 @@ func (o *Output) Commit() error {
 		}
 		return fmt.Errorf("cannot write %s: %w", o.final, err)
 	}
-	return syncDir(filepath.Dir(o.final))
+	return noreplace.SyncDir(filepath.Dir(o.final))
 }
 
 // Abort discards the output: the temporary file is removed. It does nothing

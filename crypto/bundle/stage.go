@@ -9,7 +9,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
+
+	"refuge/internal/noreplace"
 )
 
 // stagingPrefix starts the name of the directory where Open extracts a bundle
@@ -104,14 +105,14 @@ func (s *staging) commit(id string) (string, error) {
 		return "", fmt.Errorf("cannot sync staged files: %w", err)
 	}
 	final := filepath.Join(s.outDir, id)
-	if err := renameNoReplace(s.dir, final); err != nil {
+	if err := noreplace.Rename(s.dir, final); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return "", fmt.Errorf("%w: %s", ErrAlreadyOpened, id)
 		}
 		return "", fmt.Errorf("cannot move staged submission into place: %w", err)
 	}
 	s.dir = ""
-	if err := syncDir(s.outDir); err != nil {
+	if err := noreplace.SyncDir(s.outDir); err != nil {
 		return "", err
 	}
 	return final, nil
@@ -123,22 +124,6 @@ func (s *staging) cleanup() {
 	if s.dir != "" {
 		os.RemoveAll(s.dir)
 	}
-}
-
-// syncDir fsyncs a directory, which Windows cannot do.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("cannot sync directory: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("cannot sync directory: %w", err)
-	}
-	return nil
 }
 
 // StagingLeftovers lists staging directories in outDir that an interrupted

@@ -1,7 +1,8 @@
 // Package secrets keeps secrets — passphrases, receipt phrases and the
 // plaintext of private key files — out of swap, core dumps and long-lived
-// memory, reads them at a terminal without echo, and writes secret files
-// safely.
+// memory, and reads them at a terminal without echo. Secret files are
+// written by package refuge/internal/noreplace (WriteFile: mode 0600, only
+// complete, never over a file), which holds no secret itself.
 //
 // # Guarantees
 //
@@ -24,14 +25,6 @@
 //     secrets and exits; a second signal wipes them and exits at once.
 //   - Passphrases ([ReadPassphrase]) live in memguard buffers (locked,
 //     guarded, wiped on Destroy); an empty passphrase is refused.
-//   - [WriteFile] writes a secret file (mode 0600) that appears at its name
-//     only complete and durable, and never over an existing file: it fills
-//     a temporary file in the same folder (created exclusively, mode 0600,
-//     a random name beginning with [PartialPrefix]), fsyncs it, puts it in
-//     place with a rename that never replaces (or a hard link), and fsyncs
-//     the folder. A failure, or Ctrl-C under [Interruptible] ([WriteNew]),
-//     leaves nothing; a kill or a power loss may leave the temporary file,
-//     which is never taken for the file itself.
 //
 // # Limits
 //

@@ -15,8 +15,8 @@ import (
 
 	"aead.dev/minisign"
 
-	"refuge/crypto/secrets"
 	"refuge/internal/kdfcost"
+	"refuge/internal/noreplace"
 )
 
 // maxKeyFileSize bounds what LoadPrivateKey reads: a minisign secret key
@@ -75,7 +75,7 @@ func (k *PrivateKey) encrypt(passphrase []byte, low bool) ([]byte, error) {
 }
 
 // WriteFile writes the passphrase-encrypted key to a new file of mode
-// 0600 (secrets.WriteFile: it appears at path only complete and durable).
+// 0600 (noreplace.WriteFile: it appears at path only complete and durable).
 // It fails with [ErrKeyFileExists] if anything exists at path, and leaves
 // no partial file behind on other failures.
 func (k *PrivateKey) WriteFile(path string, passphrase []byte) error {
@@ -92,13 +92,13 @@ func (k *PrivateKey) WriteDemoFile(path string, passphrase []byte) error {
 }
 
 // writeFile derives the key file's encryption key while the file is being
-// written (secrets.WriteNew), so that it stops, with nothing written, at
+// written (noreplace.WriteNew), so that it stops, with nothing written, at
 // the first write after ctx ended.
 func (k *PrivateKey) writeFile(ctx context.Context, path string, passphrase []byte, lowCost bool) error {
 	if len(passphrase) == 0 {
 		return ErrEmptyPassphrase
 	}
-	err := secrets.WriteNew(ctx, path, 0o600, func(w io.Writer) error {
+	err := noreplace.WriteNew(ctx, path, 0o600, func(w io.Writer) error {
 		data, err := k.encrypt(passphrase, lowCost)
 		if err != nil {
 			return err
@@ -109,7 +109,7 @@ func (k *PrivateKey) writeFile(ctx context.Context, path string, passphrase []by
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, secrets.ErrExists):
+	case errors.Is(err, noreplace.ErrExists):
 		return ErrKeyFileExists
 	case context.Cause(ctx) != nil:
 		return err

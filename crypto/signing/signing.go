@@ -15,7 +15,7 @@
 //     (scrypt N = 2^18: 256 MiB and about a second, as age uses for
 //     passphrases; stock minisign's own is 1 GiB), have mode 0600, appear
 //     at their name only complete and durable and never over an existing
-//     file (crypto/secrets.WriteFile).
+//     file (internal/noreplace.WriteFile).
 //     Unencrypted key files are refused.
 //
 // # Memory hygiene, and what it cannot cover

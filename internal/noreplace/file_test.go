@@ -1,4 +1,4 @@
-package secrets
+package noreplace
 
 import (
 	"context"
@@ -150,7 +150,7 @@ func TestWriteFileNeverReplaces(t *testing.T) {
 // file in place; nothing is left. A ctx ended before the call creates
 // nothing.
 func TestWriteNewStopped(t *testing.T) {
-	stop := &InterruptedError{Signal: os.Interrupt}
+	stop := errors.New("interrupted") // the cause, as crypto/secrets.Interruptible gives the signal
 	for _, tc := range []struct {
 		name  string
 		write func(w io.Writer, cancel func()) error

@@ -1,4 +1,4 @@
-package secrets
+package noreplace
 
 import (
 	"bytes"
@@ -23,7 +23,7 @@ func TestWriteFileShortWrite(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cmd := exec.Command(prlimit, "--fsize=65536", os.Args[0], "-test.run=^TestWriteFileShortWriteChild$")
-	cmd.Env = append(os.Environ(), "SECRETS_SHORT_WRITE_DIR="+dir)
+	cmd.Env = append(os.Environ(), "NOREPLACE_SHORT_WRITE_DIR="+dir)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("the child: %v\n%s", err, out)
@@ -36,7 +36,7 @@ func TestWriteFileShortWrite(t *testing.T) {
 
 // TestWriteFileShortWriteChild is the process of TestWriteFileShortWrite.
 func TestWriteFileShortWriteChild(t *testing.T) {
-	dir := os.Getenv("SECRETS_SHORT_WRITE_DIR")
+	dir := os.Getenv("NOREPLACE_SHORT_WRITE_DIR")
 	if dir == "" {
 		return // run only as TestWriteFileShortWrite's child
 	}

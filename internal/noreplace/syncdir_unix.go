@@ -1,6 +1,6 @@
 //go:build !windows
 
-package secrets
+package noreplace
 
 import (
 	"fmt"

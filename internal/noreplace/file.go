@@ -1,4 +1,4 @@
-package secrets
+package noreplace
 
 import (
 	"context"
@@ -20,11 +20,11 @@ var ErrExists = errors.New("file already exists")
 // and [WriteNew] fill before they put it in place. A file of that name
 // is what a kill or a power loss during a write left (mode 0600 for a
 // secret, and never where the file was to be): not the file itself,
-// which no command here reads, and safe to delete.
+// which no command reads, and safe to delete.
 const PartialPrefix = ".refuge-partial-"
 
-// WriteFile writes the secret file name, with mode 0600, from what write
-// writes. It never overwrites: if name exists the error wraps
+// WriteFile writes the file name, with mode 0600 (a secret, a ticket),
+// from what write writes. It never overwrites: if name exists the error wraps
 // [ErrExists]. The file appears at name only complete and durable: write
 // fills a temporary file in the same folder (see [PartialPrefix]), which
 // is fsynced, then put at name without replacing a file that appeared
@@ -37,9 +37,9 @@ func WriteFile(name string, write func(w io.Writer) error) error {
 // WriteNew is [WriteFile] for a file of mode perm that stops when ctx
 // ends: from then on the writer given to write fails, and the file is
 // not put in place; the temporary file is removed and the error is
-// ctx's cause ([context.Cause]), an [*InterruptedError] for a context of
-// [Interruptible]. A ctx that ends after the file is in place changes
-// nothing. Work that does not write (a key derivation) is not cut short:
+// ctx's cause ([context.Cause]), the signal for a context of
+// crypto/secrets.Interruptible. A ctx that ends after the file is in
+// place changes nothing. Work that does not write (a key derivation) is not cut short:
 // the writer fails at its next write.
 func WriteNew(ctx context.Context, name string, perm fs.FileMode, write func(w io.Writer) error) (err error) {
 	if err := context.Cause(ctx); err != nil {
@@ -111,7 +111,7 @@ func createPartial(dir string, perm fs.FileMode) (*os.File, error) {
 // StopWriter returns a writer to w that fails with ctx's cause
 // ([context.Cause]) once ctx has ended: the writer [WriteNew] gives its
 // write function, for output that goes elsewhere (a bundle sealed under
-// [Interruptible]).
+// crypto/secrets.Interruptible).
 func StopWriter(ctx context.Context, w io.Writer) io.Writer { return stopWriter{ctx, w} }
 
 // stopWriter writes to w until ctx ends, then fails with its cause.

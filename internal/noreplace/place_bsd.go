@@ -1,6 +1,6 @@
 //go:build unix && !linux && !darwin
 
-package secrets
+package noreplace
 
 // linkNoReplace puts the file tmp at name, failing with fs.ErrExist if
 // name exists: linkThenUnlink, there being no portable rename that never
