@@ -30,7 +30,6 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"golang.org/x/sys/unix"
 
 	"refuge/crypto/manifest"
 	"refuge/crypto/signing"
@@ -179,16 +178,6 @@ func run(args []string) error {
 	total := float64(fi.Size()) * float64(*n)
 	fmt.Printf("%d x %d bytes, %d concurrent: %.2f s, %.0f MB/s\n", *n, fi.Size(), *conc, el.Seconds(), total/el.Seconds()/1e6)
 	return nil
-}
-
-// syncfs writes out every dirty page of the file system holding dir.
-func syncfs(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return unix.Syncfs(int(d.Fd()))
 }
 
 func upload(c *http.Client, url, file string, small []byte, size int64, refuge bool) error {

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"refuge/crypto/ack"
@@ -107,9 +106,7 @@ func TestOpenedIndex(t *testing.T) {
 	}
 	// A named pipe is neither opened nor read (open reads it, once).
 	fifo := filepath.Join(in, "pipe.age")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	mkfifo(t, fifo)
 	if _, ok := x.find(context.Background(), fifo); ok || x.hashed != 3 {
 		t.Fatalf("a named pipe: found %v, hashed %d", ok, x.hashed)
 	}

@@ -21,7 +21,7 @@ func disableCoreDumps() error {
 // memguard does for each buffer, so that a limit too low for memguard is
 // reported as an error here rather than as a panic later.
 func probeMemlock(pages int) error {
-	b, err := unix.Mmap(-1, 0, pages*unix.Getpagesize(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	b, err := unix.Mmap(-1, 0, pages*unix.Getpagesize(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
 	if err != nil {
 		return fmt.Errorf("cannot allocate memory for secrets: %v", err)
 	}

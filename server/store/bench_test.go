@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 
 	"refuge/server/store"
@@ -50,13 +49,6 @@ func (p *patternReader) Read(b []byte) (int, error) {
 	}
 	p.n -= int64(n)
 	return n, nil
-}
-
-func reportPeakRSS(b *testing.B) {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MiB")
-	}
 }
 
 func benchStore(b *testing.B) *store.BoltStore {
