@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"filippo.io/age"
@@ -15,6 +20,7 @@ import (
 	"refuge/crypto/bundle"
 	"refuge/crypto/receipt"
 	"refuge/internal/cli"
+	"refuge/internal/noreplace"
 	"refuge/internal/termtext"
 	"refuge/server/api"
 )
@@ -34,6 +40,12 @@ by you), each reply is also saved, exactly as it came, under
 DIR/reply-<id>/<submission id>/ (message in
 note.txt, attachments under files/; a plain-text reply as
 DIR/reply-<id>/message.txt); replies already saved there are skipped.
+Each reply is saved whole or not at all: it is written, and synced to
+disk, in a hidden folder DIR/.refuge-partial-reply-…, which becomes
+DIR/reply-<id> only once complete. A reply that could not be shown or
+saved (the reason is printed) does not stop the others, and is tried
+again at the next run; hidden folders that an interrupted run left are
+removed then.
 
 Flags:
     -o DIR           save replies (and their attachments) under DIR (created
@@ -45,8 +57,9 @@ Examples:
     $ refuge replies -o ~/replies
     $ refuge replies --proxy socks5h://127.0.0.1:9050 < phrase.txt
 
-Exit codes: 0 done (also when there is no reply yet), 1 failed, 2 bad
-command line, 4 network failure after retries, 130 interrupted.`
+Exit codes: 0 done (also when there is no reply yet), 1 failed (also when
+a reply could not be shown or saved), 2 bad command line, 4 network
+failure after retries, 130 interrupted.`
 
 func cmdReplies(e *env, args []string) error {
 	fl := e.newFlags("replies", repliesHelp)
@@ -91,17 +104,105 @@ func cmdReplies(e *env, args []string) error {
 		if err := os.MkdirAll(*outDir, 0o700); err != nil {
 			return failf("cannot create %s: %v", *outDir, errors.Unwrap(err))
 		}
-	}
-	for i, r := range list {
-		if *outDir != "" {
-			if _, err := os.Lstat(filepath.Join(*outDir, "reply-"+r.ID)); err == nil {
-				e.out.Infof("reply %d of %d is already saved in %s", i+1, len(list), filepath.Join(*outDir, "reply-"+r.ID))
-				continue
-			}
+		if err := removeStalePartials(*outDir); err != nil {
+			e.out.Warnf("cannot remove what an interrupted run left in %s: %v", *outDir, err)
 		}
-		if err := e.oneReply(ctx, c, keys, tok, r, i+1, len(list), tmp, *outDir); err != nil {
+	}
+	// A reply that cannot be shown or saved does not stop the others: the
+	// reason is printed, and the command fails at the end. What would fail
+	// every reply alike stops it at once: the network, Ctrl-C.
+	var failed []string
+	for i, r := range list {
+		if *outDir != "" && savedReply(filepath.Join(*outDir, "reply-"+r.ID)) {
+			e.out.Infof("reply %d of %d is already saved in %s", i+1, len(list), filepath.Join(*outDir, "reply-"+r.ID))
+			continue
+		}
+		err := e.oneReply(ctx, c, keys, tok, r, i+1, len(list), tmp, *outDir)
+		if err == nil {
+			continue
+		}
+		if resumable(err) || ctx.Err() != nil {
 			return err
 		}
+		e.out.Infof("%v", err)
+		failed = append(failed, strconv.Itoa(i+1))
+	}
+	if len(failed) > 0 {
+		h := "the reasons are above; the others were shown"
+		if *outDir != "" {
+			h += " and saved; run the same command again to try again (replies already saved are skipped)"
+		}
+		return failf("%s of %d not shown or not saved: %s", cli.Plural(len(failed), "reply"), len(list), strings.Join(failed, ", ")).Hint("%s", h)
+	}
+	return nil
+}
+
+// partialReplyPrefix begins the name of the hidden folder, directly in the
+// -o folder, where a reply is written before it becomes reply-<id>.
+const partialReplyPrefix = ".refuge-partial-reply-"
+
+// savedReply reports whether name is the folder of a saved reply: a
+// folder (not a link to one), which is there only once complete.
+func savedReply(name string) bool {
+	fi, err := os.Lstat(name)
+	return err == nil && fi.IsDir()
+}
+
+// removeStalePartials removes the partial reply folders that an
+// interrupted run left directly in dir: folders whose name begins with
+// partialReplyPrefix. Anything else of that name (a symbolic link, a
+// file) is left alone, and no link is followed: os.RemoveAll removes a
+// link, never what it points to.
+func removeStalePartials(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, en := range entries {
+		if !strings.HasPrefix(en.Name(), partialReplyPrefix) || en.Type() != fs.ModeDir {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, en.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newPartialReply creates a new, empty partial reply folder in dir, of a
+// random name, mode 0700.
+func newPartialReply(dir string) (string, error) {
+	for range 3 {
+		var b [8]byte
+		rand.Read(b[:]) // never fails (crypto/rand)
+		name := filepath.Join(dir, partialReplyPrefix+hex.EncodeToString(b[:]))
+		err := os.Mkdir(name, 0o700)
+		if err == nil {
+			return name, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+	}
+	return "", errors.New("no free temporary name")
+}
+
+// finishReply makes the partial folder the saved reply final: its
+// content and the folder itself are synced, it is renamed to final,
+// never over anything there, and the -o folder is synced. After a
+// failure nothing is at final.
+func finishReply(partial, final string) error {
+	if err := noreplace.SyncDir(partial); err != nil {
+		return err
+	}
+	if err := noreplace.Rename(partial, final); errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s already exists and is not a saved reply; move it away and run again", final)
+	} else if err != nil {
+		return err
+	}
+	if err := noreplace.SyncDir(filepath.Dir(final)); err != nil {
+		os.RemoveAll(final) // #nosec G104 -- ours, and not durably there: the error says it was not saved
+		return err
 	}
 	return nil
 }
@@ -113,9 +214,12 @@ func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys
 	}
 	dest := filepath.Join(tmp, "open-"+r.ID)
 	if outDir != "" {
-		dest = filepath.Join(outDir, "reply-"+r.ID)
-	}
-	if err := os.Mkdir(dest, 0o700); err != nil {
+		var err error
+		if dest, err = newPartialReply(outDir); err != nil {
+			return failf("cannot save reply %d: %v", n, err)
+		}
+		defer os.RemoveAll(dest) // #nosec G104 -- gone once saved; otherwise the partial reply
+	} else if err := os.Mkdir(dest, 0o700); err != nil {
 		return failf("cannot create %s: %v", dest, errors.Unwrap(err))
 	}
 	f, err := os.Open(ct)
@@ -128,12 +232,17 @@ func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys
 		return e.plainReply(f, keys, r, n, total, dest, outDir)
 	}
 	if err != nil {
-		os.Remove(dest)
 		return failf("reply %d of %d could not be opened: %v", n, total, err)
 	}
 	if res.Kind != bundle.KindReply || res.SubmissionID != keys.SubmissionID() {
-		os.RemoveAll(dest)
 		return failf("reply %d of %d is not an officers' reply to this submission; it was discarded", n, total)
+	}
+	saved := ""
+	if outDir != "" {
+		saved = filepath.Join(outDir, "reply-"+r.ID)
+		if err := finishReply(dest, saved); err != nil {
+			return failf("cannot save reply %d: %v", n, err)
+		}
 	}
 	e.printReply(r, n, total, res.Note)
 	if res.NoteTruncated {
@@ -146,7 +255,7 @@ func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys
 		}
 	}
 	if outDir != "" {
-		e.out.Infof("reply %d saved in %s", n, res.Dir)
+		e.out.Infof("reply %d saved in %s", n, filepath.Join(saved, filepath.Base(res.Dir)))
 	} else if files > 0 {
 		e.out.Infof("reply %d has %s attached; run again with -o DIR to keep them", n, cli.Plural(files, "file"))
 	}
@@ -164,8 +273,9 @@ func (e *env) printReply(r api.Reply, n, total int, msg string) {
 }
 
 // plainReply handles a reply that is an age file but not a bundle: its
-// plaintext is shown as text (zero padding removed) and saved as
-// message.txt under dest.
+// plaintext is shown as text (zero padding removed) and, with -o, saved
+// as message.txt (written synced) in the partial folder dest, which then
+// becomes reply-<id>.
 func (e *env) plainReply(f *os.File, keys *receipt.Keys, r api.Reply, n, total int, dest, outDir string) error {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return failf("%v", err)
@@ -184,12 +294,22 @@ func (e *env) plainReply(f *os.File, keys *receipt.Keys, r api.Reply, n, total i
 	if !utf8.Valid(b) {
 		return failf("reply %d of %d is not text and not a bundle", n, total)
 	}
-	e.printReply(r, n, total, string(b))
 	if outDir != "" {
-		if err := os.WriteFile(filepath.Join(dest, "message.txt"), b, 0o600); err != nil {
+		err := noreplace.WriteFile(filepath.Join(dest, "message.txt"), func(w io.Writer) error {
+			_, err := w.Write(b)
+			return err
+		})
+		saved := filepath.Join(outDir, "reply-"+r.ID)
+		if err == nil {
+			err = finishReply(dest, saved)
+		}
+		if err != nil {
 			return failf("cannot save reply %d: %v", n, err)
 		}
-		e.out.Infof("reply %d saved in %s", n, dest)
+		e.printReply(r, n, total, string(b))
+		e.out.Infof("reply %d saved in %s", n, saved)
+		return nil
 	}
+	e.printReply(r, n, total, string(b))
 	return nil
 }
