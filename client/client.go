@@ -57,9 +57,16 @@ type Options struct {
 	// Timeout bounds each request's connection set-up and the wait for the
 	// response headers (default 60s; Tor can be slow).
 	Timeout time.Duration
-	// IdleTimeout cancels an upload or download that moves no byte for
-	// this long, so that a hung connection is retried (default 2m).
+	// IdleTimeout cuts a request whose body (sent or received) moves no
+	// byte for this long, so that a server that stops sending, or a hung
+	// connection, is retried instead of waited on forever (default 2m).
 	IdleTimeout time.Duration
+	// AnswerTimeout bounds each try of a request whose answer is not a
+	// file (a JSON answer, the key manifest), from sending it to the last
+	// byte of the answer: a server that trickles a byte every few seconds
+	// keeps IdleTimeout at bay but not this (default 8m). File downloads
+	// and upload chunks have no such bound, only IdleTimeout.
+	AnswerTimeout time.Duration
 	// Retry is the retry policy (see Retry for its defaults).
 	Retry Retry
 	// ChunkSize is the first tus PATCH body size (default 8 MiB). The
@@ -102,6 +109,9 @@ func New(o Options) (*Client, error) {
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 2 * time.Minute
 	}
+	if o.AnswerTimeout <= 0 {
+		o.AnswerTimeout = 8 * time.Minute
+	}
 	if o.ChunkSize <= 0 {
 		o.ChunkSize = 8 << 20
 	}
@@ -121,11 +131,17 @@ func New(o Options) (*Client, error) {
 		ExpectContinueTimeout: 5 * time.Second,
 		IdleConnTimeout:       90 * time.Second,
 		MaxIdleConnsPerHost:   4,
+		// A server's headers are a few hundred bytes; the default allows
+		// 1 MiB of them.
+		MaxResponseHeaderBytes: maxHeaderBytes,
 	}
 	hc := &http.Client{
-		Transport: tr,
+		Transport: &idleGuard{rt: tr, idle: o.IdleTimeout},
+		// Never follow a redirect: the 3xx answer itself comes back, and
+		// send refuses it. No cookie jar: a cookie a server sets is never
+		// kept nor sent back.
 		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return errRedirect
+			return http.ErrUseLastResponse
 		},
 	}
 	return &Client{base: base, http: hc, opts: o, proxy: proxy}, nil
@@ -148,6 +164,11 @@ func (c *Client) url(ref string) (string, error) {
 	abs := c.base.ResolveReference(u)
 	if abs.Scheme != c.base.Scheme || abs.Host != c.base.Host {
 		return "", errors.New("server gave a URL on another host; refusing to follow it")
+	}
+	if abs.User != nil {
+		// net/http would send it as a Basic Authorization header: words
+		// of the server's choosing, a mark to follow the client by.
+		return "", errors.New("server gave a URL with a user name or password in it; refusing to follow it")
 	}
 	return abs.String(), nil
 }
@@ -200,13 +221,13 @@ func ValidToken(tok string) bool {
 // an *api.Error (the body is read and closed).
 func (c *Client) send(req *http.Request) (*http.Response, error) {
 	resp, err := c.http.Do(req)
-	if errors.Is(err, errRedirect) {
-		return nil, permanent(errRedirect)
-	}
 	// net/http reports a plain HTTP answer with an error of its own, and
 	// other answers as the TLS record that made no sense.
 	if rh := (tls.RecordHeaderError{}); errors.As(err, &rh) || err != nil && strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
 		return nil, permanent(ErrNotTLS)
+	}
+	if err != nil && strings.Contains(err.Error(), "server response headers exceeded") {
+		return nil, permanent(errHeadersTooLarge)
 	}
 	if errors.Is(err, ErrOnionNeedsTor) {
 		return nil, permanent(ErrOnionNeedsTor)
@@ -214,11 +235,21 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, &netError{err: err}
 	}
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		resp.Body.Close()
+		return nil, permanent(fmt.Errorf("%w (it answered %d %s)", errRedirect, resp.StatusCode, http.StatusText(resp.StatusCode)))
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		defer resp.Body.Close()
 		return resp, readError(resp)
 	}
 	return resp, nil
+}
+
+// answerContext bounds one try of a request whose answer is not a file
+// (Options.AnswerTimeout).
+func (c *Client) answerContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, c.opts.AnswerTimeout)
 }
 
 // getJSON GETs ref with retries and decodes the JSON answer into v.
@@ -241,7 +272,9 @@ func (c *Client) doJSON(ctx context.Context, method, ref, token string, in, out 
 		if body != nil {
 			r = strings.NewReader(string(body))
 		}
-		req, err := c.newRequest(ctx, method, ref, r, token)
+		try, cancel := c.answerContext(ctx)
+		defer cancel()
+		req, err := c.newRequest(try, method, ref, r, token)
 		if err != nil {
 			return permanent(err)
 		}
@@ -249,6 +282,9 @@ func (c *Client) doJSON(ctx context.Context, method, ref, token string, in, out 
 			req.Header.Set("Content-Type", "application/json")
 		}
 		resp, err := c.send(req)
+		if slow := c.tooSlow(ctx, try); err != nil && slow != nil {
+			return slow
+		}
 		if err != nil {
 			return err
 		}
@@ -257,14 +293,23 @@ func (c *Client) doJSON(ctx context.Context, method, ref, token string, in, out 
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 			return nil
 		}
-		dec := json.NewDecoder(io.LimitReader(resp.Body, maxJSON))
+		if resp.ContentLength > maxJSON {
+			return permanent(errAnswerTooLarge)
+		}
+		dec := json.NewDecoder(&capReader{r: resp.Body, left: maxJSON})
 		if err := dec.Decode(out); err != nil {
+			if errors.Is(err, errAnswerTooLarge) {
+				return permanent(errAnswerTooLarge)
+			}
 			var se *json.SyntaxError
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &se) || errors.As(err, &te) {
 				// Not a body cut short: something else answers there (a
 				// login page, a proxy's notice, another service).
 				return permanent(errNotOurAnswer)
+			}
+			if slow := c.tooSlow(ctx, try); slow != nil {
+				return slow
 			}
 			return &netError{err: fmt.Errorf("reading the server's answer: %w", err)}
 		}
@@ -279,7 +324,37 @@ var ErrNotTLS = errors.New("what answers at this https:// address does not speak
 
 var errNotOurAnswer = errors.New("the server's answer is not the answer of a refuge-server (something else answers at this address, or a page in its place: a Wi-Fi login, a proxy's notice)")
 
-var errRedirect = errors.New("the server answered with a redirect, which refuge never follows")
+var errRedirect = errors.New("the server redirected the request elsewhere; refusing: refuge never follows a redirect (it could send a token or an upload to another host)")
 
-// maxJSON bounds any JSON answer the client reads.
+// maxJSON bounds any JSON answer the client reads: the longest a
+// refuge-server gives (a courier's list of some 20 000 submissions) is a
+// few MiB.
 const maxJSON = 16 << 20
+
+// maxHeaderBytes bounds the headers of an answer.
+const maxHeaderBytes = 64 << 10
+
+var errHeadersTooLarge = fmt.Errorf("the server's answer headers are larger than %d KiB, far larger than any a refuge-server gives; refusing to read them", maxHeaderBytes>>10)
+
+var errAnswerTooLarge = fmt.Errorf("the server's answer is larger than %d MiB, far larger than any a refuge-server gives; refusing to read it", maxJSON>>20)
+
+// capReader reads from r and fails with errAnswerTooLarge once more
+// than left bytes come.
+type capReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left < 0 {
+		return 0, errAnswerTooLarge
+	}
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	if c.left -= int64(n); c.left < 0 {
+		return 0, errAnswerTooLarge
+	}
+	return n, err
+}

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 )
 
 // Download fetches ref into the file path, resuming a partial download:
@@ -42,18 +41,24 @@ func (c *Client) Download(ctx context.Context, ref, token, path string, size int
 		}
 		have = 0
 	}
-	progress.Store(have)
+	storeMax(progress, have)
 	failures := 0
 	for have < size {
-		n, err := c.getRange(ctx, ref, token, f, have, size, progress)
-		have += n
-		if err == nil {
+		pos, err := c.getRange(ctx, ref, token, f, have, size, progress)
+		grew := pos > have
+		have = pos
+		if err == nil && grew {
 			continue
+		}
+		if err == nil {
+			// A 200 or 206 with no byte in it is a cut connection, not
+			// the end of the file: asking again at once would loop.
+			err = &netError{err: io.ErrUnexpectedEOF}
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if n > 0 {
+		if grew {
 			failures = 0
 		}
 		if !transient(err) {
@@ -83,62 +88,72 @@ func (c *Client) Download(ctx context.Context, ref, token, path string, size int
 	return nil
 }
 
-// getRange appends the bytes from offset on to f and returns how many it
-// wrote, never past size: a body that goes on past it is an error (a
-// hostile server could otherwise fill the disk before the hash check). A
-// server that ignores Range (200) makes it start over.
+// getRange appends the bytes from offset on to f and returns the length
+// of f after it, never past size: a body that goes on past it is an error
+// (a hostile server could otherwise fill the disk before the hash check).
+// A server that ignores Range (200) makes it start over. The answer's
+// body is cut if it stalls (Options.IdleTimeout); a download has no
+// bound on its whole time.
 func (c *Client) getRange(ctx context.Context, ref, token string, f *os.File, offset, size int64, progress *atomic.Int64) (int64, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	req, err := c.newRequest(ctx, http.MethodGet, ref, nil, token)
 	if err != nil {
-		return 0, permanent(err)
+		return offset, permanent(err)
 	}
 	if offset > 0 {
 		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
 	}
 	resp, err := c.send(req)
 	if err != nil {
-		return 0, err
+		return offset, err
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusPartialContent:
 		if !strings.HasPrefix(resp.Header.Get("Content-Range"), "bytes "+strconv.FormatInt(offset, 10)+"-") {
-			return 0, permanent(errors.New("the server answered another range than asked"))
+			return offset, permanent(errors.New("the server answered another range than asked"))
 		}
 	case offset > 0:
 		// The whole file again: start over.
 		if err := f.Truncate(0); err != nil {
-			return 0, permanent(err)
+			return offset, permanent(err)
 		}
 		offset = 0
 	}
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return 0, permanent(err)
+		return offset, permanent(err)
 	}
-	timer := time.AfterFunc(c.opts.IdleTimeout, cancel)
-	defer timer.Stop()
-	w := &progressWriter{w: f, pos: offset, end: size, progress: progress, idle: c.opts.IdleTimeout, timer: timer}
-	n, err := io.Copy(w, resp.Body)
+	w := &progressWriter{w: f, pos: offset, end: size, progress: progress}
+	_, err = io.Copy(w, resp.Body)
 	if errors.Is(err, errPastSize) {
-		return n, permanent(err)
+		return w.pos, permanent(err)
 	}
 	if err != nil {
-		return n, &netError{err: err}
+		return w.pos, &netError{err: err}
 	}
-	return n, nil
+	return w.pos, nil
+}
+
+// storeMax raises p to v if v is larger: progress shown to a person only
+// ever moves forward, even when a download starts over or an upload
+// resumes from an earlier offset.
+func storeMax(p *atomic.Int64, v int64) {
+	for {
+		old := p.Load()
+		if v <= old || p.CompareAndSwap(old, v) {
+			return
+		}
+	}
 }
 
 var errPastSize = errors.New("the server sent more bytes than the size it listed; the download was stopped")
 
+// progressWriter writes to the download file and counts in progress the
+// bytes written (never more than the largest position reached).
 type progressWriter struct {
 	w        io.Writer
 	pos      int64
 	end      int64 // the listed size: nothing is written past it
 	progress *atomic.Int64
-	idle     time.Duration
-	timer    *time.Timer
 }
 
 func (p *progressWriter) Write(b []byte) (int, error) {
@@ -148,8 +163,7 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	}
 	n, err := p.w.Write(b)
 	p.pos += int64(n)
-	p.progress.Store(p.pos)
-	p.timer.Reset(p.idle)
+	storeMax(p.progress, p.pos)
 	if err == nil && past {
 		err = errPastSize
 	}

@@ -47,16 +47,27 @@ func (c *Client) PutManifest(ctx context.Context, token string, manifest, signat
 func (c *Client) getBytes(ctx context.Context, ref, token string, limit int64) ([]byte, error) {
 	var out []byte
 	err := c.retry(ctx, func() error {
-		req, err := c.newRequest(ctx, http.MethodGet, ref, nil, token)
+		try, cancel := c.answerContext(ctx)
+		defer cancel()
+		req, err := c.newRequest(try, http.MethodGet, ref, nil, token)
 		if err != nil {
 			return permanent(err)
 		}
 		resp, err := c.send(req)
+		if slow := c.tooSlow(ctx, try); err != nil && slow != nil {
+			return slow
+		}
 		if err != nil {
 			return err
 		}
 		defer resp.Body.Close()
+		if resp.ContentLength > limit {
+			return permanent(errors.New("the server's answer is larger than allowed"))
+		}
 		out, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
+		if slow := c.tooSlow(ctx, try); err != nil && slow != nil {
+			return slow
+		}
 		if err != nil {
 			return &netError{err: err}
 		}

@@ -155,7 +155,13 @@ func describeNet(err error) string {
 	var dnsErr *net.DNSError
 	var tlsErr *tls.CertificateVerificationError
 	var opErr *net.OpError
+	var stalled *stalledError
+	var slow *answerTooSlowError
 	switch {
+	case errors.As(err, &stalled):
+		return stalled.Error()
+	case errors.As(err, &slow):
+		return slow.Error()
 	case errors.Is(err, context.Canceled):
 		return "cancelled"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):

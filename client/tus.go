@@ -78,8 +78,11 @@ func (c *Client) CreateUpload(ctx context.Context, length int64, meta Metadata, 
 		if resp.StatusCode != http.StatusCreated {
 			return permanent(fmt.Errorf("creating the upload: the server answered %d, not 201", resp.StatusCode))
 		}
-		if loc, err = c.url(resp.Header.Get("Location")); err != nil || resp.Header.Get("Location") == "" {
-			return permanent(errors.New("creating the upload: the server gave no usable Location"))
+		if resp.Header.Get("Location") == "" {
+			return permanent(errors.New("the server gave no usable Location (none at all)"))
+		}
+		if loc, err = c.url(resp.Header.Get("Location")); err != nil {
+			return permanent(fmt.Errorf("the server gave no usable Location: %w", err))
 		}
 		return nil
 	})
