@@ -92,6 +92,14 @@ func (c *Client) CreateUpload(ctx context.Context, length int64, meta Metadata, 
 	return loc, nil
 }
 
+// errOffsetBack is the error for a server that reports holding fewer
+// bytes than it already acknowledged: a refuge-server acknowledges a
+// chunk only once it is on disk, so it lost them or lies. Sending them
+// again could go on for ever.
+func errOffsetBack(got, acked int64) error {
+	return fmt.Errorf("the server now says it holds %d bytes of the upload, fewer than the %d it already acknowledged; it lost part of the upload or is not telling the truth (run the command again to resume from what it holds)", got, acked)
+}
+
 // dialFailure reports whether a network error happened before the request
 // could have reached the server (so sending it again is safe).
 func dialFailure(err error) bool {
@@ -178,7 +186,10 @@ func (c *Client) TerminateUpload(ctx context.Context, uploadURL, token string) e
 // chunk size so that a link that breaks every few MiB still makes
 // progress. A 409 (offset mismatch) is answered by asking for the offset
 // again. Any other 4xx is final. If progress is not nil, it holds the
-// number of bytes sent so far (read it from another goroutine).
+// number of bytes the server has acknowledged so far (read it from
+// another goroutine): bytes on the wire but not yet acknowledged are not
+// counted, and it never moves back. A server that later reports fewer
+// bytes than it acknowledged (it lost them, or lies) is a final error.
 func (c *Client) Upload(ctx context.Context, uploadURL, token string, src io.ReaderAt, size int64, progress *atomic.Int64) error {
 	if progress == nil {
 		progress = new(atomic.Int64)
@@ -190,7 +201,8 @@ func (c *Client) Upload(ctx context.Context, uploadURL, token string, src io.Rea
 	if length != size {
 		return errors.New("the upload on the server has another length than the file")
 	}
-	progress.Store(offset)
+	storeMax(progress, offset)
+	acked := offset // the most the server has said it holds
 	chunk, failures, wins := c.opts.ChunkSize, 0, 0
 	// A source that knows its checksums is not read twice. Its sums are
 	// never replaced by hashing the chunk again after a 460: one taken
@@ -218,10 +230,11 @@ func (c *Client) Upload(ctx context.Context, uploadURL, token string, src io.Rea
 			ahead = startSum(src, offset+n, min(chunk, rest), min(chunk/2, rest))
 		}
 		start := time.Now()
-		next, err := c.patch(ctx, uploadURL, token, src, offset, n, sum, progress)
+		next, err := c.patch(ctx, uploadURL, token, src, offset, n, sum)
 		if err == nil {
 			offset, failures = next, 0
-			progress.Store(offset)
+			acked = max(acked, offset)
+			storeMax(progress, offset)
 			if r, ok := src.(ReleasingSource); ok {
 				r.Release(offset)
 			}
@@ -259,11 +272,14 @@ func (c *Client) Upload(ctx context.Context, uploadURL, token string, src io.Rea
 		if err != nil {
 			return err
 		}
+		if got < acked {
+			return fmt.Errorf("uploading: %w", errOffsetBack(got, acked))
+		}
 		if got > offset {
 			failures = 0 // the server kept part of the chunk: progress
 		}
-		offset = got
-		progress.Store(offset)
+		offset, acked = got, max(acked, got)
+		storeMax(progress, offset)
 	}
 	return nil
 }
@@ -294,10 +310,10 @@ const (
 
 // patch sends src[offset:offset+n] and returns the server's new offset.
 // sum is the chunk's checksum.
-func (c *Client) patch(ctx context.Context, uploadURL, token string, src io.ReaderAt, offset, n int64, sum []byte, progress *atomic.Int64) (int64, error) {
+func (c *Client) patch(ctx context.Context, uploadURL, token string, src io.ReaderAt, offset, n int64, sum []byte) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	body := &watchedReader{src: src, file: fileOf(src), pos: offset, end: offset + n, progress: progress,
+	body := &watchedReader{src: src, file: fileOf(src), pos: offset, end: offset + n,
 		idle: c.opts.IdleTimeout, timer: time.AfterFunc(c.opts.IdleTimeout, cancel)}
 	defer body.timer.Stop()
 	req, err := c.newRequest(ctx, http.MethodPatch, uploadURL, body, token)
@@ -327,15 +343,14 @@ func (c *Client) patch(ctx context.Context, uploadURL, token string, src io.Read
 	return next, nil
 }
 
-// watchedReader reads src[pos:end], counts the bytes read into progress
-// and pushes back the idle timer on every read, so a connection that stops
-// moving is cut. If src keeps its bytes in a file (file is not nil), a
+// watchedReader reads src[pos:end] and pushes back the idle timer on
+// every read, so a connection that stops moving is cut. It counts no
+// progress: bytes read here are not yet acknowledged. If src keeps its bytes in a file (file is not nil), a
 // plain TCP connection sends them from it with sendfile(2) (bulkConn).
 type watchedReader struct {
 	src      io.ReaderAt
 	file     *os.File
 	pos, end int64
-	progress *atomic.Int64
 	idle     time.Duration
 	timer    *time.Timer
 }
@@ -364,6 +379,5 @@ func (w *watchedReader) advance(n int) {
 	if n > 0 {
 		w.timer.Reset(w.idle)
 		w.pos += int64(n)
-		w.progress.Store(w.pos)
 	}
 }

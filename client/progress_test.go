@@ -1,0 +1,109 @@
+package client_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"refuge/client"
+)
+
+// tusServer is a minimal hostile tus server: it keeps nothing, answers
+// HEAD with the offsets of heads in turn (the last one again and again)
+// and each PATCH with patch(offset, n) as its new offset, calling
+// onPatch, if set, once the chunk is read in full.
+type tusServer struct {
+	heads   []int64
+	length  int64
+	patch   func(offset, n int64) int64
+	onPatch func(offset, n int64)
+	headN   atomic.Int64
+}
+
+func (s *tusServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Tus-Resumable", "1.0.0")
+	switch r.Method {
+	case http.MethodHead:
+		i := min(int(s.headN.Add(1))-1, len(s.heads)-1)
+		w.Header().Set("Upload-Offset", strconv.FormatInt(s.heads[i], 10))
+		w.Header().Set("Upload-Length", strconv.FormatInt(s.length, 10))
+	case http.MethodPatch:
+		off, _ := strconv.ParseInt(r.Header.Get("Upload-Offset"), 10, 64)
+		n, _ := io.Copy(io.Discard, r.Body)
+		if s.onPatch != nil {
+			s.onPatch(off, n)
+		}
+		w.Header().Set("Upload-Offset", strconv.FormatInt(s.patch(off, n), 10))
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// TestUploadProgressIsAcknowledged: upload progress counted every byte
+// handed to the connection, so a person saw "100%" while the server had
+// acknowledged half, and on a resume it went back. Now it moves only past
+// what the server acknowledged. The server here reads each chunk in full
+// and then acknowledges only its first half: when it has read a chunk,
+// progress must still be at most what it acknowledged before.
+func TestUploadProgressIsAcknowledged(t *testing.T) {
+	t.Parallel()
+	const size = 1 << 20
+	var progress, acked atomic.Int64
+	var over atomic.Int64
+	ts := &tusServer{heads: []int64{0}, length: size,
+		patch: func(off, n int64) int64 {
+			next := off + max(n/2, 1)
+			acked.Store(next)
+			return next
+		},
+		onPatch: func(off, n int64) {
+			if p := progress.Load(); p > acked.Load() {
+				over.Store(p)
+			}
+		}}
+	srv := httptest.NewServer(ts)
+	defer srv.Close()
+	c := newClient(t, client.Options{Server: srv.URL, ChunkSize: 64 << 10})
+	if err := c.Upload(context.Background(), srv.URL+"/v1/uploads/x", "", strings.NewReader(strings.Repeat("x", size)), size, &progress); err != nil {
+		t.Fatal(err)
+	}
+	if p := over.Load(); p != 0 {
+		t.Fatalf("progress showed %d bytes while the server had acknowledged fewer", p)
+	}
+	if p := progress.Load(); p != size {
+		t.Fatalf("progress %d at the end, want %d", p, size)
+	}
+}
+
+// TestUploadOffsetGoesBack: a server acknowledges a chunk and then, asked
+// after a failure, says it holds fewer bytes. A refuge-server acknowledges
+// a chunk only once it is on disk; a server that goes back could make the
+// client send the same bytes for ever. It is a final error that says the
+// server lost what it acknowledged, and progress does not go back.
+func TestUploadOffsetGoesBack(t *testing.T) {
+	t.Parallel()
+	const size = 1 << 20
+	var patches atomic.Int64
+	ts := &tusServer{heads: []int64{0, 1000}, length: size,
+		patch: func(off, n int64) int64 {
+			if patches.Add(1) == 1 {
+				return off + n
+			}
+			panic(http.ErrAbortHandler) // a cut connection
+		}}
+	srv := httptest.NewServer(ts)
+	defer srv.Close()
+	var progress atomic.Int64
+	c := newClient(t, client.Options{Server: srv.URL, ChunkSize: 64 << 10})
+	err := c.Upload(context.Background(), srv.URL+"/v1/uploads/x", "", strings.NewReader(strings.Repeat("x", size)), size, &progress)
+	if err == nil || !strings.Contains(err.Error(), "fewer than the 65536 it already acknowledged") || client.Temporary(err) {
+		t.Fatalf("%v, want a final error saying the server went back", err)
+	}
+	if p := progress.Load(); p != 64<<10 {
+		t.Fatalf("progress %d, want %d (what was acknowledged)", p, 64<<10)
+	}
+}
