@@ -140,12 +140,24 @@ func (c *Client) Replies(ctx context.Context, submissionID, token string) ([]api
 // out (32 lowercase hex characters), never a path; its size and SHA-256
 // bound and check the download.
 func checkReplies(rs []api.Reply) error {
+	seen := make(map[string]bool, len(rs))
 	for _, r := range rs {
 		if err := checkReply(r); err != nil {
 			return err
 		}
+		if seen[r.ID] {
+			return permanent(errDuplicate("reply", r.ID))
+		}
+		seen[r.ID] = true
 	}
 	return nil
+}
+
+// errDuplicate is the error for a list that names the same id twice,
+// which no refuge-server sends: which of the two hashes or sizes would be
+// the true one?
+func errDuplicate(what, id string) error {
+	return fmt.Errorf("the server listed the same %s (%s) twice, which no refuge-server does; nothing was saved", what, id)
 }
 
 func checkReply(r api.Reply) error {
@@ -191,10 +203,15 @@ func (c *Client) Submissions(ctx context.Context, token string) ([]api.Submissio
 	if err := c.getJSON(ctx, api.PathSubmissions, token, &l); err != nil {
 		return nil, fmt.Errorf("listing submissions: %w", err)
 	}
+	seen := make(map[string]bool, len(l.Submissions))
 	for _, s := range l.Submissions {
 		if err := checkSubmission(s); err != nil {
 			return nil, fmt.Errorf("listing submissions: %w", err)
 		}
+		if seen[s.ID] {
+			return nil, fmt.Errorf("listing submissions: %w", permanent(errDuplicate("submission", s.ID)))
+		}
+		seen[s.ID] = true
 	}
 	return l.Submissions, nil
 }
@@ -206,10 +223,10 @@ func (c *Client) Submissions(ctx context.Context, token string) ([]api.Submissio
 // acts on.
 func checkSubmission(s api.Submission) error {
 	if !lowerhex.ID(s.ID) || s.Size < 0 || !lowerhex.Valid(s.SHA256, 64) || !validState(s.Kind) ||
-		!validState(s.Status) || !validDay(s.Received) || !validName(s.Partner) || checkReplies(s.Replies) != nil {
+		!validState(s.Status) || !validDay(s.Received) || !validName(s.Partner) {
 		return permanent(errors.New("the server listed a malformed submission (an id, size, hash, word or day that no refuge-server gives); nothing was saved"))
 	}
-	return nil
+	return checkReplies(s.Replies)
 }
 
 // validName reports whether s can be a partner's name as the server keeps
