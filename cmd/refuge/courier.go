@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -153,6 +155,7 @@ func (e *env) courierPull(args []string) error {
 		return netFail("", err)
 	}
 	got := 0
+	checked := map[string]string{} // id -> the SHA-256 its download was checked against
 	for _, s := range subs {
 		if s.Status == "deleted" || !lowerhex.ID(s.ID) {
 			continue
@@ -167,9 +170,10 @@ func (e *env) courierPull(args []string) error {
 		if err != nil {
 			return netFail("", err)
 		}
+		checked[s.ID] = s.SHA256
 		got++
 	}
-	if err := writeSums(dir, subs); err != nil {
+	if err := e.writeSums(dir, subs, checked); err != nil {
 		return err
 	}
 	if err := e.writeUploaders(dir, subs); err != nil {
@@ -225,30 +229,73 @@ func (e *env) pullEvents(ctx context.Context, c *client.Client, tok, dir string)
 }
 
 // writeSums writes SHA256SUMS for every pulled ciphertext in dir, in the
-// format of sha256sum.
-func writeSums(dir string, subs []api.Submission) error {
-	var lines []string
+// format of sha256sum. A file's hash is the one its bytes were checked
+// against: for a file downloaded now, the hash in checked (by id); for one
+// pulled before, the line SHA256SUMS already holds, or, if there is none
+// (a pull stopped between saving the file and writing SHA256SUMS), the
+// hash of the file itself, which was checked before it got its name. What
+// the server lists later never replaces it: a seized server could
+// otherwise make the officers' check of the inbox pass for a file swapped
+// on the way, or fail for the true one. A server that now lists another
+// hash for a pulled file is said so. Entries of files pulled before that
+// the server no longer lists are kept.
+func (e *env) writeSums(dir string, subs []api.Submission, checked map[string]string) error {
+	path := filepath.Join(dir, "SHA256SUMS")
+	sums := map[string]string{}                    // file name -> hash
+	if old, err := os.ReadFile(path); err == nil { // #nosec G304 -- in the courier's own folder
+		for _, l := range strings.Split(string(old), "\n") {
+			if f := strings.Fields(l); len(f) == 2 {
+				sums[f[1]] = f[0]
+			}
+		}
+	}
 	for _, s := range subs {
 		if !lowerhex.ID(s.ID) {
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(dir, s.ID+".age")); err == nil {
-			lines = append(lines, s.SHA256+"  "+s.ID+".age\n")
+		name := s.ID + ".age"
+		if h, ok := checked[s.ID]; ok {
+			sums[name] = h
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			continue
+		}
+		h, ok := sums[name]
+		if !ok {
+			var err error
+			if h, err = fileSHA256(filepath.Join(dir, name)); err != nil {
+				return failf("cannot read %s: %v", name, err)
+			}
+			sums[name] = h
+		}
+		if h != s.SHA256 {
+			e.out.Warnf("the server now lists another SHA-256 for %s than the one it was checked against when pulled; SHA256SUMS keeps the checked one. Tell the officers: the server's record changed", name)
 		}
 	}
-	// Keep entries of files pulled before that the server no longer lists.
-	if old, err := os.ReadFile(filepath.Join(dir, "SHA256SUMS")); err == nil {
-		for _, l := range strings.SplitAfter(string(old), "\n") {
-			if f := strings.Fields(l); len(f) == 2 && !containsName(lines, f[1]) {
-				lines = append(lines, l)
-			}
-		}
+	lines := make([]string, 0, len(sums))
+	for name, h := range sums {
+		lines = append(lines, h+"  "+name+"\n")
 	}
 	sort.Strings(lines)
-	if err := writeFileAtomic(filepath.Join(dir, "SHA256SUMS"), []byte(strings.Join(lines, ""))); err != nil {
+	if err := writeFileAtomic(path, []byte(strings.Join(lines, ""))); err != nil {
 		return failf("cannot write SHA256SUMS: %v", err)
 	}
 	return nil
+}
+
+// fileSHA256 returns the SHA-256 of the file at path, in lowercase hex.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path) // #nosec G304 -- a ciphertext in the courier's own folder
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // writeUploaders writes UPLOADERS (package uploaders) for every pulled
@@ -292,15 +339,6 @@ func (e *env) writeUploaders(dir string, subs []api.Submission) error {
 		return failf("cannot write %s: %v", uploaders.FileName, err)
 	}
 	return nil
-}
-
-func containsName(lines []string, name string) bool {
-	for _, l := range lines {
-		if strings.HasSuffix(strings.TrimSpace(l), "  "+name) {
-			return true
-		}
-	}
-	return false
 }
 
 func (e *env) courierPush(args []string) error {

@@ -362,3 +362,64 @@ func TestCourierRefusesHostileLists(t *testing.T) {
 		}
 	})
 }
+
+// TestPullKeepsCheckedHash: courier pull writes SHA256SUMS, with which the
+// officers check the inbox on their machine. It wrote the hash the server
+// listed at the time of writing, for every file, also those pulled and
+// checked on an earlier run: a seized server could list another hash
+// later, and SHA256SUMS then vouched for whatever the server chose (a
+// file swapped on the stick would pass "sha256sum -c", the true one
+// fail). Now SHA256SUMS keeps the hash each file was checked against,
+// and says so when the server's record changed; a file with no line (a
+// pull stopped before SHA256SUMS was written) gets the hash of its bytes.
+func TestPullKeepsCheckedHash(t *testing.T) {
+	t.Parallel()
+	data := []byte("the ciphertext as the defender uploaded it")
+	sum := sha256.Sum256(data)
+	checked := hex.EncodeToString(sum[:])
+	claimed := strings.Repeat("0", 64)
+	id := strings.Repeat("cd", 16)
+	var listed atomic.Value
+	listed.Store(checked)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case api.PathEvents:
+			json.NewEncoder(w).Encode(api.EventList{Events: []api.Event{}, Next: 1})
+		case api.PathSubmissions:
+			json.NewEncoder(w).Encode(api.SubmissionList{Submissions: []api.Submission{{
+				ID: id, Kind: "anonymous", Received: "2026-11-30", Status: "received",
+				Size: int64(len(data)), SHA256: listed.Load().(string), Replies: []api.Reply{},
+			}}})
+		case api.PathSubmissions + "/" + id + "/ciphertext":
+			w.Write(data)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	u := newUser(t)
+	pull := func() result {
+		return u.ok("", "courier", "pull", "--server", srv.URL, "--token", strings.Repeat("ab", 32), "-o", dir)
+	}
+	want := checked + "  " + id + ".age\n"
+	sums := func() string {
+		b, _ := os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
+		return string(b)
+	}
+	if r := pull(); sums() != want || strings.Contains(r.stderr, "warning") {
+		t.Fatalf("first pull: SHA256SUMS %q, want %q\nstderr %q", sums(), want, r.stderr)
+	}
+	listed.Store(claimed)
+	r := pull()
+	if sums() != want {
+		t.Fatalf("after the server listed another hash, SHA256SUMS is %q, want %q", sums(), want)
+	}
+	if !strings.Contains(r.stderr, "another SHA-256 for "+id+".age") {
+		t.Fatalf("the changed record was not told: %q", r.stderr)
+	}
+	os.Remove(filepath.Join(dir, "SHA256SUMS"))
+	if r := pull(); sums() != want || !strings.Contains(r.stderr, "another SHA-256") {
+		t.Fatalf("a file with no line: SHA256SUMS %q, want %q\nstderr %q", sums(), want, r.stderr)
+	}
+}
