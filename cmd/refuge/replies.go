@@ -227,9 +227,16 @@ func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys
 		return failf("%v", err)
 	}
 	defer f.Close()
-	res, err := bundle.Open(f, []age.Identity{keys.Identity()}, dest, bundle.Options{})
+	// Only a reply is opened: a submission or a referral sealed to this
+	// phrase's reply key (by whoever holds the server) is refused before
+	// anything of it is moved into place.
+	res, err := bundle.Open(f, []age.Identity{keys.Identity()}, dest, bundle.Options{Kinds: []string{bundle.KindReply}})
 	if errors.Is(err, bundle.ErrNotBundle) {
 		return e.plainReply(f, keys, r, n, total, dest, outDir)
+	}
+	if errors.Is(err, bundle.ErrUnexpectedKind) {
+		os.Remove(dest)
+		return failf("reply %d of %d is not an officers' reply (it is a bundle of another kind); it was discarded", n, total)
 	}
 	if err != nil {
 		return failf("reply %d of %d could not be opened: %v", n, total, err)

@@ -151,3 +151,47 @@ func TestRepliesPlainNotText(t *testing.T) {
 		t.Errorf("stderr repeats the reply: %q", r.stderr)
 	}
 }
+
+// TestRepliesRefusesOtherKinds: a bundle that is a submission or a
+// referral, not a reply, sealed to the phrase's reply key (by anyone who
+// learnt that key), with a file and a message in it, is listed as a reply
+// by a hostile server. refuge replies opens only bundles of kind reply
+// (bundle.Options.Kinds): the other is refused with a message saying it
+// is not an officers' reply, before anything of it is moved into place;
+// nothing of it is printed, and -o DIR is left empty.
+func TestRepliesRefusesOtherKinds(t *testing.T) {
+	t.Parallel()
+	phrase, keys := replyKeys(t)
+	id := strings.Repeat("ef", 16)
+	file := filepath.Join(t.TempDir(), "invoice.pdf")
+	if err := os.WriteFile(file, []byte("not an invoice"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	files, err := bundle.CollectFiles([]string{file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []bundle.Contents{
+		{Kind: bundle.KindAnonymous, SubmissionID: keys.SubmissionID(), Note: []byte("posing as the officers"), Files: files},
+		{Kind: bundle.KindReferral, Partner: "partner-a", SubmissionID: keys.SubmissionID(), Note: []byte("posing as the officers"), Files: files},
+	} {
+		t.Run(c.Kind, func(t *testing.T) {
+			var sealed bytes.Buffer
+			if _, err := bundle.Seal(&sealed, []age.Recipient{keys.Recipient()}, c); err != nil {
+				t.Fatal(err)
+			}
+			srv := hostileRepliesServer(t, id, sealed.Bytes())
+			out := filepath.Join(t.TempDir(), "replies")
+			r := newUser(t).run(phrase+"\n", "replies", "--server", srv.URL, "-o", out)
+			if r.code != 1 || !strings.Contains(r.stderr, "reply 1 of 1 is not an officers' reply") {
+				t.Fatalf("exit %d, want 1 saying it is not an officers' reply\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
+			}
+			if strings.Contains(r.stdout+r.stderr, "posing") {
+				t.Fatalf("the bundle's message was shown: %q", r.stdout+r.stderr)
+			}
+			if entries, _ := os.ReadDir(out); len(entries) != 0 {
+				t.Fatalf("%s holds %d entries after the refusal", out, len(entries))
+			}
+		})
+	}
+}
