@@ -284,6 +284,7 @@ func TestLocationWithUserinfo(t *testing.T) {
 		if _, _, ok := r.BasicAuth(); ok {
 			basic.Add(1)
 		}
+		w.Header().Set("Tus-Resumable", "1.0.0")
 		if r.Method == http.MethodPost {
 			w.Header().Set("Location", "http://mark:1234@"+strings.TrimPrefix(srv.URL, "http://")+"/v1/uploads/x")
 			w.WriteHeader(http.StatusCreated)

@@ -161,8 +161,9 @@ func TestMalformedTokenNotRetried(t *testing.T) {
 // TestUploadHostileTusAnswers: a compromised server (or something in its
 // place) answers the tus requests with headers no refuge-server sends: a
 // Location on another host or none, offsets that are negative, past int64,
-// past the upload's length or not numbers. Each is a final error that says
-// what was wrong, after one try, and no request goes to another host.
+// past the upload's length or not numbers, or no Tus-Resumable header
+// (something else answers there). Each is a final error that says what
+// was wrong, after one try, and no request goes to another host.
 func TestUploadHostileTusAnswers(t *testing.T) {
 	var elsewhere atomic.Int64
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere.Add(1) }))
@@ -172,6 +173,7 @@ func TestUploadHostileTusAnswers(t *testing.T) {
 		location string            // answer to POST
 		head     map[string]string // answer to HEAD
 		patch    string            // Upload-Offset answered to PATCH
+		noTus    string            // the method answered without Tus-Resumable
 		want     string
 	}{
 		{desc: "Location on another host", location: other.URL + "/v1/uploads/x", want: "no usable Location"},
@@ -187,11 +189,17 @@ func TestUploadHostileTusAnswers(t *testing.T) {
 		{desc: "chunk answered past its end", head: map[string]string{"Upload-Offset": "0", "Upload-Length": "10"}, patch: "11", want: "impossible offset"},
 		{desc: "chunk answered without an offset", head: map[string]string{"Upload-Offset": "0", "Upload-Length": "10"}, patch: "", want: "Upload-Offset"},
 		{desc: "chunk answered behind its start", head: map[string]string{"Upload-Offset": "5", "Upload-Length": "10"}, patch: "4", want: "impossible offset"},
+		{desc: "creation without Tus-Resumable", location: "/v1/uploads/x", noTus: http.MethodPost, want: "Tus-Resumable"},
+		{desc: "offset without Tus-Resumable", head: map[string]string{"Upload-Offset": "0", "Upload-Length": "10"}, noTus: http.MethodHead, want: "Tus-Resumable"},
+		{desc: "chunk answered without Tus-Resumable", head: map[string]string{"Upload-Offset": "0", "Upload-Length": "10"}, patch: "10", noTus: http.MethodPatch, want: "Tus-Resumable"},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			var requests atomic.Int64
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				requests.Add(1)
+				if r.Method != tc.noTus {
+					w.Header().Set("Tus-Resumable", "1.0.0")
+				}
 				switch r.Method {
 				case http.MethodPost:
 					if tc.location != "" {

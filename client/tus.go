@@ -78,6 +78,9 @@ func (c *Client) CreateUpload(ctx context.Context, length int64, meta Metadata, 
 		if resp.StatusCode != http.StatusCreated {
 			return permanent(fmt.Errorf("creating the upload: the server answered %d, not 201", resp.StatusCode))
 		}
+		if err := checkTus(resp); err != nil {
+			return err
+		}
 		if resp.Header.Get("Location") == "" {
 			return permanent(errors.New("the server gave no usable Location (none at all)"))
 		}
@@ -125,6 +128,9 @@ func (c *Client) UploadOffset(ctx context.Context, uploadURL, token string) (off
 			return err
 		}
 		resp.Body.Close()
+		if err := checkTus(resp); err != nil {
+			return err
+		}
 		offset, err = headerInt(resp, "Upload-Offset")
 		if err != nil {
 			return permanent(err)
@@ -142,6 +148,17 @@ func (c *Client) UploadOffset(ctx context.Context, uploadURL, token string) (off
 		return 0, 0, fmt.Errorf("asking the server for the upload's offset: %w", err)
 	}
 	return offset, length, nil
+}
+
+// checkTus refuses a tus answer without the Tus-Resumable header that a
+// refuge-server puts on every one: something else answers there (a
+// proxy's or a Wi-Fi login page's 200), and its other headers mean
+// nothing. The error is final.
+func checkTus(resp *http.Response) error {
+	if resp.Header.Get("Tus-Resumable") != tusVersion {
+		return permanent(errors.New("the server's answer is not a tus answer of a refuge-server (no Tus-Resumable: 1.0.0 header): something else answers at this address"))
+	}
+	return nil
 }
 
 func headerInt(resp *http.Response, name string) (int64, error) {
@@ -330,6 +347,9 @@ func (c *Client) patch(ctx context.Context, uploadURL, token string, src io.Read
 		return 0, err
 	}
 	defer resp.Body.Close()
+	if err := checkTus(resp); err != nil {
+		return 0, err
+	}
 	next, err := headerInt(resp, "Upload-Offset")
 	if err != nil {
 		// A 2xx without its offset is no passing failure of the network
