@@ -62,10 +62,17 @@ func (b *guardedBody) Close() error {
 	return err
 }
 
-// stalledError is the failure of an answer that stopped coming.
-type stalledError struct{ idle time.Duration }
+// stalledError is the failure of an answer that stopped coming, or of
+// an upload that the server stopped reading.
+type stalledError struct {
+	idle    time.Duration
+	reading bool
+}
 
 func (e *stalledError) Error() string {
+	if e.reading {
+		return fmt.Sprintf("the server stopped reading the upload (no byte went out for %v)", e.idle)
+	}
 	return fmt.Sprintf("the server stopped sending (no byte came for %v)", e.idle)
 }
 

@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"refuge/client"
 )
@@ -106,4 +108,50 @@ func TestUploadOffsetGoesBack(t *testing.T) {
 	if p := progress.Load(); p != 64<<10 {
 		t.Fatalf("progress %d, want %d (what was acknowledged)", p, 64<<10)
 	}
+}
+
+// TestUploadServerStopsReading: a server takes a chunk's headers and then
+// reads nothing of its body. The chunk is cut after IdleTimeout without a
+// byte going out, as a passing failure that the upload waits on and tries
+// again; the error said "network: cancelled", as if the person had
+// stopped it, and now says the server stopped reading.
+func TestUploadServerStopsReading(t *testing.T) {
+	t.Parallel()
+	const size = 64 << 20 // far more than the socket buffers hold
+	// The server notices no closed connection while a body is unread: the
+	// handler waits until the test ends.
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Tus-Resumable", "1.0.0")
+		if r.Method == http.MethodHead {
+			w.Header().Set("Upload-Offset", "0")
+			w.Header().Set("Upload-Length", strconv.Itoa(size))
+			return
+		}
+		<-release
+	}))
+	defer srv.Close()
+	defer close(release)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var first error
+	c := newClient(t, client.Options{Server: srv.URL, IdleTimeout: 200 * time.Millisecond, ChunkSize: size,
+		OnRetry: func(n client.RetryNotice) {
+			first = n.Err
+			cancel() // one failure is what is tested
+		}})
+	err := c.Upload(ctx, srv.URL+"/v1/uploads/x", "", io.NewSectionReader(zeros{}, 0, size), size, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("%v, want the test's cancellation after the first failure", err)
+	}
+	if first == nil || !strings.Contains(first.Error(), "stopped reading the upload") || !client.Temporary(first) {
+		t.Fatalf("first failure %v, want a passing failure saying the server stopped reading", first)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) ReadAt(p []byte, off int64) (int, error) {
+	clear(p)
+	return len(p), nil
 }

@@ -328,10 +328,12 @@ const (
 // patch sends src[offset:offset+n] and returns the server's new offset.
 // sum is the chunk's checksum.
 func (c *Client) patch(ctx context.Context, uploadURL, token string, src io.ReaderAt, offset, n int64, sum []byte) (int64, error) {
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var stalled atomic.Bool
 	body := &watchedReader{src: src, file: fileOf(src), pos: offset, end: offset + n,
-		idle: c.opts.IdleTimeout, timer: time.AfterFunc(c.opts.IdleTimeout, cancel)}
+		idle: c.opts.IdleTimeout, timer: time.AfterFunc(c.opts.IdleTimeout, func() { stalled.Store(true); cancel() })}
 	defer body.timer.Stop()
 	req, err := c.newRequest(ctx, http.MethodPatch, uploadURL, body, token)
 	if err != nil {
@@ -343,6 +345,9 @@ func (c *Client) patch(ctx context.Context, uploadURL, token string, src io.Read
 	req.Header.Set("Upload-Offset", strconv.FormatInt(offset, 10))
 	req.Header.Set("Upload-Checksum", chunkAlgorithm+" "+base64.StdEncoding.EncodeToString(sum))
 	resp, err := c.send(req)
+	if err != nil && stalled.Load() && parent.Err() == nil {
+		return 0, &netError{err: &stalledError{idle: c.opts.IdleTimeout, reading: true}}
+	}
 	if err != nil {
 		return 0, err
 	}
