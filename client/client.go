@@ -11,8 +11,12 @@
 // Errors never contain a token, a phrase or a file name.
 //
 // Requests carry the fixed User-Agent "refuge", never a Referer, never a
-// file name; redirects are refused (a server that redirects could send a
-// token or an upload to another host).
+// file name, never a cookie; redirects are refused (a server that
+// redirects could send a token or an upload to another host). A hostile
+// server's answers are bounded: an answer that stalls is cut
+// (Options.IdleTimeout), a JSON answer that takes too long in all
+// (Options.AnswerTimeout) or is larger than 16 MiB is refused, and so are
+// headers past 64 KiB.
 //
 // # Networks
 //
