@@ -22,18 +22,21 @@ type Socks struct {
 // SocksPeer is the address the proxy's connections come from.
 const SocksPeer = "127.0.0.2"
 
-// StartSocks runs /usr/bin/microsocks (Debian package microsocks) on a
-// port it picks itself (-p 0), which is read back from /proc: a port
-// picked here and handed over could be taken by another test before
-// microsocks binds it. The test fails, with an install hint, if
+// StartSocks runs microsocks ($REFUGE_MICROSOCKS, else the one on PATH;
+// Debian package microsocks) on a port it picks itself (-p 0), which is
+// read back from /proc: a port picked here and handed over could be taken
+// by another test before microsocks binds it. The test fails, with an install hint, if
 // microsocks is missing.
 func StartSocks(t testing.TB) *Socks {
 	t.Helper()
-	bin, err := exec.LookPath("microsocks")
-	if err != nil {
-		t.Fatal("microsocks is not installed: apt-get install microsocks (the SOCKS5 tests need a real proxy)")
+	bin := os.Getenv("REFUGE_MICROSOCKS") // the one the test environment names, if any
+	if bin == "" {
+		var err error
+		if bin, err = exec.LookPath("microsocks"); err != nil {
+			t.Fatal("microsocks is not installed: apt-get install microsocks (the SOCKS5 tests need a real proxy)")
+		}
 	}
-	cmd := exec.Command(bin, "-i", "127.0.0.1", "-p", "0", "-b", SocksPeer) // #nosec G204 -- test helper: runs the microsocks binary found by the test
+	cmd := exec.Command(bin, "-i", "127.0.0.1", "-p", "0", "-b", SocksPeer) // #nosec G204 G702 -- test helper: runs the microsocks binary the test environment names or PATH holds
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
