@@ -183,7 +183,7 @@ func TestRepliesRefusesOtherKinds(t *testing.T) {
 			srv := hostileRepliesServer(t, id, sealed.Bytes())
 			out := filepath.Join(t.TempDir(), "replies")
 			r := newUser(t).run(phrase+"\n", "replies", "--server", srv.URL, "-o", out)
-			if r.code != 1 || !strings.Contains(r.stderr, "reply 1 of 1 is not an officers' reply") {
+			if r.code != 1 || !strings.Contains(r.stderr, "reply 1 of 1 is not an officers' reply (it is a bundle of another kind)") {
 				t.Fatalf("exit %d, want 1 saying it is not an officers' reply\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
 			}
 			if strings.Contains(r.stdout+r.stderr, "posing") {
