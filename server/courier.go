@@ -4,7 +4,9 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -46,13 +48,30 @@ func (s *Server) listSubmissions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// serveBlob serves a stored age file with Range support and no validators
-// (no ETag, no Last-Modified: nothing that dates the file).
-func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, ct store.Ciphertext) {
+// serveBlob sends br of a stored age file (see parseRange), with no
+// validators (no ETag, no Last-Modified: nothing that dates the file).
+// The conditional headers (If-Match, If-None-Match, If-Modified-Since,
+// If-Unmodified-Since, If-Range) are not read: a stored file never
+// changes, so they could only turn a download into a 304 or 412 that
+// says nothing.
+func (s *Server) serveBlob(w http.ResponseWriter, ct store.Ciphertext, br byteRange) {
 	defer ct.Close()
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.MaxRequestLifetime))
-	w.Header().Set("Content-Type", "application/octet-stream")
-	http.ServeContent(w, r, "", time.Time{}, ct)
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Accept-Ranges", "bytes")
+	h.Set("Content-Length", strconv.FormatInt(br.length, 10))
+	if _, err := ct.Seek(br.start, io.SeekStart); err != nil {
+		writeError(w, s.storeError("seek ciphertext", err))
+		return
+	}
+	status := http.StatusOK
+	if br.partial {
+		h.Set("Content-Range", "bytes "+strconv.FormatInt(br.start, 10)+"-"+strconv.FormatInt(br.start+br.length-1, 10)+"/"+strconv.FormatInt(ct.Size(), 10))
+		status = http.StatusPartialContent
+	}
+	w.WriteHeader(status)
+	_, _ = io.CopyN(w, ct, br.length)
 }
 
 func (s *Server) downloadCiphertext(w http.ResponseWriter, r *http.Request) {
@@ -74,12 +93,20 @@ func (s *Server) downloadCiphertext(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.storeError("open ciphertext", err))
 		return
 	}
+	// The range is decided before the submission counts as collected: a
+	// refused one changes nothing.
+	br, err := parseRange(r.Header.Values("Range"), ct.Size())
+	if err != nil {
+		ct.Close()
+		rangeError(w, ct.Size())
+		return
+	}
 	if err := s.cfg.Store.MarkCollected(r.Context(), id); err != nil {
 		ct.Close()
 		writeError(w, s.storeError("mark collected", err))
 		return
 	}
-	s.serveBlob(w, r, ct)
+	s.serveBlob(w, ct, br)
 }
 
 // postAck deletes a submission's ciphertext on a valid acknowledgement:

@@ -242,3 +242,52 @@ func TestStoreErrorDiskFull(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseRange(f *testing.F) {
+	for _, s := range []string{
+		"", "bytes=0-", "bytes=0-0", "bytes=100-1099", "bytes=-500", "bytes=-0", "bytes=5-1", "bytes=0-1,2-3",
+		"bytes=0-100,50-150", "bytes= 0-1", "bytes=0 -1", "bytes=+0-1", "bytes=-+5", "bytes=0x10-", "bytes=5",
+		"bytes=-", "bytes=--5", "bytes=0-99999999999999999999", "bytes=999999999999999999-", "BYTES=0-1",
+		"items=0-1", "bytes=0-1,", "bytes=,0-1", "bytes=\uff10-\uff11", "bytes=0-1\x00", "bytes=0-" + strings.Repeat(",0-0", 200),
+	} {
+		f.Add(s, int64(10000), false)
+	}
+	f.Add("bytes=0-0", int64(0), false)
+	f.Add("bytes=-1", int64(1), true)
+	f.Fuzz(func(t *testing.T, h string, size int64, twice bool) {
+		if size < 0 {
+			size = -(size + 1)
+		}
+		values := []string{h}
+		if twice {
+			values = append(values, h)
+		}
+		br, err := parseRange(values, size)
+		if err != nil {
+			return
+		}
+		if twice {
+			t.Fatal("took two Range headers")
+		}
+		if !br.partial || br.length < 1 || br.start < 0 || br.start > size-br.length {
+			t.Fatalf("range %+v of a file of %d bytes from %q", br, size, h)
+		}
+		// What is taken is one range, in digits, as parseRange says.
+		spec, ok := strings.CutPrefix(h, "bytes=")
+		first, last, _ := strings.Cut(spec, "-")
+		if !ok || first+last == "" || strings.Trim(first+last, "0123456789") != "" || len(first) > 18 || len(last) > 18 {
+			t.Fatalf("took %q", h)
+		}
+		if first != "" {
+			a, _ := strconv.ParseInt(first, 10, 64)
+			if br.start != a {
+				t.Fatalf("%q starts at %d", h, br.start)
+			}
+		} else {
+			n, _ := strconv.ParseInt(last, 10, 64)
+			if br.start+br.length != size || br.length > n {
+				t.Fatalf("suffix %q of %d bytes gave %+v", h, size, br)
+			}
+		}
+	})
+}

@@ -47,5 +47,11 @@ func (s *Server) downloadReply(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.storeError("open reply", err))
 		return
 	}
-	s.serveBlob(w, r, ct)
+	br, err := parseRange(r.Header.Values("Range"), ct.Size())
+	if err != nil {
+		ct.Close()
+		rangeError(w, ct.Size())
+		return
+	}
+	s.serveBlob(w, ct, br)
 }

@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"refuge/server/api"
+	"refuge/server/store"
 )
 
 func TestOptions(t *testing.T) {
@@ -243,32 +246,131 @@ func TestRangeDownload(t *testing.T) {
 	s := newSubmitter()
 	body := e.bundle(64 << 10)
 	e.submit(s, body)
-	path := "/v1/submissions/" + s.id + "/ciphertext"
-	for _, tc := range []struct {
-		name, rng  string
-		status     int
-		start, end int
+	// A reply to it, which its submitter downloads with the same rules.
+	replyID, _ := age.GenerateHybridIdentity()
+	reply := sealed(t, 5000, replyID.Recipient())
+	if resp, b := e.patch(e.create(len(reply), meta("kind", "reply", "submission-id", s.id), e.courier), 0, reply); resp.StatusCode != 204 {
+		t.Fatalf("reply upload: %d %s", resp.StatusCode, b)
+	}
+	sub, err := e.st.Submission(context.Background(), s.id)
+	if err != nil || len(sub.Replies) != 1 {
+		t.Fatalf("reply: %v %+v", err, sub)
+	}
+	for _, d := range []struct {
+		what, path string
+		token      string
+		body       []byte
 	}{
-		{"single range", "bytes=100-1099", 206, 100, 1100},
-		{"open range", fmt.Sprintf("bytes=%d-", len(body)-10), 206, len(body) - 10, len(body)},
-		{"suffix range", "bytes=-500", 206, len(body) - 500, len(body)},
-		{"past the end", fmt.Sprintf("bytes=%d-", len(body)+10), 416, 0, 0},
-		{"garbage", "bytes=z-q", 416, 0, 0},
+		{"ciphertext", "/v1/submissions/" + s.id + "/ciphertext", e.courier, body},
+		{"reply", "/v1/submissions/" + s.id + "/replies/" + sub.Replies[0].ID, s.token, reply},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			h := bearer(e.courier)
-			h["Range"] = tc.rng
-			resp, got := e.do("GET", path, nil, h)
-			if resp.StatusCode != tc.status {
-				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
-			}
-			if tc.status == 206 && !bytes.Equal(got, body[tc.start:tc.end]) {
-				t.Fatal("wrong bytes")
-			}
-			if resp.Header.Get("ETag") != "" || resp.Header.Get("Last-Modified") != "" {
-				t.Fatal("validators on a download")
-			}
-		})
+		n := len(d.body)
+		for _, tc := range []struct {
+			name       string
+			hdr        map[string]string
+			status     int
+			start, end int
+		}{
+			{"no range", nil, 200, 0, n},
+			{"single range", map[string]string{"Range": "bytes=100-1099"}, 206, 100, 1100},
+			{"one byte", map[string]string{"Range": "bytes=0-0"}, 206, 0, 1},
+			{"last byte", map[string]string{"Range": fmt.Sprintf("bytes=%d-%d", n-1, n-1)}, 206, n - 1, n},
+			{"open range", map[string]string{"Range": fmt.Sprintf("bytes=%d-", n-10)}, 206, n - 10, n},
+			{"from the start", map[string]string{"Range": "bytes=0-"}, 206, 0, n},
+			{"end past the end", map[string]string{"Range": fmt.Sprintf("bytes=%d-%d", n-10, n+1000)}, 206, n - 10, n},
+			{"suffix range", map[string]string{"Range": "bytes=-500"}, 206, n - 500, n},
+			{"suffix longer than the file", map[string]string{"Range": fmt.Sprintf("bytes=-%d", n+1)}, 206, 0, n},
+			{"leading zeros", map[string]string{"Range": "bytes=0000100-0001099"}, 206, 100, 1100},
+			// The conditional headers are not read: no 304, no 412, and an
+			// If-Range that names no version of the file does not turn a
+			// range into the whole file.
+			{"If-None-Match *", map[string]string{"If-None-Match": "*"}, 200, 0, n},
+			{"If-None-Match a tag", map[string]string{"If-None-Match": `"x"`}, 200, 0, n},
+			{"If-Match a tag", map[string]string{"If-Match": `"x"`}, 200, 0, n},
+			{"If-Modified-Since the future", map[string]string{"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}, 200, 0, n},
+			{"If-Unmodified-Since the past", map[string]string{"If-Unmodified-Since": "Thu, 01 Jan 1970 00:00:00 GMT"}, 200, 0, n},
+			{"If-Range a tag", map[string]string{"Range": "bytes=10-19", "If-Range": `"x"`}, 206, 10, 20},
+			{"If-Range a date", map[string]string{"Range": "bytes=10-19", "If-Range": "Thu, 01 Jan 1970 00:00:00 GMT"}, 206, 10, 20},
+			{"If-Match with a range", map[string]string{"Range": "bytes=-5", "If-Match": `"x"`}, 206, n - 5, n},
+			{"past the end", map[string]string{"Range": fmt.Sprintf("bytes=%d-", n)}, 416, 0, 0},
+			{"garbage", map[string]string{"Range": "bytes=z-q"}, 416, 0, 0},
+			{"two ranges", map[string]string{"Range": "bytes=0-1,3-4"}, 416, 0, 0},
+			{"two ranges with If-Range", map[string]string{"Range": "bytes=0-1,3-4", "If-Range": `"x"`}, 416, 0, 0},
+		} {
+			t.Run(d.what+"/"+tc.name, func(t *testing.T) {
+				h := bearer(d.token)
+				for k, v := range tc.hdr {
+					h[k] = v
+				}
+				resp, got := e.do("GET", d.path, nil, h)
+				if resp.StatusCode != tc.status {
+					t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, got)
+				}
+				switch tc.status {
+				case 416:
+					if c := apiError(t, got).Code; c != api.CodeRange {
+						t.Fatalf("code %q", c)
+					}
+					if cr := resp.Header.Get("Content-Range"); cr != fmt.Sprintf("bytes */%d", n) {
+						t.Fatalf("Content-Range %q", cr)
+					}
+				case 206:
+					if cr, want := resp.Header.Get("Content-Range"), fmt.Sprintf("bytes %d-%d/%d", tc.start, tc.end-1, n); cr != want {
+						t.Fatalf("Content-Range %q, want %q", cr, want)
+					}
+					fallthrough
+				default:
+					if !bytes.Equal(got, d.body[tc.start:tc.end]) {
+						t.Fatalf("wrong bytes: %d of them", len(got))
+					}
+					if resp.Header.Get("Content-Length") != strconv.Itoa(tc.end-tc.start) {
+						t.Fatalf("Content-Length %q", resp.Header.Get("Content-Length"))
+					}
+				}
+				if resp.Header.Get("ETag") != "" || resp.Header.Get("Last-Modified") != "" {
+					t.Fatal("validators on a download")
+				}
+			})
+		}
+	}
+}
+
+// A download refused for its Range leaves the submission as it was: not
+// collected, no event.
+func TestRefusedRangeCollectsNothing(t *testing.T) {
+	e := newEnv(t)
+	s := newSubmitter()
+	e.submit(s, e.bundle(4<<10))
+	ctx := context.Background()
+	events := func() int {
+		evs, err := e.st.Events(ctx, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(evs)
+	}
+	before := events()
+	for _, rng := range []string{"bytes=0-1,2-3", "bytes=99999-", "bytes=x"} {
+		h := bearer(e.courier)
+		h["Range"] = rng
+		if resp, b := e.do("GET", "/v1/submissions/"+s.id+"/ciphertext", nil, h); resp.StatusCode != 416 {
+			t.Fatalf("%s: %d %s", rng, resp.StatusCode, b)
+		}
+	}
+	sub, err := e.st.Submission(ctx, s.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub.Status != store.StatusReceived || events() != before {
+		t.Fatalf("after refused ranges: status %s, %d events (were %d)", sub.Status, events(), before)
+	}
+	h := bearer(e.courier)
+	h["Range"] = "bytes=0-1"
+	if resp, _ := e.do("GET", "/v1/submissions/"+s.id+"/ciphertext", nil, h); resp.StatusCode != 206 {
+		t.Fatalf("a sound range: %d", resp.StatusCode)
+	}
+	if sub, _ = e.st.Submission(ctx, s.id); sub.Status != store.StatusCollected || events() != before+1 {
+		t.Fatalf("after a sound range: status %s", sub.Status)
 	}
 }
 

@@ -23,19 +23,20 @@ const (
 	CodeForbidden       Code = "forbidden"    // 403: the token's role may not do this
 	CodeNotFound        Code = "not_found"    // 404
 	CodeMethod          Code = "method_not_allowed"
-	CodeConflict        Code = "conflict"             // 409: offset mismatch, busy upload, exists
-	CodeGone            Code = "gone"                 // 410: expired or deleted
-	CodePrecondition    Code = "precondition"         // 412: unsupported tus version
-	CodeTooLarge        Code = "too_large"            // 413
-	CodeUnsupportedType Code = "unsupported_type"     // 415
-	CodeUnprocessable   Code = "unprocessable"        // 422: well-formed but refused (not an age file, bad signature)
-	CodeChecksum        Code = "checksum_mismatch"    // 460 (tus checksum extension)
-	CodeRateLimited     Code = "rate_limited"         // 429
-	CodeHeaderTooLarge  Code = "header_too_large"     // 431
-	CodeTimeout         Code = "timeout"              // 408: the request body arrived too slowly
-	CodeInternal        Code = "internal"             // 500
-	CodeUnavailable     Code = "unavailable"          // 503
-	CodeNoSpace         Code = "insufficient_storage" // 507: the server keeps its last free space for its records
+	CodeConflict        Code = "conflict"              // 409: offset mismatch, busy upload, exists
+	CodeGone            Code = "gone"                  // 410: expired or deleted
+	CodePrecondition    Code = "precondition"          // 412: unsupported tus version
+	CodeTooLarge        Code = "too_large"             // 413
+	CodeUnsupportedType Code = "unsupported_type"      // 415
+	CodeUnprocessable   Code = "unprocessable"         // 422: well-formed but refused (not an age file, bad signature)
+	CodeChecksum        Code = "checksum_mismatch"     // 460 (tus checksum extension)
+	CodeRateLimited     Code = "rate_limited"          // 429
+	CodeHeaderTooLarge  Code = "header_too_large"      // 431
+	CodeRange           Code = "range_not_satisfiable" // 416: a download's Range is not one satisfiable byte range
+	CodeTimeout         Code = "timeout"               // 408: the request body arrived too slowly
+	CodeInternal        Code = "internal"              // 500
+	CodeUnavailable     Code = "unavailable"           // 503
+	CodeNoSpace         Code = "insufficient_storage"  // 507: the server keeps its last free space for its records
 )
 
 var statuses = map[Code]int{
@@ -53,6 +54,7 @@ var statuses = map[Code]int{
 	CodeChecksum:        460,
 	CodeRateLimited:     http.StatusTooManyRequests,
 	CodeHeaderTooLarge:  http.StatusRequestHeaderFieldsTooLarge,
+	CodeRange:           http.StatusRequestedRangeNotSatisfiable,
 	CodeTimeout:         http.StatusRequestTimeout,
 	CodeInternal:        http.StatusInternalServerError,
 	CodeUnavailable:     http.StatusServiceUnavailable,
