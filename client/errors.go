@@ -27,7 +27,7 @@ var knownCodes = []api.Code{
 	api.CodeMethod, api.CodeConflict, api.CodeGone, api.CodePrecondition,
 	api.CodeTooLarge, api.CodeUnsupportedType, api.CodeUnprocessable, api.CodeChecksum,
 	api.CodeRateLimited, api.CodeHeaderTooLarge, api.CodeInternal, api.CodeUnavailable,
-	api.CodeNoSpace, api.CodeTimeout,
+	api.CodeNoSpace, api.CodeTimeout, api.CodeRange,
 }
 
 // codeFor returns the api code of an HTTP status: the documented one, or

@@ -18,6 +18,7 @@ func TestErrorRoundTrip(t *testing.T) {
 		{"rate limited", Errorf(CodeRateLimited, "slow down"), 429, ErrRateLimited},
 		{"timeout", Errorf(CodeTimeout, "too slow"), 408, &Error{Code: CodeTimeout}},
 		{"disk full", Errorf(CodeNoSpace, "no room"), 507, ErrNoSpace},
+		{"range", Errorf(CodeRange, "one range"), 416, &Error{Code: CodeRange}},
 		{"unknown code", Errorf("mystery", "x"), 500, &Error{Code: "mystery"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
