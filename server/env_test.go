@@ -139,11 +139,9 @@ func (e *env) serve(opts ...envOption) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The test server is refuge-server's own http.Server, with its limits.
 	e.srv = httptest.NewUnstartedServer(srv)
-	hs := server.HTTPServer(srv, nil)
-	e.srv.Config.MaxHeaderBytes = hs.MaxHeaderBytes
-	e.srv.Config.ReadHeaderTimeout = hs.ReadHeaderTimeout
-	e.srv.Config.ErrorLog = hs.ErrorLog
+	e.srv.Config = server.HTTPServer(srv, nil)
 	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 	e.url = e.srv.URL

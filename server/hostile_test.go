@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -98,6 +99,99 @@ func (e *env) raw(req string) (*http.Response, []byte) {
 	return resp, b
 }
 
+// unread sends request headers that announce a body (a Content-Length,
+// or chunked) and then sends nothing. The answer must arrive, and the
+// server must close the connection, before a deadline far below any of
+// its time-outs for bodies: a request whose body the server does not read
+// may not hold a connection.
+func (e *env) unread(req string) (*http.Response, []byte) {
+	e.t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := io.WriteString(c, req); err != nil {
+		e.t.Fatal(err)
+	}
+	method, _, _ := strings.Cut(req, " ")
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, &http.Request{Method: method})
+	if err != nil {
+		e.t.Fatalf("no answer while the body was not sent: %v", err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatalf("reading the answer: %v", err)
+	}
+	resp.Body.Close()
+	if !resp.Close {
+		e.t.Error("the answer does not say Connection: close")
+	}
+	if n, err := br.Read(make([]byte, 1)); err != io.EOF {
+		e.t.Fatalf("the server kept the connection open (read %d bytes, %v)", n, err)
+	}
+	return resp, b
+}
+
+// unanswered sends two requests on one connection and reads the answer
+// to the first; the server must then close the connection without
+// reading the second.
+func (e *env) unanswered(first, second string) (*http.Response, []byte) {
+	e.t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := io.WriteString(c, first+second); err != nil {
+		e.t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		e.t.Fatalf("no answer: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if n, err := br.Read(make([]byte, 1)); err != io.EOF {
+		e.t.Fatalf("the server went on after the first request (read %d bytes, %v)", n, err)
+	}
+	return resp, b
+}
+
+// doAdd is do with each header of add added after hdr: a header given
+// twice.
+func (e *env) doAdd(method, path string, body []byte, hdr map[string]string, add []string) (*http.Response, []byte) {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.url+path, bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if body == nil {
+		req.Body, req.ContentLength = nil, 0
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	for i := 0; i+1 < len(add); i += 2 {
+		req.Header.Add(add[i], add[i+1])
+	}
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, b
+}
+
 // fixtures of the hostile table.
 type fixtures struct {
 	sub       submitter // a complete submission
@@ -134,11 +228,14 @@ type hostileCase struct {
 	method string
 	path   string // "{up}" and "{sub}" are replaced
 	hdr    map[string]string
+	add    []string // headers added after hdr, as name, value pairs: a header twice
 	body   []byte
 	run    func(e *env, f *fixtures) (*http.Response, []byte) // instead of method/path
 	status int
 	code   string
 	plain  bool // net/http itself answers (no JSON body possible)
+
+	quotesKeyID bool // the message names the key that signed (16 hex digits), as the request says
 
 	newUpload int  // before the snapshot, create an upload of this length for "{new}"
 	reply     bool // make that upload a courier's reply to the fixture submission
@@ -359,7 +456,7 @@ func hostileCases(e *env, f *fixtures) []hostileCase {
 		// manifest
 		{name: "manifest rollback", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(m(3, e.recipients(), 30)), status: 409, code: "conflict"},
 		{name: "manifest same version", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(m(5, e.recipients(), 30)), status: 409, code: "conflict"},
-		{name: "manifest forged signature", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(forgedM()), status: 422, code: "unprocessable"},
+		{name: "manifest forged signature", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(forgedM()), status: 422, code: "unprocessable", quotesKeyID: true},
 		{name: "manifest expired", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(m(9, e.recipients(), -2)), status: 422, code: "unprocessable"},
 		{name: "manifest with an X25519 recipient", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(m(9, []string{f.x25519.Recipient().String()}, 30)), status: 422, code: "unprocessable"},
 		{name: "manifest without recipients", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(m(9, []string{}, 30)), status: 422, code: "unprocessable"},
@@ -371,6 +468,176 @@ func hostileCases(e *env, f *fixtures) []hostileCase {
 		{name: "manifest body with an unknown field", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(`{"manifest":"{}","signature":"","force":true}`), status: 400, code: "bad_request"},
 
 		{name: "unknown endpoint", method: "GET", path: "/admin", status: 404, code: "not_found"},
+
+		// bodies announced and never sent: the answer comes, the connection closes
+		{name: "PATCH wrong Content-Type, a terabyte announced and never sent", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.unread("PATCH " + f.up + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Type: text/plain\r\nUpload-Offset: 1000\r\nContent-Length: 1099511627776\r\n\r\n")
+		}, status: 415, code: "unsupported_type"},
+		{name: "PATCH offset behind, body never sent", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.unread("PATCH " + f.up + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 7\r\nContent-Length: 100\r\n\r\n")
+		}, status: 409, code: "conflict"},
+		{name: "PATCH unknown upload, chunked body never sent", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.unread("PATCH /v1/uploads/" + unknown.id + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nTransfer-Encoding: chunked\r\n\r\n")
+		}, status: 404, code: "not_found"},
+		{name: "PATCH wrong Content-Type with Expect: 100-continue", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.unread("PATCH " + f.up + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Type: text/plain\r\nUpload-Offset: 1000\r\nExpect: 100-continue\r\nContent-Length: 100\r\n\r\n")
+		}, status: 415, code: "unsupported_type"},
+		{name: "POST creation, body never sent", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.unread("POST /v1/uploads HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Length: 1000\r\nUpload-Metadata: " + s2.meta() + "\r\nContent-Length: 100\r\n\r\n")
+		}, status: 400, code: "bad_request"},
+		{name: "ack without a token, body never sent", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.unread("POST /v1/acks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
+		}, status: 401, code: "unauthorized"},
+		{name: "manifest by a partner, body never sent", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.unread("PUT /v1/manifest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + e.partner + "\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+		}, status: 403, code: "forbidden"},
+		{name: "GET with a body never sent", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.unread("GET /v1/manifest HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+		}, status: 400, code: "bad_request"},
+		{name: "GET with a chunked body never sent", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.unread("GET /v1/submissions/" + f.sub.id + "/ciphertext HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + e.courier + "\r\nTransfer-Encoding: chunked\r\n\r\n")
+		}, status: 400, code: "bad_request"},
+		{name: "DELETE with a body never sent", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.unread("DELETE " + f.up + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Length: 100\r\n\r\n")
+		}, status: 400, code: "bad_request"},
+		{name: "HEAD with a body never sent", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.unread("HEAD " + f.up + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Length: 100\r\n\r\n")
+		}, status: 400},
+		{name: "OPTIONS with a body never sent", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.unread("OPTIONS /v1/uploads HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+		}, status: 400, code: "bad_request"},
+		{name: "unknown endpoint, body never sent", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.unread("POST /admin HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+		}, status: 404, code: "not_found"},
+
+		// headers given twice: refused, not "the first one wins"
+		{name: "POST with Tus-Resumable twice", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", s2.meta()), add: []string{"Tus-Resumable", "1.0.0"}, status: 400, code: "bad_request"},
+		{name: "POST with Upload-Length twice", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", s2.meta()), add: []string{"Upload-Length", "1"}, status: 400, code: "bad_request"},
+		{name: "POST with Upload-Length twice, the same", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", s2.meta()), add: []string{"Upload-Length", "1000"}, status: 400, code: "bad_request"},
+		{name: "POST with Upload-Metadata twice", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", s2.meta()), add: []string{"Upload-Metadata", meta("submission-id", unknown.id, "verifier", unknown.verifier())}, status: 400, code: "bad_request"},
+		{name: "POST with Upload-Defer-Length twice", method: "POST", path: "/v1/uploads", hdr: tus("Upload-Defer-Length", "1", "Upload-Metadata", s2.meta()), add: []string{"Upload-Defer-Length", "1"}, status: 400, code: "bad_request"},
+		{name: "PATCH with Upload-Offset twice", method: "PATCH", path: "{up}", hdr: patch("1000"), add: []string{"Upload-Offset", "0"}, body: f.upBody[1000:2000], status: 400, code: "bad_request"},
+		{name: "PATCH with Content-Type twice", method: "PATCH", path: "{up}", hdr: patch("1000"), add: []string{"Content-Type", "application/offset+octet-stream"}, body: f.upBody[1000:2000], status: 400, code: "bad_request"},
+		{name: "PATCH with Upload-Checksum twice", method: "PATCH", path: "{up}", hdr: patch("1000", "Upload-Checksum", "sha1 "+base64.StdEncoding.EncodeToString(sha1Sum(f.upBody[1000:2000]))), add: []string{"Upload-Checksum", "crc32c AAAAAA=="}, body: f.upBody[1000:2000], status: 400, code: "bad_request"},
+		{name: "ack with Content-Type twice", method: "POST", path: "/v1/acks", hdr: json(e.courier), add: []string{"Content-Type", "text/plain"}, body: []byte(e.signAck(e.ack, ack(f.sub.id, f.subSum))), status: 400, code: "bad_request"},
+		{name: "courier token given twice", method: "GET", path: "/v1/submissions", hdr: bearer(e.courier), add: []string{"Authorization", "Bearer " + e.courier}, status: 401, code: "unauthorized"},
+		{name: "two tokens in one Authorization", method: "GET", path: "/v1/submissions", hdr: map[string]string{"Authorization": "Bearer " + e.courier + ", Bearer " + e.courier}, status: 401, code: "unauthorized"},
+		{name: "Content-Length twice, different", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("PATCH " + f.up + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 1000\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx")
+		}, status: 400, plain: true},
+		// RFC 9112 6.3: Transfer-Encoding overrides Content-Length, and the
+		// connection closes after the answer. The chunked body here is
+		// empty (an empty PATCH changes nothing); what a proxy going by the
+		// Content-Length would send next, a DELETE, must never be read.
+		{name: "Transfer-Encoding and Content-Length together, a DELETE after", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.unanswered("PATCH "+f.up+" HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 1000\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+				"DELETE "+f.up+" HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\n\r\n")
+		}, status: 204},
+		{name: "chunked PATCH, a DELETE after", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.unanswered("PATCH "+f.up+" HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 1000\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+				"DELETE "+f.up+" HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\n\r\n")
+		}, status: 204},
+		{name: "Host twice", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("GET /v1/manifest HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")
+		}, status: 400, plain: true},
+
+		// method overrides
+		{name: "POST with X-HTTP-Method-Override: PATCH", method: "POST", path: "{up}", hdr: patch("1000", "X-HTTP-Method-Override", "PATCH"), body: f.upBody[1000:2000], status: 400, code: "bad_request"},
+		{name: "POST with X-HTTP-Method-Override: DELETE", method: "POST", path: "{up}", hdr: tus("X-HTTP-Method-Override", "DELETE"), status: 400, code: "bad_request"},
+		{name: "PATCH with X-HTTP-Method-Override: PATCH", method: "PATCH", path: "{up}", hdr: patch("1000", "X-HTTP-Method-Override", "PATCH"), body: f.upBody[1000:2000], status: 400, code: "bad_request"},
+		{name: "GET with X-HTTP-Method: DELETE", method: "GET", path: "{up}", hdr: tus("X-HTTP-Method", "DELETE"), status: 400, code: "bad_request"},
+		{name: "POST with X-Method-Override: PUT", method: "POST", path: "/v1/manifest", hdr: json(e.courier), add: []string{"X-Method-Override", "PUT"}, body: []byte(m(9, e.recipients(), 30)), status: 400, code: "bad_request"},
+
+		// methods
+		{name: "TRACE", method: "TRACE", path: "/v1/manifest", status: 405, code: "method_not_allowed"},
+		{name: "TRACE on an upload", method: "TRACE", path: "{up}", hdr: tus(), status: 405, code: "method_not_allowed"},
+		{name: "CONNECT", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n")
+		}, status: 405, code: "method_not_allowed"},
+		{name: "OPTIONS *", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n")
+		}, status: 404, code: "not_found"},
+		{name: "method in lower case", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("patch " + f.up + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 1000\r\nContent-Length: 1\r\n\r\nx")
+		}, status: 405, code: "method_not_allowed"},
+		{name: "PROPFIND", method: "PROPFIND", path: "/v1/uploads", hdr: tus(), status: 405, code: "method_not_allowed"},
+		{name: "method with a character HTTP does not allow", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("GE(T /v1/manifest HTTP/1.1\r\nHost: x\r\n\r\n")
+		}, status: 400, plain: true},
+
+		// the protocol
+		{name: "HTTP/1.1 without Host", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("GET /v1/manifest HTTP/1.1\r\n\r\n")
+		}, status: 400, plain: true},
+		{name: "HTTP/1.0 without Host lists submissions", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("GET /v1/submissions HTTP/1.0\r\n\r\n")
+		}, status: 401, code: "unauthorized"},
+		{name: "HTTP/2 preface on HTTP/1", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+		}, status: 405, code: "method_not_allowed"},
+		{name: "space before a header's colon", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("PATCH " + f.up + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset : 1000\r\nContent-Length: 1\r\n\r\nx")
+		}, status: 400, plain: true},
+
+		// URLs
+		{name: "URL of 20 KiB", method: "GET", path: "/v1/manifest?" + strings.Repeat("a", 20<<10), status: 431, code: "header_too_large"},
+		{name: "URL past 64 KiB", method: "GET", path: "/v1/manifest?" + strings.Repeat("a", 70<<10), status: 431, plain: true},
+		{name: "upload id of 20 KiB", method: "PATCH", path: "/v1/uploads/" + strings.Repeat("a", 20<<10), hdr: patch("1000"), body: []byte("x"), status: 431, code: "header_too_large"},
+		{name: "%2e%2e segments after the uploads path", method: "PATCH", path: "/v1/uploads/%2e%2e/%2e%2e/v1/manifest", hdr: patch("0"), body: []byte("x"), status: 404, code: "not_found"},
+		{name: "%2e%2e segment before an upload id", method: "HEAD", path: "/v1/%2e%2e/v1/uploads/" + f.upID, hdr: tus(), status: 404},
+		{name: "encoded slash before the id", method: "PATCH", path: "/v1/uploads%2F" + f.upID, hdr: patch("1000"), body: []byte("x"), status: 404, code: "not_found"},
+		{name: "encoded slash in a submission path", method: "GET", path: "/v1/submissions%2F" + f.sub.id + "%2Fciphertext", hdr: bearer(e.courier), status: 404, code: "not_found"},
+		{name: "double slash inside the path", method: "POST", path: "/v1//uploads", hdr: create("Upload-Metadata", s2.meta()), status: 404, code: "not_found"},
+		{name: "NUL after the id", method: "PATCH", path: f.up + "%00", hdr: patch("1000"), body: []byte("x"), status: 404, code: "not_found"},
+		{name: "parameter after the id", method: "PATCH", path: f.up + ";x=1", hdr: patch("1000"), body: []byte("x"), status: 404, code: "not_found"},
+		{name: "backslashes for slashes", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("GET /v1\\submissions\\" + f.sub.id + "\\ciphertext HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + e.courier + "\r\n\r\n")
+		}, status: 404, code: "not_found"},
+		{name: "id in upper-case percent-encoding", method: "GET", path: "/v1/submissions/%" + strings.ToUpper(hex.EncodeToString([]byte(f.sub.id[:1]))) + f.sub.id[1:] + "/ciphertext", hdr: bearer(e.courier), status: 404, code: "not_found"},
+
+		// Upload-Length and Upload-Offset, more shapes
+		{name: "POST length with a space inside", method: "POST", path: "/v1/uploads", hdr: tus("Upload-Length", "1 000", "Upload-Metadata", s2.meta()), status: 400, code: "bad_request"},
+		{name: "POST length in hex", method: "POST", path: "/v1/uploads", hdr: tus("Upload-Length", "0x3e8", "Upload-Metadata", s2.meta()), status: 400, code: "bad_request"},
+		{name: "POST length in full-width digits", method: "POST", path: "/v1/uploads", hdr: tus("Upload-Length", "\uff11\uff10\uff10\uff10", "Upload-Metadata", s2.meta()), status: 400, code: "bad_request"},
+		{name: "POST length as two values joined", method: "POST", path: "/v1/uploads", hdr: tus("Upload-Length", "1000, 1000", "Upload-Metadata", s2.meta()), status: 400, code: "bad_request"},
+		{name: "POST length with an underscore", method: "POST", path: "/v1/uploads", hdr: tus("Upload-Length", "1_000", "Upload-Metadata", s2.meta()), status: 400, code: "bad_request"},
+		{name: "POST length minus zero", method: "POST", path: "/v1/uploads", hdr: tus("Upload-Length", "-0", "Upload-Metadata", s2.meta()), status: 400, code: "bad_request"},
+		{name: "POST length of 19 digits with leading zeros", method: "POST", path: "/v1/uploads", hdr: tus("Upload-Length", "0000000000000001000", "Upload-Metadata", s2.meta()), status: 400, code: "bad_request"},
+		{name: "POST length empty", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("POST /v1/uploads HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Length: \r\nUpload-Metadata: " + s2.meta() + "\r\n\r\n")
+		}, status: 400, code: "bad_request"},
+		{name: "POST length of int64's largest", method: "POST", path: "/v1/uploads", hdr: tus("Upload-Length", "9223372036854775807", "Upload-Metadata", s2.meta()), status: 400, code: "bad_request"},
+		{name: "PATCH offset with a sign", method: "PATCH", path: "{up}", hdr: patch("+1000"), body: []byte("x"), status: 400, code: "bad_request"},
+		{name: "PATCH offset as two values joined", method: "PATCH", path: "{up}", hdr: patch("1000,0"), body: []byte("x"), status: 400, code: "bad_request"},
+
+		// Upload-Metadata, more shapes
+		{name: "POST metadata with an empty pair", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", s2.meta()+",,"), status: 400, code: "bad_request"},
+		{name: "POST metadata key with a tab", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", s2.meta()+",file\tname eA=="), status: 400, code: "bad_request"},
+		{name: "POST metadata value without padding", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", strings.ReplaceAll(s2.meta(), "=", "")), status: 400, code: "bad_request"},
+		{name: "POST metadata value in base64url", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", s2.meta()+",filename "+base64.URLEncoding.EncodeToString([]byte{0xfb, 0xff, 0xfe})), status: 400, code: "bad_request"},
+		{name: "POST metadata key in another letter case", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", meta("Submission-Id", s2.id, "verifier", s2.verifier())), status: 400, code: "bad_request"},
+		{name: "POST metadata value after two spaces", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", strings.Replace(s2.meta(), " ", "  ", 1)), status: 400, code: "bad_request"},
+		{name: "POST metadata with only a file name of escapes", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", meta("filename", strings.Repeat("\x1b]0;x\x07\x1b[2J", 100))), status: 400, code: "bad_request"},
+		{name: "POST metadata repeated key, another case", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", s2.meta()+","+meta("kind", "relay", "kind", "anonymous")), status: 400, code: "bad_request"},
+
+		// downloads: one byte range or none
+		{name: "download two ranges", method: "GET", path: "/v1/submissions/{sub}/ciphertext", hdr: map[string]string{"Authorization": "Bearer " + e.courier, "Range": "bytes=0-1,2-3"}, status: 416, code: "range_not_satisfiable"},
+		{name: "download two overlapping ranges", method: "GET", path: "/v1/submissions/{sub}/ciphertext", hdr: map[string]string{"Authorization": "Bearer " + e.courier, "Range": "bytes=0-100,50-150"}, status: 416, code: "range_not_satisfiable"},
+		{name: "download a thousand ranges", method: "GET", path: "/v1/submissions/{sub}/ciphertext", hdr: map[string]string{"Authorization": "Bearer " + e.courier, "Range": "bytes=0-0" + strings.Repeat(",0-0", 999)}, status: 416, code: "range_not_satisfiable"},
+		{name: "download with Range twice", method: "GET", path: "/v1/submissions/{sub}/ciphertext", hdr: map[string]string{"Authorization": "Bearer " + e.courier, "Range": "bytes=0-1"}, add: []string{"Range", "bytes=2-3"}, status: 416, code: "range_not_satisfiable"},
+		{name: "download range in another unit", method: "GET", path: "/v1/submissions/{sub}/ciphertext", hdr: map[string]string{"Authorization": "Bearer " + e.courier, "Range": "items=0-1"}, status: 416, code: "range_not_satisfiable"},
+		{name: "download range backwards", method: "GET", path: "/v1/submissions/{sub}/ciphertext", hdr: map[string]string{"Authorization": "Bearer " + e.courier, "Range": "bytes=10-5"}, status: 416, code: "range_not_satisfiable"},
+		{name: "download range past the end", method: "GET", path: "/v1/submissions/{sub}/ciphertext", hdr: map[string]string{"Authorization": "Bearer " + e.courier, "Range": "bytes=999999-"}, status: 416, code: "range_not_satisfiable"},
+		{name: "download empty suffix range", method: "GET", path: "/v1/submissions/{sub}/ciphertext", hdr: map[string]string{"Authorization": "Bearer " + e.courier, "Range": "bytes=-0"}, status: 416, code: "range_not_satisfiable"},
+		{name: "download range with a space", method: "GET", path: "/v1/submissions/{sub}/ciphertext", hdr: map[string]string{"Authorization": "Bearer " + e.courier, "Range": "bytes= 0-1"}, status: 416, code: "range_not_satisfiable"},
+		{name: "download range with a sign", method: "GET", path: "/v1/submissions/{sub}/ciphertext", hdr: map[string]string{"Authorization": "Bearer " + e.courier, "Range": "bytes=+0-1"}, status: 416, code: "range_not_satisfiable"},
+		{name: "download range overflowing int64", method: "GET", path: "/v1/submissions/{sub}/ciphertext", hdr: map[string]string{"Authorization": "Bearer " + e.courier, "Range": "bytes=0-99999999999999999999"}, status: 416, code: "range_not_satisfiable"},
+		{name: "download range without a dash", method: "GET", path: "/v1/submissions/{sub}/ciphertext", hdr: map[string]string{"Authorization": "Bearer " + e.courier, "Range": "bytes=5"}, status: 416, code: "range_not_satisfiable"},
+		{name: "download range with a unit in capitals", method: "GET", path: "/v1/submissions/{sub}/ciphertext", hdr: map[string]string{"Authorization": "Bearer " + e.courier, "Range": "BYTES=0-1"}, status: 416, code: "range_not_satisfiable"},
+		{name: "download empty Range", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("GET /v1/submissions/" + f.sub.id + "/ciphertext HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + e.courier + "\r\nRange: \r\nConnection: close\r\n\r\n")
+		}, status: 416, code: "range_not_satisfiable"},
+		{name: "download range with an If-Range", method: "GET", path: "/v1/submissions/{sub}/ciphertext", hdr: map[string]string{"Authorization": "Bearer " + e.courier, "Range": "bytes=0-1,5-6", "If-Range": "Thu, 01 Jan 1970 00:00:00 GMT"}, status: 416, code: "range_not_satisfiable"},
 	}
 }
 
@@ -416,6 +683,42 @@ func concurrentPatch(e *env, f *fixtures) (*http.Response, []byte) {
 		time.Sleep(time.Millisecond)
 	}
 	return a.resp, a.body
+}
+
+// echoes fails the test if an error message is long or repeats what the
+// request sent: 12 bytes or more of a header value, a path segment or the
+// body (a file name in Upload-Metadata, a token, a digest that did not
+// match, an id) but for runs of lower-case words, which the server's own
+// messages share with the protocol ("submission-id", "application/").
+// Every message is short and fixed, but for numbers the server parsed.
+func echoes(t *testing.T, msg string, tc hostileCase) {
+	t.Helper()
+	if len(msg) > 200 {
+		t.Errorf("error message of %d bytes", len(msg))
+	}
+	if tc.quotesKeyID {
+		return
+	}
+	words := func(w string) bool {
+		return strings.Trim(w, "abcdefghijklmnopqrstuvwxyz -_/+.:") == ""
+	}
+	var sent []string
+	for _, v := range tc.hdr {
+		sent = append(sent, v)
+	}
+	for i := 1; i < len(tc.add); i += 2 {
+		sent = append(sent, tc.add[i])
+	}
+	sent = append(sent, strings.Split(tc.path, "/")...)
+	sent = append(sent, string(tc.body))
+	for _, v := range sent {
+		for i := 0; i+12 <= len(v); i++ {
+			if w := v[i : i+12]; !words(w) && strings.Contains(msg, w) {
+				t.Errorf("error message %q repeats %q of the request", msg, w)
+				return
+			}
+		}
+	}
 }
 
 func TestHostileRequests(t *testing.T) {
@@ -466,15 +769,21 @@ func TestHostileRequests(t *testing.T) {
 				resp, b = tc.run(e, f)
 			} else {
 				path := strings.NewReplacer("{up}", f.up, "{sub}", f.sub.id, "{new}", newPath).Replace(tc.path)
-				resp, b = e.do(tc.method, path, tc.body, tc.hdr)
+				if tc.add != nil {
+					resp, b = e.doAdd(tc.method, path, tc.body, tc.hdr, tc.add)
+				} else {
+					resp, b = e.do(tc.method, path, tc.body, tc.hdr)
+				}
 			}
 			if resp.StatusCode != tc.status {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, b)
 			}
 			if tc.code != "" {
-				if got := apiError(t, b); string(got.Code) != tc.code {
+				got := apiError(t, b)
+				if string(got.Code) != tc.code {
 					t.Fatalf("code %q, want %q", got.Code, tc.code)
 				}
+				echoes(t, got.Message, tc)
 			} else if resp.Request == nil || resp.Request.Method != "HEAD" {
 				if !tc.plain && len(b) > 0 {
 					apiError(t, b)
@@ -497,5 +806,43 @@ func TestHostileRequests(t *testing.T) {
 	// Nothing hostile reached the log.
 	if l := e.log.String(); l != "" {
 		t.Errorf("server logged: %s", l)
+	}
+}
+
+// TestSoundRequestsKeepConnection: the connection closes after requests
+// whose body was not read, not after sound ones. Two chunks of an upload
+// by PATCH with a Content-Length, a HEAD and a GET share one connection.
+func TestSoundRequestsKeepConnection(t *testing.T) {
+	e := newEnv(t)
+	body := e.bundle(4 << 10)
+	up := e.create(len(body), newSubmitter().meta(), "")
+	c, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	for i, req := range []string{
+		fmt.Sprintf("PATCH %s HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nContent-Length: 1000\r\n\r\n%s", up, body[:1000]),
+		"HEAD " + up + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\n\r\n",
+		fmt.Sprintf("PATCH %s HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 1000\r\nContent-Length: %d\r\n\r\n%s", up, len(body)-1000, body[1000:]),
+		"GET /v1/manifest HTTP/1.1\r\nHost: x\r\n\r\n",
+	} {
+		if _, err := io.WriteString(c, req); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		method, _, _ := strings.Cut(req, " ")
+		resp, err := http.ReadResponse(br, &http.Request{Method: method})
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode >= 300 || resp.Close {
+			t.Fatalf("request %d: %d, close %v: %s", i, resp.StatusCode, resp.Close, b)
+		}
 	}
 }

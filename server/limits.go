@@ -193,27 +193,95 @@ func (s *Server) headerLimit(next http.Handler) http.Handler {
 	})
 }
 
-// closeOnError makes an error response to a request with a body close the
-// connection. Otherwise net/http would try to read up to 256 KiB of the
-// unread body before answering (to keep the connection alive), and a
-// client that sends headers and then nothing would hold the answer, and a
-// goroutine, until a deadline.
+// unreadBodyGrace is how long, after answering, the server waits for the
+// rest of a request body it did not read before it closes the connection.
+// Reading it only spares the client's copy of the answer a TCP reset
+// (see closeOnError); nothing of it is used.
+const unreadBodyGrace = time.Second
+
+// closeOnError makes the answer to a request whose body was not read to
+// its end close the connection: an error before the body was read (a
+// wrong header on a PATCH, a missing token on an acknowledgement), or a
+// body on a request that takes none (a GET, DELETE or OPTIONS with a
+// Content-Length). Otherwise net/http would read up to 256 KiB of the
+// unread body before it even writes the answer (to keep the connection
+// alive for another request), and, once the answer is out, wait for the
+// rest of the body with no time limit: a client that sends headers and
+// then nothing would hold the answer, the connection and a goroutine for
+// ever. After the answer the server waits at most unreadBodyGrace for the
+// body, then closes.
+//
+// The answer to a chunked request closes the connection too. net/http
+// reads a request with both Transfer-Encoding: chunked and a
+// Content-Length as chunked and drops the Content-Length, without telling
+// the handler, as RFC 9112 (6.3) allows; that section also says the
+// connection must then close, so that a proxy in front that went by the
+// Content-Length cannot have the rest taken for another request. Not
+// knowing which chunked requests had both, the server closes after every
+// one. Every other request keeps its connection alive.
 func closeOnError(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength != 0 {
-			w = &errorCloser{ResponseWriter: w}
+		if r.ContentLength == 0 {
+			next.ServeHTTP(w, r)
+			return
 		}
-		next.ServeHTTP(w, r)
+		body := &eofReader{ReadCloser: r.Body}
+		ec := &errorCloser{ResponseWriter: w, body: body, always: r.ContentLength < 0}
+		r2 := r.WithContext(r.Context())
+		r2.Body = body
+		next.ServeHTTP(ec, r2)
+		if !ec.wroteHeader && !body.eof {
+			// What net/http would send for a handler that wrote nothing,
+			// with Connection: close.
+			ec.WriteHeader(http.StatusOK)
+		}
+		if !body.eof {
+			// The connection closes after this answer (ec.WriteHeader);
+			// net/http now reads what is left of the body, for at most
+			// the grace.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(unreadBodyGrace))
+		}
 	})
 }
 
-type errorCloser struct{ http.ResponseWriter }
+// eofReader is a request body that remembers whether it was read to its
+// end.
+type eofReader struct {
+	io.ReadCloser
+	eof bool
+}
+
+func (b *eofReader) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
+}
+
+// errorCloser sets "Connection: close" on an error answer, on any answer
+// written before the request body was read to its end, and on every
+// answer when always is set.
+type errorCloser struct {
+	http.ResponseWriter
+	body        *eofReader
+	always      bool
+	wroteHeader bool
+}
 
 func (e *errorCloser) WriteHeader(code int) {
-	if code >= 400 {
+	if !e.wroteHeader && (e.always || code >= 400 || !e.body.eof) {
 		e.Header().Set("Connection", "close")
 	}
+	e.wroteHeader = true
 	e.ResponseWriter.WriteHeader(code)
+}
+
+func (e *errorCloser) Write(p []byte) (int, error) {
+	if !e.wroteHeader {
+		e.WriteHeader(http.StatusOK)
+	}
+	return e.ResponseWriter.Write(p)
 }
 
 func (e *errorCloser) Unwrap() http.ResponseWriter { return e.ResponseWriter }

@@ -137,15 +137,18 @@ const maxHeaderBytesHard = 64 << 10
 
 // HTTPServer returns the http.Server for h with refuge-server's limits:
 // header size and time, idle time, and no per-request log (ErrorLog goes
-// nowhere: net/http would otherwise print client addresses).
+// nowhere: net/http would otherwise print client addresses). "OPTIONS *"
+// goes to h like every other request (which answers it 404 with a JSON
+// error), not to net/http's own answer.
 func HTTPServer(h http.Handler, tlsConf *tls.Config) *http.Server {
 	return &http.Server{
-		Handler:           h,
-		TLSConfig:         tlsConf,
-		MaxHeaderBytes:    maxHeaderBytesHard,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		ErrorLog:          discardLogger(),
+		Handler:                      h,
+		TLSConfig:                    tlsConf,
+		MaxHeaderBytes:               maxHeaderBytesHard,
+		ReadHeaderTimeout:            10 * time.Second,
+		IdleTimeout:                  60 * time.Second,
+		ErrorLog:                     discardLogger(),
+		DisableGeneralOptionsHandler: true,
 	}
 }
 
