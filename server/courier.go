@@ -173,6 +173,10 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var from uint64
+	if len(r.URL.Query()["from"]) > 1 {
+		writeError(w, api.Errorf(api.CodeBadRequest, "from is given more than once"))
+		return
+	}
 	if f := r.URL.Query().Get("from"); f != "" {
 		n, err := parseLength(f)
 		if err != nil {

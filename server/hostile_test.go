@@ -620,6 +620,32 @@ func hostileCases(e *env, f *fixtures) []hostileCase {
 		{name: "POST metadata with only a file name of escapes", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", meta("filename", strings.Repeat("\x1b]0;x\x07\x1b[2J", 100))), status: 400, code: "bad_request"},
 		{name: "POST metadata repeated key, another case", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", s2.meta()+","+meta("kind", "relay", "kind", "anonymous")), status: 400, code: "bad_request"},
 
+		// more protocol shapes
+		{name: "POST Upload-Concat partial", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", s2.meta(), "Upload-Concat", "partial"), status: 400, code: "bad_request"},
+		{name: "POST Upload-Concat final", method: "POST", path: "/v1/uploads", hdr: create("Upload-Metadata", s2.meta(), "Upload-Concat", "final;"+f.up+" "+f.up), status: 400, code: "bad_request"},
+		{name: "events with from twice", method: "GET", path: "/v1/events?from=0&from=99", hdr: bearer(e.courier), status: 400, code: "bad_request"},
+		{name: "PATCH Content-Type with a parameter", method: "PATCH", path: "{up}", hdr: patch("1000", "Content-Type", "application/offset+octet-stream; charset=utf-8"), body: []byte("x"), status: 415, code: "unsupported_type"},
+		{name: "PATCH Content-Type in capitals", method: "PATCH", path: "{up}", hdr: patch("1000", "Content-Type", "Application/Offset+Octet-Stream"), body: []byte("x"), status: 415, code: "unsupported_type"},
+		{name: "Content-Length negative", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("PATCH " + f.up + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 1000\r\nContent-Length: -1\r\n\r\n")
+		}, status: 400, plain: true},
+		{name: "Content-Length with a sign", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("PATCH " + f.up + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 1000\r\nContent-Length: +1\r\n\r\nx")
+		}, status: 400, plain: true},
+		{name: "Transfer-Encoding gzip", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("PATCH " + f.up + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 1000\r\nTransfer-Encoding: gzip, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n")
+		}, status: 501, plain: true},
+		{name: "NUL in a header value", run: func(e *env, f *fixtures) (*http.Response, []byte) {
+			return e.raw("PATCH " + f.up + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 1000\x00\r\nContent-Length: 1\r\n\r\nx")
+		}, status: 400, plain: true},
+		{name: "three thousand short headers", method: "GET", path: "/v1/manifest", hdr: func() map[string]string {
+			h := map[string]string{}
+			for i := range 3000 {
+				h[fmt.Sprintf("X-%d", i)] = "a"
+			}
+			return h
+		}(), status: 431, code: "header_too_large"},
+
 		// downloads: one byte range or none
 		{name: "download two ranges", method: "GET", path: "/v1/submissions/{sub}/ciphertext", hdr: map[string]string{"Authorization": "Bearer " + e.courier, "Range": "bytes=0-1,2-3"}, status: 416, code: "range_not_satisfiable"},
 		{name: "download two overlapping ranges", method: "GET", path: "/v1/submissions/{sub}/ciphertext", hdr: map[string]string{"Authorization": "Bearer " + e.courier, "Range": "bytes=0-100,50-150"}, status: 416, code: "range_not_satisfiable"},
@@ -806,6 +832,28 @@ func TestHostileRequests(t *testing.T) {
 	// Nothing hostile reached the log.
 	if l := e.log.String(); l != "" {
 		t.Errorf("server logged: %s", l)
+	}
+}
+
+// TestTusResumableOnRefusals: answers on the tus routes carry
+// Tus-Resumable, refusals before routing too.
+func TestTusResumableOnRefusals(t *testing.T) {
+	e := newEnv(t)
+	up := e.create(1000, newSubmitter().meta(), "")
+	for _, r := range []struct {
+		method, path string
+		hdr          map[string]string
+		status       int
+	}{
+		{"POST", "/v1/uploads", map[string]string{"Tus-Resumable": "1.0.0", "X-HTTP-Method-Override": "PATCH"}, 400},
+		{"PATCH", up, map[string]string{"Tus-Resumable": "1.0.0", "X-HTTP-Method": "PATCH"}, 400},
+		{"TRACE", up, map[string]string{"Tus-Resumable": "1.0.0"}, 405},
+		{"PATCH", up, map[string]string{"Content-Type": "text/plain"}, 412},
+	} {
+		resp, b := e.do(r.method, r.path, nil, r.hdr)
+		if resp.StatusCode != r.status || resp.Header.Get("Tus-Resumable") != "1.0.0" {
+			t.Errorf("%s %s: %d, Tus-Resumable %q: %s", r.method, r.path, resp.StatusCode, resp.Header.Get("Tus-Resumable"), b)
+		}
 	}
 }
 

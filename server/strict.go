@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 
 	"refuge/server/api"
 )
@@ -31,6 +32,10 @@ var overrideHeaders = []string{"X-HTTP-Method-Override", "X-HTTP-Method", "X-Met
 // (GET, HEAD, DELETE, OPTIONS).
 func (s *Server) strictHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == api.PathUploads || strings.HasPrefix(r.URL.Path, api.PathUploads+"/") {
+			// As every answer on the tus routes (tusHeaders), refusals too.
+			w.Header().Set("Tus-Resumable", api.HeaderTusVersion)
+		}
 		for _, k := range overrideHeaders {
 			if len(r.Header.Values(k)) > 0 {
 				writeError(w, api.Errorf(api.CodeBadRequest, "method override headers are not accepted; send the method itself"))

@@ -111,6 +111,9 @@ func (s *Server) newUpload(r *http.Request, c caller) (store.Upload, *api.Error)
 	if h.Get("Upload-Defer-Length") != "" {
 		return u, api.Errorf(api.CodeBadRequest, "Upload-Defer-Length is not supported; send Upload-Length")
 	}
+	if _, ok := h["Upload-Concat"]; ok {
+		return u, api.Errorf(api.CodeBadRequest, "Upload-Concat is not supported; send the whole file as one upload")
+	}
 	if r.ContentLength != 0 {
 		return u, api.Errorf(api.CodeBadRequest, "creation-with-upload is not supported; send the data with PATCH")
 	}
