@@ -165,3 +165,57 @@ func TestConnLimit(t *testing.T) {
 		t.Fatal("the third connection was not served after one closed")
 	}
 }
+
+// A client that announces a body, never sends it and never closes its
+// connection does not keep its connection slot: with room for one
+// connection, the server answers it, closes it, and serves the next
+// client, all before a deadline. The client's connection stays open on
+// its side throughout.
+func TestUnreadBodyFreesConnectionSlot(t *testing.T) {
+	e := newEnv(t)
+	srv, err := server.New(server.Config{Store: e.st, RootKey: e.rootKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- server.Serve(ctx, server.HTTPServer(srv, nil), 5*time.Second, server.NewConnLimit(1).Listener(l))
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for i, req := range []string{
+		"POST /v1/acks HTTP/1.1\r\nHost: refuge\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n",
+		"GET /v1/manifest HTTP/1.1\r\nHost: refuge\r\nContent-Length: 100\r\n\r\n",
+		"GET /v1/manifest HTTP/1.1\r\nHost: refuge\r\n\r\n",
+	} {
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close() // only at the end: the server must not wait for it
+		if err := c.SetDeadline(deadline); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(c, req); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("connection %d got no answer: %v", i, err)
+		}
+		resp.Body.Close()
+		if want := []int{401, 400, 200}[i]; resp.StatusCode != want {
+			t.Fatalf("connection %d: %d, want %d", i, resp.StatusCode, want)
+		}
+	}
+}
