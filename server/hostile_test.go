@@ -12,6 +12,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httptrace"
 	"reflect"
 	"strconv"
 	"strings"
@@ -892,5 +894,54 @@ func TestSoundRequestsKeepConnection(t *testing.T) {
 		if resp.StatusCode >= 300 || resp.Close {
 			t.Fatalf("request %d: %d, close %v: %s", i, resp.StatusCode, resp.Close, b)
 		}
+	}
+}
+
+// Over HTTP/2 a body of unknown length is no reason to end the connection
+// (there is no chunked encoding to be confused with a Content-Length):
+// two chunks sent so share one connection.
+func TestHTTP2UnknownLengthKeepsConnection(t *testing.T) {
+	e := newEnv(t)
+	srv, err := server.New(server.Config{Store: e.st, RootKey: e.rootKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(srv)
+	ts.EnableHTTP2 = true
+	ts.StartTLS()
+	defer ts.Close()
+	body := e.bundle(4 << 10)
+	e.url = ts.URL
+	e.srv = ts
+	up := e.create(len(body), newSubmitter().meta(), "")
+	reused := 0
+	for i, part := range [][2]int{{0, 1000}, {1000, len(body)}} {
+		req, err := http.NewRequest("PATCH", ts.URL+up, io.NopCloser(bytes.NewReader(body[part[0]:part[1]])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Tus-Resumable", "1.0.0")
+		req.Header.Set("Content-Type", "application/offset+octet-stream")
+		req.Header.Set("Upload-Offset", strconv.Itoa(part[0]))
+		req.ContentLength = -1 // unknown: the server sees none
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+			GotConn: func(ci httptrace.GotConnInfo) {
+				if ci.Reused {
+					reused++
+				}
+			},
+		}))
+		resp, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 204 || resp.ProtoMajor != 2 {
+			t.Fatalf("chunk %d: %d over HTTP/%d: %s", i, resp.StatusCode, resp.ProtoMajor, b)
+		}
+	}
+	if reused != 2 {
+		t.Fatalf("%d of 2 chunks reused a connection", reused)
 	}
 }

@@ -218,7 +218,9 @@ const unreadBodyGrace = time.Second
 // connection must then close, so that a proxy in front that went by the
 // Content-Length cannot have the rest taken for another request. Not
 // knowing which chunked requests had both, the server closes after every
-// one. Every other request keeps its connection alive.
+// one. (HTTP/2 has no chunked encoding, and a "Connection: close" there
+// ends the whole connection with a GOAWAY: its requests of unknown length
+// keep it.) Every other request keeps its connection alive.
 func closeOnError(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength == 0 {
@@ -226,7 +228,7 @@ func closeOnError(next http.Handler) http.Handler {
 			return
 		}
 		body := &eofReader{ReadCloser: r.Body}
-		ec := &errorCloser{ResponseWriter: w, body: body, always: r.ContentLength < 0}
+		ec := &errorCloser{ResponseWriter: w, body: body, always: r.ContentLength < 0 && r.ProtoMajor == 1}
 		r2 := r.WithContext(r.Context())
 		r2.Body = body
 		next.ServeHTTP(ec, r2)
