@@ -302,7 +302,8 @@ func fileSHA256(path string) (string, error) {
 // ciphertext in dir: the kind of upload and the partner the server
 // recorded, which the officer's report shows (a relayed bundle names no
 // sender of its own). Entries of files pulled before that the server no
-// longer lists are kept. A server's record that is not well formed (a
+// longer lists are kept, and so is an entry the server now records
+// differently: the first record stands and the change is warned of. A server's record that is not well formed (a
 // hostile server) is left out and said so; the bundle is still pulled.
 func (e *env) writeUploaders(dir string, subs []api.Submission) error {
 	path := filepath.Join(dir, uploaders.FileName)
@@ -325,6 +326,14 @@ func (e *env) writeUploaders(dir string, subs []api.Submission) error {
 			e.out.Warnf("the server's record of who uploaded %s is malformed (%v): left out of %s", s.ID, err, uploaders.FileName)
 			continue
 		}
+		if first, ok := have[s.ID]; ok && first != en {
+			// Who uploaded a bundle is fixed when it is received: a
+			// record that changes later is the server's doing, and the
+			// officers are told rather than shown the new one.
+			e.out.Warnf("the server now records another uploader for %s.age (%s) than when it was pulled (%s); %s keeps the first. Tell the officers: the server's record changed",
+				s.ID, describeUploader(en), describeUploader(first), uploaders.FileName)
+			continue
+		}
 		have[s.ID] = en
 	}
 	list := make([]uploaders.Entry, 0, len(have))
@@ -339,6 +348,16 @@ func (e *env) writeUploaders(dir string, subs []api.Submission) error {
 		return failf("cannot write %s: %v", uploaders.FileName, err)
 	}
 	return nil
+}
+
+// describeUploader names an entry's kind and partner for a warning (a
+// valid entry's partner name is printable, and e.out.Warnf passes all
+// through termtext).
+func describeUploader(en uploaders.Entry) string {
+	if en.Partner == "" {
+		return en.Kind
+	}
+	return en.Kind + " " + en.Partner
 }
 
 func (e *env) courierPush(args []string) error {

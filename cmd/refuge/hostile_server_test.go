@@ -423,3 +423,68 @@ func TestPullKeepsCheckedHash(t *testing.T) {
 		t.Fatalf("a file with no line: SHA256SUMS %q, want %q\nstderr %q", sums(), want, r.stderr)
 	}
 }
+
+// A seized server cannot change, after a pull, who UPLOADERS says
+// uploaded a bundle: the first record stands, the change is warned of,
+// and a bundle pulled for the first time gets the server's record.
+func TestPullKeepsFirstUploader(t *testing.T) {
+	t.Parallel()
+	data := []byte("a relayed bundle")
+	sum := sha256.Sum256(data)
+	id, other := strings.Repeat("ef", 16), strings.Repeat("12", 16)
+	var kind, partner, listOther atomic.Value
+	kind.Store("relay")
+	partner.Store("Front Line Office")
+	listOther.Store(false)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sub := func(id string) api.Submission {
+			return api.Submission{ID: id, Kind: kind.Load().(string), Partner: partner.Load().(string),
+				Received: "2026-11-30", Status: "received", Size: int64(len(data)),
+				SHA256: hex.EncodeToString(sum[:]), Replies: []api.Reply{}}
+		}
+		switch r.URL.Path {
+		case api.PathEvents:
+			json.NewEncoder(w).Encode(api.EventList{Events: []api.Event{}, Next: 1})
+		case api.PathSubmissions:
+			list := []api.Submission{sub(id)}
+			if listOther.Load().(bool) {
+				list = append(list, sub(other))
+			}
+			json.NewEncoder(w).Encode(api.SubmissionList{Submissions: list})
+		case api.PathSubmissions + "/" + id + "/ciphertext", api.PathSubmissions + "/" + other + "/ciphertext":
+			w.Write(data)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	u := newUser(t)
+	pull := func() result {
+		return u.ok("", "courier", "pull", "--server", srv.URL, "--token", strings.Repeat("ab", 32), "-o", dir)
+	}
+	list := func() string {
+		b, _ := os.ReadFile(filepath.Join(dir, "UPLOADERS"))
+		return string(b)
+	}
+	first := id + ".age relay Front Line Office\n"
+	if r := pull(); !strings.HasSuffix(list(), first) || strings.Contains(r.stderr, "warning") {
+		t.Fatalf("first pull: UPLOADERS %q\nstderr %q", list(), r.stderr)
+	}
+	for _, c := range []struct{ kind, partner string }{{"anonymous", ""}, {"relay", "Another Office"}, {"referral", "Front Line Office"}} {
+		kind.Store(c.kind)
+		partner.Store(c.partner)
+		r := pull()
+		if !strings.HasSuffix(list(), first) || strings.Count(list(), "\n") != 2 {
+			t.Fatalf("after the server recorded %s %q: UPLOADERS %q", c.kind, c.partner, list())
+		}
+		if !strings.Contains(r.stderr, "another uploader for "+id+".age") {
+			t.Fatalf("the changed record (%s %q) was not told: %q", c.kind, c.partner, r.stderr)
+		}
+	}
+	listOther.Store(true)
+	pull()
+	if want := other + ".age referral Front Line Office\n" + first; !strings.HasSuffix(list(), want) {
+		t.Fatalf("a newly pulled bundle: UPLOADERS %q, want it to end with %q", list(), want)
+	}
+}
