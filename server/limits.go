@@ -93,8 +93,8 @@ func bodyError(err error) *api.Error {
 // standard decoder would take one in another letter case and keep the
 // last of two), nothing after the value.
 func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any, fields ...string) *api.Error {
-	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
-		return api.Errorf(api.CodeUnsupportedType, "Content-Type must be application/json")
+	if e := checkJSONType(r.Header.Get("Content-Type")); e != nil {
+		return e
 	}
 	// A small body has BodyStall to arrive in full.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyStall))

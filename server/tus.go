@@ -26,7 +26,6 @@ import (
 const (
 	tusExtensions = "creation,termination,checksum,expiration"
 	tusChecksums  = "sha1,sha256,crc32c"
-	offsetCT      = "application/offset+octet-stream"
 )
 
 // tusHeaders sets Tus-Resumable on every response of the tus routes and
@@ -261,8 +260,8 @@ func writeHeadError(w http.ResponseWriter, e *api.Error) {
 
 // tusPatch is PATCH /v1/uploads/{id}: append a chunk at Upload-Offset.
 func (s *Server) tusPatch(w http.ResponseWriter, r *http.Request) {
-	if ct := r.Header.Get("Content-Type"); ct != offsetCT {
-		writeError(w, api.Errorf(api.CodeUnsupportedType, "Content-Type must be %s", offsetCT))
+	if e := checkOffsetType(r.Header.Get("Content-Type")); e != nil {
+		writeError(w, e)
 		return
 	}
 	off, err := parseLength(r.Header.Get("Upload-Offset"))
