@@ -63,6 +63,7 @@ type env struct {
 	dir      string
 	st       *store.BoltStore
 	srv      *httptest.Server
+	api      *server.Server // the handler srv serves
 	url      string
 	clock    *clock
 	log      *syncBuffer
@@ -140,6 +141,7 @@ func (e *env) serve(opts ...envOption) {
 		t.Fatal(err)
 	}
 	// The test server is refuge-server's own http.Server, with its limits.
+	e.api = srv
 	e.srv = httptest.NewUnstartedServer(srv)
 	e.srv.Config = server.HTTPServer(srv, nil)
 	e.srv.Start()

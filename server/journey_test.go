@@ -259,3 +259,36 @@ func TestPerUploadRateLimit(t *testing.T) {
 		t.Fatalf("other upload: %d %s", resp.StatusCode, b)
 	}
 }
+
+// TestPerUploadRateLimitUnknownIDs: PATCHes to five thousand random ids
+// that name no upload (more than the per-upload table holds) each get a
+// 404 and take no entry in it, so they cannot push out a real upload's
+// bucket: the upload that used up its burst before them is still refused
+// after them.
+func TestPerUploadRateLimitUnknownIDs(t *testing.T) {
+	e := newEnv(t, func(c *serverConfig) { c.UploadRequestsPerSec = 0.001; c.UploadRequestBurst = 2 })
+	s := newSubmitter()
+	body := e.bundle(3000)
+	loc := e.create(len(body), s.meta(), "")
+	for i := range 2 {
+		if resp, b := e.patch(loc, i*100, body[i*100:(i+1)*100]); resp.StatusCode != 204 {
+			t.Fatalf("PATCH %d: %d %s", i, resp.StatusCode, b)
+		}
+	}
+	if n := server.UploadLimiters(e.api); n != 1 {
+		t.Fatalf("%d per-upload buckets for one upload", n)
+	}
+	for i := range 5000 {
+		id := newSubmitter().id
+		resp, b := e.patch("/v1/uploads/"+id, 0, []byte("x"))
+		if resp.StatusCode != 404 {
+			t.Fatalf("PATCH %d to an unknown id: %d %s", i, resp.StatusCode, b)
+		}
+	}
+	if n := server.UploadLimiters(e.api); n != 1 {
+		t.Fatalf("%d per-upload buckets after PATCHes to unknown ids, want 1", n)
+	}
+	if resp, b := e.patch(loc, 200, body[200:300]); resp.StatusCode != 429 {
+		t.Fatalf("the upload that used its burst: %d %s, want 429", resp.StatusCode, b)
+	}
+}

@@ -44,8 +44,19 @@ func (b *bucket) allow(now time.Time) bool {
 	return true
 }
 
-// buckets is a bounded set of buckets keyed by upload id. When it is full
-// it starts afresh, which at worst forgives some clients early.
+// full reports whether the bucket has refilled to its burst by now: it
+// then holds nothing a fresh bucket would not.
+func (b *bucket) full(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.tokens+now.Sub(b.last).Seconds()*b.rate >= b.burst
+}
+
+// buckets is a bounded set of buckets keyed by upload id; only ids of
+// uploads that exist take an entry (see tusPatch). When it is full it
+// first drops the buckets that have refilled (forgetting them forgives
+// nobody), and only if none has, starts afresh, which at worst forgives
+// some clients early.
 type buckets struct {
 	mu    sync.Mutex
 	rate  float64
@@ -63,6 +74,13 @@ func (bs *buckets) allow(key string, now time.Time) bool {
 	b, ok := bs.m[key]
 	if !ok {
 		if len(bs.m) >= bs.max {
+			for k, b := range bs.m {
+				if b.full(now) {
+					delete(bs.m, k)
+				}
+			}
+		}
+		if len(bs.m) >= bs.max {
 			clear(bs.m)
 		}
 		b = newBucket(bs.rate, bs.burst, now)
@@ -70,6 +88,13 @@ func (bs *buckets) allow(key string, now time.Time) bool {
 	}
 	bs.mu.Unlock()
 	return b.allow(now)
+}
+
+// len is how many buckets the set holds.
+func (bs *buckets) len() int {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	return len(bs.m)
 }
 
 // rateLimit refuses requests beyond the global bucket with 429.

@@ -276,16 +276,20 @@ func (s *Server) tusPatch(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !s.perUpload.allow(mux.Vars(r)["id"], s.cfg.Now()) {
+	u, e := s.upload(r)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	// Only an upload that exists takes an entry in the per-upload table:
+	// ids that name none, sent by the thousand, would otherwise fill it
+	// and push out the buckets of real uploads.
+	if !s.perUpload.allow(u.ID, s.cfg.Now()) {
 		w.Header().Set("Retry-After", "1")
 		writeError(w, api.Errorf(api.CodeRateLimited, "too many requests for this upload; try again in a moment"))
 		return
 	}
-	u, e := s.upload(r)
-	if e == nil {
-		e = s.creatorRevoked(r, u)
-	}
-	if e != nil {
+	if e := s.creatorRevoked(r, u); e != nil {
 		writeError(w, e)
 		return
 	}
