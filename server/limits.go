@@ -175,6 +175,20 @@ func noSpace() *api.Error {
 	return api.Errorf(api.CodeNoSpace, "the server is short of disk space and took nothing from this request; try again later")
 }
 
+// writeDeadline gives every answer WriteTimeout to be written, from the
+// start of the request. Without it, net/http waits for ever on a client
+// that sends a request and never reads the answer (or pipelines many and
+// reads none): a goroutine and a connection slot held for good. A PATCH
+// and a download push their own deadline to MaxRequestLifetime (a
+// defender on Tor may read a large file slowly); everything else is
+// small and gets this one. Over HTTP/2 the deadline is the stream's.
+func (s *Server) writeDeadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+		next.ServeHTTP(w, r)
+	})
+}
+
 // headerLimit refuses requests whose request line and headers exceed
 // MaxHeaderBytes with a JSON 431.
 func (s *Server) headerLimit(next http.Handler) http.Handler {

@@ -3,13 +3,16 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -217,5 +220,114 @@ func TestUnreadBodyFreesConnectionSlot(t *testing.T) {
 		if want := []int{401, 400, 200}[i]; resp.StatusCode != want {
 			t.Fatalf("connection %d: %d, want %d", i, resp.StatusCode, want)
 		}
+	}
+}
+
+// TestUnreadAnswerFreesConnectionSlot: a client that sends requests and
+// never reads an answer (here, GETs of the manifest pipelined without
+// end, until the answers fill every socket buffer on the way) holds its
+// connection only until the write deadline: the server then closes it,
+// and with a limit of one connection, the next client is served.
+func TestUnreadAnswerFreesConnectionSlot(t *testing.T) {
+	e := newEnv(t)
+	srv, err := server.New(server.Config{Store: e.st, RootKey: e.rootKey, WriteTimeout: 200 * time.Millisecond,
+		RequestsPerSecond: 1e9, RequestBurst: 1e9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- server.Serve(ctx, server.HTTPServer(srv, nil), 5*time.Second, server.NewConnLimit(1).Listener(l))
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	stuck, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	if err := stuck.SetWriteDeadline(deadline); err != nil {
+		t.Fatal(err)
+	}
+	sent := make(chan error, 1)
+	go func() {
+		req := []byte(strings.Repeat("GET /v1/manifest HTTP/1.1\r\nHost: refuge\r\n\r\n", 100))
+		for {
+			if _, err := stuck.Write(req); err != nil {
+				sent <- err
+				return
+			}
+		}
+	}()
+
+	next, err := net.Dial("tcp", l.Addr().String()) // waits in the kernel's queue for the slot
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Close()
+	if err := next.SetDeadline(deadline); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(next, "GET /v1/manifest HTTP/1.1\r\nHost: refuge\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(next), nil)
+	if err != nil {
+		t.Fatalf("the next client was not served while one did not read its answers: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("the next client: %d", resp.StatusCode)
+	}
+	// The server closed the connection that did not read: its requests
+	// can no longer be sent.
+	if err := <-sent; errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatal("the server kept the connection that did not read open")
+	}
+}
+
+// TestSlowDownloadKeepsItsDeadline: the write deadline of small answers
+// does not cut a download. With answers given 300 ms, a courier that
+// reads the first bytes of an 8 MiB ciphertext, pauses for a second (a
+// Tor circuit stalling) and reads on gets every byte.
+func TestSlowDownloadKeepsItsDeadline(t *testing.T) {
+	e := newEnv(t, func(c *serverConfig) { c.WriteTimeout = 300 * time.Millisecond })
+	s := newSubmitter()
+	body := e.bundle(8 << 20)
+	e.submit(s, body)
+	req, err := http.NewRequest("GET", e.url+"/v1/submissions/"+s.id+"/ciphertext", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+e.courier)
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("download: %d", resp.StatusCode)
+	}
+	first := make([]byte, 64<<10)
+	if _, err := io.ReadFull(resp.Body, first); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // the slow reader this test is about, not a synchronisation
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("the download was cut after a pause: %v", err)
+	}
+	if got := append(first, rest...); sha256.Sum256(got) != sha256.Sum256(body) {
+		t.Fatalf("downloaded %d bytes, not the %d stored", len(got), len(body))
 	}
 }

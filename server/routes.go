@@ -51,5 +51,5 @@ func (s *Server) routes() http.Handler {
 	r.HandleFunc(api.PathEvents, s.listEvents).Methods(http.MethodGet)
 	r.HandleFunc(api.PathToken, s.checkToken).Methods(http.MethodGet)
 
-	return closeOnError(s.securityHeaders(s.headerLimit(s.rateLimit(s.strictHeaders(r)))))
+	return s.writeDeadline(closeOnError(s.securityHeaders(s.headerLimit(s.rateLimit(s.strictHeaders(r))))))
 }

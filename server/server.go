@@ -59,6 +59,11 @@ type Config struct {
 	BodyRateWindow       time.Duration // grace before and window of that check; default 60s
 	BodyStall            time.Duration // longest pause between body bytes; default 60s
 	MaxRequestLifetime   time.Duration // longest PATCH or download; default 12h
+	// WriteTimeout bounds the writing of every other answer (JSON,
+	// errors, the manifest), from the start of the request: a client
+	// that never reads its answer gives back its connection and goroutine
+	// after it. Default 2 minutes.
+	WriteTimeout time.Duration
 
 	// Now is a test knob for the clock (expiry days); nil means time.Now.
 	Now func() time.Time
@@ -138,6 +143,9 @@ func setDefaults(c *Config) {
 	}
 	if c.MaxRequestLifetime <= 0 {
 		c.MaxRequestLifetime = 12 * time.Hour
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 2 * time.Minute
 	}
 	if c.Now == nil {
 		c.Now = time.Now
