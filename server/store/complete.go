@@ -256,6 +256,13 @@ func addSubmission(tx *bolt.Tx, rec *uploadRecord, digest sum, today Day) (submi
 	if subs.Get([]byte(rec.SubmissionID)) != nil {
 		return submissionRecord{}, fmt.Errorf("submission: %w", ErrExists)
 	}
+	if rec.CreatedPending {
+		// The day the upload began: the log keeps what it said before
+		// the event moved here, for every submission that completes.
+		if _, err := appendEvent(tx, rec.Created, EventCreated, rec.SubmissionID, sum{}); err != nil {
+			return submissionRecord{}, err
+		}
+	}
 	e, err := appendEvent(tx, today, EventCompleted, rec.SubmissionID, digest)
 	if err != nil {
 		return submissionRecord{}, err

@@ -64,6 +64,11 @@ type uploadRecord struct {
 	Partner      string `json:"partner,omitempty"`
 	Courier      string `json:"courier,omitempty"`
 	CreatorToken *sum   `json:"creator_token,omitempty"` // nil for anonymous uploads
+	// CreatedPending: the upload's created event is still to be logged,
+	// with its completion (set on every upload but a reply since the
+	// event moved there). A record without it logged the event when it
+	// was created, so its completion does not log it again.
+	CreatedPending bool `json:"created_pending,omitempty"`
 	// HashState is the marshalled SHA-256 state over bytes [0, Offset),
 	// so Complete never re-reads the ciphertext to hash it.
 	HashState []byte `json:"hash_state"`

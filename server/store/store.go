@@ -194,8 +194,8 @@ type Store interface {
 	// may answer after acknowledging). ErrInvalid for a malformed ID,
 	// a negative length, a non-zero Offset, an unknown kind, a bad day
 	// or partner name, a CreatorToken without a Partner or Courier.
-	// An empty Created means today. Appends
-	// EventCreated (not for replies).
+	// An empty Created means today. It appends no event: an upload
+	// that never completes leaves nothing in the log.
 	CreateUpload(ctx context.Context, u Upload) error
 
 	// Upload returns the upload's current state, ErrNotFound if there is
@@ -239,7 +239,8 @@ type Store interface {
 	// file for check, the error wraps ErrUndecided and the upload is kept
 	// as it was: nothing is deleted and a later Complete may succeed.
 	//
-	// Appends EventCompleted (or EventReplied) to the log. For a reply
+	// Appends EventCreated (dated the day the upload was created) and
+	// EventCompleted, or EventReplied for a reply, to the log. For a reply
 	// it returns the submission replied to, with the new reply last.
 	Complete(ctx context.Context, id string, check func(ciphertext io.Reader) error) (Submission, error)
 

@@ -19,6 +19,12 @@ import (
 // The file is created before the record is committed, so a crash leaves
 // at worst an orphan file that Open removes, or a record whose empty file
 // Open creates again.
+//
+// It logs no event: the upload's created event is appended when it
+// completes, in the same transaction as its completed event (see
+// addSubmission). Anyone may create an upload; one abandoned, refused or
+// terminated leaves nothing once its record and file are gone, so
+// creations cannot grow the database without bound.
 func (s *BoltStore) CreateUpload(ctx context.Context, u Upload) error {
 	if err := validateUpload(&u); err != nil {
 		return err
@@ -50,6 +56,7 @@ func (s *BoltStore) CreateUpload(ctx context.Context, u Upload) error {
 	rec := uploadRecord{
 		ID: u.ID, Length: u.Length, Created: u.Created, Expires: u.Expires, Kind: u.Kind,
 		SubmissionID: u.SubmissionID, Verifier: u.Verifier, Partner: u.Partner, Courier: u.Courier, HashState: state,
+		CreatedPending: u.Kind != KindReply,
 	}
 	if u.CreatorToken != [32]byte{} {
 		rec.CreatorToken = (*sum)(&u.CreatorToken)
@@ -64,11 +71,7 @@ func (s *BoltStore) CreateUpload(ctx context.Context, u Upload) error {
 		if u.Kind == KindReply {
 			return nil
 		}
-		if err := tx.Bucket(bucketReserved).Put([]byte(u.SubmissionID), []byte(u.ID)); err != nil {
-			return err
-		}
-		_, err := appendEvent(tx, u.Created, EventCreated, u.SubmissionID, sum{})
-		return err
+		return tx.Bucket(bucketReserved).Put([]byte(u.SubmissionID), []byte(u.ID))
 	})
 	if err != nil {
 		// Nothing references the file; if it cannot go now, the next

@@ -26,12 +26,27 @@ func testCreateUpload(t *testing.T, s store.Store) {
 		if got != u {
 			t.Fatalf("Upload returned %+v, want %+v", got, u)
 		}
-		if e := lastEvent(t, s); e.Type != store.EventCreated || e.SubmissionID != u.SubmissionID || e.Day != day {
-			t.Fatalf("last event %+v, want created for the submission", e)
+		// The created event waits for the completion: an upload that
+		// never completes leaves nothing in the log.
+		if evs := events(t, s); len(evs) != 0 {
+			t.Fatalf("creation logged %+v", evs)
 		}
 	}
 	_, err := s.Upload(ctx, NewID(t))
 	wantErr(t, "Upload of unknown id", err, store.ErrNotFound)
+
+	// A completion logs it, dated the day the upload was created, then
+	// the completed event.
+	last := newUpload(t, store.KindAnonymous, NewID(t), 1000)
+	create(t, s, last)
+	data := Data(int(last.Length))
+	write(t, s, last.ID, 0, data)
+	complete(t, s, last.ID)
+	evs := events(t, s)
+	if len(evs) != 2 || evs[0].Type != store.EventCreated || evs[0].SubmissionID != last.SubmissionID || evs[0].Day != day ||
+		evs[1].Type != store.EventCompleted || evs[1].SubmissionID != last.SubmissionID || evs[1].SHA256 != sha256.Sum256(data) {
+		t.Fatalf("log after the completion: %+v, want created on %s and completed", evs, day)
+	}
 }
 
 func testCreateUploadInvalid(t *testing.T, s store.Store) {
