@@ -62,7 +62,9 @@ type Config struct {
 	// WriteTimeout bounds the writing of every other answer (JSON,
 	// errors, the manifest), from the start of the request: a client
 	// that never reads its answer gives back its connection and goroutine
-	// after it. Default 2 minutes.
+	// after it. Default 10 minutes: more than the 8 minutes the refuge
+	// client gives a JSON answer, so that a courier on a slow Tor link
+	// reading a long list of submissions is never cut by the server first.
 	WriteTimeout time.Duration
 
 	// Now is a test knob for the clock (expiry days); nil means time.Now.
@@ -145,7 +147,7 @@ func setDefaults(c *Config) {
 		c.MaxRequestLifetime = 12 * time.Hour
 	}
 	if c.WriteTimeout <= 0 {
-		c.WriteTimeout = 2 * time.Minute
+		c.WriteTimeout = 10 * time.Minute
 	}
 	if c.Now == nil {
 		c.Now = time.Now
