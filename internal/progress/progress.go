@@ -32,6 +32,12 @@ const (
 type Meter struct {
 	// N is the work done so far; the work adds to it from any goroutine.
 	N atomic.Int64
+	// Sending is work on its way but not yet done: for an upload, bytes
+	// handed to the connection that the server has not acknowledged. It
+	// is shown beside N ("…; 96.0 KiB sent, unconfirmed"), never added to it,
+	// so that a slow link is seen to move without anything being counted
+	// as arrived before it has.
+	Sending atomic.Int64
 
 	prog, label string
 	total       int64
@@ -124,6 +130,9 @@ func (m *Meter) print(final bool) {
 		}
 		line = fmt.Sprintf("%s: %s %s / %s (%d%%), %s/s, %s left", m.prog, m.label,
 			Size(done), Size(m.total), Percent(done, m.total), Size(int64(rate)), left)
+		if s := m.Sending.Load(); s > 0 {
+			line += fmt.Sprintf("; %s sent, unconfirmed", Size(s))
+		}
 	}
 	m.shown = true
 	if m.tty {

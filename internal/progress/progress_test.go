@@ -106,3 +106,33 @@ func finalTime(t *testing.T, out, prefix string, least time.Duration) {
 		t.Fatalf("final line %q, want %q and about %v", out, prefix, least)
 	}
 }
+
+// Bytes on their way (handed to the connection, not yet acknowledged) are
+// shown apart, never counted as done: on a slow link the line moves while
+// the server has confirmed nothing, and the final line of a transfer that
+// stops there says it stopped at what was confirmed. Off a terminal the
+// lines stay plain.
+func TestSendingShownApart(t *testing.T) {
+	var buf bytes.Buffer
+	m := Start(&buf, "refuge", "upload", 1<<20, Always)
+	m.Sending.Store(96 << 10)
+	m.print(false)
+	m.N.Store(256 << 10)
+	m.Sending.Store(0)
+	m.print(false)
+	m.Sending.Store(64 << 10)
+	m.Finish()
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if strings.ContainsAny(buf.String(), "\r\033") || len(lines) != 3 {
+		t.Fatalf("want three plain lines, got %q", buf.String())
+	}
+	if want := "refuge: upload 0 B / 1.0 MiB (0%), "; !strings.HasPrefix(lines[0], want) || !strings.HasSuffix(lines[0], "; 96.0 KiB sent, unconfirmed") {
+		t.Errorf("line while sending %q, want %q… and the bytes sent apart", lines[0], want)
+	}
+	if want := "refuge: upload 256.0 KiB / 1.0 MiB (25%), "; !strings.HasPrefix(lines[1], want) || strings.Contains(lines[1], "unconfirmed") {
+		t.Errorf("line with nothing on its way %q, want %q… and no unconfirmed bytes", lines[1], want)
+	}
+	if want := "refuge: upload stopped at 256.0 KiB of 1.0 MiB (25%) after "; !strings.HasPrefix(lines[2], want) || strings.Contains(lines[2], "64.0 KiB") {
+		t.Errorf("final line %q, want %q… counting only what was confirmed", lines[2], want)
+	}
+}
