@@ -73,14 +73,14 @@ func (c *bulkConn) ReadFrom(r io.Reader) (int64, error) {
 type writerOnly struct{ io.Writer }
 
 // sendBody sends the request body lr (of w) straight from w's file with
-// sendfile(2), in pieces of up to 1 MiB so that progress and the idle
-// timer move as the bytes go.
+// sendfile(2), in pieces of up to 1 MiB; w advances as each call of
+// sendfile(2) returns, so that the bytes on their way and the idle timer
+// move as the bytes go, even on a link that takes a minute per MiB.
 func (c *bulkConn) sendBody(lr *io.LimitedReader, w *watchedReader) (int64, error) {
 	var total int64
 	for lr.N > 0 && w.pos < w.end {
 		k := min(lr.N, w.end-w.pos, 1<<20)
-		n, err := sendFile(c.TCPConn, w.file, w.pos, int(k))
-		w.advance(n)
+		n, err := sendFile(c.TCPConn, w.file, w.pos, int(k), w.advance)
 		lr.N -= int64(n)
 		total += int64(n)
 		if err != nil {

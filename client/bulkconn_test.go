@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -74,11 +75,12 @@ func TestBulkConnShortFile(t *testing.T) {
 	}
 	defer f.Close()
 	f.Write(data)
-	w := &watchedReader{src: f, file: f, pos: 1000, end: 9000, idle: time.Minute, timer: time.AfterFunc(time.Minute, func() {})}
+	var sent atomic.Int64
+	w := &watchedReader{src: f, file: f, pos: 1000, end: 9000, sent: &sent, idle: time.Minute, timer: time.AfterFunc(time.Minute, func() {})}
 	defer w.timer.Stop()
 	n, err := bc.ReadFrom(io.LimitReader(w, 8000))
-	if !errors.Is(err, io.ErrUnexpectedEOF) || n != 2000 || w.pos != 3000 {
-		t.Fatalf("ReadFrom: %d, %v, position %d: want 2000 bytes, unexpected EOF, position 3000", n, err, w.pos)
+	if !errors.Is(err, io.ErrUnexpectedEOF) || n != 2000 || w.pos != 3000 || sent.Load() != 2000 {
+		t.Fatalf("ReadFrom: %d, %v, position %d, %d counted as sent: want 2000 bytes, unexpected EOF, position 3000, 2000 sent", n, err, w.pos, sent.Load())
 	}
 	bc.Close()
 	if b := <-got; !bytes.Equal(b, data[1000:]) {

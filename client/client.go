@@ -73,9 +73,13 @@ type Options struct {
 	AnswerTimeout time.Duration
 	// Retry is the retry policy (see Retry for its defaults).
 	Retry Retry
-	// ChunkSize is the first tus PATCH body size (default 8 MiB). The
-	// uploader doubles it while chunks take under 2 s (up to 128 MiB),
-	// halves it when one takes over 20 s or breaks (down to 64 KiB).
+	// ChunkSize is the first tus PATCH body size (default 256 KiB). The
+	// uploader doubles it while chunks take under 2 s (quadruples it under
+	// 0.25 s; up to 128 MiB), halves it when one takes over 20 s or
+	// breaks (down to 64 KiB). A small first chunk is acknowledged soon
+	// even on a slow link (some 13 s over Tor at 20 KB/s, where 8 MiB took
+	// 7 minutes with nothing to show); on a fast link the seventh chunk
+	// is 128 MiB (the sixth when starting from 8 MiB).
 	ChunkSize int64
 	// OnRetry, if set, is called before each wait between tries, so that
 	// a person on a bad link is not left in silence.
@@ -117,7 +121,7 @@ func New(o Options) (*Client, error) {
 		o.AnswerTimeout = 8 * time.Minute
 	}
 	if o.ChunkSize <= 0 {
-		o.ChunkSize = 8 << 20
+		o.ChunkSize = defaultChunk
 	}
 	o.ChunkSize = min(max(o.ChunkSize, minChunk), maxChunk)
 	o.Retry = o.Retry.withDefaults()

@@ -15,8 +15,9 @@ const canSendFile = true
 // sendFile sends n bytes of f from off on c with sendfile(2): the kernel
 // hands the file's cached pages to the socket, and the client copies
 // nothing. It does not move f's offset. A file shorter than off+n gives
-// io.ErrUnexpectedEOF.
-func sendFile(c *net.TCPConn, f *os.File, off int64, n int) (int, error) {
+// io.ErrUnexpectedEOF. sent is called with the bytes of each call of
+// sendfile(2) that sent some.
+func sendFile(c *net.TCPConn, f *os.File, off int64, n int, sent func(int)) (int, error) {
 	sc, err := c.SyscallConn()
 	if err != nil {
 		return 0, err
@@ -25,15 +26,16 @@ func sendFile(c *net.TCPConn, f *os.File, off int64, n int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	sent := 0
+	done := 0
 	var serr error
 	cerr := fc.Control(func(in uintptr) {
 		err = sc.Write(func(out uintptr) bool {
-			for sent < n {
-				o := off + int64(sent)
-				k, e := unix.Sendfile(int(out), int(in), &o, n-sent)
+			for done < n {
+				o := off + int64(done)
+				k, e := unix.Sendfile(int(out), int(in), &o, n-done)
 				if k > 0 {
-					sent += k
+					done += k
+					sent(k)
 				}
 				switch {
 				case errors.Is(e, unix.EAGAIN):
@@ -52,8 +54,8 @@ func sendFile(c *net.TCPConn, f *os.File, off int64, n int) (int, error) {
 	})
 	for _, e := range []error{serr, err, cerr} {
 		if e != nil {
-			return sent, e
+			return done, e
 		}
 	}
-	return sent, nil
+	return done, nil
 }

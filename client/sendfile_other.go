@@ -12,6 +12,6 @@ import (
 // (sendfile's other forms differ), and bodies are copied elsewhere.
 const canSendFile = false
 
-func sendFile(*net.TCPConn, *os.File, int64, int) (int, error) {
+func sendFile(*net.TCPConn, *os.File, int64, int, func(int)) (int, error) {
 	return 0, errors.ErrUnsupported
 }

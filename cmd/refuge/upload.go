@@ -202,7 +202,7 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 			}
 		}
 		p := progress.Start(e.stderr, prog, label, st.Size, progress.Always)
-		err := c.Upload(ctx, st.UploadURL, token, src, st.Size, &p.N)
+		err := c.UploadSending(ctx, st.UploadURL, token, src, st.Size, &p.N, &p.Sending)
 		p.Finish()
 		if err == nil {
 			return nil
