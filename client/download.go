@@ -45,14 +45,19 @@ func (c *Client) Download(ctx context.Context, ref, token, path string, size int
 	failures := 0
 	for have < size {
 		pos, err := c.getRange(ctx, ref, token, f, have, size, progress)
-		grew := pos > have
+		// Only a gain of 64 KiB, half of what was asked for or the rest
+		// counts as progress (see gained): a server that sends a byte or
+		// two per answer and ends it would otherwise keep the client
+		// asking for ever.
+		grew, gain := gained(have, pos, size-have, size), pos-have
 		have = pos
 		if err == nil && grew {
 			continue
 		}
 		if err == nil {
-			// A 200 or 206 with no byte in it is a cut connection, not
-			// the end of the file: asking again at once would loop.
+			// An answer that ends before the file does is a cut
+			// connection, not the end of the file: asking again at once
+			// would loop.
 			err = &netError{err: io.ErrUnexpectedEOF}
 		}
 		if ctx.Err() != nil {
@@ -64,7 +69,9 @@ func (c *Client) Download(ctx context.Context, ref, token, path string, size int
 		if !transient(err) {
 			return fmt.Errorf("downloading: %w", unwrapPermanent(err))
 		}
-		if failures++; failures >= c.opts.Retry.Attempts {
+		if failures++; failures >= c.opts.Retry.Attempts && gain > 0 && !grew {
+			return fmt.Errorf("downloading: giving up after %d answers in a row that each brought only a few bytes (%d in the last); the server may be overloaded or hostile: %w", failures, gain, err)
+		} else if failures >= c.opts.Retry.Attempts {
 			return fmt.Errorf("downloading: giving up after %d failures in a row: %w", failures, err)
 		}
 		if err := c.pause(ctx, failures, err); err != nil {

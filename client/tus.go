@@ -263,14 +263,25 @@ func (c *Client) UploadSending(ctx context.Context, uploadURL, token string, src
 		start := time.Now()
 		next, err := c.patch(ctx, uploadURL, token, src, offset, n, sum, sending)
 		if err == nil {
-			offset, failures = next, 0
+			whole, from := next == offset+n, offset
+			offset = next
 			acked = max(acked, offset)
 			storeMax(progress, offset)
 			sending.Store(0)
 			if r, ok := src.(ReleasingSource); ok {
 				r.Release(offset)
 			}
-			if wins++; wins >= 2 {
+			if whole || gained(from, next, n, size) {
+				failures = 0
+			} else if failures++; failures >= c.opts.Retry.Attempts {
+				// A refuge-server acknowledges a whole chunk or answers an
+				// error; one that keeps acknowledging a few bytes of each
+				// could keep the client sending for ever.
+				return fmt.Errorf("uploading: giving up after %d requests in a row of which the server acknowledged only a few bytes each (%d of %d in the last); it may be overloaded or hostile (run the command again to resume from what it holds)", failures, next-from, n)
+			}
+			if !whole {
+				wins = 0
+			} else if wins++; wins >= 2 {
 				chunk = nextChunk(chunk, n, time.Since(start))
 			}
 			continue
@@ -308,13 +319,26 @@ func (c *Client) UploadSending(ctx context.Context, uploadURL, token string, src
 		if got < acked {
 			return fmt.Errorf("uploading: %w", errOffsetBack(got, acked))
 		}
-		if got > offset {
+		if gained(offset, got, n, size) {
 			failures = 0 // the server kept part of the chunk: progress
 		}
 		offset, acked = got, max(acked, got)
 		storeMax(progress, offset)
 	}
 	return nil
+}
+
+// gained reports whether moving from offset to next, in a try that asked
+// for tried bytes (of size in all), is progress enough to start counting
+// failures afresh: at least minChunk, half of what was tried, or the rest
+// of the transfer. A hostile server that keeps a byte or two per try
+// would otherwise keep the client trying for ever; any gain that counts
+// is at least half a try's bytes or 64 KiB, so a transfer ends. A link
+// that carries less than that between cuts gives up after the retry
+// policy's Attempts tries, and running the command again resumes.
+func gained(offset, next, tried, size int64) bool {
+	g := next - offset
+	return g > 0 && (g >= minChunk || 2*g >= tried || next >= size)
 }
 
 // nextChunk adapts the chunk size after a chunk of n bytes went through
