@@ -2,13 +2,17 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"math"
+
+	"refuge/internal/diskfree"
 )
 
 // FreeSpace reports the bytes the data directory's file system still gives
 // to an unprivileged process (statfs f_bavail; on Windows, the free bytes
 // available to the caller). The server keeps a floor of it for its records
-// (Config.MinFreeBytes).
+// (Config.MinFreeBytes). Where it cannot be told, it is the largest int64:
+// no floor is kept.
 func (s *BoltStore) FreeSpace(ctx context.Context) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -16,11 +20,13 @@ func (s *BoltStore) FreeSpace(ctx context.Context) (int64, error) {
 	return freeSpace(s.dir)
 }
 
-// bytesOf multiplies a count of blocks by the block size, saturating at
-// the largest int64.
-func bytesOf(blocks, size uint64) int64 {
-	if size != 0 && blocks > math.MaxInt64/size {
-		return math.MaxInt64
+func freeSpace(dir string) (int64, error) {
+	n, known, err := diskfree.Available(dir)
+	if err != nil {
+		return 0, fmt.Errorf("store: free space of the data directory: %w", err)
 	}
-	return int64(blocks * size) // #nosec G115 -- at most MaxInt64, checked above
+	if !known {
+		return math.MaxInt64, nil
+	}
+	return n, nil
 }

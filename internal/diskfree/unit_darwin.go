@@ -1,4 +1,4 @@
-package store
+package diskfree
 
 import "golang.org/x/sys/unix"
 
