@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,6 +17,7 @@ import (
 
 	"refuge/client"
 	"refuge/internal/cli"
+	"refuge/internal/diskfree"
 	"refuge/internal/lowerhex"
 	"refuge/internal/progress"
 	"refuge/internal/uploaders"
@@ -154,6 +156,9 @@ func (e *env) courierPull(args []string) error {
 	if err != nil {
 		return netFail("", err)
 	}
+	if err := e.roomToPull(dir, subs); err != nil {
+		return err
+	}
 	got := 0
 	checked := map[string]string{} // id -> the SHA-256 its download was checked against
 	for _, s := range subs {
@@ -181,6 +186,51 @@ func (e *env) courierPull(args []string) error {
 	}
 	e.out.Infof("pulled %s; %d listed; event log verified up to entry %d", cli.Plural(got, "new submission"), len(subs), head.Seq)
 	return nil
+}
+
+// roomToPull checks, before anything is downloaded, that the
+// submissions to pull fit in the free space of dir: the sizes the server
+// lists (less what partial downloads already hold) against what the file
+// system gives. A seized server could otherwise list a few huge
+// submissions and fill the courier's disk. Where the free space cannot be
+// told (systems other than Linux, macOS and Windows), there is no check;
+// a download still never writes past its listed size.
+func (e *env) roomToPull(dir string, subs []api.Submission) error {
+	var need int64
+	n := 0
+	for _, s := range subs {
+		if s.Status == "deleted" || !lowerhex.ID(s.ID) {
+			continue
+		}
+		path := filepath.Join(dir, s.ID+".age")
+		if _, err := os.Stat(path); err == nil {
+			continue
+		}
+		left := s.Size
+		if fi, err := os.Stat(path + ".part"); err == nil && fi.Size() <= s.Size {
+			left -= fi.Size()
+		}
+		if left > math.MaxInt64-need { // far more than any disk
+			need = math.MaxInt64
+		} else {
+			need += left
+		}
+		n++
+	}
+	if need == 0 {
+		return nil
+	}
+	free, known, err := diskfree.Available(dir)
+	if err != nil {
+		e.out.Warnf("cannot tell the free space in %s (%v); pulling without checking it", dir, err)
+		return nil
+	}
+	if !known || need <= free {
+		return nil
+	}
+	return failf("not enough free space in %s: pulling %s needs %s, and %s is free; nothing was downloaded", dir,
+		cli.Plural(n, "new submission"), progress.Size(need), progress.Size(free)).
+		Hint("free some space there or pull to a larger disk, and run the command again; the server keeps the submissions until the officers acknowledge them")
 }
 
 // pullEvents fetches the whole log, verifies the chain from its start and
