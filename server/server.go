@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"refuge/crypto/signing"
+	"refuge/server/api"
 	"refuge/server/store"
 )
 
@@ -59,6 +60,7 @@ type Config struct {
 	BodyRateWindow       time.Duration // grace before and window of that check; default 60s
 	BodyStall            time.Duration // longest pause between body bytes; default 60s
 	MaxRequestLifetime   time.Duration // longest PATCH or download; default 12h
+	MaxReplies           int           // replies to one submission; default and most api.MaxReplies (clients refuse more)
 	// WriteTimeout bounds the writing of every other answer (JSON,
 	// errors, the manifest), from the start of the request: a client
 	// that never reads its answer gives back its connection and goroutine
@@ -148,6 +150,9 @@ func setDefaults(c *Config) {
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 10 * time.Minute
+	}
+	if c.MaxReplies <= 0 || c.MaxReplies > api.MaxReplies {
+		c.MaxReplies = api.MaxReplies
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -140,7 +140,14 @@ func (s *Server) newUpload(r *http.Request, c caller) (store.Upload, *api.Error)
 	switch {
 	case kind == store.KindReply && md.verifier != "":
 		return u, api.Errorf(api.CodeBadRequest, "a reply takes no verifier")
+	case kind == store.KindReply && n > api.MaxReplySize:
+		return u, api.Errorf(api.CodeTooLarge, "a reply is at most %d bytes; clients refuse a larger one", api.MaxReplySize)
 	case kind == store.KindReply:
+		sub, err := s.cfg.Store.Submission(r.Context(), md.submissionID)
+		if err == nil && len(sub.Replies) >= s.cfg.MaxReplies {
+			return u, api.Errorf(api.CodeUnprocessable, "this submission has %d replies, the most a server keeps; clients refuse more", len(sub.Replies))
+		}
+		// Any other error: creating the upload says it (no such submission).
 	case kind == store.KindRelay && md.verifier == "":
 		// A partner relaying a bundle may not know the verifier; the zero
 		// verifier matches no token, so then nobody can read the status.

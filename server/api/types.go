@@ -46,6 +46,17 @@ type SubmissionList struct {
 	Submissions []Submission `json:"submissions"`
 }
 
+// Limits of replies, the same on both sides of the wire. A refuge-server
+// accepts no reply upload longer than MaxReplySize and no new reply to a
+// submission that has MaxReplies; a client refuses a reply list of more,
+// or a reply listed larger, as no refuge-server's, before it downloads
+// anything (a seized server could otherwise fill a defender's disk or
+// keep it downloading without end).
+const (
+	MaxReplySize int64 = 256 << 20 // bytes of one reply's age file
+	MaxReplies         = 1000      // replies to one submission
+)
+
 // Reply describes one officer's reply: an opaque age file.
 type Reply struct {
 	ID      string `json:"id"`
