@@ -140,6 +140,9 @@ func (c *Client) Replies(ctx context.Context, submissionID, token string) ([]api
 // out (32 lowercase hex characters), never a path; its size and SHA-256
 // bound and check the download.
 func checkReplies(rs []api.Reply) error {
+	if len(rs) > api.MaxReplies {
+		return permanent(fmt.Errorf("the server listed %d replies, more than the %d a refuge-server keeps for one submission; nothing was saved", len(rs), api.MaxReplies))
+	}
 	seen := make(map[string]bool, len(rs))
 	for _, r := range rs {
 		if err := checkReply(r); err != nil {
@@ -163,6 +166,9 @@ func errDuplicate(what, id string) error {
 func checkReply(r api.Reply) error {
 	if !lowerhex.ID(r.ID) || r.Size < 0 || !lowerhex.Valid(r.SHA256, 64) || !validDay(r.Created) {
 		return permanent(errors.New("the server listed a malformed reply (an id, size, hash or day that no refuge-server gives); nothing was saved"))
+	}
+	if r.Size > api.MaxReplySize {
+		return permanent(fmt.Errorf("the server listed a reply of %d bytes, larger than the %d a refuge-server accepts; nothing was saved", r.Size, api.MaxReplySize))
 	}
 	return nil
 }

@@ -212,6 +212,9 @@ func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys
 	if err := c.DownloadReply(ctx, keys.SubmissionID(), tok, r, ct); err != nil {
 		return netFail("", err)
 	}
+	// One reply's ciphertext at a time in the temporary folder: what was
+	// opened or refused goes before the next comes.
+	defer os.Remove(ct) // #nosec G104 -- in the private temporary folder, removed whole at the end
 	dest := filepath.Join(tmp, "open-"+r.ID)
 	if outDir != "" {
 		var err error
