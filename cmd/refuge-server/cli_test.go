@@ -113,15 +113,15 @@ func TestMistyped(t *testing.T) {
 		args   []string
 		stderr string
 	}{
-		{"serve flag", []string{"--listn", "x"}, `refuge-server: error: flag provided but not defined: -listn
+		{"serve flag", []string{"--listn", "x"}, `refuge-server: error: unknown flag --listn
 refuge-server: hint: did you mean --listen?
 refuge-server: hint: run "refuge-server --help" for usage
 `},
-		{"publish flag", []string{"publish", "--dat", "x", "m.json", "m.json.minisig"}, `refuge-server: error: flag provided but not defined: -dat
+		{"publish flag", []string{"publish", "--dat", "x", "m.json", "m.json.minisig"}, `refuge-server: error: unknown flag --dat
 refuge-server: hint: did you mean --data?
 refuge-server: hint: run "refuge-server publish --help" for usage
 `},
-		{"token flag", []string{"token", "add", "--partnr", "fld", "--data", "x"}, `refuge-server: error: flag provided but not defined: -partnr
+		{"token flag", []string{"token", "add", "--partnr", "fld", "--data", "x"}, `refuge-server: error: unknown flag --partnr
 refuge-server: hint: did you mean --partner?
 refuge-server: hint: run "refuge-server token add --help" for usage
 `},
@@ -139,13 +139,13 @@ refuge-server: hint: write the subcommand first, then its flags: refuge-server t
 		{"publish after flags", []string{"--data", "x", "--root-pub", "RW", "publish", "m.json", "m.json.minisig"}, `refuge-server: error: "publish" is a subcommand, and comes before any flag
 refuge-server: hint: write the subcommand first, then its flags: refuge-server publish … --data DIR
 `},
-		{"nothing near", []string{"--bogus"}, `refuge-server: error: flag provided but not defined: -bogus
+		{"nothing near", []string{"--bogus"}, `refuge-server: error: unknown flag --bogus
 refuge-server: hint: run "refuge-server --help" for usage
 `},
-		{"a data folder named token", []string{"--data", "token", "--bogus"}, `refuge-server: error: flag provided but not defined: -bogus
+		{"a data folder named token", []string{"--data", "token", "--bogus"}, `refuge-server: error: unknown flag --bogus
 refuge-server: hint: run "refuge-server --help" for usage
 `},
-		{"a data folder named publish", []string{"--data", "publish", "--listn", "x"}, `refuge-server: error: flag provided but not defined: -listn
+		{"a data folder named publish", []string{"--data", "publish", "--listn", "x"}, `refuge-server: error: unknown flag --listn
 refuge-server: hint: did you mean --listen?
 refuge-server: hint: run "refuge-server --help" for usage
 `},

@@ -34,7 +34,7 @@ refuge-server: hint: a name's first token is added by refuge-server token add --
 	}
 
 	check("flag error", []string{"token", "list", "--dta", srv.Dir}, exitUsage,
-		`refuge-server: error: flag provided but not defined: -dta
+		`refuge-server: error: unknown flag --dta
 refuge-server: hint: did you mean --data?
 refuge-server: hint: run "refuge-server token list --help" for usage
 `)

@@ -9,7 +9,7 @@
 // exit codes and its wording; this package only makes the shape of a
 // message the same in every program:
 //
-//	refuge-officer: error: flag provided but not defined: -outbx
+//	refuge-officer: error: unknown flag --outbx
 //	refuge-officer: hint: did you mean --outbox?
 //	refuge-officer: hint: run "refuge-officer open --help" for usage
 package cli

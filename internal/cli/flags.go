@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -108,19 +109,73 @@ func isBool(f *flag.Flag) bool {
 	return ok && b.IsBoolFlag()
 }
 
-// flagError is the usage error for a flag error of fs, naming the flag fs
-// has that comes nearest to a mistyped one.
+// flagError is the usage error for a flag error of fs, in plain words
+// (plainFlagError), naming the flag fs has that comes nearest to a
+// mistyped one.
 func flagError(fs *flag.FlagSet, err error) *Error {
-	ce := Errorf(ExitUsage, "%v", err)
-	const undefined = "flag provided but not defined: -"
-	if name, ok := strings.CutPrefix(err.Error(), undefined); ok {
+	msg, unknown := plainFlagError(err.Error())
+	ce := Errorf(ExitUsage, "%s", msg)
+	if unknown != "" {
 		var names []string
 		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-		if near := Nearest(strings.TrimLeft(name, "-"), names); near != "" {
+		if near := Nearest(strings.TrimLeft(unknown, "-"), names); near != "" {
 			ce.Hint("did you mean %s?", dashed(near))
 		}
 	}
 	return ce.Hint("run %q for usage", fs.Name()+" --help")
+}
+
+// plainFlagError rewrites a message of the flag package, which names a
+// flag with one dash whatever was typed and speaks of arguments and parse
+// errors, into words a person reads at once, the flag written as the help
+// texts write it: "unknown flag --outbx", "--token needs a value". unknown
+// is the name of a flag that is not defined, if that is the error. A
+// message it does not know is returned as it is.
+func plainFlagError(msg string) (plain, unknown string) {
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return "unknown flag " + dashed(name), name
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return dashed(name) + " needs a value", ""
+	}
+	if s, ok := strings.CutPrefix(msg, "bad flag syntax: "); ok {
+		return fmt.Sprintf("%q is not a flag: a flag is -x or --name, or --name=value", s), ""
+	}
+	if rest, ok := strings.CutPrefix(msg, "invalid boolean value "); ok {
+		if value, name, _, ok := valueFor(rest, " for -"); ok {
+			return fmt.Sprintf("%s takes no value (it is given alone, or as %s=false), not %q", dashed(name), dashed(name), value), ""
+		}
+	}
+	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
+		if value, name, why, ok := valueFor(rest, " for flag -"); ok {
+			switch why {
+			case "parse error":
+				why = "not a number"
+			case "value out of range":
+				why = "too large a number"
+			}
+			return fmt.Sprintf("%s %q: %s", dashed(name), value, why), ""
+		}
+	}
+	return msg, ""
+}
+
+// valueFor reads `"VALUE"` + sep + `NAME: WHY`, the end of the flag
+// package's messages about a value it refused.
+func valueFor(s, sep string) (value, name, why string, ok bool) {
+	quoted, err := strconv.QuotedPrefix(s)
+	if err != nil {
+		return "", "", "", false
+	}
+	if value, err = strconv.Unquote(quoted); err != nil {
+		return "", "", "", false
+	}
+	rest, ok := strings.CutPrefix(s[len(quoted):], sep)
+	if !ok {
+		return "", "", "", false
+	}
+	name, why, ok = strings.Cut(rest, ": ")
+	return value, name, why, ok
 }
 
 // dashed is a flag as the help texts write it: -o, --note-file.

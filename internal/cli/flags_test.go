@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"flag"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -145,37 +146,37 @@ func TestParseErrors(t *testing.T) {
 		msg   string
 		hints []string
 	}{
-		{"a mistyped flag", []string{"a", "--outbx", "d"}, "flag provided but not defined: -outbx",
+		{"a mistyped flag", []string{"a", "--outbx", "d"}, "unknown flag --outbx",
 			[]string{"did you mean --outbox?", `run "prog open --help" for usage`}},
-		{"a mistyped one-letter flag", []string{"-oo", "d"}, "flag provided but not defined: -oo",
+		{"a mistyped one-letter flag", []string{"-oo", "d"}, "unknown flag --oo",
 			[]string{"did you mean -o?", `run "prog open --help" for usage`}},
-		{"a one-letter flag is suggested with one dash", []string{"--ob"}, "flag provided but not defined: -ob",
+		{"a one-letter flag is suggested with one dash", []string{"--ob"}, "unknown flag --ob",
 			[]string{"did you mean -o?", `run "prog open --help" for usage`}},
-		{"an unknown one-letter flag suggests no other", []string{"a", "-x"}, "flag provided but not defined: -x",
+		{"an unknown one-letter flag suggests no other", []string{"a", "-x"}, "unknown flag -x",
 			[]string{`run "prog open --help" for usage`}},
-		{"an unknown one-letter flag in capitals", []string{"-O", "d"}, "flag provided but not defined: -O",
+		{"an unknown one-letter flag in capitals", []string{"-O", "d"}, "unknown flag -O",
 			[]string{`run "prog open --help" for usage`}},
-		{"a long flag in capitals", []string{"--Force"}, "flag provided but not defined: -Force",
+		{"a long flag in capitals", []string{"--Force"}, "unknown flag --Force",
 			[]string{"did you mean --force?", `run "prog open --help" for usage`}},
-		{"a mistyped flag with a value", []string{"--outbx=d"}, "flag provided but not defined: -outbx",
+		{"a mistyped flag with a value", []string{"--outbx=d"}, "unknown flag --outbx",
 			[]string{"did you mean --outbox?", `run "prog open --help" for usage`}},
-		{"a flag close to two names: the first in sort order", []string{"--io"}, "flag provided but not defined: -io",
+		{"a flag close to two names: the first in sort order", []string{"--io"}, "unknown flag --io",
 			[]string{"did you mean -i?", `run "prog open --help" for usage`}},
-		{"a mistyped flag after -- as a value", []string{"a", "-o", "--", "--tp", "b"}, "flag provided but not defined: -tp",
+		{"a mistyped flag after -- as a value", []string{"a", "-o", "--", "--tp", "b"}, "unknown flag --tp",
 			[]string{"did you mean --to?", `run "prog open --help" for usage`}},
-		{"a mistyped flag before -h: the error, not the help", []string{"--outbx", "-h"}, "flag provided but not defined: -outbx",
+		{"a mistyped flag before -h: the error, not the help", []string{"--outbx", "-h"}, "unknown flag --outbx",
 			[]string{"did you mean --outbox?", `run "prog open --help" for usage`}},
-		{"a prefix of a flag", []string{"--forc"}, "flag provided but not defined: -forc",
+		{"a prefix of a flag", []string{"--forc"}, "unknown flag --forc",
 			[]string{"did you mean --force?", `run "prog open --help" for usage`}},
-		{"nothing near", []string{"--bogus"}, "flag provided but not defined: -bogus",
+		{"nothing near", []string{"--bogus"}, "unknown flag --bogus",
 			[]string{`run "prog open --help" for usage`}},
-		{"a unicode flag", []string{"--fоrce"}, "flag provided but not defined: -fоrce",
+		{"a unicode flag", []string{"--fоrce"}, "unknown flag --fоrce",
 			[]string{"did you mean --force?", `run "prog open --help" for usage`}},
-		{"a missing value", []string{"a", "-o"}, "flag needs an argument: -o",
+		{"a missing value", []string{"a", "-o"}, "-o needs a value",
 			[]string{`run "prog open --help" for usage`}},
-		{"--=x", []string{"--=x"}, "bad flag syntax: --=x", []string{`run "prog open --help" for usage`}},
-		{"three dashes", []string{"---o", "d"}, "bad flag syntax: ---o", []string{`run "prog open --help" for usage`}},
-		{"a value for a bool", []string{"--force=maybe"}, `invalid boolean value "maybe" for -force: parse error`,
+		{"--=x", []string{"--=x"}, `"--=x" is not a flag: a flag is -x or --name, or --name=value`, []string{`run "prog open --help" for usage`}},
+		{"three dashes", []string{"---o", "d"}, `"---o" is not a flag: a flag is -x or --name, or --name=value`, []string{`run "prog open --help" for usage`}},
+		{"a value for a bool", []string{"--force=maybe"}, `--force takes no value (it is given alone, or as --force=false), not "maybe"`,
 			[]string{`run "prog open --help" for usage`}},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
@@ -188,6 +189,34 @@ func TestParseErrors(t *testing.T) {
 			}
 			if help.Len() != 0 {
 				t.Fatalf("an error shows the help: %q", help.String())
+			}
+		})
+	}
+}
+
+// TestParseValueErrors checks the words for a value a flag refuses: a
+// number that is not one or is too large, and a value a flag's own check
+// refused, with its reason.
+func TestParseValueErrors(t *testing.T) {
+	for _, tc := range []struct {
+		desc string
+		args []string
+		msg  string
+	}{
+		{"not a number", []string{"--max-upload", "5x"}, `--max-upload "5x": not a number`},
+		{"too large a number", []string{"--max-upload=99999999999999999999"}, `--max-upload "99999999999999999999": too large a number`},
+		{"a value the flag refuses", []string{"--listen", "nowhere"}, `--listen "nowhere": not host:port`},
+		{"a missing value at the end", []string{"--listen"}, "--listen needs a value"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			fs := NewFlags("prog serve", "Usage: prog serve", io.Discard)
+			fs.Int64("max-upload", 0, "largest upload")
+			fs.Func("listen", "address", func(string) error { return errors.New("not host:port") })
+			_, err := Parse(fs, tc.args)
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Code != ExitUsage || ce.Msg != tc.msg ||
+				!slices.Equal(ce.Hints, []string{`run "prog serve --help" for usage`}) {
+				t.Fatalf("%#v", err)
 			}
 		})
 	}
