@@ -12,6 +12,8 @@ import (
 
 	"filippo.io/age"
 	"github.com/awnumar/memguard"
+
+	"refuge/internal/cli"
 )
 
 // maxIdentityFile bounds the decrypted identity file (a post-quantum
@@ -30,7 +32,8 @@ const maxIdentityFile = 64 << 10
 func (e *env) loadIdentity(name, passFile string) (*age.HybridIdentity, error) {
 	f, err := os.Open(name) // #nosec G304 -- -i, the officer key file named by the officer
 	if err != nil {
-		return nil, failf("cannot open officer key: %v", err)
+		return nil, failf("cannot open the officer key %s: %v", name, cli.Reason(err)).
+			Hint("-i is the key file that \"refuge-officer keygen -o FILE\" wrote")
 	}
 	defer f.Close()
 	if err := checkKeyFile(f, name, passFile); err != nil {

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
 	"time"
 
 	"refuge/crypto/manifest"
 	"refuge/crypto/signing"
+	"refuge/internal/cli"
 )
 
 // loadKeyManifest reads FILE and FILE.minisig and verifies them against
@@ -21,7 +24,7 @@ func loadKeyManifest(name, rootPub string) (*manifest.Manifest, error) {
 	}
 	doc, sig, err := manifest.ReadFiles(name, name+".minisig")
 	if err != nil {
-		return nil, failf("%v", err).Hint("the signature must be beside the manifest, named %s.minisig", name)
+		return nil, manifestFileError(name, err)
 	}
 	seen, err := manifest.OpenSeenStore("")
 	if err != nil {
@@ -33,4 +36,19 @@ func loadKeyManifest(name, rootPub string) (*manifest.Manifest, error) {
 			Hint("use the current manifest signed with the root key %s", root.KeyID())
 	}
 	return m, nil
+}
+
+// manifestFileError says which of the key manifest's two files could not
+// be read, named once, with the reason alone and what to give instead.
+func manifestFileError(name string, err error) *cli.Error {
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &pe) && pe.Path == name:
+		return failf("cannot read the key manifest %s: %v", name, pe.Err).
+			Hint("--manifest is the manifest.json the officers signed (refuge-officer manifest sign), with its signature %s.minisig beside it", name)
+	case errors.As(err, &pe):
+		return failf("cannot read the key manifest signature %s: %v", pe.Path, pe.Err).
+			Hint("the signature must be beside the manifest, named %s.minisig", name)
+	}
+	return failf("%v", err).Hint("the signature must be beside the manifest, named %s.minisig", name)
 }

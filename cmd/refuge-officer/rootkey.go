@@ -2,8 +2,11 @@ package main
 
 import (
 	"errors"
+	"io/fs"
+	"os"
 
 	"refuge/crypto/signing"
+	"refuge/internal/cli"
 )
 
 const rootkeyHelp = `Usage: refuge-officer rootkey -o FILE [--passphrase-file F]
@@ -38,8 +41,14 @@ func cmdRootkey(e *env, args []string) error {
 	})
 }
 
-// loadSigningKey decrypts a minisign key file made by rootkey.
+// loadSigningKey decrypts a minisign key file made by rootkey or ackkey.
+// A key file that cannot be opened is said before the passphrase is asked.
 func (e *env) loadSigningKey(name, passFile string) (*signing.PrivateKey, error) {
+	f, err := os.Open(name) // #nosec G304 -- the key file named by the officer
+	if err != nil {
+		return nil, signingKeyMissing(name, err)
+	}
+	f.Close()
 	pass, err := e.passphrase(passFile, false, "signing key "+name)
 	if err != nil {
 		return nil, err
@@ -51,8 +60,17 @@ func (e *env) loadSigningKey(name, passFile string) (*signing.PrivateKey, error)
 		return nil, failf("wrong passphrase for %s", name).Hint("%s", passphraseHint(passFile))
 	case errors.Is(err, signing.ErrNotKeyFile), errors.Is(err, signing.ErrNotEncrypted):
 		return nil, failf("%s: %v", name, err).Hint("the file must be a key made by \"refuge-officer rootkey\" or \"refuge-officer ackkey\"")
+	case errors.As(err, new(*fs.PathError)):
+		return nil, signingKeyMissing(name, err)
 	case err != nil:
 		return nil, failf("cannot load %s: %v", name, err)
 	}
 	return key, nil
+}
+
+// signingKeyMissing is the error for a signing key file that cannot be
+// opened: named once, with the reason alone.
+func signingKeyMissing(name string, err error) error {
+	return failf("cannot open the signing key %s: %v", name, cli.Reason(err)).
+		Hint("give the key file that \"refuge-officer rootkey -o FILE\" or \"refuge-officer ackkey -o FILE\" wrote")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io/fs"
 	"time"
 
 	"filippo.io/age"
@@ -26,8 +27,7 @@ func verifyManifest(name, rootPub string) ([]age.Recipient, uint64, error) {
 	case errors.Is(err, manifest.ErrTooLarge), errors.Is(err, manifest.ErrBadSignature):
 		return nil, 0, manifestRefused(err)
 	case err != nil:
-		return nil, 0, failf("%v", err).
-			Hint("the signature must be beside the manifest, named %s.minisig", name)
+		return nil, 0, manifestFileError(name, err)
 	}
 	seen, err := manifest.OpenSeenStore("")
 	if err != nil {
@@ -57,4 +57,19 @@ func manifestRefused(err error) error {
 		ce.Code = exitError
 	}
 	return ce
+}
+
+// manifestFileError says which of the key manifest's two files could not
+// be read, named once, with the reason alone and what to give instead.
+func manifestFileError(name string, err error) *cli.Error {
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &pe) && pe.Path == name:
+		return failf("cannot read the key manifest %s: %v", name, pe.Err).
+			Hint("--manifest is the manifest.json the officers publish, with its signature %s.minisig beside it", name)
+	case errors.As(err, &pe):
+		return failf("cannot read the key manifest signature %s: %v", pe.Path, pe.Err).
+			Hint("the signature must be beside the manifest, named %s.minisig", name)
+	}
+	return failf("%v", err).Hint("the signature must be beside the manifest, named %s.minisig", name)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"unicode/utf8"
 
@@ -85,7 +86,10 @@ func ReadPassphrase(p Prompt) (*memguard.LockedBuffer, error) {
 func passphraseFromFile(name string, warn func(string)) (*memguard.LockedBuffer, error) {
 	f, err := os.Open(name) // #nosec G304 -- --passphrase-file, chosen by the user
 	if err != nil {
-		return nil, fmt.Errorf("cannot open passphrase file: %w", err)
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			err = pe.Err // the file is named once, not again as "open F: "
+		}
+		return nil, fmt.Errorf("cannot open the passphrase file %s: %w", name, err)
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 && warn != nil {
