@@ -46,7 +46,8 @@ push uploads what the officers produced for the server, from DIR:
                                            refuge-officer manifest sign)
     DIR/replies/<submission id>/*.age      replies (age files to the submitter)
     DIR/acks/*.json + *.json.minisig       signed acknowledgements
-Each pushed file is moved to DIR/sent/ so a second push sends nothing twice.
+Each pushed file is moved to DIR/sent/ so a second push sends nothing twice;
+a DIR holding none of these, nor sent/, is refused (the wrong folder?).
 An acknowledgement makes the server delete that ciphertext. The server
 publishes a key manifest only if its root key signed it and its version is
 higher than the one it has.
@@ -420,6 +421,9 @@ func (e *env) courierPush(args []string) error {
 		return usagef("courier", "push needs exactly one DIR")
 	}
 	dir := pos[0]
+	if err := checkOutbox(dir); err != nil {
+		return err
+	}
 	ctx, stop := e.interruptible("run the same command again: it goes on where it stopped")
 	defer stop()
 	state, err := stateDir()
@@ -495,6 +499,26 @@ func (e *env) courierPush(args []string) error {
 			Hint("the reasons are above; an acknowledgement refused for its signature or hash deletes nothing, so check the officer's outbox before pushing it again")
 	}
 	return nil
+}
+
+// checkOutbox refuses a DIR for push that is not a folder, or that holds
+// none of what push sends or has sent: a mistyped path, or the media's
+// root instead of its outbox, would otherwise push nothing and succeed.
+func checkOutbox(dir string) error {
+	const hint = "give the officers' outbox: the folder that \"refuge-officer open --outbox\" and \"refuge-officer reply -o\" wrote to (such as /media/usb/outbox)"
+	fi, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return failf("cannot push from %s: %v", dir, cli.Reason(err)).Hint(hint)
+	case !fi.IsDir():
+		return failf("cannot push from %s: it is a file, not a folder", dir).Hint(hint)
+	}
+	for _, name := range []string{"manifest.json", "replies", "acks", "sent"} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+			return nil
+		}
+	}
+	return failf("%s holds nothing to push: no replies, acks or manifest.json in it", dir).Hint(hint)
 }
 
 func (e *env) pushReply(ctx context.Context, c *client.Client, tok, state, dir, id, file string) error {

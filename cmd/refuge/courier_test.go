@@ -103,3 +103,38 @@ func TestCourierPushesManifest(t *testing.T) {
 		}
 	}
 }
+
+// A push from a folder that is not the officers' outbox (a mistyped path,
+// a file, or the media's root, which holds inbox/ but no outbox) is
+// refused with exit 1 and says what to give, where it would have pushed
+// nothing and reported success. An outbox already pushed (only sent/ in
+// it) still pushes nothing and succeeds.
+func TestCourierPushRefusesWrongFolder(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	courier := newUser(t)
+	media := t.TempDir()
+	os.Mkdir(filepath.Join(media, "inbox"), 0o700)
+	os.WriteFile(filepath.Join(media, "notes.txt"), []byte("x"), 0o600)
+	const hint = `refuge: hint: give the officers' outbox: the folder that "refuge-officer open --outbox" and "refuge-officer reply -o" wrote to (such as /media/usb/outbox)`
+	for _, tc := range []struct {
+		desc, dir, msg string
+	}{
+		{"a folder that is not there", filepath.Join(media, "outbx"), "cannot push from " + filepath.Join(media, "outbx") + ": no such file or directory"},
+		{"a file", filepath.Join(media, "notes.txt"), "cannot push from " + filepath.Join(media, "notes.txt") + ": it is a file, not a folder"},
+		{"the media's root", media, media + " holds nothing to push: no replies, acks or manifest.json in it"},
+	} {
+		r := courier.run("", "courier", "push", "--server", srv.URL, "--token", srv.Courier, tc.dir)
+		if want := "refuge: error: " + tc.msg + "\n" + hint + "\n"; r.code != 1 || r.stderr != want {
+			t.Fatalf("%s: exit %d\n%s\nwant\n%s", tc.desc, r.code, r.stderr, want)
+		}
+	}
+	if left, _ := os.ReadDir(media); len(left) != 2 {
+		t.Fatalf("a refused push changed the media: %v", left)
+	}
+	pushed := filepath.Join(media, "outbox")
+	os.MkdirAll(filepath.Join(pushed, "sent"), 0o700)
+	if r := courier.run("", "courier", "push", "--server", srv.URL, "--token", srv.Courier, pushed); r.code != 0 || !strings.Contains(r.stderr, "pushed 0 replies and 0 acknowledgements") {
+		t.Fatalf("an outbox pushed before: exit %d\n%s", r.code, r.stderr)
+	}
+}
