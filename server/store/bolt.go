@@ -69,7 +69,8 @@ type BoltStore struct {
 var _ Store = (*BoltStore)(nil)
 
 const (
-	dbName     = "refuge.db"
+	// DBName is the database file in a data directory.
+	DBName     = "refuge.db"
 	uploadsDir = "uploads"
 	blobsDir   = "blobs"
 	repliesDir = "replies"
@@ -95,7 +96,7 @@ func Open(dir string, opts Options) (*BoltStore, error) {
 	if timeout == 0 {
 		timeout = time.Second
 	}
-	db, err := bolt.Open(filepath.Join(dir, dbName), 0o600, &bolt.Options{Timeout: timeout})
+	db, err := bolt.Open(filepath.Join(dir, DBName), 0o600, &bolt.Options{Timeout: timeout})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, ErrInUse
 	}
