@@ -157,19 +157,14 @@ func (e *env) courierPull(args []string) error {
 	if err != nil {
 		return netFail("", err)
 	}
-	if err := e.roomToPull(dir, subs); err != nil {
+	pull := notPulled(dir, subs)
+	if err := e.roomToPull(dir, pull); err != nil {
 		return err
 	}
 	got := 0
 	checked := map[string]string{} // id -> the SHA-256 its download was checked against
-	for _, s := range subs {
-		if s.Status == "deleted" || !lowerhex.ID(s.ID) {
-			continue
-		}
+	for _, s := range pull {
 		path := filepath.Join(dir, s.ID+".age")
-		if _, err := os.Stat(path); err == nil {
-			continue
-		}
 		p := progress.Start(e.stderr, prog, "pull "+s.ID[:8], s.Size, progress.Always)
 		err := c.DownloadCiphertext(ctx, tok, s, path, &p.N)
 		p.Finish()
@@ -189,6 +184,22 @@ func (e *env) courierPull(args []string) error {
 	return nil
 }
 
+// notPulled returns the listed submissions that dir does not hold yet:
+// not deleted, with a well-formed id, and no ID.age there.
+func notPulled(dir string, subs []api.Submission) []api.Submission {
+	var pull []api.Submission
+	for _, s := range subs {
+		if s.Status == "deleted" || !lowerhex.ID(s.ID) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, s.ID+".age")); err == nil {
+			continue
+		}
+		pull = append(pull, s)
+	}
+	return pull
+}
+
 // roomToPull checks, before anything is downloaded, that the
 // submissions to pull fit in the free space of dir: the sizes the server
 // lists (less what partial downloads already hold) against what the file
@@ -196,19 +207,11 @@ func (e *env) courierPull(args []string) error {
 // submissions and fill the courier's disk. Where the free space cannot be
 // told (systems other than Linux, macOS and Windows), there is no check;
 // a download still never writes past its listed size.
-func (e *env) roomToPull(dir string, subs []api.Submission) error {
+func (e *env) roomToPull(dir string, pull []api.Submission) error {
 	var need int64
-	n := 0
-	for _, s := range subs {
-		if s.Status == "deleted" || !lowerhex.ID(s.ID) {
-			continue
-		}
-		path := filepath.Join(dir, s.ID+".age")
-		if _, err := os.Stat(path); err == nil {
-			continue
-		}
+	for _, s := range pull {
 		left := s.Size
-		if fi, err := os.Stat(path + ".part"); err == nil && fi.Size() <= s.Size {
+		if fi, err := os.Stat(filepath.Join(dir, s.ID+".age.part")); err == nil && fi.Size() <= s.Size {
 			left -= fi.Size()
 		}
 		if left > math.MaxInt64-need { // far more than any disk
@@ -216,7 +219,6 @@ func (e *env) roomToPull(dir string, subs []api.Submission) error {
 		} else {
 			need += left
 		}
-		n++
 	}
 	if need == 0 {
 		return nil
@@ -230,7 +232,7 @@ func (e *env) roomToPull(dir string, subs []api.Submission) error {
 		return nil
 	}
 	return failf("not enough free space in %s: pulling %s needs %s, and %s is free; nothing was downloaded", dir,
-		cli.Plural(n, "new submission"), progress.Size(need), progress.Size(free)).
+		cli.Plural(len(pull), "new submission"), progress.Size(need), progress.Size(free)).
 		Hint("free some space there or pull to a larger disk, and run the command again; the server keeps the submissions until the officers acknowledge them")
 }
 

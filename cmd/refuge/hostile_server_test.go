@@ -272,15 +272,29 @@ func TestServerErrorRefusesTerminalEscapes(t *testing.T) {
 // every acknowledgement.
 func hostileCourierServer(t *testing.T, subs []api.Submission, ack api.AckResult) *httptest.Server {
 	t.Helper()
+	return courierServer(t, func() []api.Submission { return subs }, nil, ack)
+}
+
+// courierServer answers a courier: an empty event log, the submissions
+// that list returns at each request (a test may change them between
+// pulls), data as the ciphertext of any submission (none if nil), and ack
+// to an acknowledgement.
+func courierServer(t *testing.T, list func() []api.Submission, data []byte, ack api.AckResult) *httptest.Server {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		switch r.URL.Path {
-		case api.PathEvents:
+		ciphertext := strings.HasPrefix(r.URL.Path, api.PathSubmissions+"/") && strings.HasSuffix(r.URL.Path, "/ciphertext")
+		if !ciphertext {
+			w.Header().Set("Content-Type", "application/json")
+		}
+		switch {
+		case r.URL.Path == api.PathEvents:
 			json.NewEncoder(w).Encode(api.EventList{Events: []api.Event{}, Next: 1})
-		case api.PathSubmissions:
-			json.NewEncoder(w).Encode(api.SubmissionList{Submissions: subs})
-		case api.PathAcks:
+		case r.URL.Path == api.PathSubmissions:
+			json.NewEncoder(w).Encode(api.SubmissionList{Submissions: list()})
+		case r.URL.Path == api.PathAcks:
 			json.NewEncoder(w).Encode(ack)
+		case ciphertext && data != nil:
+			w.Write(data)
 		default:
 			w.WriteHeader(http.StatusNotFound)
 		}
@@ -381,22 +395,10 @@ func TestPullKeepsCheckedHash(t *testing.T) {
 	id := strings.Repeat("cd", 16)
 	var listed atomic.Value
 	listed.Store(checked)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case api.PathEvents:
-			json.NewEncoder(w).Encode(api.EventList{Events: []api.Event{}, Next: 1})
-		case api.PathSubmissions:
-			json.NewEncoder(w).Encode(api.SubmissionList{Submissions: []api.Submission{{
-				ID: id, Kind: "anonymous", Received: "2026-11-30", Status: "received",
-				Size: int64(len(data)), SHA256: listed.Load().(string), Replies: []api.Reply{},
-			}}})
-		case api.PathSubmissions + "/" + id + "/ciphertext":
-			w.Write(data)
-		default:
-			w.WriteHeader(http.StatusNotFound)
-		}
-	}))
-	defer srv.Close()
+	srv := courierServer(t, func() []api.Submission {
+		return []api.Submission{{ID: id, Kind: "anonymous", Received: "2026-11-30", Status: "received",
+			Size: int64(len(data)), SHA256: listed.Load().(string), Replies: []api.Reply{}}}
+	}, data, api.AckResult{})
 	dir := t.TempDir()
 	u := newUser(t)
 	pull := func() result {
@@ -436,28 +438,18 @@ func TestPullKeepsFirstUploader(t *testing.T) {
 	kind.Store("relay")
 	partner.Store("Front Line Office")
 	listOther.Store(false)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := courierServer(t, func() []api.Submission {
 		sub := func(id string) api.Submission {
 			return api.Submission{ID: id, Kind: kind.Load().(string), Partner: partner.Load().(string),
 				Received: "2026-11-30", Status: "received", Size: int64(len(data)),
 				SHA256: hex.EncodeToString(sum[:]), Replies: []api.Reply{}}
 		}
-		switch r.URL.Path {
-		case api.PathEvents:
-			json.NewEncoder(w).Encode(api.EventList{Events: []api.Event{}, Next: 1})
-		case api.PathSubmissions:
-			list := []api.Submission{sub(id)}
-			if listOther.Load().(bool) {
-				list = append(list, sub(other))
-			}
-			json.NewEncoder(w).Encode(api.SubmissionList{Submissions: list})
-		case api.PathSubmissions + "/" + id + "/ciphertext", api.PathSubmissions + "/" + other + "/ciphertext":
-			w.Write(data)
-		default:
-			w.WriteHeader(http.StatusNotFound)
+		list := []api.Submission{sub(id)}
+		if listOther.Load().(bool) {
+			list = append(list, sub(other))
 		}
-	}))
-	defer srv.Close()
+		return list
+	}, data, api.AckResult{})
 	dir := t.TempDir()
 	u := newUser(t)
 	pull := func() result {
