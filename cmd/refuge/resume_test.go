@@ -35,10 +35,13 @@ func TestSubmitKilledResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The kill comes once the files are sealed whole and the server holds
+	// part of the upload: the upload starts with a small chunk while
+	// sealing goes on, and a run killed before the seal ends seals again.
 	var offset, length int64
 	phrase := killMidUpload(t, u, args, func() bool {
-		if url := uploadURL(t, u); url != "" {
-			offset, length, _ = c.UploadOffset(context.Background(), url, "")
+		if _, st := pendingState1(t, u); st.Sealed && st.UploadURL != "" {
+			offset, length, _ = c.UploadOffset(context.Background(), uploadURL(t, u), "")
 		}
 		return offset > 0
 	})
@@ -134,10 +137,13 @@ func TestSubmitServerLostReleasedUpload(t *testing.T) {
 	// The spool records a release before it frees the bytes, so the kill
 	// must come once a release has been recorded and its bytes freed (a
 	// later one may be recorded and not yet freed when the kill lands).
+	// It must also come once the files are sealed whole: the upload starts
+	// with a small chunk while sealing goes on, and a run killed before the
+	// seal ends seals again for that reason, not for the server's loss.
 	var freed int64
 	phrase := killMidUpload(t, u, args, func() bool {
 		dir, st := pendingState1(t, u)
-		if st.Released > 0 && zeros(filepath.Join(dir, sealedFile), st.Released) {
+		if st.Sealed && st.Released > 0 && zeros(filepath.Join(dir, sealedFile), st.Released) {
 			freed = st.Released
 		}
 		return freed > 0
