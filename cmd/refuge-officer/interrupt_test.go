@@ -257,7 +257,7 @@ func noPlaintext(t *testing.T, dir string, marker []byte) {
 }
 
 // TestReplyInterrupted stops "reply" while it seals a large attachment
-// (256 MiB, sparse), by SIGINT or SIGTERM, as soon as its temporary file
+// (200 MiB, sparse), by SIGINT or SIGTERM, as soon as its temporary file
 // appears in the outbox: it must exit 130 saying that the reply was not
 // written, leave nothing in the outbox's folder of the submission (no
 // temporary file, no reply), and the same command again writes the
@@ -290,7 +290,7 @@ func TestReplyInterrupted(t *testing.T) {
 	if err := os.WriteFile(attachment, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Truncate(attachment, 256<<20); err != nil {
+	if err := os.Truncate(attachment, 200<<20); err != nil {
 		t.Fatal(err)
 	}
 	// Opened: the submission to answer.
@@ -346,4 +346,27 @@ func TestReplyInterrupted(t *testing.T) {
 			}
 		})
 	}
+
+	// A reply larger than a server takes is refused at the desk, not by
+	// the server once the courier carries it: exit 1, nothing written.
+	t.Run("too large", func(t *testing.T) {
+		big := filepath.Join(dir, "video.bin")
+		if err := os.WriteFile(big, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(big, maxReplySize); err != nil {
+			t.Fatal(err)
+		}
+		outbox := t.TempDir()
+		cmd := exec.Command(bin, "reply", "--to", sub, "--message", "Received.", "-o", outbox, big)
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 ||
+			!strings.Contains(string(out), "the reply would be larger than the 256 MiB a server takes for one reply; nothing was written") {
+			t.Fatalf("a reply past the limit: %v\n%s", err, out)
+		}
+		if left, _ := filepath.Glob(filepath.Join(outbox, "replies", c.SubmissionID, "*")); len(left) != 0 {
+			t.Errorf("the refused reply left %v in the outbox", left)
+		}
+	})
 }

@@ -30,7 +30,9 @@ phrase, which only the submitter has), as a bundle of kind "reply": the
 message as note.txt and any FILEs under files/, zero-padded to a size bucket
 like every bundle, age-encrypted. It goes to
 OUTBOX/replies/<submission id>/reply-<random>.age, which "refuge courier push"
-uploads; the submitter reads it with "refuge replies" and the phrase.
+uploads; the submitter reads it with "refuge replies" and the phrase. A
+reply is at most 256 MiB once sealed, what a server takes: a larger one is
+refused here and nothing is written.
 
 With -i, the reply is also encrypted to that officer identity, so the desk
 can reread what it sent (age -d -i officer.key). A submission without a
@@ -101,9 +103,13 @@ func cmdReply(e *env, args []string) error {
 	}
 	path, err := sealReply(ctx, *outbox, m.SubmissionID, recipients, bundle.Contents{
 		Files: files, Note: msg, SubmissionID: m.SubmissionID, Kind: bundle.KindReply,
-	})
+	}, maxReplySize)
 	if serr := stopped(ctx, "the reply was not written, nothing of it was kept"); err != nil && serr != nil {
 		return serr.Hint("run the same command again to write it")
+	}
+	if errors.Is(err, errReplyTooLarge) {
+		return failf("the reply would be larger than the %d MiB a server takes for one reply; nothing was written", maxReplySize>>20).
+			Hint("attach fewer or smaller files, or send them in more than one reply")
 	}
 	if err != nil {
 		return failf("%v", err)
@@ -176,12 +182,37 @@ func replyRecipient(dir string) (*bundle.Manifest, *age.HybridRecipient, error) 
 	return m, r, nil
 }
 
+// maxReplySize is the largest reply a refuge-server takes, and a
+// defender's refuge accepts (api.MaxReplySize, which this tool cannot
+// import: that package links net/http). A larger one is refused here, at
+// the desk, rather than by the server once the courier carries it.
+const maxReplySize = 256 << 20
+
+// errReplyTooLarge is sealReply's error for a reply past its limit.
+var errReplyTooLarge = errors.New("the reply is too large")
+
+// cappedWriter passes at most left bytes to w, then fails with
+// errReplyTooLarge.
+type cappedWriter struct {
+	w    io.Writer
+	left int64
+}
+
+func (c *cappedWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) > c.left {
+		return 0, errReplyTooLarge
+	}
+	c.left -= int64(len(p))
+	return c.w.Write(p)
+}
+
 // sealReply seals c into OUTBOX/replies/<id>/reply-<random>.age: into a
 // temporary file first, fsynced, then linked into place, so the courier
-// never pushes half a reply. When ctx ends (Ctrl-C) before the reply is
+// never pushes half a reply. A reply that would be larger than max bytes
+// fails with errReplyTooLarge and leaves nothing. When ctx ends (Ctrl-C) before the reply is
 // in place, the temporary file is closed, which stops the sealing, and
 // removed.
-func sealReply(ctx context.Context, outbox, id string, recipients []age.Recipient, c bundle.Contents) (string, error) {
+func sealReply(ctx context.Context, outbox, id string, recipients []age.Recipient, c bundle.Contents, max int64) (string, error) {
 	dir := filepath.Join(outbox, "replies", id)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("cannot create the outbox: %w", err)
@@ -197,7 +228,7 @@ func sealReply(ctx context.Context, outbox, id string, recipients []age.Recipien
 	}
 	defer os.Remove(tmp.Name()) // #nosec G104 -- the temporary name; the file stays under path
 	defer context.AfterFunc(ctx, func() { tmp.Close() })()
-	_, err = bundle.Seal(tmp, recipients, c)
+	_, err = bundle.Seal(&cappedWriter{w: tmp, left: max}, recipients, c)
 	if err == nil {
 		err = tmp.Sync()
 	}
