@@ -73,7 +73,8 @@ what became of the acknowledgement, by a later open, and what it said
 before.
 
 A summary goes to standard output. A bundle that fails leaves nothing behind;
-the others are still opened. Exit code 3 if any bundle failed or was flagged.
+the others are still opened. An OUTDIR that open made is removed again when
+nothing was opened into it (one that was there stays as it was). Exit code 3 if any bundle failed or was flagged.
 A BUNDLE that does not exist or is a folder stops open before the passphrase
 is asked: exit code 1, nothing written.
 Ctrl-C (or SIGTERM) stops open between bundles, or in the middle of one: a
@@ -167,9 +168,13 @@ func cmdOpen(e *env, args []string) error {
 	if err := stopped(ctx, "nothing was opened"); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*outDir, 0o700); err != nil {
+	// OUTDIR, or the folders of it that this run makes, go again if the
+	// run ends with nothing in them: every bundle failed, or it stopped.
+	made, err := makeDirs(*outDir)
+	if err != nil {
 		return failf("cannot create output directory: %v", err)
 	}
+	defer made.removeEmpty()
 	warnLeftovers(e, *outDir)
 	opened := loadOpened(*outDir)
 	var n openCounts
@@ -404,8 +409,15 @@ func (e *env) openOne(ctx context.Context, name string, id *age.HybridIdentity, 
 			Hint("officers send replies, they do not receive them: if it came in as a submission, someone else sealed it as a reply").
 			Hint("a reply the desk sealed to its own key too (reply -i) is read with stock age: age -d -i KEYFILE %s | tar t", name)
 	}
+	if errors.Is(err, bundle.ErrDamaged) {
+		return nil, failf("%s: %v", name, err).
+			Hint("a copy cut short or damaged on the way fails like this: copy the bundle again from where it came, and open the copy")
+	}
 	return res, err
 }
+
+// bundleHint says what open takes, for a file that is not a bundle.
+const bundleHint = `bundles are the <submission id>.age files that "refuge courier pull" writes, or the .age file of "refuge seal"`
 
 // checkBundleHead tells a file that is not age at all (a text file, a
 // photo renamed .age) from a damaged bundle. A file cut short inside the
@@ -416,9 +428,11 @@ func checkBundleHead(f *os.File, name string) error {
 	case err != nil:
 		return fmt.Errorf("cannot read the bundle: %v", errors.Unwrap(err))
 	case len(head) == 0:
-		return failf("%s is empty: not a Refuge bundle", name)
+		return failf("%s is empty: not a Refuge bundle", name).
+			Hint("a copy that did not finish leaves an empty file: copy the bundle again from where it came")
 	case !bytes.HasPrefix([]byte(ageIntro), head):
-		return failf("%s is not a Refuge bundle (not an age file)", name)
+		return failf("%s is not a Refuge bundle (not an age file)", name).
+			Hint(bundleHint)
 	}
 	return nil
 }
