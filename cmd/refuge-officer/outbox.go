@@ -43,15 +43,22 @@ func writeAck(outbox string, key *signing.PrivateKey, s ack.Statement) (string, 
 
 // putAck writes the acknowledgement s into the outbox; fresh is false when
 // the same one was there already.
+// The outbox folders it makes go again if it fails.
 func putAck(outbox string, key *signing.PrivateKey, s ack.Statement) (path string, fresh bool, err error) {
 	stmt, sig, err := ack.Sign(key, s)
 	if err != nil {
 		return "", false, err
 	}
 	dir := filepath.Join(outbox, "acks")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	made, err := makeDirs(dir)
+	if err != nil {
 		return "", false, fmt.Errorf("cannot create the outbox: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			made.removeEmpty()
+		}
+	}()
 	name := filepath.Join(dir, ack.FileName(s.SubmissionID))
 	// The same acknowledgement again (the bundle opened into another
 	// folder) is not an error; a different one never replaces it.

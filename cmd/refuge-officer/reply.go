@@ -112,7 +112,7 @@ func cmdReply(e *env, args []string) error {
 			Hint("attach fewer or smaller files, or send them in more than one reply")
 	}
 	if err != nil {
-		return failf("%v", err)
+		return failf("%v", err).Hint("nothing was written in %s", *outbox)
 	}
 	fmt.Fprintln(e.stdout, path)
 	what := "the message"
@@ -211,12 +211,18 @@ func (c *cappedWriter) Write(p []byte) (int, error) {
 // never pushes half a reply. A reply that would be larger than max bytes
 // fails with errReplyTooLarge and leaves nothing. When ctx ends (Ctrl-C) before the reply is
 // in place, the temporary file is closed, which stops the sealing, and
-// removed.
-func sealReply(ctx context.Context, outbox, id string, recipients []age.Recipient, c bundle.Contents, max int64) (string, error) {
+// removed. The outbox folders it makes go again if it fails.
+func sealReply(ctx context.Context, outbox, id string, recipients []age.Recipient, c bundle.Contents, max int64) (_ string, err error) {
 	dir := filepath.Join(outbox, "replies", id)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	made, err := makeDirs(dir)
+	if err != nil {
 		return "", fmt.Errorf("cannot create the outbox: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			made.removeEmpty()
+		}
+	}()
 	var rnd [8]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return "", err

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+
+	"refuge/crypto/bundle"
+)
+
+// The outbox writes of reply and of open's acknowledgements are made to
+// fail as a full disk fails them, with a file size limit (prlimit
+// --fsize, util-linux): the write of a file past the limit fails with
+// EFBIG. Each must leave the outbox as it found it: one it made for the
+// write is removed again, one that was there stays, with nothing added.
+
+// limited returns the command bin args run with a file size limit of
+// limit bytes.
+func limited(t *testing.T, limit string, bin string, args ...string) *exec.Cmd {
+	t.Helper()
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Fatalf("prlimit (util-linux) is needed: %v", err)
+	}
+	return exec.Command(prlimit, append([]string{"--fsize=" + limit, bin}, args...)...)
+}
+
+// openedSubmission makes an officer key and opens a submission sealed to
+// it into dir/inbox, and returns the key, its passphrase file, the
+// bundle and the submission's folder.
+func openedSubmission(t *testing.T, bin, dir string) (key, pass, bundleFile, sub string) {
+	t.Helper()
+	key, pass, officer := officerKey(t, bin, dir)
+	sender, err := age.GenerateHybridIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sealed bytes.Buffer
+	c := bundle.Contents{SubmissionID: strings.Repeat("7c", 16), Kind: bundle.KindAnonymous,
+		ReplyRecipient: sender.Recipient().String(), Note: []byte("a note")}
+	if _, err := bundle.Seal(&sealed, []age.Recipient{officer}, c); err != nil {
+		t.Fatal(err)
+	}
+	inbox := filepath.Join(dir, "inbox")
+	bundleFile = writeBundle(t, filepath.Join(dir, "in.age"), sealed.Bytes())
+	if out, err := exec.Command(bin, "open", "-i", key, "--passphrase-file", pass, "-o", inbox, bundleFile).CombinedOutput(); err != nil {
+		t.Fatalf("open: %v\n%s", err, out)
+	}
+	return key, pass, bundleFile, filepath.Join(inbox, c.SubmissionID)
+}
+
+// exitCode is the exit code of a finished command's error.
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+// listing lists the folder dir, every level, as relative paths.
+func listing(t *testing.T, dir string) []string {
+	t.Helper()
+	var names []string
+	err := filepath.WalkDir(dir, func(path string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if rel, _ := filepath.Rel(dir, path); rel != "." {
+			names = append(names, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+// TestReplyWriteFailedLeavesNothing: a reply whose write fails, into an
+// outbox (and its parent) that do not exist yet or into one that does,
+// exits 1 saying so with a hint, and leaves no folder made for it. It
+// used to leave OUTBOX/replies/<submission id>/, empty.
+func TestReplyWriteFailedLeavesNothing(t *testing.T) {
+	t.Parallel()
+	bin, err := exec.LookPath("refuge-officer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, sub := openedSubmission(t, bin, t.TempDir())
+	for _, tc := range []struct{ name, outbox string }{
+		{"new outbox", filepath.Join("usb", "outbox")},
+		{"outbox there", "outbox"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			outbox := filepath.Join(dir, tc.outbox)
+			if tc.outbox == "outbox" {
+				if err := os.Mkdir(outbox, 0o700); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cmd := limited(t, "1024", bin, "reply", "--to", sub, "--message", "Received.", "-o", outbox)
+			out, err := cmd.CombinedOutput()
+			if exitCode(err) != 1 || !strings.Contains(string(out), "file too large") ||
+				!strings.Contains(string(out), "refuge-officer: hint: nothing was written in "+outbox+"\n") {
+				t.Fatalf("a reply whose write fails: %v, want exit 1 and a hint\n%s", err, out)
+			}
+			want := []string(nil)
+			if tc.outbox == "outbox" {
+				want = []string{"outbox"}
+			}
+			if got := listing(t, dir); strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("the failed reply left %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestAckWriteFailedLeavesNothing: open --ack-key of a bundle opened
+// before, whose acknowledgement cannot be written into a new outbox,
+// says so (exit 3) and leaves no outbox folder, and its report is not
+// changed. It used to leave OUTBOX/acks/, empty.
+func TestAckWriteFailedLeavesNothing(t *testing.T) {
+	t.Parallel()
+	bin, err := exec.LookPath("refuge-officer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	key, pass, bundleFile, sub := openedSubmission(t, bin, dir)
+	ackKey := filepath.Join(dir, "ack.key")
+	if out, err := exec.Command(bin, "ackkey", "-o", ackKey, "--passphrase-file", pass).CombinedOutput(); err != nil {
+		t.Fatalf("ackkey: %v\n%s", err, out)
+	}
+	report, err := os.ReadFile(filepath.Join(sub, reportName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	usb := filepath.Join(dir, "usb")
+	cmd := limited(t, "100", bin, "open", "-i", key, "--passphrase-file", pass, "-o", filepath.Dir(sub),
+		"--ack-key", ackKey, "--outbox", filepath.Join(usb, "outbox"), bundleFile)
+	out, err := cmd.CombinedOutput()
+	if exitCode(err) != exitPartial || !strings.Contains(string(out), "opened before, but the acknowledgement was not written") {
+		t.Fatalf("an acknowledgement whose write fails: %v, want exit %d\n%s", err, exitPartial, out)
+	}
+	if _, err := os.Lstat(usb); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the failed acknowledgement left %q", listing(t, dir))
+	}
+	if now, err := os.ReadFile(filepath.Join(sub, reportName)); err != nil || !bytes.Equal(now, report) {
+		t.Errorf("the report changed (%v):\n%s", err, now)
+	}
+}
