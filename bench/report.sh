@@ -228,8 +228,8 @@ held in memory. The input is $(sz "$big") from /dev/urandom (\`evidence.bin\`).
 
 \`\`\`
 # seal+upload (Refuge)
-refuge-server publish --data D --root-pub ROOT manifest.json manifest.json.minisig
 refuge-server --data D --root-pub ROOT --listen 127.0.0.1:PORT --rate-limit 100000 &
+refuge-server publish --data D --root-pub ROOT manifest.json manifest.json.minisig   # through the admin socket
 REFUGE_STATE_DIR=S refuge submit --server http://127.0.0.1:PORT --root-pub ROOT --proxy direct evidence.bin
 # seal+upload (stock): sink = bench/internal/sink, writes each PUT to a file and fsyncs it and its directory
 sink -dir D2 -listen 127.0.0.1:PORT2 &

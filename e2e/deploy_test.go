@@ -121,8 +121,8 @@ type deployment struct {
 const partnerName = "fld"
 
 // deploy makes the keys (cheap key files, written in process), signs the
-// manifest with refuge-officer, and starts refuge-server on 127.0.0.1 with
-// the manifest published and a courier and a partner token.
+// manifest with refuge-officer, starts refuge-server on 127.0.0.1, and
+// publishes the manifest and adds a courier and a partner token.
 func deploy(t *testing.T, bin string) *deployment {
 	t.Helper()
 	d := &deployment{t: t, bin: bin, work: t.TempDir()}
@@ -150,13 +150,16 @@ func deploy(t *testing.T, bin string) *deployment {
 		"--recipient", recipient, "--partner", partnerName+"="+partnerPub, "--ack-key", pubs["ack"].String(),
 		"--version", "1", "--expires", time.Now().UTC().AddDate(0, 0, 30).Format("2006-01-02"), "-o", "manifest.json")
 
+	// As docs/operating.md has it: the server's first start makes its
+	// data directory; the manifest and the tokens go in through its
+	// admin socket while it runs.
 	op := d.role("operator")
 	d.data = op.path("data")
+	d.url = startServer(t, bin, d.data, d.rootPub)
 	op.ok("", "refuge-server", "publish", "--data", d.data, "--root-pub", d.rootPub,
 		d.officer.path("manifest.json"), d.officer.path("manifest.json.minisig"))
 	d.courier = strings.TrimSpace(op.ok("", "refuge-server", "token", "add", "--courier", "desk", "--data", d.data).stdout)
 	d.partner = strings.TrimSpace(op.ok("", "refuge-server", "token", "add", "--partner", partnerName, "--data", d.data).stdout)
-	d.url = startServer(t, bin, d.data, d.rootPub)
 	return d
 }
 

@@ -223,11 +223,17 @@ func (res adminResult) print(stdout, stderr io.Writer) {
 // runAdmin runs one admin command on the data directory data: on the
 // database itself when no server holds it (local), else by the running
 // server through its admin socket (callAdmin with endpoint and req).
-// stopHint tells the operator what to do when the socket does not answer.
-// It returns the command's result, or its failure (exitError) with the
-// hints to print; either way the same, whichever ran the command.
-func runAdmin(data, endpoint string, req any, stopHint string, local func(store.Store) adminResult) (adminResult, *cli.Error) {
+// A data that is not a data directory the server has made is refused
+// first, and nothing is made (checkDataDir; rootPub is the command's
+// --root-pub, or ""). stopHint tells the operator what to do when the
+// socket does not answer. It returns the command's result, or its
+// failure (exitError) with the hints to print; either way the same,
+// whichever ran the command.
+func runAdmin(data, rootPub, endpoint string, req any, stopHint string, local func(store.Store) adminResult) (adminResult, *cli.Error) {
 	var res adminResult
+	if e := checkDataDir(data, rootPub); e != nil {
+		return res, e
+	}
 	st, err := store.Open(data, store.Options{})
 	switch {
 	case errors.Is(err, store.ErrInUse):

@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestTokenCommands(t *testing.T) {
-	data := t.TempDir()
+	data := newDataDir(t)
 	var out, errb bytes.Buffer
 	if rc := run([]string{"token", "add", "--partner", "fld", "--data", data}, &out, &errb); rc != 0 {
 		t.Fatalf("token add: %d %s", rc, errb.String())
@@ -265,37 +265,4 @@ func readBanner(r io.Reader) string {
 	}
 	go io.Copy(io.Discard, r)
 	return banner.String()
-}
-
-// TestTokenCommandsNeedDataDir checks that token list, revoke and reissue
-// on a folder that holds no database (a mistyped --data) say so, exit 1,
-// and leave the folder as it was: no database made in it, its mode
-// unchanged. token add still makes a data directory, before a first start.
-func TestTokenCommandsNeedDataDir(t *testing.T) {
-	dir := t.TempDir()
-	os.Chmod(dir, 0o755)
-	for _, args := range [][]string{{"list"}, {"revoke", "--partner", "fld"}, {"reissue", "--courier", "desk"}} {
-		var errb bytes.Buffer
-		rc := run(append(append([]string{"token"}, args...), "--data", dir), io.Discard, &errb)
-		want := "refuge-server: error: " + dir + " is not a data directory of refuge-server: it holds no refuge.db; nothing was changed\n" +
-			"refuge-server: hint: give the --data DIR the server runs with (such as /var/lib/refuge)\n"
-		if rc != exitError || errb.String() != want {
-			t.Fatalf("token %v: %d %q", args, rc, errb.String())
-		}
-	}
-	if rc := run([]string{"token", "list", "--data", filepath.Join(dir, "missing")}, io.Discard, io.Discard); rc != exitError {
-		t.Fatalf("token list of a folder that is not there: %d", rc)
-	}
-	if left, _ := os.ReadDir(dir); len(left) != 0 {
-		t.Fatalf("a refused token command wrote %v", left)
-	}
-	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o755 {
-		t.Fatalf("mode changed to %v", fi.Mode().Perm())
-	}
-	if rc := run([]string{"token", "add", "--courier", "desk", "--data", dir}, io.Discard, io.Discard); rc != 0 {
-		t.Fatalf("token add on a new data directory: %d", rc)
-	}
-	if rc := run([]string{"token", "list", "--data", dir}, io.Discard, io.Discard); rc != 0 {
-		t.Fatalf("token list once the directory is made: %d", rc)
-	}
 }

@@ -50,6 +50,7 @@ func newSetup(t *testing.T, bin string) *setup {
 	t.Helper()
 	dir := t.TempDir()
 	s := &setup{bin: bin, data: filepath.Join(dir, "data")}
+	makeDataDir(t, s.data) // as the server's first start does
 	pub, priv, err := minisign.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)

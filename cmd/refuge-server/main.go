@@ -82,6 +82,9 @@ Tokens (partner and courier bearer tokens; the server keeps only SHA-256):
     While the server runs they go through its admin socket (DATA/admin.sock,
     0600: only the server's own user and root can use it), so a token takes
     effect, or stops working, at once; otherwise they open the database.
+    They and publish work only on a data directory the server has made (at
+    its first start): a --data without refuge.db, such as a mistyped path,
+    is refused, and nothing is made. Start the server before the first one.
 
 Examples:
     refuge-server --dev

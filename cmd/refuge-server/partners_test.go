@@ -88,7 +88,7 @@ func tokenNames(t *testing.T, data string) string {
 // the new manifest drops while its token is active. Couriers are never
 // checked.
 func TestPartnerTokenNames(t *testing.T) {
-	data := t.TempDir()
+	data := newDataDir(t)
 	keys := clienttest.NewKeys(t)
 	added := regexp.MustCompile(`^[0-9a-f]{64}\n$`)
 	info := func(name string) string {
@@ -230,7 +230,7 @@ refuge-server: hint: to add it anyway, for a partner the officers' next manifest
 // TestPartnerTokenNamesNoManifest checks token list before any manifest
 // is published: no partner is marked, and one line says why.
 func TestPartnerTokenNamesNoManifest(t *testing.T) {
-	data := t.TempDir()
+	data := newDataDir(t)
 	if _, errs, rc := serverCmd("token", "add", "--partner", "fld", "--data", data); rc != exitOK {
 		t.Fatal(errs)
 	}
@@ -244,7 +244,7 @@ func TestPartnerTokenNamesNoManifest(t *testing.T) {
 // TestPartnerTokenNamesManyPartners checks that the refusal names at most
 // 20 of a long manifest's partners, in order, and how many more it has.
 func TestPartnerTokenNamesManyPartners(t *testing.T) {
-	data := t.TempDir()
+	data := newDataDir(t)
 	var names []string
 	for i := range 25 {
 		names = append(names, fmt.Sprintf("p%02d", i))

@@ -39,7 +39,7 @@ func publishCmd(args []string, stdout, stderr io.Writer) int {
 	if req.Signature, err = readFile(pos[1]); err != nil {
 		return fail(stderr, cli.Errorf(exitError, "%v", err))
 	}
-	res, ferr := runAdmin(*data, "/manifest", req, "stop the server and run the command again, or PUT the manifest with a courier token",
+	res, ferr := runAdmin(*data, strings.TrimSpace(*rootPub), "/manifest", req, "stop the server and run the command again, or PUT the manifest with a courier token",
 		func(st store.Store) adminResult { return doPublish(context.Background(), st, root, req) })
 	if ferr != nil {
 		return fail(stderr, ferr)

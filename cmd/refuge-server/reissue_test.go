@@ -28,7 +28,7 @@ import (
 // refused in words and change nothing. Before, there was no reissue, and
 // token add refused the name of a revoked token for ever.
 func TestTokenReissue(t *testing.T) {
-	data := t.TempDir()
+	data := newDataDir(t)
 	publishManifest(t, clienttest.NewKeys(t), data, 1, "fld")
 	hex64 := regexp.MustCompile(`^[0-9a-f]{64}\n$`)
 	var toks []string

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -69,17 +67,8 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		return fail(stderr, e)
 	}
-	if sub != "add" {
-		// Only add may make a new data directory (before the first
-		// start); the others on a mistyped --data would make one, make
-		// that folder 0700, and list nothing or find no token.
-		if _, err := os.Stat(filepath.Join(*data, store.DBName)); errors.Is(err, os.ErrNotExist) {
-			return fail(stderr, cli.Errorf(exitError, "%s is not a data directory of refuge-server: it holds no %s; nothing was changed", *data, store.DBName).
-				Hint("give the --data DIR the server runs with (such as /var/lib/refuge)"))
-		}
-	}
 	req := tokenRequest{Op: sub, Role: role, Name: name, Unlisted: *unlisted}
-	res, ferr := runAdmin(*data, "/token", req, "stop the server and run the command again",
+	res, ferr := runAdmin(*data, "", "/token", req, "stop the server and run the command again",
 		func(st store.Store) adminResult { return doToken(context.Background(), st, req) })
 	if ferr != nil {
 		return fail(stderr, ferr)

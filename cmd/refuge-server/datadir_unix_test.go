@@ -1,0 +1,58 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"refuge/client/clienttest"
+)
+
+// TestAdminCommandsNotTheServersUser runs every token and publish command
+// of the real binary as a user other than the server's (65534) on the
+// server's data directory (0700): each says it cannot read the folder and
+// to run as the server's user, exit 1, and nothing is made or changed.
+func TestAdminCommandsNotTheServersUser(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Fatal("the test runs the commands as user 65534 and so must run as root")
+	}
+	keys := clienttest.NewKeys(t)
+	dir := t.TempDir()
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin := filepath.Join(dir, "refuge-server")
+	copyFile(t, buildServer(t), bin, 0o755)
+	mf, sf := writeManifest(t, keys, dir)
+	for _, f := range []string{mf, sf} {
+		if err := os.Chmod(f, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := filepath.Join(dir, "refuge")
+	makeDataDir(t, data)
+	want := "refuge-server: error: " + data + " cannot be read: permission denied; nothing was changed\n" +
+		"refuge-server: hint: run the command as the server's user, which owns the data directory: sudo -u refuge refuge-server …\n"
+	for _, args := range adminCommands(data, keys.RootPub.String(), mf, sf) {
+		before := snapshot(t, dir)
+		cmd := exec.Command(bin, args...) // #nosec G204 -- the binary the test built
+		cmd.Dir = dir
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		_ = cmd.Run()
+		if rc := cmd.ProcessState.ExitCode(); rc != exitError || out.Len() != 0 || errb.String() != want {
+			t.Errorf("%q as another user: exit %d, stdout %q, stderr\n%s\nwant\n%s", args, rc, out.String(), errb.String(), want)
+		}
+		if after := snapshot(t, dir); after != before {
+			t.Errorf("%q changed the folders:\n%s\nwas\n%s", args, after, before)
+		}
+	}
+}
