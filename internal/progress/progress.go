@@ -169,6 +169,7 @@ func workFields(prog, label string, done, total int64) []field {
 // the total, the command's name, the word "unconfirmed", the bytes done,
 // the time left; last of all the bytes sent, which show a slow link
 // moving while the server has confirmed nothing. The percentage stays.
+// A time left not yet known ("?") goes with the rate.
 func transferFields(prog, label string, done, total, rate int64, left string, sending int64) []field {
 	fields := []field{
 		{text: prog + ": ", drop: 3},
@@ -178,6 +179,9 @@ func transferFields(prog, label string, done, total, rate int64, left string, se
 		{text: fmt.Sprintf(" (%d%%)", Percent(done, total))},
 		{text: ", " + Size(rate) + "/s", drop: 1},
 		{text: ", " + left + " left", drop: 6},
+	}
+	if left == "?" {
+		fields[len(fields)-1].drop = 1 // says nothing yet
 	}
 	if sending > 0 {
 		fields = append(fields, field{text: "; " + Size(sending) + " sent", drop: 7}, field{text: ", unconfirmed", drop: 4})
