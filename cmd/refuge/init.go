@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"io/fs"
 	"net/url"
@@ -269,14 +268,19 @@ func (e *env) retrying(r client.RetryNotice) {
 	if r.Failed < 2 {
 		return
 	}
+	// One write, clearing and notice: the progress line is redrawn from
+	// another goroutine, and a redraw between the two would put the
+	// notice after the progress line, on a row too long for the terminal.
+	var b strings.Builder
 	if isTerminal(e.stderr) {
-		fmt.Fprint(e.stderr, "\r\033[K")
+		b.WriteString("\r\033[K")
 	}
 	wait := "a moment"
 	if s := r.Wait.Round(time.Second); s > 0 {
 		wait = s.String()
 	}
-	e.out.Infof("no answer from the server yet (%v); trying again in %s (%d tries failed in a row, giving up after %d)", r.Err, wait, r.Failed, r.Of)
+	cli.Output{Prog: e.out.Prog, W: &b}.Infof("no answer from the server yet (%v); trying again in %s (%d tries failed in a row, giving up after %d)", r.Err, wait, r.Failed, r.Of)
+	io.WriteString(e.stderr, b.String())
 }
 
 // exitNetwork is the exit code when the network failed after retries:

@@ -1,8 +1,9 @@
 // Package progress shows how far long work has got, for the refuge and
 // refuge-officer commands. The work advances an atomic counter ([Meter.N]);
 // a ticker reads it and prints. It knows whether it talks to a terminal: there
-// it redraws one line; elsewhere it stays silent or prints plain lines, as
-// the [Mode] says, so logs and scripts stay readable.
+// it redraws one line, fitted to the terminal's width as it is at each
+// redraw; elsewhere it stays silent or prints plain lines, as the [Mode]
+// says, so logs and scripts stay readable.
 package progress
 
 import (
@@ -44,6 +45,7 @@ type Meter struct {
 	mode        Mode
 	w           io.Writer
 	tty         bool
+	fd          int       // of w, when tty: its width is asked at each redraw
 	began       time.Time // when Start was called, for the final line
 	start       time.Time // when the ticker first looked, for the rate
 	startVal    int64     // first value the ticker saw: a resumed transfer starts above zero
@@ -57,7 +59,7 @@ type Meter struct {
 func Start(w io.Writer, prog, label string, total int64, mode Mode) *Meter {
 	m := &Meter{prog: prog, label: label, total: total, mode: mode, w: w, startVal: -1, stop: make(chan struct{}), began: time.Now()}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		m.tty = true
+		m.tty, m.fd = true, int(f.Fd())
 	}
 	interval := 10 * time.Second
 	switch {
@@ -109,16 +111,16 @@ func (m *Meter) print(final bool) {
 		m.startVal, m.start = done, time.Now()
 	}
 	elapsed := time.Since(m.start)
-	var line string
+	var fields []field
 	switch {
 	case final && done < m.total:
 		// Stopped short (an error, Ctrl-C): never worded like a success.
-		line = fmt.Sprintf("%s: %s stopped at %s of %s (%d%%) after %s", m.prog, m.label, Size(done), Size(m.total),
-			Percent(done, m.total), time.Since(m.began).Round(100*time.Millisecond))
+		fields = []field{{text: fmt.Sprintf("%s: %s stopped at %s of %s (%d%%) after %s", m.prog, m.label, Size(done), Size(m.total),
+			Percent(done, m.total), time.Since(m.began).Round(100*time.Millisecond))}}
 	case final:
-		line = fmt.Sprintf("%s: %s %s in %s", m.prog, m.label, Size(done), time.Since(m.began).Round(100*time.Millisecond))
+		fields = []field{{text: fmt.Sprintf("%s: %s %s in %s", m.prog, m.label, Size(done), time.Since(m.began).Round(100*time.Millisecond))}}
 	case m.mode == TerminalOnly:
-		line = fmt.Sprintf("%s: %s %s of %s (%d%%)", m.prog, m.label, Size(done), Size(m.total), Percent(done, m.total))
+		fields = workFields(m.prog, m.label, done, m.total)
 	default:
 		rate := 0.0
 		if s := elapsed.Seconds(); s > 0 {
@@ -128,11 +130,13 @@ func (m *Meter) print(final bool) {
 		if rate > 0 && done < m.total {
 			left = time.Duration(float64(m.total-done) / rate * float64(time.Second)).Round(time.Second).String()
 		}
-		line = fmt.Sprintf("%s: %s %s / %s (%d%%), %s/s, %s left", m.prog, m.label,
-			Size(done), Size(m.total), Percent(done, m.total), Size(int64(rate)), left)
-		if s := m.Sending.Load(); s > 0 {
-			line += fmt.Sprintf("; %s sent, unconfirmed", Size(s))
-		}
+		fields = transferFields(m.prog, m.label, done, m.total, int64(rate), left, m.Sending.Load())
+	}
+	line := join(fields)
+	if m.tty && !final {
+		// The final line is written once and ended: it may wrap as any
+		// message does, and is shown whole.
+		line = fit(m.cols(), fields)
 	}
 	m.shown = true
 	if m.tty {
@@ -143,6 +147,62 @@ func (m *Meter) print(final bool) {
 		return
 	}
 	fmt.Fprintln(m.w, line)
+}
+
+// workFields is the progress line of work that shows only at a terminal
+// (sealing, opening): "refuge: sealing 1.0 MiB of 4.0 MiB (25%)". On a
+// narrow terminal the total goes first, then the command's name, then
+// the work done; the percentage stays.
+func workFields(prog, label string, done, total int64) []field {
+	return []field{
+		{text: prog + ": ", drop: 2},
+		{text: label, label: true},
+		{text: " " + Size(done), drop: 3},
+		{text: " of " + Size(total), drop: 1},
+		{text: fmt.Sprintf(" (%d%%)", Percent(done, total))},
+	}
+}
+
+// transferFields is the progress line of a transfer: done and total,
+// the rate, the time left, and what is sent but not yet confirmed (when
+// sending is above zero). On a narrow terminal the rate goes first, then
+// the total, the command's name, the word "unconfirmed", the bytes done,
+// the time left; last of all the bytes sent, which show a slow link
+// moving while the server has confirmed nothing. The percentage stays.
+// A time left not yet known ("?") goes with the rate.
+func transferFields(prog, label string, done, total, rate int64, left string, sending int64) []field {
+	fields := []field{
+		{text: prog + ": ", drop: 3},
+		{text: label, label: true},
+		{text: " " + Size(done), drop: 5},
+		{text: " / " + Size(total), drop: 2},
+		{text: fmt.Sprintf(" (%d%%)", Percent(done, total))},
+		{text: ", " + Size(rate) + "/s", drop: 1},
+		{text: ", " + left + " left", drop: 6},
+	}
+	if left == "?" {
+		fields[len(fields)-1].drop = 1 // says nothing yet
+	}
+	if sending > 0 {
+		fields = append(fields, field{text: "; " + Size(sending) + " sent", drop: 7}, field{text: ", unconfirmed", drop: 4})
+	}
+	return fields
+}
+
+// unknownCols is the width taken for a terminal whose width cannot be
+// learned (a serial console, a pseudo-terminal never given a size).
+const unknownCols = 80
+
+// cols is how many columns a redrawn line may take: the terminal's width
+// now (the window may have been resized since the last redraw), but the
+// last column. A line that fills the last column wraps at once on some
+// terminals (the Windows console among them), and "\r" then returns to
+// the start of the new row, not of the line.
+func (m *Meter) cols() int {
+	if w, _, err := term.GetSize(m.fd); err == nil && w > 0 {
+		return w - 1
+	}
+	return unknownCols - 1
 }
 
 // Percent is n as a whole percentage of total, at most 100; 100 when total

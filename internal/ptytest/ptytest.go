@@ -10,11 +10,11 @@
 package ptytest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -155,9 +155,17 @@ func (tt *Terminal) read() {
 // if the command ends first.
 func (tt *Terminal) WaitFor(s string) {
 	tt.t.Helper()
+	tt.WaitUntil(fmt.Sprintf("%q", s), func(out string) bool { return strings.Contains(out, s) })
+}
+
+// WaitUntil waits until done, given all the terminal has shown so far,
+// returns true. The test fails, saying it waited for what, if the command
+// ends first.
+func (tt *Terminal) WaitUntil(what string, done func(out string) bool) {
+	tt.t.Helper()
 	for {
 		tt.mu.Lock()
-		found, more := bytes.Contains(tt.out, []byte(s)), tt.more
+		found, more := done(string(tt.out)), tt.more
 		tt.mu.Unlock()
 		if found {
 			return
@@ -169,11 +177,30 @@ func (tt *Terminal) WaitFor(s string) {
 			// holds the terminal any more.
 			tt.closeSlave()
 			<-tt.readDone
-			if out := tt.Output(); !bytes.Contains([]byte(out), []byte(s)) {
-				tt.t.Fatalf("%s ended (%v) without showing %q:\n%s", tt.cmd.Path, tt.waitErr, s, out)
+			if out := tt.Output(); !done(out) {
+				tt.t.Fatalf("%s ended (%v) without showing %s:\n%s", tt.cmd.Path, tt.waitErr, what, out)
 			}
 			return
 		}
+	}
+}
+
+// SetSize gives the terminal a window of rows and cols, as a terminal
+// emulator does when its window is opened or resized (TIOCSWINSZ; the
+// command at it gets SIGWINCH).
+func (tt *Terminal) SetSize(rows, cols uint16) {
+	tt.t.Helper()
+	rc, err := tt.master.SyscallConn()
+	if err == nil {
+		cerr := rc.Control(func(fd uintptr) {
+			err = unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
+		})
+		if err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		tt.t.Fatalf("cannot set the terminal's size: %v", err)
 	}
 }
 

@@ -1,0 +1,66 @@
+//go:build linux
+
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"refuge/client/clienttest"
+	"refuge/internal/ptytest"
+)
+
+// TestProgressFitsTheTerminal runs refuge submit at a real terminal of a
+// set width (a phone, a split pane; 0: a terminal that gives no width),
+// held mid-upload until it has redrawn its progress line a few times,
+// and checks that no line it redrew is as wide as the window: a line that
+// wraps cannot be cleared by the next redraw, and each one left a row of
+// garbage. The last column stays free, as some terminals wrap as soon as
+// it is written. The final line, written once and ended, may wrap.
+// (Unfitted, the line here is about 80 columns: TestRedrawFitsTheTerminal
+// in internal/progress draws far wider ones at a terminal of unknown
+// width.)
+func TestProgressFitsTheTerminal(t *testing.T) {
+	t.Parallel()
+	for _, cols := range []uint16{20, 40, 0} {
+		t.Run(fmt.Sprintf("%d columns", cols), func(t *testing.T) {
+			t.Parallel()
+			srv := clienttest.StartServer(t)
+			hold := clienttest.StartHoldProxy(t, srv.Addr, 4<<20)
+			u := newUser(t)
+			file := randomFile(t, t.TempDir(), "evidence.bin", 12<<20)
+			tt := ptytest.Open(t)
+			tt.SetSize(24, cols)
+			tt.Start(u.command(nil, "submit", "--server", "http://"+hold.Addr, "--root-pub", srv.Keys.RootPub.String(), file))
+			tt.WaitUntil("three progress lines", func(out string) bool { return strings.Count(out, "\r\033[K") >= 3 })
+			hold.Release()
+			code := tt.Wait()
+			out := tt.Output()
+			if code != 0 {
+				t.Fatalf("exit %d:\n%q", code, out)
+			}
+			limit := int(cols)
+			if cols == 0 {
+				limit = 80
+			}
+			redrawn, ended := 0, 0
+			for _, chunk := range strings.Split(out, "\r\033[K")[1:] {
+				line, rest, _ := strings.Cut(chunk, "\r")
+				if strings.HasPrefix(rest, "\n") {
+					ended++ // the final line ("\n" is "\r\n" at a terminal)
+					continue
+				}
+				redrawn++
+				// ASCII here: a character is a column.
+				if n := utf8.RuneCountInString(line); n >= limit || strings.Contains(line, "\n") {
+					t.Errorf("a progress line %d columns wide, at %d columns: %q", n, cols, line)
+				}
+			}
+			if redrawn < 2 || ended != 1 {
+				t.Fatalf("%d progress lines and %d final lines, want 2 or more and 1:\n%q", redrawn, ended, out)
+			}
+		})
+	}
+}
