@@ -17,6 +17,7 @@ import (
 
 	"refuge/client"
 	"refuge/internal/cli"
+	"refuge/internal/progress"
 	"refuge/internal/strictjson"
 	"refuge/server/api"
 )
@@ -272,7 +273,7 @@ func (e *env) retrying(r client.RetryNotice) {
 	// another goroutine, and a redraw between the two would put the
 	// notice after the progress line, on a row too long for the terminal.
 	var b strings.Builder
-	if isTerminal(e.stderr) {
+	if progress.Redraws(e.stderr) {
 		b.WriteString("\r\033[K")
 	}
 	wait := "a moment"

@@ -58,8 +58,8 @@ type Meter struct {
 // Start begins reporting on w (standard error) with the command's name prog.
 func Start(w io.Writer, prog, label string, total int64, mode Mode) *Meter {
 	m := &Meter{prog: prog, label: label, total: total, mode: mode, w: w, startVal: -1, stop: make(chan struct{}), began: time.Now()}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		m.tty, m.fd = true, int(f.Fd())
+	if Redraws(w) {
+		m.tty, m.fd = true, int(w.(*os.File).Fd())
 	}
 	interval := 10 * time.Second
 	switch {

@@ -3,6 +3,10 @@
 package progress
 
 import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -43,5 +47,35 @@ func TestRedrawFitsTheTerminal(t *testing.T) {
 	}
 	if full := join(workFields("refuge-officer", label, 1<<20, 4<<20)); redraws[2] != full {
 		t.Errorf("at 200 columns the line is %q, want it whole: %q", redraws[2], full)
+	}
+}
+
+// TestRedraws: a line is redrawn only on a terminal; a pipe, a file or a
+// buffer get plain lines (Start's tty is false there).
+func TestRedraws(t *testing.T) {
+	tt := ptytest.Open(t)
+	if !Redraws(tt.TTY()) {
+		t.Error("a pseudo-terminal does not count as one that redraws")
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	f, err := os.Create(filepath.Join(t.TempDir(), "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for name, w := range map[string]io.Writer{"pipe": w, "file": f, "buffer": new(bytes.Buffer)} {
+		if Redraws(w) {
+			t.Errorf("a %s counts as a terminal that redraws", name)
+		}
+		if m := Start(w, "refuge", "x", 10, Always); m.tty {
+			t.Errorf("Start on a %s redraws", name)
+		} else {
+			m.Finish()
+		}
 	}
 }
