@@ -31,7 +31,7 @@ func publishCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	root, err := signing.ParsePublicKey(strings.TrimSpace(*rootPub))
 	if err != nil {
-		return fail(stderr, cli.Errorf(exitUsage, "--root-pub is not a minisign public key"))
+		return fail(stderr, cli.BadRootPub("refuge-server publish"))
 	}
 	req := publishRequest{Root: root}
 	if req.Manifest, err = readFile(pos[0]); err != nil {

@@ -90,3 +90,34 @@ func TestPublishOlderVersion(t *testing.T) {
 		t.Fatalf("the published version is %d after refused publishes, want 3", v)
 	}
 }
+
+// A --root-pub cut short in copying, or no key at all, is told what a root
+// key looks like, in the words of refuge and refuge-officer, and nothing of
+// it is repeated; nothing is made in the data folder.
+func TestBadRootPub(t *testing.T) {
+	const short = "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO"
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		desc string
+		args []string
+		cmd  string
+	}{
+		{"serve, a character short", []string{"--data", filepath.Join(dir, "serve"), "--root-pub", short}, "refuge-server"},
+		{"serve, an escape sequence", []string{"--data", filepath.Join(dir, "serve"), "--root-pub", "RW\x1b[2J"}, "refuge-server"},
+		{"publish, a character short", []string{"publish", "--data", filepath.Join(dir, "publish"), "--root-pub", short, "m.json", "m.json.minisig"}, "refuge-server publish"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			rc := run(tc.args, &out, &errb)
+			want := `refuge-server: error: --root-pub is not a root public key: that is one line of 56 letters, digits, "+" and "/", beginning "RW"` + "\n" +
+				`refuge-server: hint: run "` + tc.cmd + ` --help" for usage` + "\n" +
+				"refuge-server: hint: copy it again exactly as the officers published it (their root.pub); a character may have been lost or added\n"
+			if rc != exitUsage || out.Len() != 0 || errb.String() != want {
+				t.Fatalf("exit %d, stdout %q, stderr:\n%s\nwant exit %d and:\n%s", rc, out.String(), errb.String(), exitUsage, want)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Fatalf("%d entries made in the data folder's parent", len(entries))
+			}
+		})
+	}
+}
