@@ -194,7 +194,7 @@ func TestJourney(t *testing.T) {
 	officer.ok("", "refuge-officer", "reply", "--to", filepath.Join("opened", ids["refer"]), "--message-file", "answer3.txt", "-o", outbox)
 	// A reply to no submission fails clearly and writes nothing.
 	r = officer.run("", "refuge-officer", "reply", "--to", "opened/nothing-here", "--message", "x", "-o", outbox)
-	if r.code != 1 || !strings.Contains(r.stderr, "holds no manifest.json") {
+	if r.code != 1 || !strings.Contains(r.stderr, "opened/nothing-here does not exist") {
 		t.Fatalf("reply to a missing submission: exit %d\n%s", r.code, r.stderr)
 	}
 

@@ -99,9 +99,20 @@ func Publish(ctx context.Context, st store.Store, rootKey signing.PublicKey, man
 		return err
 	}
 	if err := st.PutManifest(ctx, manifestJSON, signature, m.Version); errors.Is(err, store.ErrBadState) {
-		return fmt.Errorf("manifest version %d is not higher than the published one", m.Version)
+		return notHigherError(m.Version)
 	} else if err != nil {
 		return err
 	}
 	return nil
 }
+
+// notHigherError is Publish's refusal of a manifest whose version (the
+// value) is not higher than the published one. It is a store.ErrBadState,
+// so that a caller can tell it from a manifest that does not verify.
+type notHigherError uint64
+
+func (e notHigherError) Error() string {
+	return fmt.Sprintf("manifest version %d is not higher than the published one", uint64(e))
+}
+
+func (notHigherError) Is(target error) bool { return target == store.ErrBadState }

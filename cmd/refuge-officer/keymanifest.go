@@ -20,7 +20,7 @@ func loadKeyManifest(name, rootPub string) (*manifest.Manifest, error) {
 	}
 	root, err := signing.ParsePublicKey(rootPub)
 	if err != nil {
-		return nil, usagef("open", "--root-pub: %v", err)
+		return nil, cli.BadRootPub(prog + " open")
 	}
 	doc, sig, err := manifest.ReadFiles(name, name+".minisig")
 	if err != nil {

@@ -130,6 +130,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	cmd, ok := commands.Lookup(args[0])
 	if !ok {
+		if ce := cli.CommandAfterFlags(prog, args, commands.Names()); ce != nil {
+			return e.out.Fail(ce)
+		}
 		return e.out.Fail(cli.UnknownCommand(prog, args[0], commands.Names()))
 	}
 	err := cmd(e, args[1:])

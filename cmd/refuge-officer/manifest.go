@@ -75,6 +75,9 @@ func cmdManifest(e *env, args []string) error {
 	}
 	run, ok := manifestCommands.Lookup(args[0])
 	if !ok {
+		if ce := cli.CommandAfterFlags(prog+" manifest", args, manifestCommands.Names()); ce != nil {
+			return ce
+		}
 		ce := usagef("manifest", "unknown subcommand %q (want: %s)", args[0], names)
 		if near := cli.Nearest(args[0], manifestCommands.Names()); near != "" {
 			ce.Hint("did you mean %q?", prog+" manifest "+near)

@@ -17,6 +17,7 @@ import (
 	"refuge/crypto/bundle"
 	"refuge/crypto/secrets"
 	"refuge/internal/cli"
+	"refuge/internal/lowerhex"
 	"refuge/internal/noreplace"
 )
 
@@ -153,8 +154,7 @@ func replyMessage(text, file string) ([]byte, error) {
 func replyRecipient(dir string) (*bundle.Manifest, *age.HybridRecipient, error) {
 	f, err := os.Open(filepath.Join(dir, "manifest.json")) // #nosec G304 -- the submission folder named by the officer
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, failf("%s holds no manifest.json", dir).
-			Hint("--to is the folder that \"refuge-officer open\" made for the submission: OUTDIR/<submission id>")
+		return nil, nil, noSubmission(dir)
 	}
 	if err != nil {
 		return nil, nil, failf("cannot read the submission's manifest.json: %v", err)
@@ -248,4 +248,30 @@ func sealReply(ctx context.Context, outbox, id string, recipients []age.Recipien
 		return "", fmt.Errorf("cannot write the reply: %w", err)
 	}
 	return path, noreplace.SyncDir(dir)
+}
+
+// noSubmission is the error of a --to folder that holds no manifest.json.
+// Given open's output folder itself, it names the submissions in it (only
+// folders named by a submission id that hold a manifest.json, so nothing
+// else of what is there is shown), and how to answer each.
+func noSubmission(dir string) *cli.Error {
+	ce := failf("%s holds no manifest.json", dir)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		ce = failf("%s does not exist", dir)
+	}
+	var ids []string
+	entries, _ := os.ReadDir(dir) // sorted by name; none if it cannot be read
+	for _, en := range entries {
+		if !en.IsDir() || !lowerhex.ID(en.Name()) {
+			continue
+		}
+		if fi, err := os.Lstat(filepath.Join(dir, en.Name(), "manifest.json")); err == nil && fi.Mode().IsRegular() {
+			ids = append(ids, en.Name())
+		}
+	}
+	if len(ids) == 0 {
+		return ce.Hint("--to is the folder that \"refuge-officer open\" made for the submission: OUTDIR/<submission id>")
+	}
+	return ce.Hint("%s is where open put %s: --to is one of them, such as %s", dir, cli.Plural(len(ids), "submission"), filepath.Join(dir, ids[0])).
+		Hint("to answer each: for s in %s/*/; do refuge-officer reply --to \"$s\" …; done", filepath.Clean(dir))
 }

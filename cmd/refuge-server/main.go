@@ -31,7 +31,9 @@ const (
 	exitUsage = 2 // bad flags or arguments
 )
 
-const usage = `Usage:
+const usage = `refuge-server: the drop-box server; it holds only ciphertext.
+
+Usage:
     refuge-server --data DIR --root-pub KEY [--listen ADDR...] [--tls-cert FILE --tls-key FILE]
     refuge-server --dev [--keep] [--listen 127.0.0.1:PORT]
     refuge-server token add (--partner NAME [--unlisted] | --courier NAME) --data DIR

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -30,7 +31,7 @@ func publishCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	root, err := signing.ParsePublicKey(strings.TrimSpace(*rootPub))
 	if err != nil {
-		return fail(stderr, cli.Errorf(exitUsage, "--root-pub is not a minisign public key"))
+		return fail(stderr, cli.BadRootPub("refuge-server publish"))
 	}
 	req := publishRequest{Root: root}
 	if req.Manifest, err = readFile(pos[0]); err != nil {
@@ -73,6 +74,14 @@ func doPublish(ctx context.Context, st store.Store, root signing.PublicKey, req 
 	before, _ := publishedPartners(ctx, st) // nil, as for none, when the old one cannot be read
 	now := time.Now()
 	if err := server.Publish(ctx, st, root, req.Manifest, req.Signature, now); err != nil {
+		if m, perr := manifest.Parse(req.Manifest); errors.Is(err, store.ErrBadState) && perr == nil && before != nil {
+			// Verified, and not newer: say which version is published and
+			// what the next one needs.
+			return adminResult{
+				Error: fmt.Sprintf("publish manifest: this key manifest is version %d, not higher than version %d, which the server publishes; nothing was published", m.Version, before.version),
+				Hints: []string{fmt.Sprintf("a new key manifest needs a higher version: the officers sign it with refuge-officer manifest sign … --version %d", before.version+1)},
+			}
+		}
 		return adminResult{Error: fmt.Sprintf("publish manifest: %v", err)}
 	}
 	m, err := manifest.Parse(req.Manifest) // verified above

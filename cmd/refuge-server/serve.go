@@ -91,8 +91,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	root, err := signing.ParsePublicKey(strings.TrimSpace(f.rootPub))
 	if err != nil {
-		return fail(stderr, cli.Errorf(exitUsage, "--root-pub is not a minisign public key").
-			Hint(`the root key is the minisign public key string "RW..." printed by refuge-officer rootkey`))
+		return fail(stderr, cli.BadRootPub("refuge-server"))
 	}
 	if len(f.listen) == 0 {
 		f.listen = []string{server.DefaultListen}

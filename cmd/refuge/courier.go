@@ -85,6 +85,9 @@ func cmdCourier(e *env, args []string) error {
 	if run, ok := courierCommands.Lookup(args[0]); ok {
 		return run(e, args[1:])
 	}
+	if ce := cli.CommandAfterFlags(prog+" courier", args, courierCommands.Names()); ce != nil {
+		return ce
+	}
 	ce := usagef("courier", "unknown courier command %q (%s)", args[0], either)
 	if near := cli.Nearest(args[0], courierCommands.Names()); near != "" {
 		ce.Hint("did you mean %q?", prog+" courier "+near)

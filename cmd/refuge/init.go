@@ -121,12 +121,10 @@ func checkServer(s string) error {
 	return nil
 }
 
-func checkRootPub(s string) error {
+// validRootPub reports whether s is a minisign public key.
+func validRootPub(s string) bool {
 	var k minisign.PublicKey
-	if err := k.UnmarshalText([]byte(strings.TrimSpace(s))); err != nil {
-		return errors.New("--root-pub is not a minisign public key (it starts with RW)")
-	}
-	return nil
+	return k.UnmarshalText([]byte(strings.TrimSpace(s))) == nil
 }
 
 func cmdInit(e *env, args []string) error {
@@ -149,8 +147,8 @@ func cmdInit(e *env, args []string) error {
 	if err := checkServer(p.Server); err != nil {
 		return usagef("init", "%v", err)
 	}
-	if err := checkRootPub(p.RootPub); err != nil {
-		return usagef("init", "%v", err)
+	if !validRootPub(p.RootPub) {
+		return cli.BadRootPub(prog + " init")
 	}
 	if p.Proxy != "" {
 		if _, err := client.ProxyFunc(p.Proxy); err != nil {
@@ -244,8 +242,8 @@ func (c *conn) settings(cmd string, needRoot bool) (profile, string, error) {
 		if p.RootPub == "" {
 			return p, "", usagef(cmd, "no root key: pass --root-pub KEY or run refuge init")
 		}
-		if err := checkRootPub(p.RootPub); err != nil {
-			return p, "", usagef(cmd, "%v", err)
+		if !validRootPub(p.RootPub) {
+			return p, "", cli.BadRootPub(prog + " " + cmd)
 		}
 	}
 	return p, dir, nil

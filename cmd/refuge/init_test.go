@@ -50,9 +50,12 @@ func TestHelpAndUsage(t *testing.T) {
 		{"mistyped flag", []string{"submit", "--note", "note.txt", "a.pdf"}, 2, "did you mean --note-file?", "Usage:"},
 		{"mistyped flag, one letter off", []string{"submit", "--restrat", "a.pdf"}, 2, "did you mean --restart?", "Usage:"},
 		{"http server refused", []string{"init", "--server", "http://example.org", "--root-pub", "RWQ"}, 2, "https", ""},
-		{"bad root key", []string{"init", "--server", "https://example.org", "--root-pub", "nope"}, 2, "minisign", ""},
+		{"bad root key", []string{"init", "--server", "https://example.org", "--root-pub", "nope"}, 2, "--root-pub is not a root public key", "nope"},
+		{"root key a character short", []string{"submit", "--server", "https://example.org", "--root-pub", "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO", "a.pdf"}, 2, "hint: copy it again exactly as the officers published it", "base64"},
 		{"bad proxy", []string{"init", "--server", "https://example.org", "--root-pub", "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3", "--proxy", "ftp://x"}, 2, "proxy", ""},
 		{"courier without action", []string{"courier"}, 2, "pull or push", ""},
+		{"refer with fields missing", []string{"refer", "--server", "http://127.0.0.1:1", "--root-pub", "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3", "--token", strings.Repeat("0", 64), "--partner", "fld", "--partner-key", "fld.key", "--defender", "A. N.", "--work", " \t", "a.pdf"}, 2,
+			"error: referral form: 7 fields are missing: nationality (--nationality), current_country (--country), work (--work), risk (--risk), urgency (--urgency), safe_contact (--contact), referring_organisation (--referring-org)\n", "phrase"},
 		{"courier action mistyped", []string{"courier", "pul", "-o", "inbox"}, 2, `did you mean "refuge courier pull"?`, "Usage:"},
 	}
 	for _, tt := range tests {

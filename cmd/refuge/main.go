@@ -58,13 +58,13 @@ Run "refuge COMMAND --help" for the flags and examples of a command.
 Exit codes:
     0   success
     1   the command failed; nothing was written
-    2   bad command line
+    2   bad command line, or an incomplete or invalid referral form (refer)
     3   the key manifest was refused (bad signature, expired, rolled back,
         or not post-quantum): nothing was encrypted
     4   the network failed after retries: run the same command again; it
         resumes
     130 interrupted (Ctrl-C, or SIGTERM): an upload resumes when the same
-        command is run again; seal wrote nothing`
+        command is run again; seal and partnerkey wrote nothing`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, client.Retry{}))
@@ -122,6 +122,9 @@ func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer, retr
 	}
 	cmd, ok := commands.Lookup(args[0])
 	if !ok {
+		if ce := cli.CommandAfterFlags(prog, args, commands.Names()); ce != nil {
+			return e.out.Fail(ce)
+		}
 		return e.out.Fail(cli.UnknownCommand(prog, args[0], commands.Names()))
 	}
 	err := cmd(e, args[1:])

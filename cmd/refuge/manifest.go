@@ -20,7 +20,7 @@ import (
 func verifyManifest(name, rootPub string) ([]age.Recipient, uint64, error) {
 	root, err := signing.ParsePublicKey(rootPub)
 	if err != nil {
-		return nil, 0, usagef("seal", "--root-pub: %v", err)
+		return nil, 0, cli.BadRootPub(prog + " seal")
 	}
 	doc, sig, err := manifest.ReadFiles(name, name+".minisig")
 	switch {

@@ -62,9 +62,10 @@ Examples:
           --nationality X --country Y --work "land rights" --risk "arrest warrant" \
           --urgency high --contact "signal +00…" --referring-org "FLD" --consent evidence/
 
-Exit codes: 0 referred, 1 failed, 2 bad command line, 3 the key manifest was
-refused (nothing encrypted or sent), 4 network failure after retries (run the
-same command again to resume), 130 interrupted by Ctrl-C (likewise).`
+Exit codes: 0 referred, 1 failed, 2 bad command line or a form that is
+incomplete or invalid (nothing sent), 3 the key manifest was refused (nothing
+encrypted or sent), 4 network failure after retries (run the same command
+again to resume), 130 interrupted by Ctrl-C (likewise).`
 
 type familyFlag struct{ list *[]family }
 

@@ -68,18 +68,32 @@ func (r *referral) check() error {
 	if r.Format != referralFormat {
 		return fmt.Errorf("format must be %s", referralFormat)
 	}
-	for _, f := range []struct {
-		name, v string
-		max     int
+	required := []struct {
+		name, flag, v string
+		max           int
 	}{
-		{"defender_name", r.DefenderName, 4 << 10}, {"nationality", r.Nationality, 4 << 10},
-		{"current_country", r.CurrentCountry, 4 << 10}, {"work", r.Work, 16 << 10},
-		{"risk", r.Risk, 16 << 10}, {"safe_contact", r.SafeContact, 4 << 10},
-		{"referring_organisation", r.ReferringOrganisation, 4 << 10},
-	} {
+		{"defender_name", "defender", r.DefenderName, 4 << 10}, {"nationality", "nationality", r.Nationality, 4 << 10},
+		{"current_country", "country", r.CurrentCountry, 4 << 10}, {"work", "work", r.Work, 16 << 10},
+		{"risk", "risk", r.Risk, 16 << 10}, {"urgency", "urgency", r.Urgency, 16},
+		{"safe_contact", "contact", r.SafeContact, 4 << 10},
+		{"referring_organisation", "referring-org", r.ReferringOrganisation, 4 << 10},
+	}
+	// Every missing field at once, by its name in the form and its flag: a
+	// partner fills them all in one go, not one per run.
+	var missing []string
+	for _, f := range required {
 		if strings.TrimSpace(f.v) == "" {
-			return fmt.Errorf("%s is missing", f.name)
+			missing = append(missing, fmt.Sprintf("%s (--%s)", f.name, f.flag))
 		}
+	}
+	switch len(missing) {
+	case 0:
+	case 1:
+		return fmt.Errorf("%s is missing", missing[0])
+	default:
+		return fmt.Errorf("%d fields are missing: %s", len(missing), strings.Join(missing, ", "))
+	}
+	for _, f := range required {
 		if len(f.v) > f.max || !utf8.ValidString(f.v) {
 			return fmt.Errorf("%s is not UTF-8 text of at most %d bytes", f.name, f.max)
 		}

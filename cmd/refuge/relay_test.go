@@ -98,6 +98,14 @@ func TestRelay(t *testing.T) {
 	if subs, _ := srv.Store.Submissions(context.Background()); len(subs) != 0 {
 		t.Fatal("a refused relay stored something")
 	}
+	// Until a partner relays it, the defender's phrase finds nothing, and
+	// is told why that may be.
+	defender := newUser(t)
+	if st := defender.run(phrase+"\n", "status", "--server", srv.URL); st.code != 1 ||
+		!strings.Contains(st.stderr, "refuge: error: no submission matches this receipt phrase on this server\n") ||
+		!strings.Contains(st.stderr, "nor a bundle sealed offline (refuge seal) until a partner relays it\n") {
+		t.Fatalf("status before the relay: exit %d\n%s", st.code, st.stderr)
+	}
 	partner.env = []string{"REFUGE_TOKEN=" + srv.Partner}
 	// The refused tries created no upload: nothing to resume.
 	if r := partner.ok("", "relay", "--server", srv.URL, b); strings.Contains(r.stderr, "resuming") {
@@ -114,7 +122,6 @@ func TestRelay(t *testing.T) {
 	if err != nil || sub.Kind != "relay" || sub.Partner != "fld" {
 		t.Fatalf("relayed submission: %+v %v", sub, err)
 	}
-	defender := newUser(t)
 	if st := defender.ok(phrase+"\n", "status", "--server", srv.URL); !strings.Contains(st.stdout, "received") {
 		t.Fatalf("the defender's phrase does not find the relayed bundle: %s", st.stdout)
 	}

@@ -138,7 +138,7 @@ func (e *env) openSubmitter(p profile) (*submitter, error) {
 func lookupFail(err error) error {
 	if errors.Is(err, api.ErrNotFound) || errors.Is(err, api.ErrUnauthorized) {
 		return failf("no submission matches this receipt phrase on this server").
-			Hint("check the words (any order mistake changes everything) and the server; a submission still uploading is not there yet")
+			Hint("check the words (any order mistake changes everything) and the server; a submission still uploading is not there yet, nor a bundle sealed offline (refuge seal) until a partner relays it")
 	}
 	return netFail("", err)
 }

@@ -18,7 +18,7 @@ import (
 func verifyServedManifest(rootPub string, m, sig []byte, stateDir string, now time.Time) (*manifest.Manifest, []age.Recipient, error) {
 	root, err := signing.ParsePublicKey(rootPub)
 	if err != nil {
-		return nil, nil, usagef("submit", "--root-pub is not a minisign public key")
+		return nil, nil, cli.BadRootPub(prog + " submit")
 	}
 	seen, err := manifest.OpenSeenStore(stateDir)
 	if err != nil {

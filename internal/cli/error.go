@@ -71,3 +71,13 @@ func (e *Error) Hint(format string, args ...any) *Error {
 
 func (e *Error) Error() string { return e.Msg }
 func (e *Error) Unwrap() error { return e.Cause }
+
+// BadRootPub is the usage error of command (the words that run it:
+// "refuge seal") for a --root-pub that is not a minisign public key, in the
+// same words in every program. It repeats nothing of what was given, and no
+// parser's detail ("illegal base64 data at input byte 56"): what helps is
+// what a root key looks like and where to copy it from.
+func BadRootPub(command string) *Error {
+	return Usagef(command, `--root-pub is not a root public key: that is one line of 56 letters, digits, "+" and "/", beginning "RW"`).
+		Hint("copy it again exactly as the officers published it (their root.pub); a character may have been lost or added")
+}
