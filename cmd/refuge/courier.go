@@ -457,11 +457,12 @@ func (e *env) courierPush(args []string) error {
 	// A new key manifest first: manifest.json with manifest.json.minisig.
 	published := false
 	if _, err := os.Lstat(filepath.Join(dir, "manifest.json")); err == nil {
-		ok, err := try(filepath.Join(dir, "manifest.json"), e.pushManifest(ctx, c, tok, dir))
+		isNew, err := e.pushManifest(ctx, c, tok, dir)
+		ok, err := try(filepath.Join(dir, "manifest.json"), err)
 		if err != nil {
 			return err
 		}
-		published = ok
+		published = ok && isNew
 	}
 	// Replies: replies/<submission id>/*.age
 	subdirs, _ := os.ReadDir(filepath.Join(dir, "replies"))
@@ -587,37 +588,39 @@ func (e *env) pushAck(ctx context.Context, c *client.Client, tok, dir, file stri
 // pushManifest publishes DIR/manifest.json, a key manifest the officers
 // signed (refuge-officer manifest sign -o DIR/manifest.json), with its
 // signature beside it. The server checks it against its root key; one
-// that is not newer than the server's is already published.
-func (e *env) pushManifest(ctx context.Context, c *client.Client, tok, dir string) error {
+// that is not newer than the server's is already published: it is moved
+// to sent/ too, and isNew is false.
+func (e *env) pushManifest(ctx context.Context, c *client.Client, tok, dir string) (isNew bool, err error) {
 	file := filepath.Join(dir, "manifest.json")
 	mj, err := readSmall(file, maxManifestFile)
 	if err != nil {
-		return err
+		return false, err
 	}
 	sig, err := readSmall(file+".minisig", maxManifestFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return failf("the key manifest %s has no signature beside it (manifest.json.minisig)", file).
+		return false, failf("the key manifest %s has no signature beside it (manifest.json.minisig)", file).
 			Hint("refuge-officer manifest sign writes both files: carry them together")
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	version, err := c.PutManifest(ctx, tok, mj, sig)
 	switch {
 	case errors.Is(err, api.ErrConflict):
-		e.out.Infof("manifest.json: the server already has this key manifest or a newer one")
+		e.out.Infof("manifest.json: the server already has this key manifest or a newer one; nothing to publish")
 	case errors.Is(err, &api.Error{Code: api.CodeUnprocessable}):
-		return failf("key manifest %s: the server refused it: %v", file, errors.Unwrap(err)).
+		return false, failf("key manifest %s: the server refused it: %v", file, errors.Unwrap(err)).
 			Hint("the server accepts only a manifest signed by its root key, not expired, with post-quantum recipients")
 	case err != nil:
-		return netFail("key manifest", err)
+		return false, netFail("key manifest", err)
 	default:
+		isNew = true
 		e.out.Infof("manifest.json: published key manifest version %d", version)
 	}
 	if err := moveSent(dir, file+".minisig"); err != nil {
-		return err
+		return false, err
 	}
-	return moveSent(dir, file)
+	return isNew, moveSent(dir, file)
 }
 
 // maxManifestFile bounds the manifest and signature push reads (the
