@@ -152,3 +152,24 @@ func TestSignReplyRefusesOtherBundles(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSignedBytesApart: no bytes are both an acknowledgement statement and
+// a bundle manifest, so no signature by the acknowledgement key can be
+// read both ways; and whatever checkReply accepts is a reply manifest.
+func FuzzSignedBytesApart(f *testing.F) {
+	sum := strings.Repeat("0f", 32)
+	f.Add([]byte(`{"submission_id":"` + id + `","sha256":"` + sum + `","imported":true}`))
+	f.Add([]byte(`{"format":"refuge-bundle-v1","kind":"reply","created":"2026-11-30","submission_id":"` + id + `","reply_recipient":"","partner":"","entries":[]}`))
+	f.Add([]byte(`{"format":"refuge-bundle-v1","kind":"reply","created":"2026-11-30","submission_id":"` + id + `","reply_recipient":"","partner":"","entries":[],"sha256":"` + sum + `","imported":true}`))
+	f.Add([]byte(`{"submission_id":"` + id + `","kind":"reply","imported":true}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, ackErr := Parse(b)
+		m, bundleErr := bundle.ParseManifest(b)
+		if ackErr == nil && bundleErr == nil {
+			t.Fatalf("%q is both an acknowledgement statement and a bundle manifest", b)
+		}
+		if err := checkReply(b, id); err == nil && (bundleErr != nil || m.Kind != bundle.KindReply || m.SubmissionID != id) {
+			t.Fatalf("checkReply accepted %q, not a reply manifest for %s", b, id)
+		}
+	})
+}
