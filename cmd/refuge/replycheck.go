@@ -29,8 +29,7 @@ import (
 // replyAuthority is the key that replies are checked against, or why they
 // cannot be checked.
 type replyAuthority struct {
-	key     signing.PublicKey // the acknowledgement key; zero if none
-	version uint64            // of the key manifest that names it
+	key signing.PublicKey // the acknowledgement key; zero if none
 	// unchecked says why no reply can be checked on this run, when key
 	// is zero: "no root key is known on this device".
 	unchecked string
@@ -82,7 +81,7 @@ func (e *env) replyAuthority(ctx context.Context, c *client.Client, p profile, s
 		return a, nil
 	}
 	e.out.Infof("checking each reply's signature against the officers' acknowledgement key (key manifest version %d, signed by the pinned root key)", km.Version)
-	return replyAuthority{key: key, version: km.Version}, nil
+	return replyAuthority{key: key}, nil
 }
 
 // replyVerdict is what refuge replies tells about one reply.
@@ -134,7 +133,8 @@ func (v replyVerdict) label() string {
 // officers.
 const confirmFirst = "before acting on it, confirm it through the organisation that referred you, or another channel you trust"
 
-// warn says on standard error that reply n may not come from the officers.
+// warnReply says on standard error that reply n may not come from the
+// officers, and why; nothing for a signed reply.
 func (e *env) warnReply(v replyVerdict, n, total int) {
 	if v.signed {
 		return
