@@ -185,15 +185,16 @@ func TestJourney(t *testing.T) {
 	sameFile(t, filepath.Join(stock, "files", "evidence", "video.bin"), defender.path("evidence", "video.bin"))
 
 	// 6. The officer replies to the defender (with an attachment) and to
-	// the partner's referral.
+	// the partner's referral, each signed with the acknowledgement key.
 	const answer1 = "Received. We need a scan of your passport; the form is attached.\nDo not reply from a shared device."
 	randomFile(t, officer.path("form-a.pdf"), 9000, 4)
-	officer.ok("", "refuge-officer", "reply", "-i", "officer.key", "--passphrase-file", "pass", "--to", filepath.Join("opened", ids["submit"]),
-		"--message", answer1, "-o", outbox, "form-a.pdf")
+	mustContain(t, "signed reply", officer.ok("", "refuge-officer", "reply", "-i", "officer.key", "--passphrase-file", "pass", "--ack-key", "ack.key",
+		"--manifest", "manifest.json", "--root-pub", d.rootPub, "--to", filepath.Join("opened", ids["submit"]),
+		"--message", answer1, "-o", outbox, "form-a.pdf").stderr, "signed with the acknowledgement key of key manifest version")
 	write(t, officer.path("answer3.txt"), "Referral received; interview scheduled.\n")
-	officer.ok("", "refuge-officer", "reply", "--to", filepath.Join("opened", ids["refer"]), "--message-file", "answer3.txt", "-o", outbox)
+	officer.ok("", "refuge-officer", "reply", "--ack-key", "ack.key", "--ack-passphrase-file", "pass", "--to", filepath.Join("opened", ids["refer"]), "--message-file", "answer3.txt", "-o", outbox)
 	// A reply to no submission fails clearly and writes nothing.
-	r = officer.run("", "refuge-officer", "reply", "--to", "opened/nothing-here", "--message", "x", "-o", outbox)
+	r = officer.run("", "refuge-officer", "reply", "--unsigned", "--to", "opened/nothing-here", "--message", "x", "-o", outbox)
 	if r.code != 1 || !strings.Contains(r.stderr, "opened/nothing-here does not exist") {
 		t.Fatalf("reply to a missing submission: exit %d\n%s", r.code, r.stderr)
 	}
@@ -205,11 +206,19 @@ func TestJourney(t *testing.T) {
 	r = courier.ok("", "refuge", "courier", "push", srv, "--token", d.courier, "usb/outbox")
 	mustContain(t, "push", r.stderr, "pushed 2 replies and 3 acknowledgements")
 
-	// 8. The defenders read the answers with the phrase only.
+	// 8. The defenders read the answers with the phrase and the root
+	// public key: the officers' signature is checked. Without the root
+	// key, the reply is shown, marked as not checked.
+	r = defender.ok(phrase1+"\n", "refuge", "replies", "--server", d.url, "--root-pub", d.rootPub)
+	mustContain(t, "replies", r.stdout, "), signed by the officers on ", answer1)
+	mustContain(t, "replies", r.stderr, "1 file attached", "checking each reply's signature against the officers' acknowledgement key")
+	if strings.Contains(r.stderr, "warning") {
+		t.Fatalf("a signed reply was warned about:\n%s", r.stderr)
+	}
 	r = defender.ok(phrase1+"\n", "refuge", "replies", "--server", d.url)
-	mustContain(t, "replies", r.stdout, answer1)
-	mustContain(t, "replies", r.stderr, "1 file attached")
-	defender.ok(phrase1+"\n", "refuge", "replies", "--server", d.url, "-o", ".")
+	mustContain(t, "replies without a root key", r.stdout, "NOT CHECKED: it may not come from the officers", answer1)
+	mustContain(t, "replies without a root key", r.stderr, "no root key is known on this device", "--root-pub KEY")
+	defender.ok(phrase1+"\n", "refuge", "replies", "--server", d.url, "--root-pub", d.rootPub, "-o", ".")
 	notes, _ := filepath.Glob(defender.path("reply-*", ids["submit"], "note.txt"))
 	if len(notes) != 1 {
 		t.Fatalf("saved reply: %v", notes)
@@ -218,7 +227,11 @@ func TestJourney(t *testing.T) {
 		t.Fatalf("reply text %q, want %q", b, answer1)
 	}
 	sameFile(t, filepath.Join(filepath.Dir(notes[0]), "files", "form-a.pdf"), officer.path("form-a.pdf"))
-	mustContain(t, "referral replies", partner.ok(phrase3+"\n", "refuge", "replies", "--server", d.url).stdout, "Referral received; interview scheduled.")
+	if warnings, _ := filepath.Glob(defender.path("reply-*", "WARNING*")); len(warnings) != 0 {
+		t.Fatalf("a signed reply was saved with a warning: %v", warnings)
+	}
+	mustContain(t, "referral replies", partner.ok(phrase3+"\n", "refuge", "replies", "--server", d.url, "--root-pub", d.rootPub).stdout,
+		"signed by the officers on ", "Referral received; interview scheduled.")
 	mustContain(t, "relay replies", offline.ok(phrase2+"\n", "refuge", "replies", "--server", d.url).stderr, "no reply yet")
 
 	// 9. The ciphertext is gone, and the event log verifies and says so.
@@ -234,11 +247,16 @@ func TestJourney(t *testing.T) {
 	for what, id := range ids {
 		mustContain(t, "events.log ("+what+")", string(events), " completed "+id, " collected "+id, " deleted "+id)
 	}
-	// 10. A later answer still reaches the sender after the deletion.
-	officer.ok("", "refuge-officer", "reply", "--to", filepath.Join("opened", ids["refer"]), "--message", "Interview on Tuesday.", "-o", outbox)
+	// 10. A later answer still reaches the sender after the deletion; this
+	// one unsigned, which the officer is warned of and the sender too.
+	mustContain(t, "unsigned reply", officer.ok("", "refuge-officer", "reply", "--unsigned", "--to", filepath.Join("opened", ids["refer"]),
+		"--message", "Interview on Tuesday.", "-o", outbox).stderr, "warning: the reply is NOT signed (--unsigned)")
 	mustContain(t, "late push", courier.ok("", "refuge", "courier", "push", srv, "--token", d.courier, "usb/outbox").stderr, "pushed 1 reply and 0 acknowledgements")
-	mustContain(t, "late replies", partner.ok(phrase3+"\n", "refuge", "replies", "--server", d.url).stdout,
-		"--- reply 1 of 2", "Referral received; interview scheduled.", "--- reply 2 of 2", "Interview on Tuesday.")
+	r = partner.ok(phrase3+"\n", "refuge", "replies", "--server", d.url, "--root-pub", d.rootPub)
+	mustContain(t, "late replies", r.stdout,
+		"--- reply 1 of 2", "signed by the officers on ", "Referral received; interview scheduled.",
+		"--- reply 2 of 2", "NOT SIGNED by the officers: it may not come from them ---\nInterview on Tuesday.")
+	mustContain(t, "late replies", r.stderr, "reply 2 of 2 is NOT signed by the officers (it carries no signature)", "confirm it through the organisation that referred you")
 
 	t.Logf("journey: %v in all (%v building the binaries)", time.Since(t0).Round(time.Millisecond), t1.Sub(t0).Round(time.Millisecond))
 }

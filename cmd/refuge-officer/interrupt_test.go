@@ -314,7 +314,7 @@ func TestReplyInterrupted(t *testing.T) {
 				t.Fatal(err)
 			}
 			watch := fswatch.Start(t, replies)
-			args := []string{"reply", "--to", sub, "--message", "Received.", "-o", outbox, attachment}
+			args := []string{"reply", "--unsigned", "--to", sub, "--message", "Received.", "-o", outbox, attachment}
 			cmd := exec.Command(bin, args...)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -359,7 +359,7 @@ func TestReplyInterrupted(t *testing.T) {
 			t.Fatal(err)
 		}
 		outbox := t.TempDir()
-		cmd := exec.Command(bin, "reply", "--to", sub, "--message", "Received.", "-o", outbox, big)
+		cmd := exec.Command(bin, "reply", "--unsigned", "--to", sub, "--message", "Received.", "-o", outbox, big)
 		out, err := cmd.CombinedOutput()
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.ExitCode() != 1 ||

@@ -14,13 +14,14 @@ import (
 // the root public key (signature, expiry, post-quantum recipients, and no
 // version lower than the highest seen on this machine). No network: the
 // courier carries the files in.
-func loadKeyManifest(name, rootPub string) (*manifest.Manifest, error) {
+// cmd names the command, for a usage error.
+func loadKeyManifest(cmd, name, rootPub string) (*manifest.Manifest, error) {
 	if rootPub == "" {
-		return nil, usagef("open", "--manifest needs --root-pub KEY, the root public key to verify it with")
+		return nil, usagef(cmd, "--manifest needs --root-pub KEY, the root public key to verify it with")
 	}
 	root, err := signing.ParsePublicKey(rootPub)
 	if err != nil {
-		return nil, cli.BadRootPub(prog + " open")
+		return nil, cli.BadRootPub(prog + " " + cmd)
 	}
 	doc, sig, err := manifest.ReadFiles(name, name+".minisig")
 	if err != nil {

@@ -109,7 +109,7 @@ func TestReplyWriteFailedLeavesNothing(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			cmd := limited(t, "1024", bin, "reply", "--to", sub, "--message", "Received.", "-o", outbox)
+			cmd := limited(t, "1024", bin, "reply", "--unsigned", "--to", sub, "--message", "Received.", "-o", outbox)
 			out, err := cmd.CombinedOutput()
 			if exitCode(err) != 1 || !strings.Contains(string(out), "file too large") ||
 				!strings.Contains(string(out), "refuge-officer: hint: nothing was written in "+outbox+"\n") {

@@ -29,6 +29,7 @@ Usage:
     refuge-officer open -i FILE [--passphrase-file F] -o OUTDIR [--manifest FILE --root-pub KEY]
                         [--ack-key FILE --outbox DIR] BUNDLE...
     refuge-officer reply --to OUTDIR/<submission id> (--message TEXT | --message-file F)
+                         (--ack-key FILE [--manifest FILE --root-pub KEY] | --unsigned)
                          [-i FILE] -o OUTBOX [FILE...]
 
 Commands:
@@ -37,7 +38,7 @@ Commands:
     ackkey      make the acknowledgement key (its signatures let the server delete)
     manifest    sign the key manifest that clients trust
     open        decrypt, verify and extract sealed bundles; report; acknowledge
-    reply       seal an answer to a submission's sender into the outbox
+    reply       seal an answer to a submission's sender into the outbox, signed
 
 Run "refuge-officer COMMAND --help" for the flags and examples of a command.
 Passphrases are asked at the terminal (twice for a new key), or read from the
@@ -69,7 +70,8 @@ Example (one officer, fresh machine):
           --ack-key "$(cat ack.pub)" --version 1 --expires 2027-06-30 -o manifest.json
     $ refuge-officer open -i officer.key -o inbox --manifest manifest.json \
           --root-pub "$(cat root.pub)" --ack-key ack.key --outbox outbox usb/*.age
-    $ refuge-officer reply --to inbox/<submission id> --message "Received." -o outbox`
+    $ refuge-officer reply --ack-key ack.key --manifest manifest.json --root-pub "$(cat root.pub)" \
+          --to inbox/<submission id> --message "Received." -o outbox`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

@@ -136,7 +136,7 @@ func cmdOpen(e *env, args []string) error {
 	}
 	var km *manifest.Manifest
 	if *manifestFile != "" {
-		if km, err = loadKeyManifest(*manifestFile, *rootPub); err != nil {
+		if km, err = loadKeyManifest("open", *manifestFile, *rootPub); err != nil {
 			return err
 		}
 	}
@@ -160,7 +160,7 @@ func cmdOpen(e *env, args []string) error {
 		if *ackPassFile == "" {
 			*ackPassFile = *passFile
 		}
-		if ackKey, err = e.loadAckKey(*ackKeyFile, *ackPassFile, km); err != nil {
+		if ackKey, err = e.loadAckKey(*ackKeyFile, *ackPassFile, km, "the server would refuse its acknowledgements"); err != nil {
 			return err
 		}
 		defer ackKey.Destroy()
@@ -316,8 +316,9 @@ func checkBundleNames(names []string) error {
 
 // loadAckKey loads the acknowledgement key and, when a key manifest is
 // given, checks that it is the manifest's ack_key (the server accepts no
-// other).
-func (e *env) loadAckKey(name, passFile string, km *manifest.Manifest) (*signing.PrivateKey, error) {
+// other acknowledgement, the submitter's refuge no other reply signature);
+// refused says what another key would cause.
+func (e *env) loadAckKey(name, passFile string, km *manifest.Manifest, refused string) (*signing.PrivateKey, error) {
 	key, err := e.loadSigningKey(name, passFile)
 	if err != nil {
 		return nil, err
@@ -326,7 +327,7 @@ func (e *env) loadAckKey(name, passFile string, km *manifest.Manifest) (*signing
 		want, ok := km.AckPublicKey()
 		if !ok || !want.Equal(key.Public()) {
 			key.Destroy()
-			ferr := failf("%s is not the acknowledgement key of the key manifest (version %d); the server would refuse its acknowledgements", name, km.Version)
+			ferr := failf("%s is not the acknowledgement key of the key manifest (version %d); %s", name, km.Version, refused)
 			if ok {
 				ferr.Hint("the manifest's acknowledgement key is the one whose public key is %s: give that one to --ack-key", want)
 			} else {

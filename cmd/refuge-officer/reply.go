@@ -14,14 +14,18 @@ import (
 
 	"filippo.io/age"
 
+	"refuge/crypto/ack"
 	"refuge/crypto/bundle"
+	"refuge/crypto/manifest"
 	"refuge/crypto/secrets"
+	"refuge/crypto/signing"
 	"refuge/internal/cli"
 	"refuge/internal/lowerhex"
 	"refuge/internal/noreplace"
 )
 
 const replyHelp = `Usage: refuge-officer reply --to OUTDIR/<submission id> (--message-file F | --message TEXT)
+           (--ack-key FILE [--manifest FILE --root-pub KEY] | --unsigned)
            [-i FILE [--passphrase-file F]] -o OUTBOX [FILE...]
 
 Writes an answer to the person who sent a submission. --to is the folder
@@ -35,6 +39,18 @@ uploads; the submitter reads it with "refuge replies" and the phrase. A
 reply is at most 256 MiB once sealed, what a server takes: a larger one is
 refused here and nothing is written.
 
+The reply is signed with the acknowledgement key (--ack-key, the key
+"open --ack-key" uses), as manifest.json.minisig in the bundle: age does
+not say who sealed a file, and anyone who knows the submitter's reply
+recipient and can place a file on the server could write a "reply". The
+submitter's refuge checks the signature against the key manifest's
+acknowledgement key and warns about any reply that does not carry it.
+With --manifest and --root-pub, reply first checks that --ack-key is the
+acknowledgement key of that key manifest, and refuses another (nothing is
+written). --unsigned writes a reply without a signature, for a desk
+without its acknowledgement key: the person is told it may not come from
+the officers, and to confirm it on another channel before acting on it.
+
 With -i, the reply is also encrypted to that officer identity, so the desk
 can reread what it sent (age -d -i officer.key). A submission without a
 reply recipient (or with a malformed one) cannot be answered: reply fails
@@ -45,13 +61,20 @@ Flags:
     --to DIR                the opened submission, OUTDIR/<submission id>
     --message TEXT          the message (UTF-8)
     --message-file F        or read it from F (at most 1 MiB of UTF-8)
+    --ack-key FILE          acknowledgement key (from ackkey) to sign the reply
+    --ack-passphrase-file F its passphrase (default: --passphrase-file)
+    --manifest FILE         the key manifest (FILE.minisig beside it), to check
+                            --ack-key against (needs --root-pub)
+    --root-pub KEY          the root public key that signed it, "RW…"
+    --unsigned              write the reply without a signature (warned)
     -i FILE                 officer identity to encrypt to as well (optional)
     --passphrase-file F     read its passphrase from the first line of F
     -o OUTBOX               the outbox the courier pushes
 
 Examples:
-    $ refuge-officer reply --to inbox/0123…cdef --message "Received. Please send a passport scan." -o /media/usb/outbox
-    $ refuge-officer reply -i officer.key --to inbox/0123…cdef --message-file answer.txt \
+    $ refuge-officer reply --ack-key ack.key --manifest manifest.json --root-pub "$(cat root.pub)" \
+          --to inbox/0123…cdef --message "Received. Please send a passport scan." -o /media/usb/outbox
+    $ refuge-officer reply --ack-key ack.key -i officer.key --to inbox/0123…cdef --message-file answer.txt \
           -o /media/usb/outbox form-a.pdf`
 
 func cmdReply(e *env, args []string) error {
@@ -62,6 +85,11 @@ func cmdReply(e *env, args []string) error {
 	message := fs.String("message", "", "")
 	messageFile := fs.String("message-file", "", "")
 	outbox := fs.String("o", "", "")
+	ackKeyFile := fs.String("ack-key", "", "")
+	ackPassFile := fs.String("ack-passphrase-file", "", "")
+	manifestFile := fs.String("manifest", "", "")
+	rootPub := fs.String("root-pub", "", "")
+	unsigned := fs.Bool("unsigned", false, "")
 	paths, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
@@ -73,6 +101,15 @@ func cmdReply(e *env, args []string) error {
 		return usagef("reply", "missing -o OUTBOX")
 	case (*message == "") == (*messageFile == ""):
 		return usagef("reply", "give exactly one of --message TEXT and --message-file F")
+	case *ackKeyFile == "" && !*unsigned:
+		return usagef("reply", "missing --ack-key FILE, the acknowledgement key that signs the reply").
+			Hint("without a signature the person cannot tell the reply from one planted by whoever knows their reply key; --unsigned writes one anyway, and they are warned it may not come from the officers")
+	case *ackKeyFile != "" && *unsigned:
+		return usagef("reply", "--ack-key and --unsigned do not go together")
+	case *ackKeyFile == "" && (*manifestFile != "" || *rootPub != "" || *ackPassFile != ""):
+		return usagef("reply", "--manifest, --root-pub and --ack-passphrase-file go with --ack-key")
+	case *manifestFile == "" && *rootPub != "":
+		return usagef("reply", "--root-pub needs --manifest FILE")
 	}
 	msg, err := replyMessage(*message, *messageFile)
 	if err != nil {
@@ -86,8 +123,14 @@ func cmdReply(e *env, args []string) error {
 	if err != nil {
 		return failf("%v", err)
 	}
+	var km *manifest.Manifest
+	if *manifestFile != "" {
+		if km, err = loadKeyManifest("reply", *manifestFile, *rootPub); err != nil {
+			return err
+		}
+	}
 	recipients := []age.Recipient{rcpt}
-	if *keyFile != "" {
+	if *keyFile != "" || *ackKeyFile != "" {
 		if err := e.secure(); err != nil {
 			return err
 		}
@@ -102,9 +145,24 @@ func cmdReply(e *env, args []string) error {
 		}
 		recipients = append(recipients, id.Recipient())
 	}
-	path, err := sealReply(ctx, *outbox, m.SubmissionID, recipients, bundle.Contents{
-		Files: files, Note: msg, SubmissionID: m.SubmissionID, Kind: bundle.KindReply,
-	}, maxReplySize)
+	contents := bundle.Contents{Files: files, Note: msg, SubmissionID: m.SubmissionID, Kind: bundle.KindReply}
+	var ackKey *signing.PrivateKey
+	if *ackKeyFile != "" {
+		if err := stopped(ctx, "nothing was written"); err != nil {
+			return err
+		}
+		if *ackPassFile == "" {
+			*ackPassFile = *passFile
+		}
+		ackKey, err = e.loadAckKey(*ackKeyFile, *ackPassFile, km,
+			"the person's refuge would show the reply with a warning that it may not come from the officers; nothing was written")
+		if err != nil {
+			return err
+		}
+		defer ackKey.Destroy()
+		contents.Sign = ack.SignReply(ackKey, m.SubmissionID)
+	}
+	path, err := sealReply(ctx, *outbox, m.SubmissionID, recipients, contents, maxReplySize)
 	if serr := stopped(ctx, "the reply was not written, nothing of it was kept"); err != nil && serr != nil {
 		return serr.Hint("run the same command again to write it")
 	}
@@ -120,7 +178,16 @@ func cmdReply(e *env, args []string) error {
 	if len(files) > 0 {
 		what += " and " + cli.Plural(len(files), "file")
 	}
-	e.out.Infof("sealed the reply to submission %s (%s) into the outbox", m.SubmissionID, what)
+	switch {
+	case ackKey == nil:
+		e.out.Infof("sealed the reply to submission %s (%s) into the outbox", m.SubmissionID, what)
+		e.out.Warnf("the reply is NOT signed (--unsigned): the person will be told it may not come from the officers, and to confirm it through another channel before acting on it")
+	case km == nil:
+		e.out.Infof("sealed the reply to submission %s (%s) into the outbox, signed with the acknowledgement key %s", m.SubmissionID, what, ackKey.Public().KeyID())
+		e.out.Hintf("not checked against a key manifest: give --manifest FILE --root-pub KEY to check that this is the manifest's acknowledgement key")
+	default:
+		e.out.Infof("sealed the reply to submission %s (%s) into the outbox, signed with the acknowledgement key of key manifest version %d", m.SubmissionID, what, km.Version)
+	}
 	e.out.Hintf("the courier uploads it with: refuge courier push --token T %s", *outbox)
 	return nil
 }

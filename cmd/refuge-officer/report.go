@@ -198,7 +198,7 @@ func (r *report) text() string {
 		line("uploaded", r.uploaderLine)
 	}
 	if res.ReplyRecipient != "" {
-		line("reply", "possible: refuge-officer reply --to "+termtext.Line(res.Dir))
+		line("reply", "possible, signed: refuge-officer reply --ack-key ACK-KEY --to "+termtext.Line(res.Dir))
 	} else {
 		line("reply", "not possible: the bundle names no reply recipient")
 	}

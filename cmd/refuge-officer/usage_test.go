@@ -68,7 +68,7 @@ func TestUsageExample(t *testing.T) {
 			line = strings.ReplaceAll(line, "<submission id>", id)
 		}
 		line = expires.ReplaceAllString(line, later)
-		for _, cmd := range []string{"keygen", "rootkey", "ackkey", "manifest sign", "open"} {
+		for _, cmd := range []string{"keygen", "rootkey", "ackkey", "manifest sign", "open", "reply"} {
 			if strings.HasPrefix(line, "refuge-officer "+cmd+" ") {
 				line = strings.Replace(line, cmd, cmd+" --passphrase-file pass", 1)
 			}

@@ -288,14 +288,15 @@ explains each step).
   #    The escape hatch, stock age and tar (type the passphrase from $D/passphrase.txt):
   #    f=$(ls usb/inbox/*.age | head -n 1); mkdir stock; age -d -i $D/officer.key "$f" | tar x -C stock
 
-  # 6. The officer answers every submission:
-  for s in opened/*/; do refuge-officer reply --to "$s" --message "Received. We will contact you." -o usb/outbox; done
+  # 6. The officer answers every submission, signed with the acknowledgement key:
+  for s in opened/*/; do refuge-officer reply --ack-key $D/ack.key --passphrase-file $D/passphrase.txt --manifest $D/manifest.json --root-pub $R --to "$s" --message "Received. We will contact you." -o usb/outbox; done
 
   # 7. The courier pushes the replies and acknowledgements; the server deletes the ciphertext:
   refuge courier push --server $S --token "$(cat $D/courier.token)" usb/outbox
 
-  # 8. The defender reads the answer with the phrase only (typed, or from the file):
-  refuge replies --server $S < phrase1.txt
+  # 8. The defender reads the answer with the phrase (typed, or from the file), and
+  #    the root key checks that the officers signed it:
+  refuge replies --server $S --root-pub $R < phrase1.txt
   refuge status --server $S < phrase1.txt
 
   # 9. The event log still verifies, and records the deletions:

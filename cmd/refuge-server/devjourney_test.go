@@ -70,6 +70,7 @@ func TestDevBannerCommands(t *testing.T) {
 	for _, want := range []string{
 		"pushed 3 replies and 3 acknowledgements",
 		"Received. We will contact you.",
+		"signed by the officers on ",
 		"status: ",
 		"event log verified",
 		"unauthenticated (anonymous submission)",

@@ -32,6 +32,20 @@ device with a key derived from your receipt phrase (asked without echo at a
 terminal, or read from standard input: all of it, on one line or one word
 per line, at most 4096 bytes). The server only ever holds them encrypted.
 
+Who wrote each reply is checked: the officers sign their replies with the
+acknowledgement key of the key manifest, which refuge replies fetches from
+the server and verifies with the pinned root key (--root-pub, or the one
+kept by refuge init). A reply's header line says "signed by the officers
+on DAY", or "NOT SIGNED by the officers: it may not come from them": a
+reply without a signature (as every reply written before signed replies),
+a plain message, or one signed by another key could have been written by
+anyone who knows your reply key and can place a file on the server. Such a
+reply is still shown and saved, with a warning on standard error and, with
+-o, the file WARNING-may-not-come-from-the-officers.txt beside it: before
+acting on it, confirm it through the organisation that referred you, or
+another channel you trust. With no root key on this device, every reply
+is shown as "NOT CHECKED", with the same warning.
+
 Each reply's message is printed on standard output, with every character a
 terminal would act on rather than show (escape sequences, other control
 characters, bidi overrides, invalid UTF-8) shown as U+FFFD (�). Without -o,
@@ -95,6 +109,10 @@ func cmdReplies(e *env, args []string) error {
 		e.out.Infof("no reply yet")
 		return nil
 	}
+	auth, err := e.replyAuthority(ctx, c, p, state)
+	if err != nil {
+		return err
+	}
 	tmp, err := os.MkdirTemp(state, "replies-*")
 	if err != nil {
 		return failf("cannot create a private temporary folder: %v", err)
@@ -112,13 +130,17 @@ func cmdReplies(e *env, args []string) error {
 	// reason is printed, and the command fails at the end. What would fail
 	// every reply alike stops it at once: the network, Ctrl-C.
 	var failed []string
+	notSigned := 0
 	for i, r := range list {
 		if *outDir != "" && savedReply(filepath.Join(*outDir, "reply-"+r.ID)) {
 			e.out.Infof("reply %d of %d is already saved in %s", i+1, len(list), filepath.Join(*outDir, "reply-"+r.ID))
 			continue
 		}
-		err := e.oneReply(ctx, c, keys, tok, r, i+1, len(list), tmp, *outDir)
+		signed, err := e.oneReply(ctx, c, keys, tok, r, i+1, len(list), tmp, *outDir, auth)
 		if err == nil {
+			if !signed {
+				notSigned++
+			}
 			continue
 		}
 		if resumable(err) || ctx.Err() != nil {
@@ -126,6 +148,9 @@ func cmdReplies(e *env, args []string) error {
 		}
 		e.out.Infof("%v", err)
 		failed = append(failed, strconv.Itoa(i+1))
+	}
+	if notSigned > 0 {
+		e.out.Warnf("%s of %d shown may not come from the officers (the reasons are above); before acting on any of them, confirm it through the organisation that referred you, or another channel you trust", cli.Plural(notSigned, "reply"), len(list))
 	}
 	if len(failed) > 0 {
 		h := "the reasons are above; the others were shown"
@@ -207,10 +232,12 @@ func finishReply(partial, final string) error {
 	return nil
 }
 
-func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys, tok string, r api.Reply, n, total int, tmp, outDir string) error {
+// oneReply downloads, opens, checks, shows and (with -o) saves reply n; it
+// reports whether the reply is signed by the officers.
+func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys, tok string, r api.Reply, n, total int, tmp, outDir string, auth replyAuthority) (bool, error) {
 	ct := filepath.Join(tmp, r.ID+".age")
 	if err := c.DownloadReply(ctx, keys.SubmissionID(), tok, r, ct); err != nil {
-		return netFail("", err)
+		return false, netFail("", err)
 	}
 	// One reply's ciphertext at a time in the temporary folder: what was
 	// opened or refused goes before the next comes.
@@ -219,15 +246,15 @@ func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys
 	if outDir != "" {
 		var err error
 		if dest, err = newPartialReply(outDir); err != nil {
-			return failf("cannot save reply %d: %v", n, err)
+			return false, failf("cannot save reply %d: %v", n, err)
 		}
 		defer os.RemoveAll(dest) // #nosec G104 -- gone once saved; otherwise the partial reply
 	} else if err := os.Mkdir(dest, 0o700); err != nil {
-		return failf("cannot create %s: %v", dest, errors.Unwrap(err))
+		return false, failf("cannot create %s: %v", dest, errors.Unwrap(err))
 	}
 	f, err := os.Open(ct)
 	if err != nil {
-		return failf("%v", err)
+		return false, failf("%v", err)
 	}
 	defer f.Close()
 	// Only a reply is opened: a submission or a referral sealed to this
@@ -235,26 +262,33 @@ func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys
 	// anything of it is moved into place.
 	res, err := bundle.Open(f, []age.Identity{keys.Identity()}, dest, bundle.Options{Kinds: []string{bundle.KindReply}})
 	if errors.Is(err, bundle.ErrNotBundle) {
-		return e.plainReply(f, keys, r, n, total, dest, outDir)
+		v := auth.plain()
+		return v.signed, e.plainReply(f, keys, r, n, total, dest, outDir, v)
 	}
 	if errors.Is(err, bundle.ErrUnexpectedKind) {
 		os.Remove(dest)
-		return failf("reply %d of %d is not an officers' reply (it is a bundle of another kind); it was discarded", n, total)
+		return false, failf("reply %d of %d is not an officers' reply (it is a bundle of another kind); it was discarded", n, total)
 	}
 	if err != nil {
-		return failf("reply %d of %d could not be opened: %v", n, total, err)
+		return false, failf("reply %d of %d could not be opened: %v", n, total, err)
 	}
 	if res.Kind != bundle.KindReply || res.SubmissionID != keys.SubmissionID() {
-		return failf("reply %d of %d is not an officers' reply to this submission; it was discarded", n, total)
+		return false, failf("reply %d of %d is not an officers' reply to this submission; it was discarded", n, total)
 	}
+	v := auth.check(res.ManifestJSON, res.Signature, keys.SubmissionID(), res.Created)
 	saved := ""
 	if outDir != "" {
 		saved = filepath.Join(outDir, "reply-"+r.ID)
-		if err := finishReply(dest, saved); err != nil {
-			return failf("cannot save reply %d: %v", n, err)
+		err := writeWarning(dest, v)
+		if err == nil {
+			err = finishReply(dest, saved)
+		}
+		if err != nil {
+			return false, failf("cannot save reply %d: %v", n, err)
 		}
 	}
-	e.printReply(r, n, total, res.Note)
+	e.warnReply(v, n, total)
+	e.printReply(r, n, total, res.Note, v)
 	if res.NoteTruncated {
 		fmt.Fprintln(e.stdout, "[the message continues; save it with -o DIR]")
 	}
@@ -269,7 +303,7 @@ func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys
 	} else if files > 0 {
 		e.out.Infof("reply %d has %s attached; run again with -o DIR to keep them", n, cli.Plural(files, "file"))
 	}
-	return nil
+	return v.signed, nil
 }
 
 // printReply prints a reply's message on standard output. The message
@@ -278,15 +312,17 @@ func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys
 // replaced (termtext.Text), so that it cannot clear the screen, set the
 // window title or the clipboard, or hide or reorder its own text. The
 // copy saved with -o is the message as it came.
-func (e *env) printReply(r api.Reply, n, total int, msg string) {
-	fmt.Fprintf(e.stdout, "--- reply %d of %d (%s) ---\n%s\n", n, total, r.Created, termtext.Text(msg))
+//
+// The header line says who wrote it, as far as this device can tell (v).
+func (e *env) printReply(r api.Reply, n, total int, msg string, v replyVerdict) {
+	fmt.Fprintf(e.stdout, "--- reply %d of %d (%s), %s ---\n%s\n", n, total, r.Created, v.label(), termtext.Text(msg))
 }
 
 // plainReply handles a reply that is an age file but not a bundle: its
 // plaintext is shown as text (zero padding removed) and, with -o, saved
 // as message.txt (written synced) in the partial folder dest, which then
-// becomes reply-<id>.
-func (e *env) plainReply(f *os.File, keys *receipt.Keys, r api.Reply, n, total int, dest, outDir string) error {
+// becomes reply-<id>. It carries no signature: v warns.
+func (e *env) plainReply(f *os.File, keys *receipt.Keys, r api.Reply, n, total int, dest, outDir string, v replyVerdict) error {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return failf("%v", err)
 	}
@@ -311,15 +347,20 @@ func (e *env) plainReply(f *os.File, keys *receipt.Keys, r api.Reply, n, total i
 		})
 		saved := filepath.Join(outDir, "reply-"+r.ID)
 		if err == nil {
+			err = writeWarning(dest, v)
+		}
+		if err == nil {
 			err = finishReply(dest, saved)
 		}
 		if err != nil {
 			return failf("cannot save reply %d: %v", n, err)
 		}
-		e.printReply(r, n, total, string(b))
+		e.warnReply(v, n, total)
+		e.printReply(r, n, total, string(b), v)
 		e.out.Infof("reply %d saved in %s", n, saved)
 		return nil
 	}
-	e.printReply(r, n, total, string(b))
+	e.warnReply(v, n, total)
+	e.printReply(r, n, total, string(b), v)
 	return nil
 }

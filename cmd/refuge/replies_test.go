@@ -102,7 +102,7 @@ func TestRepliesTerminalSafe(t *testing.T) {
 		t.Run(tc.desc, func(t *testing.T) {
 			srv := hostileRepliesServer(t, id, tc.body)
 			u := newUser(t)
-			want := "--- reply 1 of 1 (2026-11-30) ---\n" + hostileShown + "\n"
+			want := "--- reply 1 of 1 (2026-11-30), NOT CHECKED: it may not come from the officers ---\n" + hostileShown + "\n"
 			r := u.ok(phrase+"\n", "replies", "--server", srv.URL)
 			if r.stdout != want {
 				t.Errorf("printed\n%q\nwant\n%q", r.stdout, want)

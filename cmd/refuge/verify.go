@@ -16,15 +16,11 @@ import (
 // recipients, no rollback below the highest version recorded in the state
 // folder's seen-manifests.json) and returns its recipients.
 func verifyServedManifest(rootPub string, m, sig []byte, stateDir string, now time.Time) (*manifest.Manifest, []age.Recipient, error) {
-	root, err := signing.ParsePublicKey(rootPub)
-	if err != nil {
-		return nil, nil, cli.BadRootPub(prog + " submit")
+	km, err := checkServedManifest("submit", rootPub, m, sig, stateDir, now)
+	var ce *cli.Error
+	if errors.As(err, &ce) {
+		return nil, nil, err
 	}
-	seen, err := manifest.OpenSeenStore(stateDir)
-	if err != nil {
-		return nil, nil, failf("%v", err)
-	}
-	km, err := manifest.Verify(m, sig, root, now, seen)
 	if err != nil {
 		return nil, nil, servedManifestRefused(err)
 	}
@@ -33,6 +29,22 @@ func verifyServedManifest(rootPub string, m, sig []byte, stateDir string, now ti
 		return nil, nil, servedManifestRefused(err)
 	}
 	return km, rs, nil
+}
+
+// checkServedManifest verifies a manifest fetched from the server as
+// verifyServedManifest does. A root key that does not parse, or a seen-version
+// store that cannot be read, is a *cli.Error; a manifest refused is
+// crypto/manifest's error, for the caller to explain.
+func checkServedManifest(cmd, rootPub string, m, sig []byte, stateDir string, now time.Time) (*manifest.Manifest, error) {
+	root, err := signing.ParsePublicKey(rootPub)
+	if err != nil {
+		return nil, cli.BadRootPub(prog + " " + cmd)
+	}
+	seen, err := manifest.OpenSeenStore(stateDir)
+	if err != nil {
+		return nil, failf("%v", err)
+	}
+	return manifest.Verify(m, sig, root, now, seen)
 }
 
 // servedManifestRefused explains a manifest from the server that failed

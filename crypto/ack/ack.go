@@ -7,6 +7,10 @@
 // officer tool that writes them, the courier that carries them and the
 // server that checks them agree.
 //
+// The acknowledgement key also signs the officers' replies ([SignReply],
+// [VerifyReply]): the manifest.json of a reply bundle, which can never be
+// taken for a statement, nor a statement for it.
+//
 // # Format
 //
 // The statement is compact JSON with exactly these fields, in this order:

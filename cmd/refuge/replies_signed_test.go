@@ -1,0 +1,345 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"aead.dev/minisign"
+	"filippo.io/age"
+
+	"refuge/client/clienttest"
+	"refuge/crypto/ack"
+	"refuge/crypto/bundle"
+	"refuge/crypto/receipt"
+	"refuge/internal/kdfcost"
+)
+
+// signedReplyServer starts a real refuge-server whose key manifest is
+// version 2, with a new acknowledgement key, and returns it with the
+// acknowledgement key of version 1 (stale: a reply it signs is not the
+// officers' any more).
+func signedReplyServer(t *testing.T) (*clienttest.Server, minisign.PrivateKey) {
+	t.Helper()
+	keys := clienttest.NewKeys(t)
+	stale := keys.AckPriv
+	var err error
+	if keys.AckPub, keys.AckPriv, err = minisign.GenerateKey(rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	m, sig := keys.Manifest(t, 2, "2099-12-31")
+	return clienttest.Setup(t, keys, m, sig, 2).Start(t), stale
+}
+
+// signer signs a reply's manifest.json with a raw minisign key.
+func signer(key minisign.PrivateKey) func([]byte) ([]byte, error) {
+	return func(mj []byte) ([]byte, error) {
+		return minisign.SignWithComments(key, mj, "refuge reply", "untrusted comment"), nil
+	}
+}
+
+// replyBundle seals a reply bundle to keys' reply recipient.
+func replyBundle(t *testing.T, keys *receipt.Keys, c bundle.Contents) []byte {
+	t.Helper()
+	if c.Kind == "" {
+		c.Kind = bundle.KindReply
+	}
+	if c.SubmissionID == "" {
+		c.SubmissionID = keys.SubmissionID()
+	}
+	var b bytes.Buffer
+	if _, err := bundle.Seal(&b, []age.Recipient{keys.Recipient()}, c); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// pushReplies puts bodies into a new outbox as refuge-officer reply does,
+// and pushes them with the courier token: what a leaked courier token, or
+// the officers, can do.
+func pushReplies(t *testing.T, srv *clienttest.Server, sub string, bodies ...[]byte) {
+	t.Helper()
+	outbox := t.TempDir()
+	dir := filepath.Join(outbox, "replies", sub)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bodies {
+		var rnd [8]byte
+		rand.Read(rnd[:])
+		if err := os.WriteFile(filepath.Join(dir, "reply-"+hex.EncodeToString(rnd[:])+".age"), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newUser(t).ok("", "courier", "push", "--server", srv.URL, "--token", srv.Courier, outbox)
+}
+
+// shownReplies splits refuge replies' standard output into its replies:
+// header line by the message's first line (each test message is one line).
+func shownReplies(t *testing.T, stdout string) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	for _, block := range strings.Split(stdout, "--- reply ")[1:] {
+		header, rest, _ := strings.Cut(block, "\n")
+		msg, _, _ := strings.Cut(rest, "\n")
+		got[msg] = header
+	}
+	return got
+}
+
+// TestRepliesSigned: through a real refuge-server, a reply signed with the
+// acknowledgement key of the served key manifest is shown as signed by the
+// officers. Every other reply that opens is still shown and saved, but
+// marked as NOT SIGNED on its header line, warned about on standard error
+// (never quoting it) and, with -o, saved with a warning file beside it: an
+// unsigned bundle (as every reply before signed replies), a plain age
+// message, one signed by a partner's key, by the acknowledgement key of an
+// older manifest, a signature over another reply, an acknowledgement's
+// signature moved onto a reply, and bundles with two signature entries or
+// an oversized one (not bundles: shown as plain messages). A signed reply
+// to another submission is not shown.
+func TestRepliesSigned(t *testing.T) {
+	t.Parallel()
+	srv, stale := signedReplyServer(t)
+	u := newUser(t)
+	u.init(srv)
+	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "report.pdf", 4<<10)))
+	keys := derive(t, phrase)
+	sub := keys.SubmissionID()
+	_, partner, err := minisign.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	officers := signer(srv.Keys.AckPriv)
+	otherMJ := bytes.Replace(replyManifest(t, keys, "Meet at 5 Main Street (other)"), []byte("Main"), []byte("Side"), 1)
+	stmt, err := ack.Statement{SubmissionID: sub, SHA256: sha256.Sum256([]byte("ciphertext"))}.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ackSig := minisign.SignWithComments(srv.Keys.AckPriv, stmt, "refuge acknowledgement "+sub, "untrusted comment")
+	var plain bytes.Buffer
+	w, err := age.Encrypt(&plain, keys.Recipient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("Meet at 5 Main Street (plain)"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	const signedHeader = "signed by the officers on "
+	const notSigned = "NOT SIGNED by the officers: it may not come from them ---"
+	cases := []struct {
+		msg    string
+		body   []byte
+		signed bool
+		why    string
+	}{
+		{"Accepted; come to the interview (signed)", replyBundle(t, keys, bundle.Contents{Note: []byte("Accepted; come to the interview (signed)"), Sign: officers}), true, ""},
+		{"Meet at 5 Main Street (unsigned)", replyBundle(t, keys, bundle.Contents{Note: []byte("Meet at 5 Main Street (unsigned)")}), false, "it carries no signature"},
+		{"Meet at 5 Main Street (plain)", plain.Bytes(), false, "it is a plain message, which carries no signature"},
+		{"Meet at 5 Main Street (partner)", replyBundle(t, keys, bundle.Contents{Note: []byte("Meet at 5 Main Street (partner)"), Sign: signer(partner)}), false, "its signature is not the officers' acknowledgement key's"},
+		{"Meet at 5 Main Street (stale)", replyBundle(t, keys, bundle.Contents{Note: []byte("Meet at 5 Main Street (stale)"), Sign: signer(stale)}), false, "its signature is not the officers' acknowledgement key's"},
+		{"Meet at 5 Main Street (other bytes)", replyBundle(t, keys, bundle.Contents{Note: []byte("Meet at 5 Main Street (other bytes)"),
+			Sign: func([]byte) ([]byte, error) { return officers(otherMJ) }}), false, "its signature is not the officers' acknowledgement key's"},
+		{"Meet at 5 Main Street (ack signature)", replyBundle(t, keys, bundle.Contents{Note: []byte("Meet at 5 Main Street (ack signature)"),
+			Sign: func([]byte) ([]byte, error) { return ackSig, nil }}), false, "its signature is not the officers' acknowledgement key's"},
+	}
+	var bodies [][]byte
+	for _, c := range cases {
+		bodies = append(bodies, c.body)
+	}
+	pushReplies(t, srv, sub, bodies...)
+
+	out := filepath.Join(t.TempDir(), "replies")
+	for _, args := range [][]string{{"replies"}, {"replies", "-o", out}} {
+		r := u.ok(phrase+"\n", args...)
+		shown := shownReplies(t, r.stdout)
+		if len(shown) != len(cases) {
+			t.Fatalf("%v showed %d replies, want %d:\n%s", args, len(shown), len(cases), r.stdout)
+		}
+		for _, c := range cases {
+			h := shown[c.msg]
+			switch {
+			case c.signed && !strings.Contains(h, signedHeader+time.Now().UTC().Format("2006-01-02")+" ---"):
+				t.Errorf("%v: the signed reply's header: %q", args, h)
+			case !c.signed && !strings.HasSuffix(h, notSigned):
+				t.Errorf("%v: %q shown with header %q, want it to end %q", args, c.msg, h, notSigned)
+			case !c.signed && !strings.Contains(r.stderr, "is NOT signed by the officers ("+c.why+"): it may not come from them; before acting on it, confirm it through the organisation that referred you"):
+				t.Errorf("%v: no warning with %q on stderr:\n%s", args, c.why, r.stderr)
+			}
+		}
+		if !strings.Contains(r.stderr, "warning: 6 replies of 7 shown may not come from the officers (the reasons are above); before acting on any of them, confirm it through the organisation that referred you, or another channel you trust") {
+			t.Errorf("%v: no summary warning:\n%s", args, r.stderr)
+		}
+		if strings.Contains(r.stderr, "Main Street") || strings.Contains(r.stderr, "interview") {
+			t.Errorf("%v: stderr quotes a reply:\n%s", args, r.stderr)
+		}
+	}
+
+	// -o: a warning file beside exactly the replies not signed.
+	saved, _ := filepath.Glob(filepath.Join(out, "reply-*"))
+	if len(saved) != len(cases) {
+		t.Fatalf("saved %d replies, want %d", len(saved), len(cases))
+	}
+	warned := 0
+	for _, dir := range saved {
+		note, err := os.ReadFile(filepath.Join(dir, sub, "note.txt"))
+		if err != nil {
+			note, err = os.ReadFile(filepath.Join(dir, "message.txt"))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		warning, err := os.ReadFile(filepath.Join(dir, unsignedNote))
+		signed := strings.HasSuffix(string(note), "(signed)")
+		switch {
+		case signed && err == nil:
+			t.Errorf("the signed reply was saved with a warning: %s", warning)
+		case !signed && err != nil:
+			t.Errorf("%q was saved without a warning: %v", note, err)
+		case !signed:
+			warned++
+			if !strings.Contains(string(warning), "is NOT signed by the officers") || strings.Contains(string(warning), "Main Street") {
+				t.Errorf("the warning file: %s", warning)
+			}
+		}
+	}
+	if warned != len(cases)-1 {
+		t.Errorf("%d warning files, want %d", warned, len(cases)-1)
+	}
+
+	// A signature entry twice, or an oversized one: not a bundle
+	// (crypto/bundle refuses it), so shown as a plain message, which is
+	// never signed. A reply signed by the officers for another submission,
+	// planted here: not shown.
+	mj := replyManifest(t, keys, "Meet at 5 Main Street (twice)")
+	sig, _ := officers(mj)
+	twice := encryptTar(t, keys, []tarFile{{"note.txt", []byte("Meet at 5 Main Street (twice)")}, {"manifest.json", mj}, {"manifest.json.minisig", sig}, {"manifest.json.minisig", sig}})
+	mj = replyManifest(t, keys, "Meet at 5 Main Street (oversized)")
+	sig, _ = officers(mj)
+	oversized := encryptTar(t, keys, []tarFile{{"note.txt", []byte("Meet at 5 Main Street (oversized)")}, {"manifest.json", mj}, {"manifest.json.minisig", append(sig, bytes.Repeat([]byte{'\n'}, bundle.MaxSignatureSize)...)}})
+	var other [16]byte
+	rand.Read(other[:])
+	toOther := replyBundle(t, keys, bundle.Contents{SubmissionID: hex.EncodeToString(other[:]), Note: []byte("Meet at 5 Main Street (other submission)"), Sign: officers})
+	pushReplies(t, srv, sub, twice, oversized, toOther)
+	r := u.run(phrase+"\n", "replies", "-o", out)
+	if r.code != 1 || !strings.Contains(r.stderr, "1 reply of 10 not shown or not saved") || !strings.Contains(r.stderr, "is not an officers' reply to this submission; it was discarded") {
+		t.Fatalf("hostile bundles: exit %d, want 1 and 1 not shown\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Count(r.stdout, notSigned) != 2 || strings.Contains(r.stdout, signedHeader) || strings.Contains(r.stdout, "other submission") {
+		t.Errorf("hostile bundles shown:\n%s", r.stdout)
+	}
+	if strings.Count(r.stderr, "is NOT signed by the officers (it is a plain message, which carries no signature)") != 2 {
+		t.Errorf("hostile bundles: stderr\n%s", r.stderr)
+	}
+	if strings.Contains(r.stderr, "Main Street") {
+		t.Errorf("stderr quotes a reply:\n%s", r.stderr)
+	}
+}
+
+// TestRepliesUnchecked: without a root key on this device, the replies are
+// shown, each marked NOT CHECKED, with a warning that who wrote them could
+// not be checked and a hint naming --root-pub; with --root-pub, the same
+// replies are checked. A --root-pub that did not sign the served manifest
+// leaves them unchecked, and says the manifest was refused.
+func TestRepliesUnchecked(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	u := newUser(t)
+	u.init(srv)
+	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "report.pdf", 4<<10)))
+	keys := derive(t, phrase)
+	pushReplies(t, srv, keys.SubmissionID(), replyBundle(t, keys, bundle.Contents{Note: []byte("Interview on Tuesday"), Sign: signer(srv.Keys.AckPriv)}))
+
+	elsewhere := newUser(t) // another device: no profile
+	r := elsewhere.ok(phrase+"\n", "replies", "--server", srv.URL)
+	if !strings.Contains(r.stdout, "NOT CHECKED: it may not come from the officers ---\nInterview on Tuesday\n") {
+		t.Errorf("without a root key, stdout:\n%s", r.stdout)
+	}
+	for _, want := range []string{
+		"warning: who wrote these replies cannot be checked: no root key is known on this device",
+		"hint: give the officers' root public key, from the organisation that referred you or another trusted source, with --root-pub KEY",
+		"warning: reply 1 of 1 could not be checked (no root key is known on this device): it may not come from them",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("without a root key, stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	r = elsewhere.ok(phrase+"\n", "replies", "--server", srv.URL, "--root-pub", srv.Keys.RootPub.String())
+	if !strings.Contains(r.stdout, "signed by the officers on ") || strings.Contains(r.stderr, "warning") {
+		t.Errorf("with --root-pub:\nstdout %s\nstderr %s", r.stdout, r.stderr)
+	}
+	otherRoot, _, _ := minisign.GenerateKey(rand.Reader)
+	r = newUser(t).ok(phrase+"\n", "replies", "--server", srv.URL, "--root-pub", otherRoot.String())
+	if !strings.Contains(r.stdout, "NOT CHECKED") || !strings.Contains(r.stderr, "who wrote these replies cannot be checked: the officers' key manifest on the server was refused") {
+		t.Errorf("with another root key:\nstdout %s\nstderr %s", r.stdout, r.stderr)
+	}
+}
+
+// derive derives the keys of phrase as the refuge subprocesses do.
+func derive(t *testing.T, phrase string) *receipt.Keys {
+	t.Helper()
+	kdfcost.LowerForTests()
+	p, err := receipt.Parse([]byte(phrase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := receipt.Derive(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// replyManifest returns the manifest.json of a reply bundle holding only
+// note, as bundle.Seal writes it today.
+func replyManifest(t *testing.T, keys *receipt.Keys, note string) []byte {
+	t.Helper()
+	sum := sha256.Sum256([]byte(note))
+	m := bundle.Manifest{Format: bundle.ManifestFormat, Kind: bundle.KindReply, Created: time.Now().UTC().Format("2006-01-02"),
+		SubmissionID: keys.SubmissionID(), Entries: []bundle.Entry{{Name: "note.txt", Size: int64(len(note)), SHA256: hex.EncodeToString(sum[:])}}}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+type tarFile struct {
+	name string
+	data []byte
+}
+
+// encryptTar writes files as a tar stream and encrypts it to keys' reply
+// recipient: a bundle built by hand, for shapes Seal never writes.
+func encryptTar(t *testing.T, keys *receipt.Keys, files []tarFile) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w, err := age.Encrypt(&b, keys.Recipient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := tar.NewWriter(w)
+	for _, f := range files {
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: f.name, Size: int64(len(f.data)), Mode: 0o600}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(f.data)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
