@@ -188,7 +188,7 @@ func cmdReply(e *env, args []string) error {
 	default:
 		e.out.Infof("sealed the reply to submission %s (%s) into the outbox, signed with the acknowledgement key of key manifest version %d", m.SubmissionID, what, km.Version)
 	}
-	e.out.Hintf("the courier uploads it with: refuge courier push --token T %s", *outbox)
+	e.out.Hintf("the courier uploads it from the online machine with: refuge courier push --server URL --token T %s", *outbox)
 	return nil
 }
 
