@@ -500,7 +500,7 @@ func (e *env) courierPush(args []string) error {
 		e.out.Infof("pushed %s and %s", cli.Plural(replies, "reply"), cli.Plural(acks, "acknowledgement"))
 	}
 	if len(refused) > 0 {
-		return failf("the server refused %s; they are still in %s, the rest went through: %s",
+		return failf("the server refused %s, still in %s: %s; the rest went through",
 			cli.Plural(len(refused), "file"), dir, strings.Join(refused, ", ")).
 			Hint("the reasons are above; an acknowledgement refused for its signature or hash deletes nothing, so check the officer's outbox before pushing it again")
 	}

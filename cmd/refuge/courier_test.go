@@ -94,7 +94,8 @@ func TestCourierPushesManifest(t *testing.T) {
 			put(tc.m, tc.sig)
 		}
 		r := push()
-		if r.code != 1 || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "refused, left in place") {
+		refusedLine := "the server refused 1 file, still in " + outbox + ": " + filepath.Join(outbox, "manifest.json") + "; the rest went through\n"
+		if r.code != 1 || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "refused, left in place") || !strings.Contains(r.stderr, refusedLine) {
 			t.Errorf("%s: exit %d, want 1 with %q\n%s", tc.desc, r.code, tc.want, r.stderr)
 		}
 		if _, err := os.Stat(filepath.Join(outbox, "manifest.json")); err != nil {
