@@ -183,6 +183,7 @@ func TestReadTicketHostile(t *testing.T) {
 		{"NUL", "\x00"},
 		{"invalid UTF-8", "\xff\xfe{}"},
 		{"trailing data", good + "{}"},
+		{"null", "null"},
 		{"unknown field", strings.Replace(good, `"format"`, `"extra":1,"format"`, 1)},
 		// encoding/json takes a name in another letter case (ſ, the long
 		// s, folds to s) and keeps the last of a field named twice.

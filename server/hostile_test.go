@@ -447,6 +447,9 @@ func hostileCases(e *env, f *fixtures) []hostileCase {
 		{name: "ack body with an unknown field", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(`{"statement":"x","signature":"y","delete_all":true}`), status: 400, code: "bad_request"},
 		{name: "ack body with trailing data", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(e.signAck(e.ack, ack(f.sub.id, f.subSum)) + "{}"), status: 400, code: "bad_request"},
 		{name: "ack body nested 100000 deep", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(strings.Repeat("[", 100000)), status: 400, code: "bad_request"},
+		{name: "ack body null (read into a struct as nothing)", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte("null"), status: 400, code: "bad_request"},
+		{name: "ack body an array", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(`["statement","signature"]`), status: 400, code: "bad_request"},
+		{name: "manifest body null", method: "PUT", path: "/v1/manifest", hdr: json(e.courier), body: []byte(" null "), status: 400, code: "bad_request"},
 		{name: "ack body not UTF-8", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte("{\"statement\":\"\xff\xfe\",\"signature\":\"\x00\"}"), status: 400, code: "bad_request"},
 		{name: "ack body oversized", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(`{"statement":"` + strings.Repeat("a", 300<<10) + `"}`), status: 413, code: "too_large"},
 		// encoding/json keeps the last of a field named twice and takes a

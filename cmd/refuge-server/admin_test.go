@@ -367,6 +367,8 @@ func TestAdminRequestStrict(t *testing.T) {
 		{"NUL after the object", false, `{"op":"list"}` + "\x00", false},
 		{"an array", false, `[{"op":"list"}]`, false},
 		{"a string", false, `"list"`, false},
+		{"null, which encoding/json reads into a struct as nothing", false, `null`, false},
+		{"null for a publish request", true, ` null `, false},
 		{"empty", false, ``, false},
 		{"over the limit", false, `{"op":"add","role":"partner","name":"` + strings.Repeat("n", maxAdminRequest) + `"}`, false},
 		{"manifest twice", true, `{` + pub + `,"manifest":"` + b64(m) + `"}`, false},

@@ -128,6 +128,7 @@ func TestProfileStrict(t *testing.T) {
 		{"data after the object", `{"server":` + server + `,"root_pub":` + key + `} zzevil`},
 		{"not JSON", `zzevil`},
 		{"a string for an object", `"zzevil"`},
+		{"null, which encoding/json read as an empty profile", `null`},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			t.Parallel()

@@ -1,7 +1,8 @@
 // Package strictjson refuses the JSON that encoding/json reads loosely: a
-// field named twice in one object (the decoder keeps the last) and a field
+// field named twice in one object (the decoder keeps the last), a field
 // name that differs from the expected one only in letter case (the decoder
-// takes it). Either way the same bytes could be read one way by Refuge and
+// takes it), and null where an object is expected (the decoder reads it
+// into a struct as nothing, as if an empty object had come). Either way the same bytes could be read one way by Refuge and
 // another way by another tool, or by a check made before the decoding.
 //
 // It does not decode: callers check the field names first, then decode as
@@ -17,7 +18,12 @@ import (
 	"io"
 )
 
-// CheckFieldNames returns an error if an object in
+// errNotObject is CheckFieldNames' error for a value that is not an object.
+var errNotObject = errors.New("the JSON value is not an object")
+
+// CheckFieldNames returns an error if data holds a value that is not an
+// object (null, which encoding/json reads into a struct as nothing, an
+// array, a string, a number), or if an object in
 // data, at any depth, names a field twice or names a field that is not
 // exactly one of names. Which names belong to which object it leaves to the
 // decoder. Malformed JSON is no error here: the decoder reports it. The
@@ -32,13 +38,18 @@ func CheckFieldNames(data []byte, names ...string) error {
 	// object, nil for an array.
 	var open []map[string]bool
 	wantKey := false
-	for {
+	for first := true; ; first = false {
 		tok, err := dec.Token()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return nil // malformed JSON: the decoder says so
+		}
+		if first && tok != json.Delim('{') {
+			// The decoder reads null into a struct as nothing at all,
+			// as if an empty object had come.
+			return errNotObject
 		}
 		switch v := tok.(type) {
 		case json.Delim:
