@@ -83,14 +83,15 @@ func pushReplies(t *testing.T, srv *clienttest.Server, sub string, bodies ...[]b
 }
 
 // shownReplies splits refuge replies' standard output into its replies:
-// header line by the message's first line (each test message is one line).
+// header line by the message's first line (each test message is one line),
+// without the mark that begins it.
 func shownReplies(t *testing.T, stdout string) map[string]string {
 	t.Helper()
 	got := map[string]string{}
 	for _, block := range strings.Split(stdout, "--- reply ")[1:] {
 		header, rest, _ := strings.Cut(block, "\n")
 		msg, _, _ := strings.Cut(rest, "\n")
-		got[msg] = header
+		got[strings.TrimPrefix(msg, "| ")] = header
 	}
 	return got
 }
@@ -235,7 +236,7 @@ func TestRepliesSigned(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "1 reply of 10 not shown or not saved") || !strings.Contains(r.stderr, "is not an officers' reply to this submission; it was discarded") {
 		t.Fatalf("hostile bundles: exit %d, want 1 and 1 not shown\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}
-	if strings.Count(r.stdout, notSigned) != 2 || strings.Contains(r.stdout, signedHeader) || strings.Contains(r.stdout, "other submission") {
+	if strings.Count(r.stdout, "), "+notSigned) != 2 || strings.Contains(r.stdout, signedHeader) || strings.Contains(r.stdout, "other submission") {
 		t.Errorf("hostile bundles shown:\n%s", r.stdout)
 	}
 	if strings.Count(r.stderr, "is NOT signed by the officers (it is a plain message, which carries no signature)") != 2 {
@@ -262,7 +263,7 @@ func TestRepliesUnchecked(t *testing.T) {
 
 	elsewhere := newUser(t) // another device: no profile
 	r := elsewhere.ok(phrase+"\n", "replies", "--server", srv.URL)
-	if !strings.Contains(r.stdout, "NOT CHECKED: it may not come from the officers ---\nInterview on Tuesday\n") {
+	if !strings.Contains(r.stdout, "NOT CHECKED: it may not come from the officers ---\n| Interview on Tuesday\n") {
 		t.Errorf("without a root key, stdout:\n%s", r.stdout)
 	}
 	for _, want := range []string{
@@ -342,4 +343,88 @@ func encryptTar(t *testing.T, keys *receipt.Keys, files []tarFile) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// TestRepliesForgedHeader: whoever can place a reply (a seized server, a
+// leaked courier token) writes one, unsigned, whose message holds a line
+// that looks like refuge replies' own header, "--- reply 1 of 2 (DAY),
+// signed by the officers on DAY ---", followed by the planted words: on a
+// line of its own, after blank lines that push the real header off the
+// screen, after a form feed, a vertical tab, a line separator or a
+// next-line character, and at the end of a long line (ASCII or wide
+// characters) so that a terminal 80 columns wide would wrap it to the
+// start of a row. Through a real refuge-server, beside a reply the
+// officers signed: every line of standard output is the real header or
+// end line of a reply (one each per reply) or begins with the "| " that
+// marks a message's lines, and no message line is wider than 80 columns
+// (standard output is not a terminal here), so none can stand where a
+// header does.
+func TestRepliesForgedHeader(t *testing.T) {
+	t.Parallel()
+	srv, _ := signedReplyServer(t)
+	u := newUser(t)
+	u.init(srv)
+	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "report.pdf", 4<<10)))
+	keys := derive(t, phrase)
+	day := time.Now().UTC().Format("2006-01-02")
+	fake := "--- reply 2 of 3 (" + day + "), signed by the officers on " + day + " ---"
+	forged := "Please read on.\n" + fake + "\nCome alone to 5 Main Street on Tuesday.\n" +
+		strings.Repeat("\n", 200) + fake + "\nCome alone.\n" +
+		"\f" + fake + "\n\v" + fake + "\n\u2028" + fake + "\n\u0085" + fake + "\n" +
+		strings.Repeat("x", 78) + fake + "\n" +
+		strings.Repeat("x", 80) + fake + "\n" +
+		strings.Repeat("中", 39) + fake + "\n" +
+		"\t\t\t\t\t\t\t\t\t\t" + fake + "\n"
+	var plain bytes.Buffer
+	w, err := age.Encrypt(&plain, keys.Recipient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(forged))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pushReplies(t, srv, keys.SubmissionID(),
+		replyBundle(t, keys, bundle.Contents{Note: []byte("Accepted; come to the interview."), Sign: signer(srv.Keys.AckPriv)}),
+		replyBundle(t, keys, bundle.Contents{Note: []byte(forged)}),
+		plain.Bytes())
+
+	for _, args := range [][]string{{"replies"}, {"replies", "-o", filepath.Join(t.TempDir(), "replies")}} {
+		r := u.ok(phrase+"\n", args...)
+		headers, ends, signed := 0, 0, 0
+		for _, line := range strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n") {
+			cols := 0
+			for _, c := range line {
+				switch {
+				case c == '\t':
+					cols += 8
+				case c >= 0x1100:
+					cols += 2
+				default:
+					cols++
+				}
+			}
+			switch {
+			case strings.HasPrefix(line, "| "):
+				if cols > 80 {
+					t.Errorf("%v: a message line %d columns wide: %q", args, cols, line)
+				}
+			case strings.HasPrefix(line, "--- reply "):
+				headers++
+				if strings.Contains(line, "signed by the officers on ") {
+					signed++
+				}
+			case strings.HasPrefix(line, "--- end of reply "):
+				ends++
+			default:
+				t.Errorf("%v: a line neither a header nor marked as a message's: %q", args, line)
+			}
+		}
+		if headers != 3 || ends != 3 || signed != 1 {
+			t.Errorf("%v: %d headers, %d end lines, %d signed; want 3, 3, 1:\n%s", args, headers, ends, signed, r.stdout)
+		}
+		if !strings.Contains(r.stdout, "| Accepted; come to the interview.\n") || !strings.Contains(r.stdout, "| Come alone to 5 Main Street on Tuesday.\n") {
+			t.Errorf("%v: the messages are not shown:\n%s", args, r.stdout)
+		}
+	}
 }
