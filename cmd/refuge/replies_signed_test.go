@@ -428,3 +428,73 @@ func TestRepliesForgedHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestRepliesServedManifestHostile: a seized server, holding the
+// acknowledgement key of key manifest version 1 (which version 2
+// replaced), plants a reply signed with it and serves, in place of
+// version 2, a manifest whose acknowledgement key is that one or none:
+// version 1 itself (a rollback), a newer version that has expired, one
+// signed by another root key, and a newer one naming no acknowledgement
+// key. On the device that submitted (and so saw version 2) none is
+// taken: every reply, the officers' own included, is shown NOT CHECKED
+// with the reason, and none as signed. On a device that never saw a
+// manifest, version 1 is taken (nothing there says a newer one exists)
+// and its key's reply shows as signed until version 1 expires: the limit
+// SECURITY.md states.
+func TestRepliesServedManifestHostile(t *testing.T) {
+	t.Parallel()
+	srv, stale := signedReplyServer(t)
+	u := newUser(t)
+	u.init(srv)
+	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "report.pdf", 4<<10)))
+	keys := derive(t, phrase)
+	pushReplies(t, srv, keys.SubmissionID(),
+		replyBundle(t, keys, bundle.Contents{Note: []byte("Accepted (officers)"), Sign: signer(srv.Keys.AckPriv)}),
+		replyBundle(t, keys, bundle.Contents{Note: []byte("Come to 5 Main Street (stale key)"), Sign: signer(stale)}))
+
+	old := *srv.Keys
+	old.AckPub = stale.Public().(minisign.PublicKey)
+	other := old
+	var err error
+	if other.RootPub, other.RootPriv, err = minisign.GenerateKey(rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	noAck, err := json.Marshal(map[string]any{"format": "refuge-manifest-v1", "version": 9, "expires": "2099-12-31",
+		"recipients": []string{old.Recipient.String()}, "partners": []any{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type served struct{ m, sig []byte }
+	pair := func(m, sig []byte) served { return served{m, sig} }
+	for i, c := range []struct {
+		name   string
+		served served
+		why    string
+	}{
+		{"rolled back", pair(old.Manifest(t, 1, "2099-12-31")), "the officers' key manifest on the server was refused (key manifest is older than one already seen (rollback): version 1 is lower than version 2 seen before)"},
+		{"expired", pair(old.Manifest(t, 7, "2020-01-01")), "the officers' key manifest on the server has expired"},
+		{"another root", pair(other.Manifest(t, 8, "2099-12-31")), "the officers' key manifest on the server was refused (manifest was signed by a different key than the pinned root key"},
+		{"no ack key", served{noAck, minisign.Sign(old.RootPriv, noAck)}, "the key manifest (version 9) names no acknowledgement key"},
+	} {
+		if err := srv.Store.PutManifest(t.Context(), c.served.m, c.served.sig, uint64(3+i)); err != nil {
+			t.Fatal(err)
+		}
+		r := u.ok(phrase+"\n", "replies")
+		if strings.Contains(r.stdout, "signed by the officers on") || strings.Count(r.stdout, "), NOT CHECKED: it may not come from the officers ---") != 2 {
+			t.Errorf("%s: shown\n%s", c.name, r.stdout)
+		}
+		if !strings.Contains(r.stderr, "warning: who wrote these replies cannot be checked: "+c.why) {
+			t.Errorf("%s: stderr lacks %q:\n%s", c.name, c.why, r.stderr)
+		}
+	}
+
+	// A device that never saw a manifest: version 1 is all it knows of.
+	m1, sig1 := old.Manifest(t, 1, "2099-12-31")
+	if err := srv.Store.PutManifest(t.Context(), m1, sig1, 20); err != nil {
+		t.Fatal(err)
+	}
+	r := newUser(t).ok(phrase+"\n", "replies", "--server", srv.URL, "--root-pub", srv.Keys.RootPub.String())
+	if shown := shownReplies(t, r.stdout); !strings.Contains(shown["Come to 5 Main Street (stale key)"], "signed by the officers on") {
+		t.Errorf("a new device: the limit SECURITY.md states has changed; update it:\n%s", r.stdout)
+	}
+}
