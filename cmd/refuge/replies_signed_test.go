@@ -104,9 +104,11 @@ func shownReplies(t *testing.T, stdout string) map[string]string {
 // unsigned bundle (as every reply before signed replies), a plain age
 // message, one signed by a partner's key, by the acknowledgement key of an
 // older manifest, a signature over another reply, an acknowledgement's
-// signature moved onto a reply, and bundles with two signature entries or
-// an oversized one (not bundles: shown as plain messages). A signed reply
-// to another submission is not shown.
+// signature moved onto a reply, and bundles with two signature entries, an
+// oversized one, an entry after the signature or the signature before the
+// manifest (not bundles: shown as plain messages). A signed reply to
+// another submission, and the officers' signed manifest with another
+// message than it lists, are not shown.
 func TestRepliesSigned(t *testing.T) {
 	t.Parallel()
 	srv, stale := signedReplyServer(t)
@@ -231,15 +233,26 @@ func TestRepliesSigned(t *testing.T) {
 	var other [16]byte
 	rand.Read(other[:])
 	toOther := replyBundle(t, keys, bundle.Contents{SubmissionID: hex.EncodeToString(other[:]), Note: []byte("Meet at 5 Main Street (other submission)"), Sign: officers})
-	pushReplies(t, srv, sub, twice, oversized, toOther)
+	// The officers' signed manifest.json and signature (whoever made the
+	// phrase can read them) with another message in place of the one
+	// they list: refused whole (the hash), nothing shown. With an entry
+	// after the signature, or the signature before the manifest: not
+	// bundles, shown as plain messages, not signed.
+	mj = replyManifest(t, keys, "Accepted; come to the interview (signed)")
+	sig, _ = officers(mj)
+	swapped := encryptTar(t, keys, []tarFile{{"note.txt", []byte("Meet at 5 Main Street, Tuesday (swapped)")}, {"manifest.json", mj}, {"manifest.json.minisig", sig}})
+	after := encryptTar(t, keys, []tarFile{{"note.txt", []byte("Accepted; come to the interview (signed)")}, {"manifest.json", mj}, {"manifest.json.minisig", sig}, {"files/map.txt", []byte("Meet at 5 Main Street (after)")}})
+	before := encryptTar(t, keys, []tarFile{{"note.txt", []byte("Accepted; come to the interview (signed)")}, {"manifest.json.minisig", sig}, {"manifest.json", mj}})
+	pushReplies(t, srv, sub, twice, oversized, toOther, swapped, after, before)
 	r := u.run(phrase+"\n", "replies", "-o", out)
-	if r.code != 1 || !strings.Contains(r.stderr, "1 reply of 10 not shown or not saved") || !strings.Contains(r.stderr, "is not an officers' reply to this submission; it was discarded") {
-		t.Fatalf("hostile bundles: exit %d, want 1 and 1 not shown\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	if r.code != 1 || !strings.Contains(r.stderr, "2 replies of 13 not shown or not saved") || !strings.Contains(r.stderr, "is not an officers' reply to this submission; it was discarded") ||
+		!strings.Contains(r.stderr, "could not be opened: bundle entries do not match its manifest: entry 0 does not match its SHA-256 in manifest.json") {
+		t.Fatalf("hostile bundles: exit %d, want 1 and 2 not shown\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}
-	if strings.Count(r.stdout, "), "+notSigned) != 2 || strings.Contains(r.stdout, signedHeader) || strings.Contains(r.stdout, "other submission") {
+	if strings.Count(r.stdout, "), "+notSigned) != 4 || strings.Contains(r.stdout, signedHeader) || strings.Contains(r.stdout, "other submission") || strings.Contains(r.stdout, "(swapped)") {
 		t.Errorf("hostile bundles shown:\n%s", r.stdout)
 	}
-	if strings.Count(r.stderr, "is NOT signed by the officers (it is a plain message, which carries no signature)") != 2 {
+	if strings.Count(r.stderr, "is NOT signed by the officers (it is a plain message, which carries no signature)") != 4 {
 		t.Errorf("hostile bundles: stderr\n%s", r.stderr)
 	}
 	if strings.Contains(r.stderr, "Main Street") {
