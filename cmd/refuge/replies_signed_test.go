@@ -366,9 +366,11 @@ func encryptTar(t *testing.T, keys *receipt.Keys, files []tarFile) []byte {
 // screen, after a form feed, a vertical tab, a line separator or a
 // next-line character, and at the end of a long line (ASCII or wide
 // characters) so that a terminal 80 columns wide would wrap it to the
-// start of a row. Through a real refuge-server, beside a reply the
+// start of a row; and one whose message is cut where refuge replies
+// stops showing it. Through a real refuge-server, beside a reply the
 // officers signed: every line of standard output is the real header or
-// end line of a reply (one each per reply) or begins with the "| " that
+// end line of a reply (one each per reply), the line that says a message
+// continues (just before its end line), or begins with the "| " that
 // marks a message's lines, and no message line is wider than 80 columns
 // (standard output is not a terminal here), so none can stand where a
 // header does.
@@ -400,12 +402,14 @@ func TestRepliesForgedHeader(t *testing.T) {
 	pushReplies(t, srv, keys.SubmissionID(),
 		replyBundle(t, keys, bundle.Contents{Note: []byte("Accepted; come to the interview."), Sign: signer(srv.Keys.AckPriv)}),
 		replyBundle(t, keys, bundle.Contents{Note: []byte(forged)}),
-		plain.Bytes())
+		plain.Bytes(),
+		replyBundle(t, keys, bundle.Contents{Note: []byte(fake + "\n" + strings.Repeat("y", bundle.MaxNoteShown))}))
 
 	for _, args := range [][]string{{"replies"}, {"replies", "-o", filepath.Join(t.TempDir(), "replies")}} {
 		r := u.ok(phrase+"\n", args...)
-		headers, ends, signed := 0, 0, 0
-		for _, line := range strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n") {
+		headers, ends, signed, continues := 0, 0, 0, 0
+		lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+		for i, line := range lines {
 			cols := 0
 			for _, c := range line {
 				switch {
@@ -429,12 +433,14 @@ func TestRepliesForgedHeader(t *testing.T) {
 				}
 			case strings.HasPrefix(line, "--- end of reply "):
 				ends++
+			case line == "[the message continues; save it with -o DIR]" && i+1 < len(lines) && strings.HasPrefix(lines[i+1], "--- end of reply "):
+				continues++
 			default:
 				t.Errorf("%v: a line neither a header nor marked as a message's: %q", args, line)
 			}
 		}
-		if headers != 3 || ends != 3 || signed != 1 {
-			t.Errorf("%v: %d headers, %d end lines, %d signed; want 3, 3, 1:\n%s", args, headers, ends, signed, r.stdout)
+		if headers != 4 || ends != 4 || signed != 1 || continues != 1 {
+			t.Errorf("%v: %d headers, %d end lines, %d signed, %d cut; want 4, 4, 1, 1:\n%s", args, headers, ends, signed, continues, r.stdout)
 		}
 		if !strings.Contains(r.stdout, "| Accepted; come to the interview.\n") || !strings.Contains(r.stdout, "| Come alone to 5 Main Street on Tuesday.\n") {
 			t.Errorf("%v: the messages are not shown:\n%s", args, r.stdout)
