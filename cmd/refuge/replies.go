@@ -49,14 +49,13 @@ acting on it, confirm it through the organisation that referred you, or
 another channel you trust. With no root key on this device, every reply
 is shown as "NOT CHECKED", with the same warning.
 
-Each reply's message is printed on standard output, between its header
-line and an end line that both say who wrote it, every row of the
-message beginning "| " (so a message cannot hold a line that passes for
-a header: long lines are folded to the terminal's width, or 80 columns),
-with every character a terminal would act on rather than show (escape
-sequences, other control characters, bidi overrides, invalid UTF-8)
-shown as U+FFFD (�). Without -o,
-attached files are not kept. With -o DIR (created if needed, readable only
+Each reply's message is printed on standard output, with every character a
+terminal would act on rather than show (escape sequences, other control
+characters, bidi overrides, invalid UTF-8) shown as U+FFFD (�), between
+its header line and an end line that both say who wrote it. Every row of
+the message begins "| ", so that no line of it passes for a header: long
+lines are folded to the terminal's width (80 columns off a terminal).
+Without -o, attached files are not kept. With -o DIR (created if needed, readable only
 by you), each reply is also saved, exactly as it came, under
 DIR/reply-<id>/<submission id>/ (message in
 note.txt, attachments under files/; a plain-text reply as
