@@ -107,8 +107,9 @@ func shownReplies(t *testing.T, stdout string) map[string]string {
 // signature moved onto a reply, and bundles with two signature entries, an
 // oversized one, an entry after the signature or the signature before the
 // manifest (not bundles: shown as plain messages). A signed reply to
-// another submission, and the officers' signed manifest with another
-// message than it lists, are not shown.
+// another submission, the officers' signed reply to another submission
+// listed here (sealed to that submission's reply key), and the officers'
+// signed manifest with another message than it lists, are not shown.
 func TestRepliesSigned(t *testing.T) {
 	t.Parallel()
 	srv, stale := signedReplyServer(t)
@@ -243,13 +244,19 @@ func TestRepliesSigned(t *testing.T) {
 	swapped := encryptTar(t, keys, []tarFile{{"note.txt", []byte("Meet at 5 Main Street, Tuesday (swapped)")}, {"manifest.json", mj}, {"manifest.json.minisig", sig}})
 	after := encryptTar(t, keys, []tarFile{{"note.txt", []byte("Accepted; come to the interview (signed)")}, {"manifest.json", mj}, {"manifest.json.minisig", sig}, {"files/map.txt", []byte("Meet at 5 Main Street (after)")}})
 	before := encryptTar(t, keys, []tarFile{{"note.txt", []byte("Accepted; come to the interview (signed)")}, {"manifest.json.minisig", sig}, {"manifest.json", mj}})
-	pushReplies(t, srv, sub, twice, oversized, toOther, swapped, after, before)
+	// The officers' signed reply to another submission, sealed to that
+	// submission's reply key, listed here by the server: this phrase
+	// cannot open it.
+	_, keysA := replyKeys(t)
+	forA := replyBundle(t, keysA, bundle.Contents{Note: []byte("Meet at 5 Main Street (for A)"), Sign: signer(srv.Keys.AckPriv)})
+	pushReplies(t, srv, sub, twice, oversized, toOther, swapped, after, before, forA)
 	r := u.run(phrase+"\n", "replies", "-o", out)
-	if r.code != 1 || !strings.Contains(r.stderr, "2 replies of 13 not shown or not saved") || !strings.Contains(r.stderr, "is not an officers' reply to this submission; it was discarded") ||
-		!strings.Contains(r.stderr, "could not be opened: bundle entries do not match its manifest: entry 0 does not match its SHA-256 in manifest.json") {
-		t.Fatalf("hostile bundles: exit %d, want 1 and 2 not shown\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	if r.code != 1 || !strings.Contains(r.stderr, "3 replies of 14 not shown or not saved") || !strings.Contains(r.stderr, "is not an officers' reply to this submission; it was discarded") ||
+		!strings.Contains(r.stderr, "could not be opened: bundle entries do not match its manifest: entry 0 does not match its SHA-256 in manifest.json") ||
+		!strings.Contains(r.stderr, "could not be opened: bundle is not encrypted to this key, or its header is damaged") {
+		t.Fatalf("hostile bundles: exit %d, want 1 and 3 not shown\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}
-	if strings.Count(r.stdout, "), "+notSigned) != 4 || strings.Contains(r.stdout, signedHeader) || strings.Contains(r.stdout, "other submission") || strings.Contains(r.stdout, "(swapped)") {
+	if strings.Count(r.stdout, "), "+notSigned) != 4 || strings.Contains(r.stdout, signedHeader) || strings.Contains(r.stdout, "other submission") || strings.Contains(r.stdout, "(swapped)") || strings.Contains(r.stdout, "(for A)") {
 		t.Errorf("hostile bundles shown:\n%s", r.stdout)
 	}
 	if strings.Count(r.stderr, "is NOT signed by the officers (it is a plain message, which carries no signature)") != 4 {
