@@ -55,8 +55,8 @@ characters, bidi overrides, invalid UTF-8) shown as U+FFFD (�), between
 its header line and an end line that both say who wrote it. Every row of
 the message begins "| ", so that no line of it passes for a header: long
 lines are folded to the terminal's width (80 columns off a terminal).
-Without -o, attached files are not kept. With -o DIR (created if needed, readable only
-by you), each reply is also saved, exactly as it came, under
+Without -o, attached files are not kept. With -o DIR (created if needed,
+readable only by you), each reply is also saved, exactly as it came, under
 DIR/reply-<id>/<submission id>/ (message in
 note.txt, attachments under files/; a plain-text reply as
 DIR/reply-<id>/message.txt); replies already saved there are skipped.
@@ -363,8 +363,10 @@ func quoteMessage(msg string, cols int) string {
 		used := 0
 		for _, r := range line {
 			w := runeCols(r)
-			// A mark is drawn on the character before it: never parted.
-			if used > 0 && used+w > room && !unicode.In(r, unicode.Mn, unicode.Me) {
+			// A mark is drawn on the character before it: it is not
+			// parted from it, unless marks alone would overfill the row.
+			mark := unicode.In(r, unicode.Mn, unicode.Me) && used <= room
+			if used > 0 && used+w > room && !mark {
 				b.WriteString("\n" + messageMark)
 				used = 0
 			}

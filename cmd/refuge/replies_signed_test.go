@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"aead.dev/minisign"
 	"filippo.io/age"
@@ -371,8 +372,8 @@ func encryptTar(t *testing.T, keys *receipt.Keys, files []tarFile) []byte {
 // signed by the officers on DAY ---", followed by the planted words: on a
 // line of its own, after blank lines that push the real header off the
 // screen, after a form feed, a vertical tab, a line separator or a
-// next-line character, and at the end of a long line (ASCII or wide
-// characters) so that a terminal 80 columns wide would wrap it to the
+// next-line character, and at the end of a long line (ASCII, wide
+// characters, tabs, a letter with 300 combining marks) so that a terminal 80 columns wide would wrap it to the
 // start of a row; and one whose message is cut where refuge replies
 // stops showing it. Through a real refuge-server, beside a reply the
 // officers signed: every line of standard output is the real header or
@@ -396,7 +397,8 @@ func TestRepliesForgedHeader(t *testing.T) {
 		strings.Repeat("x", 78) + fake + "\n" +
 		strings.Repeat("x", 80) + fake + "\n" +
 		strings.Repeat("中", 39) + fake + "\n" +
-		"\t\t\t\t\t\t\t\t\t\t" + fake + "\n"
+		"\t\t\t\t\t\t\t\t\t\t" + fake + "\n" +
+		"x" + strings.Repeat("\u0301", 300) + fake + "\n"
 	var plain bytes.Buffer
 	w, err := age.Encrypt(&plain, keys.Recipient())
 	if err != nil {
@@ -422,6 +424,7 @@ func TestRepliesForgedHeader(t *testing.T) {
 				switch {
 				case c == '\t':
 					cols += 8
+				case unicode.Is(unicode.Mn, c): // drawn on the character before
 				case c >= 0x1100:
 					cols += 2
 				default:
