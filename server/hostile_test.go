@@ -460,6 +460,12 @@ func hostileCases(e *env, f *fixtures) []hostileCase {
 		{name: "ack body with a field in upper case", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(strings.Replace(e.signAck(e.ack, ack(f.sub.id, f.subSum)), `"statement"`, `"Statement"`, 1)), status: 400, code: "bad_request"},
 		{name: "ack body with a long s in a field name", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(strings.Replace(e.signAck(e.ack, ack(f.sub.id, f.subSum)), `"signature"`, `"ſignature"`, 1)), status: 400, code: "bad_request"},
 		{name: "ack statement not JSON", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(e.signAck(e.ack, "delete "+f.sub.id)), status: 400, code: "bad_request"},
+		// A reply's manifest.json, signed by the acknowledgement key as
+		// refuge-officer reply signs it, posted as an acknowledgement of the
+		// submission it answers (what a courier token holder who reads the
+		// reply could try): the signature verifies, but the bytes are no
+		// statement.
+		{name: "ack statement a signed reply manifest", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(e.signAck(e.ack, fmt.Sprintf(`{"format":"refuge-bundle-v1","kind":"reply","created":"2026-11-30","submission_id":%q,"reply_recipient":"","partner":"","entries":[{"name":"note.txt","size":8,"sha256":%q}]}`, f.sub.id, hexSum))), status: 400, code: "bad_request"},
 		{name: "ack statement not imported", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(e.signAck(e.ack, fmt.Sprintf(`{"submission_id":%q,"sha256":%q,"imported":false}`, f.sub.id, hexSum))), status: 400, code: "bad_request"},
 		{name: "ack statement with an extra field", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(e.signAck(e.ack, fmt.Sprintf(`{"submission_id":%q,"sha256":%q,"imported":true,"all":true}`, f.sub.id, hexSum))), status: 400, code: "bad_request"},
 		{name: "ack statement missing sha256", method: "POST", path: "/v1/acks", hdr: json(e.courier), body: []byte(e.signAck(e.ack, fmt.Sprintf(`{"submission_id":%q,"imported":true}`, f.sub.id))), status: 400, code: "bad_request"},

@@ -12,9 +12,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"filippo.io/age"
+	"golang.org/x/term"
+	"golang.org/x/text/width"
 
 	"refuge/client"
 	"refuge/crypto/bundle"
@@ -48,9 +51,12 @@ is shown as "NOT CHECKED", with the same warning.
 
 Each reply's message is printed on standard output, with every character a
 terminal would act on rather than show (escape sequences, other control
-characters, bidi overrides, invalid UTF-8) shown as U+FFFD (�). Without -o,
-attached files are not kept. With -o DIR (created if needed, readable only
-by you), each reply is also saved, exactly as it came, under
+characters, bidi overrides, invalid UTF-8) shown as U+FFFD (�), between
+its header line and an end line that both say who wrote it. Every row of
+the message begins "| ", so that no line of it passes for a header: long
+lines are folded to the terminal's width (80 columns off a terminal).
+Without -o, attached files are not kept. With -o DIR (created if needed,
+readable only by you), each reply is also saved, exactly as it came, under
 DIR/reply-<id>/<submission id>/ (message in
 note.txt, attachments under files/; a plain-text reply as
 DIR/reply-<id>/message.txt); replies already saved there are skipped.
@@ -288,10 +294,7 @@ func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys
 		}
 	}
 	e.warnReply(v, n, total)
-	e.printReply(r, n, total, res.Note, v)
-	if res.NoteTruncated {
-		fmt.Fprintln(e.stdout, "[the message continues; save it with -o DIR]")
-	}
+	e.printReply(r, n, total, res.Note, res.NoteTruncated, v)
 	files := 0
 	for _, en := range res.Entries {
 		if len(en.Name) > 6 && en.Name[:6] == "files/" {
@@ -313,9 +316,85 @@ func (e *env) oneReply(ctx context.Context, c *client.Client, keys *receipt.Keys
 // window title or the clipboard, or hide or reorder its own text. The
 // copy saved with -o is the message as it came.
 //
-// The header line says who wrote it, as far as this device can tell (v).
-func (e *env) printReply(r api.Reply, n, total int, msg string, v replyVerdict) {
-	fmt.Fprintf(e.stdout, "--- reply %d of %d (%s), %s ---\n%s\n", n, total, r.Created, v.label(), termtext.Text(msg))
+// The header line says who wrote it, as far as this device can tell (v),
+// and so does the end line, for a message longer than the screen. A
+// message can hold a line that looks like a header ("--- reply 1 of 1
+// (DAY), signed by the officers on DAY ---"): every row of the message
+// begins with messageMark, and a line too long for the terminal is
+// folded here (quoteMessage), each row marked, so that the terminal
+// never wraps one to the start of a row, where only refuge's own lines
+// are.
+func (e *env) printReply(r api.Reply, n, total int, msg string, truncated bool, v replyVerdict) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "--- reply %d of %d (%s), %s ---\n", n, total, r.Created, v.label())
+	b.WriteString(quoteMessage(termtext.Text(msg), outputCols(e.stdout)))
+	if truncated {
+		b.WriteString("[the message continues; save it with -o DIR]\n")
+	}
+	fmt.Fprintf(&b, "--- end of reply %d of %d, %s ---\n", n, total, v.label())
+	io.WriteString(e.stdout, b.String()) // #nosec G104 -- standard output; nothing to do if it is gone
+}
+
+// messageMark begins every row of a reply's message on standard output.
+const messageMark = "| "
+
+// outputCols is the width, in columns, that a reply's message is folded
+// to: the terminal's when w is one, else 80.
+func outputCols(w io.Writer) int {
+	if f, ok := w.(*os.File); ok {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+			return cols
+		}
+	}
+	return 80
+}
+
+// quoteMessage returns msg (text for a terminal: termtext.Text) with
+// messageMark before each line, every line folded so that no row is
+// wider than cols columns, each row marked. Columns are over-counted,
+// never under-counted (runeCols), so a terminal never wraps a row
+// itself: a fold comes early rather than late. A line ending at the end
+// of msg ends the message; an empty msg is one empty row.
+func quoteMessage(msg string, cols int) string {
+	room := max(cols-len(messageMark), 4)
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimSuffix(msg, "\n"), "\n") {
+		b.WriteString(messageMark)
+		used := 0
+		for _, r := range line {
+			w := runeCols(r)
+			// A mark is drawn on the character before it: it is not
+			// parted from it, unless marks alone would overfill the row.
+			mark := unicode.In(r, unicode.Mn, unicode.Me) && used <= room
+			if used > 0 && used+w > room && !mark {
+				b.WriteString("\n" + messageMark)
+				used = 0
+			}
+			b.WriteRune(r)
+			used += w
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// runeCols is at least the number of columns a terminal takes to show r,
+// a character termtext.Text keeps: 8 for a tab (the most it can move), 2
+// for an East Asian wide, fullwidth or ambiguous character (ambiguous
+// ones are 2 columns in some terminals), 1 for anything else, combining
+// marks included (0 on most terminals).
+func runeCols(r rune) int {
+	switch {
+	case r == '\t':
+		return 8
+	case r < 0x80:
+		return 1
+	}
+	switch width.LookupRune(r).Kind() {
+	case width.EastAsianWide, width.EastAsianFullwidth, width.EastAsianAmbiguous:
+		return 2
+	}
+	return 1
 }
 
 // plainReply handles a reply that is an age file but not a bundle: its
@@ -356,11 +435,11 @@ func (e *env) plainReply(f *os.File, keys *receipt.Keys, r api.Reply, n, total i
 			return failf("cannot save reply %d: %v", n, err)
 		}
 		e.warnReply(v, n, total)
-		e.printReply(r, n, total, string(b), v)
+		e.printReply(r, n, total, string(b), false, v)
 		e.out.Infof("reply %d saved in %s", n, saved)
 		return nil
 	}
 	e.warnReply(v, n, total)
-	e.printReply(r, n, total, string(b), v)
+	e.printReply(r, n, total, string(b), false, v)
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"aead.dev/minisign"
 	"filippo.io/age"
@@ -83,14 +84,15 @@ func pushReplies(t *testing.T, srv *clienttest.Server, sub string, bodies ...[]b
 }
 
 // shownReplies splits refuge replies' standard output into its replies:
-// header line by the message's first line (each test message is one line).
+// header line by the message's first line (each test message is one line),
+// without the mark that begins it.
 func shownReplies(t *testing.T, stdout string) map[string]string {
 	t.Helper()
 	got := map[string]string{}
 	for _, block := range strings.Split(stdout, "--- reply ")[1:] {
 		header, rest, _ := strings.Cut(block, "\n")
 		msg, _, _ := strings.Cut(rest, "\n")
-		got[msg] = header
+		got[strings.TrimPrefix(msg, "| ")] = header
 	}
 	return got
 }
@@ -103,9 +105,12 @@ func shownReplies(t *testing.T, stdout string) map[string]string {
 // unsigned bundle (as every reply before signed replies), a plain age
 // message, one signed by a partner's key, by the acknowledgement key of an
 // older manifest, a signature over another reply, an acknowledgement's
-// signature moved onto a reply, and bundles with two signature entries or
-// an oversized one (not bundles: shown as plain messages). A signed reply
-// to another submission is not shown.
+// signature moved onto a reply, and bundles with two signature entries, an
+// oversized one, an entry after the signature or the signature before the
+// manifest (not bundles: shown as plain messages). A signed reply to
+// another submission, the officers' signed reply to another submission
+// listed here (sealed to that submission's reply key), and the officers'
+// signed manifest with another message than it lists, are not shown.
 func TestRepliesSigned(t *testing.T) {
 	t.Parallel()
 	srv, stale := signedReplyServer(t)
@@ -230,15 +235,32 @@ func TestRepliesSigned(t *testing.T) {
 	var other [16]byte
 	rand.Read(other[:])
 	toOther := replyBundle(t, keys, bundle.Contents{SubmissionID: hex.EncodeToString(other[:]), Note: []byte("Meet at 5 Main Street (other submission)"), Sign: officers})
-	pushReplies(t, srv, sub, twice, oversized, toOther)
+	// The officers' signed manifest.json and signature (whoever made the
+	// phrase can read them) with another message in place of the one
+	// they list: refused whole (the hash), nothing shown. With an entry
+	// after the signature, or the signature before the manifest: not
+	// bundles, shown as plain messages, not signed.
+	mj = replyManifest(t, keys, "Accepted; come to the interview (signed)")
+	sig, _ = officers(mj)
+	swapped := encryptTar(t, keys, []tarFile{{"note.txt", []byte("Meet at 5 Main Street, Tuesday (swapped)")}, {"manifest.json", mj}, {"manifest.json.minisig", sig}})
+	after := encryptTar(t, keys, []tarFile{{"note.txt", []byte("Accepted; come to the interview (signed)")}, {"manifest.json", mj}, {"manifest.json.minisig", sig}, {"files/map.txt", []byte("Meet at 5 Main Street (after)")}})
+	before := encryptTar(t, keys, []tarFile{{"note.txt", []byte("Accepted; come to the interview (signed)")}, {"manifest.json.minisig", sig}, {"manifest.json", mj}})
+	// The officers' signed reply to another submission, sealed to that
+	// submission's reply key, listed here by the server: this phrase
+	// cannot open it.
+	_, keysA := replyKeys(t)
+	forA := replyBundle(t, keysA, bundle.Contents{Note: []byte("Meet at 5 Main Street (for A)"), Sign: signer(srv.Keys.AckPriv)})
+	pushReplies(t, srv, sub, twice, oversized, toOther, swapped, after, before, forA)
 	r := u.run(phrase+"\n", "replies", "-o", out)
-	if r.code != 1 || !strings.Contains(r.stderr, "1 reply of 10 not shown or not saved") || !strings.Contains(r.stderr, "is not an officers' reply to this submission; it was discarded") {
-		t.Fatalf("hostile bundles: exit %d, want 1 and 1 not shown\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	if r.code != 1 || !strings.Contains(r.stderr, "3 replies of 14 not shown or not saved") || !strings.Contains(r.stderr, "is not an officers' reply to this submission; it was discarded") ||
+		!strings.Contains(r.stderr, "could not be opened: bundle entries do not match its manifest: entry 0 does not match its SHA-256 in manifest.json") ||
+		!strings.Contains(r.stderr, "could not be opened: bundle is not encrypted to this key, or its header is damaged") {
+		t.Fatalf("hostile bundles: exit %d, want 1 and 3 not shown\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}
-	if strings.Count(r.stdout, notSigned) != 2 || strings.Contains(r.stdout, signedHeader) || strings.Contains(r.stdout, "other submission") {
+	if strings.Count(r.stdout, "), "+notSigned) != 4 || strings.Contains(r.stdout, signedHeader) || strings.Contains(r.stdout, "other submission") || strings.Contains(r.stdout, "(swapped)") || strings.Contains(r.stdout, "(for A)") {
 		t.Errorf("hostile bundles shown:\n%s", r.stdout)
 	}
-	if strings.Count(r.stderr, "is NOT signed by the officers (it is a plain message, which carries no signature)") != 2 {
+	if strings.Count(r.stderr, "is NOT signed by the officers (it is a plain message, which carries no signature)") != 4 {
 		t.Errorf("hostile bundles: stderr\n%s", r.stderr)
 	}
 	if strings.Contains(r.stderr, "Main Street") {
@@ -262,7 +284,7 @@ func TestRepliesUnchecked(t *testing.T) {
 
 	elsewhere := newUser(t) // another device: no profile
 	r := elsewhere.ok(phrase+"\n", "replies", "--server", srv.URL)
-	if !strings.Contains(r.stdout, "NOT CHECKED: it may not come from the officers ---\nInterview on Tuesday\n") {
+	if !strings.Contains(r.stdout, "NOT CHECKED: it may not come from the officers ---\n| Interview on Tuesday\n") {
 		t.Errorf("without a root key, stdout:\n%s", r.stdout)
 	}
 	for _, want := range []string{
@@ -342,4 +364,166 @@ func encryptTar(t *testing.T, keys *receipt.Keys, files []tarFile) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// TestRepliesForgedHeader: whoever can place a reply (a seized server, a
+// leaked courier token) writes one, unsigned, whose message holds a line
+// that looks like refuge replies' own header, "--- reply 1 of 2 (DAY),
+// signed by the officers on DAY ---", followed by the planted words: on a
+// line of its own, after blank lines that push the real header off the
+// screen, after a form feed, a vertical tab, a line separator or a
+// next-line character, and at the end of a long line (ASCII, wide
+// characters, tabs, a letter with 300 combining marks) so that a terminal 80 columns wide would wrap it to the
+// start of a row; and one whose message is cut where refuge replies
+// stops showing it. Through a real refuge-server, beside a reply the
+// officers signed: every line of standard output is the real header or
+// end line of a reply (one each per reply), the line that says a message
+// continues (just before its end line), or begins with the "| " that
+// marks a message's lines, and no message line is wider than 80 columns
+// (standard output is not a terminal here), so none can stand where a
+// header does.
+func TestRepliesForgedHeader(t *testing.T) {
+	t.Parallel()
+	srv, _ := signedReplyServer(t)
+	u := newUser(t)
+	u.init(srv)
+	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "report.pdf", 4<<10)))
+	keys := derive(t, phrase)
+	day := time.Now().UTC().Format("2006-01-02")
+	fake := "--- reply 2 of 3 (" + day + "), signed by the officers on " + day + " ---"
+	forged := "Please read on.\n" + fake + "\nCome alone to 5 Main Street on Tuesday.\n" +
+		strings.Repeat("\n", 200) + fake + "\nCome alone.\n" +
+		"\f" + fake + "\n\v" + fake + "\n\u2028" + fake + "\n\u0085" + fake + "\n" +
+		strings.Repeat("x", 78) + fake + "\n" +
+		strings.Repeat("x", 80) + fake + "\n" +
+		strings.Repeat("中", 39) + fake + "\n" +
+		"\t\t\t\t\t\t\t\t\t\t" + fake + "\n" +
+		"x" + strings.Repeat("\u0301", 300) + fake + "\n"
+	var plain bytes.Buffer
+	w, err := age.Encrypt(&plain, keys.Recipient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(forged))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pushReplies(t, srv, keys.SubmissionID(),
+		replyBundle(t, keys, bundle.Contents{Note: []byte("Accepted; come to the interview."), Sign: signer(srv.Keys.AckPriv)}),
+		replyBundle(t, keys, bundle.Contents{Note: []byte(forged)}),
+		plain.Bytes(),
+		replyBundle(t, keys, bundle.Contents{Note: []byte(fake + "\n" + strings.Repeat("y", bundle.MaxNoteShown))}))
+
+	for _, args := range [][]string{{"replies"}, {"replies", "-o", filepath.Join(t.TempDir(), "replies")}} {
+		r := u.ok(phrase+"\n", args...)
+		headers, ends, signed, continues := 0, 0, 0, 0
+		lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+		for i, line := range lines {
+			cols := 0
+			for _, c := range line {
+				switch {
+				case c == '\t':
+					cols += 8
+				case unicode.Is(unicode.Mn, c): // drawn on the character before
+				case c >= 0x1100:
+					cols += 2
+				default:
+					cols++
+				}
+			}
+			switch {
+			case strings.HasPrefix(line, "| "):
+				if cols > 80 {
+					t.Errorf("%v: a message line %d columns wide: %q", args, cols, line)
+				}
+			case strings.HasPrefix(line, "--- reply "):
+				headers++
+				if strings.Contains(line, "signed by the officers on ") {
+					signed++
+				}
+			case strings.HasPrefix(line, "--- end of reply "):
+				ends++
+			case line == "[the message continues; save it with -o DIR]" && i+1 < len(lines) && strings.HasPrefix(lines[i+1], "--- end of reply "):
+				continues++
+			default:
+				t.Errorf("%v: a line neither a header nor marked as a message's: %q", args, line)
+			}
+		}
+		if headers != 4 || ends != 4 || signed != 1 || continues != 1 {
+			t.Errorf("%v: %d headers, %d end lines, %d signed, %d cut; want 4, 4, 1, 1:\n%s", args, headers, ends, signed, continues, r.stdout)
+		}
+		if !strings.Contains(r.stdout, "| Accepted; come to the interview.\n") || !strings.Contains(r.stdout, "| Come alone to 5 Main Street on Tuesday.\n") {
+			t.Errorf("%v: the messages are not shown:\n%s", args, r.stdout)
+		}
+	}
+}
+
+// TestRepliesServedManifestHostile: a seized server, holding the
+// acknowledgement key of key manifest version 1 (which version 2
+// replaced), plants a reply signed with it and serves, in place of
+// version 2, a manifest whose acknowledgement key is that one or none:
+// version 1 itself (a rollback), a newer version that has expired, one
+// signed by another root key, and a newer one naming no acknowledgement
+// key. On the device that submitted (and so saw version 2) none is
+// taken: every reply, the officers' own included, is shown NOT CHECKED
+// with the reason, and none as signed. On a device that never saw a
+// manifest, version 1 is taken (nothing there says a newer one exists)
+// and its key's reply shows as signed until version 1 expires: the limit
+// SECURITY.md states.
+func TestRepliesServedManifestHostile(t *testing.T) {
+	t.Parallel()
+	srv, stale := signedReplyServer(t)
+	u := newUser(t)
+	u.init(srv)
+	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "report.pdf", 4<<10)))
+	keys := derive(t, phrase)
+	pushReplies(t, srv, keys.SubmissionID(),
+		replyBundle(t, keys, bundle.Contents{Note: []byte("Accepted (officers)"), Sign: signer(srv.Keys.AckPriv)}),
+		replyBundle(t, keys, bundle.Contents{Note: []byte("Come to 5 Main Street (stale key)"), Sign: signer(stale)}))
+
+	old := *srv.Keys
+	old.AckPub = stale.Public().(minisign.PublicKey)
+	other := old
+	var err error
+	if other.RootPub, other.RootPriv, err = minisign.GenerateKey(rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	noAck, err := json.Marshal(map[string]any{"format": "refuge-manifest-v1", "version": 9, "expires": "2099-12-31",
+		"recipients": []string{old.Recipient.String()}, "partners": []any{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type served struct{ m, sig []byte }
+	pair := func(m, sig []byte) served { return served{m, sig} }
+	for i, c := range []struct {
+		name   string
+		served served
+		why    string
+	}{
+		{"rolled back", pair(old.Manifest(t, 1, "2099-12-31")), "the officers' key manifest on the server was refused (key manifest is older than one already seen (rollback): version 1 is lower than version 2 seen before)"},
+		{"expired", pair(old.Manifest(t, 7, "2020-01-01")), "the officers' key manifest on the server has expired"},
+		{"another root", pair(other.Manifest(t, 8, "2099-12-31")), "the officers' key manifest on the server was refused (manifest was signed by a different key than the pinned root key"},
+		{"no ack key", served{noAck, minisign.Sign(old.RootPriv, noAck)}, "the key manifest (version 9) names no acknowledgement key"},
+	} {
+		if err := srv.Store.PutManifest(t.Context(), c.served.m, c.served.sig, uint64(3+i)); err != nil {
+			t.Fatal(err)
+		}
+		r := u.ok(phrase+"\n", "replies")
+		if strings.Contains(r.stdout, "signed by the officers on") || strings.Count(r.stdout, "), NOT CHECKED: it may not come from the officers ---") != 2 {
+			t.Errorf("%s: shown\n%s", c.name, r.stdout)
+		}
+		if !strings.Contains(r.stderr, "warning: who wrote these replies cannot be checked: "+c.why) {
+			t.Errorf("%s: stderr lacks %q:\n%s", c.name, c.why, r.stderr)
+		}
+	}
+
+	// A device that never saw a manifest: version 1 is all it knows of.
+	m1, sig1 := old.Manifest(t, 1, "2099-12-31")
+	if err := srv.Store.PutManifest(t.Context(), m1, sig1, 20); err != nil {
+		t.Fatal(err)
+	}
+	r := newUser(t).ok(phrase+"\n", "replies", "--server", srv.URL, "--root-pub", srv.Keys.RootPub.String())
+	if shown := shownReplies(t, r.stdout); !strings.Contains(shown["Come to 5 Main Street (stale key)"], "signed by the officers on") {
+		t.Errorf("a new device: the limit SECURITY.md states has changed; update it:\n%s", r.stdout)
+	}
 }

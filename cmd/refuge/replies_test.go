@@ -102,7 +102,9 @@ func TestRepliesTerminalSafe(t *testing.T) {
 		t.Run(tc.desc, func(t *testing.T) {
 			srv := hostileRepliesServer(t, id, tc.body)
 			u := newUser(t)
-			want := "--- reply 1 of 1 (2026-11-30), NOT CHECKED: it may not come from the officers ---\n" + hostileShown + "\n"
+			want := "--- reply 1 of 1 (2026-11-30), NOT CHECKED: it may not come from the officers ---\n" +
+				"| " + strings.ReplaceAll(strings.TrimSuffix(hostileShown, "\n"), "\n", "\n| ") + "\n" +
+				"--- end of reply 1 of 1, NOT CHECKED: it may not come from the officers ---\n"
 			r := u.ok(phrase+"\n", "replies", "--server", srv.URL)
 			if r.stdout != want {
 				t.Errorf("printed\n%q\nwant\n%q", r.stdout, want)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"aead.dev/minisign"
 	"filippo.io/age"
 
 	"refuge/crypto/bundle"
@@ -47,8 +48,9 @@ func newKey(t *testing.T) *signing.PrivateKey {
 }
 
 // TestReplySignature: a reply signed with the acknowledgement key through
-// bundle.Contents.Sign verifies; every other reply is refused with the
-// reason, and no error quotes the reply.
+// bundle.Contents.Sign verifies; every other reply, and the officers'
+// signature with its trusted comment, algorithm or key id changed, is
+// refused with the reason, and no error quotes the reply.
 func TestReplySignature(t *testing.T) {
 	ackKey, partner, stale := newKey(t), newKey(t), newKey(t)
 	other := strings.Repeat("fe", 16)
@@ -73,6 +75,25 @@ func TestReplySignature(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The officers' signature with one part changed: its trusted comment
+	// (which the second signature covers), its algorithm (prehashed made
+	// legacy: then it would sign the 64-byte BLAKE2b hash, not the
+	// manifest), its key id (the signature still from the ack key).
+	tampered := func(change func(*minisign.Signature)) []byte {
+		var s minisign.Signature
+		if err := s.UnmarshalText(sig); err != nil {
+			t.Fatal(err)
+		}
+		change(&s)
+		b, err := s.MarshalText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	comment := tampered(func(s *minisign.Signature) { s.TrustedComment = "refuge reply to " + other })
+	legacy := tampered(func(s *minisign.Signature) { s.Algorithm = minisign.EdDSA })
+	keyID := tampered(func(s *minisign.Signature) { s.KeyID ^= 1 })
 	for _, c := range []struct {
 		desc     string
 		mj, sig  []byte
@@ -89,6 +110,9 @@ func TestReplySignature(t *testing.T) {
 		{"an acknowledgement with its signature", stmt, ackSig, id, ErrNotReply, ""},
 		{"a reply to another submission", otherMJ, otherSig, id, ErrNotReply, other},
 		{"a referral signed by the ack key", referralMJ, referralSig, id, ErrNotReply, "partner-a"},
+		{"trusted comment changed", mj, comment, id, ErrBadReplySignature, ""},
+		{"algorithm changed to legacy", mj, legacy, id, ErrBadReplySignature, ""},
+		{"key id changed", mj, keyID, id, ErrBadReplySignature, ""},
 		{"garbage signature", mj, []byte("come to 5 Main Street"), id, ErrBadReplySignature, "Main Street"},
 		{"oversized signature", mj, bytes.Repeat([]byte("A"), signing.MaxSignatureSize+1), id, ErrBadReplySignature, ""},
 	} {
