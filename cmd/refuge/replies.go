@@ -23,6 +23,7 @@ import (
 	"refuge/crypto/bundle"
 	"refuge/crypto/receipt"
 	"refuge/internal/cli"
+	"refuge/internal/flock"
 	"refuge/internal/noreplace"
 	"refuge/internal/termtext"
 	"refuge/server/api"
@@ -119,11 +120,11 @@ func cmdReplies(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp(state, "replies-*")
+	tmp, done, err := repliesTemp(state)
 	if err != nil {
 		return failf("cannot create a private temporary folder: %v", err)
 	}
-	defer os.RemoveAll(tmp)
+	defer done()
 	if *outDir != "" {
 		if err := os.MkdirAll(*outDir, 0o700); err != nil {
 			return failf("cannot create %s: %v", *outDir, errors.Unwrap(err))
@@ -166,6 +167,78 @@ func cmdReplies(e *env, args []string) error {
 		return failf("%s of %d not shown or not saved: %s", cli.Plural(len(failed), "reply"), len(list), strings.Join(failed, ", ")).Hint("%s", h)
 	}
 	return nil
+}
+
+// A run of refuge replies downloads and opens the replies in a private
+// folder of the state folder, removed when it ends. Without -o that is
+// where each reply's message and files are until then: a run killed, or
+// cut off by a power loss, leaves them there. The next run removes such
+// folders; it tells them from those of a run still at work by their lock,
+// which the running one holds (and which goes with the process however
+// it ends). A folder gets its name repliesTempPrefix… only once its lock
+// is held: until then it is repliesNewPrefix…, holding nothing.
+const (
+	repliesTempPrefix = "replies-"
+	repliesNewPrefix  = ".replies-new-"
+)
+
+// repliesTemp removes the reply folders that killed runs left in state,
+// and creates this run's, locked. done removes it.
+func repliesTemp(state string) (dir string, done func(), err error) {
+	removeStaleReplyTemps(state)
+	tmp, err := os.MkdirTemp(state, repliesNewPrefix+"*")
+	if err != nil {
+		return "", nil, err
+	}
+	lock, err := os.OpenFile(filepath.Join(tmp, lockFile), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		os.RemoveAll(tmp) // #nosec G104 -- ours and empty; the error says why
+		return "", nil, err
+	}
+	if err := flock.TryLock(lock); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		lock.Close()
+		os.RemoveAll(tmp) // #nosec G104 -- ours and empty; the error says why
+		return "", nil, err
+	}
+	dir = filepath.Join(state, repliesTempPrefix+strings.TrimPrefix(filepath.Base(tmp), repliesNewPrefix))
+	if err := noreplace.Rename(tmp, dir); err != nil {
+		lock.Close()
+		os.RemoveAll(tmp) // #nosec G104 -- ours and empty; the error says why
+		return "", nil, err
+	}
+	// The lock is let go first (Windows removes no open file); a run that
+	// takes it in between removes the folder as this one does.
+	return dir, func() { lock.Close(); os.RemoveAll(dir) }, nil
+}
+
+// removeStaleReplyTemps removes, in state, the reply folders whose lock no
+// run holds (see repliesTemp), and those of older versions, which had
+// none. A link is not followed, and a folder whose lock cannot be told
+// (a file system without locks) is left alone; so is a repliesNewPrefix
+// folder, which may be another run's about to be locked, and holds
+// nothing but an empty lock file.
+func removeStaleReplyTemps(state string) {
+	entries, _ := os.ReadDir(state)
+	for _, en := range entries {
+		name := en.Name()
+		if en.Type() != fs.ModeDir || !strings.HasPrefix(name, repliesTempPrefix) {
+			continue
+		}
+		dir := filepath.Join(state, name)
+		f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			os.RemoveAll(dir) // #nosec G104 -- best effort; the next run tries again
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		err = flock.TryLock(f)
+		f.Close()
+		if err == nil {
+			os.RemoveAll(dir) // #nosec G104 -- best effort; the next run tries again
+		}
+	}
 }
 
 // partialReplyPrefix begins the name of the hidden folder, directly in the

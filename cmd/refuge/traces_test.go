@@ -5,10 +5,17 @@ import (
 	"context"
 	"io"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 
 	"refuge/client"
@@ -232,5 +239,107 @@ func TestDeviceTraces(t *testing.T) {
 		if strings.HasSuffix(name, "/state.json") && !bytes.Contains(b, []byte(`"submission_id"`)) {
 			t.Errorf("%s does not hold what SECURITY.md says: %s", name, b)
 		}
+	}
+}
+
+// TestRepliesKilledLeavesNoPlaintext: refuge replies opens each reply in a
+// private folder of the state folder; killed (SIGKILL) while it waits for
+// the second reply, it leaves the first one's message and file there. The
+// next run removes that folder, and leaves alone the one of a run still at
+// work, which then finishes and shows both replies. Nothing is left.
+func TestRepliesKilledLeavesNoPlaintext(t *testing.T) {
+	t.Parallel()
+	srv, u, phrase := submitted(t, "report.pdf", 4<<10)
+	keys := derive(t, phrase)
+	src := t.TempDir()
+	attached := canaryFile(t, src, "canary-reply-file.txt", 1000)
+	file := bundle.File{Name: "canary-reply-file.txt", Size: 1000, Open: func() (io.ReadCloser, error) { return os.Open(attached) }}
+	pushReplies(t, srv, keys.SubmissionID(),
+		replyBundle(t, keys, bundle.Contents{Note: []byte("canary-reply one"), Files: []bundle.File{file}, Sign: signer(srv.Keys.AckPriv)}),
+		replyBundle(t, keys, bundle.Contents{Note: []byte("canary-reply two"), Sign: signer(srv.Keys.AckPriv)}))
+
+	// A link to the server that lets the first reply downloaded through
+	// and holds every other one until the end of the test.
+	target, _ := url.Parse(srv.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var mu sync.Mutex
+	first := ""
+	held := make(chan struct{}, 2)
+	release := make(chan struct{})
+	link := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if i := strings.Index(r.URL.Path, "/replies/"); i >= 0 {
+			id := r.URL.Path[i+len("/replies/"):]
+			mu.Lock()
+			if first == "" {
+				first = id
+			}
+			hold := id != first
+			mu.Unlock()
+			if hold {
+				held <- struct{}{}
+				select {
+				case <-release:
+				case <-r.Context().Done():
+					return
+				}
+			}
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(link.Close)
+	letGo := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(letGo)
+	start := func() (*exec.Cmd, *bytes.Buffer) {
+		cmd := u.command(strings.NewReader(phrase+"\n"), "replies", "--server", link.URL)
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		<-held
+		return cmd, &out
+	}
+	temps := func() []string {
+		dirs, _ := filepath.Glob(filepath.Join(u.state, "replies-*"))
+		return dirs
+	}
+
+	killed, _ := start()
+	if err := killed.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed.Wait()
+	left := temps()
+	if len(left) != 1 {
+		t.Fatalf("the killed run left %v", left)
+	}
+	notes, _ := filepath.Glob(filepath.Join(left[0], "open-*", "*", "note.txt"))
+	if len(notes) != 1 {
+		t.Fatalf("the killed run left no opened reply in %s: the test no longer shows what it is for", left[0])
+	}
+
+	running, out := start()
+	var busy []string
+	for _, d := range temps() {
+		if d != left[0] {
+			busy = append(busy, d)
+		}
+	}
+	if len(busy) != 1 {
+		t.Fatalf("the running run's folder: %v", temps())
+	}
+	if r := u.ok(phrase+"\n", "replies"); !strings.Contains(r.stdout, "canary-reply two") {
+		t.Fatalf("replies: %s", r.stdout)
+	}
+	if got := temps(); !slices.Equal(got, busy) {
+		t.Fatalf("after the next run, the state folder holds %v; want only %v, the running run's", got, busy)
+	}
+	letGo()
+	if err := running.Wait(); err != nil || !strings.Contains(out.String(), "canary-reply two") {
+		t.Fatalf("the run held during the next one: %v\n%s", err, out)
+	}
+	if got := temps(); len(got) != 0 {
+		t.Fatalf("left behind: %v", got)
 	}
 }
