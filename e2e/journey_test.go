@@ -218,7 +218,7 @@ func TestJourney(t *testing.T) {
 		t.Fatalf("a signed reply was warned about:\n%s", r.stderr)
 	}
 	r = defender.ok(phrase1+"\n", "refuge", "replies", "--server", d.url)
-	mustContain(t, "replies without a root key", r.stdout, "NOT CHECKED: it may not come from the officers", shown1)
+	mustContain(t, "replies without a root key", r.stdout, "NOT CHECKED: may not be from the officers", shown1)
 	mustContain(t, "replies without a root key", r.stderr, "no root key is known on this device", "--root-pub KEY")
 	defender.ok(phrase1+"\n", "refuge", "replies", "--server", d.url, "--root-pub", d.rootPub, "-o", ".")
 	notes, _ := filepath.Glob(defender.path("reply-*", ids["submit"], "note.txt"))
@@ -257,7 +257,7 @@ func TestJourney(t *testing.T) {
 	r = partner.ok(phrase3+"\n", "refuge", "replies", "--server", d.url, "--root-pub", d.rootPub)
 	mustContain(t, "late replies", r.stdout,
 		"--- reply 1 of 2", "signed by the officers on ", "Referral received; interview scheduled.",
-		"--- reply 2 of 2", "NOT SIGNED by the officers: it may not come from them ---\n| Interview on Tuesday.")
+		"--- reply 2 of 2", "NOT SIGNED: may not be from the officers ---\n| Interview on Tuesday.")
 	mustContain(t, "late replies", r.stderr, "reply 2 of 2 is NOT signed by the officers (it carries no signature)", "confirm it through the organisation that referred you")
 
 	t.Logf("journey: %v in all (%v building the binaries)", time.Since(t0).Round(time.Millisecond), t1.Sub(t0).Round(time.Millisecond))

@@ -40,7 +40,7 @@ Who wrote each reply is checked: the officers sign their replies with the
 acknowledgement key of the key manifest, which refuge replies fetches from
 the server and verifies with the pinned root key (--root-pub, or the one
 kept by refuge init). A reply's header line says "signed by the officers
-on DAY", or "NOT SIGNED by the officers: it may not come from them": a
+on DAY", or "NOT SIGNED: may not be from the officers": a
 reply without a signature (as every reply written before signed replies),
 a plain message, or one signed by another key could have been written by
 anyone who knows your reply key and can place a file on the server. Such a

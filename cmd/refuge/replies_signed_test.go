@@ -141,7 +141,7 @@ func TestRepliesSigned(t *testing.T) {
 	}
 
 	const signedHeader = "signed by the officers on "
-	const notSigned = "NOT SIGNED by the officers: it may not come from them ---"
+	const notSigned = "NOT SIGNED: may not be from the officers ---"
 	cases := []struct {
 		msg    string
 		body   []byte
@@ -284,7 +284,7 @@ func TestRepliesUnchecked(t *testing.T) {
 
 	elsewhere := newUser(t) // another device: no profile
 	r := elsewhere.ok(phrase+"\n", "replies", "--server", srv.URL)
-	if !strings.Contains(r.stdout, "NOT CHECKED: it may not come from the officers ---\n| Interview on Tuesday\n") {
+	if !strings.Contains(r.stdout, "NOT CHECKED: may not be from the officers ---\n| Interview on Tuesday\n") {
 		t.Errorf("without a root key, stdout:\n%s", r.stdout)
 	}
 	for _, want := range []string{
@@ -509,7 +509,7 @@ func TestRepliesServedManifestHostile(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := u.ok(phrase+"\n", "replies")
-		if strings.Contains(r.stdout, "signed by the officers on") || strings.Count(r.stdout, "), NOT CHECKED: it may not come from the officers ---") != 2 {
+		if strings.Contains(r.stdout, "signed by the officers on") || strings.Count(r.stdout, "), NOT CHECKED: may not be from the officers ---") != 2 {
 			t.Errorf("%s: shown\n%s", c.name, r.stdout)
 		}
 		if !strings.Contains(r.stderr, "warning: who wrote these replies cannot be checked: "+c.why) {

@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"filippo.io/age"
 
 	"refuge/crypto/bundle"
 	"refuge/crypto/receipt"
 	"refuge/internal/kdfcost"
+	"refuge/server/api"
 )
 
 // hostileText is a reply message that would drive a terminal printed as
@@ -102,9 +104,9 @@ func TestRepliesTerminalSafe(t *testing.T) {
 		t.Run(tc.desc, func(t *testing.T) {
 			srv := hostileRepliesServer(t, id, tc.body)
 			u := newUser(t)
-			want := "--- reply 1 of 1 (2026-11-30), NOT CHECKED: it may not come from the officers ---\n" +
+			want := "--- reply 1 of 1 (2026-11-30), NOT CHECKED: may not be from the officers ---\n" +
 				"| " + strings.ReplaceAll(strings.TrimSuffix(hostileShown, "\n"), "\n", "\n| ") + "\n" +
-				"--- end of reply 1 of 1, NOT CHECKED: it may not come from the officers ---\n"
+				"--- end of reply 1 of 1, NOT CHECKED: may not be from the officers ---\n"
 			r := u.ok(phrase+"\n", "replies", "--server", srv.URL)
 			if r.stdout != want {
 				t.Errorf("printed\n%q\nwant\n%q", r.stdout, want)
@@ -195,5 +197,28 @@ func TestRepliesRefusesOtherKinds(t *testing.T) {
 				t.Fatalf("%s holds %d entries after the refusal", out, len(entries))
 			}
 		})
+	}
+}
+
+// TestReplyHeaderFits: a reply's header and end lines, which say who wrote
+// it, fit on one row of an 80-column terminal for every verdict, up to
+// reply 999 of 999: the warning is the line a person must not miss, and a
+// wrapped header is harder to read.
+func TestReplyHeaderFits(t *testing.T) {
+	verdicts := map[string]replyVerdict{
+		"signed":      {signed: true, checked: true, signedOn: "2026-12-31"},
+		"not signed":  {checked: true, why: "it is not signed"},
+		"not checked": {why: "no root key is known on this device"},
+	}
+	for name, v := range verdicts {
+		var out bytes.Buffer
+		e := &env{stdout: &out}
+		e.printReply(api.Reply{Created: "2026-12-31"}, 999, 999, "x", false, v)
+		lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+		for _, l := range []string{lines[0], lines[len(lines)-1]} {
+			if !strings.HasPrefix(l, "--- ") || utf8.RuneCountInString(l) > 80 {
+				t.Errorf("%s: %q is %d columns, more than 80", name, l, utf8.RuneCountInString(l))
+			}
+		}
 	}
 }

@@ -124,9 +124,9 @@ func (v replyVerdict) label() string {
 	case v.signed:
 		return "signed by the officers on " + v.signedOn
 	case !v.checked:
-		return "NOT CHECKED: it may not come from the officers"
+		return "NOT CHECKED: may not be from the officers"
 	}
-	return "NOT SIGNED by the officers: it may not come from them"
+	return "NOT SIGNED: may not be from the officers"
 }
 
 // confirmFirst is the advice given with every reply not signed by the
