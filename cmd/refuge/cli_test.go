@@ -171,7 +171,15 @@ var _ = context.Background
 func submitted(t *testing.T, name string, size int64) (*clienttest.Server, *user, string) {
 	t.Helper()
 	srv := clienttest.StartServer(t)
+	u, phrase := submittedTo(t, srv, name, size)
+	return srv, u, phrase
+}
+
+// submittedTo is a defender who has run refuge init for srv and submitted
+// one file of size bytes, and the receipt phrase.
+func submittedTo(t *testing.T, srv *clienttest.Server, name string, size int64) (*user, string) {
+	t.Helper()
 	u := newUser(t)
 	u.init(srv)
-	return srv, u, phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), name, size)))
+	return u, phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), name, size)))
 }

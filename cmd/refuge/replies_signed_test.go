@@ -114,9 +114,7 @@ func shownReplies(t *testing.T, stdout string) map[string]string {
 func TestRepliesSigned(t *testing.T) {
 	t.Parallel()
 	srv, stale := signedReplyServer(t)
-	u := newUser(t)
-	u.init(srv)
-	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "report.pdf", 4<<10)))
+	u, phrase := submittedTo(t, srv, "report.pdf", 4<<10)
 	keys := derive(t, phrase)
 	sub := keys.SubmissionID()
 	_, partner, err := minisign.GenerateKey(rand.Reader)
@@ -130,15 +128,7 @@ func TestRepliesSigned(t *testing.T) {
 		t.Fatal(err)
 	}
 	ackSig := minisign.SignWithComments(srv.Keys.AckPriv, stmt, "refuge acknowledgement "+sub, "untrusted comment")
-	var plain bytes.Buffer
-	w, err := age.Encrypt(&plain, keys.Recipient())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write([]byte("Meet at 5 Main Street (plain)"))
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	plain := plainReplyBody(t, keys, "Meet at 5 Main Street (plain)")
 
 	const signedHeader = "signed by the officers on "
 	const notSigned = "NOT SIGNED: may not be from the officers ---"
@@ -150,7 +140,7 @@ func TestRepliesSigned(t *testing.T) {
 	}{
 		{"Accepted; come to the interview (signed)", replyBundle(t, keys, bundle.Contents{Note: []byte("Accepted; come to the interview (signed)"), Sign: officers}), true, ""},
 		{"Meet at 5 Main Street (unsigned)", replyBundle(t, keys, bundle.Contents{Note: []byte("Meet at 5 Main Street (unsigned)")}), false, "it carries no signature"},
-		{"Meet at 5 Main Street (plain)", plain.Bytes(), false, "it is a plain message, which carries no signature"},
+		{"Meet at 5 Main Street (plain)", plain, false, "it is a plain message, which carries no signature"},
 		{"Meet at 5 Main Street (partner)", replyBundle(t, keys, bundle.Contents{Note: []byte("Meet at 5 Main Street (partner)"), Sign: signer(partner)}), false, "its signature is not the officers' acknowledgement key's"},
 		{"Meet at 5 Main Street (stale)", replyBundle(t, keys, bundle.Contents{Note: []byte("Meet at 5 Main Street (stale)"), Sign: signer(stale)}), false, "its signature is not the officers' acknowledgement key's"},
 		{"Meet at 5 Main Street (other bytes)", replyBundle(t, keys, bundle.Contents{Note: []byte("Meet at 5 Main Street (other bytes)"),
@@ -275,10 +265,7 @@ func TestRepliesSigned(t *testing.T) {
 // leaves them unchecked, and says the manifest was refused.
 func TestRepliesUnchecked(t *testing.T) {
 	t.Parallel()
-	srv := clienttest.StartServer(t)
-	u := newUser(t)
-	u.init(srv)
-	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "report.pdf", 4<<10)))
+	srv, _, phrase := submitted(t, "report.pdf", 4<<10)
 	keys := derive(t, phrase)
 	pushReplies(t, srv, keys.SubmissionID(), replyBundle(t, keys, bundle.Contents{Note: []byte("Interview on Tuesday"), Sign: signer(srv.Keys.AckPriv)}))
 
@@ -385,9 +372,7 @@ func encryptTar(t *testing.T, keys *receipt.Keys, files []tarFile) []byte {
 func TestRepliesForgedHeader(t *testing.T) {
 	t.Parallel()
 	srv, _ := signedReplyServer(t)
-	u := newUser(t)
-	u.init(srv)
-	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "report.pdf", 4<<10)))
+	u, phrase := submittedTo(t, srv, "report.pdf", 4<<10)
 	keys := derive(t, phrase)
 	day := time.Now().UTC().Format("2006-01-02")
 	fake := "--- reply 2 of 3 (" + day + "), signed by the officers on " + day + " ---"
@@ -399,19 +384,11 @@ func TestRepliesForgedHeader(t *testing.T) {
 		strings.Repeat("中", 39) + fake + "\n" +
 		"\t\t\t\t\t\t\t\t\t\t" + fake + "\n" +
 		"x" + strings.Repeat("\u0301", 300) + fake + "\n"
-	var plain bytes.Buffer
-	w, err := age.Encrypt(&plain, keys.Recipient())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write([]byte(forged))
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	plain := plainReplyBody(t, keys, forged)
 	pushReplies(t, srv, keys.SubmissionID(),
 		replyBundle(t, keys, bundle.Contents{Note: []byte("Accepted; come to the interview."), Sign: signer(srv.Keys.AckPriv)}),
 		replyBundle(t, keys, bundle.Contents{Note: []byte(forged)}),
-		plain.Bytes(),
+		plain,
 		replyBundle(t, keys, bundle.Contents{Note: []byte(fake + "\n" + strings.Repeat("y", bundle.MaxNoteShown))}))
 
 	for _, args := range [][]string{{"replies"}, {"replies", "-o", filepath.Join(t.TempDir(), "replies")}} {
@@ -473,9 +450,7 @@ func TestRepliesForgedHeader(t *testing.T) {
 func TestRepliesServedManifestHostile(t *testing.T) {
 	t.Parallel()
 	srv, stale := signedReplyServer(t)
-	u := newUser(t)
-	u.init(srv)
-	phrase := phraseOf(t, u.ok("", "submit", randomFile(t, t.TempDir(), "report.pdf", 4<<10)))
+	u, phrase := submittedTo(t, srv, "report.pdf", 4<<10)
 	keys := derive(t, phrase)
 	pushReplies(t, srv, keys.SubmissionID(),
 		replyBundle(t, keys, bundle.Contents{Note: []byte("Accepted (officers)"), Sign: signer(srv.Keys.AckPriv)}),

@@ -136,16 +136,8 @@ func TestRepliesTerminalSafe(t *testing.T) {
 func TestRepliesPlainNotText(t *testing.T) {
 	t.Parallel()
 	phrase, keys := replyKeys(t)
-	var plain bytes.Buffer
-	w, err := age.Encrypt(&plain, keys.Recipient())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write([]byte("\x1b]0;window title\x07\xff\xfe\x1b[2J"))
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	srv := hostileRepliesServer(t, strings.Repeat("cd", 16), plain.Bytes())
+	plain := plainReplyBody(t, keys, "\x1b]0;window title\x07\xff\xfe\x1b[2J")
+	srv := hostileRepliesServer(t, strings.Repeat("cd", 16), plain)
 	r := newUser(t).run(phrase+"\n", "replies", "--server", srv.URL)
 	if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "reply 1 of 1 is not text and not a bundle") {
 		t.Fatalf("a reply that is not text: exit %d\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
