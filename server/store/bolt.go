@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -83,7 +84,21 @@ const (
 
 // Open opens (creating if needed) the store in dir, recovering from any
 // crash of a previous process. dir and its subdirectories are made 0700.
+//
+// A database file that bbolt cannot safely open (CheckDB), or its absence
+// from a data directory that holds ciphertext (ErrDBMissing), is refused
+// before anything is made or changed.
 func Open(dir string, opts Options) (*BoltStore, error) {
+	switch err := CheckDB(dir); {
+	case errors.Is(err, fs.ErrNotExist):
+		if holdsFiles(dir) {
+			return nil, ErrDBMissing
+		}
+	case err != nil && !isDBError(err):
+		return nil, fmt.Errorf("store: open database: %w", err)
+	case err != nil:
+		return nil, err
+	}
 	for _, d := range []string{dir, filepath.Join(dir, uploadsDir), filepath.Join(dir, blobsDir), filepath.Join(dir, repliesDir)} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("store: create data directory: %w", err)
