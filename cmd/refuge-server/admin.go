@@ -242,6 +242,9 @@ func runAdmin(data, rootPub, endpoint string, req any, stopHint string, local fu
 				Hint("refuge-server is running but its admin socket %s does not answer; %s", adminSocket(data), stopHint)
 		}
 	case err != nil:
+		if e := dbRefused(data, err, true); e != nil {
+			return res, e
+		}
 		return res, cli.Errorf(exitError, "%v", err)
 	default:
 		res = local(st)

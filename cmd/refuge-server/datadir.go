@@ -62,21 +62,94 @@ func checkDataDir(data, rootPub string) *cli.Error {
 		return cli.Errorf(exitError, "%s is not a data directory of refuge-server: it is a file, not a folder; nothing was changed", shown).
 			Hint("%s", checkPath)
 	}
-	db := filepath.Join(data, store.DBName)
-	fi, err = os.Stat(db)
-	switch {
+	switch _, err := os.Lstat(filepath.Join(data, store.DBName)); {
 	case errors.Is(err, fs.ErrPermission):
 		return cannotRead(shown)
 	case errors.Is(err, fs.ErrNotExist):
 		return cli.Errorf(exitError, "%s is not a data directory of refuge-server: it holds no %s; nothing was changed", shown, store.DBName).
 			Hint("%s", checkPath).Hint("%s", startFirst)
-	case err != nil:
+	}
+	if err := store.CheckDB(data); err != nil {
+		if e := dbRefused(data, err, true); e != nil {
+			return e
+		}
 		return cli.Errorf(exitError, "cannot read the %s of %s: %v; nothing was changed", store.DBName, shown, cli.Reason(err)).Hint("%s", checkPath)
-	case !fi.Mode().IsRegular():
-		return cli.Errorf(exitError, "%s is not a data directory of refuge-server: its %s is not a file; nothing was changed", shown, store.DBName).
-			Hint("%s", checkPath)
 	}
 	return nil
+}
+
+// dbRefused returns the error to show for err, an error of store.CheckDB
+// or store.Open about the database file of data (or its absence beside
+// ciphertext), or nil if err is none of those. admin tells whether a
+// token or publish command asks, rather than the server's start. It says
+// what is wrong with the file, never what it holds: refuge-server never
+// overwrites or repairs it, since records may still be read from it.
+func dbRefused(data string, err error, admin bool) *cli.Error {
+	db := pathWord(filepath.Join(data, store.DBName))
+	dir := pathWord(data)
+	putBack := "refuge-server never overwrites or repairs " + store.DBName + ": if the right file is elsewhere " +
+		"(a copy that did not finish, another file copied in its place), put it back whole, with the server stopped"
+	afresh := "if it is lost: leave this folder as it is, and start the server with a new --data folder; " +
+		"submissions not yet pulled are lost (docs/operating.md, section 8)"
+	var cut *store.DBCutError
+	switch {
+	case errors.Is(err, store.ErrDBMissing):
+		return cli.Errorf(exitError, "%s holds uploads or submissions but no %s: a new database would not know them, "+
+			"and they would be removed as unknown files; nothing was changed", dir, store.DBName).
+			Hint("refuge-server never makes a new database beside ciphertext: if %s is elsewhere (moved, or not yet copied back), put it back whole, with the server stopped", store.DBName).
+			Hint("%s", afresh)
+	case errors.Is(err, store.ErrDBEmpty):
+		e := cli.Errorf(exitError, "%s is empty (0 bytes): it holds no database; nothing was changed", db)
+		if admin {
+			return e.Hint("if the server has never run with this folder: remove the empty file (rm %s) and start the server, which makes the database", db).
+				Hint("%s", putBack)
+		}
+		return e.Hint("if the server has never run with this folder: remove the empty file (rm %s) and start it again, to make the database", db).
+			Hint("%s", putBack).Hint("%s", afresh)
+	case errors.Is(err, store.ErrDBLink):
+		return cli.Errorf(exitError, "%s is a symbolic link: refuge-server opens only a database file in the data directory itself; nothing was changed", db).
+			Hint("put the database file itself in the data directory in place of the link (mv, not ln -s), or give --data the folder that holds it")
+	case errors.Is(err, store.ErrDBNotFile):
+		return cli.Errorf(exitError, "%s is %s, not a database file; nothing was changed", db, fileKind(filepath.Join(data, store.DBName))).
+			Hint("check the path: give the --data DIR the server runs with (such as /var/lib/refuge)")
+	case errors.As(err, &cut):
+		return cli.Errorf(exitError, "%s is cut short: it holds %d bytes, and its header says at least %d; nothing was changed", db, cut.Size, cut.Need).
+			Hint("%s", putBack).Hint("%s", afresh)
+	case errors.Is(err, store.ErrDBNotBolt):
+		return cli.Errorf(exitError, "%s is not a database of refuge-server: it does not begin as one (a bbolt database); nothing was changed", db).
+			Hint("%s", putBack).Hint("%s", afresh)
+	case errors.Is(err, store.ErrDBDamaged):
+		return cli.Errorf(exitError, "%s is damaged: neither of its two headers checks out; nothing was changed", db).
+			Hint("%s", putBack).Hint("%s", afresh)
+	case errors.Is(err, fs.ErrPermission):
+		e := cli.Errorf(exitError, "%s cannot be read: permission denied; nothing was changed", db)
+		if admin {
+			e.Hint("run the command as the server's user, which owns the data directory: sudo -u refuge refuge-server …")
+		} else {
+			e.Hint("run refuge-server as the user that owns the data directory (refuge, in docs/operating.md, section 3)")
+		}
+		return e.Hint("if it is that user already: the file belongs to another (a copy made as root?); give it back: chown refuge: %s", db)
+	}
+	return nil
+}
+
+// fileKind names the kind of file at path that is not a regular file:
+// "a folder", "a named pipe", "a socket", "a device".
+func fileKind(path string) string {
+	fi, err := os.Lstat(path)
+	switch {
+	case err != nil:
+		return "not a regular file"
+	case fi.IsDir():
+		return "a folder"
+	case fi.Mode()&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case fi.Mode()&fs.ModeSocket != 0:
+		return "a socket"
+	case fi.Mode()&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
 }
 
 // maxNear bounds how many entries of the parent folder nearDataDir

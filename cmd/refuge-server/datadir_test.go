@@ -176,7 +176,7 @@ func TestAdminCommandsRefuseNoDataDir(t *testing.T) {
 		{"a path through a file", "file/data", exitError, "refuge-server: error: file/data is not a data directory of refuge-server: not a directory; nothing was changed\n", "", false},
 		{"a link to nothing", "dangling", exitError, "refuge-server: error: dangling is a symbolic link to something that does not exist; nothing was changed\n", "", false},
 		{"a link to an empty folder", "toempty", exitError, noDB("toempty"), "", true},
-		{"a refuge.db that is a folder", "dbfolder", exitError, "refuge-server: error: dbfolder is not a data directory of refuge-server: its refuge.db is not a file; nothing was changed\n", "", false},
+		{"a refuge.db that is a folder", "dbfolder", exitError, "refuge-server: error: dbfolder/refuge.db is a folder, not a database file; nothing was changed\n", "", false},
 		{"a name with control characters", "new\x1b[2J\ndata", exitError, "refuge-server: error: \"new\\x1b[2J\\ndata\" does not exist; nothing was changed\n", "", true},
 		{"an empty string", "", exitUsage, "refuge-server: error: --data is required\n", "", false},
 	} {

@@ -105,6 +105,9 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	st, err := store.Open(f.data, store.Options{})
 	if err != nil {
+		if e := dbRefused(f.data, err, false); e != nil {
+			return fail(stderr, e)
+		}
 		return fail(stderr, cli.Errorf(exitError, "%v", err))
 	}
 	defer st.Close()
