@@ -169,10 +169,21 @@ refuge-server: hint: write the subcommand first, then its flags: refuge-server t
 			}
 		})
 	}
-	for _, args := range [][]string{{"--help"}, {"--data", "x", "-h"}, {"--data", "x", "token", "-h"}, {"--data", "token", "--help"}, {"publish", "m.json", "--help"}, {"token", "add", "--partner", "fld", "--help"}, {"token", "--help"}} {
+	for _, c := range []struct {
+		args []string
+		help string
+	}{
+		{[]string{"--help"}, usage},
+		{[]string{"--data", "x", "-h"}, usage},
+		{[]string{"--data", "x", "token", "-h"}, usage},
+		{[]string{"--data", "token", "--help"}, usage},
+		{[]string{"publish", "m.json", "--help"}, publishHelp},
+		{[]string{"token", "add", "--partner", "fld", "--help"}, tokenAddHelp},
+		{[]string{"token", "--help"}, tokenHelp},
+	} {
 		var out, errb bytes.Buffer
-		if rc := run(args, &out, &errb); rc != exitOK || out.String() != usage+"\n" || errb.Len() != 0 {
-			t.Errorf("%q: exit %d, stderr %q, stdout %d bytes", args, rc, errb.String(), out.Len())
+		if rc := run(c.args, &out, &errb); rc != exitOK || out.String() != c.help+"\n" || errb.Len() != 0 {
+			t.Errorf("%q: exit %d, stderr %q, stdout %d bytes", c.args, rc, errb.String(), out.Len())
 		}
 	}
 }

@@ -66,7 +66,8 @@ Serve:
                         Ctrl-C (or SIGTERM) stops it and deletes the directory
     --keep              with --dev: leave the directory when stopped
 
-Tokens (partner and courier bearer tokens; the server keeps only SHA-256):
+Tokens (partner and courier bearer tokens; the server keeps only SHA-256;
+"refuge-server token add --help", and each subcommand's, tells more):
     token add prints a new token once; token revoke disables one.
     A token that leaked or was lost: token reissue revokes the active token
     of NAME and prints a new one under the same name, in one step; uploads
@@ -87,6 +88,9 @@ Tokens (partner and courier bearer tokens; the server keeps only SHA-256):
     They and publish work only on a data directory the server has made (at
     its first start): a --data without refuge.db, such as a mistyped path,
     is refused, and nothing is made. Start the server before the first one.
+    A refuge.db that is no sound database (empty, another file, cut short,
+    a link) is refused, by the server's start too: the server never
+    overwrites or repairs it.
 
 Examples:
     refuge-server --dev
@@ -135,9 +139,9 @@ func out(stderr io.Writer) cli.Output { return cli.Output{Prog: prog, W: stderr}
 func fail(stderr io.Writer, err *cli.Error) int { return out(stderr).Fail(err) }
 
 // newFlags returns the flag set of command ("refuge-server publish"),
-// whose -h and --help print the usage on stdout.
-func newFlags(command string, stdout io.Writer) *flag.FlagSet {
-	return cli.NewFlags(command, usage, stdout)
+// whose -h and --help print help, the command's own, on stdout.
+func newFlags(command, help string, stdout io.Writer) *flag.FlagSet {
+	return cli.NewFlags(command, help, stdout)
 }
 
 // flagFail ends a command whose arguments cli.Parse refused: exitOK after

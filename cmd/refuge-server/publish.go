@@ -19,7 +19,7 @@ import (
 // ones couriers PUT over HTTP). If the server is running, it publishes
 // through the server's admin socket.
 func publishCmd(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("refuge-server publish", stdout)
+	fs := newFlags("refuge-server publish", publishHelp, stdout)
 	data := fs.String("data", "", "data directory")
 	rootPub := fs.String("root-pub", "", "root public key")
 	pos, err := cli.Parse(fs, args)

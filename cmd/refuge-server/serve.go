@@ -32,7 +32,7 @@ type serveFlags struct {
 
 func serveCmd(args []string, stdout, stderr io.Writer) int {
 	var f serveFlags
-	fs := newFlags("refuge-server", stdout)
+	fs := newFlags("refuge-server", usage, stdout)
 	fs.StringVar(&f.data, "data", "", "data directory")
 	fs.Func("listen", "listen address (repeatable)", func(a string) error {
 		f.listen = append(f.listen, a)

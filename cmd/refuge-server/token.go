@@ -28,12 +28,12 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 	sub := args[0]
 	switch {
 	case sub == "-h" || sub == "-help" || sub == "--help":
-		fmt.Fprintln(stdout, usage)
+		fmt.Fprintln(stdout, tokenHelp)
 		return exitOK
 	case !slices.Contains(tokenCommands, sub):
 		return usageFail(stderr, "refuge-server token", sub, tokenCommands, "unknown token subcommand %q (%s)", sub, strings.Join(tokenCommands, ", "))
 	}
-	fs := newFlags("refuge-server token "+sub, stdout)
+	fs := newFlags("refuge-server token "+sub, tokenSubHelp(sub), stdout)
 	data := fs.String("data", "", "data directory")
 	partner := fs.String("partner", "", "partner name")
 	courier := fs.String("courier", "", "courier name")
