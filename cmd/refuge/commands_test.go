@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"refuge/client"
 	"refuge/internal/cli/clitest"
 )
 
@@ -22,7 +21,7 @@ func TestCommandTable(t *testing.T) {
 		}
 		defer stdout.Close()
 		var stderr strings.Builder
-		code := run(args, strings.NewReader(""), stdout, &stderr, client.Retry{})
+		code := run(args, strings.NewReader(""), stdout, &stderr, clientTuning{})
 		out, err := os.ReadFile(stdout.Name())
 		if err != nil {
 			t.Fatal(err)

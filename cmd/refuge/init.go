@@ -251,7 +251,7 @@ func (c *conn) settings(cmd string, needRoot bool) (profile, string, error) {
 
 // newClient makes the API client for p.
 func (e *env) newClient(p profile) (*client.Client, error) {
-	o := client.Options{Server: p.Server, Proxy: p.Proxy, Retry: e.retry, OnRetry: e.retrying}
+	o := client.Options{Server: p.Server, Proxy: p.Proxy, Retry: e.tune.retry, AnswerTimeout: e.tune.answerTimeout, OnRetry: e.retrying}
 	c, err := client.New(o)
 	if err != nil {
 		return nil, cli.Usagef(prog, "%v", err)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"golang.org/x/term"
 
@@ -67,7 +68,7 @@ Exit codes:
         command is run again; seal and partnerkey wrote nothing`
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, client.Retry{}))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, clientTuning{}))
 }
 
 // env is what a command may touch: its standard streams, whether they are
@@ -81,10 +82,18 @@ type env struct {
 	// resumeHint what running the command again then does.
 	signals    context.Context
 	resumeHint string
-	// retry is the client's retry policy: the zero Retry (the client's
-	// defaults) from main; only the tests' refuge (main_test.go) waits
-	// less, so that a link cut dozens of times takes seconds, not minutes.
-	retry client.Retry
+	// tune is what changes the client's defaults: nothing from main;
+	// only the tests' refuge (main_test.go) waits less.
+	tune clientTuning
+}
+
+// clientTuning is what the tests' refuge changes of the client's
+// defaults, so that a link cut dozens of times, or a server that never
+// answers, takes seconds, not minutes: the retry policy and the bound on
+// each answer (client.Options). The zero value keeps the defaults.
+type clientTuning struct {
+	retry         client.Retry
+	answerTimeout time.Duration
 }
 
 // isTerminal reports whether w is a terminal.
@@ -107,10 +116,10 @@ var commands = cli.Commands[func(e *env, args []string) error]{
 	{Name: "courier", Run: cmdCourier},
 }
 
-// run runs refuge with args; retry is the client's retry policy (see
-// env.retry).
-func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer, retry client.Retry) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdoutFile: stdout, out: cli.Output{Prog: prog, W: stderr}, retry: retry}
+// run runs refuge with args; tune changes the client's defaults (see
+// clientTuning).
+func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer, tune clientTuning) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdoutFile: stdout, out: cli.Output{Prog: prog, W: stderr}, tune: tune}
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return exitUsage

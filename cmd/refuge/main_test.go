@@ -24,15 +24,25 @@ const fastRetryEnv = "REFUGE_TEST_FAST_RETRY"
 
 var fastRetry = client.Retry{Attempts: 50, Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}
 
+// answerTimeoutEnv, set to a duration in the environment of the tests'
+// refuge, bounds each answer to it (client.Options.AnswerTimeout, 8
+// minutes by default) and stops after 3 tries: how a server that never
+// answers is met, in seconds. Like fastRetryEnv, it is read here only.
+const answerTimeoutEnv = "REFUGE_TEST_ANSWER_TIMEOUT"
+
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"refuge": func() {
 			kdfcost.LowerForTests()
-			var retry client.Retry
+			var tune clientTuning
 			if os.Getenv(fastRetryEnv) == "1" {
-				retry = fastRetry
+				tune.retry = fastRetry
 			}
-			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, retry))
+			if d, err := time.ParseDuration(os.Getenv(answerTimeoutEnv)); err == nil {
+				tune.answerTimeout = d
+				tune.retry.Attempts = 3
+			}
+			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, tune))
 		},
 	})
 }

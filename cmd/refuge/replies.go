@@ -48,7 +48,11 @@ reply is still shown and saved, with a warning on standard error and, with
 -o, the file WARNING-may-not-come-from-the-officers.txt beside it: before
 acting on it, confirm it through the organisation that referred you, or
 another channel you trust. With no root key on this device, every reply
-is shown as "NOT CHECKED", with the same warning.
+is shown as "NOT CHECKED", with the same warning; so is every reply when
+the key manifest cannot be checked (the server has none, it cannot be
+fetched, or it is refused: expired, older than one seen, not signed by
+the root key), and the reason is printed: the replies are never held
+back for it.
 
 Each reply's message is printed on standard output, with every character a
 terminal would act on rather than show (escape sequences, other control
@@ -78,9 +82,10 @@ Examples:
     $ refuge replies -o ~/replies
     $ refuge replies --proxy socks5h://127.0.0.1:9050 < phrase.txt
 
-Exit codes: 0 done (also when there is no reply yet), 1 failed (also when
-a reply could not be shown or saved), 2 bad command line, 4 network
-failure after retries, 130 interrupted.`
+Exit codes: 0 done (also when there is no reply yet, and when replies are
+NOT SIGNED or NOT CHECKED), 1 failed (also when a reply could not be shown
+or saved), 2 bad command line, 4 network failure after retries, 130
+interrupted.`
 
 func cmdReplies(e *env, args []string) error {
 	fl := e.newFlags("replies", repliesHelp)

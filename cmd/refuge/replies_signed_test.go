@@ -7,9 +7,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode"
@@ -20,8 +25,11 @@ import (
 	"refuge/client/clienttest"
 	"refuge/crypto/ack"
 	"refuge/crypto/bundle"
+	"refuge/crypto/manifest"
 	"refuge/crypto/receipt"
+	"refuge/crypto/signing"
 	"refuge/internal/kdfcost"
+	"refuge/server/api"
 )
 
 // signedReplyServer starts a real refuge-server whose key manifest is
@@ -435,31 +443,49 @@ func TestRepliesForgedHeader(t *testing.T) {
 	}
 }
 
-// TestRepliesServedManifestHostile: a seized server, holding the
-// acknowledgement key of key manifest version 1 (which version 2
-// replaced), plants a reply signed with it and serves, in place of
-// version 2, a manifest whose acknowledgement key is that one or none:
-// version 1 itself (a rollback), a newer version that has expired, one
-// signed by another root key, and a newer one naming no acknowledgement
-// key. On the device that submitted (and so saw version 2) none is
-// taken: every reply, the officers' own included, is shown NOT CHECKED
-// with the reason, and none as signed. On a device that never saw a
-// manifest, version 1 is taken (nothing there says a newer one exists)
-// and its key's reply shows as signed until version 1 expires: the limit
-// SECURITY.md states.
+// TestRepliesServedManifestHostile: a seized or broken server cannot hide
+// the officers' replies, nor pass a reply off as theirs, through the key
+// manifest it serves. A seized server, holding the acknowledgement key of
+// key manifest version 1 (which version 2 replaced), plants a reply signed
+// with it and serves, in place of version 2, a manifest whose
+// acknowledgement key is that one or none: version 1 itself (a rollback),
+// a newer version that has expired, one signed by another root key, a
+// newer one whose signature is the root key's over other bytes (forged),
+// one that is not JSON (signed by the root key), one whose signature is
+// not a signature, version 2 with a signature too large for the client
+// (5 KiB), and a newer one naming no acknowledgement key. In front of the
+// real server serving version 2 again, it answers the manifest's requests
+// itself: a manifest over 64 KiB, 404 for the manifest or for its
+// signature, 500, a cut connection, and no answer until the client's
+// bound on each answer. On the device that submitted (and so saw version
+// 2), every run exits 0 and shows and saves (-o) both replies, the
+// officers' own included, NOT CHECKED (a warning file beside each), with
+// the reason on one line of stderr, and none as signed; the highest
+// version recorded as seen stays 2 until the root-signed version 9. On a
+// device that never saw a manifest, version 1 is taken (nothing there
+// says a newer one exists) and its key's reply shows as signed until
+// version 1 expires: the limit SECURITY.md states.
 func TestRepliesServedManifestHostile(t *testing.T) {
 	t.Parallel()
 	srv, stale := signedReplyServer(t)
+	m2, sig2, _, err := srv.Store.Manifest(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
 	u, phrase := submittedTo(t, srv, "report.pdf", 4<<10)
 	keys := derive(t, phrase)
 	pushReplies(t, srv, keys.SubmissionID(),
 		replyBundle(t, keys, bundle.Contents{Note: []byte("Accepted (officers)"), Sign: signer(srv.Keys.AckPriv)}),
 		replyBundle(t, keys, bundle.Contents{Note: []byte("Come to 5 Main Street (stale key)"), Sign: signer(stale)}))
+	proxy, serve := manifestProxy(t, srv.URL)
+	root, err := signing.ParsePublicKey(srv.Keys.RootPub.String())
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	old := *srv.Keys
 	old.AckPub = stale.Public().(minisign.PublicKey)
 	other := old
-	var err error
 	if other.RootPub, other.RootPriv, err = minisign.GenerateKey(rand.Reader); err != nil {
 		t.Fatal(err)
 	}
@@ -468,37 +494,149 @@ func TestRepliesServedManifestHostile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	forged, _ := old.Manifest(t, 50, "2099-12-31")
+	notJSON := []byte("<html>This server has been seized.</html>")
 	type served struct{ m, sig []byte }
-	pair := func(m, sig []byte) served { return served{m, sig} }
-	for i, c := range []struct {
+	pair := func(m, sig []byte) *served { return &served{m, sig} }
+	status := func(code int) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(code) }
+	}
+	const cantFetch = "the officers' key manifest could not be fetched from the server ("
+	cases := []struct {
 		name   string
-		served served
+		served *served // put in the server's store; or
+		path   string  // in front of the server serving version 2, h answers the request for path
+		h      http.HandlerFunc
+		slow   bool // with a bound of 1s on each answer
 		why    string
+		seen   uint64 // the highest version recorded as seen after the run
+		valid  bool   // a device that never saw version 2 takes it
 	}{
-		{"rolled back", pair(old.Manifest(t, 1, "2099-12-31")), "the officers' key manifest on the server was refused (key manifest is older than one already seen (rollback): version 1 is lower than version 2 seen before)"},
-		{"expired", pair(old.Manifest(t, 7, "2020-01-01")), "the officers' key manifest on the server has expired"},
-		{"another root", pair(other.Manifest(t, 8, "2099-12-31")), "the officers' key manifest on the server was refused (manifest was signed by a different key than the pinned root key"},
-		{"no ack key", served{noAck, minisign.Sign(old.RootPriv, noAck)}, "the key manifest (version 9) names no acknowledgement key"},
-	} {
-		if err := srv.Store.PutManifest(t.Context(), c.served.m, c.served.sig, uint64(3+i)); err != nil {
+		{name: "rolled back", served: pair(old.Manifest(t, 1, "2099-12-31")), why: "the officers' key manifest on the server was refused (key manifest is older than one already seen (rollback): version 1 is lower than version 2 seen before)", seen: 2, valid: true},
+		{name: "expired", served: pair(old.Manifest(t, 7, "2020-01-01")), why: "the officers' key manifest on the server has expired", seen: 2},
+		{name: "another root", served: pair(other.Manifest(t, 8, "2099-12-31")), why: "the officers' key manifest on the server was refused (manifest was signed by a different key than the pinned root key", seen: 2},
+		{name: "forged", served: &served{forged, minisign.Sign(old.RootPriv, m2)}, why: "the officers' key manifest on the server was refused (manifest signature is not valid for the pinned root key)", seen: 2},
+		{name: "not JSON", served: &served{notJSON, minisign.Sign(old.RootPriv, notJSON)}, why: "the officers' key manifest on the server was refused (malformed key manifest: ", seen: 2},
+		{name: "signature not a signature", served: &served{forged, []byte("not a signature")}, why: "the officers' key manifest on the server was refused (manifest signature is not valid for the pinned root key: ", seen: 2},
+		{name: "signature too large", served: &served{m2, append(bytes.Repeat([]byte{' '}, 5<<10), sig2...)}, why: cantFetch + "fetching the signature of the officers' keys: the server's answer is larger than allowed)", seen: 2},
+		{name: "manifest too large", path: api.PathManifest, h: func(w http.ResponseWriter, r *http.Request) {
+			w.Write(append(bytes.Clone(m2), bytes.Repeat([]byte{' '}, 64<<10)...))
+		}, why: cantFetch + "fetching the officers' keys (the key manifest): the server's answer is larger than allowed)", seen: 2},
+		{name: "no manifest", path: api.PathManifest, h: status(http.StatusNotFound), why: "the server has no signed key manifest (fetching the officers' keys (the key manifest): ", seen: 2},
+		{name: "no signature", path: api.PathManifestSig, h: status(http.StatusNotFound), why: "the server has no signed key manifest (fetching the signature of the officers' keys: ", seen: 2},
+		{name: "server error", path: api.PathManifest, h: status(http.StatusInternalServerError), why: cantFetch + "fetching the officers' keys (the key manifest): the server answered 500 Internal Server Error (internal))", seen: 2},
+		{name: "connection cut", path: api.PathManifestSig, h: func(w http.ResponseWriter, r *http.Request) {
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				conn.Close()
+			}
+		}, why: cantFetch + "fetching the signature of the officers' keys: network: connection cut)", seen: 2},
+		{name: "no answer", slow: true, path: api.PathManifest, h: func(w http.ResponseWriter, r *http.Request) {
+			w.(http.Flusher).Flush() // the headers, then nothing until the client gives up
+			<-r.Context().Done()
+		}, why: cantFetch + "fetching the officers' keys (the key manifest): network: the server's answer did not end within 1s)", seen: 2},
+		{name: "no ack key", served: &served{noAck, minisign.Sign(old.RootPriv, noAck)}, why: "the key manifest (version 9) names no acknowledgement key", seen: 9, valid: true},
+	}
+	storeVersion := uint64(3)
+	put := func(m, sig []byte) {
+		t.Helper()
+		if err := srv.Store.PutManifest(t.Context(), m, sig, storeVersion); err != nil {
 			t.Fatal(err)
 		}
-		r := u.ok(phrase+"\n", "replies")
-		if strings.Contains(r.stdout, "signed by the officers on") || strings.Count(r.stdout, "), NOT CHECKED: may not be from the officers ---") != 2 {
+		storeVersion++
+	}
+	for _, c := range cases {
+		args := []string{"replies", "-o", filepath.Join(t.TempDir(), "replies"), "--server", srv.URL}
+		dev := u
+		if c.served != nil {
+			put(c.served.m, c.served.sig)
+		} else {
+			put(m2, sig2) // what the server would serve
+			serve(c.path, c.h)
+			args[len(args)-1] = proxy
+		}
+		if c.slow {
+			dev = &user{t: t, state: u.state, env: []string{answerTimeoutEnv + "=1s"}}
+		}
+		r := dev.run(phrase+"\n", args...)
+		if r.code != 0 {
+			t.Errorf("%s: exit %d, want 0\nstderr %s", c.name, r.code, r.stderr)
+		}
+		if strings.Contains(r.stdout, "signed by the officers on") || strings.Count(r.stdout, "), NOT CHECKED: may not be from the officers ---") != 2 ||
+			!strings.Contains(r.stdout, "| Accepted (officers)\n") || !strings.Contains(r.stdout, "| Come to 5 Main Street (stale key)\n") {
 			t.Errorf("%s: shown\n%s", c.name, r.stdout)
 		}
-		if !strings.Contains(r.stderr, "warning: who wrote these replies cannot be checked: "+c.why) {
+		if !strings.Contains(r.stderr, "refuge: warning: who wrote these replies cannot be checked: "+c.why) ||
+			strings.Count(r.stderr, "could not be checked ("+strings.SplitN(c.why, " (", 2)[0]) != 2 ||
+			!strings.Contains(r.stderr, "2 replies of 2 shown may not come from the officers") {
 			t.Errorf("%s: stderr lacks %q:\n%s", c.name, c.why, r.stderr)
 		}
+		saved, _ := filepath.Glob(filepath.Join(args[2], "reply-*", unsignedNote))
+		if len(saved) != 2 {
+			t.Errorf("%s: %d replies saved with a warning, want 2", c.name, len(saved))
+		}
+		for _, name := range saved {
+			if b, _ := os.ReadFile(name); !strings.Contains(string(b), "could not be checked on this device") {
+				t.Errorf("%s: the warning file: %s", c.name, b)
+			}
+		}
+		seen, err := manifest.OpenSeenStore(u.state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := seen.Highest(root); err != nil || v != c.seen {
+			t.Errorf("%s: the highest version seen is %d (%v), want %d", c.name, v, err, c.seen)
+		}
+		// refuge submit, on a new device, still encrypts to nothing
+		// unverified (invariant 2).
+		if !c.valid {
+			fresh := newUser(t)
+			fresh.env = dev.env
+			sub := fresh.run("", "submit", "--server", args[len(args)-1], "--root-pub", srv.Keys.RootPub.String(), randomFile(t, t.TempDir(), "a.txt", 100))
+			if subs, _ := srv.Store.Submissions(t.Context()); sub.code == 0 || sub.stdout != "" || len(subs) != 1 {
+				t.Errorf("%s: refuge submit exit %d, %d submissions stored\nstdout %s\nstderr %s", c.name, sub.code, len(subs), sub.stdout, sub.stderr)
+			}
+		}
+		serve("", nil)
 	}
 
 	// A device that never saw a manifest: version 1 is all it knows of.
 	m1, sig1 := old.Manifest(t, 1, "2099-12-31")
-	if err := srv.Store.PutManifest(t.Context(), m1, sig1, 20); err != nil {
-		t.Fatal(err)
-	}
+	put(m1, sig1)
 	r := newUser(t).ok(phrase+"\n", "replies", "--server", srv.URL, "--root-pub", srv.Keys.RootPub.String())
 	if shown := shownReplies(t, r.stdout); !strings.Contains(shown["Come to 5 Main Street (stale key)"], "signed by the officers on") {
 		t.Errorf("a new device: the limit SECURITY.md states has changed; update it:\n%s", r.stdout)
+	}
+}
+
+// manifestProxy starts a server in front of the refuge-server at target,
+// as a seized or broken one may answer: it passes every request on to
+// target, except those for path once serve(path, h) has been called,
+// which h answers. serve("", nil) passes everything on again.
+func manifestProxy(t *testing.T, target string) (url string, serve func(path string, h http.HandlerFunc)) {
+	t.Helper()
+	u, err := neturl.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass := httputil.NewSingleHostReverseProxy(u)
+	type route struct {
+		path string
+		h    http.HandlerFunc
+	}
+	var cur atomic.Pointer[route]
+	p := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rt := cur.Load(); rt != nil && r.URL.Path == rt.path {
+			rt.h(w, r)
+			return
+		}
+		pass.ServeHTTP(w, r)
+	}))
+	t.Cleanup(p.Close)
+	return p.URL, func(path string, h http.HandlerFunc) {
+		if h == nil {
+			cur.Store(nil)
+			return
+		}
+		cur.Store(&route{path, h})
 	}
 }

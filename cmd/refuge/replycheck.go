@@ -36,28 +36,31 @@ type replyAuthority struct {
 }
 
 // replyAuthority fetches the key manifest and returns its acknowledgement
-// key. Only what would stop every command alike is an error: the network,
-// a --root-pub that is not a key, a seen-version store that cannot be read.
-// A manifest refused, or one without an acknowledgement key, leaves the
-// replies unchecked, and says so once.
+// key. Only what would stop every command alike is an error: a --root-pub
+// that is not a key, a seen-version store that cannot be read, Ctrl-C.
+// Whatever the server does with the manifest (none, one too large, not
+// JSON, a bad or missing signature, another root key, expired, older than
+// one seen, an error, a cut connection, an answer too slow) leaves the
+// replies unchecked, and says so once: a seized or broken server must not
+// be able to hide the officers' replies by breaking their key manifest.
+// Only a manifest that passed every check is recorded as seen.
 func (e *env) replyAuthority(ctx context.Context, c *client.Client, p profile, state string) (replyAuthority, error) {
 	if p.RootPub == "" {
-		a := replyAuthority{unchecked: "no root key is known on this device"}
-		e.out.Warnf("who wrote these replies cannot be checked: %s", a.unchecked)
-		e.out.Hintf("give the officers' root public key, from the organisation that referred you or another trusted source, with --root-pub KEY (or keep it with refuge init --server URL --root-pub KEY): refuge replies then checks that each reply is signed by the officers")
-		return a, nil
+		return e.uncheckedReplies("no root key is known on this device", "",
+			"give the officers' root public key, from the organisation that referred you or another trusted source, with --root-pub KEY (or keep it with refuge init --server URL --root-pub KEY): refuge replies then checks that each reply is signed by the officers"), nil
 	}
 	if !validRootPub(p.RootPub) {
 		return replyAuthority{}, cli.BadRootPub(prog + " replies")
 	}
 	m, sig, err := c.Manifest(ctx)
-	if errors.Is(err, api.ErrNotFound) {
-		a := replyAuthority{unchecked: "the server has no key manifest"}
-		e.out.Warnf("who wrote these replies cannot be checked: %s", a.unchecked)
-		return a, nil
-	}
-	if err != nil {
-		return replyAuthority{}, netFail("", err)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return replyAuthority{}, netFail("", err) // interrupted: stop as every command does
+	case errors.Is(err, api.ErrNotFound):
+		return e.uncheckedReplies("the server has no signed key manifest", err.Error(), serverSuspect), nil
+	case err != nil:
+		return e.uncheckedReplies("the officers' key manifest could not be fetched from the server", err.Error(),
+			"the server may be down, overloaded, misconfigured or compromised, or the connection was cut: run the same command again later to check the replies; until then, confirm every reply through the organisation that referred you, or another channel you trust"), nil
 	}
 	km, err := checkServedManifest("replies", p.RootPub, m, sig, state, time.Now())
 	var ce *cli.Error
@@ -65,23 +68,35 @@ func (e *env) replyAuthority(ctx context.Context, c *client.Client, p profile, s
 	case errors.As(err, &ce):
 		return replyAuthority{}, err
 	case errors.Is(err, manifest.ErrExpired):
-		a := replyAuthority{unchecked: "the officers' key manifest on the server has expired"}
-		e.out.Warnf("who wrote these replies cannot be checked: %s", a.unchecked)
-		return a, nil
+		return e.uncheckedReplies("the officers' key manifest on the server has expired", "", ""), nil
 	case err != nil:
-		a := replyAuthority{unchecked: "the officers' key manifest on the server was refused (" + err.Error() + ")"}
-		e.out.Warnf("who wrote these replies cannot be checked: %s", a.unchecked)
-		e.out.Hintf("the server may be misconfigured or compromised: confirm every reply through the organisation that referred you, or another channel you trust")
-		return a, nil
+		return e.uncheckedReplies("the officers' key manifest on the server was refused ("+err.Error()+")", "", serverSuspect), nil
 	}
 	key, ok := km.AckPublicKey()
 	if !ok {
-		a := replyAuthority{unchecked: fmt.Sprintf("the key manifest (version %d) names no acknowledgement key", km.Version)}
-		e.out.Warnf("who wrote these replies cannot be checked: %s", a.unchecked)
-		return a, nil
+		return e.uncheckedReplies(fmt.Sprintf("the key manifest (version %d) names no acknowledgement key", km.Version), "", ""), nil
 	}
 	e.out.Infof("checking each reply's signature against the officers' acknowledgement key (key manifest version %d, signed by the pinned root key)", km.Version)
 	return replyAuthority{key: key}, nil
+}
+
+// serverSuspect is the hint given when the server's key manifest is
+// missing or was refused.
+const serverSuspect = "the server may be misconfigured or compromised: confirm every reply through the organisation that referred you, or another channel you trust"
+
+// uncheckedReplies leaves every reply of this run unchecked (shown NOT
+// CHECKED, with why), and says so once on standard error: why, then
+// detail (what failed, in the client's words) if any, then hint if any.
+func (e *env) uncheckedReplies(why, detail, hint string) replyAuthority {
+	if detail != "" {
+		e.out.Warnf("who wrote these replies cannot be checked: %s (%s)", why, detail)
+	} else {
+		e.out.Warnf("who wrote these replies cannot be checked: %s", why)
+	}
+	if hint != "" {
+		e.out.Hintf("%s", hint)
+	}
+	return replyAuthority{unchecked: why}
 }
 
 // replyVerdict is what refuge replies tells about one reply.
