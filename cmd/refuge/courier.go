@@ -539,22 +539,21 @@ func (e *env) pushReply(ctx context.Context, c *client.Client, tok, state, dir, 
 	if err != nil {
 		return err
 	}
-	pd, err := e.claimPending(pdir, file)
+	pd, err := e.openPending(pdir, file)
 	if err != nil {
 		return err
 	}
 	defer pd.release()
-	st, ok, err := loadState(pdir)
+	st, ok, err := pd.state()
 	if err != nil {
 		return err
 	}
 	if !ok {
+		// Saved (and the folder made) with the upload's URL: until then
+		// the reply file is all a run needs.
 		st = uploadState{Server: c.Server(), Kind: "reply", SubmissionID: id, Size: size}
-		if err := saveState(pdir, st); err != nil {
-			return err
-		}
 	}
-	if err := e.upload(ctx, c, tok, pdir, &st, file, "reply"); err != nil {
+	if err := e.upload(ctx, c, tok, pd, &st, file, "reply"); err != nil {
 		return err
 	}
 	pd.clear()

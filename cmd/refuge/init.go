@@ -58,7 +58,9 @@ const profileFile = "profile.json"
 
 // stateDir is $REFUGE_STATE_DIR, else the user's configuration directory
 // plus "refuge" (the same place crypto/manifest keeps the versions seen).
-// It is created 0700.
+// It is not created here: a command makes it (makeStateDir) only when it
+// has something to keep, so one that fails before then leaves nothing on
+// the device. One that exists is made private (0700) if it is not.
 func stateDir() (string, error) {
 	dir := os.Getenv("REFUGE_STATE_DIR")
 	if dir == "" {
@@ -68,15 +70,32 @@ func stateDir() (string, error) {
 		}
 		dir = filepath.Join(base, "refuge")
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", failf("cannot create the state folder: %v", err)
-	}
-	if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(dir, 0o700); err != nil { // #nosec G302 -- a directory: 0700 is the owner-only mode
-			return "", failf("the state folder is readable by others and cannot be made private: %v", err)
-		}
+	if err := privateDir(dir); err != nil {
+		return "", err
 	}
 	return dir, nil
+}
+
+// makeStateDir creates the state folder dir if it is missing, 0700 from
+// the start (os.MkdirAll gives that or tighter, never looser, whoever
+// else makes it at the same moment), at the moment a command has
+// something to keep in it.
+func makeStateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return failf("cannot create the state folder: %v", err)
+	}
+	return privateDir(dir)
+}
+
+// privateDir makes the folder dir, if it exists, readable by its owner
+// alone.
+func privateDir(dir string) error {
+	if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil { // #nosec G302 -- a directory: 0700 is the owner-only mode
+			return failf("the state folder is readable by others and cannot be made private: %v", err)
+		}
+	}
+	return nil
 }
 
 func loadProfile(dir string) (profile, error) {
@@ -166,6 +185,9 @@ func cmdInit(e *env, args []string) error {
 	if old.RootPub != "" && old.RootPub != p.RootPub && !*force {
 		return failf("the profile already pins another root key; nothing changed").
 			Hint("if the officers really changed their root key (check with them on another channel), run again with --force")
+	}
+	if err := makeStateDir(dir); err != nil {
+		return err
 	}
 	data, _ := json.MarshalIndent(p, "", "  ")
 	if err := writeFileAtomic(filepath.Join(dir, profileFile), append(data, '\n')); err != nil {

@@ -26,50 +26,110 @@ var errBusy = errors.New("upload in progress elsewhere")
 // instead of sealing, uploading and deleting under the first one's feet.
 // The lock goes with the process however it ends, so a run killed or cut
 // off by a power loss leaves nothing to clear by hand.
+//
+// A folder that is not there yet is made only when the run has something
+// to keep in it (keep): a run that fails before then (a manifest refused,
+// a server that does not answer) leaves no folder, not even the state
+// folder, on the device.
 type pending struct {
-	dir  string
-	lock *os.File
+	e         *env
+	dir, what string
+	lock      *os.File // nil until the folder is claimed
 }
 
-// claimPending makes dir if need be and locks it, or says that another
-// process is sending what (e.g. "these files"). On a file system that has
-// no locks it warns and goes on: a submission must not fail for that.
-func (e *env) claimPending(dir, what string) (*pending, error) {
-	name := filepath.Join(dir, lockFile)
+// openPending returns the upload folder dir, of the upload of what (e.g.
+// "these files"). A folder that exists is claimed at once: it may hold an
+// upload to resume, or be the folder of another run at work, which this
+// one must not race. One that does not is only named, and made by keep.
+func (e *env) openPending(dir, what string) (*pending, error) {
+	p := &pending{e: e, dir: dir, what: what}
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		return p, nil
+	}
+	if err := p.claim(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// keep makes the folder, with the state folder around it (pendingDir
+// puts it in STATE/pending/), all 0700, and claims it, unless this run holds it already: called before the first
+// thing is saved in it. A folder made meanwhile by another run of the
+// same upload, which then saved its state there, is that run's: this one
+// stops as if the other were still at work (it has shown and sent
+// nothing yet), and running it again resumes that upload.
+func (p *pending) keep() error {
+	if p.lock != nil {
+		return nil
+	}
+	if err := makeStateDir(filepath.Dir(filepath.Dir(p.dir))); err != nil {
+		return err
+	}
+	if err := p.claim(); err != nil {
+		return err
+	}
+	if entries, _ := os.ReadDir(p.dir); len(entries) != 1 {
+		p.release()
+		return p.busy()
+	}
+	return nil
+}
+
+// busy is the error of a run that finds another one sending the same
+// upload.
+func (p *pending) busy() *cli.Error {
+	busy := failf("another refuge process on this device is already sending %s", p.what).
+		Hint("let it finish, or stop it (Ctrl-C) and run this command again: the upload resumes where it stopped")
+	busy.Cause = errBusy
+	return busy
+}
+
+// claim makes the folder if need be and locks it, or says that another
+// process is sending the same upload. On a file system that has no locks
+// it warns and goes on: a submission must not fail for that.
+func (p *pending) claim() error {
+	name := filepath.Join(p.dir, lockFile)
 	// A run that finishes removes the folder while it still holds the
 	// lock; one that opened the lock file just before then locks a file
 	// that no longer has a name, and tries again with a new folder.
 	for range 3 {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, failf("cannot create the upload state folder: %v", err)
+		if err := os.MkdirAll(p.dir, 0o700); err != nil {
+			return failf("cannot create the upload state folder: %v", err)
 		}
 		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {
-			return nil, failf("cannot open the upload state folder: %v", err)
+			return failf("cannot open the upload state folder: %v", err)
 		}
 		err = flock.TryLock(f)
 		if errors.Is(err, errors.ErrUnsupported) {
-			e.out.Warnf("the file system of %s cannot lock files: make sure no other refuge process is sending %s", dir, what)
+			p.e.out.Warnf("the file system of %s cannot lock files: make sure no other refuge process is sending %s", p.dir, p.what)
 			err = nil
 		}
 		if err != nil {
 			f.Close()
 			if errors.Is(err, flock.ErrLocked) {
-				busy := failf("another refuge process on this device is already sending %s", what).
-					Hint("let it finish, or stop it (Ctrl-C) and run this command again: the upload resumes where it stopped")
-				busy.Cause = errBusy
-				return nil, busy
+				return p.busy()
 			}
-			return nil, failf("cannot lock the upload state folder: %v", err)
+			return failf("cannot lock the upload state folder: %v", err)
 		}
 		if named(f, name) {
-			p := &pending{dir: dir, lock: f}
+			p.lock = f
 			p.removeTemps()
-			return p, nil
+			return nil
 		}
 		f.Close()
 	}
-	return nil, failf("the upload state folder %s keeps disappearing; is another refuge process sending %s?", dir, what)
+	return failf("the upload state folder %s keeps disappearing; is another refuge process sending %s?", p.dir, p.what)
+}
+
+// state reads the saved state of the upload; ok is false if there is none,
+// or if this run has not claimed the folder: one made since by another
+// run is that run's.
+func (p *pending) state() (st uploadState, ok bool, err error) {
+	if p.lock == nil {
+		return st, false, nil
+	}
+	return loadState(p.dir)
 }
 
 // named reports whether f is still the file called name.
@@ -94,8 +154,12 @@ func (p *pending) removeTemps() {
 }
 
 // clear removes everything in the folder but the lock: the upload starts
-// afresh, or is over.
+// afresh, or is over. A folder this run has not claimed is not its own to
+// clear.
 func (p *pending) clear() error {
+	if p.lock == nil {
+		return nil
+	}
 	entries, err := os.ReadDir(p.dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
@@ -115,6 +179,10 @@ func (p *pending) clear() error {
 // upload's state, and is removed if it holds nothing but the lock, as
 // after a success, or a run that stopped before it saved any state.
 func (p *pending) release() {
+	if p.lock == nil {
+		return
+	}
+	defer func() { p.lock = nil }()
 	entries, _ := os.ReadDir(p.dir)
 	if len(entries) != 1 || entries[0].Name() != lockFile {
 		p.lock.Close()

@@ -129,11 +129,15 @@ func files(t *testing.T, dir string) map[string]os.FileInfo {
 func TestClaimPending(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pending", "0123")
 	e := &env{out: cli.Output{W: io.Discard}}
-	a, err := e.claimPending(dir, "these files")
+	claimPending := func(dir, what string) (*pending, error) {
+		p := &pending{e: e, dir: dir, what: what}
+		return p, p.claim()
+	}
+	a, err := claimPending(dir, "these files")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.claimPending(dir, "these files"); err == nil || !strings.Contains(err.Error(), "already sending these files") {
+	if _, err := claimPending(dir, "these files"); err == nil || !strings.Contains(err.Error(), "already sending these files") {
 		t.Fatalf("a second claim: %v", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, stateFile), []byte("{}"), 0o600); err != nil {
@@ -147,7 +151,7 @@ func TestClaimPending(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, ".tmp-123"), []byte("{}"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b, err := e.claimPending(dir, "these files")
+	b, err := claimPending(dir, "these files")
 	if err != nil {
 		t.Fatalf("the folder could not be claimed again after its release: %v", err)
 	}
@@ -172,9 +176,73 @@ func TestClaimPending(t *testing.T) {
 	if named(early, filepath.Join(dir, lockFile)) {
 		t.Fatal("a lock file removed by its holder still counts")
 	}
-	c, err := e.claimPending(dir, "these files")
+	c, err := claimPending(dir, "these files")
 	if err != nil {
 		t.Fatalf("a claim after a finished run: %v", err)
+	}
+	c.release()
+}
+
+// TestPendingMadeOnlyWhenKept: an upload folder that is not there is only
+// named until the run keeps something: reading, clearing and releasing it
+// make nothing, not even the state folder. keep makes both, 0700; a
+// second run that named the same folder meanwhile is refused while the
+// first holds it, and after the first saved its state and stopped, since
+// that state is the first run's to resume. Neither reads nor clears it.
+func TestPendingMadeOnlyWhenKept(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "refuge")
+	dir := filepath.Join(state, "pending", "0123")
+	e := &env{out: cli.Output{W: io.Discard}}
+	open := func() *pending {
+		t.Helper()
+		p, err := e.openPending(dir, "these files")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a, b := open(), open()
+	if _, ok, err := a.state(); ok || err != nil {
+		t.Fatalf("state of a folder not there: %v, %v", ok, err)
+	}
+	if err := a.clear(); err != nil {
+		t.Fatal(err)
+	}
+	a.release()
+	if _, err := os.Lstat(state); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("naming, reading, clearing and releasing an upload folder made the state folder: %v", err)
+	}
+	if err := a.keep(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{state, filepath.Dir(dir), dir} {
+		if fi, err := os.Stat(d); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Fatalf("%s is not made 0700: %v, %v", d, fi, err)
+		}
+	}
+	if err := b.keep(); !errors.Is(err, errBusy) {
+		t.Fatalf("a second run kept the folder that the first holds: %v", err)
+	}
+	if err := saveState(dir, uploadState{SubmissionID: "id", Size: 1}); err != nil {
+		t.Fatal(err)
+	}
+	a.release()
+	if err := b.clear(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := b.state(); ok {
+		t.Fatal("a run read the state of a folder it never held")
+	}
+	if err := b.keep(); !errors.Is(err, errBusy) {
+		t.Fatalf("a run that named the folder before another saved its state there kept it: %v", err)
+	}
+	b.release()
+	if _, ok, err := loadState(dir); !ok || err != nil {
+		t.Fatalf("the first run's state is gone: %v, %v", ok, err)
+	}
+	c := open() // the folder is there: claimed at once
+	if st, ok, err := c.state(); !ok || err != nil || st.SubmissionID != "id" {
+		t.Fatalf("the next run does not resume: %v, %v", ok, err)
 	}
 	c.release()
 }

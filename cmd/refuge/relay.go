@@ -142,7 +142,7 @@ func (e *env) relayOne(ctx context.Context, c *client.Client, token, state, serv
 	if err != nil {
 		return err
 	}
-	pd, err := e.claimPending(dir, bundle)
+	pd, err := e.openPending(dir, bundle)
 	if err != nil {
 		return err
 	}
@@ -151,19 +151,18 @@ func (e *env) relayOne(ctx context.Context, c *client.Client, token, state, serv
 	if err != nil {
 		return failf("cannot read %s: %v", bundle, errors.Unwrap(err))
 	}
-	st, ok, err := loadState(dir)
+	st, ok, err := pd.state()
 	if err != nil {
 		return err
 	}
 	if !ok || st.SubmissionID != t.SubmissionID || st.Size != size {
+		// Saved (and the folder made) with the upload's URL: until the
+		// server has made the upload, the ticket is all a run needs.
 		st = uploadState{Server: server, Kind: "relay", SubmissionID: t.SubmissionID, Verifier: t.Verifier, Size: size}
-		if err := saveState(dir, st); err != nil {
-			return err
-		}
 	} else if st.UploadURL != "" {
 		e.out.Infof("resuming the relay of %s", bundle)
 	}
-	if err := e.upload(ctx, c, token, dir, &st, bundle, "relay"); err != nil {
+	if err := e.upload(ctx, c, token, pd, &st, bundle, "relay"); err != nil {
 		// Nothing to resume: the ticket is all a new run needs. (A bundle
 		// refused on completion is deleted by the server.)
 		if errors.Is(err, errTaken) || st.UploadURL == "" || errors.Is(err, &api.Error{Code: api.CodeUnprocessable}) {

@@ -188,32 +188,48 @@ const (
 )
 
 // repliesTemp removes the reply folders that killed runs left in state,
-// and creates this run's, locked. done removes it.
+// and creates this run's, locked. done removes it, and the state folder
+// too if this run made it (no root key was given, so no manifest version
+// was kept) and nothing else is in it.
 func repliesTemp(state string) (dir string, done func(), err error) {
 	removeStaleReplyTemps(state)
+	_, err = os.Lstat(state)
+	made := errors.Is(err, fs.ErrNotExist)
+	if err := makeStateDir(state); err != nil {
+		return "", nil, err
+	}
+	unmake := func() {
+		if made {
+			os.Remove(state) // #nosec G104 -- only if empty: whatever another run keeps there stays
+		}
+	}
 	tmp, err := os.MkdirTemp(state, repliesNewPrefix+"*")
 	if err != nil {
+		unmake()
 		return "", nil, err
 	}
 	lock, err := os.OpenFile(filepath.Join(tmp, lockFile), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		os.RemoveAll(tmp) // #nosec G104 -- ours and empty; the error says why
+		unmake()
 		return "", nil, err
 	}
 	if err := flock.TryLock(lock); err != nil && !errors.Is(err, errors.ErrUnsupported) {
 		lock.Close()
 		os.RemoveAll(tmp) // #nosec G104 -- ours and empty; the error says why
+		unmake()
 		return "", nil, err
 	}
 	dir = filepath.Join(state, repliesTempPrefix+strings.TrimPrefix(filepath.Base(tmp), repliesNewPrefix))
 	if err := noreplace.Rename(tmp, dir); err != nil {
 		lock.Close()
 		os.RemoveAll(tmp) // #nosec G104 -- ours and empty; the error says why
+		unmake()
 		return "", nil, err
 	}
 	// The lock is let go first (Windows removes no open file); a run that
 	// takes it in between removes the folder as this one does.
-	return dir, func() { lock.Close(); os.RemoveAll(dir) }, nil
+	return dir, func() { lock.Close(); os.RemoveAll(dir); unmake() }, nil
 }
 
 // removeStaleReplyTemps removes, in state, the reply folders whose lock no

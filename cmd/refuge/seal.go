@@ -102,10 +102,9 @@ func cmdSeal(e *env, args []string) error {
 		return err
 	}
 
-	recipients, version, err := verifyManifest(*manifestFile, *rootPub)
-	if err != nil {
-		return err
-	}
+	// The files first: a name mistyped stops the run before the manifest
+	// is verified, whose version would be the first thing kept on this
+	// device.
 	files, err := bundle.CollectFiles(paths)
 	if err != nil {
 		return failf("%v", err)
@@ -115,6 +114,10 @@ func cmdSeal(e *env, args []string) error {
 		return err
 	}
 	if err := e.checkContents(paths, files, note); err != nil {
+		return err
+	}
+	recipients, version, err := verifyManifest(*manifestFile, *rootPub)
+	if err != nil {
 		return err
 	}
 	purge, err := secrets.Init()

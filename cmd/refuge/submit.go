@@ -143,7 +143,7 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, content []byte
 	if err != nil {
 		return err
 	}
-	pd, err := e.claimPending(dir, "these files")
+	pd, err := e.openPending(dir, "these files")
 	if err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, content []byte
 	ctx, stop := e.interruptible(resumeUnderPhrase)
 	defer stop()
 
-	st, ok, err := loadState(dir)
+	st, ok, err := pd.state()
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, content []byte
 	if ok && st.Sealed && spoolIntact(sealed, st.Size, st.SealedCRC, st.Released, st.ReleasedCRC) {
 		e.out.Infof("resuming an interrupted upload of these files")
 		e.out.Infof("its receipt phrase was printed when it started; if you lost it, run again with --restart")
-		err := e.upload(ctx, c, token, dir, &st, sealed, "upload")
+		err := e.upload(ctx, c, token, pd, &st, sealed, "upload")
 		if err == nil {
 			return e.submitted(pd)
 		}
@@ -303,6 +303,11 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 		return failf("%v", err)
 	}
 	st.Sealed, st.SealedCRC, st.Released, st.ReleasedCRC = false, 0, 0, 0
+	// The first thing this run keeps on the device: until here, a run
+	// that failed left nothing (see pending).
+	if err := pd.keep(); err != nil {
+		return err
+	}
 	// The spool's disk space is reserved before the phrase is shown: a
 	// disk too full for the bundle stops the run with nothing shown or
 	// sent (sealing again, the state of the phrase shown before stays).
@@ -314,7 +319,7 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 		return err
 	}
 	defer sp.Close()
-	ps := &pendingState{dir: dir, st: st}
+	ps := &pendingState{pd: pd, st: st}
 	if err := ps.update(func(s *uploadState) { s.PhraseUnshown = text != nil }); err != nil {
 		return err
 	}

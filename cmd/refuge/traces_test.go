@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -18,9 +23,12 @@ import (
 	"syscall"
 	"testing"
 
+	"aead.dev/minisign"
+
 	"refuge/client"
 	"refuge/client/clienttest"
 	"refuge/crypto/bundle"
+	"refuge/crypto/receipt"
 )
 
 // canaryContent is the plaintext of every file the test sends: a line
@@ -341,5 +349,244 @@ func TestRepliesKilledLeavesNoPlaintext(t *testing.T) {
 	}
 	if got := temps(); len(got) != 0 {
 		t.Fatalf("left behind: %v", got)
+	}
+}
+
+// snapshot lists what the device holds, for comparing before and after
+// a command: every path under its state folder and its temporary folder,
+// the folders themselves included, each with its mode and modification
+// time and, for a file, a hash of its bytes. A folder's modification time
+// changes when anything is created in it, even if removed again. A state
+// folder that does not exist is "state: absent".
+func (d *device) snapshot(t *testing.T) []string {
+	t.Helper()
+	var lines []string
+	for _, root := range []struct{ name, dir string }{{"state", d.state}, {"tmp", d.tmp}} {
+		if _, err := os.Lstat(root.dir); errors.Is(err, fs.ErrNotExist) {
+			lines = append(lines, root.name+": absent")
+			continue
+		}
+		err := filepath.WalkDir(root.dir, func(p string, en fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			fi, err := en.Info()
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(root.dir, p)
+			line := fmt.Sprintf("%s/%s %v %d", root.name, filepath.ToSlash(rel), fi.Mode(), fi.ModTime().UnixNano())
+			if fi.Mode().IsRegular() {
+				b, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				line += fmt.Sprintf(" %x", sha256.Sum256(b))
+			}
+			lines = append(lines, line)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.Sort(lines)
+	return lines
+}
+
+// TestDeviceTracesOnFailure: a command that fails before it has anything
+// to keep leaves the device exactly as it was: a forged or expired key
+// manifest, a root key that did not sign it, a server that does not
+// answer, a command line refused, a file name mistyped, a receipt phrase
+// the server does not know. On a device where refuge never ran, the state
+// folder is still not there afterwards; on one where refuge init ran, it
+// holds the profile alone, unchanged, and no folder in it was even
+// touched. Nothing is left in $TMPDIR either. Each command runs against a
+// real server on 127.0.0.1, or a port there where nothing listens.
+func TestDeviceTracesOnFailure(t *testing.T) {
+	t.Parallel()
+	good := clienttest.StartServer(t)
+	goodPub := good.Keys.RootPub.String()
+
+	// A server whose manifest was changed after it was signed, and one
+	// whose manifest expired.
+	fkeys := clienttest.NewKeys(t)
+	fm, fsig := fkeys.Manifest(t, 2, "2099-12-31")
+	fm = bytes.Replace(fm, []byte("2099-12-31"), []byte("2099-12-30"), 1)
+	forged := clienttest.Setup(t, fkeys, fm, fsig, 2).Start(t)
+	ekeys := clienttest.NewKeys(t)
+	em, esig := ekeys.Manifest(t, 2, "2020-06-30")
+	expired := clienttest.Setup(t, ekeys, em, esig, 2).Start(t)
+	other, _, err := minisign.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherPub := other.String()
+
+	// A port on 127.0.0.1 where nothing listens.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unreachable := "http://" + ln.Addr().String()
+	ln.Close()
+
+	// The files: one that exists, one mistyped, and the manifests that
+	// refuge seal is given.
+	src := t.TempDir()
+	file := canaryFile(t, src, "canary-file-name.pdf", 20<<10)
+	missing := filepath.Join(src, "canary-file-nmae.pdf")
+	mdir := t.TempDir()
+	writeManifest := func(name string, m, sig []byte) string {
+		p := filepath.Join(mdir, name)
+		os.WriteFile(p, m, 0o600)
+		os.WriteFile(p+".minisig", sig, 0o600)
+		return p
+	}
+	gm, gsig := good.Keys.Manifest(t, 1, "2099-12-31")
+	goodManifest := writeManifest("good.json", gm, gsig)
+	forgedManifest := writeManifest("forged.json", fm, fsig)
+	expiredManifest := writeManifest("expired.json", em, esig)
+	sealOut := filepath.Join(t.TempDir(), "bundle.age")
+
+	// A receipt phrase that no server knows.
+	ph, err := receipt.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := ph.Text()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown := string(text.Bytes()) + "\n"
+	text.Destroy()
+
+	// A partner's referral and a bundle sealed offline for relay.
+	p := newPartner(t)
+	sealer := newDevice(t)
+	bundleFile := filepath.Join(t.TempDir(), "canary-bundle.age")
+	sealer.ok("", "seal", "--manifest", goodManifest, "--root-pub", goodPub, "-o", bundleFile, file)
+
+	to := func(srv string, pub string) []string { return []string{"--server", srv, "--root-pub", pub} }
+	with := func(a []string, b ...string) []string { return append(append([]string(nil), a...), b...) }
+	tests := []struct {
+		name  string
+		env   []string
+		stdin string
+		args  []string
+		code  int
+		want  string
+	}{
+		{"submit, manifest forged", nil, "", with([]string{"submit"}, with(to(forged.URL, fkeys.RootPub.String()), file)...), 3, "refused"},
+		{"submit, manifest expired", nil, "", with([]string{"submit"}, with(to(expired.URL, ekeys.RootPub.String()), file)...), 3, "expired"},
+		{"submit, wrong root key", nil, "", with([]string{"submit"}, with(to(good.URL, otherPub), file)...), 3, "refused"},
+		{"submit, server unreachable", nil, "", with([]string{"submit"}, with(to(unreachable, goodPub), file)...), 4, "run the same command again"},
+		{"submit, unknown flag", nil, "", []string{"submit", "--nope", file}, 2, "--nope"},
+		{"submit, server not https", nil, "", with([]string{"submit"}, with(to("http://example.org", goodPub), file)...), 2, "https"},
+		{"submit, malformed root key", nil, "", with([]string{"submit"}, with(to(good.URL, "RWnot-a-key"), file)...), 2, "--root-pub"},
+		{"submit, mistyped file name", nil, "", with([]string{"submit"}, with(to(good.URL, goodPub), missing)...), 1, "cannot read"},
+		{"submit, mistyped note file", nil, "", with([]string{"submit"}, with(to(good.URL, goodPub), "--note-file", missing, file)...), 1, "cannot read"},
+		{"status, unknown phrase", nil, unknown, with([]string{"status"}, to(good.URL, goodPub)...), 1, "no submission matches"},
+		{"status, server unreachable", nil, unknown, with([]string{"status"}, to(unreachable, goodPub)...), 4, ""},
+		{"status, unexpected argument", nil, unknown, []string{"status", "abandon"}, 2, ""},
+		{"replies, unknown phrase", nil, unknown, with([]string{"replies"}, to(good.URL, goodPub)...), 1, "no submission matches"},
+		{"replies -o, unknown phrase", nil, unknown, with([]string{"replies", "-o", filepath.Join(t.TempDir(), "out")}, to(good.URL, goodPub)...), 1, "no submission matches"},
+		{"replies, server unreachable", nil, unknown, with([]string{"replies"}, to(unreachable, goodPub)...), 4, ""},
+		{"seal, manifest forged", nil, "", []string{"seal", "--manifest", forgedManifest, "--root-pub", fkeys.RootPub.String(), "-o", sealOut, file}, 3, "refused"},
+		{"seal, manifest expired", nil, "", []string{"seal", "--manifest", expiredManifest, "--root-pub", ekeys.RootPub.String(), "-o", sealOut, file}, 3, "expired"},
+		{"seal, wrong root key", nil, "", []string{"seal", "--manifest", goodManifest, "--root-pub", otherPub, "-o", sealOut, file}, 3, "refused"},
+		{"seal, mistyped file name", nil, "", []string{"seal", "--manifest", goodManifest, "--root-pub", goodPub, "-o", sealOut, missing}, 1, "canary-file-nmae"},
+		{"seal, mistyped manifest name", nil, "", []string{"seal", "--manifest", missing, "--root-pub", goodPub, "-o", sealOut, file}, 1, "cannot read the key manifest"},
+		{"init, server not https", nil, "", []string{"init", "--server", "http://example.org", "--root-pub", goodPub}, 2, "https"},
+		{"init, malformed root key", nil, "", []string{"init", "--server", good.URL, "--root-pub", "RWnot-a-key"}, 2, "--root-pub"},
+		{"refer, server unreachable", []string{"REFUGE_TOKEN=" + p.srv.Partner}, "", with(p.base, with(to(unreachable, p.srv.Keys.RootPub.String()), with(p.form("canary-defender-name"), file)...)...), 4, ""},
+		{"refer, mistyped file name", []string{"REFUGE_TOKEN=" + p.srv.Partner}, "", with(p.base, with(to(p.srv.URL, p.srv.Keys.RootPub.String()), with(p.form("canary-defender-name"), missing)...)...), 1, "no such file"},
+		{"relay, server unreachable", []string{"REFUGE_TOKEN=" + good.Partner}, "", []string{"relay", "--server", unreachable, bundleFile}, 4, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for _, initialised := range []bool{false, true} {
+				d := newDevice(t)
+				d.state = filepath.Join(t.TempDir(), "refuge") // absent until something is kept
+				d.env = append(d.env, tt.env...)
+				if initialised {
+					d.ok("", "init", "--server", good.URL, "--root-pub", goodPub)
+				}
+				before := d.snapshot(t)
+				r := d.run(tt.stdin, tt.args...)
+				if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
+					t.Fatalf("initialised %v: exit %d, want %d with %q\nstderr: %s", initialised, r.code, tt.code, tt.want, r.stderr)
+				}
+				if after := d.snapshot(t); !slices.Equal(after, before) {
+					t.Errorf("initialised %v: the device held\n%s\nand holds after the failure\n%s", initialised, strings.Join(before, "\n"), strings.Join(after, "\n"))
+				}
+				if _, err := os.Lstat(sealOut); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("%s was written", sealOut)
+				}
+			}
+		})
+	}
+}
+
+// TestStateFolderMadeWhenKept: on a device where refuge never ran, the
+// state folder appears with the first thing a command keeps, owner-only
+// (0700, its files 0600): refuge init's profile, submit's manifest
+// version and upload folder. refuge replies without a root key keeps
+// nothing: the private folder it opens the replies in goes, and the
+// state folder it made for it with it.
+func TestStateFolderMadeWhenKept(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	pub := srv.Keys.RootPub.String()
+	file := canaryFile(t, t.TempDir(), "canary-file-name.pdf", 20<<10)
+	fresh := func() *device {
+		d := newDevice(t)
+		d.state = filepath.Join(t.TempDir(), "absent", "refuge")
+		return d
+	}
+	private := func(d *device, after string) {
+		t.Helper()
+		for _, dir := range []string{filepath.Dir(d.state), d.state} {
+			if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+				t.Errorf("after %s, %s is not 0700: %v, %v", after, dir, fi, err)
+			}
+		}
+		filepath.WalkDir(d.state, func(p string, en fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			fi, _ := en.Info()
+			want := fs.FileMode(0o600)
+			if en.IsDir() {
+				want = 0o700
+			}
+			if fi.Mode().Perm() != want {
+				t.Errorf("after %s, %s has mode %v, want %v", after, p, fi.Mode().Perm(), want)
+			}
+			return nil
+		})
+	}
+
+	d := fresh()
+	d.ok("", "init", "--server", srv.URL, "--root-pub", pub)
+	d.expectLeft(t, "init", nil, "state/profile.json")
+	private(d, "init")
+
+	d = fresh()
+	phrase := phraseOf(t, d.ok("", "submit", "--server", srv.URL, "--root-pub", pub, file))
+	d.expectLeft(t, "submit", nil, "state/seen-manifests.json", "state/seen-manifests.json.lock", "state/pending/")
+	private(d, "submit")
+
+	keys := derive(t, phrase)
+	pushReplies(t, srv, keys.SubmissionID(), replyBundle(t, keys, bundle.Contents{Note: []byte("canary-reply"), Sign: signer(srv.Keys.AckPriv)}))
+	d = newDevice(t)
+	d.state = filepath.Join(t.TempDir(), "refuge")
+	before := d.snapshot(t)
+	if r := d.ok(phrase+"\n", "replies", "--server", srv.URL); !strings.Contains(r.stdout, "canary-reply") || !strings.Contains(r.stderr, "no root key") {
+		t.Fatalf("replies: %s\n%s", r.stdout, r.stderr)
+	}
+	if after := d.snapshot(t); !slices.Equal(after, before) {
+		t.Errorf("replies without a root key: the device held\n%s\nand holds\n%s", strings.Join(before, "\n"), strings.Join(after, "\n"))
 	}
 }

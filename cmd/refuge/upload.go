@@ -69,17 +69,21 @@ var errTaken = errors.New("submission id taken")
 // pendingState is an upload's state as saved in its folder, shared by the
 // sealer and the uploader, which both record progress in it.
 type pendingState struct {
-	dir string
-	mu  sync.Mutex
-	st  uploadState
+	pd *pending
+	mu sync.Mutex
+	st uploadState
 }
 
-// update changes the state and saves it.
+// update changes the state and saves it, making the upload's folder if
+// this is the first thing the run keeps (pending.keep).
 func (p *pendingState) update(change func(*uploadState)) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if err := p.pd.keep(); err != nil {
+		return err
+	}
 	change(&p.st)
-	return saveState(p.dir, p.st)
+	return saveState(p.pd.dir, p.st)
 }
 
 func (p *pendingState) get() uploadState {
@@ -144,18 +148,19 @@ func saveState(dir string, st uploadState) error {
 }
 
 // upload sends file under st, creating the tus upload if st has none yet
-// (and saving its URL before the first byte goes out), resuming it
+// (and saving its URL, and so st, before the first byte goes out: the
+// folder of pd is made then if it is not there), resuming it
 // otherwise. An upload that the server no longer knows is created again,
 // once: if the server then says the submission id is taken, the upload
 // had completed (its last answer was lost on the way) and that is a
 // success; otherwise it had expired and starts over.
-func (e *env) upload(ctx context.Context, c *client.Client, token, dir string, st *uploadState, file, label string) error {
+func (e *env) upload(ctx context.Context, c *client.Client, token string, pd *pending, st *uploadState, file, label string) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return failf("cannot open the bundle: %v", errors.Unwrap(err))
 	}
 	defer f.Close()
-	ps := &pendingState{dir: dir, st: *st}
+	ps := &pendingState{pd: pd, st: *st}
 	var src io.ReaderAt = f
 	if st.Released > 0 {
 		src = releasedFile{f: f, released: st.Released}

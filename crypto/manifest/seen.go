@@ -53,9 +53,10 @@ func DefaultStateDir() (string, error) {
 	return filepath.Join(base, "refuge"), nil
 }
 
-// OpenSeenStore returns the store kept in dir (created with mode 0700 if
-// missing); an empty dir means [DefaultStateDir]. It reads the file once to
-// report corruption early.
+// OpenSeenStore returns the store kept in dir; an empty dir means
+// [DefaultStateDir]. It reads the file once to report corruption early.
+// It creates nothing: dir is made (mode 0700) only when a version is first
+// recorded, so a device where no manifest ever passed holds no folder.
 func OpenSeenStore(dir string) (*SeenStore, error) {
 	if dir == "" {
 		d, err := DefaultStateDir()
@@ -63,9 +64,6 @@ func OpenSeenStore(dir string) (*SeenStore, error) {
 			return nil, err
 		}
 		dir = d
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create the state directory: %w", err)
 	}
 	s := &SeenStore{dir: dir}
 	if _, err := s.load(); err != nil {
@@ -102,6 +100,16 @@ func (s *SeenStore) accept(root signing.PublicKey, version uint64) error {
 func (s *SeenStore) update(root signing.PublicKey, version uint64, refuseLower bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, err := os.Lstat(s.dir); errors.Is(err, fs.ErrNotExist) {
+		if version == 0 {
+			return nil // nothing to keep: no folder is made for it
+		}
+		// The first version to keep: the folder is made now, owner-only
+		// from the start (MkdirAll gives 0700 or tighter, never looser).
+		if err := os.MkdirAll(s.dir, 0o700); err != nil {
+			return fmt.Errorf("cannot create the state directory: %w", err)
+		}
+	}
 	unlock, err := lockDir(s.dir)
 	if err != nil {
 		return err

@@ -1,10 +1,13 @@
 package manifest
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"refuge/crypto/signing"
 )
 
 func TestSeenStore(t *testing.T) {
@@ -13,15 +16,15 @@ func TestSeenStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
-		t.Fatalf("state dir not created 0700: %v", err)
-	}
 	a, b := newKey(t).Public(), newKey(t).Public()
 	if h, err := s.Highest(a); err != nil || h != 0 {
 		t.Fatalf("empty store: Highest = %d, %v", h, err)
 	}
-	if _, err := os.Stat(s.Path()); !errors.Is(err, os.ErrNotExist) {
-		t.Fatal("reading created the state file")
+	if err := s.Record(a, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("opening, reading or recording nothing created the state dir")
 	}
 	for _, step := range []struct {
 		desc    string
@@ -40,6 +43,9 @@ func TestSeenStore(t *testing.T) {
 		}
 		if err := s.Record(pk, step.record); err != nil {
 			t.Fatalf("%s: Record: %v", step.desc, err)
+		}
+		if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Fatalf("%s: state dir not created 0700: %v", step.desc, err)
 		}
 		if h, _ := s.Highest(pk); h != step.highest {
 			t.Fatalf("%s: Highest = %d, want %d", step.desc, h, step.highest)
@@ -176,5 +182,67 @@ func TestVerifyCorruptState(t *testing.T) {
 	os.WriteFile(s.Path(), []byte("{"), 0o600)
 	if m, err := Verify(mj, sig, root.Public(), testNow, s); !errors.Is(err, ErrStateCorrupt) || m != nil {
 		t.Fatalf("Verify with a corrupted state file: %v, want ErrStateCorrupt", err)
+	}
+}
+
+// TestSeenStoreMadeOnlyWhenKept: a manifest refused (forged, signed by
+// another key, expired) leaves no state folder behind; the first one that
+// passes makes it, 0700, with the version seen; a rollback then refused
+// changes nothing.
+func TestSeenStoreMadeOnlyWhenKept(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "absent", "state")
+	s, err := OpenSeenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, other := newKey(t), newKey(t)
+	sign := func(version uint64, expires string, key *signing.PrivateKey) ([]byte, []byte) {
+		m := goodManifest(t)
+		m.Version, m.Expires = version, expires
+		mj, sig, err := Sign(m, key, testNow.AddDate(-1, 0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mj, sig
+	}
+	good, goodSig := sign(5, day(30), root)
+	forged := bytes.Replace(good, []byte(day(30)), []byte(day(31)), 1)
+	if bytes.Equal(forged, good) {
+		t.Fatal("the forged manifest is the good one: the test no longer shows what it is for")
+	}
+	otherDoc, otherSig := sign(5, day(30), other)
+	expired, expiredSig := sign(7, day(-1), root)
+	for _, bad := range []struct {
+		desc     string
+		doc, sig []byte
+	}{
+		{"forged", forged, goodSig},
+		{"signed by another key", otherDoc, otherSig},
+		{"expired", expired, expiredSig},
+	} {
+		if _, err := Verify(bad.doc, bad.sig, root.Public(), testNow, s); err == nil {
+			t.Fatalf("%s: accepted", bad.desc)
+		}
+		if _, err := os.Lstat(filepath.Dir(dir)); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s: a manifest refused made the state folder", bad.desc)
+		}
+	}
+	if _, err := Verify(good, goodSig, root.Public(), testNow, s); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("the state folder is not made 0700 for the first version kept: %v, %v", fi, err)
+	}
+	if fi, err := os.Stat(filepath.Dir(dir)); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("the state folder's parent is not made 0700: %v, %v", fi, err)
+	}
+	kept, _ := os.ReadFile(s.Path())
+	old, oldSig := sign(4, day(30), root)
+	if _, err := Verify(old, oldSig, root.Public(), testNow, s); !errors.Is(err, ErrRollback) {
+		t.Fatalf("rollback after the folder was made: %v", err)
+	}
+	if now, _ := os.ReadFile(s.Path()); !bytes.Equal(now, kept) {
+		t.Fatal("a rollback refused changed the versions seen")
 	}
 }
