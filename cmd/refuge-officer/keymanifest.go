@@ -27,24 +27,15 @@ func loadKeyManifest(cmd, name, rootPub string) (*manifest.Manifest, error) {
 	if err != nil {
 		return nil, manifestFileError(name, err)
 	}
-	// The state folder (the highest manifest version seen) is made for a
-	// manifest that verifies; one refused leaves no new folder behind.
-	dir, err := manifest.DefaultStateDir()
+	// The state folder (the highest manifest version seen) is made by the
+	// store for a manifest that verifies; one refused leaves no new
+	// folder behind.
+	seen, err := manifest.OpenSeenStore("")
 	if err != nil {
-		return nil, failf("%v", err)
-	}
-	made, err := makeDirs(dir)
-	if err != nil {
-		return nil, failf("cannot create the state directory: %v", err)
-	}
-	seen, err := manifest.OpenSeenStore(dir)
-	if err != nil {
-		made.removeEmpty()
 		return nil, failf("%v", err)
 	}
 	m, err := manifest.Verify(doc, sig, root, time.Now(), seen)
 	if err != nil {
-		made.removeEmpty()
 		return nil, failf("key manifest refused: %v", err).
 			Hint("use the current manifest signed with the root key %s", root.KeyID())
 	}
