@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"refuge/client/clienttest"
+	"refuge/internal/fstree"
 	"refuge/server/store"
 )
 
@@ -35,31 +35,6 @@ func newDataDir(t *testing.T) string {
 	dir := t.TempDir()
 	makeDataDir(t, dir)
 	return dir
-}
-
-// snapshot describes everything under root: each path with its type,
-// mode, size, modification time and link target. Two equal snapshots
-// mean nothing under root was made, removed or changed (a folder's time
-// changes when an entry is made in it, even one removed again).
-func snapshot(t *testing.T, root string) string {
-	t.Helper()
-	var b strings.Builder
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := os.Lstat(path)
-		if err != nil {
-			return err
-		}
-		target, _ := os.Readlink(path)
-		fmt.Fprintf(&b, "%s %v %d %d %s\n", path, fi.Mode(), fi.Size(), fi.ModTime().UnixNano(), target)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
 }
 
 // adminCommands are every token and publish command, on --data data;
@@ -182,7 +157,7 @@ func TestAdminCommandsRefuseNoDataDir(t *testing.T) {
 	} {
 		for _, args := range adminCommands(c.data, keys.RootPub.String(), mf, sf) {
 			t.Run(c.desc+"/"+strings.Join(args[:2], " "), func(t *testing.T) {
-				before := snapshot(t, root)
+				before := fstree.Snapshot(t, root)
 				out, errs, rc := runBin(t, bin, root, args...)
 				want := c.msg
 				if args[0] == "publish" && c.data == "" {
@@ -203,7 +178,7 @@ func TestAdminCommandsRefuseNoDataDir(t *testing.T) {
 				if rc != c.code || out != "" || errs != want {
 					t.Errorf("%q: exit %d, stdout %q, stderr\n%s\nwant exit %d, stderr\n%s", args, rc, out, errs, c.code, want)
 				}
-				if after := snapshot(t, root); after != before {
+				if after := fstree.Snapshot(t, root); after != before {
 					t.Errorf("%q changed the folders:\n%s\nwas\n%s", args, after, before)
 				}
 			})

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"refuge/client/clienttest"
+	"refuge/internal/fstree"
 	"refuge/server/store"
 )
 
@@ -138,12 +139,12 @@ func TestAdminCommandsRefuseBadDB(t *testing.T) {
 	for _, c := range cases {
 		for _, args := range adminCommands(c.name, keys.RootPub.String(), mf, sf) {
 			t.Run(c.name+"/"+strings.Join(args[:2], " "), func(t *testing.T) {
-				before := snapshot(t, root)
+				before := fstree.Snapshot(t, root)
 				out, errs, rc := runBin(t, bin, root, args...)
 				if rc != exitError || out != "" || errs != c.admin {
 					t.Errorf("%q: exit %d, stdout %q, stderr\n%s\nwant exit 1, stderr\n%s", args, rc, out, errs, c.admin)
 				}
-				if after := snapshot(t, root); after != before {
+				if after := fstree.Snapshot(t, root); after != before {
 					t.Errorf("%q changed the folders:\n%s\nwas\n%s", args, after, before)
 				}
 			})
@@ -176,7 +177,7 @@ func TestServerRefusesBadDB(t *testing.T) {
 		"(moved, or not yet copied back), put it back whole, with the server stopped\n" + hintAfresh})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			before := snapshot(t, root)
+			before := fstree.Snapshot(t, root)
 			// The deadline only ends a server that, wrongly, started.
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
@@ -188,7 +189,7 @@ func TestServerRefusesBadDB(t *testing.T) {
 			if rc := cmd.ProcessState.ExitCode(); rc != exitError || out.Len() != 0 || errb.String() != c.serve {
 				t.Errorf("start on %s: exit %d, stdout %q, stderr\n%s\nwant exit 1, stderr\n%s", c.name, rc, out.String(), errb.String(), c.serve)
 			}
-			if after := snapshot(t, root); after != before {
+			if after := fstree.Snapshot(t, root); after != before {
 				t.Errorf("start on %s changed the folders:\n%s\nwas\n%s", c.name, after, before)
 			}
 		})
@@ -224,12 +225,12 @@ func TestAdminCommandsRefuseBadDBWhileServing(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, args := range adminCommands(s.data, keys.RootPub.String(), mf, sf) {
-			before := snapshot(t, s.data)
+			before := fstree.Snapshot(t, s.data)
 			out, errs, rc := runBin(t, bin, t.TempDir(), args...)
 			if rc != exitError || out != "" || errs != c.want {
 				t.Errorf("%s: %q: exit %d, stdout %q, stderr\n%s\nwant exit 1, stderr\n%s", c.desc, args, rc, out, errs, c.want)
 			}
-			if after := snapshot(t, s.data); after != before {
+			if after := fstree.Snapshot(t, s.data); after != before {
 				t.Errorf("%s: %q changed the folders:\n%s\nwas\n%s", c.desc, args, after, before)
 			}
 		}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"syscall"
 	"testing"
 
+	"refuge/internal/fstree"
 	"refuge/server/store"
 )
 
@@ -41,29 +41,6 @@ func realDB(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// treeOf describes everything under root: each path with its type, mode,
-// size, modification time and link target.
-func treeOf(t *testing.T, root string) string {
-	t.Helper()
-	var b strings.Builder
-	err := filepath.WalkDir(root, func(path string, _ fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := os.Lstat(path)
-		if err != nil {
-			return err
-		}
-		target, _ := os.Readlink(path)
-		fmt.Fprintf(&b, "%s %v %d %d %s\n", path, fi.Mode(), fi.Size(), fi.ModTime().UnixNano(), target)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
 }
 
 // resum sets the checksum of the meta page at off of db after a change.
@@ -169,7 +146,7 @@ func TestOpenRefusesBadDBFile(t *testing.T) {
 			if err := c.make(filepath.Join(dir, store.DBName)); err != nil {
 				t.Fatal(err)
 			}
-			before, elsewhereBefore := treeOf(t, dir), treeOf(t, elsewhere)
+			before, elsewhereBefore := fstree.Snapshot(t, dir), fstree.Snapshot(t, elsewhere)
 			if err := store.CheckDB(dir); !errors.Is(err, c.want) {
 				t.Errorf("CheckDB: %v, want %v", err, c.want)
 			}
@@ -180,10 +157,10 @@ func TestOpenRefusesBadDBFile(t *testing.T) {
 			if !errors.Is(err, c.want) {
 				t.Errorf("Open: %v, want %v", err, c.want)
 			}
-			if after := treeOf(t, dir); after != before {
+			if after := fstree.Snapshot(t, dir); after != before {
 				t.Errorf("Open changed the folder:\n%s\nwas\n%s", after, before)
 			}
-			if after := treeOf(t, elsewhere); after != elsewhereBefore {
+			if after := fstree.Snapshot(t, elsewhere); after != elsewhereBefore {
 				t.Errorf("Open changed the folder the link points into:\n%s\nwas\n%s", after, elsewhereBefore)
 			}
 		})
@@ -206,14 +183,14 @@ func TestOpenRefusesCiphertextWithoutDB(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		before := treeOf(t, dir)
+		before := fstree.Snapshot(t, dir)
 		if st, err := store.Open(dir, store.Options{Now: testNow}); !errors.Is(err, store.ErrDBMissing) {
 			if err == nil {
 				st.Close()
 			}
 			t.Errorf("%s without refuge.db: %v, want ErrDBMissing", f, err)
 		}
-		if after := treeOf(t, dir); after != before {
+		if after := fstree.Snapshot(t, dir); after != before {
 			t.Errorf("%s: Open changed the folder:\n%s\nwas\n%s", f, after, before)
 		}
 		if err := os.Remove(filepath.Join(dir, f)); err != nil {
