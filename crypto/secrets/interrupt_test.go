@@ -20,6 +20,10 @@ const waitLimit = 30 * time.Second
 // context, the cause naming the signal, instead of ending the process;
 // stop ends the context with no signal as its cause.
 func TestInterruptible(t *testing.T) {
+	// A prompt interrupted by an earlier test (or by an earlier round of
+	// this one, under -count) left the process winding down, as it would
+	// a real one: start afresh, as a new process does.
+	resetWindDown()
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		ctx, stop := Interruptible()
 		if err := syscall.Kill(os.Getpid(), sig); err != nil {
@@ -49,11 +53,11 @@ func TestInterruptible(t *testing.T) {
 	}
 }
 
-// resetWindDown forgets that a signal ended a context of Interruptible, as
-// a new process would.
+// resetWindDown forgets that a signal ended a context of Interruptible,
+// or a prompt, as a new process would.
 func resetWindDown() {
 	interrupts.mu.Lock()
-	interrupts.woundDown = false
+	interrupts.woundDown, interrupts.stopping = false, false
 	interrupts.mu.Unlock()
 }
 
