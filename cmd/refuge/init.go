@@ -36,14 +36,16 @@ a new root key is exactly what an attacker would want you to accept.
 
 Flags:
     --server URL     the drop-box, https://… or an http://….onion address
-    --root-pub KEY   the root public key (minisign, "RW…"), from a trusted source
+    --root-pub KEY   the root public key (minisign, "RW…"), from a trusted
+                     source
     --proxy URL      socks5h://127.0.0.1:9050 for Tor, or an http(s):// proxy;
                      "direct" ignores HTTPS_PROXY/ALL_PROXY
     --force          replace a profile that pins another root key
 
 Examples:
     $ refuge init --server https://drop.example.org --root-pub RWQ…
-    $ refuge init --server http://abc…xyz.onion --root-pub RWQ… --proxy socks5h://127.0.0.1:9050
+    $ refuge init --server http://abc…xyz.onion --root-pub RWQ… \
+          --proxy socks5h://127.0.0.1:9050
 
 Exit codes: 0 written, 1 failed (nothing changed), 2 bad command line.`
 
