@@ -24,7 +24,8 @@ import (
 	"refuge/internal/noreplace"
 )
 
-const replyHelp = `Usage: refuge-officer reply --to OUTDIR/<submission id> (--message-file F | --message TEXT)
+const replyHelp = `Usage: refuge-officer reply --to OUTDIR/<submission id>
+           (--message-file F | --message TEXT)
            (--ack-key FILE [--manifest FILE --root-pub KEY] | --unsigned)
            [-i FILE [--passphrase-file F]] -o OUTBOX [FILE...]
 
@@ -72,10 +73,13 @@ Flags:
     -o OUTBOX               the outbox the courier pushes
 
 Examples:
-    $ refuge-officer reply --ack-key ack.key --manifest manifest.json --root-pub "$(cat root.pub)" \
-          --to inbox/0123…cdef --message "Received. Please send a passport scan." -o /media/usb/outbox
-    $ refuge-officer reply --ack-key ack.key -i officer.key --to inbox/0123…cdef --message-file answer.txt \
-          -o /media/usb/outbox form-a.pdf`
+    $ refuge-officer reply --ack-key ack.key --manifest manifest.json \
+          --root-pub "$(cat root.pub)" --to inbox/0123…cdef \
+          --message "Received. Please send a passport scan." \
+          -o /media/usb/outbox
+    $ refuge-officer reply --ack-key ack.key -i officer.key \
+          --to inbox/0123…cdef --message-file answer.txt -o /media/usb/outbox \
+          form-a.pdf`
 
 func cmdReply(e *env, args []string) error {
 	fs := e.newFlags("reply", replyHelp)
