@@ -174,11 +174,11 @@ func cmdOpen(e *env, args []string) error {
 	}
 	// OUTDIR, or the folders of it that this run makes, go again if the
 	// run ends with nothing in them: every bundle failed, or it stopped.
-	made, err := makeDirs(*outDir)
+	made, err := cli.MakeDirs(*outDir)
 	if err != nil {
 		return failf("cannot create output directory: %v", err)
 	}
-	defer made.removeEmpty()
+	defer made.RemoveEmpty()
 	warnLeftovers(e, *outDir)
 	opened := loadOpened(*outDir)
 	var n openCounts

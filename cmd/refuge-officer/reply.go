@@ -285,13 +285,13 @@ func (c *cappedWriter) Write(p []byte) (int, error) {
 // removed. The outbox folders it makes go again if it fails.
 func sealReply(ctx context.Context, outbox, id string, recipients []age.Recipient, c bundle.Contents, max int64) (_ string, err error) {
 	dir := filepath.Join(outbox, "replies", id)
-	made, err := makeDirs(dir)
+	made, err := cli.MakeDirs(dir)
 	if err != nil {
 		return "", fmt.Errorf("cannot create the outbox: %w", err)
 	}
 	defer func() {
 		if err != nil {
-			made.removeEmpty()
+			made.RemoveEmpty()
 		}
 	}()
 	var rnd [8]byte
