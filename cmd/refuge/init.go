@@ -78,15 +78,20 @@ func stateDir() (string, error) {
 	return dir, nil
 }
 
-// makeStateDir creates the state folder dir if it is missing, 0700 from
-// the start (os.MkdirAll gives that or tighter, never looser, whoever
-// else makes it at the same moment), at the moment a command has
-// something to keep in it.
-func makeStateDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return failf("cannot create the state folder: %v", err)
+// makeStateDir creates the state folder dir if it is missing, and its
+// missing parents, each 0700 from the start (or tighter, never looser,
+// whoever else makes it at the same moment), at the moment a command has
+// something to keep in it. It returns the folders it made, for a command
+// that in the end keeps nothing to remove again (made.RemoveEmpty).
+func makeStateDir(dir string) (made cli.MadeDirs, err error) {
+	if made, err = cli.MakeDirs(dir); err != nil {
+		return nil, failf("cannot create the state folder: %v", err)
 	}
-	return privateDir(dir)
+	if err := privateDir(dir); err != nil {
+		made.RemoveEmpty()
+		return nil, err
+	}
+	return made, nil
 }
 
 // privateDir makes the folder dir, if it exists, readable by its owner
@@ -188,7 +193,7 @@ func cmdInit(e *env, args []string) error {
 		return failf("the profile already pins another root key; nothing changed").
 			Hint("if the officers really changed their root key (check with them on another channel), run again with --force")
 	}
-	if err := makeStateDir(dir); err != nil {
+	if _, err := makeStateDir(dir); err != nil {
 		return err
 	}
 	data, _ := json.MarshalIndent(p, "", "  ")
