@@ -20,8 +20,9 @@ Flags:
 
 Examples:
     $ refuge-officer ackkey -o ack.key > ack.pub
-    $ refuge-officer manifest sign --root-key root.key --recipient "$(cat officer.pub)" \
-          --ack-key "$(cat ack.pub)" --version 2 --expires 2027-06-30 -o manifest-v2.json
+    $ refuge-officer manifest sign --root-key root.key \
+          --recipient "$(cat officer.pub)" --ack-key "$(cat ack.pub)" \
+          --version 2 --expires 2027-06-30 -o manifest-v2.json
     $ minisign -Vm outbox/acks/<submission id>.json -P "$(cat ack.pub)"`
 
 func cmdAckkey(e *env, args []string) error {

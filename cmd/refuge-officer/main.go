@@ -24,18 +24,24 @@ const usage = `refuge-officer: officers' tool for the air-gapped machine.
 Usage:
     refuge-officer keygen -o FILE [--passphrase-file F]
     refuge-officer rootkey -o FILE [--passphrase-file F]
-    refuge-officer manifest sign --root-key FILE --recipient R... --version N --expires YYYY-MM-DD -o FILE
+    refuge-officer manifest sign --root-key FILE --recipient R...
+                                 --version N --expires YYYY-MM-DD -o FILE
     refuge-officer ackkey -o FILE [--passphrase-file F]
-    refuge-officer open -i FILE [--passphrase-file F] -o OUTDIR [--manifest FILE --root-pub KEY]
+    refuge-officer open -i FILE [--passphrase-file F] -o OUTDIR
+                        [--manifest FILE --root-pub KEY]
                         [--ack-key FILE --outbox DIR] BUNDLE...
-    refuge-officer reply --to OUTDIR/<submission id> (--message TEXT | --message-file F)
-                         (--ack-key FILE [--manifest FILE --root-pub KEY] | --unsigned)
+    refuge-officer reply --to OUTDIR/<submission id>
+                         (--message TEXT | --message-file F)
+                         (--ack-key FILE [--manifest FILE --root-pub KEY]
+                          | --unsigned)
                          [-i FILE] -o OUTBOX [FILE...]
 
 Commands:
-    keygen      make a passphrase-protected post-quantum age identity (age1pq1…)
+    keygen      make a passphrase-protected post-quantum age identity
+                (age1pq1…)
     rootkey     make the root signing key that signs the key manifest
-    ackkey      make the acknowledgement key (its signatures let the server delete)
+    ackkey      make the acknowledgement key (its signatures let the
+                server delete)
     manifest    sign the key manifest that clients trust
     open        decrypt, verify and extract sealed bundles; report; acknowledge
     reply       seal an answer to a submission's sender into the outbox, signed
@@ -66,12 +72,15 @@ Example (one officer, fresh machine):
     $ refuge-officer keygen -o officer.key > officer.pub
     $ refuge-officer rootkey -o root.key > root.pub
     $ refuge-officer ackkey -o ack.key > ack.pub
-    $ refuge-officer manifest sign --root-key root.key --recipient "$(cat officer.pub)" \
-          --ack-key "$(cat ack.pub)" --version 1 --expires 2027-06-30 -o manifest.json
+    $ refuge-officer manifest sign --root-key root.key \
+          --recipient "$(cat officer.pub)" --ack-key "$(cat ack.pub)" \
+          --version 1 --expires 2027-06-30 -o manifest.json
     $ refuge-officer open -i officer.key -o inbox --manifest manifest.json \
-          --root-pub "$(cat root.pub)" --ack-key ack.key --outbox outbox usb/*.age
-    $ refuge-officer reply --ack-key ack.key --manifest manifest.json --root-pub "$(cat root.pub)" \
-          --to inbox/<submission id> --message "Received." -o outbox`
+          --root-pub "$(cat root.pub)" --ack-key ack.key --outbox outbox \
+          usb/*.age
+    $ refuge-officer reply --ack-key ack.key --manifest manifest.json \
+          --root-pub "$(cat root.pub)" --to inbox/<submission id> \
+          --message "Received." -o outbox`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

@@ -20,8 +20,8 @@ import (
 )
 
 const manifestHelp = `Usage: refuge-officer manifest sign --root-key FILE [--passphrase-file F]
-           --recipient R [--recipient R...] [--partner NAME=PUBKEY...] [--ack-key PUB]
-           --version N --expires YYYY-MM-DD -o FILE
+           --recipient R [--recipient R...] [--partner NAME=PUBKEY...]
+           [--ack-key PUB] --version N --expires YYYY-MM-DD -o FILE
 
 Signs the key manifest: the officers' age recipients that clients encrypt to,
 the partners' signing keys, the acknowledgement key, a version and an expiry.
@@ -41,11 +41,13 @@ Flags:
     --root-key FILE         root signing key (from rootkey)
     --passphrase-file F     read its passphrase from the first line of F
     --recipient R           an officer recipient, age1pq1… (repeatable)
-    --partner NAME=PUBKEY   a partner's name ([a-z0-9-]) and minisign key (repeatable)
+    --partner NAME=PUBKEY   a partner's name ([a-z0-9-]) and minisign key
+                            (repeatable)
     --ack-key PUB           public key that signs acknowledgements ("RW…")
     --version N             manifest version, at least 1
     --expires YYYY-MM-DD    last day of validity (UTC)
-    -o FILE                 manifest to create; the signature goes to FILE.minisig
+    -o FILE                 manifest to create; the signature goes to
+                            FILE.minisig
 
 Example:
     $ refuge-officer manifest sign --root-key root.key \

@@ -23,7 +23,8 @@ import (
 )
 
 const openHelp = `Usage: refuge-officer open -i FILE [--passphrase-file F] -o OUTDIR
-           [--manifest FILE --root-pub KEY] [--ack-key FILE --outbox DIR] BUNDLE...
+           [--manifest FILE --root-pub KEY] [--ack-key FILE --outbox DIR]
+           BUNDLE...
 
 Decrypts each BUNDLE with the officer identity FILE (made by keygen; its
 passphrase is asked once), verifies every entry against the bundle's
@@ -74,7 +75,8 @@ before.
 
 A summary goes to standard output. A bundle that fails leaves nothing behind;
 the others are still opened. An OUTDIR that open made is removed again when
-nothing was opened into it (one that was there stays as it was). Exit code 3 if any bundle failed or was flagged.
+nothing was opened into it (one that was there stays as it was). Exit code 3
+if any bundle failed or was flagged.
 A BUNDLE that does not exist or is a folder stops open before the passphrase
 is asked: exit code 1, nothing written.
 Ctrl-C (or SIGTERM) stops open between bundles, or in the middle of one: a
@@ -88,10 +90,12 @@ which open warns about and never shows as a submission.
 Flags:
     -i FILE                 officer identity file (from keygen)
     --passphrase-file F     read its passphrase from the first line of F
-    -o OUTDIR               where submissions go (created, mode 0700, if missing)
+    -o OUTDIR               where submissions go (created, mode 0700, if
+                            missing)
     --manifest FILE         the key manifest (FILE.minisig beside it), to check
                             partner signatures and the ack key against
-    --root-pub KEY          the root public key ("RW…") that signed the manifest
+    --root-pub KEY          the root public key ("RW…") that signed the
+                            manifest
     --ack-key FILE          acknowledgement key (from ackkey); needs --outbox
     --ack-passphrase-file F its passphrase (default: --passphrase-file)
     --outbox DIR            where acknowledgements go (for refuge courier push)
@@ -99,8 +103,8 @@ Flags:
 Examples:
     $ refuge-officer open -i officer.key -o inbox /media/usb/inbox/*.age
     $ refuge-officer open -i officer.key -o inbox --manifest manifest.json \
-          --root-pub "$(cat root.pub)" --ack-key ack.key --outbox /media/usb/outbox \
-          /media/usb/inbox/*.age
+          --root-pub "$(cat root.pub)" --ack-key ack.key \
+          --outbox /media/usb/outbox /media/usb/inbox/*.age
 
 Stock age and tar open a bundle too (without the checks above):
     $ age -d -i officer.key bundle.age | tar x`
@@ -170,11 +174,11 @@ func cmdOpen(e *env, args []string) error {
 	}
 	// OUTDIR, or the folders of it that this run makes, go again if the
 	// run ends with nothing in them: every bundle failed, or it stopped.
-	made, err := makeDirs(*outDir)
+	made, err := cli.MakeDirs(*outDir)
 	if err != nil {
 		return failf("cannot create output directory: %v", err)
 	}
-	defer made.removeEmpty()
+	defer made.RemoveEmpty()
 	warnLeftovers(e, *outDir)
 	opened := loadOpened(*outDir)
 	var n openCounts

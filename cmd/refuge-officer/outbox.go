@@ -11,6 +11,7 @@ import (
 
 	"refuge/crypto/ack"
 	"refuge/crypto/signing"
+	"refuge/internal/cli"
 	"refuge/internal/noreplace"
 )
 
@@ -50,13 +51,13 @@ func putAck(outbox string, key *signing.PrivateKey, s ack.Statement) (path strin
 		return "", false, err
 	}
 	dir := filepath.Join(outbox, "acks")
-	made, err := makeDirs(dir)
+	made, err := cli.MakeDirs(dir)
 	if err != nil {
 		return "", false, fmt.Errorf("cannot create the outbox: %w", err)
 	}
 	defer func() {
 		if err != nil {
-			made.removeEmpty()
+			made.RemoveEmpty()
 		}
 	}()
 	name := filepath.Join(dir, ack.FileName(s.SubmissionID))

@@ -24,7 +24,8 @@ import (
 	"refuge/internal/noreplace"
 )
 
-const replyHelp = `Usage: refuge-officer reply --to OUTDIR/<submission id> (--message-file F | --message TEXT)
+const replyHelp = `Usage: refuge-officer reply --to OUTDIR/<submission id>
+           (--message-file F | --message TEXT)
            (--ack-key FILE [--manifest FILE --root-pub KEY] | --unsigned)
            [-i FILE [--passphrase-file F]] -o OUTBOX [FILE...]
 
@@ -72,10 +73,13 @@ Flags:
     -o OUTBOX               the outbox the courier pushes
 
 Examples:
-    $ refuge-officer reply --ack-key ack.key --manifest manifest.json --root-pub "$(cat root.pub)" \
-          --to inbox/0123…cdef --message "Received. Please send a passport scan." -o /media/usb/outbox
-    $ refuge-officer reply --ack-key ack.key -i officer.key --to inbox/0123…cdef --message-file answer.txt \
-          -o /media/usb/outbox form-a.pdf`
+    $ refuge-officer reply --ack-key ack.key --manifest manifest.json \
+          --root-pub "$(cat root.pub)" --to inbox/0123…cdef \
+          --message "Received. Please send a passport scan." \
+          -o /media/usb/outbox
+    $ refuge-officer reply --ack-key ack.key -i officer.key \
+          --to inbox/0123…cdef --message-file answer.txt -o /media/usb/outbox \
+          form-a.pdf`
 
 func cmdReply(e *env, args []string) error {
 	fs := e.newFlags("reply", replyHelp)
@@ -281,13 +285,13 @@ func (c *cappedWriter) Write(p []byte) (int, error) {
 // removed. The outbox folders it makes go again if it fails.
 func sealReply(ctx context.Context, outbox, id string, recipients []age.Recipient, c bundle.Contents, max int64) (_ string, err error) {
 	dir := filepath.Join(outbox, "replies", id)
-	made, err := makeDirs(dir)
+	made, err := cli.MakeDirs(dir)
 	if err != nil {
 		return "", fmt.Errorf("cannot create the outbox: %w", err)
 	}
 	defer func() {
 		if err != nil {
-			made.removeEmpty()
+			made.RemoveEmpty()
 		}
 	}()
 	var rnd [8]byte

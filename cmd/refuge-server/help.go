@@ -17,7 +17,8 @@ Exit status: 0 success, 1 failure, 2 usage error.`
 const dataFlag = `    --data DIR       the server's data directory, which holds refuge.db`
 
 const tokenHelp = `Usage:
-    refuge-server token add (--partner NAME [--unlisted] | --courier NAME) --data DIR
+    refuge-server token add --partner NAME [--unlisted] --data DIR
+    refuge-server token add --courier NAME --data DIR
     refuge-server token reissue (--partner NAME | --courier NAME) --data DIR
     refuge-server token revoke (--partner NAME | --courier NAME) --data DIR
     refuge-server token list --data DIR
@@ -31,10 +32,13 @@ Partner and courier bearer tokens; the server keeps only their SHA-256.
 "refuge-server token add --help" (or reissue, revoke, list) tells more.
 
 Example:
-    sudo -u refuge refuge-server token add --courier desk1 --data /var/lib/refuge
+    sudo -u refuge refuge-server token add --courier desk1 \
+        --data /var/lib/refuge
 ` + adminNote
 
-const tokenAddHelp = `Usage: refuge-server token add (--partner NAME [--unlisted] | --courier NAME) --data DIR
+const tokenAddHelp = `Usage:
+    refuge-server token add --partner NAME [--unlisted] --data DIR
+    refuge-server token add --courier NAME --data DIR
 
 Adds a token and prints it once, on standard output: hand it over as you
 would a password. The server keeps only its SHA-256. Name a partner's token
@@ -51,7 +55,8 @@ Flags:
 ` + dataFlag + `
 
 Examples:
-    sudo -u refuge refuge-server token add --courier desk1 --data /var/lib/refuge
+    sudo -u refuge refuge-server token add --courier desk1 \
+        --data /var/lib/refuge
     sudo -u refuge refuge-server token add --partner fld --data /var/lib/refuge
 ` + adminNote
 
@@ -67,7 +72,8 @@ Flags:
 ` + dataFlag + `
 
 Example:
-    sudo -u refuge refuge-server token reissue --partner fld --data /var/lib/refuge
+    sudo -u refuge refuge-server token reissue --partner fld \
+        --data /var/lib/refuge
 ` + adminNote
 
 const tokenRevokeHelp = `Usage: refuge-server token revoke (--partner NAME | --courier NAME) --data DIR
@@ -82,7 +88,8 @@ Flags:
 ` + dataFlag + `
 
 Example:
-    sudo -u refuge refuge-server token revoke --courier desk1 --data /var/lib/refuge
+    sudo -u refuge refuge-server token revoke --courier desk1 \
+        --data /var/lib/refuge
 ` + adminNote
 
 const tokenListHelp = `Usage: refuge-server token list --data DIR
@@ -98,7 +105,9 @@ Example:
     sudo -u refuge refuge-server token list --data /var/lib/refuge
 ` + adminNote
 
-const publishHelp = `Usage: refuge-server publish --data DIR --root-pub KEY manifest.json manifest.json.minisig
+const publishHelp = `Usage:
+    refuge-server publish --data DIR --root-pub KEY
+        manifest.json manifest.json.minisig
 
 Publishes the key manifest the officers signed (refuge-officer manifest
 sign) once it verifies against KEY, the root public key the server runs
@@ -112,8 +121,8 @@ Flags:
                      given to the server
 
 Example:
-    sudo -u refuge refuge-server publish --data /var/lib/refuge --root-pub "$(cat root.pub)" \
-        manifest.json manifest.json.minisig
+    sudo -u refuge refuge-server publish --data /var/lib/refuge \
+        --root-pub "$(cat root.pub)" manifest.json manifest.json.minisig
 ` + adminNote
 
 // tokenSubHelp returns the help of token's subcommand sub.

@@ -122,3 +122,55 @@ func TestSubcommandHelpExamples(t *testing.T) {
 		t.Fatalf("%d examples for %d subcommands", n, len(subcommandHelps))
 	}
 }
+
+// TestHelpAsTyped asks for help as people type it, in words rather than
+// flags: "help", "help token add", "token help add", "token add help",
+// "publish help". Each prints the help the command's --help prints, on
+// stdout, and exits 0. A command that does not exist is a usage error
+// that names the ones that do, with a did-you-mean, and prints no help.
+// Before, "help token" printed the whole program's help and "token help
+// add" was an unknown subcommand.
+func TestHelpAsTyped(t *testing.T) {
+	asks := map[string][][]string{usage: {{"help"}}}
+	for _, c := range subcommandHelps {
+		p := c.path
+		asks[c.help] = append(asks[c.help], append([]string{"help"}, p...), append(slices.Clone(p), "help"))
+		if len(p) > 1 {
+			asks[c.help] = append(asks[c.help], append([]string{p[0], "help"}, p[1:]...))
+		}
+	}
+	asks[publishHelp] = append(asks[publishHelp], []string{"publish", "--data", "/var/lib/refuge", "help"})
+	for help, list := range asks {
+		for _, args := range list {
+			var out, errb bytes.Buffer
+			if rc := run(args, &out, &errb); rc != exitOK || out.String() != help+"\n" || errb.Len() != 0 {
+				t.Errorf("%q: exit %d, stderr %q, stdout\n%s", args, rc, errb.String(), out.String())
+			}
+		}
+	}
+	refused := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"help", "serve"}, `refuge-server: error: no command "serve" has help (token, publish)` + "\n" +
+			`refuge-server: hint: run "refuge-server --help" for usage` + "\n"},
+		{[]string{"help", "tokn", "add"}, `refuge-server: error: no command "tokn" has help (token, publish)` + "\n" +
+			`refuge-server: hint: did you mean "refuge-server help token"?` + "\n" +
+			`refuge-server: hint: run "refuge-server --help" for usage` + "\n"},
+		{[]string{"help", "--data", "/var/lib/refuge"}, `refuge-server: error: no command "--data" has help (token, publish)` + "\n" +
+			`refuge-server: hint: run "refuge-server --help" for usage` + "\n"},
+		{[]string{"token", "help", "ad"}, `refuge-server: error: unknown token subcommand "ad" (add, reissue, revoke, list)` + "\n" +
+			`refuge-server: hint: did you mean "refuge-server token add"?` + "\n" +
+			`refuge-server: hint: run "refuge-server token --help" for usage` + "\n"},
+		{[]string{"help", "token", "\x1b[2J"}, `refuge-server: error: unknown token subcommand "\x1b[2J" (add, reissue, revoke, list)` + "\n" +
+			`refuge-server: hint: run "refuge-server token --help" for usage` + "\n"},
+		{[]string{"token", "add", "help", "me"}, `refuge-server: error: unexpected argument "help"` + "\n" +
+			`refuge-server: hint: run "refuge-server token add --help" for usage` + "\n"},
+	}
+	for _, c := range refused {
+		var out, errb bytes.Buffer
+		if rc := run(c.args, &out, &errb); rc != exitUsage || out.Len() != 0 || errb.String() != c.want {
+			t.Errorf("%q: exit %d, stdout %q, stderr\n%s\nwant exit 2, nothing on stdout, stderr\n%s", c.args, rc, out.String(), errb.String(), c.want)
+		}
+	}
+}

@@ -7,7 +7,8 @@
 //
 //	refuge-server --data DIR --root-pub RW... [--listen ADDR] [--tls-cert F --tls-key F]
 //	refuge-server --dev [--keep] [--listen 127.0.0.1:PORT]
-//	refuge-server token add (--partner NAME [--unlisted] | --courier NAME) --data DIR
+//	refuge-server token add --partner NAME [--unlisted] --data DIR
+//	refuge-server token add --courier NAME --data DIR
 //	refuge-server token reissue (--partner NAME | --courier NAME) --data DIR
 //	refuge-server token revoke (--partner NAME | --courier NAME) --data DIR
 //	refuge-server token list --data DIR
@@ -20,6 +21,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 
 	"refuge/internal/cli"
 )
@@ -34,18 +37,22 @@ const (
 const usage = `refuge-server: the drop-box server; it holds only ciphertext.
 
 Usage:
-    refuge-server --data DIR --root-pub KEY [--listen ADDR...] [--tls-cert FILE --tls-key FILE]
+    refuge-server --data DIR --root-pub KEY [--listen ADDR...]
+                  [--tls-cert FILE --tls-key FILE]
     refuge-server --dev [--keep] [--listen 127.0.0.1:PORT]
-    refuge-server token add (--partner NAME [--unlisted] | --courier NAME) --data DIR
+    refuge-server token add --partner NAME [--unlisted] --data DIR
+    refuge-server token add --courier NAME --data DIR
     refuge-server token reissue (--partner NAME | --courier NAME) --data DIR
     refuge-server token revoke (--partner NAME | --courier NAME) --data DIR
     refuge-server token list --data DIR
-    refuge-server publish --data DIR --root-pub KEY manifest.json manifest.json.minisig
+    refuge-server publish --data DIR --root-pub KEY
+                  manifest.json manifest.json.minisig
 
 Serve:
-    --data DIR          data directory (created 0700): refuge.db and ciphertext files
-    --root-pub KEY      the manifest root public key (minisign, "RW...") that every
-                        published manifest must verify against
+    --data DIR          data directory (created 0700): refuge.db and the
+                        ciphertext files
+    --root-pub KEY      the manifest root public key (minisign, "RW...")
+                        that every published manifest must verify against
     --listen ADDR       host:port, or unix:/path/to/socket (made 0660) for an
                         onion service in front (default 127.0.0.1:8443); give it
                         again to listen on more than one (docs/operating.md)
@@ -57,13 +64,15 @@ Serve:
     --min-free BYTES    disk space uploads never take, kept for the records,
                         acknowledgements and deletions (default 128 MiB); an
                         upload that would go below it is refused with 507
-    --rate-limit N      requests per second for all clients together (default 200;
-                        the server keeps no addresses, so the limit is global)
+    --rate-limit N      requests per second for all clients together
+                        (default 200; the server keeps no addresses, so the
+                        limit is global)
     --max-connections N connections open at once, over all --listen addresses
                         (default 4096, some tens of KiB each); more wait
-    --dev               throwaway demo setup in a temporary directory: demo keys,
-                        a signed manifest, 127.0.0.1 only. NEVER for real use.
-                        Ctrl-C (or SIGTERM) stops it and deletes the directory
+    --dev               throwaway demo setup in a temporary directory: demo
+                        keys, a signed manifest, 127.0.0.1 only. NEVER for
+                        real use. Ctrl-C (or SIGTERM) stops it and deletes
+                        the directory
     --keep              with --dev: leave the directory when stopped
 
 Tokens (partner and courier bearer tokens; the server keeps only SHA-256;
@@ -94,9 +103,12 @@ Tokens (partner and courier bearer tokens; the server keeps only SHA-256;
 
 Examples:
     refuge-server --dev
-    refuge-server --data /var/lib/refuge --root-pub RWQf6LRC... --listen unix:/run/refuge/refuge.sock
-    refuge-server --data /var/lib/refuge --root-pub RWQf6LRC... --listen unix:/run/refuge/refuge.sock \
-        --listen 0.0.0.0:443 --tls-cert /etc/refuge/tls/fullchain.pem --tls-key /etc/refuge/tls/privkey.pem
+    refuge-server --data /var/lib/refuge --root-pub RWQf6LRC... \
+        --listen unix:/run/refuge/refuge.sock
+    refuge-server --data /var/lib/refuge --root-pub RWQf6LRC... \
+        --listen unix:/run/refuge/refuge.sock --listen 0.0.0.0:443 \
+        --tls-cert /etc/refuge/tls/fullchain.pem \
+        --tls-key /etc/refuge/tls/privkey.pem
     refuge-server token add --courier desk1 --data /var/lib/refuge
     refuge-server token reissue --partner fld --data /var/lib/refuge
 
@@ -117,13 +129,39 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return cmd(args[1:], stdout, stderr)
 		}
 		switch args[0] {
-		case "help", "-h", "-help", "--help":
+		case "help":
+			return helpCmd(args[1:], stdout, stderr)
+		case "-h", "-help", "--help":
 			fmt.Fprintln(stdout, usage)
 			return exitOK
 		}
 	}
 	return serveCmd(args, stdout, stderr)
 }
+
+// helpCmd prints the help of the command args name, as "help token add"
+// asks for it: the same as "token add --help". With no command it prints
+// the whole program's.
+func helpCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stdout, usage)
+		return exitOK
+	}
+	cmd, ok := subcommands.Lookup(args[0])
+	if !ok {
+		ce := cli.Usagef(prog, "no command %q has help (%s)", args[0], strings.Join(subcommands.Names(), ", "))
+		if near := cli.Nearest(args[0], subcommands.Names()); near != "" {
+			ce.Hints = append([]string{fmt.Sprintf("did you mean %q?", prog+" help "+near)}, ce.Hints...)
+		}
+		return fail(stderr, ce)
+	}
+	return cmd(append(slices.Clone(args[1:]), "--help"), stdout, stderr)
+}
+
+// askedHelp reports whether pos, the arguments of a command besides its
+// flags, are the one word "help", as in "token add help" or "publish
+// help": no command takes that as an argument.
+func askedHelp(pos []string) bool { return len(pos) == 1 && pos[0] == "help" }
 
 // prog is the name in front of each line refuge-server prints for the
 // operator, as the other programs put theirs.

@@ -27,9 +27,11 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	sub := args[0]
 	switch {
-	case sub == "-h" || sub == "-help" || sub == "--help":
+	case sub == "-h" || sub == "-help" || sub == "--help" || sub == "help" && len(args) == 1:
 		fmt.Fprintln(stdout, tokenHelp)
 		return exitOK
+	case sub == "help": // "token help add": "token add --help"
+		return tokenCmd(append(slices.Clone(args[1:]), "--help"), stdout, stderr)
 	case !slices.Contains(tokenCommands, sub):
 		return usageFail(stderr, "refuge-server token", sub, tokenCommands, "unknown token subcommand %q (%s)", sub, strings.Join(tokenCommands, ", "))
 	}
@@ -41,6 +43,10 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 	pos, err := cli.Parse(fs, args[1:])
 	if err != nil {
 		return flagFail(stderr, err)
+	}
+	if askedHelp(pos) {
+		fmt.Fprintln(stdout, tokenSubHelp(sub))
+		return exitOK
 	}
 	if len(pos) > 0 {
 		return usageFail(stderr, "refuge-server token "+sub, pos[0], nil, "unexpected argument %q", pos[0])

@@ -36,14 +36,16 @@ a new root key is exactly what an attacker would want you to accept.
 
 Flags:
     --server URL     the drop-box, https://… or an http://….onion address
-    --root-pub KEY   the root public key (minisign, "RW…"), from a trusted source
+    --root-pub KEY   the root public key (minisign, "RW…"), from a trusted
+                     source
     --proxy URL      socks5h://127.0.0.1:9050 for Tor, or an http(s):// proxy;
                      "direct" ignores HTTPS_PROXY/ALL_PROXY
     --force          replace a profile that pins another root key
 
 Examples:
     $ refuge init --server https://drop.example.org --root-pub RWQ…
-    $ refuge init --server http://abc…xyz.onion --root-pub RWQ… --proxy socks5h://127.0.0.1:9050
+    $ refuge init --server http://abc…xyz.onion --root-pub RWQ… \
+          --proxy socks5h://127.0.0.1:9050
 
 Exit codes: 0 written, 1 failed (nothing changed), 2 bad command line.`
 
@@ -76,15 +78,20 @@ func stateDir() (string, error) {
 	return dir, nil
 }
 
-// makeStateDir creates the state folder dir if it is missing, 0700 from
-// the start (os.MkdirAll gives that or tighter, never looser, whoever
-// else makes it at the same moment), at the moment a command has
-// something to keep in it.
-func makeStateDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return failf("cannot create the state folder: %v", err)
+// makeStateDir creates the state folder dir if it is missing, and its
+// missing parents, each 0700 from the start (or tighter, never looser,
+// whoever else makes it at the same moment), at the moment a command has
+// something to keep in it. It returns the folders it made, for a command
+// that in the end keeps nothing to remove again (made.RemoveEmpty).
+func makeStateDir(dir string) (made cli.MadeDirs, err error) {
+	if made, err = cli.MakeDirs(dir); err != nil {
+		return nil, failf("cannot create the state folder: %v", err)
 	}
-	return privateDir(dir)
+	if err := privateDir(dir); err != nil {
+		made.RemoveEmpty()
+		return nil, err
+	}
+	return made, nil
 }
 
 // privateDir makes the folder dir, if it exists, readable by its owner
@@ -186,7 +193,7 @@ func cmdInit(e *env, args []string) error {
 		return failf("the profile already pins another root key; nothing changed").
 			Hint("if the officers really changed their root key (check with them on another channel), run again with --force")
 	}
-	if err := makeStateDir(dir); err != nil {
+	if _, err := makeStateDir(dir); err != nil {
 		return err
 	}
 	data, _ := json.MarshalIndent(p, "", "  ")

@@ -62,7 +62,7 @@ func (p *pending) keep() error {
 	if p.lock != nil {
 		return nil
 	}
-	if err := makeStateDir(filepath.Dir(filepath.Dir(p.dir))); err != nil {
+	if _, err := makeStateDir(filepath.Dir(filepath.Dir(p.dir))); err != nil {
 		return err
 	}
 	if err := p.claim(); err != nil {

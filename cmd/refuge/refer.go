@@ -36,10 +36,11 @@ terminal, missing fields are asked for. Consent is required. You get a
 receipt phrase for the referral's status and replies, printed before the
 upload starts (alone on standard output when that is not a terminal).
 A referral that completed and is run again is a second referral: this
-device keeps no record of what it sent. An interrupted upload resumes when you run
-the same command again with the same files (same paths, sizes and times) and
-the same form and note, however given (a form file written afresh with the
-same content is the same form); a referral with another form is a new one.
+device keeps no record of what it sent. An interrupted upload resumes when
+you run the same command again with the same files (same paths, sizes and
+times) and the same form and note, however given (a form file written afresh
+with the same content is the same form); a referral with another form is a
+new one.
 
 Flags:
     --token T               your partner token (default: $REFUGE_TOKEN)
@@ -56,11 +57,12 @@ Flags:
 ` + connHelp + `
 
 Examples:
-    $ refuge refer --token "$(cat fld.token)" --partner fld --partner-key fld.key \
-          --form referral.json passport.pdf threats.pdf
+    $ refuge refer --token "$(cat fld.token)" --partner fld \
+          --partner-key fld.key --form referral.json passport.pdf threats.pdf
     $ refuge refer --partner fld --partner-key fld.key --defender "A. N." \
-          --nationality X --country Y --work "land rights" --risk "arrest warrant" \
-          --urgency high --contact "signal +00…" --referring-org "FLD" --consent evidence/
+          --nationality X --country Y --work "land rights" \
+          --risk "arrest warrant" --urgency high --contact "signal +00…" \
+          --referring-org "FLD" --consent evidence/
 
 Exit codes: 0 referred, 1 failed, 2 bad command line or a form that is
 incomplete or invalid (nothing sent), 3 the key manifest was refused (nothing

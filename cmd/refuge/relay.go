@@ -32,7 +32,8 @@ Flags:
 ` + connHelp + `
 
 Examples:
-    $ refuge relay --token "$(cat partner.token)" usb/bundle-1.age usb/bundle-2.age
+    $ refuge relay --token "$(cat partner.token)" \
+          usb/bundle-1.age usb/bundle-2.age
     $ REFUGE_TOKEN=… refuge relay --proxy socks5h://127.0.0.1:9050 bundle.age
 
 Every bundle and ticket is checked before anything is sent. A bundle whose

@@ -189,20 +189,17 @@ const (
 
 // repliesTemp removes the reply folders that killed runs left in state,
 // and creates this run's, locked. done removes it, and the state folder
-// too if this run made it (no root key was given, so no manifest version
-// was kept) and nothing else is in it.
+// and its parents that this run made, innermost first, while nothing
+// else is in them (no root key was given, so no manifest version was
+// kept): a folder that was there before stays, and so does whatever
+// another run keeps there.
 func repliesTemp(state string) (dir string, done func(), err error) {
 	removeStaleReplyTemps(state)
-	_, err = os.Lstat(state)
-	made := errors.Is(err, fs.ErrNotExist)
-	if err := makeStateDir(state); err != nil {
+	made, err := makeStateDir(state)
+	if err != nil {
 		return "", nil, err
 	}
-	unmake := func() {
-		if made {
-			os.Remove(state) // #nosec G104 -- only if empty: whatever another run keeps there stays
-		}
-	}
+	unmake := made.RemoveEmpty
 	tmp, err := os.MkdirTemp(state, repliesNewPrefix+"*")
 	if err != nil {
 		unmake()

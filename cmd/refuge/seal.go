@@ -19,7 +19,8 @@ import (
 	"refuge/internal/progress"
 )
 
-const sealHelp = `Usage: refuge seal --manifest FILE --root-pub KEY -o OUT [--note-file F] [--receipt-out F] FILES...
+const sealHelp = `Usage: refuge seal --manifest FILE --root-pub KEY -o OUT
+                   [--note-file F] [--receipt-out F] FILES...
 
 Seals FILES (and folders, recursively) and an optional note into one bundle
 that only the officers listed in the key manifest can open. Works offline: hand
@@ -57,9 +58,11 @@ Flags:
     --receipt-out F       also write the phrase to F (created, mode 0600)
 
 Examples:
-    $ refuge seal --manifest manifest.json --root-pub RWS… -o bundle.age photo.jpg notes/
-    $ refuge seal --manifest manifest.json --root-pub RWS… --note-file note.txt \
-          --receipt-out /media/usb/receipt.txt -o bundle.age report.pdf
+    $ refuge seal --manifest manifest.json --root-pub RWS… \
+          -o bundle.age photo.jpg notes/
+    $ refuge seal --manifest manifest.json --root-pub RWS… \
+          --note-file note.txt --receipt-out /media/usb/receipt.txt \
+          -o bundle.age report.pdf
 
 Exit codes: 0 sealed, 1 failed (nothing written), 2 bad command line, 3 the
 key manifest was refused (nothing encrypted), 130 interrupted by Ctrl-C or

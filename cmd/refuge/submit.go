@@ -52,8 +52,10 @@ Flags:
 
 Examples:
     $ refuge submit passport.pdf photos/
-    $ refuge submit --note-file note.txt --proxy socks5h://127.0.0.1:9050 evidence.zip
-    $ refuge submit --server https://drop.example.org --root-pub RWQ… report.pdf
+    $ refuge submit --note-file note.txt --proxy socks5h://127.0.0.1:9050 \
+          evidence.zip
+    $ refuge submit --server https://drop.example.org --root-pub RWQ… \
+          report.pdf
 
 Exit codes: 0 submitted, 1 failed, 2 bad command line, 3 the key manifest
 was refused (nothing was encrypted or sent), 4 network failure after retries

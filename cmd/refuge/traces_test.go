@@ -536,10 +536,14 @@ func TestDeviceTracesOnFailure(t *testing.T) {
 
 // TestStateFolderMadeWhenKept: on a device where refuge never ran, the
 // state folder appears with the first thing a command keeps, owner-only
-// (0700, its files 0600): refuge init's profile, submit's manifest
-// version and upload folder. refuge replies without a root key keeps
-// nothing: the private folder it opens the replies in goes, and the
-// state folder it made for it with it.
+// (0700, its files 0600), and so do the parents it makes for a
+// REFUGE_STATE_DIR whose parents do not exist either: refuge init's
+// profile, submit's manifest version and upload folder, replies' manifest
+// version with a root key. refuge replies without a root key keeps
+// nothing: the private folder it opens the replies in goes, and the state
+// folder and the parents it made for it with it, innermost first; a
+// folder that was there before stays. Before, replies left the parents
+// it made.
 func TestStateFolderMadeWhenKept(t *testing.T) {
 	t.Parallel()
 	srv := clienttest.StartServer(t)
@@ -547,17 +551,17 @@ func TestStateFolderMadeWhenKept(t *testing.T) {
 	file := canaryFile(t, t.TempDir(), "canary-file-name.pdf", 20<<10)
 	fresh := func() *device {
 		d := newDevice(t)
-		d.state = filepath.Join(t.TempDir(), "absent", "refuge")
+		d.state = filepath.Join(t.TempDir(), "absent", "nested", "refuge")
 		return d
 	}
 	private := func(d *device, after string) {
 		t.Helper()
-		for _, dir := range []string{filepath.Dir(d.state), d.state} {
+		for dir := d.state; filepath.Base(dir) != "absent"; dir = filepath.Dir(dir) {
 			if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
 				t.Errorf("after %s, %s is not 0700: %v, %v", after, dir, fi, err)
 			}
 		}
-		filepath.WalkDir(d.state, func(p string, en fs.DirEntry, err error) error {
+		filepath.WalkDir(filepath.Dir(filepath.Dir(d.state)), func(p string, en fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
@@ -585,13 +589,54 @@ func TestStateFolderMadeWhenKept(t *testing.T) {
 
 	keys := derive(t, phrase)
 	pushReplies(t, srv, keys.SubmissionID(), replyBundle(t, keys, bundle.Contents{Note: []byte("canary-reply"), Sign: signer(srv.Keys.AckPriv)}))
-	d = newDevice(t)
-	d.state = filepath.Join(t.TempDir(), "refuge")
-	before := d.snapshot(t)
-	if r := d.ok(phrase+"\n", "replies", "--server", srv.URL); !strings.Contains(r.stdout, "canary-reply") || !strings.Contains(r.stderr, "no root key") {
+	d = fresh()
+	if r := d.ok(phrase+"\n", "replies", "--server", srv.URL, "--root-pub", pub); !strings.Contains(r.stdout, "canary-reply") {
 		t.Fatalf("replies: %s\n%s", r.stdout, r.stderr)
 	}
-	if after := d.snapshot(t); !slices.Equal(after, before) {
-		t.Errorf("replies without a root key: the device held\n%s\nand holds\n%s", strings.Join(before, "\n"), strings.Join(after, "\n"))
+	d.expectLeft(t, "replies with a root key", nil, "state/seen-manifests.json", "state/seen-manifests.json.lock")
+	private(d, "replies with a root key")
+
+	// Without a root key: the state folder alone is missing, or it and
+	// two parents, below a folder that was there, empty.
+	for _, nested := range [][]string{{"refuge"}, {"there", "absent", "nested", "refuge"}} {
+		base := t.TempDir()
+		if len(nested) > 1 {
+			if err := os.Mkdir(filepath.Join(base, nested[0]), 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d = newDevice(t)
+		d.state = filepath.Join(append([]string{base}, nested...)...)
+		before, tree := d.snapshot(t), namesUnder(t, base)
+		if r := d.ok(phrase+"\n", "replies", "--server", srv.URL); !strings.Contains(r.stdout, "canary-reply") || !strings.Contains(r.stderr, "no root key") {
+			t.Fatalf("replies: %s\n%s", r.stdout, r.stderr)
+		}
+		if after := d.snapshot(t); !slices.Equal(after, before) {
+			t.Errorf("replies without a root key: the device held\n%s\nand holds\n%s", strings.Join(before, "\n"), strings.Join(after, "\n"))
+		}
+		if after := namesUnder(t, base); !slices.Equal(after, tree) {
+			t.Errorf("replies without a root key, REFUGE_STATE_DIR %s: the folder above held %q and holds %q", filepath.Join(nested...), tree, after)
+		}
 	}
+}
+
+// namesUnder lists the paths under dir, folders with a trailing slash.
+func namesUnder(t *testing.T, dir string) []string {
+	t.Helper()
+	var names []string
+	err := filepath.WalkDir(dir, func(p string, en fs.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if en.IsDir() {
+			rel += "/"
+		}
+		names = append(names, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
 }

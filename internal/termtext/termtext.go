@@ -26,6 +26,8 @@ package termtext
 import (
 	"strings"
 	"unicode"
+
+	"golang.org/x/text/width"
 )
 
 // Line returns s as one line for a terminal: a line break is replaced too.
@@ -62,4 +64,36 @@ func keep(r rune, lines bool) rune {
 		return r
 	}
 	return unicode.ReplacementChar
+}
+
+// Cols returns how many columns a terminal takes to show line, one line of
+// text it shows as it is (see [Shown]): a tab moves to the next multiple of
+// 8, an East Asian wide or fullwidth character takes 2, a combining mark
+// and a zero width joiner or non-joiner after another character take none,
+// and every other character 1. Where terminals differ it counts the wider,
+// so that text that fits by Cols fits on each: emoji joined by a zero width
+// joiner count as each emoji, and a mark with nothing before it counts 1,
+// as a terminal that shows it on a dotted circle does. Tests of help texts
+// check with it that they fit a terminal 80 columns wide.
+func Cols(line string) int {
+	n := 0
+	for i, r := range line {
+		switch {
+		case r == '\t':
+			n += 8 - n%8
+		case i > 0 && (unicode.In(r, unicode.Mn, unicode.Me) || r == '\u200d' || r == '\u200c'):
+		case wide(r):
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// wide reports whether an East Asian terminal, and every other, shows r
+// two columns wide.
+func wide(r rune) bool {
+	k := width.LookupRune(r).Kind()
+	return k == width.EastAsianWide || k == width.EastAsianFullwidth
 }

@@ -76,3 +76,30 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+func TestCols(t *testing.T) {
+	tests := []struct {
+		desc string
+		in   string
+		cols int
+	}{
+		{"empty", "", 0},
+		{"ASCII", "refuge-server token add", 23},
+		{"ellipsis, one rune of three bytes", "RWQ…", 4},
+		{"tab at the start", "\tx", 9},
+		{"tab to the next stop", "abc\tx", 9},
+		{"tab at a stop", "12345678\tx", 17},
+		{"two tabs", "a\t\tb", 17},
+		{"wide", "证据.txt", 8},
+		{"fullwidth", "\uff21", 2},
+		{"combining mark", "e\u0301", 1},
+		{"combining mark alone", "\u0301", 1},
+		{"zero width joiner between emoji", "\U0001F469\u200d\U0001F4BB", 4},
+		{"Persian with zero width non-joiner", "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", 7},
+	}
+	for _, tc := range tests {
+		if got := Cols(tc.in); got != tc.cols {
+			t.Errorf("%s: Cols(%q) = %d, want %d", tc.desc, tc.in, got, tc.cols)
+		}
+	}
+}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -8,21 +8,21 @@ import (
 	"testing"
 )
 
-// TestMadeDirs: makeDirs returns only the folders it made; removeEmpty
+// TestMadeDirs: MakeDirs returns only the folders it made; RemoveEmpty
 // removes those still empty, innermost first, and nothing that holds
 // anything (a file another program put there) or is not a folder (a file
 // put in the place of one), nor the folders above them.
 func TestMadeDirs(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "a", "b", "c")
-	made, err := makeDirs(out)
+	made, err := MakeDirs(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(made) != 3 || made[0] != filepath.Join(dir, "a") || made[2] != out {
 		t.Fatalf("made %q, want a, a/b, a/b/c", made)
 	}
-	again, err := makeDirs(out)
+	again, err := MakeDirs(out)
 	if err != nil || len(again) != 0 {
 		t.Fatalf("made %q (%v) where every folder was there", again, err)
 	}
@@ -32,7 +32,7 @@ func TestMadeDirs(t *testing.T) {
 	if err := os.WriteFile(mine, []byte("not ours"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	made.removeEmpty()
+	made.RemoveEmpty()
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the empty folder made stays: %v", err)
 	}
@@ -44,17 +44,17 @@ func TestMadeDirs(t *testing.T) {
 	if err := os.WriteFile(out, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	made.removeEmpty()
+	made.RemoveEmpty()
 	if _, err := os.Stat(out); err != nil {
 		t.Errorf("a file in the place of a folder made: %v", err)
 	}
 
 	// A name that is a file is refused as MkdirAll refuses it, and
 	// nothing is made under it.
-	if made, err := makeDirs(filepath.Join(out, "d")); err == nil {
+	if made, err := MakeDirs(filepath.Join(out, "d")); err == nil {
 		t.Errorf("a folder under a file: made %q", made)
 	}
-	if _, err := makeDirs(out); !errors.Is(err, syscall.ENOTDIR) {
+	if _, err := MakeDirs(out); !errors.Is(err, syscall.ENOTDIR) {
 		t.Errorf("a file as the folder: %v, want ENOTDIR", err)
 	}
 }
