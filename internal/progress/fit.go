@@ -4,8 +4,6 @@ import (
 	"strings"
 	"unicode"
 
-	"golang.org/x/text/width"
-
 	"refuge/internal/termtext"
 )
 
@@ -133,36 +131,9 @@ func extends(r rune) bool {
 		r >= 0x1f3fb && r <= 0x1f3ff // emoji skin tone modifiers
 }
 
-// colsOf is how many columns a terminal takes to show s: 0 for a
-// non-spacing or enclosing mark and a zero width joiner or non-joiner; 2
-// for an East Asian wide or fullwidth character (CJK ideographs, kana,
-// Hangul syllables, most emoji); 1 for anything else, a spacing mark (Mc)
-// and the byte of invalid UTF-8 that shows as U+FFFD included. Where
-// terminals differ, it counts the wider: emoji joined by a zero width
-// joiner count as each emoji, as a terminal that does not join them
-// shows them, and a mark with nothing before it counts 1, as a terminal
-// that shows it on a dotted circle does. East Asian ambiguous characters
-// (Cyrillic, Greek, the ellipsis) count 1, as most terminals show them;
-// where they count 2, the column a redrawn line leaves free (see
-// Meter.cols) takes the one ellipsis a line may hold.
-func colsOf(s string) int {
-	n := 0
-	for i, r := range s {
-		switch {
-		case i > 0 && (unicode.In(r, unicode.Mn, unicode.Me) || r == '\u200d' || r == '\u200c'):
-		case wide(r):
-			n += 2
-		default:
-			n++
-		}
-	}
-	return n
-}
-
-func wide(r rune) bool {
-	switch width.LookupRune(r).Kind() {
-	case width.EastAsianWide, width.EastAsianFullwidth:
-		return true
-	}
-	return false
-}
+// colsOf is how many columns a terminal takes to show s, which holds no
+// tab (see [termtext.Cols]). East Asian ambiguous characters (Cyrillic,
+// Greek, the ellipsis) count 1, as most terminals show them; where they
+// count 2, the column a redrawn line leaves free (see Meter.cols) takes
+// the one ellipsis a line may hold.
+func colsOf(s string) int { return termtext.Cols(s) }
