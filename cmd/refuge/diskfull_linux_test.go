@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -49,4 +51,33 @@ func TestSubmitDiskTooSmall(t *testing.T) {
 	// With room, the same command goes through.
 	phraseOf(t, u.ok("", "submit", "--server", srv.URL, "--root-pub", srv.Keys.RootPub.String(), file))
 	pendingEmpty(t, u)
+}
+
+// refuge init that cannot write its profile (the process may not write a
+// byte: prlimit --fsize=0) fails saying so, and leaves no folder it made
+// for the profile, parents of a nested REFUGE_STATE_DIR included; a
+// folder that was there stays.
+func TestInitWriteFailedLeavesNothing(t *testing.T) {
+	t.Parallel()
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Fatalf("prlimit (util-linux) is needed: %v", err)
+	}
+	keys := clienttest.NewKeys(t)
+	there := t.TempDir()
+	u := newUser(t)
+	u.state = filepath.Join(there, "absent", "nested", "refuge")
+	cmd := u.command(nil, "init", "--server", "http://127.0.0.1:9", "--root-pub", keys.RootPub.String())
+	cmd.Args = append([]string{"prlimit", "--fsize=0", cmd.Path}, cmd.Args[1:]...)
+	cmd.Path = prlimit
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(errb.String(), "cannot write the profile") {
+		t.Fatalf("refuge init with no room for its profile: %v, want exit 1 saying so\n%s", err, errb.String())
+	}
+	if left, err := os.ReadDir(there); err != nil || len(left) != 0 {
+		t.Fatalf("the failed init left %v in the folder that held the state folder (%v)", left, err)
+	}
 }

@@ -193,11 +193,13 @@ func cmdInit(e *env, args []string) error {
 		return failf("the profile already pins another root key; nothing changed").
 			Hint("if the officers really changed their root key (check with them on another channel), run again with --force")
 	}
-	if _, err := makeStateDir(dir); err != nil {
+	made, err := makeStateDir(dir)
+	if err != nil {
 		return err
 	}
 	data, _ := json.MarshalIndent(p, "", "  ")
 	if err := writeFileAtomic(filepath.Join(dir, profileFile), append(data, '\n')); err != nil {
+		made.RemoveEmpty() // the folders made for it go with it
 		return failf("cannot write the profile: %v", err)
 	}
 	e.out.Infof("profile written to %s", filepath.Join(dir, profileFile))
