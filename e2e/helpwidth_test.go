@@ -19,12 +19,12 @@ const helpCols = 80
 
 // TestHelpFits asks each of the three programs, as built, for every help
 // it has: -h, --help and help alone, and -h and --help after each command
-// and subcommand its usage lists (refuge-server, also as "help token add",
-// "token help add"), and runs each with no arguments. Every line printed,
-// on standard output and standard error, fits a terminal 80 columns wide,
-// counted as a terminal shows it (termtext.Cols: tab stops, wide
-// characters). The commands are read from each program's own usage, so a
-// command added later is checked too.
+// and subcommand its usage lists, also as "help token add" and "token help
+// add" (TestHelpInWords checks what those print), and runs each with no
+// arguments. Every line printed, on standard output and standard error,
+// fits a terminal 80 columns wide, counted as a terminal shows it
+// (termtext.Cols: tab stops, wide characters). The commands are read from
+// each program's own usage, so a command added later is checked too.
 func TestHelpFits(t *testing.T) {
 	t.Parallel()
 	bin := buildBinaries(t)
@@ -39,11 +39,9 @@ func TestHelpFits(t *testing.T) {
 			asks := [][]string{{"-h"}, {"--help"}, {"help"}}
 			for _, p := range paths {
 				asks = append(asks, append(slices.Clone(p), "-h"), append(slices.Clone(p), "--help"))
-				if prog == "refuge-server" {
-					asks = append(asks, append([]string{"help"}, p...))
-					if len(p) > 1 {
-						asks = append(asks, []string{p[0], "help", p[1]}, []string{p[0], "help"})
-					}
+				asks = append(asks, append([]string{"help"}, p...))
+				if len(p) > 1 {
+					asks = append(asks, []string{p[0], "help", p[1]}, []string{p[0], "help"})
 				}
 			}
 			for _, args := range asks {

@@ -134,8 +134,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, usage)
 		return exitUsage
 	}
+	args, hce := commands.HelpFirst(prog, args) // "help submit"
+	if hce != nil {
+		return e.out.Fail(hce)
+	}
 	switch args[0] {
-	case "-h", "-help", "--help", "help":
+	case "-h", "-help", "--help":
 		fmt.Fprintln(stdout, usage)
 		return exitOK
 	}

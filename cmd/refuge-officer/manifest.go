@@ -71,6 +71,10 @@ func cmdManifest(e *env, args []string) error {
 	if len(args) == 0 {
 		return usagef("manifest", "missing subcommand: %s", names)
 	}
+	args, hce := manifestCommands.HelpFirst(prog+" manifest", args) // "manifest help sign"
+	if hce != nil {
+		return hce
+	}
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
 		fmt.Fprintln(e.stdout, manifestHelp)
 		return nil

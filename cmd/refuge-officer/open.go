@@ -119,7 +119,7 @@ func cmdOpen(e *env, args []string) error {
 	ackKeyFile := fs.String("ack-key", "", "")
 	ackPassFile := fs.String("ack-passphrase-file", "", "")
 	outbox := fs.String("outbox", "", "")
-	bundles, err := cli.Parse(fs, args)
+	bundles, err := cli.ParsePaths(fs, args)
 	if err != nil {
 		return err
 	}

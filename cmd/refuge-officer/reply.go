@@ -94,7 +94,7 @@ func cmdReply(e *env, args []string) error {
 	manifestFile := fs.String("manifest", "", "")
 	rootPub := fs.String("root-pub", "", "")
 	unsigned := fs.Bool("unsigned", false, "")
-	paths, err := cli.Parse(fs, args)
+	paths, err := cli.ParsePaths(fs, args)
 	if err != nil {
 		return err
 	}

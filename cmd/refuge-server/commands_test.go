@@ -11,7 +11,7 @@ import (
 // them (token, publish; token's add, revoke, list): each runs by its name,
 // and a near miss of its name suggests it.
 func TestCommandTable(t *testing.T) {
-	paths := append(clitest.Paths(nil, subcommands.Names()...), clitest.Paths([]string{"token"}, tokenCommands...)...)
+	paths := append(clitest.Paths(nil, subcommands.Names()...), clitest.Paths([]string{"token"}, tokenCommands.Names()...)...)
 	clitest.CheckCommands(t, "refuge-server", paths, func(args ...string) (int, string, string) {
 		var stdout, stderr strings.Builder
 		code := run(args, &stdout, &stderr)

@@ -124,18 +124,3 @@ Example:
     sudo -u refuge refuge-server publish --data /var/lib/refuge \
         --root-pub "$(cat root.pub)" manifest.json manifest.json.minisig
 ` + adminNote
-
-// tokenSubHelp returns the help of token's subcommand sub.
-func tokenSubHelp(sub string) string {
-	switch sub {
-	case "add":
-		return tokenAddHelp
-	case "reissue":
-		return tokenReissueHelp
-	case "revoke":
-		return tokenRevokeHelp
-	case "list":
-		return tokenListHelp
-	}
-	return tokenHelp
-}

@@ -159,8 +159,8 @@ func TestHelpAsTyped(t *testing.T) {
 			`refuge-server: hint: run "refuge-server --help" for usage` + "\n"},
 		{[]string{"help", "--data", "/var/lib/refuge"}, `refuge-server: error: no command "--data" has help (token, publish)` + "\n" +
 			`refuge-server: hint: run "refuge-server --help" for usage` + "\n"},
-		{[]string{"token", "help", "ad"}, `refuge-server: error: unknown token subcommand "ad" (add, reissue, revoke, list)` + "\n" +
-			`refuge-server: hint: did you mean "refuge-server token add"?` + "\n" +
+		{[]string{"token", "help", "ad"}, `refuge-server: error: no command "ad" has help (add, reissue, revoke, list)` + "\n" +
+			`refuge-server: hint: did you mean "refuge-server token help add"?` + "\n" +
 			`refuge-server: hint: run "refuge-server token --help" for usage` + "\n"},
 		{[]string{"help", "token", "\x1b[2J"}, `refuge-server: error: unknown token subcommand "\x1b[2J" (add, reissue, revoke, list)` + "\n" +
 			`refuge-server: hint: run "refuge-server token --help" for usage` + "\n"},

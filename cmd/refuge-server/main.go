@@ -21,8 +21,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"strings"
 
 	"refuge/internal/cli"
 )
@@ -124,13 +122,15 @@ var subcommands = cli.Commands[func(args []string, stdout, stderr io.Writer) int
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	args, ce := subcommands.HelpFirst(prog, args) // "help token add"
+	if ce != nil {
+		return fail(stderr, ce)
+	}
 	if len(args) > 0 {
 		if cmd, ok := subcommands.Lookup(args[0]); ok {
 			return cmd(args[1:], stdout, stderr)
 		}
 		switch args[0] {
-		case "help":
-			return helpCmd(args[1:], stdout, stderr)
 		case "-h", "-help", "--help":
 			fmt.Fprintln(stdout, usage)
 			return exitOK
@@ -138,30 +138,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	return serveCmd(args, stdout, stderr)
 }
-
-// helpCmd prints the help of the command args name, as "help token add"
-// asks for it: the same as "token add --help". With no command it prints
-// the whole program's.
-func helpCmd(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stdout, usage)
-		return exitOK
-	}
-	cmd, ok := subcommands.Lookup(args[0])
-	if !ok {
-		ce := cli.Usagef(prog, "no command %q has help (%s)", args[0], strings.Join(subcommands.Names(), ", "))
-		if near := cli.Nearest(args[0], subcommands.Names()); near != "" {
-			ce.Hints = append([]string{fmt.Sprintf("did you mean %q?", prog+" help "+near)}, ce.Hints...)
-		}
-		return fail(stderr, ce)
-	}
-	return cmd(append(slices.Clone(args[1:]), "--help"), stdout, stderr)
-}
-
-// askedHelp reports whether pos, the arguments of a command besides its
-// flags, are the one word "help", as in "token add help" or "publish
-// help": no command takes that as an argument.
-func askedHelp(pos []string) bool { return len(pos) == 1 && pos[0] == "help" }
 
 // prog is the name in front of each line refuge-server prints for the
 // operator, as the other programs put theirs.

@@ -26,10 +26,6 @@ func publishCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return flagFail(stderr, err)
 	}
-	if askedHelp(pos) {
-		fmt.Fprintln(stdout, publishHelp)
-		return exitOK
-	}
 	if len(pos) != 2 || *data == "" || *rootPub == "" {
 		return fail(stderr, cli.Errorf(exitUsage, "bad arguments to publish").Hint("refuge-server publish --data DIR --root-pub KEY manifest.json manifest.json.minisig"))
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -18,24 +17,32 @@ import (
 )
 
 // tokenCommands are token's subcommands, in the order its messages list
-// them; doToken does each.
-var tokenCommands = []string{"add", "reissue", "revoke", "list"}
+// them, each with its help; doToken does each.
+var tokenCommands = cli.Commands[string]{
+	{Name: "add", Run: tokenAddHelp},
+	{Name: "reissue", Run: tokenReissueHelp},
+	{Name: "revoke", Run: tokenRevokeHelp},
+	{Name: "list", Run: tokenListHelp},
+}
 
 func tokenCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		return fail(stderr, cli.Errorf(exitUsage, "token needs a subcommand").Hint("refuge-server token %s --help", strings.Join(tokenCommands, "|")))
+		return fail(stderr, cli.Errorf(exitUsage, "token needs a subcommand").Hint("refuge-server token %s --help", strings.Join(tokenCommands.Names(), "|")))
+	}
+	args, ce := tokenCommands.HelpFirst("refuge-server token", args) // "token help add"
+	if ce != nil {
+		return fail(stderr, ce)
 	}
 	sub := args[0]
+	help, ok := tokenCommands.Lookup(sub)
 	switch {
-	case sub == "-h" || sub == "-help" || sub == "--help" || sub == "help" && len(args) == 1:
+	case sub == "-h" || sub == "-help" || sub == "--help":
 		fmt.Fprintln(stdout, tokenHelp)
 		return exitOK
-	case sub == "help": // "token help add": "token add --help"
-		return tokenCmd(append(slices.Clone(args[1:]), "--help"), stdout, stderr)
-	case !slices.Contains(tokenCommands, sub):
-		return usageFail(stderr, "refuge-server token", sub, tokenCommands, "unknown token subcommand %q (%s)", sub, strings.Join(tokenCommands, ", "))
+	case !ok:
+		return usageFail(stderr, "refuge-server token", sub, tokenCommands.Names(), "unknown token subcommand %q (%s)", sub, strings.Join(tokenCommands.Names(), ", "))
 	}
-	fs := newFlags("refuge-server token "+sub, tokenSubHelp(sub), stdout)
+	fs := newFlags("refuge-server token "+sub, help, stdout)
 	data := fs.String("data", "", "data directory")
 	partner := fs.String("partner", "", "partner name")
 	courier := fs.String("courier", "", "courier name")
@@ -43,10 +50,6 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 	pos, err := cli.Parse(fs, args[1:])
 	if err != nil {
 		return flagFail(stderr, err)
-	}
-	if askedHelp(pos) {
-		fmt.Fprintln(stdout, tokenSubHelp(sub))
-		return exitOK
 	}
 	if len(pos) > 0 {
 		return usageFail(stderr, "refuge-server token "+sub, pos[0], nil, "unexpected argument %q", pos[0])
@@ -121,7 +124,7 @@ func doToken(ctx context.Context, st store.Store, req tokenRequest) adminResult 
 	case "list":
 		return listTokens(ctx, st)
 	}
-	return adminResult{Error: fmt.Sprintf("unknown token subcommand %q (%s)", req.Op, strings.Join(tokenCommands, ", "))}
+	return adminResult{Error: fmt.Sprintf("unknown token subcommand %q (%s)", req.Op, strings.Join(tokenCommands.Names(), ", "))}
 }
 
 // doAdd adds a token; a partner's only under a name the published key

@@ -77,8 +77,12 @@ func cmdCourier(e *env, args []string) error {
 	if len(args) == 0 {
 		return usagef("courier", "courier needs %s", either)
 	}
+	args, ce := courierCommands.HelpFirst(prog+" courier", args) // "courier help pull"
+	if ce != nil {
+		return ce
+	}
 	switch args[0] {
-	case "-h", "-help", "--help", "help":
+	case "-h", "-help", "--help":
 		fmt.Fprintln(e.stdout, courierHelp)
 		return nil
 	}
@@ -88,7 +92,7 @@ func cmdCourier(e *env, args []string) error {
 	if ce := cli.CommandAfterFlags(prog+" courier", args, courierCommands.Names()); ce != nil {
 		return ce
 	}
-	ce := usagef("courier", "unknown courier command %q (%s)", args[0], either)
+	ce = usagef("courier", "unknown courier command %q (%s)", args[0], either)
 	if near := cli.Nearest(args[0], courierCommands.Names()); near != "" {
 		ce.Hint("did you mean %q?", prog+" courier "+near)
 	}
@@ -103,7 +107,11 @@ func (e *env) courierSetup(name string, args []string, withOut bool) (*client.Cl
 	if withOut {
 		out = fl.String("o", "", "")
 	}
-	pos, err := cli.Parse(fl, args)
+	parse := cli.ParsePaths // push DIR: a folder named help is pushed
+	if withOut {
+		parse = cli.Parse // pull takes no arguments
+	}
+	pos, err := parse(fl, args)
 	if err != nil {
 		return nil, "", "", nil, err
 	}

@@ -126,8 +126,12 @@ func run(args []string, stdin io.Reader, stdout *os.File, stderr io.Writer, tune
 		fmt.Fprintln(stderr, usage)
 		return exitUsage
 	}
+	args, hce := commands.HelpFirst(prog, args) // "help submit"
+	if hce != nil {
+		return e.out.Fail(hce)
+	}
 	switch args[0] {
-	case "-h", "-help", "--help", "help":
+	case "-h", "-help", "--help":
 		fmt.Fprintln(stdout, usage)
 		return exitOK
 	}

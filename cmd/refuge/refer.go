@@ -113,7 +113,7 @@ func cmdRefer(e *env, args []string) error {
 	var fam []family
 	fl.Var(familyFlag{&fam}, "family", "")
 	consent := fl.Bool("consent", false, "")
-	files, err := cli.Parse(fl, args)
+	files, err := cli.ParsePaths(fl, args)
 	if err != nil {
 		return err
 	}

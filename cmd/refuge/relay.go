@@ -56,7 +56,7 @@ func cmdRelay(e *env, args []string) error {
 	fl := e.newFlags("relay", relayHelp)
 	cn := addConn(fl)
 	token := fl.String("token", "", "")
-	pos, err := cli.Parse(fl, args)
+	pos, err := cli.ParsePaths(fl, args)
 	if err != nil {
 		return err
 	}

@@ -75,7 +75,7 @@ func cmdSeal(e *env, args []string) error {
 	outName := fs.String("o", "", "")
 	noteFile := fs.String("note-file", "", "")
 	receiptOut := fs.String("receipt-out", "", "")
-	paths, err := cli.Parse(fs, args)
+	paths, err := cli.ParsePaths(fs, args)
 	if err != nil {
 		return err
 	}

@@ -67,7 +67,7 @@ func cmdSubmit(e *env, args []string) error {
 	noteFile := fl.String("note-file", "", "")
 	receiptOut := fl.String("receipt-out", "", "")
 	restart := fl.Bool("restart", false, "")
-	files, err := cli.Parse(fl, args)
+	files, err := cli.ParsePaths(fl, args)
 	if err != nil {
 		return err
 	}

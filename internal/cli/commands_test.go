@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -25,5 +26,39 @@ func TestCommands(t *testing.T) {
 	var none Commands[func()]
 	if run, ok := none.Lookup("pull"); run != nil || ok || len(none.Names()) != 0 {
 		t.Fatal("an empty table finds a command")
+	}
+}
+
+// TestHelpFirst rewrites help asked in words before a command into the
+// --help of that command, and refuses a word that is no command, naming
+// the commands and the one meant.
+func TestHelpFirst(t *testing.T) {
+	cs := Commands[int]{{Name: "pull", Run: 1}, {Name: "push", Run: 2}}
+	for _, tc := range []struct{ args, want []string }{
+		{nil, nil},
+		{[]string{"pull", "help"}, []string{"pull", "help"}}, // Parse's to answer
+		{[]string{"help"}, []string{"--help"}},
+		{[]string{"help", "pull"}, []string{"pull", "--help"}},
+		{[]string{"help", "push", "--token", "T", "DIR"}, []string{"push", "--token", "T", "DIR", "--help"}},
+		{[]string{"--token", "help"}, []string{"--token", "help"}},
+	} {
+		got, ce := cs.HelpFirst("refuge courier", tc.args)
+		if ce != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("HelpFirst(%q) = %q, %v; want %q", tc.args, got, ce, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		word  string
+		hints []string
+	}{
+		{"pul", []string{`did you mean "refuge courier help pull"?`, `run "refuge courier --help" for usage`}},
+		{"--token", []string{`run "refuge courier --help" for usage`}},
+		{"\x1b[2J", []string{`run "refuge courier --help" for usage`}},
+		{"help", []string{`run "refuge courier --help" for usage`}},
+	} {
+		got, ce := cs.HelpFirst("refuge courier", []string{"help", tc.word, "pull"})
+		if got != nil || ce == nil || ce.Code != ExitUsage || ce.Msg != fmt.Sprintf("no command %q has help (pull, push)", tc.word) || !slices.Equal(ce.Hints, tc.hints) {
+			t.Errorf("HelpFirst(help %q) = %q, %+v", tc.word, got, ce)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -23,12 +24,38 @@ func NewFlags(command, help string, w io.Writer) *flag.FlagSet {
 // the flags is positional.
 //
 // -h and --help (unless fs defines them) call fs.Usage and return
-// flag.ErrHelp. Any other flag error becomes a usage error (Usagef) for
+// flag.ErrHelp, and so does the word "help" when it is the only positional
+// argument and no "--" came before it ("token add help", "publish --data
+// DIR help"): a person asking for help in words. ParsePaths, for commands
+// whose arguments are files, leaves it a file when one of that name is
+// there. Any other flag error becomes a usage error (Usagef) for
 // the command named fs.Name(), with a "did you mean" for a mistyped flag;
 // the help is not shown then, as the flag package would, burying the one
 // line that matters under it. Parse sets fs's output to io.Discard: it
 // prints nothing but the help.
 func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	return parse(fs, args, func() bool { return true })
+}
+
+// ParsePaths is Parse for a command whose positional arguments are files
+// or folders ("submit FILES..."): the word "help" alone asks for help only
+// while nothing named help is in the current folder. A file named help is
+// still submitted, sealed or opened, as before "help" was a word (and
+// "./help" or "-- help" always name it).
+func ParsePaths(fs *flag.FlagSet, args []string) ([]string, error) {
+	return parse(fs, args, func() bool {
+		_, err := os.Lstat(HelpWord)
+		return errors.Is(err, os.ErrNotExist)
+	})
+}
+
+// HelpWord is the word that asks for help where a command or its
+// arguments would go ("refuge help submit", "refuge submit help").
+const HelpWord = "help"
+
+// parse is Parse; wordIsHelp says whether a lone positional "help" asks
+// for help.
+func parse(fs *flag.FlagSet, args []string, wordIsHelp func() bool) ([]string, error) {
 	help := fs.Usage
 	fs.Usage = func() {}
 	defer func() { fs.Usage = help }()
@@ -47,6 +74,12 @@ func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
+			if len(pos) == 1 && pos[0] == HelpWord && wordIsHelp() {
+				if help != nil {
+					help()
+				}
+				return nil, flag.ErrHelp
+			}
 			return pos, nil
 		}
 		if endsFlags(fs, args[:len(args)-len(rest)]) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -136,6 +137,54 @@ func TestParseHelp(t *testing.T) {
 	bare := flag.NewFlagSet("bare", flag.ContinueOnError)
 	if _, err := Parse(bare, []string{"x", "--help"}); !errors.Is(err, flag.ErrHelp) {
 		t.Fatal(err)
+	}
+}
+
+// TestParseHelpWord: the word "help" as the only positional argument asks
+// for help ("open help", "open -o d help"), unless it comes after "--" or
+// with other arguments; ParsePaths, for a command whose arguments are
+// files, leaves it a file while a file or folder of that name is in the
+// current folder, and asks for help again once there is none.
+func TestParseHelpWord(t *testing.T) {
+	t.Chdir(t.TempDir())
+	parsers := map[string]func(*flag.FlagSet, []string) ([]string, error){"Parse": Parse, "ParsePaths": ParsePaths}
+	check := func(name string, args []string, asked bool) {
+		t.Helper()
+		var help strings.Builder
+		fs, _, _, _ := openFlags(&help)
+		pos, err := parsers[name](fs, args)
+		switch {
+		case asked && (!errors.Is(err, flag.ErrHelp) || pos != nil || help.String() != "Usage: prog open -i FILE -o DIR BUNDLE...\n"):
+			t.Errorf("%s(%q) = %q, %v, help %q; want help", name, args, pos, err, help.String())
+		case !asked && (err != nil || help.Len() != 0 || len(pos) == 0):
+			t.Errorf("%s(%q) = %q, %v, help %q; want help as an argument", name, args, pos, err, help.String())
+		}
+	}
+	for name := range parsers {
+		check(name, []string{"help"}, true)
+		check(name, []string{"-o", "d", "help"}, true)
+		check(name, []string{"help", "-i", "k"}, true)
+		check(name, []string{"--", "help"}, false)
+		check(name, []string{"help", "help"}, false)
+		check(name, []string{"a", "help"}, false)
+		check(name, []string{"-o", "help", "help"}, true) // the value of -o is no argument
+		check(name, []string{"HELP"}, false)
+	}
+	for _, made := range []func() error{
+		func() error { return os.WriteFile("help", []byte("a file"), 0o600) },
+		func() error { return os.Mkdir("help", 0o700) },
+		func() error { return os.Symlink("nowhere", "help") },
+	} {
+		if err := made(); err != nil {
+			t.Fatal(err)
+		}
+		check("ParsePaths", []string{"help"}, false)
+		check("ParsePaths", []string{"-o", "d", "help"}, false)
+		check("Parse", []string{"help"}, true)
+		if err := os.Remove("help"); err != nil {
+			t.Fatal(err)
+		}
+		check("ParsePaths", []string{"help"}, true)
 	}
 }
 
