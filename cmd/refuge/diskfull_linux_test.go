@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,19 +20,14 @@ import (
 // may not grow past 1 MiB), so reserving the 3 MiB spool fails.
 func TestSubmitDiskTooSmall(t *testing.T) {
 	t.Parallel()
-	prlimit, err := exec.LookPath("prlimit")
-	if err != nil {
-		t.Fatalf("prlimit (util-linux) is needed: %v", err)
-	}
 	srv := clienttest.StartServer(t)
 	u := newUser(t)
 	file := randomFile(t, t.TempDir(), "video.bin", 3<<20)
 	cmd := u.command(nil, "submit", "--server", srv.URL, "--root-pub", srv.Keys.RootPub.String(), file)
-	cmd.Args = append([]string{"prlimit", "--fsize=1048576", cmd.Path}, cmd.Args[1:]...)
-	cmd.Path = prlimit
+	underFileSizeLimit(t, cmd, 1<<20)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
+	err := cmd.Run()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
 		t.Fatalf("refuge submit on a full disk: %v, want exit 1\n%s", err, errb.String())
@@ -59,20 +55,15 @@ func TestSubmitDiskTooSmall(t *testing.T) {
 // folder that was there stays.
 func TestInitWriteFailedLeavesNothing(t *testing.T) {
 	t.Parallel()
-	prlimit, err := exec.LookPath("prlimit")
-	if err != nil {
-		t.Fatalf("prlimit (util-linux) is needed: %v", err)
-	}
 	keys := clienttest.NewKeys(t)
 	there := t.TempDir()
 	u := newUser(t)
 	u.state = filepath.Join(there, "absent", "nested", "refuge")
 	cmd := u.command(nil, "init", "--server", "http://127.0.0.1:9", "--root-pub", keys.RootPub.String())
-	cmd.Args = append([]string{"prlimit", "--fsize=0", cmd.Path}, cmd.Args[1:]...)
-	cmd.Path = prlimit
+	underFileSizeLimit(t, cmd, 0)
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
-	err = cmd.Run()
+	err := cmd.Run()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(errb.String(), "cannot write the profile") {
 		t.Fatalf("refuge init with no room for its profile: %v, want exit 1 saying so\n%s", err, errb.String())
@@ -80,4 +71,16 @@ func TestInitWriteFailedLeavesNothing(t *testing.T) {
 	if left, err := os.ReadDir(there); err != nil || len(left) != 0 {
 		t.Fatalf("the failed init left %v in the folder that held the state folder (%v)", left, err)
 	}
+}
+
+// underFileSizeLimit makes cmd run under prlimit --fsize=limit: the files
+// it writes may not grow past limit bytes, as on a disk that is full.
+func underFileSizeLimit(t *testing.T, cmd *exec.Cmd, limit int) {
+	t.Helper()
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Fatalf("prlimit (util-linux) is needed: %v", err)
+	}
+	cmd.Args = append([]string{"prlimit", fmt.Sprintf("--fsize=%d", limit), cmd.Path}, cmd.Args[1:]...)
+	cmd.Path = prlimit
 }

@@ -199,34 +199,40 @@ func repliesTemp(state string) (dir string, done func(), err error) {
 	if err != nil {
 		return "", nil, err
 	}
-	unmake := made.RemoveEmpty
-	tmp, err := os.MkdirTemp(state, repliesNewPrefix+"*")
-	if err != nil {
-		unmake()
+	var tmp string
+	var lock *os.File
+	defer func() {
+		if err == nil {
+			return
+		}
+		if lock != nil {
+			lock.Close()
+		}
+		if tmp != "" {
+			os.RemoveAll(tmp) // #nosec G104 -- ours and empty; the error says why
+		}
+		made.RemoveEmpty()
+	}()
+	if tmp, err = os.MkdirTemp(state, repliesNewPrefix+"*"); err != nil {
+		tmp = ""
 		return "", nil, err
 	}
-	lock, err := os.OpenFile(filepath.Join(tmp, lockFile), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		os.RemoveAll(tmp) // #nosec G104 -- ours and empty; the error says why
-		unmake()
+	if lock, err = os.OpenFile(filepath.Join(tmp, lockFile), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
+		lock = nil
 		return "", nil, err
 	}
-	if err := flock.TryLock(lock); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		lock.Close()
-		os.RemoveAll(tmp) // #nosec G104 -- ours and empty; the error says why
-		unmake()
+	if err = flock.TryLock(lock); errors.Is(err, errors.ErrUnsupported) {
+		err = nil
+	} else if err != nil {
 		return "", nil, err
 	}
 	dir = filepath.Join(state, repliesTempPrefix+strings.TrimPrefix(filepath.Base(tmp), repliesNewPrefix))
-	if err := noreplace.Rename(tmp, dir); err != nil {
-		lock.Close()
-		os.RemoveAll(tmp) // #nosec G104 -- ours and empty; the error says why
-		unmake()
+	if err = noreplace.Rename(tmp, dir); err != nil {
 		return "", nil, err
 	}
 	// The lock is let go first (Windows removes no open file); a run that
 	// takes it in between removes the folder as this one does.
-	return dir, func() { lock.Close(); os.RemoveAll(dir); unmake() }, nil
+	return dir, func() { lock.Close(); os.RemoveAll(dir); made.RemoveEmpty() }, nil
 }
 
 // removeStaleReplyTemps removes, in state, the reply folders whose lock no

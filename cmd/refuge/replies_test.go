@@ -12,7 +12,6 @@ import (
 
 	"refuge/crypto/bundle"
 	"refuge/crypto/receipt"
-	"refuge/internal/kdfcost"
 	"refuge/server/api"
 )
 
@@ -40,17 +39,8 @@ const hostileShown = "Dear client,\n\uFFFD[2J\uFFFD[Hthe screen was cleared\n" +
 // replyKeys derives the reply keys of a new phrase, as refuge does.
 func replyKeys(t *testing.T) (string, *receipt.Keys) {
 	t.Helper()
-	kdfcost.LowerForTests() // as the refuge subprocesses do
 	phrase := newPhrase(t)
-	p, err := receipt.Parse([]byte(phrase))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := receipt.Derive(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return phrase, keys
+	return phrase, derive(t, phrase)
 }
 
 // noTerminalControls fails if out holds a byte or character a terminal
