@@ -17,10 +17,11 @@ import (
 //     from the network once all three are done. Below parallelBlock even
 //     that hand-over costs more than it saves, and the block is written
 //     and hashed in line.
-//   - Once a chunk has copied pipelineAfter bytes it is a long one, and if
-//     fewer than maxPipelined chunks are pipelined already it gets
-//     pipelineDepth buffers: the next block is read while the ones before
-//     it are hashed and written. With the read, the SHA-256 and the write
+//   - Once a chunk has copied pipelineAfter bytes, and its upload lacks at
+//     least pipelineAfter more, it is a long one, and if fewer than
+//     maxPipelined chunks are pipelined already it gets pipelineDepth
+//     buffers of pipeBufSize in place of its own (smaller) one: the next
+//     block is read while the ones before it are hashed and written. With the read, the SHA-256 and the write
 //     each waiting on the one before, one 1 GiB PATCH used one core of
 //     two; see docs/BENCHMARKS.md for what the pipeline bought.
 //
@@ -34,6 +35,7 @@ type blockWriter struct {
 	base  []byte // the chunk's own buffer, from the store's pool
 
 	copied int64 // bytes handed to writeAt so far
+	most   int64 // bytes the chunk can copy at most (what its upload lacks)
 
 	// Once the goroutines run (started): each stage has a channel of
 	// blocks, processed in order; free holds the blocks whose stages are
@@ -58,6 +60,7 @@ type block struct {
 	n    int    // bytes of buf in this trip
 	off  int64
 	left atomic.Int64 // stages still to finish
+	own  bool         // buf is the chunk's own (small) buffer
 }
 
 // writebackEvery is how many written bytes a chunk accumulates before the
@@ -79,24 +82,36 @@ const (
 // pipes hands out the right to pipeline a chunk, and the buffers.
 type pipes struct {
 	slots chan struct{}
-	bufs  *sync.Pool // *[]byte of copyBufSize
+	bufs  *sync.Pool // *[]byte of pipeBufSize
 }
 
-func newPipes(bufs *sync.Pool) *pipes {
-	return &pipes{slots: make(chan struct{}, maxPipelined), bufs: bufs}
+// pipeBufSize is a pipelined chunk's block: 256 KiB writes and hashes
+// make the per-block cost negligible.
+const pipeBufSize = 256 << 10
+
+func newPipes() *pipes {
+	p := &pipes{slots: make(chan struct{}, maxPipelined), bufs: new(sync.Pool)}
+	p.bufs.New = func() any { b := make([]byte, pipeBufSize); return &b }
+	return p
 }
 
-func newBlockWriter(f *os.File, hs []hash.Hash, p *pipes, base []byte) *blockWriter {
-	return &blockWriter{f: f, hs: hs, pipes: p, base: base}
+func newBlockWriter(f *os.File, hs []hash.Hash, p *pipes, base []byte, most int64) *blockWriter {
+	return &blockWriter{f: f, hs: hs, pipes: p, base: base, most: most}
 }
 
 // buf returns the buffer to read the next block into: the chunk's own
 // until it pipelines, then whichever is free first (waiting for one).
 func (w *blockWriter) buf() *block {
 	if !w.started {
-		return &block{buf: w.base}
+		return &block{buf: w.base, own: true}
 	}
-	return <-w.free
+	for {
+		b := <-w.free
+		if w.piped && b.own {
+			continue // a pipelined chunk reads into its large buffers only
+		}
+		return b
+	}
 }
 
 // writeAt writes and hashes b.buf[:n] at off. Until the chunk pipelines
@@ -126,7 +141,7 @@ func (w *blockWriter) writeAt(b *block, n int, off int64) error {
 	for _, st := range w.stages {
 		st <- b
 	}
-	if !w.piped && w.copied >= pipelineAfter {
+	if !w.piped && w.copied >= pipelineAfter && w.most-w.copied >= pipelineAfter {
 		w.pipeline()
 	}
 	if w.piped {
@@ -140,7 +155,7 @@ func (w *blockWriter) writeAt(b *block, n int, off int64) error {
 // chunk's own buffer as the only one.
 func (w *blockWriter) start() {
 	w.started = true
-	w.free = make(chan *block, pipelineDepth)
+	w.free = make(chan *block, pipelineDepth+1) // the own buffer and the pipeline's
 	for _, h := range w.hs {
 		in := make(chan *block, pipelineDepth)
 		w.stages = append(w.stages, in)
@@ -176,7 +191,7 @@ func (w *blockWriter) pipeline() {
 		return
 	}
 	w.piped = true
-	for range pipelineDepth - 1 {
+	for range pipelineDepth {
 		bp := w.pipes.bufs.Get().(*[]byte)
 		w.extra = append(w.extra, *bp)
 		w.free <- &block{buf: *bp}

@@ -254,7 +254,7 @@ func (s *BoltStore) copyChunk(f *os.File, off, length int64, r io.Reader, hs []h
 	}
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
-	w := newBlockWriter(f, hs, s.pipes, *bp)
+	w := newBlockWriter(f, hs, s.pipes, *bp, length-off)
 	defer w.close()
 	fail := func(err error) (int64, error, error) {
 		return off, nil, fmt.Errorf("store: write upload file: %w", err)
