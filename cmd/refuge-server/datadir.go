@@ -118,6 +118,9 @@ func dbRefused(data string, err error, admin bool) *cli.Error {
 	case errors.Is(err, store.ErrDBNotBolt):
 		return cli.Errorf(exitError, "%s is not a database of refuge-server: it does not begin as one (a bbolt database); nothing was changed", db).
 			Hint("%s", putBack).Hint("%s", afresh)
+	case errors.Is(err, store.ErrDBForeign):
+		return cli.Errorf(exitError, "%s is not a database of refuge-server: it is a bbolt database, but holds another program's data; nothing was changed", db).
+			Hint("%s", putBack).Hint("%s", afresh)
 	case errors.Is(err, store.ErrDBDamaged):
 		return cli.Errorf(exitError, "%s is damaged: neither of its two headers checks out; nothing was changed", db).
 			Hint("%s", putBack).Hint("%s", afresh)

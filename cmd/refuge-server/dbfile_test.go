@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"refuge/client/clienttest"
 	"refuge/internal/fstree"
@@ -91,6 +94,34 @@ func badDBs(real []byte) []badDB {
 				t.Fatal(err)
 			}
 		}, "refuge-server: error: folder/refuge.db is a folder, not a database file; nothing was changed\n"+hintNotDir),
+		same("foreign", func(t *testing.T, db string) {
+			foreignDB(t, db, "accounts")
+		}, "refuge-server: error: foreign/refuge.db is not a database of refuge-server: it is a bbolt database, but holds another program's data; nothing was changed\n"+hintPutBack+hintAfresh),
+	}
+}
+
+// foreignDB makes at path a bbolt database that another program could
+// have made: a bucket of each name, holding one record.
+func foreignDB(t *testing.T, path string, buckets ...string) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range buckets {
+			b, err := tx.CreateBucket([]byte(name))
+			if err != nil {
+				return err
+			}
+			if err := b.Put([]byte("desk1"), []byte(`{"balance":12}`)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err := errors.Join(err, db.Close()); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -124,13 +155,15 @@ func makeBadDBs(t *testing.T) (string, []badDB) {
 // real binary on a data directory whose refuge.db is no sound database:
 // empty (0 bytes), a text file, another file's magic, a copy cut short
 // after two pages and inside its first header, a link to the real
-// database beside it, a link to nothing, a named pipe, a folder. Each is
+// database beside it, a link to nothing, a named pipe, a folder, another
+// program's bbolt database. Each is
 // refused in words, with a hint, exit 1, nothing on stdout, and nothing
 // under the test's folder (the real data directory included) is made or
 // changed. Before, an empty file got a new database and the token, a
 // copy cut short crashed the command (SIGBUS), a link led to the real
 // database's tokens and a dangling one to "holds no refuge.db", and a
-// text file said "store: open database: invalid database".
+// text file said "store: open database: invalid database", and another
+// program's database got Refuge's buckets and the token.
 func TestAdminCommandsRefuseBadDB(t *testing.T) {
 	bin := buildServer(t)
 	keys := clienttest.NewKeys(t)

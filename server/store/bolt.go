@@ -88,9 +88,10 @@ const (
 // Open opens (creating if needed) the store in dir, recovering from any
 // crash of a previous process. dir and its subdirectories are made 0700.
 //
-// A database file that bbolt cannot safely open (CheckDB), or its absence
-// from a data directory that holds ciphertext (ErrDBMissing), is refused
-// before anything is made or changed.
+// A database file that bbolt cannot safely open (CheckDB), another
+// program's (ErrDBForeign), or its absence from a data directory that
+// holds ciphertext (ErrDBMissing), is refused before anything is made or
+// changed.
 func Open(dir string, opts Options) (*BoltStore, error) {
 	switch err := CheckDB(dir); {
 	case errors.Is(err, fs.ErrNotExist):
@@ -102,13 +103,8 @@ func Open(dir string, opts Options) (*BoltStore, error) {
 	case err != nil:
 		return nil, err
 	}
-	for _, d := range []string{dir, filepath.Join(dir, uploadsDir), filepath.Join(dir, blobsDir), filepath.Join(dir, repliesDir)} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return nil, fmt.Errorf("store: create data directory: %w", err)
-		}
-		if err := os.Chmod(d, 0o700); err != nil { // #nosec G302 -- a directory needs x; 0700 is owner only
-			return nil, fmt.Errorf("store: restrict data directory: %w", err)
-		}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: create data directory: %w", err)
 	}
 	timeout := opts.LockTimeout
 	if timeout == 0 {
@@ -120,6 +116,18 @@ func Open(dir string, opts Options) (*BoltStore, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open database: %w", err)
+	}
+	// Before anything is made or changed: the folders below, the buckets.
+	if err := checkOwnBuckets(db); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	for _, d := range []string{dir, filepath.Join(dir, uploadsDir), filepath.Join(dir, blobsDir), filepath.Join(dir, repliesDir)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, errors.Join(fmt.Errorf("store: create data directory: %w", err), db.Close())
+		}
+		if err := os.Chmod(d, 0o700); err != nil { // #nosec G302 -- a directory needs x; 0700 is owner only
+			return nil, errors.Join(fmt.Errorf("store: restrict data directory: %w", err), db.Close())
+		}
 	}
 	s := &BoltStore{
 		dir:        dir,

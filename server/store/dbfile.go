@@ -37,6 +37,9 @@ var (
 	ErrDBDamaged = errors.New("store: the database file is damaged")
 	// ErrDBCut: the file is shorter than its header says it is.
 	ErrDBCut = errors.New("store: the database file is cut short")
+	// ErrDBForeign: a sound bbolt database, but one that holds buckets
+	// Refuge never makes: another program's.
+	ErrDBForeign = errors.New("store: the database file holds another program's data")
 	// ErrDBMissing: the data directory holds ciphertext but no database.
 	ErrDBMissing = errors.New("store: the data directory holds ciphertext but no database file")
 )

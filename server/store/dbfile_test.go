@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 
+	bolt "go.etcd.io/bbolt"
+
 	"refuge/internal/fstree"
 	"refuge/server/store"
 )
@@ -162,6 +164,74 @@ func TestOpenRefusesBadDBFile(t *testing.T) {
 			}
 			if after := fstree.Snapshot(t, elsewhere); after != elsewhereBefore {
 				t.Errorf("Open changed the folder the link points into:\n%s\nwas\n%s", after, elsewhereBefore)
+			}
+		})
+	}
+}
+
+// TestOpenRefusesForeignDB opens a refuge.db that is a sound bbolt
+// database of another program: it holds a bucket Refuge never makes.
+// Open refuses it (ErrDBForeign) and changes nothing, not even the data
+// directory's mode or its missing folders; before, it added Refuge's
+// buckets to the other program's. A bbolt database with no buckets (a
+// first start that stopped early) or only some of Refuge's (an older
+// layout) is Refuge's, and opens.
+func TestOpenRefusesForeignDB(t *testing.T) {
+	for _, c := range []struct {
+		desc    string
+		buckets []string
+		want    error
+	}{
+		{"another program's buckets", []string{"accounts", "sessions"}, store.ErrDBForeign},
+		{"refuge's buckets and another", []string{"uploads", "tokens", "accounts"}, store.ErrDBForeign},
+		{"a bucket whose name differs in case", []string{"Uploads"}, store.ErrDBForeign},
+		{"no bucket", nil, nil},
+		{"some of refuge's buckets, empty", []string{"uploads", "tokens"}, nil},
+	} {
+		t.Run(c.desc, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "data")
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			db, err := bolt.Open(filepath.Join(dir, store.DBName), 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = db.Update(func(tx *bolt.Tx) error {
+				for _, name := range c.buckets {
+					b, err := tx.CreateBucket([]byte(name))
+					if err != nil {
+						return err
+					}
+					if c.want == nil {
+						continue // Refuge's records are JSON; these are not
+					}
+					if err := b.Put([]byte("k"), []byte("v")); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err := errors.Join(err, db.Close()); err != nil {
+				t.Fatal(err)
+			}
+			before := fstree.Snapshot(t, dir)
+			st, err := store.Open(dir, store.Options{Now: testNow})
+			if !errors.Is(err, c.want) {
+				t.Fatalf("Open: %v, want %v", err, c.want)
+			}
+			if c.want != nil {
+				if after := fstree.Snapshot(t, dir); after != before {
+					t.Errorf("Open changed the folder:\n%s\nwas\n%s", after, before)
+				}
+				return
+			}
+			defer st.Close()
+			if err := st.Check(); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.AddToken(context.Background(), store.Token{Name: "desk1", Role: store.RoleCourier, Verifier: [32]byte{1}}); err != nil {
+				t.Fatal(err)
 			}
 		})
 	}

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -23,6 +25,22 @@ var (
 	bucketEvents      = []byte("events")      // seq (8 bytes BE) → eventRecord
 	allBuckets        = [][]byte{bucketUploads, bucketReserved, bucketSubmissions, bucketTokens, bucketManifest, bucketEvents}
 )
+
+// checkOwnBuckets refuses a database that holds a bucket Refuge never
+// makes (ErrDBForeign): a bbolt file of another program, put where
+// refuge.db belongs, would otherwise get Refuge's buckets beside its own.
+// A database with none of them (a first start that stopped before
+// init) or some of them (an older Refuge) is Refuge's.
+func checkOwnBuckets(db *bolt.DB) error {
+	return db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			if !slices.ContainsFunc(allBuckets, func(b []byte) bool { return bytes.Equal(b, name) }) {
+				return ErrDBForeign
+			}
+			return nil
+		})
+	})
+}
 
 func (s *BoltStore) init() error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
