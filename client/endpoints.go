@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"refuge/internal/lowerhex"
@@ -203,23 +205,65 @@ func (c *Client) TokenRole(ctx context.Context, token string) (string, error) {
 	return "", permanent(errors.New("checking the token: the server's answer names no role this program knows"))
 }
 
-// Submissions lists the submissions that are not yet deleted (courier).
+// maxListed bounds the submissions a courier's list may hold (some
+// hundreds of bytes in memory each): a hostile server could otherwise
+// send pages forever. It matches maxEvents.
+var maxListed = 200_000
+
+// Submissions lists the submissions that are not yet deleted (courier),
+// the oldest day first, reading the server's list a page at a time.
 func (c *Client) Submissions(ctx context.Context, token string) ([]api.Submission, error) {
-	var l api.SubmissionList
-	if err := c.getJSON(ctx, api.PathSubmissions, token, &l); err != nil {
-		return nil, fmt.Errorf("listing submissions: %w", err)
-	}
-	seen := make(map[string]bool, len(l.Submissions))
-	for _, s := range l.Submissions {
-		if err := checkSubmission(s); err != nil {
+	var all []api.Submission
+	seen := map[string]bool{}
+	after := ""
+	for {
+		ref := api.PathSubmissions
+		if after != "" {
+			ref += "?after=" + after
+		}
+		var l api.SubmissionList
+		if err := c.getJSON(ctx, ref, token, &l); err != nil {
 			return nil, fmt.Errorf("listing submissions: %w", err)
 		}
-		if seen[s.ID] {
-			return nil, fmt.Errorf("listing submissions: %w", permanent(errDuplicate("submission", s.ID)))
+		if err := checkPage(l, after, len(all)); err != nil {
+			return nil, fmt.Errorf("listing submissions: %w", permanent(err))
 		}
-		seen[s.ID] = true
+		for _, s := range l.Submissions {
+			if err := checkSubmission(s); err != nil {
+				return nil, fmt.Errorf("listing submissions: %w", err)
+			}
+			if seen[s.ID] {
+				return nil, fmt.Errorf("listing submissions: %w", permanent(errDuplicate("submission", s.ID)))
+			}
+			seen[s.ID] = true
+		}
+		all = append(all, l.Submissions...)
+		if !l.More {
+			break
+		}
+		after = l.Submissions[len(l.Submissions)-1].ID
 	}
-	return l.Submissions, nil
+	slices.SortStableFunc(all, func(a, b api.Submission) int { return strings.Compare(a.Received, b.Received) })
+	return all, nil
+}
+
+// checkPage refuses a page of the courier's list that no refuge-server
+// sends: longer than a page may be, more promised after an empty page or
+// after a last ID that does not sort after the page's after (the list
+// would never end), or past maxListed with the pages before (listed).
+func checkPage(l api.SubmissionList, after string, listed int) error {
+	n := len(l.Submissions)
+	switch {
+	case n > api.MaxSubmissionsPage:
+		return fmt.Errorf("the server listed %d submissions in one page; a refuge-server lists at most %d", n, api.MaxSubmissionsPage)
+	case listed+n > maxListed:
+		return fmt.Errorf("the server lists more than %d submissions, far more than a drop-box holds unless it is flooded; refusing to read more (ask its operator)", maxListed)
+	case l.More && n == 0:
+		return errors.New("the server promised more submissions after an empty page, which no refuge-server does")
+	case l.More && l.Submissions[n-1].ID <= after:
+		return errors.New("the server's pages of submissions go back instead of forward, which no refuge-server does")
+	}
+	return nil
 }
 
 // checkSubmission refuses a listed submission that a hostile server could

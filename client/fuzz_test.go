@@ -83,6 +83,7 @@ func FuzzServerAnswers(f *testing.F) {
 	f.Add([]byte(`{"id":"` + id + `","status":"replied","received":"2026-11-30","replies":[{"id":"` + id + `","size":10,"sha256":"` + sum + `","created":"2026-11-30"}]}`))
 	f.Add([]byte(`{"submissions":[{"id":"` + id + `","kind":"referral","partner":"FLD","received":"2026-11-30","status":"received","size":3,"sha256":"` + sum + `","replies":[]}]}`))
 	f.Add([]byte(`{"submission_id":"` + id + `","deleted":true}`))
+	f.Add([]byte(`{"submissions":[{"id":"` + id + `","kind":"anonymous","received":"2026-11-30","status":"received","size":3,"sha256":"` + sum + `"}],"more":true}`))
 	f.Add([]byte(`{"status":"received\u001b]52;c;eA==\u0007","received":"2026-02-30","replies":[{"id":"../x","size":-1}]}`))
 	f.Add([]byte(`{"submissions":[{"id":"` + id + `","partner":"a\u202eb","sha256":"` + sum + "  x\\n" + `"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -102,6 +103,9 @@ func FuzzServerAnswers(f *testing.F) {
 		}
 		var sl api.SubmissionList
 		if json.Unmarshal(data, &sl) == nil {
+			if n := len(sl.Submissions); checkPage(sl, id, 0) == nil && (n > api.MaxSubmissionsPage || sl.More && (n == 0 || sl.Submissions[n-1].ID <= id)) {
+				t.Fatalf("accepted a page of %d, more %v, that does not go forward from %s", n, sl.More, id)
+			}
 			for _, s := range sl.Submissions {
 				if checkSubmission(s) != nil {
 					continue

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"refuge/internal/lowerhex"
 	"refuge/server/api"
 	"refuge/server/store"
 )
@@ -27,17 +28,30 @@ func apiReplies(rs []store.Reply) []api.Reply {
 	return out
 }
 
+// listSubmissions answers GET /v1/submissions[?after=ID] (courier): a
+// page of the submissions not yet deleted, in ID order (see
+// api.SubmissionList).
 func (s *Server) listSubmissions(w http.ResponseWriter, r *http.Request) {
 	if _, e := s.requireRole(r, store.RoleCourier); e != nil {
 		writeError(w, e)
 		return
 	}
-	subs, err := s.cfg.Store.Submissions(r.Context())
+	q := r.URL.Query()
+	if len(q["after"]) > 1 {
+		writeError(w, api.Errorf(api.CodeBadRequest, "after is given more than once"))
+		return
+	}
+	after := q.Get("after")
+	if after != "" && !lowerhex.ID(after) {
+		writeError(w, api.Errorf(api.CodeBadRequest, "after: a submission id is 32 lowercase hex characters"))
+		return
+	}
+	subs, more, err := s.cfg.Store.SubmissionsAfter(r.Context(), after, s.cfg.SubmissionsPage)
 	if err != nil {
 		writeError(w, s.storeError("list submissions", err))
 		return
 	}
-	out := api.SubmissionList{Submissions: make([]api.Submission, 0, len(subs))}
+	out := api.SubmissionList{Submissions: make([]api.Submission, 0, len(subs)), More: more}
 	for _, sub := range subs {
 		out.Submissions = append(out.Submissions, api.Submission{
 			ID: sub.ID, Kind: string(sub.Kind), Partner: sub.Partner, Received: string(sub.Received),

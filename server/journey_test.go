@@ -292,3 +292,44 @@ func TestPerUploadRateLimitUnknownIDs(t *testing.T) {
 		t.Fatalf("the upload that used its burst: %d %s, want 429", resp.StatusCode, b)
 	}
 }
+
+// TestSubmissionsInPages pages through the courier's list over HTTP, two
+// submissions a page: each submission not yet deleted exactly once, in
+// ID order, "more" on every page but the last; a server at its default
+// page size lists them all at once.
+func TestSubmissionsInPages(t *testing.T) {
+	e := newEnv(t, func(c *serverConfig) { c.SubmissionsPage = 2 })
+	var ids []string
+	for range 5 {
+		s := newSubmitter()
+		e.submit(s, e.bundle(2000))
+		ids = append(ids, s.id)
+	}
+	slices.Sort(ids)
+	var got []string
+	path := "/v1/submissions"
+	for page := 0; ; page++ {
+		resp, b := e.do("GET", path, nil, bearer(e.courier))
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+		}
+		list := decode[api.SubmissionList](t, b)
+		if last := page == 2; len(list.Submissions) != map[bool]int{false: 2, true: 1}[last] || list.More == last {
+			t.Fatalf("page %d: %s", page, b)
+		}
+		for _, s := range list.Submissions {
+			got = append(got, s.ID)
+		}
+		if !list.More {
+			break
+		}
+		path = "/v1/submissions?after=" + got[len(got)-1]
+	}
+	if !slices.Equal(got, ids) {
+		t.Fatalf("listed %v, want %v", got, ids)
+	}
+	_, b := e.sibling().do("GET", "/v1/submissions", nil, bearer(e.courier))
+	if list := decode[api.SubmissionList](t, b); len(list.Submissions) != 5 || list.More || strings.Contains(string(b), `"more"`) {
+		t.Fatalf("one page at the default size: %s", b)
+	}
+}

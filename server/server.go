@@ -61,6 +61,7 @@ type Config struct {
 	BodyStall            time.Duration // longest pause between body bytes; default 60s
 	MaxRequestLifetime   time.Duration // longest PATCH or download; default 12h
 	MaxReplies           int           // replies to one submission; default and most api.MaxReplies (clients refuse more)
+	SubmissionsPage      int           // submissions a page of the courier's list holds; default and most api.MaxSubmissionsPage
 	// WriteTimeout bounds the writing of every other answer (JSON,
 	// errors, the manifest), from the start of the request: a client
 	// that never reads its answer gives back its connection and goroutine
@@ -153,6 +154,9 @@ func setDefaults(c *Config) {
 	}
 	if c.MaxReplies <= 0 || c.MaxReplies > api.MaxReplies {
 		c.MaxReplies = api.MaxReplies
+	}
+	if c.SubmissionsPage <= 0 || c.SubmissionsPage > api.MaxSubmissionsPage {
+		c.SubmissionsPage = api.MaxSubmissionsPage
 	}
 	if c.Now == nil {
 		c.Now = time.Now

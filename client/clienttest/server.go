@@ -94,6 +94,9 @@ type Server struct {
 	Keys  *Keys
 	// Courier and Partner are bearer tokens (64 hex characters).
 	Courier, Partner string
+	// SubmissionsPage, set before Start, is the in-process server's page
+	// of the courier's list (server.Config); 0 for the default.
+	SubmissionsPage int
 	// Requests counts the HTTP requests the in-process server has seen:
 	// by method, by "peer:" + the client's IP address, and "patch-bytes"
 	// (the body bytes of PATCH requests that reached the handler), and by
@@ -151,7 +154,7 @@ func (s *Server) Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{Store: st, RootKey: root})
+	srv, err := server.New(server.Config{Store: st, RootKey: root, SubmissionsPage: s.SubmissionsPage})
 	if err != nil {
 		t.Fatal(err)
 	}

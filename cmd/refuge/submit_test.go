@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -233,5 +234,29 @@ func TestSubmitTellsOfRetries(t *testing.T) {
 	}
 	if strings.Contains(r.stderr, "(1 tries failed") {
 		t.Fatalf("told of the first failure:\n%s", r.stderr)
+	}
+}
+
+// TestCourierPullsInPages: a courier pulls every submission of a server
+// that lists them two a page, each once; a second pull fetches nothing.
+// Before, the courier read one answer only: past a page, submissions
+// would never have been pulled.
+func TestCourierPullsInPages(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.Setup(t, nil, nil, nil, 0)
+	srv.SubmissionsPage = 2
+	srv.Start(t)
+	for i := range 5 {
+		submittedTo(t, srv, fmt.Sprintf("dossier%d.pdf", i), 3000)
+	}
+	courier := newUser(t)
+	inbox := t.TempDir()
+	r := courier.ok("", "courier", "pull", "--server", srv.URL, "--token", srv.Courier, "-o", inbox)
+	if pulled, _ := filepath.Glob(filepath.Join(inbox, "*.age")); len(pulled) != 5 || !strings.Contains(r.stderr, "pulled 5 new submissions; 5 listed") {
+		t.Fatalf("pulled %v:\n%s", pulled, r.stderr)
+	}
+	r = courier.ok("", "courier", "pull", "--server", srv.URL, "--token", srv.Courier, "-o", inbox)
+	if !strings.Contains(r.stderr, "pulled 0 new submissions; 5 listed") {
+		t.Fatalf("second pull: %s", r.stderr)
 	}
 }

@@ -41,10 +41,20 @@ type Submission struct {
 	Replies  []Reply `json:"replies"`
 }
 
-// SubmissionList is the body of GET /v1/submissions.
+// SubmissionList is the body of GET /v1/submissions[?after=ID]: at most
+// MaxSubmissionsPage submissions not yet deleted, in the order of their
+// IDs, each sorting after the after given; More is true when the next
+// page, after the last ID of this one, may hold more.
 type SubmissionList struct {
 	Submissions []Submission `json:"submissions"`
+	More        bool         `json:"more,omitempty"`
 }
+
+// MaxSubmissionsPage is the most submissions a page of GET
+// /v1/submissions lists: some 300 KB of JSON. A server flooded with
+// submissions then still answers a courier in pages a slow link carries,
+// and the client refuses a longer page as no refuge-server's.
+const MaxSubmissionsPage = 1000
 
 // Limits of replies, the same on both sides of the wire. A refuge-server
 // accepts no reply upload longer than MaxReplySize and no new reply to a

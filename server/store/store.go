@@ -278,6 +278,11 @@ type Store interface {
 	// Submissions lists the submissions not yet deleted, oldest first.
 	Submissions(ctx context.Context) ([]Submission, error)
 
+	// SubmissionsAfter lists at most limit submissions not yet deleted
+	// whose IDs sort after after ("" for the first), in ID order, and
+	// whether more may follow (ErrInvalid for an after that is no ID).
+	SubmissionsAfter(ctx context.Context, after string, limit int) ([]Submission, bool, error)
+
 	// OpenCiphertext opens a submission's stored ciphertext for reading;
 	// the caller closes it. It supports io.ReaderAt and io.Seeker.
 	OpenCiphertext(ctx context.Context, id string) (Ciphertext, error)

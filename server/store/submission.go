@@ -32,6 +32,53 @@ func (s *BoltStore) Submission(ctx context.Context, id string) (Submission, erro
 	return rec.submission(), nil
 }
 
+// SubmissionsAfter lists, in the order of their IDs, at most limit
+// submissions not yet deleted whose IDs sort after after ("" for the
+// first), and tells whether more may follow: a courier reads a long list
+// a page at a time, each page a Seek and a short walk whatever the
+// store holds.
+func (s *BoltStore) SubmissionsAfter(ctx context.Context, after string, limit int) ([]Submission, bool, error) {
+	if after != "" && !lowerhex.ID(after) {
+		return nil, false, invalid("a submission id is 32 lowercase hex characters")
+	}
+	if limit < 1 {
+		return nil, false, invalid("a page holds at least one submission")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	var subs []Submission
+	more := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSubmissions).Cursor()
+		k, v := c.First()
+		if after != "" {
+			if k, v = c.Seek([]byte(after)); string(k) == after {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil; k, v = c.Next() {
+			var rec submissionRecord
+			if err := jsonUnmarshal(v, &rec); err != nil {
+				return err
+			}
+			if rec.Status == StatusDeleted {
+				continue
+			}
+			if len(subs) == limit {
+				more = true
+				return nil
+			}
+			subs = append(subs, rec.submission())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return subs, more, nil
+}
+
 // Submissions lists the submissions not yet deleted, in the order they
 // were completed.
 func (s *BoltStore) Submissions(ctx context.Context) ([]Submission, error) {

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MarkCollected", testMarkCollected},
 		{"DeleteSubmission", testDeleteSubmission},
 		{"Submissions", testSubmissions},
+		{"SubmissionsAfter", testSubmissionsAfter},
 		{"Tokens", testTokens},
 		{"TokensInvalid", testTokensInvalid},
 		{"TokenNewAfterRevoke", testTokenNewAfterRevoke},

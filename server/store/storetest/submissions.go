@@ -10,6 +10,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"refuge/server/store"
@@ -389,5 +390,78 @@ func testSubmissions(t *testing.T, s store.Store) {
 	}
 	if !slices.Equal(got, ids) {
 		t.Fatalf("Submissions in order %v, want oldest first %v", got, ids)
+	}
+}
+
+// testSubmissionsAfter pages through the submissions in ID order: every
+// one not deleted exactly once, whatever the page size, a deleted one
+// skipped, an after that names no submission (or a deleted one) starting
+// at the next ID, and an after or a limit that cannot be is refused.
+func testSubmissionsAfter(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var ids []string
+	for range 7 {
+		ids = append(ids, submit(t, s, Data(10)).ID)
+	}
+	gone := submit(t, s, Data(10))
+	if err := s.DeleteSubmission(ctx, gone.ID, gone.SHA256); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(ids)
+	for _, limit := range []int{1, 2, 3, 7, 8, 100} {
+		var got []string
+		after := ""
+		for pages := 0; ; pages++ {
+			if pages > len(ids) {
+				t.Fatalf("limit %d: more pages than submissions", limit)
+			}
+			page, more, err := s.SubmissionsAfter(ctx, after, limit)
+			if err != nil {
+				t.Fatalf("limit %d, after %q: %v", limit, after, err)
+			}
+			if len(page) > limit || (more && len(page) != limit) {
+				t.Fatalf("limit %d: a page of %d, more %v", limit, len(page), more)
+			}
+			for _, sub := range page {
+				got = append(got, sub.ID)
+			}
+			if !more {
+				break
+			}
+			after = page[len(page)-1].ID
+		}
+		if !slices.Equal(got, ids) {
+			t.Fatalf("limit %d: listed %v, want %v", limit, got, ids)
+		}
+	}
+	for _, after := range []string{gone.ID, strings.Repeat("0", 32), ids[2][:31] + "0"} {
+		page, _, err := s.SubmissionsAfter(ctx, after, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, id := range ids {
+			if id > after {
+				want = append(want, id)
+			}
+		}
+		var got []string
+		for _, sub := range page {
+			got = append(got, sub.ID)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("after %s: %v, want %v", after, got, want)
+		}
+	}
+	if page, more, err := s.SubmissionsAfter(ctx, strings.Repeat("f", 32), 5); err != nil || len(page) != 0 || more {
+		t.Fatalf("after the last id: %v, %v, %v", page, more, err)
+	}
+	for _, after := range []string{"x", strings.ToUpper(ids[0]), ids[0] + "0", ids[0][:31], "../" + ids[0][3:]} {
+		_, _, err := s.SubmissionsAfter(ctx, after, 5)
+		wantErr(t, "after "+after, err, store.ErrInvalid)
+	}
+	for _, limit := range []int{0, -1} {
+		_, _, err := s.SubmissionsAfter(ctx, "", limit)
+		wantErr(t, "limit", err, store.ErrInvalid)
 	}
 }
