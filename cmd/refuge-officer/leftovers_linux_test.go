@@ -160,3 +160,45 @@ func TestAckWriteFailedLeavesNothing(t *testing.T) {
 		t.Errorf("the report changed (%v):\n%s", err, now)
 	}
 }
+
+// TestOpenDiskFull: a bundle that OUTDIR has no room for (its write
+// fails, here past a file size limit, as on a full disk) fails saying
+// so, that nothing of it was kept, and what to do; no plaintext of it is
+// left; the bundle after it is still opened; and the same command, once
+// there is room, opens it. It used to say only "cannot write entry: file
+// too large".
+func TestOpenDiskFull(t *testing.T) {
+	t.Parallel()
+	bin, err := exec.LookPath("refuge-officer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	key, pass, r := officerKey(t, bin, dir)
+	bigMark, smallMark := []byte("large evidence, too large here"), []byte("small evidence")
+	big, small := filepath.Join(dir, "big.age"), filepath.Join(dir, "small.age")
+	bigID := sealFile(t, r, big, bigMark, 1<<20)
+	smallID := sealFile(t, r, small, smallMark, 1<<10)
+	inbox := filepath.Join(dir, "inbox")
+	args := []string{"open", "-i", key, "--passphrase-file", pass, "-o", inbox, big, small}
+
+	out, err := limited(t, "65536", bin, args...).CombinedOutput()
+	msg := string(out)
+	if exitCode(err) != exitPartial ||
+		!strings.Contains(msg, "refuge-officer: error: "+big+": no room for it in "+inbox+" (") ||
+		!strings.Contains(msg, "); nothing of it was kept\n") ||
+		!strings.Contains(msg, "refuge-officer: hint: make room on the disk of "+inbox+" (the bundle is ") ||
+		!strings.Contains(msg, "then run the same command again") {
+		t.Fatalf("open with no room for a bundle: %v, want exit %d saying so\n%s", err, exitPartial, msg)
+	}
+	if got := listing(t, inbox); !sameSet(got, []string{smallID, filepath.Join(smallID, "files"),
+		filepath.Join(smallID, "files", "evidence.bin"), filepath.Join(smallID, "manifest.json"), filepath.Join(smallID, reportName)}) {
+		t.Errorf("OUTDIR holds %q, want the small submission only", got)
+	}
+	noPlaintext(t, inbox, bigMark)
+
+	out, err = exec.Command(bin, args...).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "opened into "+filepath.Join(inbox, bigID)) {
+		t.Fatalf("the same command with room: %v\n%s", err, out)
+	}
+}

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"filippo.io/age"
 
@@ -418,7 +420,25 @@ func (e *env) openOne(ctx context.Context, name string, id *age.HybridIdentity, 
 		return nil, failf("%s: %v", name, err).
 			Hint("a copy cut short or damaged on the way fails like this: copy the bundle again from where it came, and open the copy")
 	}
+	switch full, denied := cannotWrite(err); {
+	case full:
+		return nil, failf("%s: no room for it in %s (%v); nothing of it was kept", name, outDir, err).
+			Hint("make room on the disk of %s (the bundle is %s), or give another -o folder, then run the same command again: the bundles opened are skipped, not decrypted again", outDir, progress.Size(size))
+	case denied:
+		return nil, failf("%s: cannot write into %s (%v); nothing of it was kept", name, outDir, err).
+			Hint("give an -o folder on a disk this account may write to, then run the same command again")
+	}
 	return res, err
+}
+
+// cannotWrite tells a bundle that failed because OUTDIR could not take
+// it, its disk being full (or a quota or file size limit reached) or not
+// writable by this account, from one that failed for what it holds. Only
+// the writes into OUTDIR fail so: the bundle file is open already.
+func cannotWrite(err error) (full, denied bool) {
+	full = errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EFBIG)
+	denied = errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission)
+	return full, denied
 }
 
 // bundleHint says what open takes, for a file that is not a bundle.
