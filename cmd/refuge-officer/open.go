@@ -240,10 +240,18 @@ func cmdOpen(e *env, args []string) error {
 		ackErr := e.acknowledge(r, ackKey, *outbox)
 		printSummary(e.stdout, name, r)
 		_, repErr := writeReport(r)
-		for _, err := range []error{ackErr, repErr} {
-			if err != nil {
-				e.out.Fail(failf("%s: opened, but %v", name, err))
+		if ackErr != nil {
+			ce := failf("%s: opened, but %v", name, ackErr)
+			if repErr == nil {
+				ce.Hint("once %s can be written, run the same command again: it skips the bundles opened and writes their acknowledgements", *outbox)
 			}
+			e.out.Fail(ce)
+		}
+		if repErr != nil {
+			// A later open refuses the folder (alreadyOpened): say now
+			// what it holds and how to go on.
+			e.out.Fail(failf("%s: opened into %s, but %v", name, res.Dir, repErr).
+				Hint("its files are there, complete and verified, but without %s a later open refuses the folder: once there is room, move %s away and run the same command again; it opens the bundle again and writes the report", reportName, res.Dir))
 		}
 		if repErr == nil {
 			opened.add(recordOf(r))
