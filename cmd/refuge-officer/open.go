@@ -35,6 +35,9 @@ the whole bundle authenticated. Nothing is ever written outside OUTDIR; links,
 devices, absolute or ".." paths, duplicates and size lies are refused. Only
 submissions are opened: a bundle of kind "reply" is refused (officers send
 replies; a reply sealed to the desk's key with reply -i is read with age -d).
+OUTDIR is never the outbox, inside it, or a folder that holds acks,
+replies or sent as an outbox does: the courier carries the outbox to the
+online machine (exit 2, nothing opened).
 
 A bundle already opened into OUTDIR is skipped without being decrypted
 again, whatever its file name: a report.txt in OUTDIR records the SHA-256 of
@@ -136,6 +139,9 @@ func cmdOpen(e *env, args []string) error {
 		return usagef("open", "--ack-key and --outbox go together")
 	case *manifestFile == "" && *rootPub != "":
 		return usagef("open", "--root-pub needs --manifest FILE")
+	}
+	if err := checkOutDir(*outDir, *outbox); err != nil {
+		return err
 	}
 	if err := checkBundleNames(bundles); err != nil {
 		return err
@@ -326,6 +332,54 @@ func checkBundleNames(names []string) error {
 		}
 	}
 	return nil
+}
+
+// outboxNames are what an outbox holds (and "refuge courier push" looks
+// for), and an OUTDIR of open never does.
+var outboxNames = []string{"acks", "replies", "sent"}
+
+// checkOutDir refuses, before any key is unlocked, an OUTDIR that is the
+// outbox or inside it, or that holds what an outbox holds (the -o of
+// reply is the outbox, the -o of open is not): open writes the plaintext
+// there, and the courier carries the outbox to the online machine.
+func checkOutDir(outDir, outbox string) error {
+	const carried = "open writes the plaintext of the submissions into -o, and the courier carries the outbox to the online machine: give open -o a folder on this machine, such as -o inbox (the -o of reply is the outbox; that of open is not)"
+	if outbox != "" && within(outDir, outbox) {
+		return cli.Errorf(exitUsage, "-o %s is the outbox or inside it (--outbox %s); nothing was opened", outDir, outbox).Hint("%s", carried)
+	}
+	for _, name := range outboxNames {
+		if _, err := os.Lstat(filepath.Join(outDir, name)); err == nil {
+			return cli.Errorf(exitUsage, "-o %s holds %s, as an outbox does; nothing was opened", outDir, name).Hint("%s", carried)
+		}
+	}
+	return nil
+}
+
+// within reports whether dir is outer or inside it: the same folder as
+// outer or one of its subfolders when outer exists (whatever the path
+// says: a link, another letter case), or, when it does not, a path
+// below outer's.
+func within(dir, outer string) bool {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return false
+	}
+	o, err := os.Stat(outer)
+	if err != nil {
+		oa, err := filepath.Abs(outer)
+		rel, rerr := filepath.Rel(oa, d)
+		return err == nil && rerr == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	}
+	for {
+		if fi, err := os.Stat(d); err == nil && os.SameFile(fi, o) {
+			return true
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return false
+		}
+		d = parent
+	}
 }
 
 // loadAckKey loads the acknowledgement key and, when a key manifest is
