@@ -160,3 +160,143 @@ func TestAckWriteFailedLeavesNothing(t *testing.T) {
 		t.Errorf("the report changed (%v):\n%s", err, now)
 	}
 }
+
+// TestOpenDiskFull: a bundle that OUTDIR has no room for (its write
+// fails, here past a file size limit, as on a full disk) fails saying
+// so, that nothing of it was kept, and what to do; no plaintext of it is
+// left; the bundle after it is still opened; and the same command, once
+// there is room, opens it. It used to say only "cannot write entry: file
+// too large".
+func TestOpenDiskFull(t *testing.T) {
+	t.Parallel()
+	bin, err := exec.LookPath("refuge-officer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	key, pass, r := officerKey(t, bin, dir)
+	bigMark, smallMark := []byte("large evidence, too large here"), []byte("small evidence")
+	big, small := filepath.Join(dir, "big.age"), filepath.Join(dir, "small.age")
+	bigID := sealFile(t, r, big, bigMark, 1<<20)
+	smallID := sealFile(t, r, small, smallMark, 1<<10)
+	inbox := filepath.Join(dir, "inbox")
+	args := []string{"open", "-i", key, "--passphrase-file", pass, "-o", inbox, big, small}
+
+	out, err := limited(t, "65536", bin, args...).CombinedOutput()
+	msg := string(out)
+	if exitCode(err) != exitPartial ||
+		!strings.Contains(msg, "refuge-officer: error: "+big+": no room for it in "+inbox+" (") ||
+		!strings.Contains(msg, "); nothing of it was kept\n") ||
+		!strings.Contains(msg, "refuge-officer: hint: make room on the disk of "+inbox+" (the bundle is ") ||
+		!strings.Contains(msg, "then run the same command again") {
+		t.Fatalf("open with no room for a bundle: %v, want exit %d saying so\n%s", err, exitPartial, msg)
+	}
+	if got := listing(t, inbox); !sameSet(got, []string{smallID, filepath.Join(smallID, "files"),
+		filepath.Join(smallID, "files", "evidence.bin"), filepath.Join(smallID, "manifest.json"), filepath.Join(smallID, reportName)}) {
+		t.Errorf("OUTDIR holds %q, want the small submission only", got)
+	}
+	noPlaintext(t, inbox, bigMark)
+
+	out, err = exec.Command(bin, args...).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "opened into "+filepath.Join(inbox, bigID)) {
+		t.Fatalf("the same command with room: %v\n%s", err, out)
+	}
+}
+
+// TestOpenReportFailed: a bundle opened whose report.txt cannot be
+// written (past a file size limit that its note.txt, smaller, was not:
+// as on a disk that fills up just then) fails saying where its files are
+// and how to go on, since a later open refuses a folder without its
+// report; doing what the hint says opens it again, with its report. The
+// message used to say only that report.txt could not be written, naming
+// a temporary file.
+func TestOpenReportFailed(t *testing.T) {
+	t.Parallel()
+	bin, err := exec.LookPath("refuge-officer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	key, pass, officer := officerKey(t, bin, dir)
+	var sealed bytes.Buffer
+	c := bundle.Contents{SubmissionID: strings.Repeat("5e", 16), Kind: bundle.KindAnonymous,
+		Note: bytes.Repeat([]byte("n"), 8000)}
+	if _, err := bundle.Seal(&sealed, []age.Recipient{officer}, c); err != nil {
+		t.Fatal(err)
+	}
+	bundleFile := writeBundle(t, filepath.Join(dir, "in.age"), sealed.Bytes())
+	inbox := filepath.Join(dir, "inbox")
+	sub := filepath.Join(inbox, c.SubmissionID)
+	args := []string{"open", "-i", key, "--passphrase-file", pass, "-o", inbox, bundleFile}
+
+	out, err := limited(t, "8500", bin, args...).CombinedOutput()
+	msg := string(out)
+	if exitCode(err) != exitPartial ||
+		!strings.Contains(msg, "refuge-officer: error: "+bundleFile+": opened into "+sub+", but cannot write "+filepath.Join(sub, reportName)+": file too large\n") ||
+		!strings.Contains(msg, "refuge-officer: hint: its files are there, complete and verified, but without report.txt a later open refuses the folder: once there is room, move "+sub+" away and run the same command again") {
+		t.Fatalf("open whose report cannot be written: %v, want exit %d saying what to do\n%s", err, exitPartial, msg)
+	}
+	if _, err := os.Lstat(filepath.Join(sub, reportName)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("report.txt: %v, want none", err)
+	}
+
+	if err := os.Rename(sub, filepath.Join(dir, "moved")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+		t.Fatalf("the same command once the folder is moved away: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(sub, reportName)); err != nil {
+		t.Fatalf("no report after the hint was followed: %v", err)
+	}
+}
+
+// TestOpenAckFailed: a bundle opened whose acknowledgement cannot be
+// written (the outbox cannot be made) says so with what to do; doing it,
+// the same command skips the bundle, writes its acknowledgement and
+// updates its report.
+func TestOpenAckFailed(t *testing.T) {
+	t.Parallel()
+	bin, err := exec.LookPath("refuge-officer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	key, pass, r := officerKey(t, bin, dir)
+	ackKey := filepath.Join(dir, "ack.key")
+	if out, err := exec.Command(bin, "ackkey", "-o", ackKey, "--passphrase-file", pass).CombinedOutput(); err != nil {
+		t.Fatalf("ackkey: %v\n%s", err, out)
+	}
+	bundleFile := filepath.Join(dir, "in.age")
+	id := sealFile(t, r, bundleFile, []byte("evidence"), 1<<10)
+	usb := filepath.Join(dir, "usb") // a file, not the stick's folder
+	if err := os.WriteFile(usb, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	outbox := filepath.Join(usb, "outbox")
+	args := []string{"open", "-i", key, "--passphrase-file", pass, "-o", filepath.Join(dir, "inbox"),
+		"--ack-key", ackKey, "--outbox", outbox, bundleFile}
+
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	msg := string(out)
+	if exitCode(err) != exitPartial ||
+		!strings.Contains(msg, "refuge-officer: error: "+bundleFile+": opened, but the acknowledgement was not written: cannot create the outbox") ||
+		!strings.Contains(msg, "refuge-officer: hint: once "+outbox+" can be written, run the same command again: it skips the bundles opened and writes their acknowledgements\n") {
+		t.Fatalf("open whose acknowledgement cannot be written: %v, want exit %d saying what to do\n%s", err, exitPartial, msg)
+	}
+
+	if err := os.Remove(usb); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(bin, args...).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "already opened into") {
+		t.Fatalf("the same command once the outbox can be written: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(outbox, "acks", id+".json")); err != nil {
+		t.Fatalf("no acknowledgement after the hint was followed: %v", err)
+	}
+	report, err := os.ReadFile(filepath.Join(dir, "inbox", id, reportName))
+	if err != nil || !strings.Contains(string(report), "by a later open") {
+		t.Fatalf("the report does not say the acknowledgement was written (%v):\n%s", err, report)
+	}
+}

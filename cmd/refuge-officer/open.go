@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"filippo.io/age"
 
@@ -33,6 +35,9 @@ the whole bundle authenticated. Nothing is ever written outside OUTDIR; links,
 devices, absolute or ".." paths, duplicates and size lies are refused. Only
 submissions are opened: a bundle of kind "reply" is refused (officers send
 replies; a reply sealed to the desk's key with reply -i is read with age -d).
+OUTDIR is never the outbox, inside it, or a folder that holds acks,
+replies or sent as an outbox does: the courier carries the outbox to the
+online machine (exit 2, nothing opened).
 
 A bundle already opened into OUTDIR is skipped without being decrypted
 again, whatever its file name: a report.txt in OUTDIR records the SHA-256 of
@@ -134,6 +139,9 @@ func cmdOpen(e *env, args []string) error {
 		return usagef("open", "--ack-key and --outbox go together")
 	case *manifestFile == "" && *rootPub != "":
 		return usagef("open", "--root-pub needs --manifest FILE")
+	}
+	if err := checkOutDir(*outDir, *outbox); err != nil {
+		return err
 	}
 	if err := checkBundleNames(bundles); err != nil {
 		return err
@@ -238,10 +246,18 @@ func cmdOpen(e *env, args []string) error {
 		ackErr := e.acknowledge(r, ackKey, *outbox)
 		printSummary(e.stdout, name, r)
 		_, repErr := writeReport(r)
-		for _, err := range []error{ackErr, repErr} {
-			if err != nil {
-				e.out.Fail(failf("%s: opened, but %v", name, err))
+		if ackErr != nil {
+			ce := failf("%s: opened, but %v", name, ackErr)
+			if repErr == nil {
+				ce.Hint("once %s can be written, run the same command again: it skips the bundles opened and writes their acknowledgements", *outbox)
 			}
+			e.out.Fail(ce)
+		}
+		if repErr != nil {
+			// A later open refuses the folder (alreadyOpened): say now
+			// what it holds and how to go on.
+			e.out.Fail(failf("%s: opened into %s, but %v", name, res.Dir, repErr).
+				Hint("its files are there, complete and verified, but without %s a later open refuses the folder: once there is room, move %s away and run the same command again; it opens the bundle again and writes the report", reportName, res.Dir))
 		}
 		if repErr == nil {
 			opened.add(recordOf(r))
@@ -316,6 +332,54 @@ func checkBundleNames(names []string) error {
 		}
 	}
 	return nil
+}
+
+// outboxNames are what an outbox holds (and "refuge courier push" looks
+// for), and an OUTDIR of open never does.
+var outboxNames = []string{"acks", "replies", "sent"}
+
+// checkOutDir refuses, before any key is unlocked, an OUTDIR that is the
+// outbox or inside it, or that holds what an outbox holds (the -o of
+// reply is the outbox, the -o of open is not): open writes the plaintext
+// there, and the courier carries the outbox to the online machine.
+func checkOutDir(outDir, outbox string) error {
+	const carried = "open writes the plaintext of the submissions into -o, and the courier carries the outbox to the online machine: give open -o a folder on this machine, such as -o inbox (the -o of reply is the outbox; that of open is not)"
+	if outbox != "" && within(outDir, outbox) {
+		return cli.Errorf(exitUsage, "-o %s is the outbox or inside it (--outbox %s); nothing was opened", outDir, outbox).Hint("%s", carried)
+	}
+	for _, name := range outboxNames {
+		if _, err := os.Lstat(filepath.Join(outDir, name)); err == nil {
+			return cli.Errorf(exitUsage, "-o %s holds %s, as an outbox does; nothing was opened", outDir, name).Hint("%s", carried)
+		}
+	}
+	return nil
+}
+
+// within reports whether dir is outer or inside it: the same folder as
+// outer or one of its subfolders when outer exists (whatever the path
+// says: a link, another letter case), or, when it does not, a path
+// below outer's.
+func within(dir, outer string) bool {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return false
+	}
+	o, err := os.Stat(outer)
+	if err != nil {
+		oa, err := filepath.Abs(outer)
+		rel, rerr := filepath.Rel(oa, d)
+		return err == nil && rerr == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	}
+	for {
+		if fi, err := os.Stat(d); err == nil && os.SameFile(fi, o) {
+			return true
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return false
+		}
+		d = parent
+	}
 }
 
 // loadAckKey loads the acknowledgement key and, when a key manifest is
@@ -418,7 +482,25 @@ func (e *env) openOne(ctx context.Context, name string, id *age.HybridIdentity, 
 		return nil, failf("%s: %v", name, err).
 			Hint("a copy cut short or damaged on the way fails like this: copy the bundle again from where it came, and open the copy")
 	}
+	switch full, denied := cannotWrite(err); {
+	case full:
+		return nil, failf("%s: no room for it in %s (%v); nothing of it was kept", name, outDir, err).
+			Hint("make room on the disk of %s (the bundle is %s), or give another -o folder, then run the same command again: the bundles opened are skipped, not decrypted again", outDir, progress.Size(size))
+	case denied:
+		return nil, failf("%s: cannot write into %s (%v); nothing of it was kept", name, outDir, err).
+			Hint("give an -o folder on a disk this account may write to, then run the same command again")
+	}
 	return res, err
+}
+
+// cannotWrite tells a bundle that failed because OUTDIR could not take
+// it, its disk being full (or a quota or file size limit reached) or not
+// writable by this account, from one that failed for what it holds. Only
+// the writes into OUTDIR fail so: the bundle file is open already.
+func cannotWrite(err error) (full, denied bool) {
+	full = errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EFBIG)
+	denied = errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission)
+	return full, denied
 }
 
 // bundleHint says what open takes, for a file that is not a bundle.

@@ -135,7 +135,8 @@ func stageFile(path string, write func(io.Writer) error) (string, error) {
 	}
 	if err != nil {
 		os.Remove(tmp.Name()) // #nosec G104 -- cleanup after the error being returned
-		return "", fmt.Errorf("cannot write %s: %w", path, err)
+		// The reason alone: the temporary name, gone, would only puzzle.
+		return "", fmt.Errorf("cannot write %s: %w", path, cli.Reason(err))
 	}
 	return tmp.Name(), nil
 }
