@@ -79,11 +79,16 @@ what became of the acknowledgement, by a later open, and what it said
 before.
 
 A summary goes to standard output. A bundle that fails leaves nothing behind;
-the others are still opened. An OUTDIR that open made is removed again when
-nothing was opened into it (one that was there stays as it was). Exit code 3
-if any bundle failed or was flagged.
+the others are still opened, unless OUTDIR could not take it (or its
+report.txt): full, read-only or not this account's. open then stops at that
+bundle, says how many it opened, and the same command goes on once there is
+room. An OUTDIR that open made is removed again when nothing was opened into
+it (one that was there stays as it was). Exit code 3 if any bundle failed or
+was flagged, or open stopped at one.
 A BUNDLE that does not exist or is a folder stops open before the passphrase
-is asked: exit code 1, nothing written.
+is asked: exit code 1, nothing written. So does an OUTDIR that cannot be
+made or written into (a file in the way, a read-only disk, a folder this
+account may not write to) and, with --ack-key, an outbox that cannot.
 Ctrl-C (or SIGTERM) stops open between bundles, or in the middle of one: a
 bundle already opened gets its report and acknowledgement first; of the one
 being read nothing is kept (its staging folder is removed). open says which
@@ -144,6 +149,13 @@ func cmdOpen(e *env, args []string) error {
 		return err
 	}
 	if err := checkBundleNames(bundles); err != nil {
+		return err
+	}
+	ackOutbox := *outbox
+	if *ackKeyFile == "" {
+		ackOutbox = ""
+	}
+	if err := checkFolders(*outDir, ackOutbox); err != nil {
 		return err
 	}
 	var km *manifest.Manifest
