@@ -54,9 +54,11 @@ characters long.
 Exit codes:
     0   success
     1   the command failed; nothing was written (open: a BUNDLE named does
-        not exist or is a folder)
+        not exist or is a folder, or OUTDIR or the outbox cannot be written)
     2   bad command line
     3   open: at least one bundle failed or was flagged; the others were opened
+        (unless OUTDIR could take no more: open stopped there, and the same
+        command goes on)
     130 interrupted (Ctrl-C, or SIGTERM): at a passphrase prompt, nothing was
         written; in open, the bundles opened are kept and the one being read
         is not (the same command goes on); in reply, no reply was written; in

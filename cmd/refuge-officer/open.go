@@ -79,11 +79,16 @@ what became of the acknowledgement, by a later open, and what it said
 before.
 
 A summary goes to standard output. A bundle that fails leaves nothing behind;
-the others are still opened. An OUTDIR that open made is removed again when
-nothing was opened into it (one that was there stays as it was). Exit code 3
-if any bundle failed or was flagged.
+the others are still opened, unless OUTDIR could not take it (or its
+report.txt): full, read-only or not this account's. open then stops at that
+bundle, says how many it opened, and the same command goes on once there is
+room. An OUTDIR that open made is removed again when nothing was opened into
+it (one that was there stays as it was). Exit code 3 if any bundle failed or
+was flagged, or open stopped at one.
 A BUNDLE that does not exist or is a folder stops open before the passphrase
-is asked: exit code 1, nothing written.
+is asked: exit code 1, nothing written. So does an OUTDIR that cannot be
+made or written into (a file in the way, a read-only disk, a folder this
+account may not write to) and, with --ack-key, an outbox that cannot.
 Ctrl-C (or SIGTERM) stops open between bundles, or in the middle of one: a
 bundle already opened gets its report and acknowledgement first; of the one
 being read nothing is kept (its staging folder is removed). open says which
@@ -144,6 +149,13 @@ func cmdOpen(e *env, args []string) error {
 		return err
 	}
 	if err := checkBundleNames(bundles); err != nil {
+		return err
+	}
+	ackOutbox := *outbox
+	if *ackKeyFile == "" {
+		ackOutbox = ""
+	}
+	if err := checkFolders(*outDir, ackOutbox); err != nil {
 		return err
 	}
 	var km *manifest.Manifest
@@ -232,6 +244,12 @@ func cmdOpen(e *env, args []string) error {
 			if !errors.As(err, &ce) {
 				ce = failf("%s: %v", name, err)
 			}
+			if full, denied := cannotWrite(err); full || denied {
+				// The bundles after it would fail the same way: stop,
+				// and say once what to do.
+				e.out.Fail(&cli.Error{Code: ce.Code, Msg: ce.Msg})
+				return openFull(n, bundles[i:], len(bundles), *outDir, false, ce.Hints)
+			}
 			e.out.Fail(ce)
 			continue
 		}
@@ -264,6 +282,10 @@ func cmdOpen(e *env, args []string) error {
 		}
 		if ackErr != nil || repErr != nil {
 			n.failed++
+		}
+		if full, denied := cannotWrite(repErr); full || denied {
+			return openFull(n, bundles[i:], len(bundles), *outDir, true,
+				[]string{fmt.Sprintf("make room on the disk of %s, or give another -o folder", *outDir)})
 		}
 	}
 	return openSummary(n.failed, n.flagged, len(bundles))
@@ -310,6 +332,26 @@ func openStopped(ctx context.Context, n openCounts, left []string, total int) er
 	}
 	err := cli.Interrupted(secrets.InterruptSignal(ctx))
 	err.Msg += ": " + strings.Join(parts, "; ")
+	return err.Hint("run the same command again to go on: the bundles opened are skipped, not decrypted again")
+}
+
+// openFull is the error of a run of open stopped at the bundle left[0]
+// because OUTDIR could take no more of it (or, when opened, of its
+// report): full, read-only or not this account's, as the bundles after it
+// would find it. hints are what to do about OUTDIR; running the same
+// command again goes on.
+func openFull(n openCounts, left []string, total int, outDir string, opened bool, hints []string) error {
+	parts := []string{fmt.Sprintf("opened %d of %s", n.opened, cli.Plural(total, "bundle"))}
+	parts = append(parts, summaryParts(n.failed, n.flagged, total)...)
+	if more := len(left) - 1; more > 0 {
+		parts = append(parts, fmt.Sprintf("%s not started", cli.Plural(more, "more bundle")))
+	}
+	at := "at"
+	if opened {
+		at = "after"
+	}
+	err := &cli.Error{Code: exitPartial, Msg: fmt.Sprintf("stopped %s %s, as %s can take no more: %s", at, left[0], outDir, strings.Join(parts, "; "))}
+	err.Hints = append(err.Hints, hints...)
 	return err.Hint("run the same command again to go on: the bundles opened are skipped, not decrypted again")
 }
 
@@ -484,11 +526,15 @@ func (e *env) openOne(ctx context.Context, name string, id *age.HybridIdentity, 
 	}
 	switch full, denied := cannotWrite(err); {
 	case full:
-		return nil, failf("%s: no room for it in %s (%v); nothing of it was kept", name, outDir, err).
-			Hint("make room on the disk of %s (the bundle is %s), or give another -o folder, then run the same command again: the bundles opened are skipped, not decrypted again", outDir, progress.Size(size))
+		e := failf("%s: no room for it in %s (%v); nothing of it was kept", name, outDir, err).
+			Hint("make room on the disk of %s (the bundle is %s), or give another -o folder", outDir, progress.Size(size))
+		e.Cause = err
+		return nil, e
 	case denied:
-		return nil, failf("%s: cannot write into %s (%v); nothing of it was kept", name, outDir, err).
-			Hint("give an -o folder on a disk this account may write to, then run the same command again")
+		e := failf("%s: cannot write into %s (%v); nothing of it was kept", name, outDir, err).
+			Hint("give an -o folder on a disk this account may write to")
+		e.Cause = err
+		return nil, e
 	}
 	return res, err
 }

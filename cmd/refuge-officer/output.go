@@ -14,7 +14,7 @@ const (
 	exitOK      = 0               // success
 	exitError   = cli.ExitFailure // the command failed; nothing was written
 	exitUsage   = cli.ExitUsage   // bad command line
-	exitPartial = 3               // open: at least one bundle failed or was flagged; the others were opened
+	exitPartial = 3               // open: at least one bundle failed or was flagged; the others were opened (or, OUTDIR full, not started)
 	// cli.ExitInterrupted (130): Ctrl-C or SIGTERM (interrupt.go)
 )
 
