@@ -84,3 +84,75 @@ func underFileSizeLimit(t *testing.T, cmd *exec.Cmd, limit int) {
 	cmd.Args = append([]string{"prlimit", fmt.Sprintf("--fsize=%d", limit), cmd.Path}, cmd.Args[1:]...)
 	cmd.Path = prlimit
 }
+
+// A receipt phrase that cannot be written to standard output (a script
+// sends it to a file on a full disk; /dev/full answers every write so)
+// reaches no one: submit sends nothing and seal leaves no bundle, exit 1,
+// saying that the phrase is void. With --receipt-out the phrase is in
+// that file, so the run warns and goes on, and the file's phrase finds
+// the submission.
+func TestPhraseStdoutFull(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	u := newUser(t)
+	dir := t.TempDir()
+	file := randomFile(t, dir, "evidence.bin", 1000)
+	runFull := func(args ...string) (int, string) {
+		t.Helper()
+		full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer full.Close()
+		cmd := u.command(nil, args...)
+		var errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = full, &errb
+		err = cmd.Run()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		return cmd.ProcessState.ExitCode(), errb.String()
+	}
+	void := func(what string, code int, msg string) {
+		t.Helper()
+		if code != 1 || !strings.Contains(msg, "cannot write the receipt phrase to standard output") ||
+			!strings.Contains(msg, "the phrase is void") || !strings.Contains(msg, "--receipt-out F") {
+			t.Fatalf("%s with standard output on a full disk: exit %d, want 1 saying the phrase is void\n%s", what, code, msg)
+		}
+	}
+
+	submit := []string{"submit", "--server", srv.URL, "--root-pub", srv.Keys.RootPub.String()}
+	code, msg := runFull(append(submit, file)...)
+	void("submit", code, msg)
+	if n := srv.Requests()["POST"]; n != 0 {
+		t.Fatalf("%d uploads created under a phrase no one has", n)
+	}
+	pendingEmpty(t, u)
+
+	m, sig := srv.Keys.Manifest(t, 1, "2099-01-01")
+	mf := filepath.Join(dir, "manifest.json")
+	os.WriteFile(mf, m, 0o600)
+	os.WriteFile(mf+".minisig", sig, 0o600)
+	sealed := filepath.Join(dir, "bundle.age")
+	code, msg = runFull("seal", "--manifest", mf, "--root-pub", srv.Keys.RootPub.String(), "-o", sealed, file)
+	void("seal", code, msg)
+	for _, name := range []string{sealed, sealed + ".ticket"} {
+		if _, err := os.Lstat(name); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("seal left %s for a phrase no one has (%v)", name, err)
+		}
+	}
+
+	receipt := filepath.Join(dir, "phrase.txt")
+	code, msg = runFull(append(submit, "--receipt-out", receipt, file)...)
+	if code != 0 || !strings.Contains(msg, "warning: cannot write the receipt phrase to standard output") || !strings.Contains(msg, "it is in "+receipt) {
+		t.Fatalf("submit --receipt-out with standard output on a full disk: exit %d, want 0 with a warning\n%s", code, msg)
+	}
+	phrase, err := os.ReadFile(receipt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := u.ok(string(phrase), "status", "--server", srv.URL); !strings.Contains(st.stdout, "received") {
+		t.Fatalf("the phrase of the --receipt-out file does not find the submission: %s", st.stdout)
+	}
+}

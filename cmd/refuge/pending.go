@@ -206,7 +206,10 @@ func (p *pending) release() {
 // device still keeps. A run for other files leaves its folder until it is
 // finished; so does one whose files changed or moved since, which can
 // then never resume: its folder stays until it is deleted. A person who
-// must think about what a seized device shows should know.
+// must think about what a seized device shows should know. The folder of
+// an upload another run is sending now (a batch of referrals run at once)
+// is not told of: it goes when that run is done, and deleting it, as the
+// hint says of the others, would break that run.
 func (e *env) otherPending(pd *pending) {
 	parent := filepath.Dir(pd.dir)
 	entries, _ := os.ReadDir(parent)
@@ -216,7 +219,7 @@ func (e *env) otherPending(pd *pending) {
 		if !en.IsDir() || dir == pd.dir {
 			continue
 		}
-		if _, ok, _ := loadState(dir); !ok {
+		if _, ok, _ := loadState(dir); !ok || atWork(dir) {
 			continue
 		}
 		n++
@@ -230,4 +233,17 @@ func (e *env) otherPending(pd *pending) {
 	e.out.Infof("note: this device still keeps %s in %s (ciphertext and upload state, never files in clear or a phrase; the most recent from %s)",
 		cli.Plural(n, "other unfinished upload"), parent, latest.Format("2 January 2006"))
 	e.out.Hintf("to finish one, run the command that started it again, with the same files; if they have changed or moved since, it cannot resume: delete its folder to discard it")
+}
+
+// atWork reports whether another run holds the upload folder dir, as
+// claim locks it. Asking takes the lock for an instant: a run of that
+// upload that starts in that instant is refused as busy, and says to run
+// it again.
+func atWork(dir string) bool {
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return errors.Is(flock.TryLock(f), flock.ErrLocked)
 }

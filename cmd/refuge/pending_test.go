@@ -282,6 +282,32 @@ func TestSubmitTellsOfOtherPending(t *testing.T) {
 	sameFiles(t, old, before)
 }
 
+// TestSubmitQuietAboutUploadsAtWork: a submit that completes while
+// another run on the device is sending other files (a batch run several at
+// once) does not tell of that upload as unfinished, nor hint to delete its
+// folder; the other run completes.
+func TestSubmitQuietAboutUploadsAtWork(t *testing.T) {
+	t.Parallel()
+	first := startHeld(t, 4<<20, 12<<20)
+	srv, u := first.srv, first.u
+	if _, st := pendingState1(t, u); st.UploadURL == "" {
+		t.Fatal("the first run holds no upload")
+	}
+	g := randomFile(t, t.TempDir(), "b.bin", 1000)
+	r := u.ok("", "submit", "--server", srv.URL, "--root-pub", srv.Keys.RootPub.String(), g)
+	if strings.Contains(r.stderr, "unfinished") || strings.Contains(r.stderr, "delete its folder") {
+		t.Fatalf("told of the upload another run is sending as unfinished:\n%s", r.stderr)
+	}
+	first.hold.Release()
+	if err := first.cmd.Wait(); err != nil {
+		t.Fatalf("the first run failed: %v\n%s", err, first.stderr.String())
+	}
+	pendingEmpty(t, u)
+	if st := u.ok(first.phrase+"\n", "status", "--server", srv.URL); !strings.Contains(st.stdout, "received") {
+		t.Fatalf("the first run's phrase does not find its submission: %s", st.stdout)
+	}
+}
+
 // TestPushWhileAnotherPushes: a courier push that meets a reply another
 // push is sending stops there, says so, and moves nothing; once the other
 // is done, the push goes on.

@@ -250,6 +250,9 @@ func (e *env) askMissing(r *referral, fields map[string]*string) error {
 func (e *env) loadPartnerKey(name, passFile string) (*signing.PrivateKey, error) {
 	pass, err := secrets.ReadPassphrase(secrets.Prompt{File: passFile, Label: "partner key",
 		Warn: func(m string) { e.out.Warnf("%s", m) }})
+	if errors.Is(err, secrets.ErrNoTerminal) {
+		return nil, failf("%v", err).Hint("use --passphrase-file F when running without a terminal")
+	}
 	if err != nil {
 		return nil, promptFail("%v", err)
 	}

@@ -37,6 +37,12 @@ func TestRefer(t *testing.T) {
 	os.WriteFile(broken, []byte(`{"defender_name":"A. Defender",`), 0o600)
 	unknown := filepath.Join(dir, "unknown.json")
 	os.WriteFile(unknown, []byte(`{"defender_name":"A. Defender","passport_scan":"x"}`), 0o600)
+	consentText := filepath.Join(dir, "consent-text.json")
+	os.WriteFile(consentText, []byte(`{"defender_name":"A. Defender","consent":"yes"}`), 0o600)
+	ageText := filepath.Join(dir, "age-text.json")
+	os.WriteFile(ageText, []byte(`{"family_members":[{"name":"B","relationship":"child","age":"7"}]}`), 0o600)
+	list := filepath.Join(dir, "list.json")
+	os.WriteFile(list, []byte(`[{"defender_name":"A. Defender"}]`), 0o600)
 
 	// Refusals first: nothing reaches the server.
 	other, _ := signing.Generate()
@@ -52,6 +58,10 @@ func TestRefer(t *testing.T) {
 		{"bad urgency", append(base, "--form", form, "--urgency", "soon", doc), 2, "urgency"},
 		{"form not JSON", append(base, "--form", broken, doc), 2, "broken.json: the referral form is not valid"},
 		{"form with an unknown field", append(base, "--form", unknown, doc), 2, `unknown field "passport_scan"`},
+		{"consent as text", append(base, "--form", consentText, doc), 2, `consent-text.json: the referral form is not valid: field "consent" must be true or false`},
+		{"age as text", append(base, "--form", ageText, doc), 2, `field "family_members.age" must be a whole number`},
+		{"form a list", append(base, "--form", list, doc), 2, "list.json: the referral form is not valid: it must be a JSON object"},
+		{"no passphrase file and no terminal", []string{"refer", "--partner", "fld", "--partner-key", keyFile, "--form", form, doc}, 1, "no terminal to ask for the passphrase\nrefuge: hint: use --passphrase-file F"},
 		{"wrong key", []string{"refer", "--partner", "fld", "--partner-key", otherFile, "--passphrase-file", passFile, "--form", form, doc}, 1, "not the key the manifest lists"},
 		{"unknown partner", []string{"refer", "--partner", "nobody", "--partner-key", keyFile, "--passphrase-file", passFile, "--form", form, doc}, 1, "not in the officers' key manifest"},
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 )
@@ -52,7 +53,7 @@ func parseReferral(data []byte) (*referral, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("the referral form is not valid: %v", err)
+		return nil, fmt.Errorf("the referral form is not valid: %s", formProblem(err))
 	}
 	if dec.More() {
 		return nil, errors.New("the referral form has data after the JSON value")
@@ -61,6 +62,28 @@ func parseReferral(data []byte) (*referral, error) {
 		r.Format = referralFormat
 	}
 	return &r, nil
+}
+
+// formProblem says what is wrong with a form that does not decode, in the
+// form's own words: "field "consent" must be true or false", where
+// encoding/json speaks of Go types ("cannot unmarshal string into Go
+// struct field referral.consent of type bool").
+func formProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Type == nil {
+		return err.Error()
+	}
+	if te.Field == "" {
+		return "it must be a JSON object, {…}"
+	}
+	want, ok := map[reflect.Kind]string{
+		reflect.Bool: "true or false", reflect.String: "text in double quotes",
+		reflect.Int: "a whole number", reflect.Slice: "a list, […]", reflect.Struct: "an object, {…}",
+	}[te.Type.Kind()]
+	if !ok {
+		return fmt.Sprintf("field %q has the wrong type", te.Field)
+	}
+	return fmt.Sprintf("field %q must be %s", te.Field, want)
 }
 
 // check validates a complete referral.

@@ -163,10 +163,21 @@ func cmdSeal(e *env, args []string) error {
 	}
 	// The ticket (submission id and token verifier, neither secret) lets a
 	// partner relay the bundle: written beside it, before it is committed.
-	savedTicket := false
+	savedTicket, printed := false, false
 	beforeCommit := func() error {
 		if err := saveReceipt(); err != nil {
 			return err
+		}
+		// The phrase goes to standard output before the bundle is in
+		// place: a bundle whose phrase no one has is never left.
+		if e.phraseOnStdout(toStdout) {
+			err := e.printPhrase(text.Bytes())
+			if err != nil && !savedReceipt {
+				return phraseNotPrinted(err, "nothing was sealed")
+			} else if err != nil {
+				e.out.Warnf("%s; it is in %s", err.Msg, *receiptOut)
+			}
+			printed = err == nil
 		}
 		if toStdout {
 			return nil
@@ -195,7 +206,7 @@ func cmdSeal(e *env, args []string) error {
 	if *receiptOut != "" {
 		e.out.Infof("wrote the receipt phrase to %s (mode 0600)", *receiptOut)
 	}
-	e.showPhrase(text.Bytes(), toStdout)
+	e.showPhrase(text.Bytes(), toStdout, printed)
 	return nil
 }
 
@@ -316,17 +327,42 @@ func (e *env) readNote(name string) ([]byte, error) {
 	return note, nil
 }
 
-// showPhrase prints the phrase as the seal help describes.
-func (e *env) showPhrase(phrase []byte, bundleOnStdout bool) {
-	if !bundleOnStdout && !isTerminal(e.stdout) {
-		fmt.Fprintf(e.stdout, "%s\n", phrase)
+// phraseOnStdout reports whether the phrase goes alone to standard output
+// (a script reads it there), as the seal help describes.
+func (e *env) phraseOnStdout(bundleOnStdout bool) bool {
+	return !bundleOnStdout && !isTerminal(e.stdout)
+}
+
+// printPhrase writes the phrase alone on standard output. An error (a
+// full disk under the file it was sent to, a device that fails) means
+// that no one may have it: the caller keeps and sends nothing under it,
+// unless the --receipt-out file holds it.
+func (e *env) printPhrase(phrase []byte) *cli.Error {
+	if _, err := fmt.Fprintf(e.stdout, "%s\n", phrase); err != nil {
+		return failf("cannot write the receipt phrase to standard output: %v", err)
+	}
+	return nil
+}
+
+// showPhrase shows the phrase as the seal help describes, with the
+// advice; printed says that printPhrase already wrote it to standard
+// output.
+func (e *env) showPhrase(phrase []byte, bundleOnStdout, printed bool) {
+	if printed {
 		e.out.Infof("the receipt phrase is on standard output")
-	} else {
+	} else if !e.phraseOnStdout(bundleOnStdout) {
 		fmt.Fprintf(e.stderr, "\n    %s\n\n", phrase)
 	}
 	for _, line := range strings.Split(phraseAdvice, "\n") {
 		e.out.Infof("%s", line)
 	}
+}
+
+// phraseNotPrinted is the error of a run whose phrase could not be written
+// to standard output, and that kept and sent nothing under it.
+func phraseNotPrinted(err *cli.Error, what string) *cli.Error {
+	err.Msg += "; " + what + ", and the phrase is void"
+	return err.Hint("make room where standard output goes (a full disk?), or give --receipt-out F, and run the command again: you will get a new phrase")
 }
 
 const phraseAdvice = `This receipt phrase is the only way to read the officers' replies, from any device.

@@ -355,7 +355,21 @@ func (e *env) sealAndUpload(ctx context.Context, c *client.Client, p profile, st
 				return err
 			}
 		}
-		e.showPhrase(text.Bytes(), false)
+		// Alone on standard output for a script: if it cannot be written
+		// there (the disk under that file is full), no one may have it,
+		// and nothing is kept or sent under it.
+		printed := false
+		if e.phraseOnStdout(false) {
+			err := e.printPhrase(text.Bytes())
+			if err != nil && job.receiptOut == "" {
+				pd.clear()
+				return phraseNotPrinted(err, "nothing was sent")
+			} else if err != nil {
+				e.out.Warnf("%s; it is in %s", err.Msg, job.receiptOut)
+			}
+			printed = err == nil
+		}
+		e.showPhrase(text.Bytes(), false, printed)
 		e.resumeHint = resumeUnderPhrase
 		if job.receiptOut == "" {
 			if err := shown(); err != nil {
