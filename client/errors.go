@@ -187,6 +187,23 @@ func describeNet(err error) string {
 }
 func (e *netError) Unwrap() error { return e.err }
 
+// TimedOut reports whether err is the failure of a try that waited for
+// the server until a time limit (no answer, an answer that stopped
+// coming, one too slow), not one that failed at once (a refusal, a cut):
+// whoever waits for it has waited long already.
+func TimedOut(err error) bool {
+	var ne *netError
+	if !errors.As(err, &ne) {
+		return false
+	}
+	var stalled *stalledError
+	var slow *answerTooSlowError
+	var te net.Error
+	return errors.As(ne.err, &stalled) || errors.As(ne.err, &slow) ||
+		errors.Is(ne.err, context.DeadlineExceeded) || errors.Is(ne.err, os.ErrDeadlineExceeded) ||
+		(errors.As(ne.err, &te) && te.Timeout())
+}
+
 // ErrNetwork matches (errors.Is) every failure to reach the server, after
 // the retries are spent.
 var ErrNetwork = errors.New("network failure")

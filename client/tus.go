@@ -49,9 +49,11 @@ func (m Metadata) encode() string {
 
 // CreateUpload starts a tus upload of length bytes and returns its URL.
 // token is a partner's or courier's bearer token, or "" for an anonymous
-// submission. The request is not retried after a network failure that
-// may have reached the server (a retry could create a second upload);
-// the caller starts over, as refuge submit does.
+// submission. Without a creation key in meta (api.MetaCreationKey), the
+// request is not retried after a network failure that may have reached
+// the server (a retry could create a second upload); the caller starts
+// over. With one, it is: the server answers the same creation again with
+// the same upload.
 func (c *Client) CreateUpload(ctx context.Context, length int64, meta Metadata, token string) (string, error) {
 	if length < 0 {
 		return "", errors.New("upload length must not be negative")
@@ -70,7 +72,7 @@ func (c *Client) CreateUpload(ctx context.Context, length int64, meta Metadata, 
 		resp, err := c.send(req)
 		if err != nil {
 			var ne *netError
-			if errors.As(err, &ne) && !dialFailure(err) {
+			if errors.As(err, &ne) && !dialFailure(err) && meta[api.MetaCreationKey] == "" {
 				return permanent(err)
 			}
 			return err

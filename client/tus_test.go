@@ -63,6 +63,45 @@ func anonymousMeta() (client.Metadata, string) {
 	return client.Metadata{api.MetaKind: "anonymous", api.MetaSubmissionID: id, api.MetaVerifier: randomHex(32)}, id
 }
 
+// TestCreateUploadAnswerLost: the answer to a creation is lost after the
+// server made the upload. With a creation key the client asks again and
+// gets that upload, which then takes the whole file; without one it does
+// not ask again (a second upload would be made).
+func TestCreateUploadAnswerLost(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	lose := clienttest.StartLoseProxy(t, srv.Addr)
+	c, err := client.New(client.Options{Server: "http://" + lose.Addr, Proxy: "direct", Retry: fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, _ := sealed(t, srv, 256<<10)
+	f, _ := os.Open(path)
+	defer f.Close()
+	fi, _ := f.Stat()
+	ctx := context.Background()
+
+	meta, _ := anonymousMeta()
+	lose.LosePosts(1)
+	if _, err := c.CreateUpload(ctx, fi.Size(), meta, ""); err == nil || lose.Lost.Load() != 1 {
+		t.Fatalf("without a creation key: %v after %d answers lost, want an error after 1", err, lose.Lost.Load())
+	}
+
+	meta, id := anonymousMeta()
+	meta[api.MetaCreationKey] = randomHex(32)
+	lose.LosePosts(2)
+	u, err := c.CreateUpload(ctx, fi.Size(), meta, "")
+	if err != nil || lose.Lost.Load() != 3 {
+		t.Fatalf("with a creation key: %v after %d answers lost in all, want none after 3", err, lose.Lost.Load())
+	}
+	if err := c.Upload(ctx, u, "", f, fi.Size(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Store.Submission(ctx, id); err != nil {
+		t.Fatalf("the upload did not become the submission: %v", err)
+	}
+}
+
 // uploadFile creates an upload for path and sends it all.
 func uploadFile(t *testing.T, c *client.Client, path string, progress *atomic.Int64) string {
 	t.Helper()

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -61,6 +62,37 @@ func newUploadID() (string, error) {
 	return hex.EncodeToString(b[:]), nil
 }
 
+// keyedUploadID returns the upload id of a creation key (64 lowercase
+// hex characters, see api.MetaCreationKey): the first 128 bits of its
+// SHA-256, as 32 lowercase hex characters. Only who holds the key can
+// name the upload again; the id does not give the key away.
+func keyedUploadID(key string) (string, error) {
+	if !lowerhex.Valid(key, 64) {
+		return "", errors.New("malformed creation key")
+	}
+	sum := sha256.Sum256([]byte("refuge upload id v1\x00" + key))
+	return hex.EncodeToString(sum[:16]), nil
+}
+
+// createdBefore reports whether the upload u, whose creation found its id
+// or submission id taken, is exactly one created before and not yet
+// complete: the same creation key, so the same id, and the same fields
+// and creator. It then answers as the first creation did (u takes its
+// expiry day).
+func (s *Server) createdBefore(r *http.Request, u *store.Upload) bool {
+	prev, err := s.cfg.Store.Upload(r.Context(), u.ID)
+	if err != nil || prev.Offset == prev.Length {
+		return false
+	}
+	same := prev.Length == u.Length && prev.Kind == u.Kind && prev.SubmissionID == u.SubmissionID &&
+		prev.Verifier == u.Verifier && prev.Partner == u.Partner && prev.Courier == u.Courier &&
+		prev.CreatorToken == u.CreatorToken
+	if same {
+		u.Expires = prev.Expires
+	}
+	return same
+}
+
 // expiresHeader is the Upload-Expires value: the start of the expiry day,
 // in the RFC 7231 format tus asks for.
 func expiresHeader(d store.Day) string {
@@ -88,14 +120,18 @@ func (s *Server) tusCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.cfg.Store.CreateUpload(r.Context(), u); err != nil {
 		switch {
+		case errors.Is(err, store.ErrExists) && s.createdBefore(r, &u):
+			// The same creation again (its answer was lost): the same upload.
 		case errors.Is(err, store.ErrExists):
 			writeError(w, api.Errorf(api.CodeConflict, "a submission with this submission-id already exists"))
+			return
 		case errors.Is(err, store.ErrNotFound):
 			writeError(w, api.Errorf(api.CodeNotFound, "the submission this reply answers does not exist"))
+			return
 		default:
 			writeError(w, s.storeError("create upload", err))
+			return
 		}
-		return
 	}
 	h := w.Header()
 	h.Set("Location", api.PathUploads+"/"+u.ID)
@@ -161,6 +197,11 @@ func (s *Server) newUpload(r *http.Request, c caller) (store.Upload, *api.Error)
 	id, err := newUploadID()
 	if err != nil {
 		return u, s.storeError("random upload id", err)
+	}
+	if md.creationKey != "" {
+		if id, err = keyedUploadID(md.creationKey); err != nil {
+			return u, api.Errorf(api.CodeBadRequest, "Upload-Metadata creation-key must be 64 lowercase hex characters")
+		}
 	}
 	today := s.cfg.Now()
 	u.ID = id

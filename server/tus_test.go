@@ -241,6 +241,55 @@ func TestTermination(t *testing.T) {
 	e.create(1000, s.meta(), "")
 }
 
+// TestCreateAgainWithKey: a creation sent again with the same creation
+// key and fields (its answer was lost on the way) gets the same upload,
+// with the bytes it holds; any other creation naming the taken
+// submission id is still 409, and so is the same one once the upload
+// completed.
+func TestCreateAgainWithKey(t *testing.T) {
+	e := newEnv(t)
+	s, other := newSubmitter(), newSubmitter()
+	key, otherKey := other.token, s.token // 64 random lowercase hex characters each
+	withKey := s.meta() + "," + meta(api.MetaCreationKey, key)
+	body := e.bundle(10 << 10)
+	loc := e.create(len(body), withKey, "")
+	if resp, b := e.patch(loc, 0, body[:100]); resp.StatusCode != 204 {
+		t.Fatalf("patch: %d %s", resp.StatusCode, b)
+	}
+	if again := e.create(len(body), withKey, ""); again != loc {
+		t.Fatalf("the same creation again made %s, not %s", again, loc)
+	}
+	if n := e.offset(loc); n != 100 {
+		t.Fatalf("offset %d after the creation again, want 100", n)
+	}
+	for _, tc := range []struct {
+		desc     string
+		length   int
+		metadata string
+		want     int
+	}{
+		{"another key", len(body), s.meta() + "," + meta(api.MetaCreationKey, otherKey), 409},
+		{"no key", len(body), s.meta(), 409},
+		{"another length", len(body) + 1, withKey, 409},
+		{"another verifier", len(body), meta(api.MetaSubmissionID, s.id, api.MetaVerifier, other.verifier(), api.MetaCreationKey, key), 409},
+		{"another submission id", len(body), meta(api.MetaSubmissionID, other.id, api.MetaVerifier, s.verifier(), api.MetaCreationKey, key), 409},
+		{"key in capitals", len(body), s.meta() + "," + meta(api.MetaCreationKey, strings.ToUpper(key)), 400},
+		{"key too short", len(body), s.meta() + "," + meta(api.MetaCreationKey, key[:62]), 400},
+	} {
+		h := tusHdr("Upload-Length", strconv.Itoa(tc.length), "Upload-Metadata", tc.metadata)
+		if resp, b := e.do("POST", "/v1/uploads", nil, h); resp.StatusCode != tc.want {
+			t.Errorf("%s: %d %s, want %d", tc.desc, resp.StatusCode, b, tc.want)
+		}
+	}
+	if resp, b := e.patch(loc, 100, body[100:]); resp.StatusCode != 204 {
+		t.Fatalf("last patch: %d %s", resp.StatusCode, b)
+	}
+	h := tusHdr("Upload-Length", strconv.Itoa(len(body)), "Upload-Metadata", withKey)
+	if resp, b := e.do("POST", "/v1/uploads", nil, h); resp.StatusCode != 409 {
+		t.Fatalf("the same creation after completion: %d %s, want 409", resp.StatusCode, b)
+	}
+}
+
 func TestRangeDownload(t *testing.T) {
 	e := newEnv(t)
 	s := newSubmitter()

@@ -43,6 +43,7 @@ type metadata struct {
 	kind         string
 	submissionID string
 	verifier     string
+	creationKey  string
 }
 
 const maxMetadataLen = 4096
@@ -90,6 +91,8 @@ func parseMetadata(h string) (metadata, error) {
 			m.submissionID = string(v)
 		case api.MetaVerifier:
 			m.verifier = string(v)
+		case api.MetaCreationKey:
+			m.creationKey = string(v)
 		}
 	}
 	return m, nil

@@ -293,9 +293,12 @@ func (e *env) newClient(p profile) (*client.Client, error) {
 // retrying tells of a wait before the next try, from the second failure
 // in a row: one that the next try mends is not news, but a person on a
 // bad link should not sit in silence while the retries run (up to a few
-// minutes in all). Over a progress line, it clears that line first.
+// minutes in all). A try that timed out is told from the first: it kept
+// the person waiting a minute already (a server that accepts and never
+// answers used to leave two minutes without a word). Over a progress
+// line, it clears that line first.
 func (e *env) retrying(r client.RetryNotice) {
-	if r.Failed < 2 {
+	if r.Failed < 2 && !client.TimedOut(r.Err) {
 		return
 	}
 	// One write, clearing and notice: the progress line is redrawn from
@@ -309,7 +312,7 @@ func (e *env) retrying(r client.RetryNotice) {
 	if s := r.Wait.Round(time.Second); s > 0 {
 		wait = s.String()
 	}
-	cli.Output{Prog: e.out.Prog, W: &b}.Infof("no answer from the server yet (%v); trying again in %s (%d tries failed in a row, giving up after %d)", r.Err, wait, r.Failed, r.Of)
+	cli.Output{Prog: e.out.Prog, W: &b}.Infof("no answer from the server yet (%v); trying again in %s (%s failed in a row, giving up after %d)", r.Err, wait, cli.Plural(r.Failed, "try"), r.Of)
 	io.WriteString(e.stderr, b.String())
 }
 

@@ -306,6 +306,40 @@ func TestSubmitNetworkFailureExit4(t *testing.T) {
 	}
 }
 
+// TestSubmitCreationAnswerLost: the server made the upload but its answer
+// was lost on the way, every time, so the run stops before it learns
+// the upload's URL (exit 4, "run the same command again"). Run again, the
+// same command finds that upload through the creation key it kept and
+// finishes under the phrase already shown, where the server used to
+// answer that the submission id was taken and the phrase had to be
+// thrown away.
+func TestSubmitCreationAnswerLost(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	lose := clienttest.StartLoseProxy(t, srv.Addr)
+	lose.LosePosts(1 << 20)
+	u := newUser(t)
+	args := []string{"submit", "--server", "http://" + lose.Addr, "--root-pub", srv.Keys.RootPub.String(),
+		randomFile(t, t.TempDir(), "a.pdf", 256<<10)}
+	r := u.run("", args...)
+	if r.code != 4 || !strings.Contains(r.stderr, "run the same command again") || lose.Lost.Load() == 0 {
+		t.Fatalf("exit %d, want 4 (%d answers lost):\n%s", r.code, lose.Lost.Load(), r.stderr)
+	}
+	phrase := phraseOf(t, r)
+	if uploadURL(t, u) != "" {
+		t.Fatal("an upload URL was kept that the server never gave")
+	}
+	lose.LosePosts(0)
+	r = u.run("", args...)
+	if r.code != 0 || !strings.Contains(r.stderr, "resuming") || r.stdout != "" {
+		t.Fatalf("second run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	pendingEmpty(t, u)
+	if st := u.ok(phrase+"\n", "status", "--server", srv.URL); !strings.Contains(st.stdout, "received") {
+		t.Fatalf("the phrase shown does not find the submission: %s", st.stdout)
+	}
+}
+
 // TestSubmitRestart: --restart throws an interrupted submission away
 // (the server's upload is terminated) and starts over with a new phrase.
 func TestSubmitRestart(t *testing.T) {

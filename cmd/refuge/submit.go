@@ -201,7 +201,7 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, content []byte
 			if err != nil && !st.Vanished {
 				return netFail("cancelling the interrupted upload", err)
 			}
-			st.UploadURL = ""
+			st.UploadURL, st.CreationKey = "", ""
 		}
 		if err := os.Remove(sealed); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return failf("cannot clear the old sealed bundle: %v", err)

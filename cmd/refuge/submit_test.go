@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -232,7 +233,7 @@ func TestSubmitTellsOfRetries(t *testing.T) {
 	if n := strings.Count(r.stderr, "no answer from the server yet (network: connection refused); trying again in "); n < 10 {
 		t.Fatalf("told of %d retries:\n%s", n, r.stderr)
 	}
-	if strings.Contains(r.stderr, "(1 tries failed") {
+	if strings.Contains(r.stderr, "(1 try failed") {
 		t.Fatalf("told of the first failure:\n%s", r.stderr)
 	}
 }
@@ -258,5 +259,44 @@ func TestCourierPullsInPages(t *testing.T) {
 	r = courier.ok("", "courier", "pull", "--server", srv.URL, "--token", srv.Courier, "-o", inbox)
 	if !strings.Contains(r.stderr, "pulled 0 new submissions; 5 listed") {
 		t.Fatalf("second pull: %s", r.stderr)
+	}
+}
+
+// TestStatusTellsOfSilentServer: a server that takes the connection and
+// never answers (a censor's black hole) costs a time limit per try, so
+// the first one that ends is told at once; before, the person sat a
+// minute per try, two in all, without a word.
+func TestStatusTellsOfSilentServer(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var held []net.Conn // open, never answered
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); <-done })
+	u := &user{t: t, state: t.TempDir(), env: []string{answerTimeoutEnv + "=1s"}}
+	r := u.run(testPhrase+"\n", "status", "--server", "http://"+ln.Addr().String())
+	if r.code != exitNetwork || r.stdout != "" {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "refuge: no answer from the server yet (network: the server's answer did not end within 1s); trying again in ") ||
+		!strings.Contains(r.stderr, " (1 try failed in a row, giving up after 3)") {
+		t.Fatalf("the first try that timed out was not told:\n%s", r.stderr)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -26,7 +27,8 @@ import (
 // the same command finds it:
 //
 //	state.json   the upload: server, kind, submission id, token verifier,
-//	             reply recipient, ciphertext size, once created the tus
+//	             reply recipient, ciphertext size, the creation key the
+//	             upload is asked for with, once created the tus
 //	             upload URL, once sealed the bundle's CRC-32C, and how much
 //	             of the spool was freed once the server held it (0600)
 //	bundle.age   for refuge submit and refer: the sealed ciphertext, a
@@ -42,6 +44,11 @@ type uploadState struct {
 	ReplyRecipient string `json:"reply_recipient,omitempty"`
 	Size           int64  `json:"size"`
 	UploadURL      string `json:"upload_url,omitempty"`
+	// CreationKey names the upload to the server before its URL is known
+	// (api.MetaCreationKey): a run whose creation reached the server but
+	// whose answer was lost asks again with it and gets the same upload.
+	// A new one goes with every new upload.
+	CreationKey string `json:"creation_key,omitempty"`
 	// Sealed is true once bundle.age is complete; SealedCRC is its CRC-32C.
 	Sealed    bool   `json:"sealed,omitempty"`
 	SealedCRC uint32 `json:"sealed_crc32c,omitempty"`
@@ -84,6 +91,28 @@ func (p *pendingState) update(change func(*uploadState)) error {
 	}
 	change(&p.st)
 	return saveState(p.pd.dir, p.st)
+}
+
+// newCreationKey gives the state a new creation key, saved before the
+// creation is sent when the run keeps its folder already (submit, refer):
+// a run cut off before the answer then asks again with it. Otherwise
+// (relay, courier push) it is saved with the upload's URL, as the rest.
+func (p *pendingState) newCreationKey() error {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return failf("cannot make a random key: %v", err)
+	}
+	key := hex.EncodeToString(b[:])
+	p.mu.Lock()
+	kept := p.pd.lock != nil
+	p.mu.Unlock()
+	if kept {
+		return p.update(func(s *uploadState) { s.CreationKey = key })
+	}
+	p.mu.Lock()
+	p.st.CreationKey = key
+	p.mu.Unlock()
+	return nil
 }
 
 func (p *pendingState) get() uploadState {
@@ -176,7 +205,13 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 	vanished := st.Vanished
 	for {
 		if st.UploadURL == "" {
-			meta := client.Metadata{api.MetaKind: st.Kind, api.MetaSubmissionID: st.SubmissionID}
+			if st.CreationKey == "" {
+				if err := ps.newCreationKey(); err != nil {
+					return err
+				}
+				st = ps.get()
+			}
+			meta := client.Metadata{api.MetaKind: st.Kind, api.MetaSubmissionID: st.SubmissionID, api.MetaCreationKey: st.CreationKey}
 			if st.Verifier != "" {
 				meta[api.MetaVerifier] = st.Verifier
 			}
@@ -214,7 +249,7 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 		}
 		if !vanished && (errors.Is(err, api.ErrNotFound) || errors.Is(err, api.ErrGone)) {
 			vanished = true
-			st.UploadURL = ""
+			st.UploadURL, st.CreationKey = "", ""
 			continue
 		}
 		if errors.Is(err, errReleased) {

@@ -19,6 +19,11 @@ const (
 	MetaKind         = "kind"          // "anonymous" (default), "relay", "referral" or "reply"
 	MetaSubmissionID = "submission-id" // 32 lowercase hex characters
 	MetaVerifier     = "verifier"      // 64 lowercase hex characters: SHA-256 of the access token
+	// MetaCreationKey is 64 lowercase hex characters (32 random bytes)
+	// that the client keeps until the upload completes: the upload's id
+	// is derived from it, so a creation whose answer was lost on the way,
+	// sent again with the same key and fields, gets the same upload.
+	MetaCreationKey = "creation-key"
 )
 
 // TokenInfo is the body of GET /v1/token: the role of the partner or
