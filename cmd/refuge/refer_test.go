@@ -43,6 +43,16 @@ func TestRefer(t *testing.T) {
 	os.WriteFile(ageText, []byte(`{"family_members":[{"name":"B","relationship":"child","age":"7"}]}`), 0o600)
 	list := filepath.Join(dir, "list.json")
 	os.WriteFile(list, []byte(`[{"defender_name":"A. Defender"}]`), 0o600)
+	// A script that writes a field twice, or in another letter case: the
+	// standard decoder took the last one, and "Consent" for "consent".
+	twice := filepath.Join(dir, "twice.json")
+	os.WriteFile(twice, []byte(`{"defender_name":"A. Defender","nationality":"X","current_country":"Y",
+"work":"land rights","risk":"arrest warrant","urgency":"medium","consent":false,"consent":true,
+"safe_contact":"signal","referring_organisation":"FLD"}`), 0o600)
+	upper := filepath.Join(dir, "upper.json")
+	os.WriteFile(upper, []byte(`{"defender_name":"A. Defender","nationality":"X","current_country":"Y",
+"work":"land rights","risk":"arrest warrant","urgency":"medium","Consent":true,
+"safe_contact":"signal","referring_organisation":"FLD"}`), 0o600)
 
 	// Refusals first: nothing reaches the server.
 	other, _ := signing.Generate()
@@ -61,6 +71,8 @@ func TestRefer(t *testing.T) {
 		{"consent as text", append(base, "--form", consentText, doc), 2, `consent-text.json: the referral form is not valid: field "consent" must be true or false`},
 		{"age as text", append(base, "--form", ageText, doc), 2, `field "family_members.age" must be a whole number`},
 		{"form a list", append(base, "--form", list, doc), 2, "list.json: the referral form is not valid: it must be a JSON object"},
+		{"a field twice", append(base, "--form", twice, doc), 2, `twice.json: the referral form is not valid: field "consent" appears twice`},
+		{"a field in another letter case", append(base, "--form", upper, doc), 2, `upper.json: the referral form is not valid: field "Consent" must be written "consent"`},
 		{"no passphrase file and no terminal", []string{"refer", "--partner", "fld", "--partner-key", keyFile, "--form", form, doc}, 1, "no terminal to ask for the passphrase\nrefuge: hint: use --passphrase-file F"},
 		{"wrong key", []string{"refer", "--partner", "fld", "--partner-key", otherFile, "--passphrase-file", passFile, "--form", form, doc}, 1, "not the key the manifest lists"},
 		{"unknown partner", []string{"refer", "--partner", "nobody", "--partner-key", keyFile, "--passphrase-file", passFile, "--form", form, doc}, 1, "not in the officers' key manifest"},
