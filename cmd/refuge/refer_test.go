@@ -394,3 +394,48 @@ func TestReferFormRewrittenResumes(t *testing.T) {
 		t.Fatalf("%d submissions, want 1", len(subs))
 	}
 }
+
+// TestReferStdinOnce: standard input can be read once, so a script that
+// gives the form and the passphrase (or the note) both as /dev/stdin is
+// refused at once, exit 2, naming the flags, nothing sent and nothing
+// printed on standard output. Before, the form's reading took the
+// passphrase line too and failed as not JSON, or the key's took the
+// form's first line and the form was left with "data after the JSON
+// value". The form alone on standard input is still read.
+func TestReferStdinOnce(t *testing.T) {
+	t.Parallel()
+	p := newPartner(t)
+	doc := randomFile(t, p.dir, "a.pdf", 1<<10)
+	form := `{"defender_name":"A. Defender","nationality":"X","current_country":"Y","work":"land rights",
+"risk":"arrest warrant","urgency":"medium","consent":true,"safe_contact":"signal","referring_organisation":"FLD"}`
+	refer := []string{"refer", "--partner", "fld", "--partner-key", p.keyFile}
+	for _, tc := range []struct {
+		desc, stdin string
+		args        []string
+		want        string
+	}{
+		{"passphrase first", "partner pass\n" + form, []string{"--passphrase-file", "/dev/stdin", "--form", "/dev/stdin"},
+			"--form and --passphrase-file both read standard input"},
+		{"form first", form + "\npartner pass\n", []string{"--form", "/dev/stdin", "--passphrase-file", "/dev/stdin"},
+			"--form and --passphrase-file both read standard input"},
+		{"/dev/fd/0", form + "\npartner pass\n", []string{"--form", "/dev/fd/0", "--passphrase-file", "/dev/stdin"},
+			"--form and --passphrase-file both read standard input"},
+		{"the form and the note", form, []string{"--passphrase-file", p.passFile, "--form", "/dev/stdin", "--note-file", "-"},
+			"--form and --note-file both read standard input"},
+		{"all three", form, []string{"--passphrase-file", "/dev/stdin", "--form", "/dev/stdin", "--note-file", "-"},
+			"--form and --passphrase-file and --note-file all read standard input"},
+	} {
+		r := p.u.run(tc.stdin, append(append(append([]string(nil), refer...), tc.args...), doc)...)
+		if r.code != 2 || !strings.Contains(r.stderr, "error: "+tc.want+", which can be read only once; nothing was sent") ||
+			!strings.Contains(r.stderr, "hint: let one of them read standard input") || r.stdout != "" {
+			t.Fatalf("%s: exit %d, want 2 with %q\nstdout: %s\nstderr: %s", tc.desc, r.code, tc.want, r.stdout, r.stderr)
+		}
+	}
+	if n := p.srv.Requests()["POST"]; n != 0 {
+		t.Fatalf("a refused referral reached the server (%d POSTs)", n)
+	}
+	r := p.u.ok(form, append(append([]string(nil), p.base...), "--form", "/dev/stdin", doc)...)
+	if p.referredName(t, phraseOf(t, r)) != "A. Defender" {
+		t.Fatal("the form read from standard input did not arrive")
+	}
+}
