@@ -124,6 +124,9 @@ func cmdRefer(e *env, args []string) error {
 	if *partner == "" || *keyFile == "" {
 		return usagef("refer", "--partner NAME and --partner-key FILE are needed")
 	}
+	if err := oneStdinReader(*formFile, *passFile, *noteFile); err != nil {
+		return err
+	}
 	if err := receiptOutEarly(cn, "refer", "referral", *receiptOut, *restart); err != nil {
 		return err
 	}
@@ -206,6 +209,33 @@ func cmdRefer(e *env, args []string) error {
 			job.resumed = resumed
 			return e.sealAndUpload(ctx, c, p, state, pd, contents, job)
 		})
+}
+
+// oneStdinReader refuses to read standard input for two of the form, the
+// passphrase and the note: the first would read what was meant for the
+// other, which would then find nothing, or the wrong thing.
+func oneStdinReader(form, passFile, note string) error {
+	stdin := func(name string) bool {
+		return name == "/dev/stdin" || name == "/dev/fd/0" || name == "/proc/self/fd/0"
+	}
+	var readers []string
+	for _, f := range []struct {
+		flag string
+		on   bool
+	}{{"--form", stdin(form)}, {"--passphrase-file", stdin(passFile)}, {"--note-file", note == "-" || stdin(note)}} {
+		if f.on {
+			readers = append(readers, f.flag)
+		}
+	}
+	if len(readers) < 2 {
+		return nil
+	}
+	both := "both"
+	if len(readers) > 2 {
+		both = "all"
+	}
+	return usagef("refer", "%s %s read standard input, which can be read only once; nothing was sent", strings.Join(readers, " and "), both).
+		Hint("let one of them read standard input and give the others as files (the passphrase in a file of mode 0600), or the form as field flags")
 }
 
 // askMissing asks at a terminal for the form's missing required fields.

@@ -43,6 +43,16 @@ func TestRefer(t *testing.T) {
 	os.WriteFile(ageText, []byte(`{"family_members":[{"name":"B","relationship":"child","age":"7"}]}`), 0o600)
 	list := filepath.Join(dir, "list.json")
 	os.WriteFile(list, []byte(`[{"defender_name":"A. Defender"}]`), 0o600)
+	// A script that writes a field twice, or in another letter case: the
+	// standard decoder took the last one, and "Consent" for "consent".
+	twice := filepath.Join(dir, "twice.json")
+	os.WriteFile(twice, []byte(`{"defender_name":"A. Defender","nationality":"X","current_country":"Y",
+"work":"land rights","risk":"arrest warrant","urgency":"medium","consent":false,"consent":true,
+"safe_contact":"signal","referring_organisation":"FLD"}`), 0o600)
+	upper := filepath.Join(dir, "upper.json")
+	os.WriteFile(upper, []byte(`{"defender_name":"A. Defender","nationality":"X","current_country":"Y",
+"work":"land rights","risk":"arrest warrant","urgency":"medium","Consent":true,
+"safe_contact":"signal","referring_organisation":"FLD"}`), 0o600)
 
 	// Refusals first: nothing reaches the server.
 	other, _ := signing.Generate()
@@ -61,6 +71,8 @@ func TestRefer(t *testing.T) {
 		{"consent as text", append(base, "--form", consentText, doc), 2, `consent-text.json: the referral form is not valid: field "consent" must be true or false`},
 		{"age as text", append(base, "--form", ageText, doc), 2, `field "family_members.age" must be a whole number`},
 		{"form a list", append(base, "--form", list, doc), 2, "list.json: the referral form is not valid: it must be a JSON object"},
+		{"a field twice", append(base, "--form", twice, doc), 2, `twice.json: the referral form is not valid: field "consent" appears twice`},
+		{"a field in another letter case", append(base, "--form", upper, doc), 2, `upper.json: the referral form is not valid: field "Consent" must be written "consent"`},
 		{"no passphrase file and no terminal", []string{"refer", "--partner", "fld", "--partner-key", keyFile, "--form", form, doc}, 1, "no terminal to ask for the passphrase\nrefuge: hint: use --passphrase-file F"},
 		{"wrong key", []string{"refer", "--partner", "fld", "--partner-key", otherFile, "--passphrase-file", passFile, "--form", form, doc}, 1, "not the key the manifest lists"},
 		{"unknown partner", []string{"refer", "--partner", "nobody", "--partner-key", keyFile, "--passphrase-file", passFile, "--form", form, doc}, 1, "not in the officers' key manifest"},
@@ -380,5 +392,50 @@ func TestReferFormRewrittenResumes(t *testing.T) {
 	}
 	if subs, _ := p.srv.Store.Submissions(context.Background()); len(subs) != 1 {
 		t.Fatalf("%d submissions, want 1", len(subs))
+	}
+}
+
+// TestReferStdinOnce: standard input can be read once, so a script that
+// gives the form and the passphrase (or the note) both as /dev/stdin is
+// refused at once, exit 2, naming the flags, nothing sent and nothing
+// printed on standard output. Before, the form's reading took the
+// passphrase line too and failed as not JSON, or the key's took the
+// form's first line and the form was left with "data after the JSON
+// value". The form alone on standard input is still read.
+func TestReferStdinOnce(t *testing.T) {
+	t.Parallel()
+	p := newPartner(t)
+	doc := randomFile(t, p.dir, "a.pdf", 1<<10)
+	form := `{"defender_name":"A. Defender","nationality":"X","current_country":"Y","work":"land rights",
+"risk":"arrest warrant","urgency":"medium","consent":true,"safe_contact":"signal","referring_organisation":"FLD"}`
+	refer := []string{"refer", "--partner", "fld", "--partner-key", p.keyFile}
+	for _, tc := range []struct {
+		desc, stdin string
+		args        []string
+		want        string
+	}{
+		{"passphrase first", "partner pass\n" + form, []string{"--passphrase-file", "/dev/stdin", "--form", "/dev/stdin"},
+			"--form and --passphrase-file both read standard input"},
+		{"form first", form + "\npartner pass\n", []string{"--form", "/dev/stdin", "--passphrase-file", "/dev/stdin"},
+			"--form and --passphrase-file both read standard input"},
+		{"/dev/fd/0", form + "\npartner pass\n", []string{"--form", "/dev/fd/0", "--passphrase-file", "/dev/stdin"},
+			"--form and --passphrase-file both read standard input"},
+		{"the form and the note", form, []string{"--passphrase-file", p.passFile, "--form", "/dev/stdin", "--note-file", "-"},
+			"--form and --note-file both read standard input"},
+		{"all three", form, []string{"--passphrase-file", "/dev/stdin", "--form", "/dev/stdin", "--note-file", "-"},
+			"--form and --passphrase-file and --note-file all read standard input"},
+	} {
+		r := p.u.run(tc.stdin, append(append(append([]string(nil), refer...), tc.args...), doc)...)
+		if r.code != 2 || !strings.Contains(r.stderr, "error: "+tc.want+", which can be read only once; nothing was sent") ||
+			!strings.Contains(r.stderr, "hint: let one of them read standard input") || r.stdout != "" {
+			t.Fatalf("%s: exit %d, want 2 with %q\nstdout: %s\nstderr: %s", tc.desc, r.code, tc.want, r.stdout, r.stderr)
+		}
+	}
+	if n := p.srv.Requests()["POST"]; n != 0 {
+		t.Fatalf("a refused referral reached the server (%d POSTs)", n)
+	}
+	r := p.u.ok(form, append(append([]string(nil), p.base...), "--form", "/dev/stdin", doc)...)
+	if p.referredName(t, phraseOf(t, r)) != "A. Defender" {
+		t.Fatal("the form read from standard input did not arrive")
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"unicode/utf8"
+
+	"refuge/internal/strictjson"
 )
 
 // referral is referral.json, the structured form a partner files:
@@ -44,10 +46,27 @@ const referralFormat = "refuge-referral-v1"
 
 var urgencies = []string{"immediate", "high", "medium", "low"}
 
-// parseReferral reads a form strictly: unknown fields are refused.
+// referralFields are the names of the fields of a referral and of a family
+// member, as they are written. The standard decoder would keep the last of
+// a field named twice and take "Consent" for "consent": a form that a
+// script wrote wrongly would pass as one it did not mean, and be read one
+// way here and another way by other tools, so strictjson refuses both.
+// Which names belong to which object the decoder checks
+// (DisallowUnknownFields).
+var referralFields = []string{
+	"format", "defender_name", "nationality", "current_country", "organisation", "work", "risk",
+	"urgency", "family_members", "consent", "safe_contact", "referring_organisation",
+	"name", "relationship", "age",
+}
+
+// parseReferral reads a form strictly: a field that is unknown, named
+// twice or in another letter case is refused.
 func parseReferral(data []byte) (*referral, error) {
 	if len(data) > 256<<10 {
 		return nil, errors.New("the referral form is larger than 256 KiB")
+	}
+	if err := strictjson.CheckFieldNames(data, referralFields...); err != nil {
+		return nil, fmt.Errorf("the referral form is not valid: %s", nameProblem(err))
 	}
 	var r referral
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -64,6 +83,24 @@ func parseReferral(data []byte) (*referral, error) {
 	return &r, nil
 }
 
+// nameProblem says what strictjson found wrong with a form, naming the
+// field as the form wrote it: the form is the partner's own.
+func nameProblem(err error) string {
+	var ne *strictjson.NameError
+	if !errors.As(err, &ne) {
+		return "it must be a JSON object, {…}"
+	}
+	if ne.Twice {
+		return fmt.Sprintf("field %q appears twice", ne.Name)
+	}
+	for _, n := range referralFields {
+		if strings.EqualFold(n, ne.Name) {
+			return fmt.Sprintf("field %q must be written %q", ne.Name, n)
+		}
+	}
+	return fmt.Sprintf("unknown field %q", ne.Name)
+}
+
 // formProblem says what is wrong with a form that does not decode, in the
 // form's own words: "field "consent" must be true or false", where
 // encoding/json speaks of Go types ("cannot unmarshal string into Go
@@ -71,7 +108,7 @@ func parseReferral(data []byte) (*referral, error) {
 func formProblem(err error) string {
 	var te *json.UnmarshalTypeError
 	if !errors.As(err, &te) || te.Type == nil {
-		return err.Error()
+		return strings.TrimPrefix(err.Error(), "json: ")
 	}
 	if te.Field == "" {
 		return "it must be a JSON object, {…}"

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -21,6 +25,18 @@ func TestReferralCheck(t *testing.T) {
 		{"bad urgency", `{"defender_name":"A","nationality":"X","current_country":"Y","work":"w","risk":"r","urgency":"soon","consent":true,"safe_contact":"s","referring_organisation":"o"}`, false},
 		{"missing name", `{"nationality":"X","current_country":"Y","work":"w","risk":"r","urgency":"high","consent":true,"safe_contact":"s","referring_organisation":"o"}`, false},
 		{"trailing data", goodForm + `{}`, false},
+		// As strictly as every other JSON input (strictjson): the
+		// standard decoder kept the last of a field named twice and took
+		// one in another letter case.
+		{"consent twice", `{"consent":true,` + goodForm[1:], false},
+		{"consent twice, once escaped", strings.Replace(goodForm, `"consent":true`, `"consent":true,"\u0063onsent":true`, 1), false},
+		{"Consent", strings.Replace(goodForm, `"consent"`, `"Consent"`, 1), false},
+		{"long s (U+017F), which encoding/json folds to s", strings.Replace(goodForm, `"safe_contact"`, `"\u017fafe_contact"`, 1), false},
+		{"a family member's name twice", strings.Replace(goodForm, `{"name":"B"`, `{"name":"B","name":"C"`, 1), false},
+		{"AGE", strings.Replace(goodForm, `"age"`, `"AGE"`, 1), false},
+		{"null", `null`, false},
+		{"a field name written with an escape", strings.Replace(goodForm, `"consent"`, `"\u0063onsent"`, 1), true},
+		{"white space around", " \n" + goodForm + "\n ", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
@@ -35,10 +51,54 @@ func TestReferralCheck(t *testing.T) {
 	}
 }
 
+// TestReferralStrictMessages: a form refused by the strict reading says
+// which field, in the form's own words. What refuge refer itself writes
+// as referral.json, and so the form's field list, reads back as it was.
+func TestReferralStrictMessages(t *testing.T) {
+	for _, tc := range []struct{ form, want string }{
+		{`{"consent":false,` + goodForm[1:], `the referral form is not valid: field "consent" appears twice`},
+		{strings.Replace(goodForm, `"consent"`, `"Consent"`, 1), `the referral form is not valid: field "Consent" must be written "consent"`},
+		{strings.Replace(goodForm, `"safe_contact"`, `"\u017fafe_contact"`, 1), `the referral form is not valid: field "ſafe_contact" must be written "safe_contact"`},
+		{strings.Replace(goodForm, `"age"`, `"Age"`, 1), `the referral form is not valid: field "Age" must be written "age"`},
+		{`{"defender_name":"A","passport_scan":"x"}`, `the referral form is not valid: unknown field "passport_scan"`},
+		{`{"family_members":[{"name":"B","relationship":"child","consent":true}]}`, `the referral form is not valid: unknown field "consent"`},
+		{`null`, `the referral form is not valid: it must be a JSON object, {…}`},
+	} {
+		if _, err := parseReferral([]byte(tc.form)); err == nil || err.Error() != tc.want {
+			t.Errorf("%s:\ngot  %v\nwant %s", tc.form, err, tc.want)
+		}
+	}
+	var names []string
+	for _, rt := range []reflect.Type{reflect.TypeFor[referral](), reflect.TypeFor[family]()} {
+		for i := range rt.NumField() {
+			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+			names = append(names, name)
+		}
+	}
+	if !slices.Equal(names, referralFields) {
+		t.Errorf("the form's JSON names are %q, parseReferral takes %q", names, referralFields)
+	}
+	r, err := parseReferral([]byte(goodForm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Organisation = "an NGO"
+	written, _ := json.MarshalIndent(r, "", "  ")
+	again, err := parseReferral(written)
+	if err != nil || !reflect.DeepEqual(again, r) {
+		t.Fatalf("the form refer writes reads back as %+v (%v)", again, err)
+	}
+}
+
 func FuzzParseReferral(f *testing.F) {
 	f.Add([]byte(goodForm))
 	f.Add([]byte(`{"format":"refuge-referral-v1","family_members":[{"age":-1}]}`))
 	f.Add([]byte(`{"consent":"yes"}`))
+	f.Add([]byte(`{"consent":false,` + goodForm[1:]))
+	f.Add([]byte(strings.Replace(goodForm, `"consent"`, `"Consent"`, 1)))
+	f.Add([]byte(strings.Replace(goodForm, `"consent"`, `"\u0063onsent"`, 1)))
+	f.Add([]byte(strings.Replace(goodForm, `{"name":"B"`, `{"name":"B","name":"C"`, 1)))
+	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := parseReferral(data)
 		if err != nil {
@@ -47,7 +107,38 @@ func FuzzParseReferral(f *testing.F) {
 		if r.check() == nil && (!r.Consent || r.DefenderName == "") {
 			t.Fatal("accepted a referral without consent or defender")
 		}
+		namesOnce(t, json.NewDecoder(bytes.NewReader(data)))
 	})
+}
+
+// namesOnce fails t unless the JSON value dec reads, a form parseReferral
+// accepted, names each field of each object once, exactly as the form's
+// fields are spelt: what any other tool reads of it is what refuge read.
+func namesOnce(t *testing.T, dec *json.Decoder) {
+	t.Helper()
+	tok, err := dec.Token()
+	if err != nil {
+		t.Fatalf("an accepted form does not read: %v", err)
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			tok, err := dec.Token()
+			name, ok := tok.(string)
+			if err != nil || !ok || seen[name] || !slices.Contains(referralFields, name) {
+				t.Fatalf("accepted a form that names %q twice or not as the form's fields are spelt (%v)", tok, err)
+			}
+			seen[name] = true
+			namesOnce(t, dec)
+		}
+		dec.Token() // }
+	case json.Delim('['):
+		for dec.More() {
+			namesOnce(t, dec)
+		}
+		dec.Token() // ]
+	}
 }
 
 // A form missing fields names them all at once, by the form's name and the

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"filippo.io/age"
@@ -253,8 +255,9 @@ func (e *env) writeBundle(ctx context.Context, name string, recipients []age.Rec
 	return nil
 }
 
-// checkReceiptOut refuses a --receipt-out file that exists, before
-// anything is sealed: a receipt phrase is never overwritten.
+// checkReceiptOut refuses a --receipt-out file that exists, or whose
+// folder does not, before anything is sealed: a receipt phrase is never
+// overwritten, and one that cannot be written is not made.
 func checkReceiptOut(name string) error {
 	if name == "" {
 		return nil
@@ -262,7 +265,24 @@ func checkReceiptOut(name string) error {
 	if _, err := os.Lstat(name); err == nil {
 		return failf("%s already exists; refusing to overwrite it", name).Hint("choose another file for --receipt-out")
 	}
-	return nil
+	dir := filepath.Dir(name)
+	fi, err := os.Stat(dir)
+	var why string
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		why = fmt.Sprintf("the folder %s does not exist", dir)
+	case err != nil:
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			err = pe.Err // the folder is named once, not again as "stat D: "
+		}
+		why = fmt.Sprintf("the folder %s cannot be used: %v", dir, err)
+	case !fi.IsDir():
+		why = fmt.Sprintf("%s is not a folder", dir)
+	default:
+		return nil
+	}
+	return failf("cannot write the receipt phrase to %s: %s; nothing was sealed or sent", name, why).
+		Hint("create the folder first, or choose another file for --receipt-out")
 }
 
 // writeReceipt writes the phrase to a new file with mode 0600.

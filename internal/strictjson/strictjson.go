@@ -21,13 +21,30 @@ import (
 // errNotObject is CheckFieldNames' error for a value that is not an object.
 var errNotObject = errors.New("the JSON value is not an object")
 
+// A NameError is CheckFieldNames' error for a field named twice (Twice) or
+// not exactly as one of the names. Its message names the field only when
+// it is one of the names; Name holds it as the input gave it, for a caller
+// whose input is the user's own to name it there.
+type NameError struct {
+	Name  string
+	Twice bool
+}
+
+func (e *NameError) Error() string {
+	if e.Twice {
+		return fmt.Sprintf("field %s appears twice", e.Name)
+	}
+	return "a field name is unknown or in another letter case"
+}
+
 // CheckFieldNames returns an error if data holds a value that is not an
 // object (null, which encoding/json reads into a struct as nothing, an
 // array, a string, a number), or if an object in
 // data, at any depth, names a field twice or names a field that is not
 // exactly one of names. Which names belong to which object it leaves to the
 // decoder. Malformed JSON is no error here: the decoder reports it. The
-// errors never repeat the input, only a name from names.
+// errors never repeat the input, only a name from names; the error about a
+// field name is a *NameError.
 func CheckFieldNames(data []byte, names ...string) error {
 	allowed := make(map[string]bool, len(names))
 	for _, n := range names {
@@ -66,11 +83,11 @@ func CheckFieldNames(data []byte, names ...string) error {
 		case string:
 			if wantKey {
 				if !allowed[v] {
-					return errors.New("a field name is unknown or in another letter case")
+					return &NameError{Name: v}
 				}
 				seen := open[len(open)-1]
 				if seen[v] {
-					return fmt.Errorf("field %s appears twice", v)
+					return &NameError{Name: v, Twice: true}
 				}
 				seen[v] = true
 				wantKey = false

@@ -3,6 +3,7 @@ package strictjson
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -39,6 +40,31 @@ func TestCheckFieldNames(t *testing.T) {
 		if err != nil && (strings.ContainsAny(err.Error(), "AK\u212a") || strings.Contains(err.Error(), "zz")) {
 			t.Errorf("%s: the error repeats the input: %v", tc.desc, err)
 		}
+	}
+}
+
+// TestNameError: a field name refused is a *NameError that holds the name
+// as the input gave it (unescaped), for a caller that may show it, while
+// its message still repeats only a name from names.
+func TestNameError(t *testing.T) {
+	for _, tc := range []struct {
+		desc, data, name string
+		twice            bool
+	}{
+		{"twice", `{"a":1,"b":2,"a":3}`, "a", true},
+		{"twice, once escaped", `{"a":1,"\u0061":2}`, "a", true},
+		{"twice in a nested object", `{"b":[{"a":1,"a":2}]}`, "a", true},
+		{"another letter case", `{"a":1,"A":2}`, "A", false},
+		{"unknown", `{"zz":1}`, "zz", false},
+	} {
+		var ne *NameError
+		err := CheckFieldNames([]byte(tc.data), "a", "b")
+		if !errors.As(err, &ne) || ne.Name != tc.name || ne.Twice != tc.twice {
+			t.Errorf("%s: got %#v, want %q twice=%v", tc.desc, err, tc.name, tc.twice)
+		}
+	}
+	if err := CheckFieldNames([]byte(`null`), "a"); errors.As(err, new(*NameError)) {
+		t.Errorf("null: %v is a NameError", err)
 	}
 }
 
