@@ -64,14 +64,20 @@ type uploadState struct {
 	// existed read as shown, as they were.
 	PhraseUnshown bool `json:"phrase_unshown,omitempty"`
 	// Vanished, never saved, is true when this run found that the server
-	// no longer knew the upload of an earlier run: if it then holds the
-	// submission, that upload had completed.
+	// no longer knew the upload of an earlier run (404, not 410: an
+	// upload the server says has expired never completed): if it then
+	// holds the submission, that upload had completed.
 	Vanished bool `json:"-"`
 }
 
 // errTaken is the cause of the error of an upload whose submission id the
 // server already holds (a submission, or another upload of it).
 var errTaken = errors.New("submission id taken")
+
+// errExpiredHeld is the cause of the error of an upload that expired on
+// the server before it was complete, whose submission id the server still
+// holds for it.
+var errExpiredHeld = errors.New("expired upload still holds the submission id")
 
 // pendingState is an upload's state as saved in its folder, shared by the
 // sealer and the uploader, which both record progress in it.
@@ -179,10 +185,15 @@ func saveState(dir string, st uploadState) error {
 // upload sends file under st, creating the tus upload if st has none yet
 // (and saving its URL, and so st, before the first byte goes out: the
 // folder of pd is made then if it is not there), resuming it
-// otherwise. An upload that the server no longer knows is created again,
-// once: if the server then says the submission id is taken, the upload
-// had completed (its last answer was lost on the way) and that is a
-// success; otherwise it had expired and starts over.
+// otherwise. An upload that the server no longer knows (404) is created
+// again, once: if the server then says the submission id is taken, the
+// upload had completed (its last answer was lost on the way) and that is a
+// success; otherwise it had expired and been removed, and starts over. An
+// upload the server says has expired (410) never completed: it starts
+// over too, and if the server still holds the submission id for it (a
+// server that frees the id only when it removes expired uploads, hourly),
+// the run stops with nothing lost and says to run it again later; it is
+// never taken for a success.
 func (e *env) upload(ctx context.Context, c *client.Client, token string, pd *pending, st *uploadState, file, label string) error {
 	f, err := os.Open(file)
 	if err != nil {
@@ -203,6 +214,7 @@ func (e *env) upload(ctx context.Context, c *client.Client, token string, pd *pe
 func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps *pendingState, src io.ReaderAt, label string) error {
 	st := ps.get()
 	vanished := st.Vanished
+	expired := false
 	for {
 		if st.UploadURL == "" {
 			if st.CreationKey == "" {
@@ -216,6 +228,14 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 				meta[api.MetaVerifier] = st.Verifier
 			}
 			u, err := c.CreateUpload(ctx, st.Size, meta, token)
+			if errors.Is(err, api.ErrConflict) && expired {
+				// The id is still held by the expired upload, which never
+				// completed: nothing reached the officers, and nothing on
+				// this device may go.
+				return (&cli.Error{Code: exitNetwork, Cause: errExpiredHeld,
+					Msg: "the server let this upload expire before it was complete, and still holds its submission id; nothing was sent to the officers, and nothing is lost"}).
+					Hint("run the same command again in an hour or two, once the server has cleared its expired uploads: it sends the submission afresh, under the same receipt phrase")
+			}
 			if errors.Is(err, api.ErrConflict) && vanished {
 				e.out.Infof("the server already holds this submission: the upload had completed")
 				return nil
@@ -247,8 +267,10 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 		if err == nil {
 			return nil
 		}
-		if !vanished && (errors.Is(err, api.ErrNotFound) || errors.Is(err, api.ErrGone)) {
-			vanished = true
+		// Started over once at most. The saved state keeps the old URL
+		// until the new upload is made.
+		if !vanished && !expired && (errors.Is(err, api.ErrNotFound) || errors.Is(err, api.ErrGone)) {
+			vanished, expired = errors.Is(err, api.ErrNotFound), errors.Is(err, api.ErrGone)
 			st.UploadURL, st.CreationKey = "", ""
 			continue
 		}
