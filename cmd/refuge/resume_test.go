@@ -465,6 +465,55 @@ func TestSubmitSealingFails(t *testing.T) {
 	pendingEmpty(t, u)
 }
 
+// TestSubmitResumesExpiredUpload: an interrupted upload is resumed days
+// later, after the server's expiry day but before its hourly sweep has
+// removed it. The server answers the upload 410 (expired); the run must
+// send the submission afresh under the phrase already shown, and say it
+// went only once the server holds it. It used to take the 409 of the new
+// creation (the expired upload still held the submission id) for "the
+// upload had completed", say so, and delete the ciphertext on the
+// device: nothing had reached the officers. Both ways back are tried:
+// the sealed bundle resumed, and a sealing that never finished (sealed
+// again, the old upload terminated first).
+func TestSubmitResumesExpiredUpload(t *testing.T) {
+	t.Parallel()
+	for _, reseal := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sealed", true: "sealing unfinished"}[reseal], func(t *testing.T) {
+			t.Parallel()
+			var days atomic.Int64 // how far the server's clock is ahead
+			srv := clienttest.Setup(t, nil, nil, nil, 0)
+			srv.Now = func() time.Time { return time.Now().AddDate(0, 0, int(days.Load())) }
+			srv.Start(t)
+			cut := clienttest.StartCutProxy(t, srv.Addr, 32<<10) // less than the smallest chunk
+			u := newUser(t)
+			f := randomFile(t, t.TempDir(), "a.pdf", 1<<20)
+			args := []string{"submit", "--server", "http://" + cut.Addr, "--root-pub", srv.Keys.RootPub.String(), f}
+			r := u.run("", args...)
+			if r.code != 4 {
+				t.Fatalf("first run: exit %d, want 4:\n%s", r.code, r.stderr)
+			}
+			phrase := phraseOf(t, r)
+			dir, st := pendingState1(t, u)
+			if st.UploadURL == "" || !st.Sealed {
+				t.Fatalf("the interrupted run kept no sealed upload: %+v", st)
+			}
+			if reseal {
+				st.Sealed = false
+				if err := saveState(dir, st); err != nil {
+					t.Fatal(err)
+				}
+			}
+			days.Store(8) // past the upload's expiry day (7 days); no sweep ran
+			cut.SetEvery(1 << 40)
+			r = u.run("", args...)
+			if r.code != 0 || strings.Contains(r.stderr, "had completed") || !strings.Contains(r.stderr, "sending it again from the start") || r.stdout != "" {
+				t.Fatalf("the run after expiry: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			checkDelivered(t, u, srv, phrase, f)
+		})
+	}
+}
+
 // TestSubmitExpiredUploadStillHeld: a server that answers an expired
 // upload 410 but still holds its submission id until its hourly sweep
 // (as refuge-server did before an expired upload freed its id; here the

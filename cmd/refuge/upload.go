@@ -271,6 +271,9 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 		// until the new upload is made.
 		if !vanished && !expired && (errors.Is(err, api.ErrNotFound) || errors.Is(err, api.ErrGone)) {
 			vanished, expired = errors.Is(err, api.ErrNotFound), errors.Is(err, api.ErrGone)
+			if expired {
+				e.out.Infof("the server let this upload expire before it was complete: sending it again from the start")
+			}
 			st.UploadURL, st.CreationKey = "", ""
 			continue
 		}
