@@ -506,7 +506,8 @@ func TestSubmitResumesExpiredUpload(t *testing.T) {
 			days.Store(8) // past the upload's expiry day (7 days); no sweep ran
 			cut.SetEvery(1 << 40)
 			r = u.run("", args...)
-			if r.code != 0 || strings.Contains(r.stderr, "had completed") || !strings.Contains(r.stderr, "sending it again from the start") || r.stdout != "" {
+			// (Sealing again says so; the sealed bundle's new upload is told.)
+			if r.code != 0 || strings.Contains(r.stderr, "had completed") || (!reseal && !strings.Contains(r.stderr, "sending it again from the start")) || r.stdout != "" {
 				t.Fatalf("the run after expiry: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 			}
 			checkDelivered(t, u, srv, phrase, f)
@@ -559,9 +560,12 @@ func TestSubmitExpiredUploadStillHeld(t *testing.T) {
 				!strings.Contains(r.stderr, "nothing was sent to the officers") || !strings.Contains(r.stderr, "run the same command again") {
 				t.Fatalf("the run after expiry: exit %d, want 4 and nothing claimed\n%s%s", r.code, r.stdout, r.stderr)
 			}
+			// The state stays, saying the upload expired, with the key of
+			// the new creation and no URL.
 			after, st2 := pendingState1(t, u)
-			if after != dir || !st2.Sealed || st2.UploadURL != st.UploadURL {
-				t.Fatalf("the state on the device changed: %+v, was %+v", st2, st)
+			if after != dir || !st2.Sealed || !st2.Expired || st2.UploadURL != "" || st2.CreationKey == "" ||
+				st2.SubmissionID != st.SubmissionID || st2.ReplyRecipient != st.ReplyRecipient || st2.Size != st.Size {
+				t.Fatalf("the state on the device: %+v, was %+v", st2, st)
 			}
 			if fi, err := os.Stat(filepath.Join(dir, sealedFile)); err != nil || fi.Size() != st.Size {
 				t.Fatalf("the sealed bundle on the device is gone or cut: %v", err)
@@ -580,4 +584,47 @@ func TestSubmitExpiredUploadStillHeld(t *testing.T) {
 			checkDelivered(t, u, srv, phrase, f)
 		})
 	}
+}
+
+// TestSubmitRemovedUploadCreationAnswerLost: an interrupted upload that
+// the server has since removed (expired and swept: 404) is created again
+// under a new creation key; that creation reaches the server but its
+// answer is lost, every time (exit 4). The next run must ask again with
+// that key and finish the upload, not throw the key away: a creation
+// under yet another key finds the id held by the upload the lost answer
+// made, and the run used to take that 409 for "the upload had
+// completed", say "submitted" and delete the sealed bundle, with nothing
+// at the officers.
+func TestSubmitRemovedUploadCreationAnswerLost(t *testing.T) {
+	t.Parallel()
+	var days atomic.Int64 // how far the server's clock is ahead
+	srv := clienttest.Setup(t, nil, nil, nil, 0)
+	srv.Now = func() time.Time { return time.Now().AddDate(0, 0, int(days.Load())) }
+	srv.Start(t)
+	cut := clienttest.StartCutProxy(t, srv.Addr, 32<<10) // less than the smallest chunk
+	lose := clienttest.StartLoseProxy(t, cut.Addr)
+	u := newUser(t)
+	f := randomFile(t, t.TempDir(), "a.pdf", 1<<20)
+	args := []string{"submit", "--server", "http://" + lose.Addr, "--root-pub", srv.Keys.RootPub.String(), f}
+	r := u.run("", args...)
+	if r.code != 4 || uploadURL(t, u) == "" {
+		t.Fatalf("first run: exit %d, want 4 with the upload kept:\n%s", r.code, r.stderr)
+	}
+	phrase := phraseOf(t, r)
+	days.Store(8)
+	if n, err := srv.Store.ExpireUploads(context.Background(), store.DayOf(time.Now().AddDate(0, 0, 8))); err != nil || n != 1 {
+		t.Fatalf("ExpireUploads: %d, %v", n, err)
+	}
+	cut.SetEvery(1 << 40)
+	lose.LosePosts(1 << 20)
+	r = u.run("", args...)
+	if r.code != 4 || lose.Lost.Load() == 0 {
+		t.Fatalf("second run: exit %d, want 4 (%d answers lost):\n%s", r.code, lose.Lost.Load(), r.stderr)
+	}
+	lose.LosePosts(0)
+	r = u.run("", args...)
+	if r.code != 0 || strings.Contains(r.stderr, "had completed") || r.stdout != "" {
+		t.Fatalf("third run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	checkDelivered(t, u, srv, phrase, f)
 }

@@ -197,15 +197,12 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, content []byte
 			err := c.TerminateUpload(ctx, st.UploadURL, token)
 			// Unknown (404): it completed (the run was stopped after the
 			// last byte went, before the answer came), or it expired and
-			// was removed. Expired (410): it never completed; its URL
-			// stays, and the upload finds it expired and starts over.
-			st.Vanished = errors.Is(err, api.ErrNotFound)
-			if err != nil && !st.Vanished && !errors.Is(err, api.ErrGone) {
+			// was removed. Expired (410): it never completed.
+			st.Vanished, st.Expired = errors.Is(err, api.ErrNotFound), errors.Is(err, api.ErrGone)
+			if err != nil && !st.Vanished && !st.Expired {
 				return netFail("cancelling the interrupted upload", err)
 			}
-			if !errors.Is(err, api.ErrGone) {
-				st.UploadURL, st.CreationKey = "", ""
-			}
+			st.UploadURL, st.CreationKey = "", ""
 		}
 		if err := os.Remove(sealed); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return failf("cannot clear the old sealed bundle: %v", err)

@@ -63,11 +63,17 @@ type uploadState struct {
 	// sending the submission under it. States saved before this field
 	// existed read as shown, as they were.
 	PhraseUnshown bool `json:"phrase_unshown,omitempty"`
-	// Vanished, never saved, is true when this run found that the server
-	// no longer knew the upload of an earlier run (404, not 410: an
-	// upload the server says has expired never completed): if it then
-	// holds the submission, that upload had completed.
-	Vanished bool `json:"-"`
+	// Vanished is true once the server no longer knew the upload of an
+	// earlier run (404, not 410: an upload the server says has expired
+	// never completed): if it then holds the submission, that upload had
+	// completed. Expired is true once the server said that upload had
+	// expired (410): if it then holds the submission id, the expired
+	// upload holds it, and nothing was sent. Both are saved with the
+	// upload's URL cleared and the new creation key, so that a run whose
+	// new creation's answer was lost asks again with that key, and both
+	// go when the new upload is made.
+	Vanished bool `json:"vanished,omitempty"`
+	Expired  bool `json:"expired,omitempty"`
 }
 
 // errTaken is the cause of the error of an upload whose submission id the
@@ -193,7 +199,8 @@ func saveState(dir string, st uploadState) error {
 // over too, and if the server still holds the submission id for it (a
 // server that frees the id only when it removes expired uploads, hourly),
 // the run stops with nothing lost and says to run it again later; it is
-// never taken for a success.
+// never taken for a success. Either way the state is saved without the
+// old URL and with the new creation key before the creation goes.
 func (e *env) upload(ctx context.Context, c *client.Client, token string, pd *pending, st *uploadState, file, label string) error {
 	f, err := os.Open(file)
 	if err != nil {
@@ -213,8 +220,7 @@ func (e *env) upload(ctx context.Context, c *client.Client, token string, pd *pe
 // uploadFrom is upload from src, which may still be growing (a spool).
 func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps *pendingState, src io.ReaderAt, label string) error {
 	st := ps.get()
-	vanished := st.Vanished
-	expired := false
+	vanished, expired := st.Vanished, st.Expired
 	for {
 		if st.UploadURL == "" {
 			if st.CreationKey == "" {
@@ -252,7 +258,7 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 				return netFail("", err)
 			}
 			st.UploadURL = u
-			if err := ps.update(func(s *uploadState) { s.UploadURL = u }); err != nil {
+			if err := ps.update(func(s *uploadState) { s.UploadURL, s.Vanished, s.Expired = u, false, false }); err != nil {
 				return err
 			}
 			if ps.get().Released > 0 {
@@ -267,14 +273,19 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 		if err == nil {
 			return nil
 		}
-		// Started over once at most. The saved state keeps the old URL
-		// until the new upload is made.
+		// Started over once at most, and saved before the new creation
+		// goes (see Vanished).
 		if !vanished && !expired && (errors.Is(err, api.ErrNotFound) || errors.Is(err, api.ErrGone)) {
 			vanished, expired = errors.Is(err, api.ErrNotFound), errors.Is(err, api.ErrGone)
 			if expired {
 				e.out.Infof("the server let this upload expire before it was complete: sending it again from the start")
 			}
-			st.UploadURL, st.CreationKey = "", ""
+			if err := ps.update(func(s *uploadState) {
+				s.UploadURL, s.CreationKey, s.Vanished, s.Expired = "", "", vanished, expired
+			}); err != nil {
+				return err
+			}
+			st = ps.get()
 			continue
 		}
 		if errors.Is(err, errReleased) {
