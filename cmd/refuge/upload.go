@@ -29,8 +29,10 @@ import (
 //	state.json   the upload: server, kind, submission id, token verifier,
 //	             reply recipient, ciphertext size, the creation key the
 //	             upload is asked for with, once created the tus
-//	             upload URL, once sealed the bundle's CRC-32C, and how much
-//	             of the spool was freed once the server held it (0600)
+//	             upload URL, once sealed the bundle's CRC-32C, how much
+//	             of the spool was freed once the server held it, and
+//	             whether an earlier upload of it vanished or expired
+//	             (0600)
 //	bundle.age   for refuge submit and refer: the sealed ciphertext, a
 //	             spool (see spool.go) (0600)
 //
