@@ -201,6 +201,9 @@ func TestOffsetMismatch(t *testing.T) {
 	}
 }
 
+// TestExpiry: an upload past its expiry day answers 410 to HEAD and
+// PATCH, and no longer holds its submission id: a new upload of it is
+// made and completes before the sweep removes the expired one.
 func TestExpiry(t *testing.T) {
 	e := newEnv(t)
 	s := newSubmitter()
@@ -219,10 +222,17 @@ func TestExpiry(t *testing.T) {
 	if resp.StatusCode != 410 {
 		t.Fatalf("PATCH of expired upload: %d %s", resp.StatusCode, b)
 	}
+	// Told it expired, the client sends the submission again before the
+	// sweep: the expired upload no longer holds the submission id.
+	again := e.create(len(body), s.meta(), "")
+	if resp, b := e.patch(again, 0, body); resp.StatusCode != 204 {
+		t.Fatalf("PATCH of the new upload: %d %s", resp.StatusCode, b)
+	}
 	n, err := e.st.ExpireUploads(context.Background(), e.today())
 	if err != nil || n != 1 {
 		t.Fatalf("ExpireUploads = %d, %v", n, err)
 	}
+	e.checkCiphertext(s.id, body)
 }
 
 func TestTermination(t *testing.T) {

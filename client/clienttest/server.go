@@ -97,6 +97,13 @@ type Server struct {
 	// SubmissionsPage, set before Start, is the in-process server's page
 	// of the courier's list (server.Config); 0 for the default.
 	SubmissionsPage int
+	// Now and StoreNow, set before Start, are the in-process server's
+	// clock and its store's (server.Config.Now, store.Options.Now): a
+	// test moves them on to let uploads expire. Nil is time.Now; a nil
+	// StoreNow follows Now. The server never sweeps expired uploads by
+	// itself (refuge-server does, hourly), so an expired upload stays in
+	// the store until a test calls ExpireUploads.
+	Now, StoreNow func() time.Time
 	// Requests counts the HTTP requests the in-process server has seen:
 	// by method, by "peer:" + the client's IP address, and "patch-bytes"
 	// (the body bytes of PATCH requests that reached the handler), and by
@@ -145,7 +152,11 @@ func StartServer(t testing.TB) *Server {
 // Start runs the server of s in process.
 func (s *Server) Start(t testing.TB) *Server {
 	t.Helper()
-	st, err := store.Open(s.Dir, store.Options{})
+	storeNow := s.StoreNow
+	if storeNow == nil {
+		storeNow = s.Now
+	}
+	st, err := store.Open(s.Dir, store.Options{Now: storeNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +165,7 @@ func (s *Server) Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{Store: st, RootKey: root, SubmissionsPage: s.SubmissionsPage})
+	srv, err := server.New(server.Config{Store: st, RootKey: root, SubmissionsPage: s.SubmissionsPage, Now: s.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

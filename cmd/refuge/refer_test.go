@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,6 +134,12 @@ type partnerSetup struct {
 
 func newPartner(t *testing.T) *partnerSetup {
 	t.Helper()
+	return newPartnerAt(t, nil)
+}
+
+// newPartnerAt is newPartner with the server's clock (nil: time.Now).
+func newPartnerAt(t *testing.T, now func() time.Time) *partnerSetup {
+	t.Helper()
 	kdfcost.LowerForTests() // for the key file written here
 	key, err := signing.Generate()
 	if err != nil {
@@ -148,7 +155,9 @@ func newPartner(t *testing.T) *partnerSetup {
 	keys := clienttest.NewKeys(t)
 	keys.Partners = map[string]string{"fld": key.Public().String()}
 	m, sig := keys.Manifest(t, 1, "2099-12-31")
-	srv := clienttest.Setup(t, keys, m, sig, 1).Start(t)
+	srv := clienttest.Setup(t, keys, m, sig, 1)
+	srv.Now = now
+	srv.Start(t)
 	u := newUser(t)
 	u.init(srv)
 	u.env = []string{"REFUGE_TOKEN=" + srv.Partner}
@@ -163,6 +172,35 @@ func newPartner(t *testing.T) *partnerSetup {
 func (p *partnerSetup) cutLink(t *testing.T) (*clienttest.CutProxy, string) {
 	cut := clienttest.StartCutProxy(t, p.srv.Addr, 32<<10) // less than the smallest chunk
 	return cut, "--server=http://" + cut.Addr
+}
+
+// TestReferResumesExpiredUpload: a referral stopped after its phrase,
+// run again after its upload's expiry day and before the server's sweep,
+// sends the referral afresh under that phrase (the server answers 410;
+// the run used to take the 409 of the new creation for a completed
+// upload, say so and delete the sealed referral).
+func TestReferResumesExpiredUpload(t *testing.T) {
+	t.Parallel()
+	var days atomic.Int64 // how far the server's clock is ahead
+	p := newPartnerAt(t, func() time.Time { return time.Now().AddDate(0, 0, int(days.Load())) })
+	cut, server := p.cutLink(t)
+	doc := randomFile(t, p.dir, "passport.pdf", 20<<10)
+	args := append(append(append([]string(nil), p.base...), p.form("A. Defender")...), server, doc)
+	r := p.u.run("", args...)
+	if r.code != 4 || !strings.Contains(r.stderr, "run the same command again") {
+		t.Fatalf("cut link: exit %d\n%s", r.code, r.stderr)
+	}
+	phrase := phraseOf(t, r)
+	days.Store(8) // past the upload's expiry day; no sweep ran
+	cut.SetEvery(1 << 40)
+	r = p.u.run("", args...)
+	if r.code != 0 || r.stdout != "" || strings.Contains(r.stderr, "had completed") || !strings.Contains(r.stderr, "sending it again from the start") {
+		t.Fatalf("run again after expiry: exit %d\nstdout: %s\n%s", r.code, r.stdout, r.stderr)
+	}
+	pendingEmpty(t, p.u)
+	if got := p.referredName(t, phrase); got != "A. Defender" {
+		t.Fatalf("the phrase's referral names %q", got)
+	}
 }
 
 // form is the field flags of a complete referral for defender.

@@ -165,8 +165,10 @@ func (e *env) relayOne(ctx context.Context, c *client.Client, token, state, serv
 	}
 	if err := e.upload(ctx, c, token, pd, &st, bundle, "relay"); err != nil {
 		// Nothing to resume: the ticket is all a new run needs. (A bundle
-		// refused on completion is deleted by the server.)
-		if errors.Is(err, errTaken) || st.UploadURL == "" || errors.Is(err, &api.Error{Code: api.CodeUnprocessable}) {
+		// refused on completion is deleted by the server.) An upload that
+		// the server no longer knew, or said had expired, made way for a
+		// new one whose creation may have reached the server: its key stays.
+		if errors.Is(err, errTaken) || (st.UploadURL == "" && !st.Vanished && !st.Expired) || errors.Is(err, &api.Error{Code: api.CodeUnprocessable}) {
 			pd.clear()
 		}
 		return err

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"refuge/client"
 	"refuge/client/clienttest"
 	"refuge/server/api"
+	"refuge/server/store"
 )
 
 // TestSubmitKilledResumes kills refuge (SIGKILL) in the middle of an
@@ -461,4 +463,168 @@ func TestSubmitSealingFails(t *testing.T) {
 		t.Fatalf("a submission was stored: %+v", subs)
 	}
 	pendingEmpty(t, u)
+}
+
+// TestSubmitResumesExpiredUpload: an interrupted upload is resumed days
+// later, after the server's expiry day but before its hourly sweep has
+// removed it. The server answers the upload 410 (expired); the run must
+// send the submission afresh under the phrase already shown, and say it
+// went only once the server holds it. It used to take the 409 of the new
+// creation (the expired upload still held the submission id) for "the
+// upload had completed", say so, and delete the ciphertext on the
+// device: nothing had reached the officers. Both ways back are tried:
+// the sealed bundle resumed, and a sealing that never finished (sealed
+// again, the old upload terminated first).
+func TestSubmitResumesExpiredUpload(t *testing.T) {
+	t.Parallel()
+	for _, reseal := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sealed", true: "sealing unfinished"}[reseal], func(t *testing.T) {
+			t.Parallel()
+			var days atomic.Int64 // how far the server's clock is ahead
+			srv := clienttest.Setup(t, nil, nil, nil, 0)
+			srv.Now = func() time.Time { return time.Now().AddDate(0, 0, int(days.Load())) }
+			srv.Start(t)
+			cut := clienttest.StartCutProxy(t, srv.Addr, 32<<10) // less than the smallest chunk
+			u := newUser(t)
+			f := randomFile(t, t.TempDir(), "a.pdf", 1<<20)
+			args := []string{"submit", "--server", "http://" + cut.Addr, "--root-pub", srv.Keys.RootPub.String(), f}
+			r := u.run("", args...)
+			if r.code != 4 {
+				t.Fatalf("first run: exit %d, want 4:\n%s", r.code, r.stderr)
+			}
+			phrase := phraseOf(t, r)
+			dir, st := pendingState1(t, u)
+			if st.UploadURL == "" || !st.Sealed {
+				t.Fatalf("the interrupted run kept no sealed upload: %+v", st)
+			}
+			if reseal {
+				st.Sealed = false
+				if err := saveState(dir, st); err != nil {
+					t.Fatal(err)
+				}
+			}
+			days.Store(8) // past the upload's expiry day (7 days); no sweep ran
+			cut.SetEvery(1 << 40)
+			r = u.run("", args...)
+			// (Sealing again says so; the sealed bundle's new upload is told.)
+			if r.code != 0 || strings.Contains(r.stderr, "had completed") || (!reseal && !strings.Contains(r.stderr, "sending it again from the start")) || r.stdout != "" {
+				t.Fatalf("the run after expiry: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			checkDelivered(t, u, srv, phrase, f)
+		})
+	}
+}
+
+// TestSubmitExpiredUploadStillHeld: a server that answers an expired
+// upload 410 but still holds its submission id until its hourly sweep
+// (as refuge-server did before an expired upload freed its id; here the
+// store's clock stays behind the server's, so the store still counts the
+// upload as holding the id) answers the new creation 409. The run must
+// not take that for a completed upload: it stops, exit 4, says nothing
+// reached the officers, and keeps everything on the device; once the
+// sweep has run, the same command sends the submission under the phrase
+// already shown.
+func TestSubmitExpiredUploadStillHeld(t *testing.T) {
+	t.Parallel()
+	for _, reseal := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sealed", true: "sealing unfinished"}[reseal], func(t *testing.T) {
+			t.Parallel()
+			var days atomic.Int64 // how far the server's clock is ahead
+			srv := clienttest.Setup(t, nil, nil, nil, 0)
+			srv.Now = func() time.Time { return time.Now().AddDate(0, 0, int(days.Load())) }
+			srv.StoreNow = time.Now
+			srv.Start(t)
+			cut := clienttest.StartCutProxy(t, srv.Addr, 32<<10) // less than the smallest chunk
+			u := newUser(t)
+			f := randomFile(t, t.TempDir(), "a.pdf", 1<<20)
+			args := []string{"submit", "--server", "http://" + cut.Addr, "--root-pub", srv.Keys.RootPub.String(), f}
+			r := u.run("", args...)
+			if r.code != 4 {
+				t.Fatalf("first run: exit %d, want 4:\n%s", r.code, r.stderr)
+			}
+			phrase := phraseOf(t, r)
+			dir, st := pendingState1(t, u)
+			if st.UploadURL == "" || !st.Sealed {
+				t.Fatalf("the interrupted run kept no sealed upload: %+v", st)
+			}
+			if reseal {
+				st.Sealed = false
+				if err := saveState(dir, st); err != nil {
+					t.Fatal(err)
+				}
+			}
+			days.Store(8)
+			cut.SetEvery(1 << 40)
+			r = u.run("", args...)
+			if r.code != 4 || strings.Contains(r.stderr, "had completed") || strings.Contains(r.stderr, "submitted") ||
+				!strings.Contains(r.stderr, "nothing was sent to the officers") || !strings.Contains(r.stderr, "run the same command again") {
+				t.Fatalf("the run after expiry: exit %d, want 4 and nothing claimed\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			// The state stays, saying the upload expired, with the key of
+			// the new creation and no URL.
+			after, st2 := pendingState1(t, u)
+			if after != dir || !st2.Sealed || !st2.Expired || st2.UploadURL != "" || st2.CreationKey == "" ||
+				st2.SubmissionID != st.SubmissionID || st2.ReplyRecipient != st.ReplyRecipient || st2.Size != st.Size {
+				t.Fatalf("the state on the device: %+v, was %+v", st2, st)
+			}
+			if fi, err := os.Stat(filepath.Join(dir, sealedFile)); err != nil || fi.Size() != st.Size {
+				t.Fatalf("the sealed bundle on the device is gone or cut: %v", err)
+			}
+			if s := u.run(phrase+"\n", "status", "--server", srv.URL); s.code == 0 {
+				t.Fatalf("the server holds a submission that was never sent: %s", s.stdout)
+			}
+			// The sweep, as refuge-server runs it hourly on its own day.
+			if n, err := srv.Store.ExpireUploads(context.Background(), store.DayOf(time.Now().AddDate(0, 0, 8))); err != nil || n != 1 {
+				t.Fatalf("ExpireUploads: %d, %v", n, err)
+			}
+			r = u.run("", args...)
+			if r.code != 0 || strings.Contains(r.stderr, "had completed") || r.stdout != "" {
+				t.Fatalf("the run after the sweep: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			checkDelivered(t, u, srv, phrase, f)
+		})
+	}
+}
+
+// TestSubmitRemovedUploadCreationAnswerLost: an interrupted upload that
+// the server has since removed (expired and swept: 404) is created again
+// under a new creation key; that creation reaches the server but its
+// answer is lost, every time (exit 4). The next run must ask again with
+// that key and finish the upload, not throw the key away: a creation
+// under yet another key finds the id held by the upload the lost answer
+// made, and the run used to take that 409 for "the upload had
+// completed", say "submitted" and delete the sealed bundle, with nothing
+// at the officers.
+func TestSubmitRemovedUploadCreationAnswerLost(t *testing.T) {
+	t.Parallel()
+	var days atomic.Int64 // how far the server's clock is ahead
+	srv := clienttest.Setup(t, nil, nil, nil, 0)
+	srv.Now = func() time.Time { return time.Now().AddDate(0, 0, int(days.Load())) }
+	srv.Start(t)
+	cut := clienttest.StartCutProxy(t, srv.Addr, 32<<10) // less than the smallest chunk
+	lose := clienttest.StartLoseProxy(t, cut.Addr)
+	u := newUser(t)
+	f := randomFile(t, t.TempDir(), "a.pdf", 1<<20)
+	args := []string{"submit", "--server", "http://" + lose.Addr, "--root-pub", srv.Keys.RootPub.String(), f}
+	r := u.run("", args...)
+	if r.code != 4 || uploadURL(t, u) == "" {
+		t.Fatalf("first run: exit %d, want 4 with the upload kept:\n%s", r.code, r.stderr)
+	}
+	phrase := phraseOf(t, r)
+	days.Store(8)
+	if n, err := srv.Store.ExpireUploads(context.Background(), store.DayOf(time.Now().AddDate(0, 0, 8))); err != nil || n != 1 {
+		t.Fatalf("ExpireUploads: %d, %v", n, err)
+	}
+	cut.SetEvery(1 << 40)
+	lose.LosePosts(1 << 20)
+	r = u.run("", args...)
+	if r.code != 4 || lose.Lost.Load() == 0 {
+		t.Fatalf("second run: exit %d, want 4 (%d answers lost):\n%s", r.code, lose.Lost.Load(), r.stderr)
+	}
+	lose.LosePosts(0)
+	r = u.run("", args...)
+	if r.code != 0 || strings.Contains(r.stderr, "had completed") || r.stdout != "" {
+		t.Fatalf("third run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	checkDelivered(t, u, srv, phrase, f)
 }

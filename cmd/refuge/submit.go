@@ -195,10 +195,11 @@ func (e *env) sealedUpload(cmd string, cn *conn, inputs []string, content []byte
 		e.out.Infof("resuming an interrupted submission of these files: sealing them again, under the receipt phrase printed when it started")
 		if st.UploadURL != "" {
 			err := c.TerminateUpload(ctx, st.UploadURL, token)
-			// Gone: it expired, or it completed (the run was stopped
-			// after the last byte went, before the answer came).
-			st.Vanished = errors.Is(err, api.ErrNotFound) || errors.Is(err, api.ErrGone)
-			if err != nil && !st.Vanished {
+			// Unknown (404): it completed (the run was stopped after the
+			// last byte went, before the answer came), or it expired and
+			// was removed. Expired (410): it never completed.
+			st.Vanished, st.Expired = errors.Is(err, api.ErrNotFound), errors.Is(err, api.ErrGone)
+			if err != nil && !st.Vanished && !st.Expired {
 				return netFail("cancelling the interrupted upload", err)
 			}
 			st.UploadURL, st.CreationKey = "", ""

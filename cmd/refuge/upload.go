@@ -29,8 +29,10 @@ import (
 //	state.json   the upload: server, kind, submission id, token verifier,
 //	             reply recipient, ciphertext size, the creation key the
 //	             upload is asked for with, once created the tus
-//	             upload URL, once sealed the bundle's CRC-32C, and how much
-//	             of the spool was freed once the server held it (0600)
+//	             upload URL, once sealed the bundle's CRC-32C, how much
+//	             of the spool was freed once the server held it, and
+//	             whether an earlier upload of it vanished or expired
+//	             (0600)
 //	bundle.age   for refuge submit and refer: the sealed ciphertext, a
 //	             spool (see spool.go) (0600)
 //
@@ -63,15 +65,27 @@ type uploadState struct {
 	// sending the submission under it. States saved before this field
 	// existed read as shown, as they were.
 	PhraseUnshown bool `json:"phrase_unshown,omitempty"`
-	// Vanished, never saved, is true when this run found that the server
-	// no longer knew the upload of an earlier run: if it then holds the
-	// submission, that upload had completed.
-	Vanished bool `json:"-"`
+	// Vanished is true once the server no longer knew the upload of an
+	// earlier run (404, not 410: an upload the server says has expired
+	// never completed): if it then holds the submission, that upload had
+	// completed. Expired is true once the server said that upload had
+	// expired (410): if it then holds the submission id, the expired
+	// upload holds it, and nothing was sent. Both are saved with the
+	// upload's URL cleared and the new creation key, so that a run whose
+	// new creation's answer was lost asks again with that key, and both
+	// go when the new upload is made.
+	Vanished bool `json:"vanished,omitempty"`
+	Expired  bool `json:"expired,omitempty"`
 }
 
 // errTaken is the cause of the error of an upload whose submission id the
 // server already holds (a submission, or another upload of it).
 var errTaken = errors.New("submission id taken")
+
+// errExpiredHeld is the cause of the error of an upload that expired on
+// the server before it was complete, whose submission id the server still
+// holds for it.
+var errExpiredHeld = errors.New("expired upload still holds the submission id")
 
 // pendingState is an upload's state as saved in its folder, shared by the
 // sealer and the uploader, which both record progress in it.
@@ -179,10 +193,16 @@ func saveState(dir string, st uploadState) error {
 // upload sends file under st, creating the tus upload if st has none yet
 // (and saving its URL, and so st, before the first byte goes out: the
 // folder of pd is made then if it is not there), resuming it
-// otherwise. An upload that the server no longer knows is created again,
-// once: if the server then says the submission id is taken, the upload
-// had completed (its last answer was lost on the way) and that is a
-// success; otherwise it had expired and starts over.
+// otherwise. An upload that the server no longer knows (404) is created
+// again, once: if the server then says the submission id is taken, the
+// upload had completed (its last answer was lost on the way) and that is a
+// success; otherwise it had expired and been removed, and starts over. An
+// upload the server says has expired (410) never completed: it starts
+// over too, and if the server still holds the submission id for it (a
+// server that frees the id only when it removes expired uploads, hourly),
+// the run stops with nothing lost and says to run it again later; it is
+// never taken for a success. Either way the state is saved without the
+// old URL and with the new creation key before the creation goes.
 func (e *env) upload(ctx context.Context, c *client.Client, token string, pd *pending, st *uploadState, file, label string) error {
 	f, err := os.Open(file)
 	if err != nil {
@@ -202,7 +222,7 @@ func (e *env) upload(ctx context.Context, c *client.Client, token string, pd *pe
 // uploadFrom is upload from src, which may still be growing (a spool).
 func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps *pendingState, src io.ReaderAt, label string) error {
 	st := ps.get()
-	vanished := st.Vanished
+	vanished, expired := st.Vanished, st.Expired
 	for {
 		if st.UploadURL == "" {
 			if st.CreationKey == "" {
@@ -216,6 +236,14 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 				meta[api.MetaVerifier] = st.Verifier
 			}
 			u, err := c.CreateUpload(ctx, st.Size, meta, token)
+			if errors.Is(err, api.ErrConflict) && expired {
+				// The id is still held by the expired upload, which never
+				// completed: nothing reached the officers, and nothing on
+				// this device may go.
+				return (&cli.Error{Code: exitNetwork, Cause: errExpiredHeld,
+					Msg: "the server let this upload expire before it was complete, and still holds its submission id; nothing was sent to the officers, and nothing is lost"}).
+					Hint("run the same command again in an hour or two, once the server has cleared its expired uploads: it sends the submission afresh, under the same receipt phrase")
+			}
 			if errors.Is(err, api.ErrConflict) && vanished {
 				e.out.Infof("the server already holds this submission: the upload had completed")
 				return nil
@@ -232,7 +260,7 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 				return netFail("", err)
 			}
 			st.UploadURL = u
-			if err := ps.update(func(s *uploadState) { s.UploadURL = u }); err != nil {
+			if err := ps.update(func(s *uploadState) { s.UploadURL, s.Vanished, s.Expired = u, false, false }); err != nil {
 				return err
 			}
 			if ps.get().Released > 0 {
@@ -247,9 +275,19 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 		if err == nil {
 			return nil
 		}
-		if !vanished && (errors.Is(err, api.ErrNotFound) || errors.Is(err, api.ErrGone)) {
-			vanished = true
-			st.UploadURL, st.CreationKey = "", ""
+		// Started over once at most, and saved before the new creation
+		// goes (see Vanished).
+		if !vanished && !expired && (errors.Is(err, api.ErrNotFound) || errors.Is(err, api.ErrGone)) {
+			vanished, expired = errors.Is(err, api.ErrNotFound), errors.Is(err, api.ErrGone)
+			if expired {
+				e.out.Infof("the server let this upload expire before it was complete: sending it again from the start")
+			}
+			if err := ps.update(func(s *uploadState) {
+				s.UploadURL, s.CreationKey, s.Vanished, s.Expired = "", "", vanished, expired
+			}); err != nil {
+				return err
+			}
+			st = ps.get()
 			continue
 		}
 		if errors.Is(err, errReleased) {

@@ -189,7 +189,9 @@ type Checksum struct {
 type Store interface {
 	// CreateUpload records a new, empty upload and reserves its
 	// SubmissionID (for every kind but KindReply): ErrExists if the
-	// upload ID or the submission ID is taken. For KindReply the
+	// upload ID or the submission ID is taken. An upload that has expired
+	// no longer holds its submission ID, though it stays until
+	// ExpireUploads removes it. For KindReply the
 	// submission must exist (ErrNotFound); it may be deleted (officers
 	// may answer after acknowledging). ErrInvalid for a malformed ID,
 	// a negative length, a non-zero Offset, an unknown kind, a bad day

@@ -42,7 +42,7 @@ func (s *BoltStore) CreateUpload(ctx context.Context, u Upload) error {
 	s.fsMu.RLock()
 	defer s.fsMu.RUnlock()
 
-	if err := s.db.View(func(tx *bolt.Tx) error { return checkNewUpload(tx, &u) }); err != nil {
+	if err := s.db.View(func(tx *bolt.Tx) error { return checkNewUpload(tx, &u, s.today()) }); err != nil {
 		return err
 	}
 	state, err := sha256.New().(encoding.BinaryMarshaler).MarshalBinary()
@@ -62,7 +62,7 @@ func (s *BoltStore) CreateUpload(ctx context.Context, u Upload) error {
 		rec.CreatorToken = (*sum)(&u.CreatorToken)
 	}
 	err = s.gc.update(func(tx *bolt.Tx) error {
-		if err := checkNewUpload(tx, &u); err != nil {
+		if err := checkNewUpload(tx, &u, s.today()); err != nil {
 			return err
 		}
 		if err := put(tx.Bucket(bucketUploads), []byte(u.ID), &rec); err != nil {
@@ -112,8 +112,13 @@ func validateUpload(u *Upload) error {
 }
 
 // checkNewUpload refuses an upload whose ID or submission ID is taken, or
-// a reply to a submission that does not exist.
-func checkNewUpload(tx *bolt.Tx, u *Upload) error {
+// a reply to a submission that does not exist. An upload that has expired
+// (today is its expiry day or later) no longer holds its submission ID:
+// it can never complete, and until the sweep removes it, its client,
+// told it expired, must be able to send the submission again. The new
+// upload's reservation replaces its own (deleteUploadRecord then leaves
+// the new one in place).
+func checkNewUpload(tx *bolt.Tx, u *Upload, today Day) error {
 	if tx.Bucket(bucketUploads).Get([]byte(u.ID)) != nil {
 		return fmt.Errorf("upload: %w", ErrExists)
 	}
@@ -124,7 +129,19 @@ func checkNewUpload(tx *bolt.Tx, u *Upload) error {
 		}
 		return nil
 	}
-	if subs.Get([]byte(u.SubmissionID)) != nil || tx.Bucket(bucketReserved).Get([]byte(u.SubmissionID)) != nil {
+	if subs.Get([]byte(u.SubmissionID)) != nil {
+		return fmt.Errorf("submission: %w", ErrExists)
+	}
+	holder := tx.Bucket(bucketReserved).Get([]byte(u.SubmissionID))
+	if holder == nil {
+		return nil
+	}
+	var rec uploadRecord
+	ok, err := get(tx.Bucket(bucketUploads), holder, &rec)
+	if err != nil {
+		return err
+	}
+	if !ok || rec.Expires > today {
 		return fmt.Errorf("submission: %w", ErrExists)
 	}
 	return nil

@@ -119,6 +119,25 @@ func testUploadExpired(t *testing.T, s store.Store) {
 	wantErr(t, "WriteChunk to expired", err, store.ErrNotFound)
 	_, err = s.Complete(ctx, u.ID, nil)
 	wantErr(t, "Complete of expired", err, store.ErrNotFound)
+
+	// An expired upload no longer holds its submission id: its client,
+	// told it expired, sends the submission again before the sweep.
+	again := newUpload(t, store.KindAnonymous, u.SubmissionID, 4)
+	create(t, s, again)
+	// One that has not expired still holds it.
+	wantErr(t, "id held by the new upload", s.CreateUpload(ctx, newUpload(t, store.KindAnonymous, u.SubmissionID, 4)), store.ErrExists)
+	// The sweep removes the expired upload and leaves the new one, which
+	// still holds the id and completes.
+	if n, err := s.ExpireUploads(ctx, day); err != nil || n != 1 {
+		t.Fatalf("ExpireUploads: %d, %v; want 1", n, err)
+	}
+	wantErr(t, "id held after the sweep", s.CreateUpload(ctx, newUpload(t, store.KindAnonymous, u.SubmissionID, 4)), store.ErrExists)
+	write(t, s, again.ID, 0, []byte("wxyz"))
+	if sub := complete(t, s, again.ID); sub.ID != u.SubmissionID || sub.SHA256 != sha256.Sum256([]byte("wxyz")) {
+		t.Fatalf("the new upload completed as %+v", sub)
+	}
+	_, err = s.Upload(ctx, u.ID)
+	wantErr(t, "expired upload after the sweep", err, store.ErrNotFound)
 }
 
 func testDeleteUpload(t *testing.T, s store.Store) {
