@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"refuge/internal/cli/clitest"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,33 +21,18 @@ import (
 // failed. With folders it may write to, the same account opens the
 // bundle.
 func TestOpenFoldersCheckedFirst(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Fatal("the test runs the tool as user 65534 and so must run as root")
-	}
 	t.Parallel()
 	setupBin, err := exec.LookPath("refuge-officer")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bin := filepath.Join(dir, "refuge-officer")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	dir, bin := clitest.BuildForUser65534(t, "refuge-officer")
 	work := filepath.Join(dir, "work") // the account's own
 	if err := os.Mkdir(work, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	key, pass, r := officerKey(t, setupBin, work)
-	ackKey := filepath.Join(work, "ack.key")
-	if out, err := exec.Command(setupBin, "ackkey", "-o", ackKey, "--passphrase-file", pass).CombinedOutput(); err != nil {
-		t.Fatalf("ackkey: %v\n%s", err, out)
-	}
+	ackKey := ackKeyFile(t, setupBin, work, pass)
 	bundleFile := filepath.Join(work, "in.age")
 	id := sealFile(t, r, bundleFile, []byte("evidence"), 1<<10)
 	for _, name := range []string{work, key, pass, ackKey, bundleFile} {

@@ -49,6 +49,17 @@ func officerKey(t *testing.T, bin, dir string) (key, pass string, r *age.HybridR
 	return key, pass, r
 }
 
+// ackKeyFile makes an acknowledgement key, dir/ack.key, under the
+// passphrase in the file pass, and returns its path.
+func ackKeyFile(t *testing.T, bin, dir, pass string) string {
+	t.Helper()
+	ackKey := filepath.Join(dir, "ack.key")
+	if out, err := exec.Command(bin, "ackkey", "-o", ackKey, "--passphrase-file", pass).CombinedOutput(); err != nil {
+		t.Fatalf("ackkey: %v\n%s", err, out)
+	}
+	return ackKey
+}
+
 // sealFile seals one file of size bytes for r into the file name: mark,
 // then zeros. The content is never on disk (the tests look for mark
 // there). It returns the submission id.

@@ -138,10 +138,7 @@ func TestAckWriteFailedLeavesNothing(t *testing.T) {
 	}
 	dir := t.TempDir()
 	key, pass, bundleFile, sub := openedSubmission(t, bin, dir)
-	ackKey := filepath.Join(dir, "ack.key")
-	if out, err := exec.Command(bin, "ackkey", "-o", ackKey, "--passphrase-file", pass).CombinedOutput(); err != nil {
-		t.Fatalf("ackkey: %v\n%s", err, out)
-	}
+	ackKey := ackKeyFile(t, bin, dir, pass)
 	report, err := os.ReadFile(filepath.Join(sub, reportName))
 	if err != nil {
 		t.Fatal(err)
@@ -286,10 +283,7 @@ func TestOpenAckFailed(t *testing.T) {
 	}
 	dir := t.TempDir()
 	key, pass, r := officerKey(t, bin, dir)
-	ackKey := filepath.Join(dir, "ack.key")
-	if out, err := exec.Command(bin, "ackkey", "-o", ackKey, "--passphrase-file", pass).CombinedOutput(); err != nil {
-		t.Fatalf("ackkey: %v\n%s", err, out)
-	}
+	ackKey := ackKeyFile(t, bin, dir, pass)
 	bundleFile := filepath.Join(dir, "in.age")
 	id := sealFile(t, r, bundleFile, []byte("evidence"), 1<<10)
 	usb := filepath.Join(dir, "usb") // a file, not the stick's folder

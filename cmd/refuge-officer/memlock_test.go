@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"refuge/internal/cli/clitest"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,19 +21,7 @@ func TestMemlockTooLow(t *testing.T) {
 	if err != nil {
 		t.Fatal("the test needs prlimit: apt-get install util-linux (or run ./test.sh)")
 	}
-	if os.Getuid() != 0 {
-		t.Fatal("the test runs the tool as user 65534 and so must run as root")
-	}
-	dir := t.TempDir()
-	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bin := filepath.Join(dir, "refuge-officer")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	dir, bin := clitest.BuildForUser65534(t, "refuge-officer")
 	work := filepath.Join(dir, "work")
 	if err := os.Mkdir(work, 0o700); err != nil {
 		t.Fatal(err)

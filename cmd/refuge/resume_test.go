@@ -465,6 +465,47 @@ func TestSubmitSealingFails(t *testing.T) {
 	pendingEmpty(t, u)
 }
 
+// expiredUpload is a submit of the file f cut off (exit 4) with its upload
+// sealed (or, with reseal, its sealing left unfinished), then the
+// server's clock moved past the upload's expiry day (7 days) with no
+// sweep run and the way to the server cleared: args runs the same
+// command again. With storeBehind the store's clock stays behind the
+// server's, so the store still counts the upload as holding its
+// submission id, as refuge-server did before an expired upload freed it.
+// It returns the receipt phrase shown and the upload's folder and state.
+func expiredUpload(t *testing.T, reseal, storeBehind bool) (srv *clienttest.Server, u *user, f string, args []string, phrase, dir string, st uploadState) {
+	t.Helper()
+	var days atomic.Int64 // how far the server's clock is ahead
+	srv = clienttest.Setup(t, nil, nil, nil, 0)
+	srv.Now = func() time.Time { return time.Now().AddDate(0, 0, int(days.Load())) }
+	if storeBehind {
+		srv.StoreNow = time.Now
+	}
+	srv.Start(t)
+	cut := clienttest.StartCutProxy(t, srv.Addr, 32<<10) // less than the smallest chunk
+	u = newUser(t)
+	f = randomFile(t, t.TempDir(), "a.pdf", 1<<20)
+	args = []string{"submit", "--server", "http://" + cut.Addr, "--root-pub", srv.Keys.RootPub.String(), f}
+	r := u.run("", args...)
+	if r.code != 4 {
+		t.Fatalf("first run: exit %d, want 4:\n%s", r.code, r.stderr)
+	}
+	phrase = phraseOf(t, r)
+	dir, st = pendingState1(t, u)
+	if st.UploadURL == "" || !st.Sealed {
+		t.Fatalf("the interrupted run kept no sealed upload: %+v", st)
+	}
+	if reseal {
+		st.Sealed = false
+		if err := saveState(dir, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	days.Store(8)
+	cut.SetEvery(1 << 40)
+	return srv, u, f, args, phrase, dir, st
+}
+
 // TestSubmitResumesExpiredUpload: an interrupted upload is resumed days
 // later, after the server's expiry day but before its hourly sweep has
 // removed it. The server answers the upload 410 (expired); the run must
@@ -480,32 +521,8 @@ func TestSubmitResumesExpiredUpload(t *testing.T) {
 	for _, reseal := range []bool{false, true} {
 		t.Run(map[bool]string{false: "sealed", true: "sealing unfinished"}[reseal], func(t *testing.T) {
 			t.Parallel()
-			var days atomic.Int64 // how far the server's clock is ahead
-			srv := clienttest.Setup(t, nil, nil, nil, 0)
-			srv.Now = func() time.Time { return time.Now().AddDate(0, 0, int(days.Load())) }
-			srv.Start(t)
-			cut := clienttest.StartCutProxy(t, srv.Addr, 32<<10) // less than the smallest chunk
-			u := newUser(t)
-			f := randomFile(t, t.TempDir(), "a.pdf", 1<<20)
-			args := []string{"submit", "--server", "http://" + cut.Addr, "--root-pub", srv.Keys.RootPub.String(), f}
+			srv, u, f, args, phrase, _, _ := expiredUpload(t, reseal, false)
 			r := u.run("", args...)
-			if r.code != 4 {
-				t.Fatalf("first run: exit %d, want 4:\n%s", r.code, r.stderr)
-			}
-			phrase := phraseOf(t, r)
-			dir, st := pendingState1(t, u)
-			if st.UploadURL == "" || !st.Sealed {
-				t.Fatalf("the interrupted run kept no sealed upload: %+v", st)
-			}
-			if reseal {
-				st.Sealed = false
-				if err := saveState(dir, st); err != nil {
-					t.Fatal(err)
-				}
-			}
-			days.Store(8) // past the upload's expiry day (7 days); no sweep ran
-			cut.SetEvery(1 << 40)
-			r = u.run("", args...)
 			// (Sealing again says so; the sealed bundle's new upload is told.)
 			if r.code != 0 || strings.Contains(r.stderr, "had completed") || (!reseal && !strings.Contains(r.stderr, "sending it again from the start")) || r.stdout != "" {
 				t.Fatalf("the run after expiry: exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -529,33 +546,8 @@ func TestSubmitExpiredUploadStillHeld(t *testing.T) {
 	for _, reseal := range []bool{false, true} {
 		t.Run(map[bool]string{false: "sealed", true: "sealing unfinished"}[reseal], func(t *testing.T) {
 			t.Parallel()
-			var days atomic.Int64 // how far the server's clock is ahead
-			srv := clienttest.Setup(t, nil, nil, nil, 0)
-			srv.Now = func() time.Time { return time.Now().AddDate(0, 0, int(days.Load())) }
-			srv.StoreNow = time.Now
-			srv.Start(t)
-			cut := clienttest.StartCutProxy(t, srv.Addr, 32<<10) // less than the smallest chunk
-			u := newUser(t)
-			f := randomFile(t, t.TempDir(), "a.pdf", 1<<20)
-			args := []string{"submit", "--server", "http://" + cut.Addr, "--root-pub", srv.Keys.RootPub.String(), f}
+			srv, u, f, args, phrase, dir, st := expiredUpload(t, reseal, true)
 			r := u.run("", args...)
-			if r.code != 4 {
-				t.Fatalf("first run: exit %d, want 4:\n%s", r.code, r.stderr)
-			}
-			phrase := phraseOf(t, r)
-			dir, st := pendingState1(t, u)
-			if st.UploadURL == "" || !st.Sealed {
-				t.Fatalf("the interrupted run kept no sealed upload: %+v", st)
-			}
-			if reseal {
-				st.Sealed = false
-				if err := saveState(dir, st); err != nil {
-					t.Fatal(err)
-				}
-			}
-			days.Store(8)
-			cut.SetEvery(1 << 40)
-			r = u.run("", args...)
 			if r.code != 4 || strings.Contains(r.stderr, "had completed") || strings.Contains(r.stderr, "submitted") ||
 				!strings.Contains(r.stderr, "nothing was sent to the officers") || !strings.Contains(r.stderr, "run the same command again") {
 				t.Fatalf("the run after expiry: exit %d, want 4 and nothing claimed\n%s%s", r.code, r.stdout, r.stderr)

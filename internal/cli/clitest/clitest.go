@@ -5,6 +5,9 @@ package clitest
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -69,4 +72,27 @@ func Paths(parent []string, names ...string) [][]string {
 		paths[i] = append(parent[:len(parent):len(parent)], n)
 	}
 	return paths
+}
+
+// BuildForUser65534 builds the program of the current folder (a test's
+// package main) as NAME into a new folder that user 65534 may reach,
+// read and run (the folder and its parent 0755), for tests that run it as
+// that user: root bypasses the permissions and limits they check. The
+// test must run as root. It returns the folder and the binary.
+func BuildForUser65534(t *testing.T, name string) (dir, bin string) {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Fatal("the test runs the program as user 65534 and so must run as root")
+	}
+	dir = t.TempDir()
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin = filepath.Join(dir, name)
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return dir, bin
 }
