@@ -64,3 +64,39 @@ func TestProgressFitsTheTerminal(t *testing.T) {
 		})
 	}
 }
+
+// TestSlowLinkProgressWords runs refuge submit at a real terminal through
+// a link of 40 KB/s. The bundle is one chunk, handed to the connection at
+// once and confirmed only when the server has it all: the line read
+// "0 B / … (0%), 0 B/s, ? left; … sent, unconfirmed" all that time, which
+// reads as stuck, and called sent what had only been handed over. Now it
+// says what the server confirmed, that the speed is being measured, and
+// what is on its way.
+func TestSlowLinkProgressWords(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	slow := clienttest.StartSlowProxy(t, srv.Addr, 40<<10)
+	u := newUser(t)
+	file := randomFile(t, t.TempDir(), "evidence.bin", 120<<10)
+	tt := ptytest.Open(t)
+	tt.SetSize(24, 200)
+	tt.Start(u.command(nil, "submit", "--server", "http://"+slow, "--root-pub", srv.Keys.RootPub.String(), file))
+	if code := tt.Wait(); code != 0 {
+		t.Fatalf("exit %d:\n%q", code, tt.Output())
+	}
+	var redrawn []string
+	for _, chunk := range strings.Split(tt.Output(), "\r\033[K")[1:] {
+		if line, rest, _ := strings.Cut(chunk, "\r"); !strings.HasPrefix(rest, "\n") && strings.HasPrefix(line, "refuge: upload") {
+			redrawn = append(redrawn, line)
+		}
+	}
+	if len(redrawn) < 2 {
+		t.Fatalf("%d progress lines, want 2 or more:\n%q", len(redrawn), tt.Output())
+	}
+	for _, line := range redrawn {
+		if strings.Contains(line, " 0 B/s") || strings.Contains(line, "?") || strings.Contains(line, " sent") ||
+			!strings.Contains(line, "0 B of ") || !strings.Contains(line, " confirmed (0%), measuring the speed; ") || !strings.HasSuffix(line, " on its way") {
+			t.Errorf("progress line %q, want nothing confirmed, the speed being measured and the bytes on their way", line)
+		}
+	}
+}
