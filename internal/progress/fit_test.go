@@ -13,7 +13,7 @@ import (
 // with combining marks (decomposed, as macOS gives names: "e" then U+0302
 // and U+0303 show as one "ễ").
 var (
-	asciiLine = transferFields("refuge", "upload", 1<<20, 4<<20, 512<<10, 96<<10)
+	asciiLine = transferFields("refuge", "upload", 1<<20, 4<<20, 512<<10, 96<<10, true)
 	wideLine  = workFields("refuge-officer", "opening 证据文件夹/報告書.age:", 1<<20, 4<<20)
 	marksLine = workFields("refuge-officer", "opening Nguye\u0302\u0303n Va\u0306n/a\u0309nh.age:", 1<<20, 4<<20)
 )

@@ -43,6 +43,7 @@ type Meter struct {
 	prog, label string
 	total       int64
 	mode        Mode
+	upload      bool // the line says "confirmed" (StartUpload)
 	w           io.Writer
 	tty         bool
 	fd          int       // of w, when tty: its width is asked at each redraw
@@ -57,7 +58,17 @@ type Meter struct {
 
 // Start begins reporting on w (standard error) with the command's name prog.
 func Start(w io.Writer, prog, label string, total int64, mode Mode) *Meter {
-	m := &Meter{prog: prog, label: label, total: total, mode: mode, w: w, startVal: -1, stop: make(chan struct{}), began: time.Now()}
+	return start(w, prog, label, total, mode, false)
+}
+
+// StartUpload is Start for an upload, in the Always mode: its line says
+// that the work done is what the server confirmed, and shows Sending.
+func StartUpload(w io.Writer, prog, label string, total int64) *Meter {
+	return start(w, prog, label, total, Always, true)
+}
+
+func start(w io.Writer, prog, label string, total int64, mode Mode, upload bool) *Meter {
+	m := &Meter{prog: prog, label: label, total: total, mode: mode, upload: upload, w: w, startVal: -1, stop: make(chan struct{}), began: time.Now()}
 	if Redraws(w) {
 		m.tty, m.fd = true, int(w.(*os.File).Fd())
 	}
@@ -131,7 +142,7 @@ func (m *Meter) print(final bool) {
 		if s := elapsed.Seconds(); s > 0 && done > m.startVal {
 			rate = max(int64(float64(done-m.startVal)/s), 1)
 		}
-		fields = transferFields(m.prog, m.label, done, m.total, rate, m.Sending.Load())
+		fields = transferFields(m.prog, m.label, done, m.total, rate, m.Sending.Load(), m.upload)
 	}
 	line := join(fields)
 	if m.tty && !final {
@@ -164,10 +175,11 @@ func workFields(prog, label string, done, total int64) []field {
 	}
 }
 
-// transferFields is the progress line of a transfer: what the server
-// confirmed of the total, the rate and the time left (or, at a rate of 0,
-// that the speed is being measured), and what is on its way but not yet
-// confirmed (when sending is above zero):
+// transferFields is the progress line of a transfer: what is done of the
+// total (for an upload, what the server confirmed, and said so), the rate
+// and the time left (or, at a rate of 0, that the speed is being
+// measured), and what is on its way but not yet confirmed (when sending
+// is above zero):
 //
 //	refuge: upload 1.0 MiB of 4.0 MiB confirmed (25%), 512.0 KiB/s, 6s left; 96.0 KiB on its way
 //	refuge: upload 0 B of 4.0 MiB confirmed (0%), measuring the speed; 256.0 KiB on its way
@@ -176,15 +188,17 @@ func workFields(prog, label string, done, total int64) []field {
 // name, the word "confirmed", the bytes done, the time left; last of all
 // the bytes on their way, which show a slow link at work while the server
 // has confirmed nothing. The percentage stays.
-func transferFields(prog, label string, done, total, rate, sending int64) []field {
+func transferFields(prog, label string, done, total, rate, sending int64, upload bool) []field {
 	fields := []field{
 		{text: prog + ": ", drop: 3},
 		{text: label, label: true},
 		{text: " " + Size(done), drop: 5},
 		{text: " of " + Size(total), drop: 2},
-		{text: " confirmed", drop: 4},
-		{text: fmt.Sprintf(" (%d%%)", Percent(done, total))},
 	}
+	if upload {
+		fields = append(fields, field{text: " confirmed", drop: 4})
+	}
+	fields = append(fields, field{text: fmt.Sprintf(" (%d%%)", Percent(done, total))})
 	switch {
 	case rate <= 0:
 		fields = append(fields, field{text: ", measuring the speed", drop: 1})

@@ -115,7 +115,7 @@ func finalTime(t *testing.T, out, prefix string, least time.Duration) {
 // was confirmed. Off a terminal the lines stay plain.
 func TestSendingShownApart(t *testing.T) {
 	var buf bytes.Buffer
-	m := Start(&buf, "refuge", "upload", 1<<20, Always)
+	m := StartUpload(&buf, "refuge", "upload", 1<<20)
 	m.Sending.Store(96 << 10)
 	m.print(false)
 	m.N.Store(256 << 10)
@@ -149,7 +149,7 @@ func TestSendingShownApart(t *testing.T) {
 func TestRateMeasuredFromConfirmed(t *testing.T) {
 	for _, from := range []int64{0, 300 << 10} {
 		var buf bytes.Buffer
-		m := Start(&buf, "refuge", "upload", 1<<20, Always)
+		m := StartUpload(&buf, "refuge", "upload", 1<<20)
 		m.N.Store(from)
 		m.Sending.Store(201 << 10)
 		m.print(false)
@@ -165,5 +165,17 @@ func TestRateMeasuredFromConfirmed(t *testing.T) {
 		if !strings.Contains(lines[1], "/s, ") || !strings.Contains(lines[1], "s left") || strings.Contains(lines[1], "measuring") || strings.Contains(lines[1], " 0 B/s") {
 			t.Errorf("from %d, once bytes are confirmed: %q, want a rate and a time left", from, lines[1])
 		}
+	}
+}
+
+// A download (courier pull) is no upload: its line says nothing of
+// confirmation, which only a server gives.
+func TestDownloadLineSaysNoConfirmed(t *testing.T) {
+	var buf bytes.Buffer
+	m := Start(&buf, "refuge", "pull 0123abcd", 1<<20, Always)
+	m.print(false)
+	m.Finish()
+	if want := "refuge: pull 0123abcd 0 B of 1.0 MiB (0%), measuring the speed\n"; !strings.HasPrefix(buf.String(), want) {
+		t.Errorf("download line %q, want %q", buf.String(), want)
 	}
 }
