@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -63,17 +64,33 @@ func (b *guardedBody) Close() error {
 }
 
 // stalledError is the failure of an answer that stopped coming, or of
-// an upload that the server stopped reading.
+// an upload that the server stopped taking (reading): no more of it could
+// go out, or (unanswered) all of a chunk was handed over and no answer
+// came.
 type stalledError struct {
-	idle    time.Duration
-	reading bool
+	idle                time.Duration
+	reading, unanswered bool
 }
 
 func (e *stalledError) Error() string {
-	if e.reading {
-		return fmt.Sprintf("the server stopped reading the upload (no byte went out for %v)", e.idle)
+	switch {
+	case e.unanswered:
+		return fmt.Sprintf("the server has not confirmed the last part of the upload for %v (it stopped taking the upload, or the link is very slow)", e.idle)
+	case e.reading:
+		return fmt.Sprintf("the server stopped taking the upload (no more of it could go out for %v)", e.idle)
 	}
 	return fmt.Sprintf("the server stopped sending (no byte came for %v)", e.idle)
+}
+
+// UploadStalled reports whether err is the failure of an upload's chunk
+// that stalled in the middle: the server stopped taking it, or did not
+// confirm it once it was all handed over. The upload goes on from what
+// the server holds, which a person should be told in those words rather
+// than as a server that does not answer.
+func UploadStalled(err error) bool {
+	var ne *netError
+	var stalled *stalledError
+	return errors.As(err, &ne) && errors.As(ne.err, &stalled) && stalled.reading
 }
 
 // answerTooSlowError is the failure of an answer that did not end within

@@ -1,11 +1,13 @@
 package client_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"refuge/client"
+	"refuge/client/clienttest"
 )
 
 // tusServer is a minimal hostile tus server: it keeps nothing, answers
@@ -114,7 +117,8 @@ func TestUploadOffsetGoesBack(t *testing.T) {
 // reads nothing of its body. The chunk is cut after IdleTimeout without a
 // byte going out, as a passing failure that the upload waits on and tries
 // again; the error said "network: cancelled", as if the person had
-// stopped it, and now says the server stopped reading.
+// stopped it, and now says the server stopped taking the upload, as an
+// upload that stalled (UploadStalled), not a server that never answered.
 func TestUploadServerStopsReading(t *testing.T) {
 	t.Parallel()
 	const size = 64 << 20 // far more than the socket buffers hold
@@ -144,8 +148,48 @@ func TestUploadServerStopsReading(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("%v, want the test's cancellation after the first failure", err)
 	}
-	if first == nil || !strings.Contains(first.Error(), "stopped reading the upload") || !client.Temporary(first) {
-		t.Fatalf("first failure %v, want a passing failure saying the server stopped reading", first)
+	if first == nil || !strings.Contains(first.Error(), "the server stopped taking the upload (no more of it could go out for 200ms)") || !client.Temporary(first) || !client.UploadStalled(first) {
+		t.Fatalf("first failure %v, want a passing failure saying the server stopped taking the upload", first)
+	}
+}
+
+// TestUploadStallAfterHandedOver: a link that stops in the middle of a
+// chunk which the connection took whole (a proxy that holds the bytes,
+// to a real server). The chunk was cut when no answer came within the
+// wait for its headers, told as "network: timed out", which a person
+// reads as a server that never answered; now it is an upload that
+// stalled (UploadStalled) in words that say the server has not confirmed
+// it, and the upload completes once the link moves again.
+func TestUploadStallAfterHandedOver(t *testing.T) {
+	t.Parallel()
+	srv := clienttest.StartServer(t)
+	hold := clienttest.StartHoldProxy(t, srv.Addr, 64<<10)
+	var first atomic.Pointer[client.RetryNotice]
+	c := newClient(t, client.Options{Server: "http://" + hold.Addr, Timeout: 500 * time.Millisecond,
+		Retry: client.Retry{Min: 100 * time.Millisecond, Max: time.Second},
+		OnRetry: func(n client.RetryNotice) {
+			first.CompareAndSwap(nil, &n)
+			hold.Release()
+		}})
+	path, _ := sealed(t, srv, 1<<20)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, _ := anonymousMeta()
+	u, err := c.CreateUpload(context.Background(), int64(len(data)), meta, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Upload(context.Background(), u, "", bytes.NewReader(data), int64(len(data)), nil); err != nil {
+		t.Fatal(err)
+	}
+	n := first.Load()
+	if n == nil {
+		t.Fatal("the upload went through without a stall")
+	}
+	if want := "network: the server has not confirmed the last part of the upload for 500ms (it stopped taking the upload, or the link is very slow)"; n.Err.Error() != want || !client.UploadStalled(n.Err) || !client.Temporary(n.Err) {
+		t.Fatalf("the stall was told as %q, want %q, as an upload that stalled", n.Err, want)
 	}
 }
 

@@ -56,7 +56,7 @@ func TestFirstChunkSmall(t *testing.T) {
 // the middle of the first chunk (a proxy that holds them, to a real
 // server), nothing is acknowledged, so progress stays at 0, while the
 // bytes of the chunk on their way are counted apart (what the progress
-// line shows as sent but unconfirmed). Once the link moves again the
+// line shows as on its way). Once the link moves again the
 // upload completes, with nothing left counted as on its way.
 func TestSlowLinkShowsSending(t *testing.T) {
 	t.Parallel()

@@ -391,8 +391,21 @@ func (c *Client) patch(ctx context.Context, uploadURL, token string, src io.Read
 	req.Header.Set("Upload-Offset", strconv.FormatInt(offset, 10))
 	req.Header.Set("Upload-Checksum", chunkAlgorithm+" "+base64.StdEncoding.EncodeToString(sum))
 	resp, err := c.send(req)
-	if err != nil && stalled.Load() && parent.Err() == nil {
-		return 0, &netError{err: &stalledError{idle: c.opts.IdleTimeout, reading: true}}
+	if err != nil && parent.Err() == nil {
+		switch {
+		case body.handed.Load() && (stalled.Load() || TimedOut(err)):
+			// The whole chunk was handed over and no answer came: the
+			// server stopped taking it, or it still sits in buffers on
+			// the way (a proxy such as Tor takes hundreds of KiB at
+			// once) on a link too slow to carry it in time.
+			d := c.opts.Timeout
+			if stalled.Load() {
+				d = c.opts.IdleTimeout
+			}
+			return 0, &netError{err: &stalledError{idle: d, reading: true, unanswered: true}}
+		case stalled.Load():
+			return 0, &netError{err: &stalledError{idle: c.opts.IdleTimeout, reading: true}}
+		}
 	}
 	if err != nil {
 		return 0, err
@@ -427,6 +440,8 @@ type watchedReader struct {
 	sent     *atomic.Int64
 	idle     time.Duration
 	timer    *time.Timer
+	// handed is set once the last byte is handed to the connection.
+	handed atomic.Bool
 }
 
 func (w *watchedReader) Read(p []byte) (int, error) {
@@ -455,6 +470,9 @@ func (w *watchedReader) advance(n int) {
 		w.pos += int64(n)
 		if w.sent != nil {
 			w.sent.Add(int64(n))
+		}
+		if w.pos >= w.end {
+			w.handed.Store(true)
 		}
 	}
 }

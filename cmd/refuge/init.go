@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/url"
@@ -282,7 +283,7 @@ func (c *conn) settings(cmd string, needRoot bool) (profile, string, error) {
 
 // newClient makes the API client for p.
 func (e *env) newClient(p profile) (*client.Client, error) {
-	o := client.Options{Server: p.Server, Proxy: p.Proxy, Retry: e.tune.retry, AnswerTimeout: e.tune.answerTimeout, OnRetry: e.retrying}
+	o := client.Options{Server: p.Server, Proxy: p.Proxy, Retry: e.tune.retry, Timeout: e.tune.timeout, AnswerTimeout: e.tune.answerTimeout, OnRetry: e.retrying}
 	c, err := client.New(o)
 	if err != nil {
 		return nil, cli.Usagef(prog, "%v", err)
@@ -312,7 +313,24 @@ func (e *env) retrying(r client.RetryNotice) {
 	if s := r.Wait.Round(time.Second); s > 0 {
 		wait = s.String()
 	}
-	cli.Output{Prog: e.out.Prog, W: &b}.Infof("no answer from the server yet (%v); trying again in %s (%s failed in a row, giving up after %d)", r.Err, wait, cli.Plural(r.Failed, "try"), r.Of)
+	// The server of an upload that stalled, or that is still busy with
+	// the try cut off by the stall, has answered before: "no answer from
+	// the server yet" would say it never did.
+	var msg string
+	switch {
+	case client.UploadStalled(r.Err):
+		msg = fmt.Sprintf("the upload stalled: %s; it goes on from what the server holds in %s", strings.TrimPrefix(r.Err.Error(), "network: "), wait)
+	case errors.Is(r.Err, api.ErrConflict):
+		msg = "the server is still busy with an earlier try of this upload; trying again in " + wait
+	default:
+		msg = fmt.Sprintf("no answer from the server yet (%v); trying again in %s", r.Err, wait)
+	}
+	if r.Failed > 0 {
+		// A chunk that broke and is tried again smaller does not count
+		// towards giving up: "0 tries failed" said nothing.
+		msg += fmt.Sprintf(" (%s failed in a row, giving up after %d)", cli.Plural(r.Failed, "try"), r.Of)
+	}
+	cli.Output{Prog: e.out.Prog, W: &b}.Infof("%s", msg)
 	io.WriteString(e.stderr, b.String())
 }
 

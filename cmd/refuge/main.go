@@ -91,10 +91,12 @@ type env struct {
 
 // clientTuning is what the tests' refuge changes of the client's
 // defaults, so that a link cut dozens of times, or a server that never
-// answers, takes seconds, not minutes: the retry policy and the bound on
-// each answer (client.Options). The zero value keeps the defaults.
+// answers, takes seconds, not minutes: the retry policy, the wait for an
+// answer's headers and the bound on each answer (client.Options). The
+// zero value keeps the defaults.
 type clientTuning struct {
 	retry         client.Retry
+	timeout       time.Duration
 	answerTimeout time.Duration
 }
 

@@ -30,6 +30,12 @@ var fastRetry = client.Retry{Attempts: 50, Min: 5 * time.Millisecond, Max: 50 * 
 // answers is met, in seconds. Like fastRetryEnv, it is read here only.
 const answerTimeoutEnv = "REFUGE_TEST_ANSWER_TIMEOUT"
 
+// timeoutEnv, set to a duration in the environment of the tests' refuge,
+// is its wait for the connection and an answer's headers
+// (client.Options.Timeout, 60 s by default): how a chunk that stalls once
+// it is handed over is met, in seconds. It is read here only.
+const timeoutEnv = "REFUGE_TEST_TIMEOUT"
+
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"refuge": func() {
@@ -41,6 +47,9 @@ func TestMain(m *testing.M) {
 			if d, err := time.ParseDuration(os.Getenv(answerTimeoutEnv)); err == nil {
 				tune.answerTimeout = d
 				tune.retry.Attempts = 3
+			}
+			if d, err := time.ParseDuration(os.Getenv(timeoutEnv)); err == nil {
+				tune.timeout = d
 			}
 			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, tune))
 		},

@@ -269,7 +269,7 @@ func (e *env) uploadFrom(ctx context.Context, c *client.Client, token string, ps
 				return releasedFail()
 			}
 		}
-		p := progress.Start(e.stderr, prog, label, st.Size, progress.Always)
+		p := progress.StartUpload(e.stderr, prog, label, st.Size)
 		err := c.UploadSending(ctx, st.UploadURL, token, src, st.Size, &p.N, &p.Sending)
 		p.Finish()
 		if err == nil {

@@ -13,7 +13,7 @@ import (
 // with combining marks (decomposed, as macOS gives names: "e" then U+0302
 // and U+0303 show as one "ễ").
 var (
-	asciiLine = transferFields("refuge", "upload", 1<<20, 4<<20, 512<<10, "6s", 96<<10)
+	asciiLine = transferFields("refuge", "upload", 1<<20, 4<<20, 512<<10, 96<<10, true)
 	wideLine  = workFields("refuge-officer", "opening 证据文件夹/報告書.age:", 1<<20, 4<<20)
 	marksLine = workFields("refuge-officer", "opening Nguye\u0302\u0303n Va\u0306n/a\u0309nh.age:", 1<<20, 4<<20)
 )
@@ -25,9 +25,9 @@ func TestFit(t *testing.T) {
 		cols   int
 		want   string
 	}{
-		{"ascii", asciiLine, 200, "refuge: upload 1.0 MiB / 4.0 MiB (25%), 512.0 KiB/s, 6s left; 96.0 KiB sent, unconfirmed"},
-		{"ascii", asciiLine, 80, "refuge: upload 1.0 MiB / 4.0 MiB (25%), 6s left; 96.0 KiB sent, unconfirmed"},
-		{"ascii", asciiLine, 40, "upload (25%), 6s left; 96.0 KiB sent"},
+		{"ascii", asciiLine, 200, "refuge: upload 1.0 MiB of 4.0 MiB confirmed (25%), 512.0 KiB/s, 6s left; 96.0 KiB on its way"},
+		{"ascii", asciiLine, 80, "refuge: upload 1.0 MiB of 4.0 MiB confirmed (25%), 6s left; 96.0 KiB on its way"},
+		{"ascii", asciiLine, 40, "upload (25%); 96.0 KiB on its way"},
 		{"ascii", asciiLine, 20, "upload (25%)"},
 		{"ascii", asciiLine, 10, "upl… (25%)"},
 		{"ascii", asciiLine, 1, "("},

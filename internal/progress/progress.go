@@ -35,14 +35,15 @@ type Meter struct {
 	N atomic.Int64
 	// Sending is work on its way but not yet done: for an upload, bytes
 	// handed to the connection that the server has not acknowledged. It
-	// is shown beside N ("…; 96.0 KiB sent, unconfirmed"), never added to it,
-	// so that a slow link is seen to move without anything being counted
-	// as arrived before it has.
+	// is shown beside N ("…; 96.0 KiB on its way"), never added to it,
+	// so that a slow link is seen at work without anything being counted
+	// as arrived, or even as gone out, before it has.
 	Sending atomic.Int64
 
 	prog, label string
 	total       int64
 	mode        Mode
+	upload      bool // the line says "confirmed" (StartUpload)
 	w           io.Writer
 	tty         bool
 	fd          int       // of w, when tty: its width is asked at each redraw
@@ -57,7 +58,17 @@ type Meter struct {
 
 // Start begins reporting on w (standard error) with the command's name prog.
 func Start(w io.Writer, prog, label string, total int64, mode Mode) *Meter {
-	m := &Meter{prog: prog, label: label, total: total, mode: mode, w: w, startVal: -1, stop: make(chan struct{}), began: time.Now()}
+	return start(w, prog, label, total, mode, false)
+}
+
+// StartUpload is Start for an upload, in the Always mode: its line says
+// that the work done is what the server confirmed, and shows Sending.
+func StartUpload(w io.Writer, prog, label string, total int64) *Meter {
+	return start(w, prog, label, total, Always, true)
+}
+
+func start(w io.Writer, prog, label string, total int64, mode Mode, upload bool) *Meter {
+	m := &Meter{prog: prog, label: label, total: total, mode: mode, upload: upload, w: w, startVal: -1, stop: make(chan struct{}), began: time.Now()}
 	if Redraws(w) {
 		m.tty, m.fd = true, int(w.(*os.File).Fd())
 	}
@@ -122,15 +133,16 @@ func (m *Meter) print(final bool) {
 	case m.mode == TerminalOnly:
 		fields = workFields(m.prog, m.label, done, m.total)
 	default:
-		rate := 0.0
-		if s := elapsed.Seconds(); s > 0 {
-			rate = float64(done-m.startVal) / s
+		// The rate is that of confirmed bytes since the first look, and
+		// is not known before the server has confirmed some: bytes handed
+		// to the connection may sit in buffers on this device or a proxy
+		// (Tor) long before they leave, and "0 B/s" read as stuck while
+		// a slow link carried the first chunk.
+		rate := int64(0)
+		if s := elapsed.Seconds(); s > 0 && done > m.startVal {
+			rate = max(int64(float64(done-m.startVal)/s), 1)
 		}
-		left := "?"
-		if rate > 0 && done < m.total {
-			left = time.Duration(float64(m.total-done) / rate * float64(time.Second)).Round(time.Second).String()
-		}
-		fields = transferFields(m.prog, m.label, done, m.total, int64(rate), left, m.Sending.Load())
+		fields = transferFields(m.prog, m.label, done, m.total, rate, m.Sending.Load(), m.upload)
 	}
 	line := join(fields)
 	if m.tty && !final {
@@ -163,28 +175,41 @@ func workFields(prog, label string, done, total int64) []field {
 	}
 }
 
-// transferFields is the progress line of a transfer: done and total,
-// the rate, the time left, and what is sent but not yet confirmed (when
-// sending is above zero). On a narrow terminal the rate goes first, then
-// the total, the command's name, the word "unconfirmed", the bytes done,
-// the time left; last of all the bytes sent, which show a slow link
-// moving while the server has confirmed nothing. The percentage stays.
-// A time left not yet known ("?") goes with the rate.
-func transferFields(prog, label string, done, total, rate int64, left string, sending int64) []field {
+// transferFields is the progress line of a transfer: what is done of the
+// total (for an upload, what the server confirmed, and said so), the rate
+// and the time left (or, at a rate of 0, that the speed is being
+// measured), and what is on its way but not yet confirmed (when sending
+// is above zero):
+//
+//	refuge: upload 1.0 MiB of 4.0 MiB confirmed (25%), 512.0 KiB/s, 6s left; 96.0 KiB on its way
+//	refuge: upload 0 B of 4.0 MiB confirmed (0%), measuring the speed; 256.0 KiB on its way
+//
+// On a narrow terminal the rate goes first, then the total, the command's
+// name, the word "confirmed", the bytes done, the time left; last of all
+// the bytes on their way, which show a slow link at work while the server
+// has confirmed nothing. The percentage stays.
+func transferFields(prog, label string, done, total, rate, sending int64, upload bool) []field {
 	fields := []field{
 		{text: prog + ": ", drop: 3},
 		{text: label, label: true},
 		{text: " " + Size(done), drop: 5},
-		{text: " / " + Size(total), drop: 2},
-		{text: fmt.Sprintf(" (%d%%)", Percent(done, total))},
-		{text: ", " + Size(rate) + "/s", drop: 1},
-		{text: ", " + left + " left", drop: 6},
+		{text: " of " + Size(total), drop: 2},
 	}
-	if left == "?" {
-		fields[len(fields)-1].drop = 1 // says nothing yet
+	if upload {
+		fields = append(fields, field{text: " confirmed", drop: 4})
+	}
+	fields = append(fields, field{text: fmt.Sprintf(" (%d%%)", Percent(done, total))})
+	switch {
+	case rate <= 0:
+		fields = append(fields, field{text: ", measuring the speed", drop: 1})
+	case done < total:
+		left := time.Duration(float64(total-done) / float64(rate) * float64(time.Second)).Round(time.Second)
+		fields = append(fields, field{text: ", " + Size(rate) + "/s", drop: 1}, field{text: ", " + left.String() + " left", drop: 6})
+	default:
+		fields = append(fields, field{text: ", " + Size(rate) + "/s", drop: 1})
 	}
 	if sending > 0 {
-		fields = append(fields, field{text: "; " + Size(sending) + " sent", drop: 7}, field{text: ", unconfirmed", drop: 4})
+		fields = append(fields, field{text: "; " + Size(sending) + " on its way", drop: 7})
 	}
 	return fields
 }

@@ -2,6 +2,7 @@ package progress
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -108,13 +109,13 @@ func finalTime(t *testing.T, out, prefix string, least time.Duration) {
 }
 
 // Bytes on their way (handed to the connection, not yet acknowledged) are
-// shown apart, never counted as done: on a slow link the line moves while
-// the server has confirmed nothing, and the final line of a transfer that
-// stops there says it stopped at what was confirmed. Off a terminal the
-// lines stay plain.
+// shown apart, never counted as done, and never called sent: on a slow
+// link the line shows them while the server has confirmed nothing, and
+// the final line of a transfer that stops there says it stopped at what
+// was confirmed. Off a terminal the lines stay plain.
 func TestSendingShownApart(t *testing.T) {
 	var buf bytes.Buffer
-	m := Start(&buf, "refuge", "upload", 1<<20, Always)
+	m := StartUpload(&buf, "refuge", "upload", 1<<20)
 	m.Sending.Store(96 << 10)
 	m.print(false)
 	m.N.Store(256 << 10)
@@ -126,13 +127,55 @@ func TestSendingShownApart(t *testing.T) {
 	if strings.ContainsAny(buf.String(), "\r\033") || len(lines) != 3 {
 		t.Fatalf("want three plain lines, got %q", buf.String())
 	}
-	if want := "refuge: upload 0 B / 1.0 MiB (0%), "; !strings.HasPrefix(lines[0], want) || !strings.HasSuffix(lines[0], "; 96.0 KiB sent, unconfirmed") {
-		t.Errorf("line while sending %q, want %q… and the bytes sent apart", lines[0], want)
+	if want := "refuge: upload 0 B of 1.0 MiB confirmed (0%), "; !strings.HasPrefix(lines[0], want) || !strings.HasSuffix(lines[0], "; 96.0 KiB on its way") {
+		t.Errorf("line while sending %q, want %q… and the bytes on their way apart", lines[0], want)
 	}
-	if want := "refuge: upload 256.0 KiB / 1.0 MiB (25%), "; !strings.HasPrefix(lines[1], want) || strings.Contains(lines[1], "unconfirmed") {
-		t.Errorf("line with nothing on its way %q, want %q… and no unconfirmed bytes", lines[1], want)
+	if want := "refuge: upload 256.0 KiB of 1.0 MiB confirmed (25%), "; !strings.HasPrefix(lines[1], want) || strings.Contains(lines[1], "on its way") {
+		t.Errorf("line with nothing on its way %q, want %q… and nothing on its way", lines[1], want)
 	}
 	if want := "refuge: upload stopped at 256.0 KiB of 1.0 MiB (25%) after "; !strings.HasPrefix(lines[2], want) || strings.Contains(lines[2], "64.0 KiB") {
 		t.Errorf("final line %q, want %q… counting only what was confirmed", lines[2], want)
+	}
+	if strings.Contains(buf.String(), " sent") {
+		t.Errorf("bytes handed to the connection called sent:\n%s", buf.String())
+	}
+}
+
+// Before the server has confirmed a byte since the meter first looked,
+// the speed is not known: the line said "0 B/s, ? left", which reads as
+// stuck to a person whose slow link was carrying the first chunk. It says
+// the speed is being measured, also on a resumed transfer (which starts
+// above zero), and gives a rate and a time left once bytes are confirmed.
+func TestRateMeasuredFromConfirmed(t *testing.T) {
+	for _, from := range []int64{0, 300 << 10} {
+		var buf bytes.Buffer
+		m := StartUpload(&buf, "refuge", "upload", 1<<20)
+		m.N.Store(from)
+		m.Sending.Store(201 << 10)
+		m.print(false)
+		m.start = m.start.Add(-4 * time.Second) // as if the first look was 4 s ago
+		m.N.Store(from + 256<<10)
+		m.Sending.Store(0)
+		m.print(false)
+		m.Finish()
+		lines := strings.Split(buf.String(), "\n")
+		if !strings.HasSuffix(lines[0], "confirmed ("+strconv.FormatInt(Percent(from, 1<<20), 10)+"%), measuring the speed; 201.0 KiB on its way") || strings.Contains(lines[0], "B/s") || strings.Contains(lines[0], "left") {
+			t.Errorf("from %d, before a byte is confirmed: %q, want the speed being measured", from, lines[0])
+		}
+		if !strings.Contains(lines[1], "/s, ") || !strings.Contains(lines[1], "s left") || strings.Contains(lines[1], "measuring") || strings.Contains(lines[1], " 0 B/s") {
+			t.Errorf("from %d, once bytes are confirmed: %q, want a rate and a time left", from, lines[1])
+		}
+	}
+}
+
+// A download (courier pull) is no upload: its line says nothing of
+// confirmation, which only a server gives.
+func TestDownloadLineSaysNoConfirmed(t *testing.T) {
+	var buf bytes.Buffer
+	m := Start(&buf, "refuge", "pull 0123abcd", 1<<20, Always)
+	m.print(false)
+	m.Finish()
+	if want := "refuge: pull 0123abcd 0 B of 1.0 MiB (0%), measuring the speed\n"; !strings.HasPrefix(buf.String(), want) {
+		t.Errorf("download line %q, want %q", buf.String(), want)
 	}
 }
