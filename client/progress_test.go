@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -171,16 +170,7 @@ func TestUploadStallAfterHandedOver(t *testing.T) {
 			first.CompareAndSwap(nil, &n)
 			hold.Release()
 		}})
-	path, _ := sealed(t, srv, 1<<20)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	meta, _ := anonymousMeta()
-	u, err := c.CreateUpload(context.Background(), int64(len(data)), meta, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	u, data := createdSealed(t, srv, c, 1<<20)
 	if err := c.Upload(context.Background(), u, "", bytes.NewReader(data), int64(len(data)), nil); err != nil {
 		t.Fatal(err)
 	}

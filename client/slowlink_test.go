@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,16 +62,7 @@ func TestSlowLinkShowsSending(t *testing.T) {
 	srv := clienttest.StartServer(t)
 	hold := clienttest.StartHoldProxy(t, srv.Addr, 64<<10)
 	c := newClient(t, client.Options{Server: "http://" + hold.Addr})
-	path, _ := sealed(t, srv, 1<<20)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	meta, _ := anonymousMeta()
-	u, err := c.CreateUpload(context.Background(), int64(len(data)), meta, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	u, data := createdSealed(t, srv, c, 1<<20)
 	var acked, sending atomic.Int64
 	done := make(chan error, 1)
 	// Not a file: the first chunk is read whole before its first byte

@@ -58,6 +58,23 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// createdSealed seals n bytes for srv's officers and creates their
+// anonymous upload through c: the upload's URL and the ciphertext.
+func createdSealed(t *testing.T, srv *clienttest.Server, c *client.Client, n int64) (string, []byte) {
+	t.Helper()
+	path, _ := sealed(t, srv, n)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, _ := anonymousMeta()
+	u, err := c.CreateUpload(context.Background(), int64(len(data)), meta, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u, data
+}
+
 func anonymousMeta() (client.Metadata, string) {
 	id := randomHex(16)
 	return client.Metadata{api.MetaKind: "anonymous", api.MetaSubmissionID: id, api.MetaVerifier: randomHex(32)}, id
