@@ -86,12 +86,12 @@ func BuildForUser65534(t *testing.T, name string) (dir, bin string) {
 	}
 	dir = t.TempDir()
 	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err := os.Chmod(d, 0o755); err != nil {
+		if err := os.Chmod(d, 0o755); err != nil { // #nosec G302 -- a test's temporary folder, opened so that user 65534 may run the program in it
 			t.Fatal(err)
 		}
 	}
 	bin = filepath.Join(dir, name)
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil { // #nosec G204 -- go build of the test's own package into its temporary folder
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return dir, bin
