@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,21 +91,22 @@ func underFileSizeLimit(t *testing.T, cmd *exec.Cmd, limit int) {
 // reaches no one: submit sends nothing and seal leaves no bundle, exit 1,
 // saying that the phrase is void. With --receipt-out the phrase is in
 // that file, so the run warns and goes on, and the file's phrase finds
-// the submission.
+// the submission. status, its answer sent to a full disk, exits 1 saying
+// so (it used to exit 0, having written nothing).
 func TestPhraseStdoutFull(t *testing.T) {
 	t.Parallel()
 	srv := clienttest.StartServer(t)
 	u := newUser(t)
 	dir := t.TempDir()
 	file := randomFile(t, dir, "evidence.bin", 1000)
-	runFull := func(args ...string) (int, string) {
+	runFullIn := func(stdin io.Reader, args ...string) (int, string) {
 		t.Helper()
 		full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer full.Close()
-		cmd := u.command(nil, args...)
+		cmd := u.command(stdin, args...)
 		var errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = full, &errb
 		err = cmd.Run()
@@ -114,6 +116,7 @@ func TestPhraseStdoutFull(t *testing.T) {
 		}
 		return cmd.ProcessState.ExitCode(), errb.String()
 	}
+	runFull := func(args ...string) (int, string) { t.Helper(); return runFullIn(nil, args...) }
 	void := func(what string, code int, msg string) {
 		t.Helper()
 		if code != 1 || !strings.Contains(msg, "cannot write the receipt phrase to standard output") ||
@@ -154,5 +157,10 @@ func TestPhraseStdoutFull(t *testing.T) {
 	}
 	if st := u.ok(string(phrase), "status", "--server", srv.URL); !strings.Contains(st.stdout, "received") {
 		t.Fatalf("the phrase of the --receipt-out file does not find the submission: %s", st.stdout)
+	}
+	// The status itself, sent to a full disk, is not taken as said.
+	if code, msg := runFullIn(strings.NewReader(string(phrase)), "status", "--server", srv.URL); code != 1 ||
+		!strings.Contains(msg, "refuge: error: cannot write the status to standard output") || !strings.Contains(msg, "run the same command again") {
+		t.Fatalf("status with standard output on a full disk: exit %d, want 1 saying so\n%s", code, msg)
 	}
 }

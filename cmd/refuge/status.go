@@ -87,10 +87,13 @@ func cmdStatus(e *env, args []string) error {
 	if text == "" {
 		text = st.Status
 	}
-	fmt.Fprintf(e.stdout, "status: %s\n", text)
-	fmt.Fprintf(e.stdout, "submission: %s\n", keys.SubmissionID())
-	fmt.Fprintf(e.stdout, "received on: %s (UTC day)\n", st.Received)
-	fmt.Fprintf(e.stdout, "replies: %d\n", len(st.Replies))
+	// One write, whose failure is told: a script that sends the status to
+	// a file on a full disk must not read an empty file as an answer.
+	if _, err := fmt.Fprintf(e.stdout, "status: %s\nsubmission: %s\nreceived on: %s (UTC day)\nreplies: %d\n",
+		text, keys.SubmissionID(), st.Received, len(st.Replies)); err != nil {
+		return failf("cannot write the status to standard output: %v", cli.Reason(err)).
+			Hint("free space where standard output goes, or send it elsewhere, and run the same command again")
+	}
 	return nil
 }
 
