@@ -50,28 +50,14 @@ func (s *BoltStore) SubmissionsAfter(ctx context.Context, after string, limit in
 	var subs []Submission
 	more := false
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketSubmissions).Cursor()
-		k, v := c.First()
-		if after != "" {
-			if k, v = c.Seek([]byte(after)); string(k) == after {
-				k, v = c.Next()
-			}
-		}
-		for ; k != nil; k, v = c.Next() {
-			var rec submissionRecord
-			if err := jsonUnmarshal(v, &rec); err != nil {
-				return err
-			}
-			if rec.Status == StatusDeleted {
-				continue
-			}
+		return eachLive(tx, after, func(rec *submissionRecord) bool {
 			if len(subs) == limit {
 				more = true
-				return nil
+				return false
 			}
 			subs = append(subs, rec.submission())
-		}
-		return nil
+			return true
+		})
 	})
 	if err != nil {
 		return nil, false, err
@@ -79,20 +65,37 @@ func (s *BoltStore) SubmissionsAfter(ctx context.Context, after string, limit in
 	return subs, more, nil
 }
 
+// eachLive calls fn, in the order of their IDs, with each submission not
+// yet deleted whose ID sorts after after ("" for all), until fn returns
+// false.
+func eachLive(tx *bolt.Tx, after string, fn func(*submissionRecord) bool) error {
+	c := tx.Bucket(bucketSubmissions).Cursor()
+	k, v := c.First()
+	if after != "" {
+		if k, v = c.Seek([]byte(after)); string(k) == after {
+			k, v = c.Next()
+		}
+	}
+	for ; k != nil; k, v = c.Next() {
+		var rec submissionRecord
+		if err := jsonUnmarshal(v, &rec); err != nil {
+			return err
+		}
+		if rec.Status != StatusDeleted && !fn(&rec) {
+			return nil
+		}
+	}
+	return nil
+}
+
 // Submissions lists the submissions not yet deleted, in the order they
-// were completed.
+// were completed (tests use it; couriers read SubmissionsAfter's pages).
 func (s *BoltStore) Submissions(ctx context.Context) ([]Submission, error) {
 	var recs []submissionRecord
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketSubmissions).ForEach(func(k, v []byte) error {
-			var rec submissionRecord
-			if err := jsonUnmarshal(v, &rec); err != nil {
-				return err
-			}
-			if rec.Status != StatusDeleted {
-				recs = append(recs, rec)
-			}
-			return nil
+		return eachLive(tx, "", func(rec *submissionRecord) bool {
+			recs = append(recs, *rec)
+			return true
 		})
 	})
 	if err != nil {
